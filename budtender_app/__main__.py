@@ -1,0 +1,5 @@
+import sys
+
+from budtender_app.cli import main
+
+sys.exit(main())
