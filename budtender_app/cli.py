@@ -1,0 +1,55 @@
+"""Command line: start the terminal (default), or IT's commands that need no window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from budtender_app import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="budtender-app",
+        description="Redeem Alpine IQ loyalty wallet discounts at the counter.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--demo", action="store_true", help="training mode: a simulated AIQ, no real points")
+    parser.add_argument("--base-url", metavar="URL", help="AIQ base URL (default https://lab.alpineiq.com)")
+    parser.add_argument("--store", metavar="NAME", default=None, help="store profile to use")
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG (secrets are still redacted)")
+    sub = parser.add_subparsers(dest="command")
+
+    creds = sub.add_parser("credentials", help="store, show or clear this store's AIQ credentials")
+    creds_sub = creds.add_subparsers(dest="action", required=True)
+    set_p = creds_sub.add_parser("set", help="save the UID; the API key is read from standard input")
+    set_p.add_argument("--uid", required=True, help="AIQ account UID (Settings > API & Tracking)")
+    set_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
+    show_p = creds_sub.add_parser("show", help="print the UID and the key masked to its last 4 characters")
+    show_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
+    clear_p = creds_sub.add_parser("clear", help="remove the credentials from the keyring")
+    clear_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
+
+    sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "credentials":
+        from budtender_app.services.credentials_cli import run_credentials
+
+        return run_credentials(args)
+    if args.command == "simulator":
+        from budtender_app.simulator.server import run_standalone
+
+        return run_standalone(port=args.port, latency=args.latency)
+    from budtender_app.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs them all: README's test command, and what .ci/run runs.
+#   bash tests/run.sh [pytest args...]
+# Needs Debian's xvfb, dbus, gnome-keyring, libxcb-cursor0 (installed here when run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debs=(xvfb xauth dbus dbus-x11 gnome-keyring libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
+      libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0
+      libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool)
+missing=()
+for pkg in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing Debian packages the tests need: ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "The tests need these Debian packages: sudo apt-get install ${missing[*]}" >&2
+    exit 2
+  fi
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+# A private D-Bus session with an unlocked GNOME keyring: the real Secret Service the keyring
+# tests need, gone when the run ends. Offscreen Qt unless a test asks for Xvfb itself.
+export QT_QPA_PLATFORM=offscreen
+exec dbus-run-session -- bash -c '
+  printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
+  exec .venv/bin/python -m pytest "$@"
+' bash "$@"
