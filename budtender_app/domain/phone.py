@@ -38,17 +38,19 @@ def parse_phone(text: str) -> Phone:
     raw = text.strip()
     if not raw:
         raise PhoneError("Type the shopper's phone number.")
-    if any(ch.isalpha() for ch in raw):
-        raise PhoneError("A phone number has only digits, like (555) 123-4567.")
     try:
         number = phonenumbers.parse(raw, "US")
     except phonenumbers.NumberParseException as exc:
         raise PhoneError("That is not a phone number. Type 10 digits, like (555) 123-4567.") from exc
-    if number.country_code != 1:
-        raise PhoneError("Only US and Canada phone numbers can hold an AIQ wallet.")
     if number.extension:
         raise PhoneError("Leave out the extension: type just the 10-digit number.")
+    if any(ch.isalpha() for ch in raw):  # phonenumbers reads 1-800-FLOWERS; a shopper's phone is digits
+        raise PhoneError("A phone number has only digits, like (555) 123-4567.")
+    if number.country_code != 1:
+        raise PhoneError("Only US and Canada phone numbers can hold an AIQ wallet.")
     digits = f"{number.national_number:d}"
+    if number.italian_leading_zero:
+        digits = "0" * (number.number_of_leading_zeros or 1) + digits
     if len(digits) != 10:
         raise PhoneError(f"A phone number has 10 digits; that has {len(digits)}.")
     if digits[0] in "01":

@@ -1,0 +1,68 @@
+"""The counter flow's rules, as a table."""
+
+import pytest
+
+from budtender_app.domain.flow import BEFORE_CHECKOUT, TRANSITIONS, Event, InvalidTransition, Step, transition
+
+S, E = Step, Event
+
+HAPPY_PATH = [
+    (S.CART, E.START, S.PHONE),
+    (S.PHONE, E.PHONE_SUBMITTED, S.SENDING_PIN),
+    (S.SENDING_PIN, E.PIN_SENT, S.PIN),
+    (S.PIN, E.PIN_SUBMITTED, S.OPENING_WALLET),
+    (S.OPENING_WALLET, E.WALLET_OPENED, S.WALLET),
+    (S.WALLET, E.SELECTION_APPLIED, S.APPLY_IN_POS),
+    (S.APPLY_IN_POS, E.CHECKOUT_STARTED, S.CHECKOUT),
+    (S.CHECKOUT, E.TRANSACTION_CONFIRMED, S.REDEEMING),
+    (S.REDEEMING, E.REDEMPTIONS_FINISHED, S.DONE),
+    (S.DONE, E.NEW_SALE, S.CART),
+]
+
+ESCAPES = [  # Esc undoes the current step only
+    (S.PHONE, S.CART), (S.SENDING_PIN, S.PHONE), (S.PIN, S.PHONE), (S.OPENING_WALLET, S.PIN),
+    (S.WALLET, S.CART), (S.APPLY_IN_POS, S.WALLET), (S.CHECKOUT, S.APPLY_IN_POS), (S.DONE, S.CART),
+]
+
+FAILURES = [
+    (S.SENDING_PIN, E.PIN_SEND_FAILED, S.PHONE),
+    (S.OPENING_WALLET, E.WALLET_FAILED, S.PIN),
+    (S.OPENING_WALLET, E.RESTART, S.PHONE),
+    (S.PIN, E.RESTART, S.PHONE),
+]
+
+
+@pytest.mark.parametrize(("step", "event", "after"), HAPPY_PATH + FAILURES)
+def test_transitions(step, event, after):
+    assert transition(step, event) is after
+
+
+@pytest.mark.parametrize(("step", "after"), ESCAPES)
+def test_escape_undoes_one_step(step, after):
+    assert transition(step, E.CANCEL) is after
+
+
+def test_the_only_way_to_redeem_is_confirming_the_transaction_at_checkout():
+    into_redeeming = [key for key, after in TRANSITIONS.items() if after is S.REDEEMING]
+    assert into_redeeming == [(S.CHECKOUT, E.TRANSACTION_CONFIRMED)]
+
+
+def test_redeeming_cannot_be_cancelled_or_abandoned():
+    for event in (E.CANCEL, E.ABANDON, E.NEW_SALE, E.START):
+        with pytest.raises(InvalidTransition):
+            transition(S.REDEEMING, event)
+
+
+@pytest.mark.parametrize("step", sorted(BEFORE_CHECKOUT - {S.CART}, key=lambda s: s.value))
+def test_giving_up_before_checkout_goes_back_to_a_new_cart(step):
+    assert transition(step, E.ABANDON) is S.CART
+
+
+@pytest.mark.parametrize(
+    ("step", "event"),
+    [(S.CART, E.TRANSACTION_CONFIRMED), (S.WALLET, E.CHECKOUT_STARTED), (S.PIN, E.SELECTION_APPLIED),
+     (S.DONE, E.TRANSACTION_CONFIRMED), (S.CART, E.PIN_SUBMITTED), (S.APPLY_IN_POS, E.TRANSACTION_CONFIRMED)],
+)
+def test_out_of_order_events_are_refused(step, event):
+    with pytest.raises(InvalidTransition):
+        transition(step, event)
