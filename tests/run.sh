@@ -32,8 +32,17 @@ fi
 
 # A private D-Bus session with an unlocked GNOME keyring: the real Secret Service the keyring
 # tests need, gone when the run ends. Offscreen Qt unless a test asks for Xvfb itself.
+# The daemon keeps its keyrings in a throwaway folder (never the user's ~/.local/share/keyrings)
+# and gets a non-empty password on stdin: with an empty one gnome-keyring creates no "login"
+# keyring, so there is no default collection and every write asks a GUI prompt that cannot show.
 export QT_QPA_PLATFORM=offscreen
+export BUDTENDER_REQUIRE_KEYRING=1
 exec dbus-run-session -- bash -c '
-  printf "" | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1 || true
-  exec .venv/bin/python -m pytest "$@"
+  keyring_home=$(mktemp -d)
+  trap "rm -rf \"\$keyring_home\"" EXIT
+  mkdir -m 700 "$keyring_home/data" "$keyring_home/run"
+  eval "$(printf "budtender-tests" | XDG_DATA_HOME="$keyring_home/data" XDG_RUNTIME_DIR="$keyring_home/run" \
+    gnome-keyring-daemon --daemonize --unlock --components=secrets)"
+  export GNOME_KEYRING_CONTROL
+  .venv/bin/python -m pytest "$@"
 ' bash "$@"
