@@ -1,0 +1,230 @@
+"""The counter window: cart total, the redemption steps, and the keys that drive them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from budtender_app import APP_NAME
+from budtender_app.domain.eligibility import totals
+from budtender_app.domain.flow import Step
+from budtender_app.domain.money import format_money, format_points
+from budtender_app.ui.checkout_dialog import CheckoutDialog
+from budtender_app.ui.pages import ApplyPage, CartPage, DonePage, PhonePage
+from budtender_app.ui.pin_dialog import PinDialog
+from budtender_app.ui.wallet_page import WalletPage
+from budtender_app.ui.widgets import BusyStrip, MessageLabel, named
+from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
+
+PIN_STEPS = (Step.PIN, Step.OPENING_WALLET)
+
+
+class TrainingBanner(QLabel):
+    """On every screen in demo mode, so nobody mistakes training for a real sale."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("training_banner")
+        self.setAccessibleName("Training mode")
+        self.setStyleSheet("background: #ffd54f; color: #3e2723; font-size: 13pt; font-weight: 700; padding: 8px;")
+        self.setWordWrap(True)
+        self.show_pin("", "")
+
+    def show_pin(self, phone_masked: str, pin: str) -> None:
+        text = self.tr("TRAINING: no real points (simulated AIQ)")
+        if pin:
+            text += self.tr("   ·   PIN texted to {phone}: {pin}").format(phone=phone_masked, pin=pin)
+        self.setText(text)
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str) -> None:
+        super().__init__()
+        self._vm = vm
+        self.setObjectName("main_window")
+        self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
+        self.banner = TrainingBanner(self)
+        self.banner.setVisible(training)
+
+        self.cart_edit = named(QLineEdit(self), "cart_edit", "Cart total")
+        self.cart_edit.setPlaceholderText("0.00")
+        self.cart_edit.setMaxLength(14)
+        font = self.cart_edit.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        self.cart_edit.setFont(font)
+        self.cart_edit.setMaximumWidth(220)
+        self.cart_edit.textEdited.connect(vm.set_cart_text)
+        self.cart_edit.returnPressed.connect(self._on_start)
+        self.redeem_button = named(QPushButton(self.tr("Redeem discounts for shopper (F2)"), self),
+                                   "redeem_button", "Redeem discounts for shopper")
+        self.redeem_button.setStyleSheet("font-size: 12pt; font-weight: 600; padding: 8px 14px;")
+        self.redeem_button.clicked.connect(self._on_start)
+        cart_label = QLabel(self.tr("Cart total  $"), self)
+        cart_label.setStyleSheet("font-size: 13pt;")
+        cart_label.setBuddy(self.cart_edit)
+        cart_row = QHBoxLayout()
+        cart_row.addWidget(cart_label)
+        cart_row.addWidget(self.cart_edit)
+        cart_row.addStretch(1)
+        cart_row.addWidget(self.redeem_button)
+
+        self.cart_page = CartPage(self)
+        self.phone_page = PhonePage(vm, self)
+        self.wallet_page = WalletPage(vm, self)
+        self.apply_page = ApplyPage(vm, self)
+        self.done_page = DonePage(vm, self)
+        self.stack = QStackedWidget(self)
+        for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
+            self.stack.addWidget(page)
+        self.busy_strip = BusyStrip(self)
+        self.busy_strip.cancel_button.clicked.connect(vm.cancel)
+        self.message_label = MessageLabel("message_label", self)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(16, 12, 16, 12)
+        body.addLayout(cart_row)
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.busy_strip)
+        body.addWidget(self.message_label)
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.banner)
+        outer.addLayout(body, 1)
+        self.setCentralWidget(central)
+        self.location_label = QLabel(location, self)
+        self.location_label.setObjectName("location_label")
+        self.statusBar().addPermanentWidget(self.location_label)
+        self.resize(820, 600)
+
+        self.pin_dialog: PinDialog | None = None
+        self.checkout_dialog: CheckoutDialog | None = None
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._on_start)
+        QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
+        self._done_enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self, vm.new_sale)
+        self._done_enter_pad = QShortcut(QKeySequence(Qt.Key.Key_Enter), self, vm.new_sale)
+
+        vm.step_changed.connect(self._on_vm_step_changed)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        vm.message_changed.connect(self._on_vm_message_changed)
+        vm.offers_changed.connect(self._on_vm_offers_changed)
+        vm.outcomes_changed.connect(self.done_page.redraw)
+        self._on_vm_step_changed(vm.step)
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def _on_start(self) -> None:
+        if self._vm.step is Step.DONE:
+            self._vm.new_sale()
+            return
+        self._vm.set_cart_text(self.cart_edit.text())
+        self._vm.start()
+
+    # -- redraw from the view model --------------------------------------------------------
+
+    def _on_vm_step_changed(self, step: Step) -> None:
+        pages = {Step.CART: self.cart_page, Step.WALLET: self.wallet_page, Step.APPLY_IN_POS: self.apply_page,
+                 Step.CHECKOUT: self.apply_page, Step.REDEEMING: self.done_page, Step.DONE: self.done_page}
+        self.stack.setCurrentWidget(pages.get(step, self.phone_page))
+        editable = step in CART_EDITABLE
+        self.cart_edit.setReadOnly(not editable)
+        self.cart_edit.setStyleSheet("" if editable else "background: #eeeeee; color: #555;")
+        self.redeem_button.setEnabled(step in (Step.CART, Step.DONE))
+        self._done_enter.setEnabled(step is Step.DONE)
+        self._done_enter_pad.setEnabled(step is Step.DONE)
+        self._sync_pin_dialog(step)
+        self._sync_checkout_dialog(step)
+        if step is Step.CART:
+            if self._vm.cart_total is None:
+                self.cart_edit.clear()
+            self.cart_edit.setFocus()
+            self.cart_edit.selectAll()
+        elif step is Step.PHONE:
+            self.phone_page.phone_edit.setEnabled(True)
+            self.phone_page.phone_edit.setFocus()
+            self.phone_page.phone_edit.selectAll()
+        elif step is Step.SENDING_PIN:
+            self.phone_page.phone_edit.setEnabled(False)
+        elif step is Step.WALLET:
+            self.wallet_page.redraw()
+            self.wallet_page.offer_list.setFocus()
+        elif step is Step.APPLY_IN_POS:
+            self.apply_page.redraw()
+            self.apply_page.checkout_button.setFocus()
+        elif step in (Step.REDEEMING, Step.DONE):
+            self.done_page.redraw()
+            self.done_page.new_sale_button.setEnabled(step is Step.DONE)
+            if step is Step.DONE:
+                self.done_page.new_sale_button.setFocus()
+        if step is Step.PHONE and self._vm.phone is None:
+            self.phone_page.phone_edit.clear()
+
+    def _sync_pin_dialog(self, step: Step) -> None:
+        if step in PIN_STEPS:
+            if self.pin_dialog is None:
+                self.pin_dialog = PinDialog(self._vm.phone.masked if self._vm.phone else "", self)
+                self.pin_dialog.pin_submitted.connect(self._vm.submit_pin)
+                self.pin_dialog.cancel_requested.connect(self._vm.cancel)
+                self.pin_dialog.open()
+                self.pin_dialog.activateWindow()
+                self.pin_dialog.pin_edit.setFocus()
+        elif self.pin_dialog is not None:
+            dialog, self.pin_dialog = self.pin_dialog, None
+            dialog.done(0)
+            dialog.deleteLater()
+            self.activateWindow()  # give the keyboard back to the counter window
+
+    def _sync_checkout_dialog(self, step: Step) -> None:
+        if step is Step.CHECKOUT:
+            if self.checkout_dialog is None:
+                sums = totals(self._vm.selected, self._vm.cart_total or 0)
+                summary = self.tr("{count} for {points}, {off} off.").format(
+                    count=self._vm.discount_count(len(self._vm.selected)),
+                    points=format_points(sums.points), off=format_money(sums.amount_off))
+                self.checkout_dialog = CheckoutDialog(summary, self)
+                self.checkout_dialog.confirmed.connect(self._vm.confirm_checkout)
+                self.checkout_dialog.cancel_requested.connect(self._vm.cancel)
+                self.checkout_dialog.open()
+                self.checkout_dialog.activateWindow()
+                self.checkout_dialog.transaction_edit.setFocus()
+        elif self.checkout_dialog is not None:
+            dialog, self.checkout_dialog = self.checkout_dialog, None
+            dialog.done(0)
+            dialog.deleteLater()
+            self.activateWindow()  # give the keyboard back to the counter window
+
+    def _on_vm_busy_changed(self, text: str) -> None:
+        cancellable = self._vm.step in (Step.SENDING_PIN, Step.OPENING_WALLET)
+        if self.pin_dialog is not None:
+            self.pin_dialog.show_busy(text)
+            self.busy_strip.show_busy("", False)
+        else:
+            self.busy_strip.show_busy(text, cancellable)
+
+    def _on_vm_message_changed(self, level: str, text: str) -> None:
+        if self.pin_dialog is not None and level != "info":
+            self.pin_dialog.show_error(text)
+        elif self.checkout_dialog is not None and level != "info":
+            self.checkout_dialog.show_error(text)
+        else:
+            self.message_label.show_message(level, text)
+
+    def _on_vm_offers_changed(self) -> None:
+        if self._vm.step is Step.WALLET:
+            self.wallet_page.redraw()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self._vm.step is Step.REDEEMING:
+            # Quitting mid-redemption would leave AIQ's answer unseen; wait for it.
+            self.message_label.show_message("error", self.tr("Redeeming with AIQ: wait for its answer before closing."))
+            event.ignore()
+            return
+        super().closeEvent(event)
+        self.closed.emit()

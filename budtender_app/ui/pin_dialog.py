@@ -1,0 +1,75 @@
+"""The PIN popup: "Shopper pin code: ____". Opened with open(), never exec()."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtGui import QFont, QRegularExpressionValidator
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+
+from budtender_app.ui.widgets import BusyStrip, MessageLabel, named
+
+
+class PinDialog(QDialog):
+    """Asks for the PIN; says what it wants through signals and lets the view model decide."""
+
+    pin_submitted = Signal(str)
+    cancel_requested = Signal()
+
+    def __init__(self, phone_masked: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pin_dialog")
+        self.setWindowTitle(self.tr("Shopper PIN"))
+        self.setModal(True)
+        intro = QLabel(self.tr("AIQ texted a 4-digit PIN to {phone}. Ask the shopper to read it out.").format(
+            phone=phone_masked), self)
+        intro.setWordWrap(True)
+        self.pin_edit = named(QLineEdit(self), "pin_edit", "Shopper pin code")
+        self.pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self))
+        self.pin_edit.setPlaceholderText("____")
+        self.pin_edit.setMaxLength(4)
+        font = QFont(self.pin_edit.font())
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 6)
+        self.pin_edit.setFont(font)
+        self.pin_edit.setFixedWidth(150)
+        self.pin_edit.returnPressed.connect(self._on_pin_edit_return_pressed)
+        form = QFormLayout()
+        form.addRow(self.tr("Shopper pin code:"), self.pin_edit)
+        self.message_label = MessageLabel("pin_message_label", self)
+        self.busy_strip = BusyStrip(self)
+        self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
+        self.open_button = named(QPushButton(self.tr("Open wallet (Enter)"), self), "open_wallet_button", "Open wallet")
+        self.open_button.clicked.connect(self._on_pin_edit_return_pressed)
+        self.open_button.setAutoDefault(False)
+        back = named(QPushButton(self.tr("Back (Esc)"), self), "pin_back_button", "Back to the phone number")
+        back.setAutoDefault(False)
+        back.clicked.connect(self.cancel_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(back)
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.busy_strip)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(420)
+
+    def show_busy(self, text: str) -> None:
+        self.busy_strip.show_busy(text, cancellable=True)
+        self.pin_edit.setEnabled(not text)
+        self.open_button.setEnabled(not text)
+        if not text:
+            self.pin_edit.setFocus()
+
+    def show_error(self, text: str) -> None:
+        self.message_label.show_message("error" if text else "", text)
+        if text:  # a wrong PIN is wiped so the next try starts clean
+            self.pin_edit.clear()
+
+    def reject(self) -> None:  # Esc or the window's close button
+        self.cancel_requested.emit()
+
+    def _on_pin_edit_return_pressed(self) -> None:
+        self.pin_submitted.emit(self.pin_edit.text())

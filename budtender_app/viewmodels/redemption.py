@@ -1,0 +1,432 @@
+"""The counter's redemption flow as a QObject: state, signals and the async calls behind them.
+
+Widgets call the plain methods and redraw on the signals; they never see httpx or the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.domain import errors
+from budtender_app.domain.eligibility import Offer, evaluate, selection_problem, totals
+from budtender_app.domain.flow import Event, InvalidTransition, Step, transition
+from budtender_app.domain.money import MoneyError, format_money, parse_money
+from budtender_app.domain.phone import Phone, PhoneError, parse_phone
+from budtender_app.domain.pin import PinError, parse_pin
+from budtender_app.domain.redemption import (
+    Outcome, Status, TransactionIdError, parse_transaction_id, record_text,
+)
+from budtender_app.domain.wallet import Discount, Wallet
+
+log = logging.getLogger(__name__)
+
+MAX_WRONG_PINS = 3
+#: Waits before re-trying a redemption that never reached AIQ (nothing was sent, so it is safe).
+RETRY_DELAYS = (0.5, 1.0, 2.0)
+#: Steps where the cart total can still change (after the selection is applied it is locked).
+CART_EDITABLE = frozenset({Step.CART, Step.PHONE, Step.SENDING_PIN, Step.PIN, Step.OPENING_WALLET, Step.WALLET})
+
+
+class WalletApi(Protocol):
+    async def verify_wallet(self, phone: Phone) -> None: ...
+    async def view_wallet(self, phone: Phone, pin: str) -> Wallet: ...
+    async def redeem(self, redemption_url: str, transaction_id: str) -> str: ...
+
+
+class RedemptionViewModel(QObject):
+    """One sale's redemption, from the cart total to the transaction record.
+
+    The actions return None on purpose: PySide6 6.12 drops a reference to ``True`` each time a
+    Python-defined signal calls a slot that returns it, and the interpreter aborts at exit.
+    Callers read the outcome from ``step`` and ``message``.
+    """
+
+    step_changed = Signal(object)  # Step
+    busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    offers_changed = Signal()  # wallet, cart total or selection changed
+    outcomes_changed = Signal()
+
+    def __init__(
+        self,
+        api: WalletApi,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._api = api
+        self._clock = clock
+        self._sleep = sleep
+        self._tasks: set[asyncio.Task] = set()
+        self._cancellable: asyncio.Task | None = None
+        self._reset_sale()
+        self.step = Step.CART
+        self.busy = ""
+        self.message: tuple[str, str] = ("", "")
+
+    def _reset_sale(self) -> None:
+        self.cart_total: Decimal | None = None
+        self._reset_shopper()
+
+    def _reset_shopper(self) -> None:
+        self.phone: Phone | None = None
+        self.wallet: Wallet | None = None
+        self.offers: list[Offer] = []
+        self.selected_ids: list[str] = []
+        self.transaction_id = ""
+        self.outcomes: list[Outcome] = []
+        self.wrong_pins = 0
+
+    # -- what the screens show ---------------------------------------------------------------
+
+    @property
+    def balance(self) -> int | None:
+        """The shopper's points, or None when the brand hides them."""
+        if self.wallet is None or self.wallet.hide_points:
+            return None
+        return self.wallet.points
+
+    @property
+    def selected(self) -> list[Discount]:
+        by_id = {o.discount.id: o.discount for o in self.offers}
+        return [by_id[i] for i in self.selected_ids if i in by_id]
+
+    def selection_summary(self) -> str:
+        chosen = self.selected
+        if not chosen or self.cart_total is None:
+            return self.tr("Nothing selected yet: Space selects the highlighted discount.")
+        sums = totals(chosen, self.cart_total)
+        count = self.discount_count(len(chosen))
+        return self.tr("Selected: {count}, {off} off, {points:,} points").format(
+            count=count, off=format_money(sums.amount_off), points=sums.points
+        )
+
+    def discount_count(self, n: int) -> str:
+        return self.tr("1 discount") if n == 1 else self.tr("{n} discounts").format(n=n)
+
+    @property
+    def points_deducted(self) -> int:
+        return sum(o.points_deducted for o in self.outcomes)
+
+    @property
+    def balance_after(self) -> int | None:
+        return None if self.balance is None else self.balance - self.points_deducted
+
+    def record(self) -> str:
+        """The text block for the POS transaction record (auditors need the points on it)."""
+        return record_text(
+            self.transaction_id,
+            self.outcomes,
+            shopper=self.phone.masked if self.phone else "",
+            balance_after=self.balance_after,
+        )
+
+    # -- cashier actions -------------------------------------------------------------------
+
+    def set_cart_text(self, text: str) -> None:
+        """The cart total as typed. Re-filters the wallet at once. False (and a message) if bad."""
+        if self.step not in CART_EDITABLE:
+            return
+        try:
+            value = parse_money(text)
+        except MoneyError as exc:
+            self.cart_total = None
+            self._refilter()
+            self._say("error", str(exc))
+            return
+        changed = value != self.cart_total
+        self.cart_total = value
+        if changed:
+            self._refilter()
+        if self.message[0] == "error":
+            self._say("", "")
+        return
+
+    def start(self) -> None:
+        """F2: "Redeem discounts for shopper". Needs a cart total first."""
+        if self.step is not Step.CART:
+            return
+        if self.cart_total is None:
+            self._say("error", self.tr("Type the cart total first, then press F2."))
+            return
+        self._reset_shopper()
+        self._go(Event.START)
+        self._say("", "")
+        return
+
+    def submit_phone(self, text: str) -> None:
+        """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone."""
+        if self.step is not Step.PHONE:
+            return
+        try:
+            self.phone = parse_phone(text)
+        except PhoneError as exc:
+            self._say("error", str(exc))
+            return
+        self._go(Event.PHONE_SUBMITTED)
+        self._run_cancellable(self._send_pin(self.phone))
+        return
+
+    def submit_pin(self, text: str) -> None:
+        """Enter in the PIN popup: open the wallet with the PIN (E2)."""
+        if self.step is not Step.PIN or self.phone is None:
+            return
+        try:
+            pin = parse_pin(text)
+        except PinError as exc:
+            self._say("error", str(exc))
+            return
+        self._go(Event.PIN_SUBMITTED)
+        self._run_cancellable(self._open_wallet(self.phone, pin))
+        return
+
+    def toggle(self, discount_id: str) -> None:
+        """Space on a discount: select or unselect it, refusing what this sale cannot take."""
+        if self.step is not Step.WALLET or self.cart_total is None:
+            return
+        if discount_id in self.selected_ids:
+            self.selected_ids.remove(discount_id)
+            self._say("", "")
+            self.offers_changed.emit()
+            return
+        offer = next((o for o in self.offers if o.discount.id == discount_id), None)
+        if offer is None:
+            return
+        if not offer.usable:
+            self._say("error", self.tr("'{name}' cannot be used: {reason}.").format(
+                name=offer.discount.name, reason=offer.reason))
+            return
+        problem = selection_problem(self.selected + [offer.discount], self.cart_total, self.balance)
+        if problem:
+            self._say("error", problem)
+            return
+        self.selected_ids.append(discount_id)
+        self._say("", "")
+        self.offers_changed.emit()
+        return
+
+    def apply_selection(self) -> None:
+        """Enter in the wallet: show what to apply in the POS. Nothing is sent to AIQ."""
+        if self.step is not Step.WALLET:
+            return
+        if not self.selected:
+            self._say("error", self.tr("Select at least one discount first (Space selects)."))
+            return
+        self._go(Event.SELECTION_APPLIED)
+        self._say("info", self.tr("Apply these in the POS and finish the sale there. Then press F9."))
+        return
+
+    def start_checkout(self) -> None:
+        """F9: "Checkout complete". Asks for the POS transaction ID; still nothing sent."""
+        if self.step is not Step.APPLY_IN_POS:
+            return
+        self._go(Event.CHECKOUT_STARTED)
+        return
+
+    def confirm_checkout(self, text: str) -> None:
+        """Enter on the transaction ID: now, and only now, redeem each discount (E4)."""
+        if self.step is not Step.CHECKOUT:
+            return
+        try:
+            self.transaction_id = parse_transaction_id(text)
+        except TransactionIdError as exc:
+            self._say("error", str(exc))
+            return
+        self._go(Event.TRANSACTION_CONFIRMED)
+        # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
+        self._spawn(self._redeem_all(self.transaction_id, list(self.selected)))
+        return
+
+    def cancel(self) -> None:
+        """Esc: undo the current step. Redeeming cannot be cancelled."""
+        if self.step is Step.REDEEMING:
+            self._say("info", self.tr("Redeeming with AIQ: wait for its answer."))
+            return
+        if self.step is Step.CART:
+            return
+        self._stop_cancellable()
+        if self.step is Step.DONE:
+            self.new_sale()
+            return
+        leaving_wallet = self.step is Step.WALLET
+        self._go(Event.CANCEL)
+        if leaving_wallet:
+            self._reset_shopper()
+            self._refilter()
+            self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
+        else:
+            self._say("", "")
+        return
+
+    def abandon(self) -> None:
+        """Give up this shopper's redemption before checkout: no points are taken."""
+        try:
+            transition(self.step, Event.ABANDON)
+        except InvalidTransition:
+            return
+        self._stop_cancellable()
+        self._go(Event.ABANDON)
+        self._reset_shopper()
+        self._refilter()
+        self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
+        return
+
+    def new_sale(self) -> None:
+        if self.step is not Step.DONE:
+            return
+        self._reset_sale()
+        self._go(Event.NEW_SALE)
+        self._refilter()
+        self._say("", "")
+        return
+
+    async def wait_idle(self) -> None:
+        """Until nothing is in flight (for tests and for a clean quit)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- async work --------------------------------------------------------------------------
+
+    async def _send_pin(self, phone: Phone) -> None:
+        self._set_busy(self.tr("Texting a PIN to {phone}…").format(phone=phone.masked))
+        try:
+            await self._api.verify_wallet(phone)
+        except errors.AiqError as exc:
+            self._go(Event.PIN_SEND_FAILED)
+            self._say("error", str(exc))
+            return
+        finally:
+            self._set_busy("")
+        self._go(Event.PIN_SENT)
+        self._say("info", self.tr("PIN texted to {phone}. Ask the shopper for it.").format(phone=phone.masked))
+
+    async def _open_wallet(self, phone: Phone, pin: str) -> None:
+        self._set_busy(self.tr("Opening the wallet…"))
+        try:
+            wallet = await self._api.view_wallet(phone, pin)
+        except errors.WrongPin as exc:
+            self.wrong_pins += 1
+            if self.wrong_pins >= MAX_WRONG_PINS:
+                self._go(Event.RESTART)
+                self._say("error", self.tr(
+                    "{n} wrong PINs. Check the phone number with the shopper and press Enter "
+                    "to text a new PIN.").format(n=self.wrong_pins))
+            else:
+                self._go(Event.WALLET_FAILED)
+                left = MAX_WRONG_PINS - self.wrong_pins
+                self._say("error", str(exc) + " " + (self.tr("1 try left.") if left == 1 else self.tr("{n} tries left.").format(n=left)))
+            return
+        except errors.AiqError as exc:
+            self._go(Event.WALLET_FAILED)
+            self._say("error", str(exc))
+            return
+        finally:
+            self._set_busy("")
+        self.wallet = wallet
+        self.wrong_pins = 0
+        self._refilter()
+        self._go(Event.WALLET_OPENED)
+        if wallet.problems:
+            self._say("info", self.tr("Some discounts could not be read and are not offered: ")
+                      + "; ".join(wallet.problems))
+        else:
+            self._say("", "")
+
+    async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
+        self.outcomes = []
+        for index, discount in enumerate(chosen, start=1):
+            self._set_busy(self.tr("Redeeming {i} of {n} with AIQ…").format(i=index, n=len(chosen)))
+            outcome = await self._redeem_one(transaction_id, discount)
+            self.outcomes.append(outcome)
+            log.info("redemption %s for transaction %s: %s", discount.id, transaction_id, outcome.status.value)
+            self.outcomes_changed.emit()
+        self._set_busy("")
+        self._go(Event.REDEMPTIONS_FINISHED)
+        if all(o.status is Status.REDEEMED for o in self.outcomes):
+            self._say("info", self.tr("Redeemed. Copy the record onto the POS transaction."))
+        else:
+            self._say("error", self.tr("Not everything was redeemed: check each line before the shopper leaves."))
+
+    async def _redeem_one(self, transaction_id: str, discount: Discount) -> Outcome:
+        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+            try:
+                redemption_id = await self._api.redeem(discount.redemption_url, transaction_id)
+                return Outcome(discount, Status.REDEEMED, redemption_id=redemption_id)
+            except (errors.Unreachable, errors.RateLimited) as exc:
+                # Nothing reached AIQ (or it refused before acting): the one safe case to retry.
+                if delay is None:
+                    return Outcome(discount, Status.NOT_SENT, str(exc))
+                await self._sleep(delay)
+            except errors.OutcomeUnknown as exc:
+                return Outcome(discount, Status.UNKNOWN, str(exc))
+            except errors.AiqError as exc:
+                detail = f" AIQ said: {exc.detail}" if exc.detail else ""
+                return Outcome(discount, Status.REJECTED, str(exc) + detail)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _go(self, event: Event) -> None:
+        self.step = transition(self.step, event)
+        self.step_changed.emit(self.step)
+
+    def _say(self, level: str, text: str) -> None:
+        if (level, text) != self.message:
+            self.message = (level, text)
+            self.message_changed.emit(level, text)
+
+    def _set_busy(self, text: str) -> None:
+        if text != self.busy:
+            self.busy = text
+            self.busy_changed.emit(text)
+
+    def _refilter(self) -> None:
+        if self.wallet is None:
+            self.offers = []
+        elif self.cart_total is None:
+            reason = self.tr("type a valid cart total first")
+            self.offers = [Offer(d, reason) for d in self.wallet.discounts]
+        else:
+            self.offers = evaluate(self.wallet.discounts, self.cart_total, self.balance, self._clock())
+        usable = {o.discount.id for o in self.offers if o.usable}
+        dropped = [i for i in self.selected_ids if i not in usable]
+        self.selected_ids = [i for i in self.selected_ids if i in usable]
+        if self.cart_total is not None and self.selected and selection_problem(
+                self.selected, self.cart_total, self.balance):
+            dropped += self.selected_ids
+            self.selected_ids = []
+        if dropped:
+            self._say("info", self.tr("The cart total changed: the selection was cleared where it no longer fits."))
+        self.offers_changed.emit()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # a strong reference: qasync keeps none
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("unexpected failure in the redemption flow", exc_info=task.exception())
+            self._set_busy("")
+            self._say("error", self.tr("Something went wrong. Nothing more was sent; start again."))
+
+    def _run_cancellable(self, coro) -> None:
+        self._stop_cancellable()
+        self._cancellable = self._spawn(coro)
+
+    def _stop_cancellable(self) -> None:
+        if self._cancellable is not None and not self._cancellable.done():
+            self._cancellable.cancel()
+            self._set_busy("")
+        self._cancellable = None

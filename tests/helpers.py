@@ -1,0 +1,63 @@
+"""Waiting on the app in async tests: by its signals, never by sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+
+from budtender_app.domain.flow import Step
+
+
+async def wait_for_step(vm, step: Step, timeout: float = 5.0) -> None:
+    """Until the view model reaches ``step`` (returns at once if it is there)."""
+    if vm.step is step:
+        return
+    future = asyncio.get_running_loop().create_future()
+
+    def on_step(now):
+        if now is step and not future.done():
+            future.set_result(None)
+
+    vm.step_changed.connect(on_step)
+    try:
+        await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        raise AssertionError(f"still at {vm.step.name} waiting for {step.name}; message: {vm.message}") from None
+    finally:
+        vm.step_changed.disconnect(on_step)
+
+
+async def await_signal(signal, timeout: float = 5.0):
+    """The arguments of the next emission of ``signal``."""
+    future = asyncio.get_running_loop().create_future()
+
+    def on_emit(*args):
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(on_emit)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        signal.disconnect(on_emit)
+
+
+async def wait_for_focus(widget, timeout: float = 5.0) -> None:
+    """Until ``widget`` has the keyboard focus (dialogs take it when the loop has run)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app.focusWidget() is widget:
+        return
+    future = asyncio.get_running_loop().create_future()
+
+    def on_focus(_old, new):
+        if new is widget and not future.done():
+            future.set_result(None)
+
+    app.focusChanged.connect(on_focus)
+    try:
+        await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        raise AssertionError(f"focus is on {app.focusWidget()!r}, not {widget!r}") from None
+    finally:
+        app.focusChanged.disconnect(on_focus)
