@@ -88,9 +88,9 @@ class MainWindow(QMainWindow):
         body = QVBoxLayout()
         body.setContentsMargins(16, 12, 16, 12)
         body.addLayout(cart_row)
-        body.addWidget(self.stack, 1)
+        body.addWidget(self.message_label)  # right under the cart: where the cashier is looking
         body.addWidget(self.busy_strip)
-        body.addWidget(self.message_label)
+        body.addWidget(self.stack, 1)
         central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         editable = step in CART_EDITABLE
         self.cart_edit.setReadOnly(not editable)
         self.cart_edit.setStyleSheet("" if editable else "background: #eeeeee; color: #555;")
-        self.redeem_button.setEnabled(step in (Step.CART, Step.DONE))
+        self.redeem_button.setEnabled(step is Step.CART)
         self._done_enter.setEnabled(step is Step.DONE)
         self._done_enter_pad.setEnabled(step is Step.DONE)
         self._sync_pin_dialog(step)

@@ -28,9 +28,20 @@ class CartPage(QWidget):
             "press <b>F9</b> Checkout complete.</p>"), self)
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignTop)
+        keys = QLabel(self.tr(
+            "<table cellspacing='0' cellpadding='5' style='font-size:12pt'>"
+            "<tr><td><b>F2</b></td><td>Redeem discounts for shopper</td></tr>"
+            "<tr><td><b>Enter</b></td><td>text the PIN · open the wallet · apply the selection · confirm</td></tr>"
+            "<tr><td><b>↑ ↓ Space</b></td><td>move in the wallet · select or unselect a discount</td></tr>"
+            "<tr><td><b>F9</b></td><td>Checkout complete: redeem, after the sale is finished in the POS</td></tr>"
+            "<tr><td><b>Esc</b></td><td>back one step (before checkout nothing is redeemed)</td></tr>"
+            "</table>"), self)
+        keys.setObjectName("keys_label")
+        keys.setStyleSheet("background: #fafafa; border: 1px solid #ddd; border-radius: 4px; padding: 8px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(text)
+        layout.addWidget(keys)
         layout.addStretch(1)
 
 
@@ -88,6 +99,10 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
             if c:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             table.setItem(r, c, item)
+    # As tall as its rows (up to eight), so the totals sit right under them.
+    shown = max(1, min(len(rows), 8))
+    height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(min(len(rows), shown)))
+    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else 30))
 
 
 class ApplyPage(QWidget):
@@ -123,9 +138,10 @@ class ApplyPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addWidget(self.totals_label)
         layout.addWidget(note)
+        layout.addStretch(1)
         layout.addLayout(buttons)
 
     def redraw(self) -> None:
@@ -155,7 +171,6 @@ class DonePage(QWidget):
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
         self.record_edit = named(QPlainTextEdit(self), "record_edit", "Record for the POS transaction")
         self.record_edit.setReadOnly(True)
-        self.record_edit.setMaximumHeight(150)
         self.copy_button = named(QPushButton(self.tr("Copy record (Ctrl+Shift+C)"), self), "copy_record_button", "Copy record")
         self.copy_button.setShortcut("Ctrl+Shift+C")
         self.copy_button.clicked.connect(self.copy_record)
@@ -169,9 +184,9 @@ class DonePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addWidget(QLabel(self.tr("For the POS transaction record:"), self))
-        layout.addWidget(self.record_edit)
+        layout.addWidget(self.record_edit, 1)
         layout.addLayout(buttons)
 
     def redraw(self) -> None:

@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 COLORS = {"error": "#b00020", "info": "#0b5394", "": "#333333"}
+BOXES = {"error": "background: #fdecea; border: 1px solid #f5c2c0;",
+         "info": "background: #e8f0fe; border: 1px solid #c6d7f5;", "": ""}
 
 
 def named(widget, object_name: str, accessible: str):
@@ -29,7 +31,9 @@ class MessageLabel(QLabel):
         self.setText(text)
         self.setVisible(bool(text))
         weight = "600" if level == "error" else "400"
-        self.setStyleSheet(f"color: {COLORS.get(level, COLORS[''])}; font-weight: {weight};")
+        box = BOXES.get(level, "")
+        padding = "padding: 6px 8px; border-radius: 4px;" if box else ""
+        self.setStyleSheet(f"color: {COLORS.get(level, COLORS[''])}; font-weight: {weight}; {box} {padding}")
 
 
 class BusyStrip(QWidget):

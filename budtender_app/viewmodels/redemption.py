@@ -222,7 +222,7 @@ class RedemptionViewModel(QObject):
             self._say("error", self.tr("Select at least one discount first (Space selects)."))
             return
         self._go(Event.SELECTION_APPLIED)
-        self._say("info", self.tr("Apply these in the POS and finish the sale there. Then press F9."))
+        self._say("", "")  # the screen itself says what to do next
         return
 
     def start_checkout(self) -> None:
