@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import logging
 import sys
 from dataclasses import dataclass
@@ -40,6 +41,18 @@ class _PinRelay(QObject):
     """Carries the simulator's "texted" PIN to the training banner."""
 
     pin_sent = Signal(str, str)
+
+
+def make_event_loop() -> asyncio.AbstractEventLoop:
+    """The Qt event loop asyncio runs on (tests use this one too).
+
+    Its executor (name look-ups, file I/O) is a plain thread pool: qasync's default makes ten
+    QThreads whose teardown from another thread makes Qt warn about timers.
+    """
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app, already_running=False)
+    loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="io"))
+    return loop
 
 
 def data_dir() -> Path:
@@ -129,6 +142,6 @@ def run_app(args: argparse.Namespace) -> int:
         show_texted_pins(simulator, window.banner)
     if mode.notice:
         window.message_label.show_message("info", mode.notice)
-    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+    with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, http))
     return 0

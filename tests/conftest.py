@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import PySide6  # noqa: E402,F401  - import before qasync so it picks PySide6
 import pytest  # noqa: E402
-import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from budtender_app.app import make_event_loop  # noqa: E402
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
+    # The last test's loop left Qt objects in reference cycles. Collect them here, on the GUI
+    # thread: if Python's collector ran first on a server or pool thread, Qt would warn
+    # "Timers cannot be stopped from another thread", or crash.
+    gc.collect()
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
-    return qasync.QEventLoop(app, already_running=False)
+    return make_event_loop()
 
 
 def pytest_asyncio_loop_factories(config, item):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from budtender_app.app import show_texted_pins  # noqa: E402
+from budtender_app.app import make_event_loop, show_texted_pins  # noqa: E402
 from budtender_app.domain.flow import Step  # noqa: E402
 from budtender_app.services.aiq_client import AiqClient, AiqConfig  # noqa: E402
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
-    with asyncio.Runner(loop_factory=qasync.QEventLoop) as runner:
+    with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(shoot(out))
     print(f"screenshots in {out}")
     return 0
