@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import logging
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
 import httpx
 import platformdirs
 import qasync
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -108,13 +109,32 @@ def show_texted_pins(simulator, banner) -> _PinRelay:
     return relay
 
 
+def _close_on_signals(window) -> QTimer:
+    """SIGTERM / Ctrl+C close the window the normal way (it refuses while redeeming)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    # Python runs signal handlers only between bytecodes: wake it up now and then.
+    heartbeat = QTimer(window)
+    heartbeat.start(300)
+    heartbeat.timeout.connect(lambda: None)
+    return heartbeat
+
+
 async def _serve(window, vm, http: httpx.AsyncClient) -> None:
     closed = asyncio.get_running_loop().create_future()
-    window.closed.connect(lambda: closed.done() or closed.set_result(None))
+
+    def on_window_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    window.closed.connect(on_window_closed)
+    _close_on_signals(window)
     window.show()
     window.raise_()
     window.activateWindow()
+    log.info("window shown")
     await closed
+    log.info("closing")
     await vm.wait_idle()
     await http.aclose()
 

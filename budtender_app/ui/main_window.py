@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
+
+import logging
 
 from budtender_app import APP_NAME
 from budtender_app.domain.eligibility import totals
@@ -18,6 +20,8 @@ from budtender_app.ui.pin_dialog import PinDialog
 from budtender_app.ui.wallet_page import WalletPage
 from budtender_app.ui.widgets import BusyStrip, MessageLabel, named
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
+
+log = logging.getLogger(__name__)
 
 PIN_STEPS = (Step.PIN, Step.OPENING_WALLET)
 
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._on_start)
         QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         self._done_enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self, vm.new_sale)
         self._done_enter_pad = QShortcut(QKeySequence(Qt.Key.Key_Enter), self, vm.new_sale)
 
@@ -119,6 +125,11 @@ class MainWindow(QMainWindow):
         self._on_vm_step_changed(vm.step)
 
     # -- keys ------------------------------------------------------------------------------
+
+    def _on_app_focus_changed(self, _old, new) -> None:
+        # At DEBUG, where the keyboard is: the end-to-end test types only where it should.
+        if new is not None and new.objectName():
+            log.debug("focus %s", new.objectName())
 
     def _on_start(self) -> None:
         if self._vm.step is Step.DONE:

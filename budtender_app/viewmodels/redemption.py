@@ -377,6 +377,7 @@ class RedemptionViewModel(QObject):
 
     def _go(self, event: Event) -> None:
         self.step = transition(self.step, event)
+        log.debug("step %s", self.step.name)
         self.step_changed.emit(self.step)
 
     def _say(self, level: str, text: str) -> None:

@@ -1,0 +1,94 @@
+"""The real app, as a separate process in a real X window, redeems by keyboard over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+
+import keyring
+import pytest
+
+from budtender_app.services.credentials import CredentialStore, Credentials, KeyringUnavailable
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
+from budtender_app.simulator.server import SimulatorServer
+from tests.e2e.xapp import AppProcess, Xvfb, xdotool
+
+pytestmark = [pytest.mark.xvfb, pytest.mark.keyring, pytest.mark.timeout(120)]
+
+
+@pytest.fixture
+def display():
+    missing = [tool for tool in ("Xvfb", "xdotool") if not shutil.which(tool)]
+    if missing:
+        if os.environ.get("BUDTENDER_REQUIRE_KEYRING") == "1":
+            pytest.fail(f"missing {missing}: run the tests with bash tests/run.sh")
+        pytest.skip(f"missing {missing} (bash tests/run.sh installs them)")
+    xvfb = Xvfb()
+    yield xvfb.display
+    xvfb.stop()
+
+
+@pytest.fixture
+def store_with_credentials():
+    """The simulator's credentials, stored the real way: in the OS keyring."""
+    store = CredentialStore()
+    try:
+        store.ensure_usable()
+    except KeyringUnavailable as exc:
+        if os.environ.get("BUDTENDER_REQUIRE_KEYRING") == "1":
+            pytest.fail(f"no real keyring: {exc}")
+        pytest.skip("no real keyring here (bash tests/run.sh starts one)")
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    store.save(name, Credentials(DEMO_UID, DEMO_API_KEY))
+    yield name
+    store.clear(name)
+
+
+def test_a_cashier_redeems_in_the_real_app_by_keyboard(display, store_with_credentials, tmp_path):
+    sim = Simulator(pin_source=lambda: "2468")
+    with SimulatorServer(sim) as server:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
+               "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+               "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        app = AppProcess(["--store", store_with_credentials, "--base-url", server.url], env)
+        try:
+            app.expect(r"in real mode")
+            app.expect(r"focus cart_edit")
+            title = subprocess.run(["xdotool", "search", "--name", "^Budtender"], env=env,
+                                   capture_output=True, text=True, timeout=20)
+            assert title.stdout.strip(), "a window titled Budtender… is on the screen"
+
+            xdotool(display, "type", "--delay", "30", "42.00")
+            xdotool(display, "key", "F2")
+            app.expect(r"focus phone_edit")
+            xdotool(display, "type", "--delay", "30", "(555) 123-4567")
+            xdotool(display, "key", "Return")
+            app.expect(r"step PIN")
+            app.expect(r"focus pin_edit")
+            assert sim.last_pin(DEMO_PHONE) == "2468"
+            xdotool(display, "type", "--delay", "30", "2468")
+            xdotool(display, "key", "Return")
+            app.expect(r"step WALLET")
+            app.expect(r"focus offer_list")
+            xdotool(display, "key", "space")
+            xdotool(display, "key", "Return")
+            app.expect(r"step APPLY_IN_POS")
+            assert not [r for r in sim.requests if r.method == "PUT"], "no PUT before checkout"
+
+            xdotool(display, "key", "F9")
+            app.expect(r"focus transaction_edit")
+            xdotool(display, "type", "--delay", "30", "E2E-0001")
+            xdotool(display, "key", "Return")
+            app.expect(r"step DONE")
+
+            puts = [r for r in sim.requests if r.method == "PUT"]
+            assert len(puts) == 1 and puts[0].path.endswith("/E2E-0001") and puts[0].api_key_ok
+            assert [(r.transaction_id, r.points) for r in sim.redemptions] == [("E2E-0001", 100)]
+            assert sim.points_of(DEMO_PHONE) == 1400
+        finally:
+            code = app.stop()
+        log_text = "\n".join(app.seen)
+        assert code == 0, log_text[-2000:]
+        assert DEMO_API_KEY not in log_text and DEMO_PHONE not in log_text and "2468" not in log_text
