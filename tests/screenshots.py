@@ -61,7 +61,6 @@ async def shoot(out: Path) -> None:
     await wait_for_step(vm, Step.PIN)
     win.pin_dialog.pin_edit.setText("48")
     await save("3-pin-popup", win.pin_dialog)
-    await save("3-pin-window")
     vm.submit_pin("1111")
     await wait_for_step(vm, Step.PIN)
     await vm.wait_idle()
