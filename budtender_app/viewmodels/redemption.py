@@ -173,6 +173,7 @@ class RedemptionViewModel(QObject):
             self._say("error", str(exc))
             return
         self._go(Event.PHONE_SUBMITTED)
+        self._set_busy(self.tr("Texting a PIN to {phone}…").format(phone=self.phone.masked))
         self._run_cancellable(self._send_pin(self.phone))
         return
 
@@ -186,6 +187,7 @@ class RedemptionViewModel(QObject):
             self._say("error", str(exc))
             return
         self._go(Event.PIN_SUBMITTED)
+        self._set_busy(self.tr("Opening the wallet…"))
         self._run_cancellable(self._open_wallet(self.phone, pin))
         return
 
@@ -297,7 +299,6 @@ class RedemptionViewModel(QObject):
     # -- async work --------------------------------------------------------------------------
 
     async def _send_pin(self, phone: Phone) -> None:
-        self._set_busy(self.tr("Texting a PIN to {phone}…").format(phone=phone.masked))
         try:
             await self._api.verify_wallet(phone)
         except errors.AiqError as exc:
@@ -310,7 +311,6 @@ class RedemptionViewModel(QObject):
         self._say("info", self.tr("PIN texted to {phone}. Ask the shopper for it.").format(phone=phone.masked))
 
     async def _open_wallet(self, phone: Phone, pin: str) -> None:
-        self._set_busy(self.tr("Opening the wallet…"))
         try:
             wallet = await self._api.view_wallet(phone, pin)
         except errors.WrongPin as exc:

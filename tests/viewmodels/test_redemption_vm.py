@@ -1,0 +1,205 @@
+"""The flow's rules that cost money: when a redemption is sent, re-sent, or never sent."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from budtender_app.domain import errors
+from budtender_app.domain.flow import Step
+from budtender_app.domain.redemption import Status
+from budtender_app.domain.wallet import parse_wallet
+from budtender_app.viewmodels.redemption import RedemptionViewModel
+from tests.helpers import wait_for_step
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok"
+
+
+def wallet(points=1000, hide=False):
+    return parse_wallet({"loyaltyPoints": points, "hidePointsInWallet": hide, "discountTemplates": [
+        {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5},
+        {"id": "b", "name": "$10 off", "redemptionURL": URL.format("b"), "pointsDeduction": 200, "dollarValue": 10},
+        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900, "dollarValue": 100},
+        "garbage",
+    ]})
+
+
+class FakeApi:
+    """In-process stand-in for the AIQ client (unit tests only; the real one is tested over HTTP)."""
+
+    def __init__(self, redeem_results=()):
+        self.calls: list[tuple] = []
+        self.redeem_results = list(redeem_results)
+        self.verify_gate: asyncio.Event | None = None
+        self.wallet = wallet()
+
+    async def verify_wallet(self, phone):
+        self.calls.append(("verify", phone.digits))
+        if self.verify_gate is not None:
+            await self.verify_gate.wait()
+
+    async def view_wallet(self, phone, pin):
+        self.calls.append(("view", phone.digits, pin))
+        if pin != "1234":
+            raise errors.WrongPin("That PIN is wrong or has expired.")
+        return self.wallet
+
+    async def redeem(self, url, txid):
+        self.calls.append(("redeem", url, txid))
+        result = self.redeem_results.pop(0) if self.redeem_results else "r-1"
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    @property
+    def redeems(self):
+        return [c for c in self.calls if c[0] == "redeem"]
+
+
+async def no_sleep(_seconds):
+    return None
+
+
+async def at_wallet(api, cart="50"):
+    vm = RedemptionViewModel(api, clock=lambda: NOW, sleep=no_sleep)
+    vm.set_cart_text(cart)
+    vm.start()
+    vm.submit_phone("555-123-4567")
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("1234")
+    await wait_for_step(vm, Step.WALLET)
+    return vm
+
+
+async def redeem(vm, ids, txid="T-1"):
+    for i in ids:
+        vm.toggle(i)
+    vm.apply_selection()
+    vm.start_checkout()
+    vm.confirm_checkout(txid)
+    await wait_for_step(vm, Step.DONE)
+
+
+@pytest.mark.asyncio
+async def test_a_bad_discount_is_reported_and_the_rest_work():
+    vm = await at_wallet(FakeApi())
+    assert [o.discount.id for o in vm.offers if o.usable] == ["a", "b"]
+    assert vm.message[0] == "info" and "Discount #4 skipped" in vm.message[1]
+
+
+@pytest.mark.asyncio
+async def test_nothing_is_redeemed_until_the_transaction_is_confirmed():
+    api = FakeApi()
+    vm = await at_wallet(api)
+    vm.toggle("a")
+    vm.apply_selection()
+    vm.start_checkout()
+    vm.confirm_checkout("   ")  # a blank ID is refused: still nothing sent
+    assert vm.step is Step.CHECKOUT and api.redeems == []
+    vm.confirm_checkout("T-9")
+    await wait_for_step(vm, Step.DONE)
+    assert api.redeems == [("redeem", URL.format("a"), "T-9")]
+
+
+@pytest.mark.asyncio
+async def test_not_reaching_aiq_is_retried_then_reported_not_sent():
+    api = FakeApi([errors.Unreachable("down")] * 4)
+    vm = await at_wallet(api)
+    await redeem(vm, ["a"])
+    assert len(api.redeems) == 4  # the first try and three retries: nothing was ever sent
+    assert [o.status for o in vm.outcomes] == [Status.NOT_SENT]
+    assert vm.points_deducted == 0 and vm.message[0] == "error"
+
+
+@pytest.mark.asyncio
+async def test_a_retry_that_gets_through_counts_once():
+    api = FakeApi([errors.Unreachable("down"), "r-7"])
+    vm = await at_wallet(api)
+    await redeem(vm, ["a"])
+    assert [(o.status, o.redemption_id) for o in vm.outcomes] == [(Status.REDEEMED, "r-7")]
+
+
+@pytest.mark.asyncio
+async def test_an_unanswered_redemption_is_never_sent_again():
+    api = FakeApi([errors.OutcomeUnknown("timeout"), "r-2"])
+    vm = await at_wallet(api)
+    await redeem(vm, ["a", "b"])
+    assert [c[1] for c in api.redeems] == [URL.format("a"), URL.format("b")]
+    assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.REDEEMED]
+    assert vm.points_deducted == 200
+    record = vm.record()
+    assert "UNKNOWN | points deducted: 0" in record and "NOT ALL REDEEMED" in record
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_keeps_aiqs_reason():
+    api = FakeApi([errors.Rejected("AIQ refused this redemption; no points were taken.", detail="Insufficient points")])
+    vm = await at_wallet(api)
+    await redeem(vm, ["a"])
+    assert vm.outcomes[0].status is Status.REJECTED and "Insufficient points" in vm.outcomes[0].message
+
+
+@pytest.mark.asyncio
+async def test_redeeming_cannot_be_cancelled():
+    api = FakeApi()
+    vm = await at_wallet(api)
+    vm.toggle("a")
+    vm.apply_selection()
+    vm.start_checkout()
+    vm.confirm_checkout("T-1")
+    vm.cancel()
+    vm.abandon()
+    await wait_for_step(vm, Step.DONE)
+    assert len(api.redeems) == 1 and vm.outcomes[0].status is Status.REDEEMED
+
+
+@pytest.mark.asyncio
+async def test_escape_while_the_pin_is_being_sent_cancels_the_request():
+    api = FakeApi()
+    api.verify_gate = asyncio.Event()  # AIQ never answers
+    vm = RedemptionViewModel(api, clock=lambda: NOW, sleep=no_sleep)
+    vm.set_cart_text("20")
+    vm.start()
+    vm.submit_phone("5551234567")
+    assert vm.step is Step.SENDING_PIN and vm.busy
+    vm.cancel()
+    assert vm.step is Step.PHONE and vm.busy == ""
+    await vm.wait_idle()
+    assert vm.step is Step.PHONE
+
+
+@pytest.mark.asyncio
+async def test_selection_may_not_exceed_the_cart_or_the_balance():
+    api = FakeApi()
+    api.wallet = wallet(points=250)
+    vm = await at_wallet(api, cart="12")
+    vm.toggle("a")
+    vm.toggle("b")  # $15 off a $12 sale
+    assert vm.selected_ids == ["a"] and "take $15.00 off a $12.00 sale" in vm.message[1]
+    vm.set_cart_text("100")
+    vm.toggle("b")  # 300 points, the shopper has 250
+    assert vm.selected_ids == ["a"] and "the shopper has 250" in vm.message[1]
+
+
+@pytest.mark.asyncio
+async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits():
+    vm = await at_wallet(FakeApi(), cart="50")
+    vm.toggle("b")
+    vm.set_cart_text("8")
+    assert vm.selected_ids == [] and "cart total changed" in vm.message[1]
+    assert not next(o for o in vm.offers if o.discount.id == "b").usable
+
+
+@pytest.mark.asyncio
+async def test_hidden_points_never_show_and_do_not_block():
+    api = FakeApi()
+    api.wallet = wallet(points=0, hide=True)
+    vm = await at_wallet(api, cart="50")
+    assert vm.balance is None
+    vm.toggle("a")
+    assert vm.selected_ids == ["a"]
+    await redeem(vm, [])
+    assert "balance" not in vm.record()
