@@ -120,7 +120,8 @@ def _close_on_signals(window) -> QTimer:
     return heartbeat
 
 
-async def _serve(window, vm, http: httpx.AsyncClient) -> None:
+async def _serve(window, vm, http: httpx.AsyncClient, crash) -> None:
+    asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
     def on_window_closed() -> None:
@@ -140,6 +141,7 @@ async def _serve(window, vm, http: httpx.AsyncClient) -> None:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    from budtender_app.ui.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -162,6 +164,8 @@ def run_app(args: argparse.Namespace) -> int:
         show_texted_pins(simulator, window.banner)
     if mode.notice:
         window.message_label.show_message("info", mode.notice)
+    crash = CrashReporter(window, str(log_dir() / "budtender.log"))
+    crash.install()
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, http))
+        runner.run(_serve(window, vm, http, crash))
     return 0
