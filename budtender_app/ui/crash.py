@@ -9,7 +9,7 @@ import logging
 import sys
 import traceback
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger("budtender_app.crash")
@@ -32,13 +32,13 @@ class CrashReporter:
         if key in self._seen:  # each distinct error once: no wall of identical boxes
             return
         self._seen.add(key)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Budtender",
-                          QWidget.tr(self._parent, "Something went wrong inside the terminal.") if self._parent
-                          else "Something went wrong inside the terminal.", parent=self._parent)
+        text = QCoreApplication.translate("CrashReporter", "Something went wrong inside the terminal.")
+        box = QMessageBox(QMessageBox.Icon.Critical, "Budtender", text, parent=self._parent)
         box.setObjectName("crash_box")
-        box.setInformativeText(
+        box.setInformativeText(QCoreApplication.translate(
+            "CrashReporter",
             "Nothing more was sent to AIQ because of it. If a redemption was on screen, check its "
-            f"outcome before the shopper leaves. Details for IT are in the log:\n{self._log_path}")
+            "outcome before the shopper leaves. Details for IT are in the log:\n{path}").format(path=self._log_path))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # never exec(): the event loop keeps running
 
