@@ -1,0 +1,281 @@
+"""The audit trail: an append-only, hash-chained table of every redemption event, and its export.
+
+Each row's ``hash`` is sha256 over a canonical JSON of its own fields plus the previous row's
+hash, so an edited row, a deleted row or rows put in another order show in ``verify_chain``.
+SQLite triggers refuse UPDATE and DELETE too, but anyone with the file can drop a trigger: the
+chain is what proves the trail. Removing rows from the *end* leaves a valid, shorter chain;
+auditors who keep the last hash of their previous export can check the new one continues it.
+
+The trail lives in the journal's database and is written in the same transaction as the journal
+change it describes (``Journal`` calls ``append`` inside its transaction). Nothing here holds a
+redemption URL, a token, a phone number or a PIN: only what an auditor needs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import IO
+
+GENESIS_HASH = "0" * 64
+
+#: Events the journal writes. Others (like "pin_skipped") may be recorded with ``Journal.record_event``.
+EVENTS = frozenset({
+    "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
+    "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
+    "reversal_unknown", "reversal_resolved", "pin_skipped",
+})
+
+CSV_COLUMNS = (
+    "time", "event", "store", "terminal", "transaction_id", "discount",
+    "pos_discount_id", "points", "detail", "hash",
+)
+
+SCHEMA = """
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    store TEXT NOT NULL,
+    terminal TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    discount_id TEXT NOT NULL,
+    discount_name TEXT NOT NULL,
+    pos_discount_id TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_at ON audit(at);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+"""
+
+_FIELDS = (
+    "id", "at", "event", "store", "terminal", "transaction_id", "discount_id",
+    "discount_name", "pos_discount_id", "points", "detail", "prev_hash", "hash",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit event as stored. ``at`` is ISO 8601 in UTC."""
+
+    id: int
+    at: str
+    event: str
+    store: str
+    terminal: str
+    transaction_id: str
+    discount_id: str
+    discount_name: str
+    pos_discount_id: str
+    points: int
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """What ``verify_chain`` found. ``ok`` or the first bad row (``bad_id``) and ``problem``."""
+
+    ok: bool
+    rows: int
+    bad_id: int | None = None
+    problem: str = ""  # "edited" | "deleted" | "reordered"
+    reason: str = ""  # one sentence for IT or an auditor
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"Audit trail intact ({self.rows} events)."
+        return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
+
+
+def row_hash(fields: dict) -> str:
+    """sha256 of the canonical JSON of a row's fields (all but ``hash``) including ``prev_hash``."""
+    content = {k: fields[k] for k in _FIELDS if k != "hash"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def utc_text(moment: datetime) -> str:
+    """How times are stored: ISO 8601 in UTC with microseconds, so text order is time order."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("audit and journal times must be timezone-aware")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Audit:
+    """The audit table of one journal database.
+
+    ``conn`` is the journal's connection (or a read-only one for the CLI). ``append`` must run
+    inside the caller's write transaction; the readers take no lock of their own, so callers
+    sharing the connection between threads serialise the calls (``Journal`` does).
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def append(
+        self,
+        event: str,
+        *,
+        at: datetime,
+        store: str,
+        terminal: str,
+        transaction_id: str = "",
+        discount_id: str = "",
+        discount_name: str = "",
+        pos_discount_id: str = "",
+        points: int = 0,
+        detail: str = "",
+    ) -> AuditRow:
+        """Add one event at the end of the chain. Call inside the journal's transaction."""
+        if not self._conn.in_transaction:
+            raise RuntimeError("audit rows are written only inside the journal's transaction")
+        last = self._conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        fields = {
+            "id": 1 if last is None else last[0] + 1,
+            "at": utc_text(at),
+            "event": event,
+            "store": store,
+            "terminal": terminal,
+            "transaction_id": transaction_id,
+            "discount_id": discount_id,
+            "discount_name": discount_name,
+            "pos_discount_id": pos_discount_id,
+            "points": int(points),
+            "detail": detail,
+            "prev_hash": GENESIS_HASH if last is None else last[1],
+        }
+        fields["hash"] = row_hash(fields)
+        self._conn.execute(
+            f"INSERT INTO audit ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})",
+            [fields[k] for k in _FIELDS],
+        )
+        return AuditRow(**fields)
+
+    def rows(self) -> list[AuditRow]:
+        """Every event, oldest first."""
+        return [AuditRow(*r) for r in self._conn.execute(
+            f"SELECT {', '.join(_FIELDS)} FROM audit ORDER BY id")]
+
+    def verify_chain(self) -> ChainReport:
+        """Walk the chain from the first event; report the first row that does not fit."""
+        count = 0
+        seen_hashes: set[str] = set()
+        prev_id, prev_hash = 0, GENESIS_HASH
+        for row in self.rows():
+            count += 1
+            if row_hash(asdict(row)) != row.hash:
+                return ChainReport(False, count, row.id, "edited",
+                                   "its contents no longer match its hash")
+            if row.prev_hash != prev_hash:
+                if row.prev_hash in seen_hashes:
+                    return ChainReport(False, count, row.id, "reordered",
+                                       "it follows an event other than the one before it")
+                return ChainReport(False, count, row.id, "deleted",
+                                   "the event before it is missing or was replaced")
+            if row.id != prev_id + 1:
+                return ChainReport(False, count, row.id, "deleted",
+                                   f"events #{prev_id + 1} to #{row.id - 1} are missing")
+            seen_hashes.add(row.hash)
+            prev_id, prev_hash = row.id, row.hash
+        return ChainReport(True, count)
+
+    def export_rows(
+        self, since: date, until: date | None = None, *, tz: tzinfo | None = None
+    ) -> list[dict[str, str]]:
+        """The CSV rows (as dicts keyed by ``CSV_COLUMNS``) of the events from ``since`` through
+        ``until`` (whole days, both included; None = up to now), times shown in ``tz`` (None =
+        this computer's zone), ISO 8601 with the offset."""
+        start, end = _day_bounds(since, until, tz)
+        query = "SELECT " + ", ".join(_FIELDS) + " FROM audit WHERE at >= ?"
+        params = [utc_text(start)]
+        if end is not None:
+            query += " AND at < ?"
+            params.append(utc_text(end))
+        out = []
+        for row in (AuditRow(*r) for r in self._conn.execute(query + " ORDER BY id", params)):
+            moment = datetime.fromisoformat(row.at)
+            out.append({
+                "time": (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds"),
+                "event": row.event,
+                "store": row.store,
+                "terminal": row.terminal,
+                "transaction_id": row.transaction_id,
+                "discount": row.discount_name,
+                "pos_discount_id": row.pos_discount_id,
+                "points": str(row.points),
+                "detail": row.detail,
+                "hash": row.hash,
+            })
+        return out
+
+    def export_csv(
+        self,
+        path_or_file: str | os.PathLike | IO[str],
+        since: date,
+        until: date | None = None,
+        *,
+        tz: tzinfo | None = None,
+    ) -> int:
+        """Write the events of the range as CSV (header + one line per event); return the count.
+
+        A path is written whole or not at all (temporary file, then renamed), so an auditor never
+        gets half a file. A text file object is written as is (open it with ``newline=""``).
+        """
+        rows = self.export_rows(since, until, tz=tz)
+        if isinstance(path_or_file, (str, os.PathLike)):
+            with _atomic_text(Path(path_or_file)) as handle:
+                _write_csv(handle, rows)
+        else:
+            _write_csv(path_or_file, rows)
+        return len(rows)
+
+
+def _write_csv(handle: IO[str], rows: list[dict[str, str]]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@contextmanager
+def _atomic_text(path: Path) -> Iterator[io.TextIOBase]:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _day_bounds(since: date, until: date | None, tz: tzinfo | None) -> tuple[datetime, datetime | None]:
+    """Local midnights: from the start of ``since`` to the start of the day after ``until``."""
+    if until is not None and until < since:
+        raise ValueError("the end date is before the start date")
+
+    def midnight(day: date) -> datetime:
+        if tz is not None:
+            return datetime.combine(day, time(), tzinfo=tz)
+        return datetime.combine(day, time()).astimezone()  # naive = this computer's local time
+
+    return midnight(since), None if until is None else midnight(until + timedelta(days=1))

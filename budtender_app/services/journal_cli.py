@@ -1,0 +1,136 @@
+"""`budtender-app redemptions pending|export`: what is open, and the audit trail for auditors.
+
+Both read the journal read-only and take no JournalLock, so they work while the terminal runs
+(SQLite's WAL lets a reader see every committed change without blocking the app).
+
+Exit codes: 0 done, 1 no journal on this computer, 2 bad input, 4 exported but the audit
+trail's hash chain is broken (the CSV is still written: auditors need to see what is there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from budtender_app.services.journal import Journal, JournalEntry, JournalError, default_journal_path
+
+EXIT_OK = 0
+EXIT_NO_JOURNAL = 1
+EXIT_BAD_INPUT = 2
+EXIT_CHAIN_BROKEN = 4
+
+
+def build_redemptions_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `redemptions pending|export` to the app's sub-commands; returns the new parser."""
+    parser = subparsers.add_parser("redemptions", help="list open redemptions, or export the audit trail")
+    parser.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
+                        help=f"the redemption journal (default {default_journal_path()})")
+    actions = parser.add_subparsers(dest="redemptions_action", required=True)
+    actions.add_parser("pending", help="print redemptions that are unsent or unknown")
+    export = actions.add_parser("export", help="write the audit trail of a date range as CSV")
+    # Dates stay text here so a bad one gets our message and exit code, not argparse's usage.
+    export.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="first day (local time)")
+    export.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="last day, included (default: today)")
+    export.add_argument("--csv", dest="csv_path", required=True, metavar="FILE", help="where to write; - for standard output")
+    return parser
+
+
+def run_redemptions(args: argparse.Namespace) -> int:
+    """Run `redemptions pending` or `redemptions export` and return the exit code."""
+    path = Path(args.journal_path) if args.journal_path else default_journal_path()
+    if args.redemptions_action == "export":
+        try:
+            since, until = _date(args.since, "--since"), _date(args.until, "--until")
+        except ValueError as exc:
+            _error(str(exc))
+            return EXIT_BAD_INPUT
+        if until is not None and until < since:
+            _error(f"--until {until} is before --since {since}.")
+            return EXIT_BAD_INPUT
+    if not path.exists():
+        if args.redemptions_action == "pending":
+            print("Nothing pending. (No redemption journal on this computer yet.)")
+            return EXIT_OK
+        _error(f"There is no redemption journal at {path}: this computer has redeemed nothing yet.")
+        return EXIT_NO_JOURNAL
+    try:
+        journal = Journal.open_read_only(path)
+    except (JournalError, OSError) as exc:
+        _error(str(exc))
+        return EXIT_NO_JOURNAL
+    with journal:
+        if args.redemptions_action == "pending":
+            return _pending(journal)
+        return _export(journal, since, until, args.csv_path)
+
+
+def _pending(journal: Journal) -> int:
+    entries = journal.pending(all_stores=True, include_sending=True)
+    if not entries:
+        print("Nothing pending.")
+        return EXIT_OK
+    stores = {e.store for e in entries}
+    header = ["time", "transaction", "discount", "POS id", "points", "state", "message"]
+    rows = [_pending_row(e) for e in entries]
+    if len(stores) > 1:
+        header.insert(1, "store")
+        for row, entry in zip(rows, entries):
+            row.insert(1, entry.store)
+    widths = [min(40, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(header[:-1])]
+    for line in [header, *rows]:
+        cells = [c[:40].ljust(w) for c, w in zip(line, widths)] + [line[-1]]
+        print("  ".join(cells).rstrip())
+    print(f"{len(entries)} pending. A manager resolves them in the terminal's Pending redemptions panel.")
+    return EXIT_OK
+
+
+def _pending_row(entry: JournalEntry) -> list[str]:
+    state = entry.state.value
+    if entry.reversal_phase is not None:
+        state = f"reversal {entry.reversal_phase.value}"
+    elif state == "sending":
+        state = "sending (or stopped mid-send)"
+    return [
+        entry.created_at.astimezone().isoformat(timespec="seconds"),
+        entry.transaction_id,
+        entry.discount_name,
+        entry.pos_discount_id or "-",
+        f"{entry.points:,}",
+        state,
+        entry.message,
+    ]
+
+
+def _export(journal: Journal, since: date, until: date | None, target: str) -> int:
+    report = journal.verify_chain()
+    code = EXIT_OK
+    if not report.ok:
+        _error(f"WARNING: {report}. Exporting anyway; tell the auditor.")
+        code = EXIT_CHAIN_BROKEN
+    try:
+        if target == "-":
+            count = journal.export_csv(sys.stdout, since, until)
+        else:
+            count = journal.export_csv(target, since, until)
+    except OSError as exc:
+        _error(f"Cannot write {target}: {exc.strerror or exc}.")
+        return EXIT_BAD_INPUT
+    span = f"{since} to {until}" if until else f"{since} to now"
+    if target != "-":
+        print(f"Wrote {count} audit events ({span}) to {target}.")
+    return code
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, like 2024-05-31.") from None
+
+
+def _error(text: str) -> None:
+    print(text, file=sys.stderr)
