@@ -396,6 +396,7 @@ def test_reopening_keeps_everything(path):
     j.close()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conftest redirects XDG folders only")
 def test_the_default_file_is_in_the_users_data_folder(tmp_path):
     # conftest points XDG_DATA_HOME at the test's own folder
     assert default_journal_path() == tmp_path / "data" / "budtender-app" / "journal.sqlite3"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sqlite3
+import sys
 from contextlib import closing
 from datetime import date, datetime, timedelta, timezone
 
@@ -174,6 +175,7 @@ def test_export_needs_since_and_csv():
     assert exit_info.value.code == 2
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conftest redirects XDG folders only")
 def test_the_default_journal_is_the_users(tmp_path, capsys):
     # conftest points XDG_DATA_HOME at the test's folder; the app would write its journal there
     with Journal(tmp_path / "data" / "budtender-app" / "journal.sqlite3", store="s", terminal="t") as j:
