@@ -1,0 +1,157 @@
+"""The settings file: where it lives, what it holds, and what a damaged one does."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+
+import pytest
+
+from budtender_app.domain.settings import StoreProfile
+from budtender_app.services import settings_store
+from budtender_app.services.settings_store import (
+    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsWriteError, default_settings_path,
+)
+
+MAIN = StoreProfile("Main St", "4411", "1234", brand="Green Leaf")
+AIRPORT = StoreProfile("Airport", "4412", "1234", base_url="http://127.0.0.1:8765", brand="Green Leaf",
+                       country="CA", skip_pin=True)
+PIN = ManagerPinRecord(salt="c2FsdA==", hash="aGFzaA==", n=2**14, r=8, p=1,
+                       lockout=PinLockout(failures=2, locked_until=1000.5, level=1, last_lockout=970.5))
+
+
+@pytest.fixture
+def store(tmp_path):
+    return SettingsStore()
+
+
+def test_the_file_lives_in_the_users_config_folder(tmp_path):
+    assert default_settings_path() == tmp_path / "config" / "budtender-app" / "settings.json"
+    assert SettingsStore().path == default_settings_path()
+
+
+def test_no_file_means_empty_settings_and_nothing_written(store):
+    assert store.load() == Settings()
+    assert not store.path.exists()
+
+
+def test_what_is_saved_is_what_is_loaded(store):
+    settings = Settings().with_profile(MAIN).with_profile(AIRPORT).with_active("airport").with_manager_pin(PIN)
+    store.save(settings)
+    again = SettingsStore(store.path).load()
+    assert again == settings
+    assert again.active == "Airport" and again.active_profile == AIRPORT
+
+
+def test_the_file_is_versioned_json_a_person_can_read(store):
+    store.save(Settings().with_profile(MAIN).with_manager_pin(PIN))
+    data = json.loads(store.path.read_text("utf-8"))
+    assert data["version"] == 1 and data["active"] == "Main St"
+    assert data["profiles"] == [{"name": "Main St", "store_id": "4411", "uid": "1234",
+                                 "base_url": "https://lab.alpineiq.com", "brand": "Green Leaf",
+                                 "country": "US", "skip_pin": False}]
+    assert data["manager_pin"]["n"] == 2**14 and data["manager_pin"]["lockout"]["failures"] == 2
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_only_the_user_can_read_the_file(store):
+    store.save(Settings().with_profile(MAIN))
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    store.path.chmod(0o644)
+    store.save(Settings().with_profile(AIRPORT))  # a rewrite makes it private again
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+
+
+def test_a_save_leaves_no_temp_files_behind(store):
+    for profile in (MAIN, AIRPORT):
+        store.save(Settings().with_profile(profile))
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+
+
+def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
+    store.save(Settings().with_profile(MAIN))
+    before = store.path.read_bytes()
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(settings_store.os, "fsync", full_disk)
+    with pytest.raises(SettingsWriteError, match="No space left on device. Nothing was changed"):
+        store.save(Settings().with_profile(AIRPORT))
+    assert store.path.read_bytes() == before
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+
+
+@pytest.mark.parametrize("content", [
+    b"{not json",
+    b"\xff\xfe garbage",
+    b"[]",
+    b'{"version": 2, "profiles": []}',
+    b'{"version": 1, "profiles": [{"name": "", "store_id": "1", "uid": "1", "brand": "b", "country": "US"}]}',
+    b'{"version": 1, "profiles": [{"name": "A", "store_id": "x", "uid": "1", "brand": "b", "country": "US"}]}',
+    b'{"version": 1, "profiles": [{"name": "A", "store_id": "1", "uid": "1", "brand": "b", "country": "US",'
+    b' "skip_pin": "yes"}]}',
+    b'{"version": 1, "profiles": ["A"]}',
+    b'{"version": 1, "profiles": [], "manager_pin": {"salt": "", "hash": "x", "n": 1, "r": 1, "p": 1}}',
+    b'{"version": 1, "profiles": [], "manager_pin": {"salt": "a", "hash": "b", "n": "16384", "r": 8, "p": 1}}',
+])
+def test_a_damaged_file_is_moved_aside_and_the_terminal_starts_empty(store, content, caplog):
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(content)
+    with caplog.at_level(logging.WARNING, logger="budtender_app.services.settings_store"):
+        assert store.load() == Settings()
+    assert not store.path.exists()
+    [aside] = list(store.path.parent.glob("settings.json.corrupt-*"))
+    assert aside.read_bytes() == content  # kept for IT to look at
+    [record] = caplog.records
+    assert "could not be read" in record.getMessage() and aside.name in record.getMessage()
+    store.save(Settings().with_profile(MAIN))  # and the terminal can be set up again
+    assert store.load().profiles == (MAIN,)
+
+
+def test_the_warning_about_a_damaged_file_does_not_quote_it(store, caplog):
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text('{"version": 1, "profiles": [], "api_key": "sk_live_SECRET', "utf-8")
+    with caplog.at_level(logging.DEBUG):
+        store.load()
+    assert "SECRET" not in caplog.text
+
+
+def test_an_unknown_active_store_falls_back_to_the_first(store):
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(json.dumps({"version": 1, "active": "Gone", "profiles": [
+        {"name": "Main St", "store_id": "4411", "uid": "1234", "brand": "Green Leaf", "country": "US"}]}))
+    assert store.load().active == "Main St"
+
+
+def test_the_first_store_added_is_the_active_one_and_stays_so():
+    settings = Settings().with_profile(MAIN).with_profile(AIRPORT)
+    assert settings.active == "Main St"
+    assert settings.with_active("AIRPORT").active == "Airport"
+    with pytest.raises(KeyError):
+        settings.with_active("Nowhere")
+
+
+def test_a_profile_is_replaced_by_name_whatever_its_case():
+    renamed = StoreProfile("MAIN ST", "9", "9", brand="x")
+    settings = Settings().with_profile(MAIN).with_profile(AIRPORT).with_profile(renamed)
+    assert settings.profiles == (renamed, AIRPORT)
+    assert settings.active == "MAIN ST"  # the active name follows
+
+
+def test_removing_the_active_store_hands_over_to_the_next():
+    settings = Settings().with_profile(MAIN).with_profile(AIRPORT)
+    assert settings.without_profile("main st").active == "Airport"
+    assert settings.without_profile("Main St").without_profile("Airport") == Settings()
+    assert settings.without_profile("Airport").active == "Main St"
+
+
+def test_no_key_pin_or_phone_can_reach_the_file(store):
+    """Only the dataclasses' fields are written, and none of them is for a secret."""
+    settings = Settings().with_profile(MAIN).with_manager_pin(PIN)
+    store.save(settings)
+    text = store.path.read_text("utf-8")
+    for word in ("api_key", "apikey", "password", "phone", '"pin"'):
+        assert word not in text.lower()
