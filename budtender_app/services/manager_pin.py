@@ -1,0 +1,219 @@
+"""The manager PIN: a slow salted hash in the settings file, and a lockout that survives restarts.
+
+Rules (issue 3):
+- 4 to 8 digits, none of the first PINs a cashier would try (all one digit, a straight run).
+- Stored only as an scrypt hash (stdlib ``hashlib.scrypt``, n=2**14, r=8, p=1), compared in
+  constant time.
+- 5 wrong tries lock it: 30 s, then 2 min, 10 min and 1 h (the cap) for each further lockout.
+  While locked, nothing is compared.
+- Each try is counted in the file *before* the PIN is compared, and the lock it would earn is
+  written with it: killing the app mid-check gives no free try. A right PIN then takes the
+  count back.
+- A right PIN clears the wrong tries but not the lockout level: the level only ever slows down
+  someone who does not know the PIN, and a right PIN typed between their guesses must not hand
+  them fast tries again. The level cools back to zero 24 hours after the last lockout.
+- Messages (built by the view model from PinCheck) say right, wrong with the tries left, or
+  locked with the time left; never whether a wrong PIN was "close".
+
+The lock follows the wall clock, as it must to survive a restart; a person who can set the
+computer's clock or edit the settings file is past this lock anyway (that is the OS's account
+security, not ours).
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from budtender_app.services.settings_store import ManagerPinRecord, PinLockout, SettingsStore
+
+MIN_DIGITS, MAX_DIGITS = 4, 8
+MAX_TRIES = 5
+#: Seconds locked for the 1st, 2nd, 3rd and 4th-or-later lockout in a row.
+LOCK_STEPS = (30, 120, 600, 3600)
+LEVEL_COOL_DOWN = 24 * 3600
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_KEY_LENGTH = 32
+_MAX_MEM = 64 * 1024 * 1024
+
+
+class PinRuleError(ValueError):
+    """A new manager PIN that breaks the rules; the message says which, never repeating the PIN."""
+
+
+class PinNotSet(RuntimeError):
+    """check() or change_pin() before any manager PIN was chosen: ask for a new one instead."""
+
+
+class PinAlreadySet(RuntimeError):
+    """set_pin() when a PIN exists: only change_pin(), which needs the old one, may replace it."""
+
+
+class PinStatus(enum.Enum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class PinCheck:
+    """The answer to one try. tries_left: before the next lock (WRONG); seconds_left: of the lock."""
+
+    status: PinStatus
+    tries_left: int = 0
+    seconds_left: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is PinStatus.OK
+
+
+def pin_problem(pin: str) -> str | None:
+    """Why this cannot be the new manager PIN, in a manager's words; None when it can."""
+    if not pin:
+        return f"Choose a manager PIN of {MIN_DIGITS} to {MAX_DIGITS} digits."
+    if not (pin.isascii() and pin.isdigit()):
+        return "The manager PIN is digits only."
+    if not MIN_DIGITS <= len(pin) <= MAX_DIGITS:
+        return f"The manager PIN has {MIN_DIGITS} to {MAX_DIGITS} digits."
+    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    if steps == {0}:
+        return "A PIN of one repeated digit is the first thing anyone tries. Choose another."
+    if steps in ({1}, {-1}):
+        return "A straight run like 1234 or 4321 is the first thing anyone tries. Choose another."
+    return None
+
+
+def lock_seconds(level: int) -> int:
+    """How long the ``level``-th lockout in a row lasts (level 1 is the first)."""
+    return LOCK_STEPS[min(max(level, 1), len(LOCK_STEPS)) - 1]
+
+
+class ManagerPinGuard:
+    """Sets and checks the manager PIN, keeping its hash and lockout in the settings file.
+
+    Every call reads the file afresh and writes back only the PIN record, so the settings
+    screen's changes to store profiles are never overwritten by a stale copy.
+    """
+
+    def __init__(self, store: SettingsStore, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    def is_set(self) -> bool:
+        return self._store.load().manager_pin is not None
+
+    def set_pin(self, new_pin: str) -> None:
+        """Choose the first manager PIN. PinRuleError when it breaks the rules."""
+        if self.is_set():
+            raise PinAlreadySet("A manager PIN is already set; change it with the old one.")
+        self._write_new(new_pin)
+
+    def change_pin(self, old_pin: str, new_pin: str) -> PinCheck:
+        """Replace the PIN when ``old_pin`` is right (a try like check()); the new one is checked first."""
+        problem = pin_problem(new_pin)
+        if problem:  # refused before the old PIN is tried, so a typo here costs no try
+            raise PinRuleError(problem)
+        result = self.check(old_pin)
+        if result.ok:
+            self._write_new(new_pin)
+        return result
+
+    def reset(self) -> None:
+        """Forget the PIN and its lockout (IT's way back when nobody knows it)."""
+        settings = self._store.load()
+        self._store.save(settings.with_manager_pin(None))
+
+    def seconds_locked(self) -> int:
+        """Seconds until the next try is allowed; 0 when not locked (or no PIN is set)."""
+        record = self._store.load().manager_pin
+        if record is None:
+            return 0
+        return self._remaining(record.lockout, self._clock())
+
+    def check(self, pin: str) -> PinCheck:
+        """One try at the manager PIN. PinNotSet when none was chosen."""
+        settings = self._store.load()
+        record = settings.manager_pin
+        if record is None:
+            raise PinNotSet("No manager PIN is set yet.")
+        now = self._clock()
+        before = self._clamped(record.lockout, now)
+        remaining = self._remaining(before, now)
+        if remaining:
+            if before != record.lockout:
+                self._save_lockout(record, before)
+            return PinCheck(PinStatus.LOCKED, seconds_left=remaining)
+        counted = self._count_try(before, now)
+        self._save_lockout(record, counted)  # before comparing: a crash now gives no free try
+        if _matches(record, pin):
+            self._save_lockout(record, replace(before, failures=0))
+            return PinCheck(PinStatus.OK)
+        if counted.locked_until > now:
+            return PinCheck(PinStatus.LOCKED, seconds_left=self._remaining(counted, now))
+        return PinCheck(PinStatus.WRONG, tries_left=MAX_TRIES - counted.failures)
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _count_try(self, lock: PinLockout, now: float) -> PinLockout:
+        failures = lock.failures + 1
+        if failures < MAX_TRIES:
+            return replace(lock, failures=failures)
+        cooled = now - lock.last_lockout >= LEVEL_COOL_DOWN
+        level = 1 if cooled else lock.level + 1
+        return PinLockout(failures=0, locked_until=now + lock_seconds(level), level=level, last_lockout=now)
+
+    @staticmethod
+    def _remaining(lock: PinLockout, now: float) -> int:
+        left = lock.locked_until - now
+        if left <= 0:
+            return 0
+        return int(min(left, LOCK_STEPS[-1]) + 0.999)  # round up: "0 s left" while locked is a lie
+
+    @staticmethod
+    def _clamped(lock: PinLockout, now: float) -> PinLockout:
+        # A lock ending further ahead than the longest step was written under a clock that has
+        # since gone back: count from now instead of locking the manager out for days.
+        if lock.locked_until - now > LOCK_STEPS[-1]:
+            return replace(lock, locked_until=now + LOCK_STEPS[-1], last_lockout=min(lock.last_lockout, now))
+        return lock
+
+    def _save_lockout(self, record: ManagerPinRecord, lockout: PinLockout) -> None:
+        settings = self._store.load()  # afresh: keep whatever else changed in the file
+        current = settings.manager_pin
+        if current is None or current.hash != record.hash:
+            return  # the PIN was reset or changed meanwhile: this try's bookkeeping is moot
+        self._store.save(settings.with_manager_pin(replace(current, lockout=lockout)))
+
+    def _write_new(self, new_pin: str) -> None:
+        problem = pin_problem(new_pin)
+        if problem:
+            raise PinRuleError(problem)
+        salt = secrets.token_bytes(16)
+        digest = _scrypt(new_pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        record = ManagerPinRecord(salt=_b64(salt), hash=_b64(digest), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+        settings = self._store.load()
+        self._store.save(settings.with_manager_pin(record))
+
+
+def _matches(record: ManagerPinRecord, pin: str) -> bool:
+    try:
+        salt, expected = base64.b64decode(record.salt, validate=True), base64.b64decode(record.hash, validate=True)
+        actual = _scrypt(pin, salt, record.n, record.r, record.p, len(expected))
+    except (ValueError, MemoryError):
+        return False  # a damaged record matches nothing; IT can reset it
+    return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int, length: int = _KEY_LENGTH) -> bytes:
+    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=length)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
