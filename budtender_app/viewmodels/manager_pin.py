@@ -1,0 +1,144 @@
+"""Asking for (or choosing) the manager PIN, as a QObject the PIN dialog draws.
+
+Two modes: "set" at first setup (new PIN + the same again), "ask" before settings or any
+manager-only action. The wording never hints at how close a wrong PIN was.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.services.manager_pin import (
+    MAX_DIGITS, MIN_DIGITS, ManagerPinGuard, PinAlreadySet, PinCheck, PinNotSet, PinRuleError,
+    PinStatus,
+)
+from budtender_app.services.settings_store import SettingsWriteError
+
+log = logging.getLogger(__name__)
+
+SET, ASK = "set", "ask"
+
+
+class ManagerPinViewModel(QObject):
+    """One manager-PIN prompt. Emits ``accepted`` once, when the PIN is right or newly chosen.
+
+    Methods return None (they are called from Qt signals; PySide6 6.12's refcount bug).
+    """
+
+    accepted = Signal()
+    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
+
+    def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._guard = guard
+        self.mode = ASK if guard.is_set() else SET
+        self.message: tuple[str, str] = ("", "")
+        self.seconds_locked = 0
+        self.done = False
+
+    @property
+    def digits_range(self) -> tuple[int, int]:
+        return MIN_DIGITS, MAX_DIGITS
+
+    def refresh(self) -> None:
+        """Re-read the lock (a timer calls this each second while locked)."""
+        try:
+            seconds = self._guard.seconds_locked() if self.mode == ASK else 0
+        except SettingsWriteError:  # pragma: no cover - reading does not write; belt and braces
+            seconds = 0
+        was_locked = bool(self.seconds_locked)
+        self._set_locked(seconds)
+        if seconds:
+            self._say("error", self._locked_text(seconds))
+        elif was_locked:
+            self._say("info", self.tr("You can try the manager PIN again."))
+
+    def submit(self, pin: str) -> None:
+        """"ask" mode: one try at the manager PIN."""
+        if self.done:
+            return
+        if not pin:
+            self._say("error", self.tr("Type the manager PIN."))
+            return
+        try:
+            result = self._guard.check(pin)
+        except PinNotSet:
+            self.mode = SET
+            self._say("error", self.tr("No manager PIN is set yet: choose one."))
+            return
+        except SettingsWriteError as exc:
+            # The try could not be counted, so it was not compared either.
+            self._say("error", str(exc))
+            return
+        self._show(result)
+
+    def submit_new(self, pin: str, confirm: str) -> None:
+        """"set" mode: choose the first manager PIN, typed twice."""
+        if self.done:
+            return
+        if pin != confirm:
+            self._say("error", self.tr("The two PINs are not the same. Type them again."))
+            return
+        try:
+            self._guard.set_pin(pin)
+        except PinRuleError as exc:
+            self._say("error", str(exc))
+            return
+        except PinAlreadySet:
+            self.mode = ASK
+            self._say("error", self.tr("A manager PIN was set meanwhile: type it."))
+            return
+        except SettingsWriteError as exc:
+            self._say("error", str(exc))
+            return
+        log.info("A manager PIN was chosen")
+        self._accept()
+
+    # -- inside ------------------------------------------------------------------------------
+
+    def _show(self, result: PinCheck) -> None:
+        if result.status is PinStatus.OK:
+            self._accept()
+            return
+        if result.status is PinStatus.LOCKED:
+            log.warning("Manager PIN locked for %d s after wrong tries", result.seconds_left)
+            self._set_locked(result.seconds_left)
+            self._say("error", self._locked_text(result.seconds_left))
+            return
+        if result.tries_left == 1:
+            text = self.tr("That is not the manager PIN. 1 try left before it locks.")
+        else:
+            text = self.tr("That is not the manager PIN. {n} tries left before it locks.").format(n=result.tries_left)
+        self._say("error", text)
+
+    def _locked_text(self, seconds: int) -> str:
+        return self.tr("Too many wrong PINs. Try again in {time}.").format(time=_duration(self, seconds))
+
+    def _accept(self) -> None:
+        self.done = True
+        self._set_locked(0)
+        self._say("", "")
+        self.accepted.emit()
+
+    def _set_locked(self, seconds: int) -> None:
+        if seconds != self.seconds_locked:
+            self.seconds_locked = seconds
+            self.locked_changed.emit(seconds)
+
+    def _say(self, level: str, text: str) -> None:
+        self.message = (level, text)
+        self.message_changed.emit(level, text)
+
+
+def _duration(obj: QObject, seconds: int) -> str:
+    """"45 s", "2 min", "1 min 30 s", "1 h": how long a person waits, rounded up to the second."""
+    minutes, secs = divmod(max(seconds, 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return obj.tr("{h} h {m} min").format(h=hours, m=minutes) if minutes else obj.tr("{h} h").format(h=hours)
+    if minutes:
+        return obj.tr("{m} min {s} s").format(m=minutes, s=secs) if secs else obj.tr("{m} min").format(m=minutes)
+    return obj.tr("{s} s").format(s=secs)

@@ -1,0 +1,299 @@
+"""The manager's settings screen as a QObject: store profiles, their keys, and a connection test.
+
+The API key goes to the OS keyring (CredentialStore) under the profile's name and nowhere else;
+the rest of the profile goes to the settings file (SettingsStore). Nothing is saved anywhere
+until the whole form is valid, and nothing at all when the keyring cannot be used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.domain import errors
+from budtender_app.domain.settings import DEFAULT_BASE_URL, StoreProfile, same_name, validate_profile
+from budtender_app.services.credentials import (
+    CredentialError, Credentials, CredentialStore, KeyringUnavailable, normalize_api_key,
+)
+from budtender_app.services.settings_store import Settings, SettingsStore, SettingsWriteError
+
+log = logging.getLogger(__name__)
+
+ConnectionTester = Callable[[StoreProfile, Credentials], Awaitable[None]]
+#: A test that has not finished by then has its answer: AIQ is not answering.
+TEST_TIMEOUT = 30.0
+NEW_PROFILE_FIELDS: dict[str, str | bool] = {
+    "name": "", "store_id": "", "uid": "", "base_url": DEFAULT_BASE_URL, "brand": "", "country": "US",
+    "skip_pin": False,
+}
+Fields = Mapping[str, str | bool]
+
+
+class SettingsViewModel(QObject):
+    """Store profiles for the settings dialog.
+
+    ``connection_tester(profile, credentials)`` makes one cheap authenticated AIQ call and raises
+    the AIQ domain errors (AuthRejected, NotFound, Unreachable, CertificateProblem, ...).
+    Actions return None where a signal may call them (PySide6 6.12's refcount bug); save()
+    returns a bool for direct callers. Read the outcome from the signals or the attributes.
+    """
+
+    profiles_changed = Signal()  # the list, or which one is active, changed
+    editing_changed = Signal()  # another profile (or a new one) is in the form: refill it
+    errors_changed = Signal(dict)  # {field: message}; "api_key" for the key
+    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    connection_result = Signal(str, str)  # (kind, text); kind "" clears the line
+    busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+
+    def __init__(
+        self,
+        store: SettingsStore,
+        credentials: CredentialStore,
+        connection_tester: ConnectionTester,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._credentials = credentials
+        self._tester = connection_tester
+        self._test_task: asyncio.Task | None = None
+        self.settings: Settings = store.load()
+        self.editing: str | None = None  # the stored profile in the form; None: a new one
+        self.key_stored = False  # the keyring has a key for the profile in the form
+        self.errors: dict[str, str] = {}
+        self.message: tuple[str, str] = ("", "")
+        self.busy = ""
+        self.edit(self.settings.active)
+
+    # -- what the dialog shows ---------------------------------------------------------------
+
+    @property
+    def profiles(self) -> tuple[StoreProfile, ...]:
+        return self.settings.profiles
+
+    @property
+    def active_name(self) -> str | None:
+        return self.settings.active
+
+    def form_fields(self) -> dict[str, str | bool]:
+        """The fields of the profile being edited; a new profile's defaults when none is."""
+        profile = self.settings.profile(self.editing)
+        return profile.as_fields() if profile else dict(NEW_PROFILE_FIELDS)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self.settings = self._store.load()
+        self.profiles_changed.emit()
+        self.edit(self.editing if self.settings.profile(self.editing) else self.settings.active)
+
+    def edit(self, name: str | None) -> None:
+        """Put the named profile in the form (None: a new, empty one)."""
+        profile = self.settings.profile(name)
+        self.editing = profile.name if profile else None
+        self.key_stored = False
+        self._say("", "")
+        if profile is not None:
+            try:
+                self.key_stored = self._credentials.load(profile.name) is not None
+            except (KeyringUnavailable, CredentialError) as exc:
+                self._say("error", str(exc))
+        self.connection_result.emit("", "")
+        self.editing_changed.emit()
+        self.validate(self.form_fields(), "")
+
+    def validate(self, fields: Fields, api_key_text: str | None = None) -> dict[str, str]:
+        """The form's errors by field (the key's too when given); emits errors_changed."""
+        _, errs = validate_profile(fields, other_names=self._other_names())
+        if api_key_text is not None:
+            problem = self._key_problem(api_key_text)
+            if problem:
+                errs["api_key"] = problem
+        self.errors = errs
+        self.errors_changed.emit(dict(errs))
+        return errs
+
+    def save(self, fields: Fields, api_key_text: str) -> bool:
+        """Key to the keyring, then the profile to the file: both, or (as far as can be) neither."""
+        if self.validate(fields, api_key_text):
+            self._say("error", self.tr("Fix the fields marked in red. Nothing was saved."))
+            return False
+        profile, _ = validate_profile(fields, other_names=self._other_names())
+        assert profile is not None  # validate() just said so
+        old_name = self.editing
+        try:
+            previous = self._stored(profile.name)
+            key = self._key_to_save(api_key_text, old_name)
+            self._credentials.save(profile.name, Credentials(profile.uid, key))
+        except (KeyringUnavailable, CredentialError) as exc:
+            self._say("error", str(exc))
+            return False
+        settings = self.settings
+        if old_name is not None and not same_name(old_name, profile.name):
+            was_active = same_name(settings.active or "", old_name)
+            settings = settings.without_profile(old_name).with_profile(profile)
+            settings = settings.with_active(profile.name) if was_active else settings
+        else:
+            settings = settings.with_profile(profile)
+        try:
+            self._store.save(settings)
+        except SettingsWriteError as exc:
+            self._undo_key(profile.name, previous)
+            self._say("error", str(exc))
+            return False
+        if old_name is not None and not same_name(old_name, profile.name):
+            self._forget_key(old_name)
+        self.settings = settings
+        self.profiles_changed.emit()
+        self.edit(profile.name)
+        self._say("info", self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
+            name=profile.name, keyring=self._keyring_name()))
+        return True
+
+    def delete(self, name: str) -> None:
+        """Remove the profile and its key. Nothing is removed when the keyring cannot be used."""
+        profile = self.settings.profile(name)
+        if profile is None:
+            return
+        try:
+            self._credentials.clear(profile.name)
+        except KeyringUnavailable as exc:
+            self._say("error", str(exc))
+            return
+        if not self._write(self.settings.without_profile(profile.name)):
+            return
+        self.profiles_changed.emit()
+        self.edit(self.settings.active)
+        self._say("info", self.tr("Removed {name} and its API key.").format(name=profile.name))
+
+    def set_active(self, name: str) -> None:
+        """Make the named profile the one the counter uses."""
+        if self.settings.profile(name) is None:
+            return
+        if self._write(self.settings.with_active(name)):
+            self.profiles_changed.emit()
+            self._say("info", self.tr("The counter now uses {name}.").format(name=self.settings.active))
+
+    async def test_connection(self, fields: Fields, api_key_text: str) -> None:
+        """One cheap AIQ call with the form as typed; emits connection_result(kind, text).
+
+        kind: "works", "auth", "not_found", "unreachable", "certificate", "error", or
+        "invalid" when the form cannot be tested yet. A new test cancels one still running.
+        """
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        self._test_task = asyncio.current_task()
+        if self.validate(fields, api_key_text):
+            self.connection_result.emit("invalid", self.tr("Fix the fields marked in red first."))
+            return
+        profile, _ = validate_profile(fields, other_names=self._other_names())
+        try:
+            credentials = Credentials(profile.uid, self._key_to_save(api_key_text, self.editing))
+        except (KeyringUnavailable, CredentialError) as exc:
+            self.connection_result.emit("error", str(exc))
+            return
+        self._set_busy(self.tr("Testing the connection to AIQ…"))
+        try:
+            kind, text = await self._run_test(profile, credentials)
+        except asyncio.CancelledError:
+            if asyncio.current_task() is self._test_task:
+                self._set_busy("")
+            raise
+        self._set_busy("")
+        self.connection_result.emit(kind, text)
+
+    # -- inside ------------------------------------------------------------------------------
+
+    async def _run_test(self, profile: StoreProfile, credentials: Credentials) -> tuple[str, str]:
+        try:
+            async with asyncio.timeout(TEST_TIMEOUT):
+                await self._tester(profile, credentials)
+        except TimeoutError:
+            return "unreachable", self.tr("AIQ unreachable: no answer within {s:.0f} seconds.").format(s=TEST_TIMEOUT)
+        except errors.AuthRejected:
+            return "auth", self.tr("API key rejected: AIQ refused this key. Copy it again from "
+                                   "AIQ's Settings > API & Tracking, for this store.")
+        except errors.NotFound:
+            return "not_found", self.tr("UID or store not found: AIQ does not know this UID. "
+                                        "Check it in AIQ's Settings > API & Tracking.")
+        except errors.Unreachable:
+            return "unreachable", self.tr("AIQ unreachable: check the internet connection and the base URL.")
+        except errors.CertificateProblem:
+            return "certificate", self.tr("Certificate problem: AIQ's certificate was refused. Check "
+                                          "the computer's date and the base URL, or ask IT about a proxy.")
+        except errors.AiqError as exc:
+            return "error", str(exc)
+        except Exception as exc:  # noqa: BLE001 - the tester is the caller's; say something, not crash
+            log.warning("The connection test failed unexpectedly: %s", type(exc).__name__)
+            return "error", self.tr("The test could not run ({kind}).").format(kind=type(exc).__name__)
+        return "works", self.tr("Works: AIQ accepted the UID and the API key.")
+
+    def _key_problem(self, api_key_text: str) -> str | None:
+        if not api_key_text.strip() and self.key_stored:
+            return None  # empty means: keep the stored key
+        try:
+            normalize_api_key(api_key_text)
+        except CredentialError as exc:
+            return str(exc)
+        return None
+
+    def _key_to_save(self, api_key_text: str, stored_under: str | None) -> str:
+        """The typed key, or the stored one when the field was left empty to keep it."""
+        if api_key_text.strip() or stored_under is None:
+            return normalize_api_key(api_key_text)
+        stored = self._credentials.load(stored_under)
+        if stored is None:
+            raise CredentialError(self.tr("No API key is stored for {name} any more: paste it again.").format(
+                name=stored_under))
+        return stored.api_key
+
+    def _stored(self, name: str) -> Credentials | None:
+        """What the keyring holds for the store now; None for nothing or a damaged entry."""
+        try:
+            return self._credentials.load(name)
+        except CredentialError:
+            return None  # damaged: the save about to happen replaces it
+
+    def _undo_key(self, name: str, previous: Credentials | None) -> None:
+        try:
+            if previous is None:
+                self._credentials.clear(name)
+            else:
+                self._credentials.save(name, previous)
+        except KeyringUnavailable:
+            log.warning("Could not put back the keyring entry for store %r after a failed save", name)
+
+    def _forget_key(self, name: str) -> None:
+        try:
+            self._credentials.clear(name)
+        except KeyringUnavailable:
+            log.warning("Could not remove the old keyring entry of renamed store %r", name)
+
+    def _write(self, settings: Settings) -> bool:
+        try:
+            self._store.save(settings)
+        except SettingsWriteError as exc:
+            self._say("error", str(exc))
+            return False
+        self.settings = settings
+        return True
+
+    def _keyring_name(self) -> str:
+        try:
+            return self._credentials.backend_name
+        except KeyringUnavailable:
+            return self.tr("the keyring")
+
+    def _other_names(self) -> list[str]:
+        return [p.name for p in self.settings.profiles if not same_name(p.name, self.editing or "")]
+
+    def _say(self, level: str, text: str) -> None:
+        self.message = (level, text)
+        self.message_changed.emit(level, text)
+
+    def _set_busy(self, text: str) -> None:
+        self.busy = text
+        self.busy_changed.emit(text)
