@@ -1,0 +1,226 @@
+"""The settings dialog as a store manager uses it: type, see what is wrong, save, test."""
+
+from __future__ import annotations
+
+import asyncio
+
+import keyring.errors
+import pytest
+import pytest_asyncio
+from keyring.backend import KeyringBackend
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget, QMessageBox
+
+from budtender_app.domain import errors
+from budtender_app.services.credentials import SERVICE, CredentialStore
+from budtender_app.services.settings_store import SettingsStore
+from budtender_app.ui.settings_dialog import SettingsDialog
+from budtender_app.viewmodels.settings import SettingsViewModel
+from tests.helpers import await_signal
+
+KEY = "aiqKEY0123456789abcdWXYZ"
+
+
+class DialogKeyring(KeyringBackend):
+    """A keyring in a dict (the same tiny class as tests/services/test_credentials.py's)."""
+
+    priority = 1
+    viable = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.entries.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if self.entries.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("No such password!")
+
+
+class GatedTester:
+    def __init__(self) -> None:
+        self.error: Exception | None = None
+        self.gate: asyncio.Future | None = None
+
+    async def __call__(self, profile, credentials) -> None:
+        if self.gate is not None:
+            await asyncio.shield(self.gate)
+        if self.error is not None:
+            raise self.error
+
+
+@pytest.fixture
+def ring():
+    return DialogKeyring()
+
+
+@pytest.fixture
+def tester():
+    return GatedTester()
+
+
+@pytest_asyncio.fixture
+async def dialog(qtbot, ring, tester):
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(ring), tester)
+    dlg = SettingsDialog(vm)
+    qtbot.addWidget(dlg)
+    dlg.open()
+    qtbot.waitExposed(dlg)
+    yield dlg
+    dlg.done(0)
+    await asyncio.sleep(0)  # let a cancelled connection test finish unwinding
+
+
+def fill(qtbot, dlg, key=KEY, **values):
+    typed = {"name": "Main St", "store_id": "4411", "uid": "1234", "brand": "Green Leaf", **values}
+    for field, text in typed.items():
+        dlg.form.edits[field].clear()
+        qtbot.keyClicks(dlg.form.edits[field], text)
+    dlg.form.api_key_edit.clear()
+    qtbot.keyClicks(dlg.form.api_key_edit, key)
+
+
+def shown_errors(dlg) -> dict[str, str]:
+    return {f: label.text() for f, label in dlg.form.error_labels.items() if label.isVisible()}
+
+
+@pytest.mark.asyncio
+async def test_an_empty_form_says_what_is_missing_under_each_field(dialog):
+    errors_shown = shown_errors(dialog)
+    assert set(errors_shown) == {"name", "store_id", "uid", "api_key", "brand"}
+    assert "Settings > API & Tracking" in errors_shown["uid"]
+    assert not dialog.save_button.isEnabled()
+    assert dialog.form.edits["base_url"].text() == "https://lab.alpineiq.com"
+    assert dialog.form.country_combo.currentText() == "United States"
+    assert dialog.form.edits["uid"].accessibleDescription() == errors_shown["uid"]
+
+
+@pytest.mark.asyncio
+async def test_typing_a_valid_form_enables_save_and_saving_stores_it(qtbot, dialog, ring):
+    fill(qtbot, dialog, key=f"  {KEY}  ")
+    assert shown_errors(dialog) == {}
+    assert dialog.save_button.isEnabled()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert ring.entries[(SERVICE, "Main St:api-key")] == KEY
+    assert dialog.profile_list.count() == 1
+    assert dialog.profile_list.item(0).text() == "Main St  (at the counter)"
+    assert dialog.profile_list.currentRow() == 0
+    assert dialog.form.api_key_edit.text() == ""  # the key does not linger in the widget
+    assert dialog.form.api_key_edit.placeholderText() == "stored — leave empty to keep"
+    assert dialog.save_button.isEnabled()  # an empty key keeps the stored one
+    assert "Saved Main St" in dialog.message_label.text()
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_field_shows_its_message_right_under_it_and_blocks_save(qtbot, dialog):
+    fill(qtbot, dialog, uid="12a4")
+    assert set(shown_errors(dialog)) == {"uid"}
+    assert "digits only" in dialog.form.error_labels["uid"].text()
+    assert not dialog.save_button.isEnabled()
+    dialog.form.edits["base_url"].clear()
+    qtbot.keyClicks(dialog.form.edits["base_url"], "http://lab.alpineiq.com")
+    assert set(shown_errors(dialog)) == {"uid", "base_url"}
+    qtbot.keyClicks(dialog.form.api_key_edit, " more")
+    assert "inside" in shown_errors(dialog)["api_key"]
+
+
+@pytest.mark.asyncio
+async def test_the_key_is_masked_while_typed(dialog):
+    assert dialog.form.api_key_edit.echoMode() is QLineEdit.EchoMode.Password
+
+
+@pytest.mark.asyncio
+async def test_skipping_the_sms_pin_shows_a_warning(qtbot, dialog):
+    assert not dialog.form.skip_pin_warning.isVisible()
+    dialog.form.skip_pin_check.click()
+    assert dialog.form.skip_pin_warning.isVisible()
+    assert "anyone who knows a phone number could spend its points" in dialog.form.skip_pin_warning.text()
+    dialog.form.skip_pin_check.click()
+    assert not dialog.form.skip_pin_warning.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_test_connection_shows_busy_then_the_result_in_words(qtbot, dialog, tester):
+    fill(qtbot, dialog)
+    tester.gate = asyncio.get_running_loop().create_future()
+    tester.error = errors.AuthRejected("no")
+    dialog.form.test_button.click()
+    await await_signal(dialog._vm.busy_changed)
+    assert dialog.form.busy_bar.isVisible() and not dialog.form.test_button.isEnabled()
+    assert dialog.form.busy_label.text() == "Testing the connection to AIQ…"
+    waiting = asyncio.ensure_future(await_signal(dialog._vm.connection_result))
+    await asyncio.sleep(0)
+    tester.gate.set_result(None)
+    await waiting
+    assert not dialog.form.busy_bar.isVisible() and dialog.form.test_button.isEnabled()
+    assert dialog.form.result_label.isVisible()
+    assert dialog.form.result_label.text().startswith("API key rejected")
+
+
+@pytest.mark.asyncio
+async def test_a_connection_that_works_says_so(qtbot, dialog):
+    fill(qtbot, dialog)
+    dialog.form.test_button.click()
+    await await_signal(dialog._vm.connection_result)
+    assert dialog.form.result_label.text().startswith("Works")
+
+
+@pytest.mark.asyncio
+async def test_closing_the_dialog_stops_a_running_test(qtbot, dialog, tester):
+    fill(qtbot, dialog)
+    tester.gate = asyncio.get_running_loop().create_future()
+    dialog.form.test_button.click()
+    await await_signal(dialog._vm.busy_changed)
+    task = dialog._test_task
+    dialog.close_button.click()
+    await asyncio.wait([task], timeout=2)
+    assert task.cancelled() and dialog._vm.busy == ""
+
+
+@pytest.mark.asyncio
+async def test_add_make_active_and_delete_stores(qtbot, dialog, ring):
+    fill(qtbot, dialog)
+    dialog.save_button.click()
+    dialog.add_button.click()
+    assert dialog.form.edits["name"].text() == "" and dialog.profile_list.currentRow() == -1
+    fill(qtbot, dialog, name="Airport", key="AIRPORTkey123456")
+    dialog.save_button.click()
+    assert [dialog.profile_list.item(i).text() for i in range(2)] == ["Main St  (at the counter)", "Airport"]
+    assert dialog.activate_button.isEnabled()
+    dialog.activate_button.click()
+    assert dialog.profile_list.item(1).text() == "Airport  (at the counter)"
+    assert not dialog.activate_button.isEnabled()
+    dialog.delete_button.click()
+    box = dialog.findChild(QMessageBox, "delete_confirm_box")
+    assert box is not None and "Delete Airport" in box.text()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    assert dialog.profile_list.count() == 1
+    assert (SERVICE, "Airport:api-key") not in ring.entries
+    assert SettingsStore().load().active == "Main St"
+
+
+@pytest.mark.asyncio
+async def test_picking_a_store_in_the_list_puts_it_in_the_form(qtbot, dialog):
+    fill(qtbot, dialog)
+    dialog.save_button.click()
+    dialog.add_button.click()
+    dialog.profile_list.setCurrentRow(0)
+    assert dialog.form.edits["name"].text() == "Main St" and dialog.form.edits["uid"].text() == "1234"
+
+
+@pytest.mark.asyncio
+async def test_every_interactive_widget_has_an_object_and_accessible_name(dialog):
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QListWidget)
+    widgets = [w for kind in kinds for w in dialog.findChildren(kind)]
+    widgets = [w for w in widgets if w.parent() is not None and type(w.parent()).__name__ != "QComboBox"]
+    assert len(widgets) >= 14
+    for widget in widgets:
+        if widget.objectName().startswith("qt_"):
+            continue  # Qt's own parts (e.g. a combo's inner view)
+        assert widget.objectName(), widget
+        assert widget.accessibleName(), widget.objectName()
