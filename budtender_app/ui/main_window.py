@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
         self.cart_edit = named(QLineEdit(self), "cart_edit", "Cart total")
         self.cart_edit.setPlaceholderText("0.00")
         self.cart_edit.setMaxLength(14)
+        self.cart_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9.,$ ]*"), self.cart_edit))
         font = self.cart_edit.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.cart_edit.setFont(font)
@@ -136,7 +137,8 @@ class MainWindow(QMainWindow):
             self._vm.new_sale()
             return
         self._vm.set_cart_text(self.cart_edit.text())
-        self._vm.start()
+        if self._vm.cart_total is not None:  # else the message already says what is wrong
+            self._vm.start()
 
     # -- redraw from the view model --------------------------------------------------------
 
@@ -158,11 +160,14 @@ class MainWindow(QMainWindow):
             self.cart_edit.setFocus()
             self.cart_edit.selectAll()
         elif step is Step.PHONE:
-            self.phone_page.phone_edit.setEnabled(True)
             self.phone_page.phone_edit.setFocus()
             self.phone_page.phone_edit.selectAll()
-        elif step is Step.SENDING_PIN:
-            self.phone_page.phone_edit.setEnabled(False)
+        # Read-only, not disabled, while the PIN goes out: a disabled field would hand the
+        # keyboard to the cart total, and a cashier typing on would change the sale.
+        self.phone_page.phone_edit.setReadOnly(step is not Step.PHONE)
+        self.phone_page.send_button.setEnabled(step is Step.PHONE)
+        if step is Step.CART:
+            self.banner.show_pin("", "")  # the last shopper's PIN is no business of the next
         elif step is Step.WALLET:
             self.wallet_page.redraw()
             self.wallet_page.offer_list.setFocus()

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import uuid
 
-import keyring
 import pytest
 
 from budtender_app.services.credentials import CredentialStore, Credentials, KeyringUnavailable
@@ -32,8 +31,14 @@ def display():
 
 @pytest.fixture
 def store_with_credentials():
-    """The simulator's credentials, stored the real way: in the OS keyring."""
-    store = CredentialStore()
+    """The simulator's credentials, stored the real way: in the OS keyring.
+
+    The Secret Service by name: keyring picks the best backend among every KeyringBackend
+    subclass it has seen, and other tests define in-memory ones the app process would not see.
+    """
+    from keyring.backends import SecretService
+
+    store = CredentialStore(SecretService.Keyring())
     try:
         store.ensure_usable()
     except KeyringUnavailable as exc:

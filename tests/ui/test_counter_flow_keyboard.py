@@ -171,3 +171,34 @@ async def test_wrong_pin_says_so_and_three_send_the_cashier_back_to_the_phone(qt
     await wait_for_step(vm, Step.PHONE)
     assert win.pin_dialog is None
     assert "3 wrong PINs" in win.message_label.text()
+
+
+@pytest.mark.asyncio
+async def test_a_bad_cart_total_says_what_is_wrong_and_starts_nothing(qtbot, window, sim):
+    win, vm = window, window._vm
+    qtbot.keyClicks(win.cart_edit, "12.345")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    assert vm.step is Step.CART and "like 42.50" in win.message_label.text()
+    win.cart_edit.clear()
+    qtbot.keyClicks(win.cart_edit, "abc")  # letters never get in
+    assert win.cart_edit.text() == ""
+
+
+@pytest.mark.asyncio
+async def test_typing_while_the_pin_is_sent_cannot_change_the_sale(qtbot, window, sim):
+    win, vm = window, window._vm
+    qtbot.keyClicks(win.cart_edit, "20")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    qtbot.keyClicks(win.phone_page.phone_edit, "5551234567")
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
+    assert vm.step is Step.SENDING_PIN
+    assert focused() is win.phone_page.phone_edit and win.phone_page.phone_edit.isReadOnly()
+    qtbot.keyClicks(win.phone_page.phone_edit, "99")
+    assert win.cart_edit.text() == "20" and vm.cart_total == 20
+    await wait_for_step(vm, Step.PIN)
+    assert win.banner.text().endswith("4321")
+    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Escape)
+    await wait_for_step(vm, Step.PHONE)
+    await wait_for_focus(win.phone_page.phone_edit)
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Escape)
+    assert vm.step is Step.CART and "4321" not in win.banner.text()
