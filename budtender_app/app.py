@@ -8,34 +8,28 @@ import concurrent.futures
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+import socket
 from pathlib import Path
 
 import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
 import httpx
-import platformdirs
 import qasync
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from budtender_app import APP_NAME, __version__
-from budtender_app.services.aiq_client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
+from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
+from budtender_app.services.credentials import CredentialStore
+from budtender_app.services.journal import Journal, JournalLock, JournalLocked
 from budtender_app.services.logs import setup_logging
+from budtender_app.services.manager_pin import ManagerPinGuard
+from budtender_app.services.settings_store import SettingsStore
+from budtender_app.startup import Mode, StartupError, choose_mode, journal_path, log_dir
 
 log = logging.getLogger(__name__)
 
 DEMO_LATENCY = 0.35  # seconds: trainees should see the progress a real call shows
-
-
-@dataclass
-class Mode:
-    """What the terminal talks to, decided once at start."""
-
-    training: bool
-    config: AiqConfig
-    location: str
-    notice: str = ""  # said once at start (why we are in training mode, for instance)
 
 
 class _PinRelay(QObject):
@@ -54,39 +48,6 @@ def make_event_loop() -> asyncio.AbstractEventLoop:
     loop = qasync.QEventLoop(app, already_running=False)
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="io"))
     return loop
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("budtender-app", appauthor=False))
-
-
-def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir("budtender-app", appauthor=False))
-
-
-def choose_mode(args: argparse.Namespace) -> Mode:
-    """Real mode with stored credentials; training mode with --demo or nothing stored."""
-    from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
-
-    demo = Mode(True, AiqConfig("https://simulator.invalid", DEMO_API_KEY, DEMO_UID),
-                "Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333")
-    if args.demo:
-        return demo
-    from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-
-    store = args.store or "default"
-    try:
-        credentials = CredentialStore().load(store)
-    except KeyringUnavailable as exc:
-        demo.notice = f"{exc} Until then the terminal runs in training mode."
-        return demo
-    if credentials is None:
-        demo.notice = ("No AIQ credentials are set up, so the terminal runs in training mode. "
-                       "IT: budtender-app credentials set --uid UID")
-        return demo
-    base_url = args.base_url or DEFAULT_BASE_URL
-    return Mode(False, AiqConfig(base_url, credentials.api_key, credentials.uid),
-                f"Store {store} · AIQ {httpx.URL(base_url).host}")
 
 
 def build_http(mode: Mode) -> tuple[httpx.AsyncClient, object | None]:
@@ -120,7 +81,7 @@ def _close_on_signals(window) -> QTimer:
     return heartbeat
 
 
-async def _serve(window, vm, http: httpx.AsyncClient, crash) -> None:
+async def _serve(window, vm, closing: list, crash) -> None:
     asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
@@ -134,16 +95,50 @@ async def _serve(window, vm, http: httpx.AsyncClient, crash) -> None:
     window.raise_()
     window.activateWindow()
     log.info("window shown")
+    vm.start_resume()
     await closed
     log.info("closing")
     await vm.wait_idle()
-    await http.aclose()
+    for close in closing:
+        await close()
+
+
+def make_connection_tester(http: httpx.AsyncClient):
+    """Settings' "Test connection": one cheap authenticated call to the AIQ being set up."""
+    async def test(profile, credentials) -> None:
+        await AiqClient(http, AiqConfig(profile.base_url, credentials.api_key, credentials.uid)).check_connection()
+    return test
+
+
+def found_at_start(entries) -> str:
+    """What the journal held from before, in a sentence for the cashier (empty when nothing)."""
+    if not entries:
+        return ""
+    unknown = sum(1 for e in entries if e.needs_manager)
+    unsent = len(entries) - unknown
+    parts = []
+    if unsent:
+        parts.append(f"{unsent} redemption(s) from before never reached AIQ: sending them now")
+    if unknown:
+        parts.append(f"{unknown} redemption(s) have no answer from AIQ: a manager must check them")
+    return ". ".join(parts) + "."
+
+
+def _refuse_to_start(message: str) -> int:
+    from PySide6.QtWidgets import QMessageBox
+
+    print(message, file=sys.stderr)
+    box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, message)
+    box.exec()  # before the event loop runs: nothing else is waiting on it
+    return 1
 
 
 def run_app(args: argparse.Namespace) -> int:
     from budtender_app.ui.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
+    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from budtender_app.viewmodels.settings import SettingsViewModel
 
     redactor = setup_logging(debug=args.debug, log_dir=log_dir())
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -153,19 +148,39 @@ def run_app(args: argparse.Namespace) -> int:
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    mode = choose_mode(args)
+    settings_store, credentials = SettingsStore(), CredentialStore()
+    try:
+        mode = choose_mode(args, settings_store, credentials)
+    except StartupError as exc:
+        return _refuse_to_start(str(exc))
     redactor.add_secret(mode.config.api_key)
     log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
+    path = journal_path(mode)
+    try:
+        lock = JournalLock(path).acquire()
+    except JournalLocked as exc:
+        return _refuse_to_start(str(exc))
+    journal = Journal(path, store=mode.store, terminal=socket.gethostname(), lock=lock)
+    found = journal.recover_after_restart()
+
     http, simulator = build_http(mode)
-    client = AiqClient(http, mode.config, limiter=RateLimiter())
-    vm = RedemptionViewModel(client)
-    window = MainWindow(vm, training=mode.training, location=mode.location)
+    tester_http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
+    vm = RedemptionViewModel(AiqClient(http, mode.config, limiter=RateLimiter()), journal)
+    guard = ManagerPinGuard(settings_store)
+    settings_vm = SettingsViewModel(settings_store, credentials, make_connection_tester(tester_http))
+    window = MainWindow(vm, training=mode.training, location=mode.location,
+                        settings_vm=settings_vm, make_pin_vm=lambda: ManagerPinViewModel(guard))
     if simulator is not None:
         show_texted_pins(simulator, window.banner)
-    if mode.notice:
-        window.message_label.show_message("info", mode.notice)
+    notice = " ".join(filter(None, [found_at_start(found), mode.notice]))
+    if notice:
+        window.message_label.show_message("error" if any(e.needs_manager for e in found) else "info", notice)
+
+    async def close_journal() -> None:
+        journal.close()
+
     crash = CrashReporter(window, str(log_dir() / "budtender.log"))
     crash.install()
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, http, crash))
+        runner.run(_serve(window, vm, [http.aclose, tester_http.aclose, close_journal], crash))
     return 0

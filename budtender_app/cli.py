@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     clear_p = creds_sub.add_parser("clear", help="remove the credentials from the keyring")
     clear_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
 
+    from budtender_app.services.journal_cli import build_redemptions_parser
+
+    build_redemptions_parser(sub)
+    pin = sub.add_parser("manager-pin", help="the manager PIN that guards the settings")
+    pin_sub = pin.add_subparsers(dest="action", required=True)
+    pin_sub.add_parser("reset", help="forget the manager PIN (IT, after a forgotten PIN); the next visit sets a new one")
+
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -42,6 +49,17 @@ def main(argv: list[str] | None = None) -> int:
         from budtender_app.services.credentials_cli import run_credentials
 
         return run_credentials(args)
+    if args.command == "redemptions":
+        from budtender_app.services.journal_cli import run_redemptions
+
+        return run_redemptions(args)
+    if args.command == "manager-pin":
+        from budtender_app.services.manager_pin import ManagerPinGuard
+        from budtender_app.services.settings_store import SettingsStore
+
+        ManagerPinGuard(SettingsStore()).reset()
+        print("The manager PIN is forgotten. The next manager to open the settings chooses a new one.")
+        return 0
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 

@@ -61,3 +61,11 @@ async def wait_for_focus(widget, timeout: float = 5.0) -> None:
         raise AssertionError(f"focus is on {app.focusWidget()!r}, not {widget!r}") from None
     finally:
         app.focusChanged.disconnect(on_focus)
+
+
+def make_journal(path, store: str = "test"):
+    """A real journal on disk (tests' tmp_path), held like the app holds it."""
+    from budtender_app.services.journal import Journal, JournalLock
+
+    file = path / "journal.sqlite3"
+    return Journal(file, store=store, terminal="till-1", lock=JournalLock(file).acquire())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -28,7 +29,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # no
 from budtender_app.simulator.transport import SimulatorTransport  # noqa: E402
 from budtender_app.ui.main_window import MainWindow  # noqa: E402
 from budtender_app.viewmodels.redemption import RedemptionViewModel  # noqa: E402
-from tests.helpers import wait_for_step  # noqa: E402
+from tests.helpers import make_journal, wait_for_step  # noqa: E402
 
 BASE = "https://simulator.invalid"
 
@@ -42,7 +43,8 @@ async def settle() -> None:
 async def shoot(out: Path) -> None:
     sim = Simulator(base_url=BASE, pin_source=lambda: "4821")
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
-    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)))
+    journal = make_journal(Path(tempfile.mkdtemp()))
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
     win = MainWindow(vm, training=True, location="Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333")
     relay = show_texted_pins(sim, win.banner)  # noqa: F841 - kept alive for the run
     win.show()

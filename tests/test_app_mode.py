@@ -10,7 +10,7 @@ import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 
-from budtender_app.app import choose_mode
+from budtender_app.startup import choose_mode
 from budtender_app.services.credentials import CredentialStore, Credentials
 from budtender_app.services.logs import RedactingFilter, setup_logging
 
@@ -47,7 +47,7 @@ def memory_keyring(monkeypatch):
 
 def test_nothing_configured_means_training_with_the_reason(memory_keyring):
     mode = choose_mode(args())
-    assert mode.training and "No AIQ credentials" in mode.notice
+    assert mode.training and "No store is set up" in mode.notice and "Settings (F12)" in mode.notice
 
 
 def test_demo_flag_means_training_even_with_credentials(memory_keyring):
@@ -81,3 +81,36 @@ def test_logs_mask_phones_and_registered_secrets(tmp_path):
     text = record.getMessage()
     assert "sk_live" not in text and "5551234567" not in text and "123-4567" not in text
     assert text.count("***-***-4567") == 2
+
+
+def profile_store(tmp_path, **kw):
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.settings_store import SettingsStore
+
+    store = SettingsStore(tmp_path / "settings.json")
+    fields = dict(name="Main St", store_id="77", uid="1234", brand="Green Leaf")
+    fields.update(kw)
+    store.save(store.load().with_profile(StoreProfile(**fields)))
+    return store
+
+
+def test_the_active_store_profile_is_used_with_its_key(memory_keyring, tmp_path):
+    settings = profile_store(tmp_path, base_url="https://aiq.example.com", skip_pin=True)
+    CredentialStore(memory_keyring).save("Main St", Credentials("1234", "real-key-abcd"))
+    mode = choose_mode(args(), settings, CredentialStore(memory_keyring))
+    assert not mode.training and mode.store == "Main St" and mode.skip_pin
+    assert mode.config.base_url == "https://aiq.example.com" and mode.location.startswith("Store Main St")
+
+
+def test_a_store_without_its_key_trains_and_says_which_store(memory_keyring, tmp_path):
+    mode = choose_mode(args(), profile_store(tmp_path), CredentialStore(memory_keyring))
+    assert mode.training and "Store Main St has no AIQ API key" in mode.notice
+
+
+def test_a_plain_http_base_url_is_refused_for_a_real_host(memory_keyring):
+    from budtender_app.startup import StartupError
+
+    CredentialStore(memory_keyring).save("default", Credentials("1234", "real-key-abcd"))
+    with pytest.raises(StartupError, match="https://"):
+        choose_mode(args(base_url="http://lab.alpineiq.com"))
+    assert not choose_mode(args(base_url="http://127.0.0.1:8765")).training

@@ -47,9 +47,13 @@ class TrainingBanner(QLabel):
 class MainWindow(QMainWindow):
     closed = Signal()
 
-    def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str) -> None:
+    def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str,
+                 settings_vm=None, make_pin_vm=None) -> None:
         super().__init__()
         self._vm = vm
+        self._settings_vm = settings_vm
+        self._make_pin_vm = make_pin_vm
+        self.manager_dialog = None  # the manager PIN or settings dialog while one is open
         self.setObjectName("main_window")
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
@@ -105,6 +109,17 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.location_label = QLabel(location, self)
         self.location_label.setObjectName("location_label")
+        self.settings_button = named(QPushButton(self.tr("Manager settings (F12)"), self), "settings_button",
+                                     "Manager settings")
+        self.settings_button.setFlat(True)
+        self.settings_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.settings_button.clicked.connect(self.open_manager_settings)
+        self.settings_button.setVisible(settings_vm is not None)
+        self.pending_label = QLabel(self)
+        self.pending_label.setObjectName("pending_label")
+        self.pending_label.setStyleSheet("color: #b00020; font-weight: 700;")
+        self.statusBar().addWidget(self.settings_button)
+        self.statusBar().addWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.location_label)
         self.resize(820, 600)
 
@@ -114,6 +129,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        QShortcut(QKeySequence(Qt.Key.Key_F12), self, self.open_manager_settings)
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         self._done_enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self, vm.new_sale)
         self._done_enter_pad = QShortcut(QKeySequence(Qt.Key.Key_Enter), self, vm.new_sale)
@@ -123,7 +139,9 @@ class MainWindow(QMainWindow):
         vm.message_changed.connect(self._on_vm_message_changed)
         vm.offers_changed.connect(self._on_vm_offers_changed)
         vm.outcomes_changed.connect(self.done_page.redraw)
+        vm.pending_changed.connect(self._on_vm_pending_changed)
         self._on_vm_step_changed(vm.step)
+        self._on_vm_pending_changed(vm.pending_count)
 
     # -- keys ------------------------------------------------------------------------------
 
@@ -139,6 +157,57 @@ class MainWindow(QMainWindow):
         self._vm.set_cart_text(self.cart_edit.text())
         if self._vm.cart_total is not None:  # else the message already says what is wrong
             self._vm.start()
+
+    # -- managers ----------------------------------------------------------------------------
+
+    def open_manager_settings(self) -> None:
+        """F12: the manager PIN first (chosen at the first visit), then the store settings."""
+        if self._settings_vm is None or self.manager_dialog is not None:
+            return
+        if self._vm.step not in (Step.CART, Step.DONE):
+            self.message_label.show_message("info", self.tr("Finish or cancel this redemption before opening the settings."))
+            return
+        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+
+        dialog = ManagerPinDialog(self._make_pin_vm(), self.tr("Type the manager PIN to open the AIQ settings."), self)
+        dialog.accepted_pin.connect(self._on_manager_pin_accepted)
+        dialog.finished.connect(self._on_manager_dialog_finished)
+        self.manager_dialog = dialog
+        dialog.open()
+
+    def _on_manager_pin_accepted(self) -> None:
+        from budtender_app.ui.settings_dialog import SettingsDialog
+
+        if self.manager_dialog is not None:
+            self.manager_dialog.finished.disconnect(self._on_manager_dialog_finished)
+            self.manager_dialog.done(0)
+        dialog = SettingsDialog(self._settings_vm, self)
+        dialog.finished.connect(self._on_manager_dialog_finished)
+        self._settings_vm.profiles_changed.connect(self._on_settings_profiles_changed)
+        self.manager_dialog = dialog
+        dialog.open()
+
+    def _on_settings_profiles_changed(self) -> None:
+        self.message_label.show_message("info", self.tr(
+            "Settings saved. Close and start the terminal again to use the store settings."))
+
+    def _on_manager_dialog_finished(self, _result: int = 0) -> None:
+        if isinstance(self.manager_dialog, QWidget) and self._settings_vm is not None:
+            try:
+                self._settings_vm.profiles_changed.disconnect(self._on_settings_profiles_changed)
+            except (RuntimeError, TypeError):
+                pass  # the PIN dialog never connected it
+        if self.manager_dialog is not None:
+            self.manager_dialog.deleteLater()
+        self.manager_dialog = None
+        self.activateWindow()
+        if self._vm.step is Step.CART:
+            self.cart_edit.setFocus()
+
+    def _on_vm_pending_changed(self, count: int) -> None:
+        self.pending_label.setText(self.tr("⚠ {n} redemption(s) need a manager or are waiting to be sent").format(n=count)
+                                   if count else "")
+        self.pending_label.setVisible(bool(count))
 
     # -- redraw from the view model --------------------------------------------------------
 

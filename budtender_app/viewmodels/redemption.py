@@ -24,6 +24,7 @@ from budtender_app.domain.redemption import (
     Outcome, Status, TransactionIdError, parse_transaction_id, record_text,
 )
 from budtender_app.domain.wallet import Discount, Wallet
+from budtender_app.services.journal import Journal, JournalEntry, JournalStateError, State
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class RedemptionViewModel(QObject):
     """
 
     step_changed = Signal(object)  # Step
+    pending_changed = Signal(int)  # redemptions waiting to be sent or for a manager
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
     message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
     offers_changed = Signal()  # wallet, cart total or selection changed
@@ -57,6 +59,7 @@ class RedemptionViewModel(QObject):
     def __init__(
         self,
         api: WalletApi,
+        journal: Journal,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -64,6 +67,7 @@ class RedemptionViewModel(QObject):
     ) -> None:
         super().__init__(parent)
         self._api = api
+        self._journal = journal
         self._clock = clock
         self._sleep = sleep
         self._tasks: set[asyncio.Task] = set()
@@ -343,35 +347,84 @@ class RedemptionViewModel(QObject):
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []
-        for index, discount in enumerate(chosen, start=1):
+        try:
+            # Journal before network: every chosen redemption is on disk before any PUT.
+            entries = self._journal.queue(
+                transaction_id, chosen,
+                shopper_masked=self.phone.masked if self.phone else "",
+                contact_id=self.wallet.contact_id if self.wallet else "")
+        except Exception:  # noqa: BLE001 - whatever stops the record, nothing may be sent
+            log.exception("could not journal transaction %s", transaction_id)
+            self.outcomes = [Outcome(d, Status.NOT_SENT, self.tr(
+                "The terminal could not record this redemption, so it was not sent.")) for d in chosen]
+            self._finish_redeeming()
+            return
+        for index, (discount, entry) in enumerate(zip(chosen, entries), start=1):
             self._set_busy(self.tr("Redeeming {i} of {n} with AIQ…").format(i=index, n=len(chosen)))
-            outcome = await self._redeem_one(transaction_id, discount)
-            self.outcomes.append(outcome)
-            log.info("redemption %s for transaction %s: %s", discount.id, transaction_id, outcome.status.value)
+            if entry.state is State.QUEUED:
+                entry = await self._redeem_entry(entry)
+            else:
+                log.info("transaction %s discount %s was journaled already: not sent again",
+                         transaction_id, entry.discount_id)
+            outcome = entry.outcome()
+            self.outcomes.append(Outcome(discount, outcome.status, outcome.message, outcome.redemption_id))
             self.outcomes_changed.emit()
+        self._finish_redeeming()
+
+    def _finish_redeeming(self) -> None:
         self._set_busy("")
         self._go(Event.REDEMPTIONS_FINISHED)
-        if all(o.status is Status.REDEEMED for o in self.outcomes):
+        self.outcomes_changed.emit()
+        self._emit_pending()
+        if self.outcomes and all(o.status is Status.REDEEMED for o in self.outcomes):
             self._say("info", self.tr("Redeemed. Copy the record onto the POS transaction."))
         else:
             self._say("error", self.tr("Not everything was redeemed: check each line before the shopper leaves."))
 
-    async def _redeem_one(self, transaction_id: str, discount: Discount) -> Outcome:
-        for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+    async def _redeem_entry(self, entry: JournalEntry) -> JournalEntry:
+        """Send one journaled redemption. Only 'queued' rows are sent, each send is marked
+        'sending' on disk first, and only a failure that never reached AIQ is tried again."""
+        journal = self._journal
+        for delay in (*RETRY_DELAYS, None):
             try:
-                redemption_id = await self._api.redeem(discount.redemption_url, transaction_id)
-                return Outcome(discount, Status.REDEEMED, redemption_id=redemption_id)
+                journal.mark_sending(entry.id)
+            except JournalStateError:  # someone else sent it meanwhile: never twice
+                return journal.get(entry.id)
+            try:
+                redemption_id = await self._api.redeem(entry.redemption_url, entry.transaction_id)
             except (errors.Unreachable, errors.RateLimited) as exc:
-                # Nothing reached AIQ (or it refused before acting): the one safe case to retry.
+                entry = journal.mark_not_sent(entry.id, str(exc))
                 if delay is None:
-                    return Outcome(discount, Status.NOT_SENT, str(exc))
+                    return entry
                 await self._sleep(delay)
+                continue
             except errors.OutcomeUnknown as exc:
-                return Outcome(discount, Status.UNKNOWN, str(exc))
+                return journal.mark_unknown(entry.id, str(exc))
             except errors.AiqError as exc:
                 detail = f" AIQ said: {exc.detail}" if exc.detail else ""
-                return Outcome(discount, Status.REJECTED, str(exc) + detail)
+                return journal.mark_rejected(entry.id, str(exc) + detail)
+            except BaseException:  # quitting mid-PUT, or a bug: it may have reached AIQ
+                journal.mark_unknown(entry.id, "the app stopped while this was being sent")
+                raise
+            return journal.mark_redeemed(entry.id, redemption_id)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._journal.pending())
+
+    def _emit_pending(self) -> None:
+        self.pending_changed.emit(self.pending_count)
+
+    async def resume_queued(self) -> None:
+        """At start: send what an earlier run journaled but never got to AIQ (safe: never sent)."""
+        for entry in self._journal.queued_to_send():
+            log.info("resending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
+            await self._redeem_entry(entry)
+        self._emit_pending()
+
+    def start_resume(self) -> None:
+        self._spawn(self.resume_queued())
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Sim
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.main_window import MainWindow
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import wait_for_focus, wait_for_step
+from tests.helpers import make_journal, wait_for_focus, wait_for_step
 
 BASE = "https://simulator.invalid"
 
@@ -26,9 +26,10 @@ def sim():
 
 
 @pytest_asyncio.fixture
-async def window(qtbot, sim):
+async def window(qtbot, sim, tmp_path):
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
-    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)))
+    journal = make_journal(tmp_path)
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
     win = MainWindow(vm, training=True, location="test")
     show_texted_pins(sim, win.banner)
     qtbot.addWidget(win)
@@ -38,6 +39,7 @@ async def window(qtbot, sim):
     yield win
     await vm.wait_idle()
     await http.aclose()
+    journal.close()
 
 
 def puts(sim):

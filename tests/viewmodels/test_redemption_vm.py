@@ -12,7 +12,7 @@ from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import parse_wallet
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import wait_for_step
+from tests.helpers import make_journal, wait_for_step
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok"
@@ -63,8 +63,14 @@ async def no_sleep(_seconds):
     return None
 
 
-async def at_wallet(api, cart="50"):
-    vm = RedemptionViewModel(api, clock=lambda: NOW, sleep=no_sleep)
+@pytest.fixture
+def journal(tmp_path):
+    with make_journal(tmp_path) as j:
+        yield j
+
+
+async def at_wallet(api, journal, cart="50"):
+    vm = RedemptionViewModel(api, journal, clock=lambda: NOW, sleep=no_sleep)
     vm.set_cart_text(cart)
     vm.start()
     vm.submit_phone("555-123-4567")
@@ -84,16 +90,16 @@ async def redeem(vm, ids, txid="T-1"):
 
 
 @pytest.mark.asyncio
-async def test_a_bad_discount_is_reported_and_the_rest_work():
-    vm = await at_wallet(FakeApi())
+async def test_a_bad_discount_is_reported_and_the_rest_work(journal):
+    vm = await at_wallet(FakeApi(), journal)
     assert [o.discount.id for o in vm.offers if o.usable] == ["a", "b"]
     assert vm.message[0] == "info" and "Discount #4 skipped" in vm.message[1]
 
 
 @pytest.mark.asyncio
-async def test_nothing_is_redeemed_until_the_transaction_is_confirmed():
+async def test_nothing_is_redeemed_until_the_transaction_is_confirmed(journal):
     api = FakeApi()
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     vm.toggle("a")
     vm.apply_selection()
     vm.start_checkout()
@@ -105,9 +111,9 @@ async def test_nothing_is_redeemed_until_the_transaction_is_confirmed():
 
 
 @pytest.mark.asyncio
-async def test_not_reaching_aiq_is_retried_then_reported_not_sent():
+async def test_not_reaching_aiq_is_retried_then_reported_not_sent(journal):
     api = FakeApi([errors.Unreachable("down")] * 4)
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert len(api.redeems) == 4  # the first try and three retries: nothing was ever sent
     assert [o.status for o in vm.outcomes] == [Status.NOT_SENT]
@@ -115,17 +121,17 @@ async def test_not_reaching_aiq_is_retried_then_reported_not_sent():
 
 
 @pytest.mark.asyncio
-async def test_a_retry_that_gets_through_counts_once():
+async def test_a_retry_that_gets_through_counts_once(journal):
     api = FakeApi([errors.Unreachable("down"), "r-7"])
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert [(o.status, o.redemption_id) for o in vm.outcomes] == [(Status.REDEEMED, "r-7")]
 
 
 @pytest.mark.asyncio
-async def test_an_unanswered_redemption_is_never_sent_again():
+async def test_an_unanswered_redemption_is_never_sent_again(journal):
     api = FakeApi([errors.OutcomeUnknown("timeout"), "r-2"])
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     await redeem(vm, ["a", "b"])
     assert [c[1] for c in api.redeems] == [URL.format("a"), URL.format("b")]
     assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.REDEEMED]
@@ -135,17 +141,17 @@ async def test_an_unanswered_redemption_is_never_sent_again():
 
 
 @pytest.mark.asyncio
-async def test_a_refusal_keeps_aiqs_reason():
+async def test_a_refusal_keeps_aiqs_reason(journal):
     api = FakeApi([errors.Rejected("AIQ refused this redemption; no points were taken.", detail="Insufficient points")])
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert vm.outcomes[0].status is Status.REJECTED and "Insufficient points" in vm.outcomes[0].message
 
 
 @pytest.mark.asyncio
-async def test_redeeming_cannot_be_cancelled():
+async def test_redeeming_cannot_be_cancelled(journal):
     api = FakeApi()
-    vm = await at_wallet(api)
+    vm = await at_wallet(api, journal)
     vm.toggle("a")
     vm.apply_selection()
     vm.start_checkout()
@@ -157,10 +163,10 @@ async def test_redeeming_cannot_be_cancelled():
 
 
 @pytest.mark.asyncio
-async def test_escape_while_the_pin_is_being_sent_cancels_the_request():
+async def test_escape_while_the_pin_is_being_sent_cancels_the_request(journal):
     api = FakeApi()
     api.verify_gate = asyncio.Event()  # AIQ never answers
-    vm = RedemptionViewModel(api, clock=lambda: NOW, sleep=no_sleep)
+    vm = RedemptionViewModel(api, journal, clock=lambda: NOW, sleep=no_sleep)
     vm.set_cart_text("20")
     vm.start()
     vm.submit_phone("5551234567")
@@ -172,10 +178,10 @@ async def test_escape_while_the_pin_is_being_sent_cancels_the_request():
 
 
 @pytest.mark.asyncio
-async def test_selection_may_not_exceed_the_cart_or_the_balance():
+async def test_selection_may_not_exceed_the_cart_or_the_balance(journal):
     api = FakeApi()
     api.wallet = wallet(points=250)
-    vm = await at_wallet(api, cart="12")
+    vm = await at_wallet(api, journal, cart="12")
     vm.toggle("a")
     vm.toggle("b")  # $15 off a $12 sale
     assert vm.selected_ids == ["a"] and "take $15.00 off a $12.00 sale" in vm.message[1]
@@ -185,8 +191,8 @@ async def test_selection_may_not_exceed_the_cart_or_the_balance():
 
 
 @pytest.mark.asyncio
-async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits():
-    vm = await at_wallet(FakeApi(), cart="50")
+async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits(journal):
+    vm = await at_wallet(FakeApi(), journal, cart="50")
     vm.toggle("b")
     vm.set_cart_text("8")
     assert vm.selected_ids == [] and "cart total changed" in vm.message[1]
@@ -194,12 +200,70 @@ async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits():
 
 
 @pytest.mark.asyncio
-async def test_hidden_points_never_show_and_do_not_block():
+async def test_hidden_points_never_show_and_do_not_block(journal):
     api = FakeApi()
     api.wallet = wallet(points=0, hide=True)
-    vm = await at_wallet(api, cart="50")
+    vm = await at_wallet(api, journal, cart="50")
     assert vm.balance is None
     vm.toggle("a")
     assert vm.selected_ids == ["a"]
     await redeem(vm, [])
     assert "balance" not in vm.record()
+
+
+@pytest.mark.asyncio
+async def test_confirming_the_same_transaction_twice_sends_one_put_per_discount(journal):
+    api = FakeApi()
+    vm = await at_wallet(api, journal)
+    await redeem(vm, ["a", "b"], txid="T-7")
+    vm.new_sale()
+    vm.set_cart_text("50")
+    vm.start()
+    vm.submit_phone("5551234567")
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("1234")
+    await wait_for_step(vm, Step.WALLET)
+    await redeem(vm, ["a", "b"], txid="T-7")
+    assert len(api.redeems) == 2
+    assert [o.status for o in vm.outcomes] == [Status.REDEEMED, Status.REDEEMED]
+
+
+@pytest.mark.asyncio
+async def test_every_redemption_is_on_disk_before_its_put(journal):
+    seen_on_disk = []
+
+    class Watching(FakeApi):
+        async def redeem(self, url, txid):
+            seen_on_disk.append([(e.discount_id, e.state.value) for e in journal.for_transaction(txid)])
+            return await super().redeem(url, txid)
+
+    vm = await at_wallet(Watching(), journal)
+    await redeem(vm, ["a", "b"], txid="T-8")
+    assert seen_on_disk[0] == [("a", "sending"), ("b", "queued")]
+    assert seen_on_disk[1] == [("a", "redeemed"), ("b", "sending")]
+
+
+@pytest.mark.asyncio
+async def test_if_the_journal_cannot_record_nothing_is_sent(journal):
+    api = FakeApi()
+    vm = await at_wallet(api, journal)
+    journal.close()  # the disk is gone
+    await redeem(vm, ["a"])
+    assert api.redeems == []
+    assert [o.status for o in vm.outcomes] == [Status.NOT_SENT]
+    assert "could not record" in vm.outcomes[0].message
+
+
+@pytest.mark.asyncio
+async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_next_start(journal):
+    api = FakeApi([errors.OutcomeUnknown("timeout")] + [errors.Unreachable("down")] * 4)
+    vm = await at_wallet(api, journal)
+    await redeem(vm, ["a", "b"], txid="T-9")
+    assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.NOT_SENT]
+    assert vm.pending_count == 2
+
+    restarted = RedemptionViewModel(FakeApi(), journal, clock=lambda: NOW, sleep=no_sleep)
+    await restarted.resume_queued()
+    assert [c[1] for c in restarted._api.redeems] == [URL.format("b")], "the unknown one is never resent"
+    assert [e.state.value for e in journal.for_transaction("T-9")] == ["unknown", "redeemed"]
+    assert restarted.pending_count == 1
