@@ -174,6 +174,7 @@ def run_app(args: argparse.Namespace) -> int:
         show_texted_pins(simulator, window.banner)
     notice = " ".join(filter(None, [found_at_start(found), mode.notice]))
     if notice:
+        log.warning("told the cashier: %s", notice)
         window.message_label.show_message("error" if any(e.needs_manager for e in found) else "info", notice)
 
     async def close_journal() -> None:

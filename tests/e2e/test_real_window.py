@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -96,4 +97,34 @@ def test_a_cashier_redeems_in_the_real_app_by_keyboard(display, store_with_crede
             code = app.stop()
         log_text = "\n".join(app.seen)
         assert code == 0, log_text[-2000:]
-        assert DEMO_API_KEY not in log_text and DEMO_PHONE not in log_text and "2468" not in log_text
+        assert_no_secrets(log_text, "the app's log output")
+        written = [p for p in tmp_path.rglob("*") if p.is_file()]
+        assert any(p.name == "budtender.log" for p in written), "the log file is where IT looks"
+        assert any(p.name.startswith("journal.sqlite3") for p in written)
+        for path in written:
+            assert_no_secrets(path.read_bytes().decode("latin-1"), str(path.relative_to(tmp_path)))
+
+
+def assert_no_secrets(text: str, where: str) -> None:
+    """The API key, the shopper's PIN and full phone number appear nowhere the app writes."""
+    assert DEMO_API_KEY not in text, f"API key in {where}"
+    for phone in (DEMO_PHONE, "555) 123-4567", "555-123-4567", "555.123.4567"):
+        assert phone not in text, f"phone number in {where}"
+    assert not re.search(r"(?<![0-9])2468(?![0-9])", text), f"PIN in {where}"
+
+
+def test_real_mode_is_refused_without_a_usable_keyring(tmp_path):
+    """No keyring: the app says what to install, trains instead, and stores nothing anywhere."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    app = AppProcess([], env)
+    try:
+        app.expect(r"in training mode")
+        app.expect(r"window shown")
+    finally:
+        code = app.stop()
+    assert code == 0
+    said = "\n".join(app.seen)
+    assert "no usable keyring" in said.lower() or "keyring" in said.lower()
+    assert not list((tmp_path / "config").rglob("*.json")), "no settings written"
