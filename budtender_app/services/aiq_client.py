@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from budtender_app.domain import errors
+from budtender_app.domain.loyalty import AiqRedemption, LoyaltyStatus, SignUp, parse_redemptions
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redemption import redemption_put_url
 from budtender_app.domain.wallet import Wallet, parse_wallet
@@ -171,6 +172,88 @@ class AiqClient:
         self._raise_common(response, body)
         raise errors.NotFound("AIQ does not know this UID. Check it in AIQ's Settings > API & Tracking.")
 
+    # -- loyalty beyond redeeming ---------------------------------------------------------
+
+    async def loyalty_status(self, phone: Phone) -> LoyaltyStatus:
+        """E6 (member or not, no PIN sent), with E7 as the fallback when E6 answers oddly."""
+        url = self._url(f"/api/v2/loyalty/lookup/{quote(phone.digits, safe='')}")
+        response = await self._send("GET", url, None, mutating=False, secrets=(phone.digits,))
+        body = _json_or_none(response)
+        if response.is_success and _success(body) and isinstance(body, dict) and isinstance(body.get("data"), dict):
+            data = body["data"]
+            flag = next((data[k] for k in ("loyalty", "isMember", "member") if isinstance(data.get(k), bool)), None)
+            if flag is not None:
+                return LoyaltyStatus(flag, _text_id(data.get("contactID")))
+        elif response.status_code in (401, 403, 429) or response.is_server_error:
+            self._raise_common(response, body)
+        return await self._status_by_search(phone)
+
+    async def _status_by_search(self, phone: Phone) -> LoyaltyStatus:
+        contact = await self.find_contact(phone.digits)
+        if contact is None:
+            return LoyaltyStatus(False)
+        return LoyaltyStatus(contact.get("loyalty") is not False, _text_id(contact.get("contactID")))
+
+    async def find_contact(self, term: str) -> dict | None:
+        """E7: the first contact matching ``term`` (phone digits, email or name), or None."""
+        path = f"/api/v1.1/piis/{quote(self._config.uid, safe='')}?search={quote(term, safe='')}&limit=1"
+        response = await self._send("GET", self._url(path), None, mutating=False, secrets=(term,))
+        body = _json_or_none(response)
+        if not (response.is_success and _success(body)):
+            self._raise_common(response, body)
+            raise errors.NotFound("AIQ does not know this store's UID. Ask a manager to check the settings.")
+        data = body.get("data") if isinstance(body, dict) else None
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+            return None
+        return results[0]
+
+    async def sign_up(self, signup: SignUp) -> str:
+        """E5: create (or find) the loyalty member; returns AIQ's contactID."""
+        body = await self._post(
+            "/api/v2/loyalty", signup.as_aiq(),
+            on_4xx=lambda msg: errors.Rejected("AIQ did not sign this shopper up.", detail=msg),
+            secrets=(signup.phone.digits, signup.email),
+        )
+        data = body.get("data") if isinstance(body, dict) else None
+        contact_id = _text_id(data.get("contactID")) if isinstance(data, dict) else ""
+        if not contact_id:
+            raise errors.BadResponse("AIQ answered the sign-up without a member id. Check the status before trying again.")
+        return contact_id
+
+    async def adjust_points(self, contact_id: str, value: int, note: str) -> None:
+        """E10: add (or take) points, e.g. give back a redemption's points after a refund.
+
+        Like a redemption it changes money: no answer means OutcomeUnknown, never "failed".
+        """
+        path = (f"/api/v1.1/adjust/loyaltyPoints/{quote(self._config.uid, safe='')}/"
+                f"{quote(contact_id, safe='')}")
+        response = await self._send("PUT", self._url(path), {"value": value, "note": note}, mutating=True, secrets=())
+        body = _json_or_none(response)
+        if response.is_success and _success(body):
+            return
+        if response.status_code in (401, 403):
+            raise _auth_error(body)
+        if response.status_code == 429:
+            raise errors.RateLimited("AIQ is busy. No points were moved; try again in a moment.")
+        if response.is_server_error:
+            raise errors.OutcomeUnknown(
+                f"AIQ failed while adjusting points (HTTP {response.status_code}). They may or may "
+                "not have moved: check the shopper's balance before trying again.")
+        raise errors.Rejected("AIQ refused the points adjustment; nothing moved.", detail=scrub(_message(body)))
+
+    async def redemptions_between(self, start: int, end: int) -> list[AiqRedemption]:
+        """E11: AIQ's own record of redemptions in [start, end] (epoch seconds)."""
+        path = f"/api/v1.1/redemptions/{quote(self._config.uid, safe='')}/{int(start)}/{int(end)}"
+        response = await self._send("GET", self._url(path), None, mutating=False, secrets=())
+        body = _json_or_none(response)
+        if not (response.is_success and _success(body)):
+            self._raise_common(response, body)
+            raise errors.NotFound("AIQ's redemption report is not available for this store's UID.")
+        if not isinstance(body, dict) or "data" not in body:
+            raise errors.BadResponse("AIQ sent a redemption report we cannot read. Try again.")
+        return parse_redemptions(body["data"])
+
     # -- plumbing ------------------------------------------------------------------------
 
     def _url(self, path: str) -> str:
@@ -287,6 +370,10 @@ def _message(body: object) -> str:
             return msg.strip()
     msg = body.get("message")
     return msg.strip() if isinstance(msg, str) else ""
+
+
+def _text_id(value: object) -> str:
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
 def _redemption_id(body: object) -> str:

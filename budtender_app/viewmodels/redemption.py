@@ -24,13 +24,12 @@ from budtender_app.domain.redemption import (
     Outcome, Status, TransactionIdError, parse_transaction_id, record_text,
 )
 from budtender_app.domain.wallet import Discount, Wallet
-from budtender_app.services.journal import Journal, JournalEntry, JournalStateError, State
+from budtender_app.services.journal import Journal, State
+from budtender_app.services.redemption_sender import RedemptionSender
 
 log = logging.getLogger(__name__)
 
 MAX_WRONG_PINS = 3
-#: Waits before re-trying a redemption that never reached AIQ (nothing was sent, so it is safe).
-RETRY_DELAYS = (0.5, 1.0, 2.0)
 #: Steps where the cart total can still change (after the selection is applied it is locked).
 CART_EDITABLE = frozenset({Step.CART, Step.PHONE, Step.SENDING_PIN, Step.PIN, Step.OPENING_WALLET, Step.WALLET})
 
@@ -68,6 +67,7 @@ class RedemptionViewModel(QObject):
         super().__init__(parent)
         self._api = api
         self._journal = journal
+        self._sender = RedemptionSender(api, journal, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
         self._tasks: set[asyncio.Task] = set()
@@ -362,7 +362,7 @@ class RedemptionViewModel(QObject):
         for index, (discount, entry) in enumerate(zip(chosen, entries), start=1):
             self._set_busy(self.tr("Redeeming {i} of {n} with AIQ…").format(i=index, n=len(chosen)))
             if entry.state is State.QUEUED:
-                entry = await self._redeem_entry(entry)
+                entry = await self._sender.redeem(entry)
             else:
                 log.info("transaction %s discount %s was journaled already: not sent again",
                          transaction_id, entry.discount_id)
@@ -381,34 +381,6 @@ class RedemptionViewModel(QObject):
         else:
             self._say("error", self.tr("Not everything was redeemed: check each line before the shopper leaves."))
 
-    async def _redeem_entry(self, entry: JournalEntry) -> JournalEntry:
-        """Send one journaled redemption. Only 'queued' rows are sent, each send is marked
-        'sending' on disk first, and only a failure that never reached AIQ is tried again."""
-        journal = self._journal
-        for delay in (*RETRY_DELAYS, None):
-            try:
-                journal.mark_sending(entry.id)
-            except JournalStateError:  # someone else sent it meanwhile: never twice
-                return journal.get(entry.id)
-            try:
-                redemption_id = await self._api.redeem(entry.redemption_url, entry.transaction_id)
-            except (errors.Unreachable, errors.RateLimited) as exc:
-                entry = journal.mark_not_sent(entry.id, str(exc))
-                if delay is None:
-                    return entry
-                await self._sleep(delay)
-                continue
-            except errors.OutcomeUnknown as exc:
-                return journal.mark_unknown(entry.id, str(exc))
-            except errors.AiqError as exc:
-                detail = f" AIQ said: {exc.detail}" if exc.detail else ""
-                return journal.mark_rejected(entry.id, str(exc) + detail)
-            except BaseException:  # quitting mid-PUT, or a bug: it may have reached AIQ
-                journal.mark_unknown(entry.id, "the app stopped while this was being sent")
-                raise
-            return journal.mark_redeemed(entry.id, redemption_id)
-        raise AssertionError("unreachable")  # pragma: no cover
-
     @property
     def pending_count(self) -> int:
         return len(self._journal.pending())
@@ -418,9 +390,7 @@ class RedemptionViewModel(QObject):
 
     async def resume_queued(self) -> None:
         """At start: send what an earlier run journaled but never got to AIQ (safe: never sent)."""
-        for entry in self._journal.queued_to_send():
-            log.info("resending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
-            await self._redeem_entry(entry)
+        await self._sender.send_queued()
         self._emit_pending()
 
     def start_resume(self) -> None:
