@@ -165,7 +165,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     http, simulator = build_http(mode)
     tester_http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
-    vm = RedemptionViewModel(AiqClient(http, mode.config, limiter=RateLimiter()), journal)
+    vm = RedemptionViewModel(AiqClient(http, mode.config, limiter=RateLimiter()), journal, skip_pin=mode.skip_pin)
     guard = ManagerPinGuard(settings_store)
     settings_vm = SettingsViewModel(settings_store, credentials, make_connection_tester(tester_http))
     window = MainWindow(vm, training=mode.training, location=mode.location,

@@ -30,6 +30,7 @@ class Event(Enum):
     PIN_SUBMITTED = auto()
     WALLET_OPENED = auto()
     WALLET_FAILED = auto()
+    PIN_SKIPPED = auto()  # the wallet opened without a PIN (store setting, E3)
     RESTART = auto()  # back to the phone (e.g. too many wrong PINs)
     SELECTION_APPLIED = auto()
     CHANGE_SELECTION = auto()
@@ -60,6 +61,7 @@ TRANSITIONS: dict[tuple[Step, Event], Step] = {
     (Step.PHONE, Event.CANCEL): Step.CART,
     (Step.SENDING_PIN, Event.PIN_SENT): Step.PIN,
     (Step.SENDING_PIN, Event.PIN_SEND_FAILED): Step.PHONE,
+    (Step.SENDING_PIN, Event.PIN_SKIPPED): Step.WALLET,
     (Step.SENDING_PIN, Event.CANCEL): Step.PHONE,
     (Step.PIN, Event.PIN_SUBMITTED): Step.OPENING_WALLET,
     (Step.PIN, Event.CANCEL): Step.PHONE,

@@ -50,6 +50,7 @@ class CheckoutDialog(QDialog):
 
     def show_error(self, text: str) -> None:
         self.message_label.show_message("error" if text else "", text)
+        self.adjustSize()  # a wrapped message needs the room: grow to fit it
 
     def reject(self) -> None:
         self.cancel_requested.emit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self._settings_vm = settings_vm
         self._make_pin_vm = make_pin_vm
         self.manager_dialog = None  # the manager PIN or settings dialog while one is open
+        self._skip_dialog = None  # the manager's PIN-skip dialogs while open
         self.setObjectName("main_window")
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
@@ -84,6 +85,10 @@ class MainWindow(QMainWindow):
 
         self.cart_page = CartPage(self)
         self.phone_page = PhonePage(vm, self)
+        if vm.skip_pin:  # the store opens wallets without the texted PIN (AIQ's 2FA bypass)
+            self.phone_page.send_button.setText(self.tr("Open wallet, no PIN (Enter)"))
+            self.phone_page.hint_label.setText(self.tr(
+                "This store skips the texted PIN: check the shopper's ID before redeeming."))
         self.wallet_page = WalletPage(vm, self)
         self.apply_page = ApplyPage(vm, self)
         self.done_page = DonePage(vm, self)
@@ -124,6 +129,9 @@ class MainWindow(QMainWindow):
         self.resize(820, 600)
 
         self.pin_dialog: PinDialog | None = None
+        self._resend_timer = QTimer(self)
+        self._resend_timer.setInterval(250)
+        self._resend_timer.timeout.connect(self._on_resend_timer_timeout)
         self.checkout_dialog: CheckoutDialog | None = None
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._on_start)
         QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
@@ -204,6 +212,35 @@ class MainWindow(QMainWindow):
         if self._vm.step is Step.CART:
             self.cart_edit.setFocus()
 
+    def _on_resend_timer_timeout(self) -> None:
+        if self.pin_dialog is not None:
+            self.pin_dialog.set_resend_seconds(self._vm.resend_seconds_left())
+
+    def _on_pin_dialog_manager_skip_requested(self) -> None:
+        """A shopper without their phone: the manager PIN, then a reason, then E3 for this sale."""
+        if self.pin_dialog is None or self._make_pin_vm is None:
+            return
+        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+
+        ask = ManagerPinDialog(self._make_pin_vm(), self.tr("Manager PIN to skip the shopper's PIN for this sale."),
+                               self.pin_dialog)
+        ask.accepted_pin.connect(self._on_skip_manager_pin_accepted)
+        ask.finished.connect(ask.deleteLater)
+        self._skip_dialog = ask
+        ask.open()
+
+    def _on_skip_manager_pin_accepted(self) -> None:
+        from budtender_app.ui.skip_pin_dialog import SkipPinDialog
+
+        if self.pin_dialog is None or self._vm.phone is None:
+            return
+        self._skip_dialog.done(0)
+        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog)
+        why.confirmed.connect(self._vm.skip_pin_by_manager)
+        why.finished.connect(why.deleteLater)
+        self._skip_dialog = why
+        why.open()
+
     def _on_vm_pending_changed(self, count: int) -> None:
         self.pending_label.setText(self.tr("⚠ {n} redemption(s) need a manager or are waiting to be sent").format(n=count)
                                    if count else "")
@@ -257,10 +294,16 @@ class MainWindow(QMainWindow):
                 self.pin_dialog = PinDialog(self._vm.phone.masked if self._vm.phone else "", self)
                 self.pin_dialog.pin_submitted.connect(self._vm.submit_pin)
                 self.pin_dialog.cancel_requested.connect(self._vm.cancel)
+                self.pin_dialog.resend_requested.connect(self._vm.resend_pin)
+                self.pin_dialog.manager_skip_requested.connect(self._on_pin_dialog_manager_skip_requested)
+                self.pin_dialog.skip_button.setVisible(self._make_pin_vm is not None)
+                self._on_resend_timer_timeout()
+                self._resend_timer.start()
                 self.pin_dialog.open()
                 self.pin_dialog.activateWindow()
                 self.pin_dialog.pin_edit.setFocus()
         elif self.pin_dialog is not None:
+            self._resend_timer.stop()
             dialog, self.pin_dialog = self.pin_dialog, None
             dialog.done(0)
             dialog.deleteLater()

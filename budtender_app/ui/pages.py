@@ -69,6 +69,7 @@ class PhonePage(QWidget):
         row.addWidget(cancel)
         hint = QLabel(self.tr("AIQ texts the shopper a 4-digit PIN: it proves they are here with their phone."), self)
         hint.setStyleSheet("color: #555;")
+        self.hint_label = hint
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)

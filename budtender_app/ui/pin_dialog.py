@@ -14,6 +14,8 @@ class PinDialog(QDialog):
 
     pin_submitted = Signal(str)
     cancel_requested = Signal()
+    resend_requested = Signal()
+    manager_skip_requested = Signal()
 
     def __init__(self, phone_masked: str, parent=None) -> None:
         super().__init__(parent)
@@ -44,6 +46,18 @@ class PinDialog(QDialog):
         back = named(QPushButton(self.tr("Back (Esc)"), self), "pin_back_button", "Back to the phone number")
         back.setAutoDefault(False)
         back.clicked.connect(self.cancel_requested)
+        self.resend_button = named(QPushButton(self), "resend_pin_button", "Resend PIN")
+        self.resend_button.setAutoDefault(False)
+        self.resend_button.clicked.connect(self.resend_requested)
+        self.skip_button = named(QPushButton(self.tr("No phone? Manager skip…"), self), "manager_skip_button",
+                                 "Manager: skip the PIN for this sale")
+        self.skip_button.setAutoDefault(False)
+        self.skip_button.clicked.connect(self.manager_skip_requested)
+        self.set_resend_seconds(0)
+        help_row = QHBoxLayout()
+        help_row.addWidget(self.resend_button)
+        help_row.addWidget(self.skip_button)
+        help_row.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(back)
@@ -53,8 +67,9 @@ class PinDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message_label)
         layout.addWidget(self.busy_strip)
+        layout.addLayout(help_row)
         layout.addLayout(buttons)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(460)
 
     def show_busy(self, text: str) -> None:
         self.busy_strip.show_busy(text, cancellable=True)
@@ -65,8 +80,15 @@ class PinDialog(QDialog):
 
     def show_error(self, text: str) -> None:
         self.message_label.show_message("error" if text else "", text)
+        self.adjustSize()  # a wrapped message needs the room: grow to fit it
         if text:  # a wrong PIN is wiped so the next try starts clean
             self.pin_edit.clear()
+
+    def set_resend_seconds(self, seconds: int) -> None:
+        """The countdown before a new PIN can be texted (SMS can be slow; each one costs)."""
+        self.resend_button.setEnabled(seconds == 0)
+        self.resend_button.setText(self.tr("Resend PIN in {s} s").format(s=seconds) if seconds
+                                   else self.tr("Resend PIN"))
 
     def reject(self) -> None:  # Esc or the window's close button
         self.cancel_requested.emit()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -30,6 +31,8 @@ from budtender_app.services.redemption_sender import RedemptionSender
 log = logging.getLogger(__name__)
 
 MAX_WRONG_PINS = 3
+#: Seconds before "Resend PIN" works: carriers are slow, and each text costs the store.
+RESEND_AFTER = 30
 #: Steps where the cart total can still change (after the selection is applied it is locked).
 CART_EDITABLE = frozenset({Step.CART, Step.PHONE, Step.SENDING_PIN, Step.PIN, Step.OPENING_WALLET, Step.WALLET})
 
@@ -37,6 +40,7 @@ CART_EDITABLE = frozenset({Step.CART, Step.PHONE, Step.SENDING_PIN, Step.PIN, St
 class WalletApi(Protocol):
     async def verify_wallet(self, phone: Phone) -> None: ...
     async def view_wallet(self, phone: Phone, pin: str) -> Wallet: ...
+    async def wallet(self, phone: Phone) -> Wallet: ...
     async def redeem(self, redemption_url: str, transaction_id: str) -> str: ...
 
 
@@ -62,9 +66,15 @@ class RedemptionViewModel(QObject):
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        skip_pin: bool = False,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self._monotonic = monotonic
+        #: The store's "Skip the SMS PIN" setting (AIQ's 2FA bypass): wallets open with E3.
+        self.skip_pin = skip_pin
+        self._resend_at = 0.0
         self._api = api
         self._journal = journal
         self._sender = RedemptionSender(api, journal, sleep=sleep)
@@ -89,6 +99,7 @@ class RedemptionViewModel(QObject):
         self.transaction_id = ""
         self.outcomes: list[Outcome] = []
         self.wrong_pins = 0
+        self.pin_skipped = ""  # why the PIN was skipped for this shopper ("" when it was not)
 
     # -- what the screens show ---------------------------------------------------------------
 
@@ -177,8 +188,46 @@ class RedemptionViewModel(QObject):
             self._say("error", str(exc))
             return
         self._go(Event.PHONE_SUBMITTED)
+        if self.skip_pin:
+            self._set_busy(self.tr("Opening the wallet of {phone} without a PIN…").format(phone=self.phone.masked))
+            self._run_cancellable(self._open_without_pin(self.phone))
+            return
         self._set_busy(self.tr("Texting a PIN to {phone}…").format(phone=self.phone.masked))
         self._run_cancellable(self._send_pin(self.phone))
+
+    def resend_seconds_left(self) -> int:
+        """Seconds until "Resend PIN" works (0: now)."""
+        return max(0, int(self._resend_at - self._monotonic() + 0.999))
+
+    def resend_pin(self) -> None:
+        """Text a new PIN (the old one stops working). Does nothing during the countdown."""
+        if self.step is not Step.PIN or self.phone is None or self.resend_seconds_left() or self.busy:
+            return
+        self._set_busy(self.tr("Texting a new PIN to {phone}…").format(phone=self.phone.masked))
+        self._run_cancellable(self._resend_pin(self.phone))
+
+    def skip_pin_by_manager(self, reason: str, manager: str) -> None:
+        """A manager opens this shopper's wallet without a PIN for this sale (no phone with them).
+
+        The manager PIN was checked by the caller; the reason and who go to the audit trail.
+        """
+        if self.step is not Step.PIN or self.phone is None:
+            return
+        reason, manager = " ".join(reason.split()), " ".join(manager.split())
+        if not reason or not manager:
+            self._say("error", self.tr("Type a reason and the manager's initials to skip the PIN."))
+            return
+        try:
+            self._journal.record_event("pin_skipped", detail=(
+                f"manager {manager[:40]} skipped the PIN for {self.phone.masked}: {reason[:200]}"))
+        except Exception:  # noqa: BLE001 - no audit row, no skip
+            log.exception("could not record the PIN skip")
+            self._say("error", self.tr("The terminal could not record the skip, so the PIN is still needed."))
+            return
+        self.pin_skipped = self.tr("PIN skipped by manager {who}: {why}").format(who=manager[:40], why=reason[:200])
+        self._go(Event.PIN_SUBMITTED)
+        self._set_busy(self.tr("Opening the wallet without a PIN…"))
+        self._run_cancellable(self._open_wallet(self.phone, None))
         return
 
     def submit_pin(self, text: str) -> None:
@@ -311,12 +360,43 @@ class RedemptionViewModel(QObject):
             return
         finally:
             self._set_busy("")
+        self._resend_at = self._monotonic() + RESEND_AFTER
         self._go(Event.PIN_SENT)
         self._say("info", self.tr("PIN texted to {phone}. Ask the shopper for it.").format(phone=phone.masked))
 
-    async def _open_wallet(self, phone: Phone, pin: str) -> None:
+    async def _resend_pin(self, phone: Phone) -> None:
         try:
-            wallet = await self._api.view_wallet(phone, pin)
+            await self._api.verify_wallet(phone)
+        except errors.AiqError as exc:
+            self._say("error", str(exc))
+            return
+        finally:
+            self._set_busy("")
+        self._resend_at = self._monotonic() + RESEND_AFTER
+        self.wrong_pins = 0  # a new PIN, a new count
+        self._say("info", self.tr("A new PIN was texted to {phone}; the old one no longer works.").format(
+            phone=phone.masked))
+
+    async def _open_without_pin(self, phone: Phone) -> None:
+        """The store's setting skips the PIN: E3 opens the wallet; the audit trail says so."""
+        try:
+            wallet = await self._api.wallet(phone)
+        except errors.AiqError as exc:
+            self._go(Event.PIN_SEND_FAILED)
+            self._say("error", str(exc))
+            return
+        finally:
+            self._set_busy("")
+        try:
+            self._journal.record_event("pin_skipped", detail=f"store setting; wallet of {phone.masked}")
+        except Exception:  # noqa: BLE001 - the wallet still opens; the log says the row is missing
+            log.exception("could not record the store-setting PIN skip")
+        self.pin_skipped = self.tr("PIN skipped: this store's setting opens wallets without the texted PIN.")
+        self._show_wallet(wallet, Event.PIN_SKIPPED)
+
+    async def _open_wallet(self, phone: Phone, pin: str | None) -> None:
+        try:
+            wallet = await (self._api.view_wallet(phone, pin) if pin is not None else self._api.wallet(phone))
         except errors.WrongPin as exc:
             self.wrong_pins += 1
             if self.wrong_pins >= MAX_WRONG_PINS:
@@ -335,15 +415,17 @@ class RedemptionViewModel(QObject):
             return
         finally:
             self._set_busy("")
+        self._show_wallet(wallet, Event.WALLET_OPENED)
+
+    def _show_wallet(self, wallet: Wallet, event: Event) -> None:
         self.wallet = wallet
         self.wrong_pins = 0
         self._refilter()
-        self._go(Event.WALLET_OPENED)
+        self._go(event)
+        notes = [self.pin_skipped] if self.pin_skipped else []
         if wallet.problems:
-            self._say("info", self.tr("Some discounts could not be read and are not offered: ")
-                      + "; ".join(wallet.problems))
-        else:
-            self._say("", "")
+            notes.append(self.tr("Some discounts could not be read and are not offered: ") + "; ".join(wallet.problems))
+        self._say("info" if notes else "", " ".join(notes))
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []

@@ -29,6 +29,7 @@ FAILURES = [
     (S.OPENING_WALLET, E.WALLET_FAILED, S.PIN),
     (S.OPENING_WALLET, E.RESTART, S.PHONE),
     (S.PIN, E.RESTART, S.PHONE),
+    (S.SENDING_PIN, E.PIN_SKIPPED, S.WALLET),  # the store skips the PIN: E3 opened the wallet
 ]
 
 
