@@ -164,7 +164,6 @@ class RedemptionViewModel(QObject):
             self._refilter()
         if self.message[0] == "error":
             self._say("", "")
-        return
 
     def start(self) -> None:
         """F2: "Redeem discounts for shopper". Needs a cart total first."""
@@ -176,7 +175,6 @@ class RedemptionViewModel(QObject):
         self._reset_shopper()
         self._go(Event.START)
         self._say("", "")
-        return
 
     def submit_phone(self, text: str) -> None:
         """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone."""
@@ -228,7 +226,6 @@ class RedemptionViewModel(QObject):
         self._go(Event.PIN_SUBMITTED)
         self._set_busy(self.tr("Opening the wallet without a PIN…"))
         self._run_cancellable(self._open_wallet(self.phone, None))
-        return
 
     def submit_pin(self, text: str) -> None:
         """Enter in the PIN popup: open the wallet with the PIN (E2)."""
@@ -242,7 +239,6 @@ class RedemptionViewModel(QObject):
         self._go(Event.PIN_SUBMITTED)
         self._set_busy(self.tr("Opening the wallet…"))
         self._run_cancellable(self._open_wallet(self.phone, pin))
-        return
 
     def toggle(self, discount_id: str) -> None:
         """Space on a discount: select or unselect it, refusing what this sale cannot take."""
@@ -267,7 +263,6 @@ class RedemptionViewModel(QObject):
         self.selected_ids.append(discount_id)
         self._say("", "")
         self.offers_changed.emit()
-        return
 
     def apply_selection(self) -> None:
         """Enter in the wallet: show what to apply in the POS. Nothing is sent to AIQ."""
@@ -278,14 +273,12 @@ class RedemptionViewModel(QObject):
             return
         self._go(Event.SELECTION_APPLIED)
         self._say("", "")  # the screen itself says what to do next
-        return
 
     def start_checkout(self) -> None:
         """F9: "Checkout complete". Asks for the POS transaction ID; still nothing sent."""
         if self.step is not Step.APPLY_IN_POS:
             return
         self._go(Event.CHECKOUT_STARTED)
-        return
 
     def confirm_checkout(self, text: str) -> None:
         """Enter on the transaction ID: now, and only now, redeem each discount (E4)."""
@@ -299,7 +292,6 @@ class RedemptionViewModel(QObject):
         self._go(Event.TRANSACTION_CONFIRMED)
         # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
         self._spawn(self._redeem_all(self.transaction_id, list(self.selected)))
-        return
 
     def cancel(self) -> None:
         """Esc: undo the current step. Redeeming cannot be cancelled."""
@@ -320,7 +312,6 @@ class RedemptionViewModel(QObject):
             self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
         else:
             self._say("", "")
-        return
 
     def abandon(self) -> None:
         """Give up this shopper's redemption before checkout: no points are taken."""
@@ -333,7 +324,6 @@ class RedemptionViewModel(QObject):
         self._reset_shopper()
         self._refilter()
         self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
-        return
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:
@@ -342,7 +332,6 @@ class RedemptionViewModel(QObject):
         self._go(Event.NEW_SALE)
         self._refilter()
         self._say("", "")
-        return
 
     async def wait_idle(self) -> None:
         """Until nothing is in flight (for tests and for a clean quit)."""
