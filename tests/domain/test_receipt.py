@@ -1,0 +1,78 @@
+"""The receipt block: the record's facts on paper lines, no balance when the brand hides points,
+and the right QR link for members and everyone else."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from budtender_app.domain.receipt import build_receipt, check_qr_url, qr_modules
+from budtender_app.domain.redemption import Outcome, Status, record_text
+from budtender_app.domain.wallet import Discount
+
+WALLET_URL = "https://lab.alpineiq.com/wallet/1234"
+SIGNUP_URL = "https://lab.alpineiq.com/join/1234?store=42"
+
+
+def discount(i, name, points, pos):
+    return Discount(id=str(i), name=name, redemption_url=f"https://lab.alpineiq.com/r/{i}", points=points,
+                    pos_discount_id=pos, dollar_value=Decimal(5 * i))
+
+
+def record(balance_after):
+    outcomes = [Outcome(discount(1, "$5 off", 100, "POS-5OFF"), Status.REDEEMED),
+                Outcome(discount(2, "$10 off", 250, "POS-10OFF"), Status.REDEEMED)]
+    return record_text("T-7", outcomes, shopper="***-***-4567", balance_after=balance_after)
+
+
+def test_each_discount_shows_its_pos_id_and_points_and_the_total():
+    receipt = build_receipt(record(1150), member=True, hide_points=False, wallet_url=WALLET_URL, brand="Green Leaf")
+    text = receipt.text()
+    assert receipt.lines[0] == "AIQ loyalty redemption - POS transaction T-7"
+    assert receipt.lines[2:7] == ("- $5 off", "    POS discount ID POS-5OFF", "    $5.00 off", "    REDEEMED",
+                                  "    points deducted: 100")
+    assert "Total points deducted: 350" in text
+    assert "Points balance after: 1,150 points" in text
+
+
+def test_hidden_points_print_no_balance_even_when_the_record_has_one():
+    assert "balance" not in build_receipt(record(None), member=True, hide_points=True).text().lower()
+    assert "balance" not in build_receipt(record(1150), member=True, hide_points=True).text().lower()
+    assert "Total points deducted: 350" in build_receipt(record(None), member=True, hide_points=True).text()
+
+
+def test_members_get_the_wallet_link_others_the_sign_up_link():
+    member = build_receipt(record(1150), member=True, hide_points=False, wallet_url=WALLET_URL,
+                           signup_url=SIGNUP_URL, brand="Green Leaf")
+    stranger = build_receipt("", member=False, hide_points=False, wallet_url=WALLET_URL, signup_url=SIGNUP_URL,
+                             brand="Green Leaf", country="CA")
+    assert (member.qr_url, member.qr_caption) == (WALLET_URL, "Scan to open your Green Leaf loyalty wallet")
+    assert (stranger.qr_url, stranger.qr_caption) == (SIGNUP_URL, "Not a member yet? Scan to join the Green Leaf club program")
+    assert stranger.lines == ()
+    assert member.text().endswith("Scan to open your Green Leaf loyalty wallet\n" + WALLET_URL)
+
+
+def test_no_link_set_means_no_qr():
+    receipt = build_receipt(record(1150), member=True, hide_points=False, signup_url=SIGNUP_URL)
+    assert receipt.qr_url == "" and receipt.qr_modules() == () and "Scan" not in receipt.text()
+
+
+def test_the_qr_matrix_is_square_with_a_quiet_zone():
+    modules = qr_modules(WALLET_URL)
+    assert len(modules) == len(modules[0]) >= 21 + 8
+    assert not any(modules[0]) and not any(row[0] for row in modules)  # 4 light modules all round
+    assert all(modules[4][4:11])  # the top-left finder pattern's top edge
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("http://lab.alpineiq.com/join", "https://"), ("lab.alpineiq.com/join", "https://"),
+    ("https://x.com/a b", "spaces"), ("https://x.com/" + "a" * 200, "200 characters"),
+])
+def test_qr_links_must_be_https_and_short(typed, says):
+    with pytest.raises(ValueError, match=says):
+        check_qr_url(typed, "wallet link")
+
+
+def test_an_empty_qr_link_is_none():
+    assert check_qr_url("  ") == "" and check_qr_url(f" {WALLET_URL} ") == WALLET_URL
