@@ -1,0 +1,407 @@
+"""The manager's redemptions window as a QObject: what is open, AIQ's report on it, the manager's
+decisions, refunds (points given back) and the auditors' export.
+
+Points move only through RedemptionSender, with the counter's rules: marked on disk before
+sending, never sent twice. Every decision needs a reason and the manager's name; both go to the
+audit trail with it. AIQ's redemption report (E11) is SEEN, not CONFIRMED (../shared/AIQ-API.md),
+so the wording says what the report shows, never what AIQ did.
+
+Actions return None (PySide6 6.12 drops a reference to a slot's returned True). The async work
+runs in tasks this object keeps (qasync keeps none), so closing the window never drops a send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.domain import errors
+from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
+from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.viewmodels.pending_words import PendingWords, when
+
+log = logging.getLogger(__name__)
+
+#: AIQ's report is searched from an hour before the row was journaled (the two clocks differ)
+#: to a day after it, never past now.
+REPORT_BEFORE = timedelta(hours=1)
+REPORT_AFTER = timedelta(hours=24)
+MAX_MANAGER = 40
+MAX_REASON = 200
+
+CHECK, RETRY, REDEEMED, REVERSED, ABANDONED = "check", "retry", "redeemed", "reversed", "abandoned"
+#: Rows a refund can see: the points were taken at checkout.
+REFUNDABLE_STATES = frozenset({State.REDEEMED, State.REVERSING, State.REVERSED})
+
+
+class ReportApi(Protocol):
+    async def redemptions_between(self, start: int, end: int) -> list[AiqRedemption]: ...
+
+
+class PendingViewModel(QObject):
+    """Open redemptions of this store (unknown and unsent), and what a manager does about them."""
+
+    entries_changed = Signal()
+    pending_changed = Signal(int)  # how many are open: for the counter window's warning
+    found_changed = Signal()  # the refund lookup's rows changed
+    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+    check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
+
+    def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._journal = journal
+        self._api = api
+        self._sender = sender
+        self._clock = clock
+        self._tasks: set[asyncio.Task] = set()
+        self._check_task: asyncio.Task | None = None
+        self.words = PendingWords(self)
+        self.entries: list[JournalEntry] = []
+        self.checks: dict[int, tuple[str, str]] = {}  # row id -> (kind, text); kind below
+        self.found_transaction = ""
+        self.found: list[JournalEntry] = []
+        self.message: tuple[str, str] = ("", "")
+        self.busy = ""
+        self._sending = False  # a send (redemption or refund) is in flight: nothing else may start
+        self.refresh()
+
+    # -- what the window shows ---------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Re-read the journal (this store's unknown and unsent rows, oldest first)."""
+        self.entries = self._journal.pending()
+        ids = {e.id for e in self.entries}
+        self.checks = {k: v for k, v in self.checks.items() if k in ids}
+        self.entries_changed.emit()
+        self.pending_changed.emit(len(self.entries))
+        if self.found_transaction:
+            self._find(self.found_transaction)
+
+    def state_text(self, entry: JournalEntry) -> str:
+        """The row's state in the words a manager needs."""
+        return self.words.state(entry)
+
+    def hint(self, entry: JournalEntry) -> str:
+        """What to do first with an open row nobody has checked yet."""
+        return self.words.hint(entry)
+
+    def allowed_actions(self, entry: JournalEntry) -> frozenset[str]:
+        """What a manager may do with the row now: CHECK, RETRY, REDEEMED / REVERSED, ABANDONED.
+        Once AIQ's report shows the redemption, sending it again is no longer offered."""
+        if entry.state is State.UNKNOWN:
+            if self.checks.get(entry.id, ("",))[0] == "found":
+                return frozenset({CHECK, REDEEMED, ABANDONED})
+            return frozenset({CHECK, RETRY, REDEEMED, ABANDONED})
+        if entry.state is State.QUEUED:
+            return frozenset({CHECK, RETRY, ABANDONED})  # never reached AIQ: cannot be redeemed
+        if entry.state is State.REVERSING and entry.reversal_phase is ReversalPhase.UNKNOWN:
+            return frozenset({CHECK, RETRY, REVERSED, ABANDONED})
+        if entry.state is State.REVERSING and entry.reversal_phase is ReversalPhase.QUEUED:
+            return frozenset({RETRY, ABANDONED})
+        return frozenset()
+
+    @staticmethod
+    def is_refund(entry: JournalEntry) -> bool:
+        """The open item is giving points back (a refund), not a redemption."""
+        return entry.state is State.REVERSING
+
+    def can_give_back(self, entry: JournalEntry) -> bool:
+        """A refund tab row whose points can be given back from here."""
+        return entry.state is State.REDEEMED and bool(entry.contact_id)
+
+    @staticmethod
+    def when(moment: datetime) -> str:
+        """A journal time in this computer's zone, to the minute."""
+        return when(moment)
+
+    def get(self, entry_id: int) -> JournalEntry | None:
+        try:
+            return self._journal.get(entry_id)
+        except JournalError:
+            return None
+
+    # -- starting the async actions (what the window's buttons call) ---------------------------
+
+    def start_check(self, entry_id: int) -> None:
+        """Check AIQ's report for the row; a new check cancels one still running."""
+        if self._check_task is not None and not self._check_task.done():
+            self._check_task.cancel()
+        self._check_task = self._spawn(self.check_with_aiq(entry_id))
+
+    def start_retry(self, entry_id: int, reason: str, manager: str) -> None:
+        self._spawn(self.retry(entry_id, reason, manager))
+
+    def start_reverse(self, entry_id: int, reason: str, manager: str) -> None:
+        self._spawn(self.reverse(entry_id, reason, manager))
+
+    async def wait_idle(self) -> None:
+        """Until nothing is in flight (tests, and quitting without dropping a send)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- AIQ's report ------------------------------------------------------------------------
+
+    async def check_with_aiq(self, entry_id: int) -> None:
+        """E11 around the row's time: does AIQ's report show this transaction and discount?
+        Emits check_result(entry_id, text); ``checks[entry_id]`` keeps (kind, text), kind one
+        of "found", "absent", "unclear", "error"."""
+        entry = self.get(entry_id)
+        if entry is None or CHECK not in self.allowed_actions(entry):
+            self._say("error", self.tr("That redemption is no longer open."))
+            self.refresh()
+            return
+        if self._sending:
+            self._say("error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy))
+            return
+        if entry.state is State.REVERSING:
+            self._checked(entry_id, "unclear", self.tr(
+                "AIQ's redemption report does not list points given back. Check the shopper's points "
+                "history in AIQ's dashboard before deciding."))
+            return
+        start, end = self._report_window(entry)
+        self._set_busy(self.tr("Checking AIQ's redemption report for transaction {tx}…").format(
+            tx=entry.transaction_id))
+        try:
+            rows = await self._api.redemptions_between(int(start.timestamp()), int(end.timestamp()))
+        except asyncio.CancelledError:
+            if asyncio.current_task() is self._check_task:
+                self._set_busy("")
+            raise
+        except errors.AiqError as exc:
+            self._set_busy("")
+            self._checked(entry_id, "error", self.words.report_error(exc))
+            return
+        self._set_busy("")
+        self._checked(entry_id, *self.words.verdict(entry, rows, start, end))
+
+    def _report_window(self, entry: JournalEntry) -> tuple[datetime, datetime]:
+        start = entry.created_at - REPORT_BEFORE
+        end = min(entry.created_at + REPORT_AFTER, self._clock())
+        return start, max(end, entry.created_at)  # a till clock behind the journal's: still a window
+
+    def _checked(self, entry_id: int, kind: str, text: str) -> None:
+        self.checks[entry_id] = (kind, text)
+        self.check_result.emit(entry_id, text)
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def resolve(self, entry_id: int, action: str, reason: str, manager: str) -> None:
+        """Mark an open row REDEEMED (AIQ's report shows it) or ABANDONED (not to be sent); for an
+        unanswered refund, REVERSED (the points are back) or ABANDONED (they stay taken)."""
+        decided = self._decision(reason, manager)
+        entry = self._open_row(entry_id, action) if decided else None
+        if entry is None:
+            return
+        reason, manager = decided
+        try:
+            if entry.state is State.REVERSING:
+                self._journal.resolve_reversal(entry_id, action, reason, manager)
+            else:
+                self._journal.resolve(entry_id, action, reason, manager)
+        except (JournalError, ValueError) as exc:
+            self.refresh()
+            self._say("error", str(exc))
+            return
+        log.info("manager resolved redemption %s as %s", entry_id, action)
+        texts = {
+            (False, REDEEMED): self.tr("Marked redeemed: '{name}' on transaction {tx} ({points:,} points)."),
+            (False, ABANDONED): self.tr("Abandoned: '{name}' on transaction {tx} will not be sent."),
+            (True, REVERSED): self.tr("Marked as given back: {points:,} points for '{name}' on transaction {tx}."),
+            (True, ABANDONED): self.tr("Refund abandoned: the {points:,} points for '{name}' on transaction "
+                                       "{tx} stay taken."),
+        }
+        self.refresh()
+        self._say("info", texts[(entry.state is State.REVERSING, action)].format(
+            name=entry.discount_name, tx=entry.transaction_id, points=entry.points))
+
+    async def retry(self, entry_id: int, reason: str, manager: str) -> None:
+        """Send the row (or its refund) again, through the sender, after recording the decision."""
+        decided = self._decision(reason, manager)
+        entry = self._open_row(entry_id, RETRY) if decided else None
+        if entry is None:
+            return
+        reason, manager = decided
+        self._set_busy(self.tr("Sending '{name}' of transaction {tx} to AIQ…").format(
+            name=entry.discount_name, tx=entry.transaction_id), sending=True)
+        try:
+            level, text = await self._send_again(entry, reason, manager)
+        except JournalError as exc:
+            level, text = "error", str(exc)
+        finally:
+            self._set_busy("")
+            self.refresh()
+        self._say(level, text)
+
+    async def _send_again(self, entry: JournalEntry, reason: str, manager: str) -> tuple[str, str]:
+        journal = self._journal
+        if entry.state is State.REVERSING:
+            if entry.reversal_phase is ReversalPhase.UNKNOWN:
+                journal.resolve_reversal(entry.id, "retry", reason, manager)
+            else:
+                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}")
+            return self.words.give_back_outcome(await self._sender.reverse(entry.id))
+        if entry.state is State.UNKNOWN:
+            entry = journal.resolve(entry.id, "retry", reason, manager)
+        else:  # queued: no state to change, but the decision still goes on the record
+            self._record("manager_retry", entry, f"sent again by {manager}: {reason}")
+        return self.words.send_outcome(await self._sender.redeem(entry))
+
+    # -- refunds and voids -------------------------------------------------------------------
+
+    def find_redeemed(self, transaction_id: str) -> list[JournalEntry]:
+        """This store's lines of a POS transaction whose points were taken (redeemed, being given
+        back, or given back). Also kept in ``found`` for the window."""
+        transaction_id = transaction_id.strip()
+        self.found_transaction = transaction_id
+        self._find(transaction_id)
+        if transaction_id and not self.found:
+            self._say("info", self.tr("No redeemed discount on transaction {tx} at this store.").format(
+                tx=transaction_id))
+        else:
+            self._say("", "")
+        return list(self.found)
+
+    def _find(self, transaction_id: str) -> None:
+        rows = self._journal.for_transaction(transaction_id) if transaction_id else []
+        self.found = [e for e in rows if e.state in REFUNDABLE_STATES]
+        self.found_changed.emit()
+
+    async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
+        """Give a redeemed line's points back (E10) through the sender: at most once."""
+        decided = self._decision(reason, manager)
+        entry = self.get(entry_id) if decided else None
+        if entry is None:
+            return
+        reason, manager = decided
+        problem = self._reverse_problem(entry)
+        if problem:
+            self._say(*problem)
+            return
+        self._set_busy(self.tr("Giving {points:,} points back for '{name}'…").format(
+            points=entry.points, name=entry.discount_name), sending=True)
+        try:
+            self._record("refund_requested", entry,
+                         f"give back {entry.points} points, by {manager}: {reason}")
+            level, text = self.words.give_back_outcome(await self._sender.reverse(entry_id))
+        except JournalError as exc:
+            level, text = "error", str(exc)
+        finally:
+            self._set_busy("")
+            self.refresh()
+        self._say(level, text)
+
+    def _reverse_problem(self, entry: JournalEntry) -> tuple[str, str] | None:
+        fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
+                  "when": self.when(entry.updated_at)}
+        if entry.state is State.REVERSED:
+            return "info", self.tr("Already reversed: the {points:,} points for '{name}' were given back "
+                                   "on {when}. Nothing was sent.").format(**fields)
+        if entry.state is State.REVERSING:
+            return "error", self.tr("Giving these points back is already under way or unanswered: see the "
+                                    "Pending tab.")
+        if entry.state is not State.REDEEMED:
+            return "error", self.tr("Only a redeemed discount can have its points given back.")
+        if not entry.contact_id:
+            return "error", self.tr("The journal has no AIQ shopper id for '{name}', so its points cannot be "
+                                    "given back from here: adjust them in AIQ's dashboard.").format(**fields)
+        if self.busy:
+            return "error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy)
+        return None
+
+    # -- the auditors' export ----------------------------------------------------------------
+
+    def export_csv(self, path: str | os.PathLike, since: date, until: date | None = None) -> tuple[int, bool] | None:
+        """The audit trail of whole local days ``since``..``until`` as CSV. Checks the hash chain
+        first and exports anyway (auditors must see what is there), saying when it is broken.
+        Returns (events written, chain intact), or None when nothing was written."""
+        if not os.fspath(path).strip():
+            self._say("error", self.tr("Choose where to save the CSV file."))
+            return None
+        if until is not None and until < since:
+            self._say("error", self.tr("The end date is before the start date."))
+            return None
+        report = self._journal.verify_chain()
+        try:
+            count = self._journal.export_csv(path, since, until)
+        except OSError as exc:
+            self._say("error", self.tr("Cannot write {path}: {why}. Nothing was exported.").format(
+                path=os.fspath(path), why=exc.strerror or exc))
+            return None
+        span = f"{since} – {until}" if until else self.tr("{since} – now").format(since=since)
+        done = self.tr("Exported {n} audit events ({span}) to {path}.").format(n=count, span=span, path=os.fspath(path))
+        if report.ok:
+            self._say("info", done + " " + self.tr("The audit trail checks out: its hash chain is unbroken."))
+        else:
+            log.warning("export with a broken audit chain: %s", report)
+            self._say("error", done + " " + self.tr(
+                "WARNING: the audit trail has been altered at row {row} ({problem}). Tell the auditor and "
+                "IT.").format(row=report.bad_id, problem=report.problem))
+        return count, report.ok
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _decision(self, reason: str, manager: str) -> tuple[str, str] | None:
+        reason, manager = (reason or "").strip(), (manager or "").strip()
+        if not reason:
+            self._say("error", self.tr("Type a reason: it goes on the audit trail with the decision."))
+            return None
+        if len(reason) > MAX_REASON:
+            self._say("error", self.tr("Keep the reason under {n} characters.").format(n=MAX_REASON))
+            return None
+        if not manager or len(manager) > MAX_MANAGER:
+            self._say("error", self.tr("Type your name or initials (up to {n} characters): they go on the "
+                                       "audit trail with the decision.").format(n=MAX_MANAGER))
+            return None
+        return reason, manager
+
+    def _open_row(self, entry_id: int, action: str) -> JournalEntry | None:
+        """The row when ``action`` is allowed on it now; else says why and returns None."""
+        if self.busy:
+            self._say("error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy))
+            return None
+        entry = self.get(entry_id)
+        if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] == "found":
+            self._say("error", self.tr("AIQ's report shows this redemption: mark it redeemed instead of "
+                                       "sending it again."))
+            return None
+        if entry is None or action not in self.allowed_actions(entry):
+            self.refresh()
+            self._say("error", self.tr("That is not possible for this redemption any more: it is now '{state}'.")
+                      .format(state=self.state_text(entry) if entry else "?"))
+            return None
+        return entry
+
+    def _record(self, event: str, entry: JournalEntry, detail: str) -> None:
+        pos = f", POS {entry.pos_discount_id}" if entry.pos_discount_id else ""
+        self._journal.record_event(event, transaction_id=entry.transaction_id,
+                                   detail=f"'{entry.discount_name}'{pos}: {detail}")
+
+    def _spawn(self, coro: Coroutine) -> asyncio.Task:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._on_task_done)
+        return task
+
+    def _on_task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("manager action failed", exc_info=task.exception())
+
+    def _say(self, level: str, text: str) -> None:
+        self.message = (level, text)
+        self.message_changed.emit(level, text)
+
+    def _set_busy(self, text: str, *, sending: bool = False) -> None:
+        self.busy = text
+        self._sending = sending
+        self.busy_changed.emit(text)

@@ -1,0 +1,128 @@
+"""The words of the manager's redemptions window: states, AIQ's report, and what a send did.
+
+Kept apart from PendingViewModel's rules so each stays readable. A QObject only so ``self.tr``
+marks every string for Qt's translation tools. AIQ's redemption report (E11) is SEEN, not
+CONFIRMED (../shared/AIQ-API.md): the wording says what the report shows, never what AIQ did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QObject
+
+from budtender_app.domain import errors
+from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.services.journal import JournalEntry, ReversalPhase, State
+
+
+def when(moment: datetime) -> str:
+    """A journal time in this computer's zone, to the minute."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class PendingWords(QObject):
+    """Sentences for a manager about one journal row."""
+
+    def state(self, entry: JournalEntry) -> str:
+        """The row's state in the words a manager needs."""
+        if entry.state is State.REVERSING:
+            if entry.reversal_phase is ReversalPhase.UNKNOWN:
+                return self.tr("Giving points back: no answer from AIQ — the points may be back")
+            if entry.reversal_phase is ReversalPhase.SENDING:
+                return self.tr("Giving points back: being sent now")
+            return self.tr("Giving points back: not sent yet — AIQ was unreachable")
+        if entry.state is State.QUEUED:
+            if entry.attempts:
+                return self.tr("Not sent yet — AIQ was unreachable")
+            return self.tr("Not sent yet")
+        return {
+            State.UNKNOWN: self.tr("No answer from AIQ — points may have been taken"),
+            State.SENDING: self.tr("Being sent now"),
+            State.REDEEMED: self.tr("Redeemed"),
+            State.REJECTED: self.tr("Refused by AIQ — no points taken"),
+            State.ABANDONED: self.tr("Abandoned — not redeemed"),
+            State.REVERSED: self.tr("Points given back"),
+        }[entry.state]
+
+    def hint(self, entry: JournalEntry) -> str:
+        """What to do first with an open row nobody has checked yet."""
+        if entry.state is State.QUEUED:
+            return self.tr("This never reached AIQ, so no points were taken: send it now, or abandon it.")
+        if entry.state is State.REVERSING and entry.reversal_phase is ReversalPhase.QUEUED:
+            return self.tr("Giving these points back never reached AIQ: send it now, or abandon it.")
+        if entry.state is State.REVERSING:
+            return self.tr("Check the shopper's points history in AIQ's dashboard, then decide.")
+        return self.tr("Not checked yet: press Check with AIQ before deciding.")
+
+    def verdict(self, entry: JournalEntry, rows: list[AiqRedemption], start: datetime,
+                end: datetime) -> tuple[str, str]:
+        """(kind, text) for what AIQ's report of [start, end] shows about the row: "found" (same
+        transaction and discount), "unclear" (this discount without a transaction ID) or "absent"."""
+        same = [r for r in rows if r.transaction_id == entry.transaction_id and r.discount_id == entry.discount_id]
+        if same:
+            first = same[0]
+            points = first.points if first.points is not None else entry.points
+            text = self.tr("AIQ's report shows this redemption (AIQ id {id}, {points:,} points) on transaction "
+                           "{tx}: mark it redeemed. Do not send it again.").format(
+                id=first.id or "?", points=points, tx=entry.transaction_id)
+            if len(same) > 1:
+                text += " " + self.tr("It shows it {n} times: the points may have been taken more than once; "
+                                      "check the shopper's history in AIQ's dashboard.").format(n=len(same))
+            return "found", text
+        untagged = [r for r in rows if r.discount_id == entry.discount_id and not r.transaction_id
+                    and (not r.contact_id or not entry.contact_id or r.contact_id == entry.contact_id)]
+        if untagged:
+            return "unclear", self.tr(
+                "AIQ's report shows {n} redemption(s) of this discount without a transaction ID, so it "
+                "cannot tell whether one is this sale. Check the shopper's points history in AIQ's "
+                "dashboard before sending it again.").format(n=len(untagged))
+        return "absent", self.tr(
+            "AIQ's report shows no redemption of this discount on transaction {tx} ({start} to {end}): "
+            "sending it again is safe, as far as the report shows.").format(
+            tx=entry.transaction_id, start=when(start), end=when(end))
+
+    def report_error(self, exc: errors.AiqError) -> str:
+        """Why AIQ's report could not be read, and that the manager may still decide."""
+        decide = self.tr("You can still decide without it.")
+        if isinstance(exc, errors.AuthRejected):
+            text = self.tr("AIQ refused this store's API key, so its redemption report cannot be checked.")
+        elif isinstance(exc, errors.NotFound):
+            text = self.tr("AIQ's redemption report is not available with this store's credentials.")
+        elif isinstance(exc, (errors.Unreachable, errors.CertificateProblem)):
+            text = self.tr("Cannot reach AIQ to check its redemption report: {why}").format(why=exc)
+        else:
+            text = self.tr("AIQ's redemption report could not be read: {why}").format(why=exc)
+        return f"{text} {decide}"
+
+    def send_outcome(self, entry: JournalEntry) -> tuple[str, str]:
+        """(level, text) for a redemption a manager sent again, as it ended."""
+        fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
+                  "id": entry.aiq_redemption_id or "-", "why": entry.message}
+        if entry.state is State.REDEEMED:
+            return "info", self.tr("Redeemed at AIQ: '{name}' on transaction {tx}, {points:,} points "
+                                   "(AIQ id {id}).").format(**fields)
+        if entry.state is State.UNKNOWN:
+            return "error", self.tr("Sent, and again no answer from AIQ: the points may have been taken. "
+                                    "Check with AIQ before anything else.").format(**fields)
+        if entry.state is State.REJECTED:
+            return "error", self.tr("AIQ refused '{name}'; no points were taken. {why}").format(**fields)
+        if entry.state is State.QUEUED:
+            return "error", self.tr("Not sent: AIQ is still unreachable. No points were taken; try again "
+                                    "later.").format(**fields)
+        return "info", self.state(entry)
+
+    def give_back_outcome(self, entry: JournalEntry) -> tuple[str, str]:
+        """(level, text) for points a manager gave back, as it ended."""
+        fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
+                  "why": entry.message}
+        if entry.state is State.REVERSED:
+            return "info", self.tr("Gave {points:,} points back for '{name}' (transaction {tx}).").format(**fields)
+        if entry.state is State.REDEEMED:
+            return "error", self.tr("AIQ refused to give the points back; they stay taken. {why}").format(**fields)
+        if entry.reversal_phase is ReversalPhase.UNKNOWN:
+            return "error", self.tr("No answer from AIQ while giving {points:,} points back: they may or may "
+                                    "not be back. It is listed under Pending; check the shopper's balance "
+                                    "before trying again.").format(**fields)
+        return "error", self.tr("Could not reach AIQ: the points were not given back yet. It is listed "
+                                "under Pending; try again later.").format(**fields)
