@@ -11,7 +11,7 @@ import os
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
@@ -39,14 +39,15 @@ class ReceiptView(QWidget):
         self.preview_label.setAccessibleName("Receipt preview")
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.preview_label.setStyleSheet("background: white; border: 1px solid #bbb;")
-        scroll = QScrollArea(self)
+        self.scroll_area = scroll = QScrollArea(self)
         scroll.setObjectName("receipt_scroll")
         scroll.setWidget(self.preview_label)
         scroll.setWidgetResizable(False)
         scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         scroll.setStyleSheet("QScrollArea { background: #eceff1; border: none; }")
-        self.print_button = named(QPushButton(self.tr("&Print receipt…"), self), "print_receipt_button", "Print the receipt")
+        self.print_button = named(QPushButton(self.tr("Print receipt… (Ctrl+P)"), self), "print_receipt_button",
+                                  "Print the receipt")
         self.print_button.clicked.connect(self.open_print_dialog)
         self.pdf_button = named(QPushButton(self.tr("Save as P&DF…"), self), "save_receipt_pdf_button",
                                 "Save the receipt as PDF")
@@ -64,6 +65,8 @@ class ReceiptView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
+        # A QShortcut, not the button's: that one clicks after an animation. Live only while shown.
+        self._print_shortcut = QShortcut(QKeySequence("Ctrl+P"), self, self._on_print_shortcut)
         self.print_dialog: QPrintDialog | None = None
         self.save_dialog: QFileDialog | None = None
         self._printer: QPrinter | None = None
@@ -82,6 +85,9 @@ class ReceiptView(QWidget):
             pixmap.setDevicePixelRatio(self.devicePixelRatioF())
             self.preview_label.setPixmap(pixmap)
         self.preview_label.adjustSize()
+        # As wide as the slip (plus a scroll bar), so a layout never crops the QR code's side.
+        self.scroll_area.setMinimumWidth(self.preview_label.width() + 2 * self.scroll_area.frameWidth()
+                                         + self.scroll_area.verticalScrollBar().sizeHint().width())
         for button in (self.print_button, self.pdf_button, self.copy_button):
             button.setEnabled(has_content)
 
@@ -108,6 +114,10 @@ class ReceiptView(QWidget):
         dialog.finished.connect(self._on_print_dialog_finished)
         self.print_dialog = dialog
         QDialog.open(dialog)  # PySide6 hides the no-argument open() behind QPrintDialog.open(receiver, slot)
+
+    def _on_print_shortcut(self) -> None:
+        if self.print_button.isEnabled():
+            self.open_print_dialog()
 
     def _on_print_dialog_accepted(self) -> None:
         try:

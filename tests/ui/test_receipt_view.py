@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from budtender_app.domain.receipt import build_receipt
 from budtender_app.ui.receipt_paint import render_image, render_pdf
@@ -157,3 +157,19 @@ def test_an_empty_receipt_offers_nothing_to_print(qtbot):
     view = ReceiptView()
     qtbot.addWidget(view)
     assert not view.print_button.isEnabled() and not view.pdf_button.isEnabled()
+
+
+def test_ctrl_p_prints_while_the_receipt_shows(qtbot):
+    from PySide6.QtCore import Qt
+
+    view = ReceiptView()
+    qtbot.addWidget(view)
+    view.set_receipt(member_receipt())
+    view.show()
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view)  # shortcuts work in the active window
+    qtbot.keyClick(view.copy_button, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert view.print_dialog is not None and view.print_dialog.isVisible()
+    view.print_dialog.reject()
+    assert view.print_dialog is None
+    assert view.scroll_area.minimumWidth() > view.preview_label.width()
