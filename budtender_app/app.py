@@ -19,7 +19,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from budtender_app import APP_NAME, __version__
-from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
+from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter, default_timeout
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import Journal, JournalLock, JournalLocked
 from budtender_app.services.logs import setup_logging
@@ -53,7 +53,7 @@ def make_event_loop() -> asyncio.AbstractEventLoop:
 def build_http(mode: Mode) -> tuple[httpx.AsyncClient, object | None]:
     """The one httpx client; in training mode it talks to an in-process simulator (returned too)."""
     if not mode.training:
-        return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False), None
+        return httpx.AsyncClient(timeout=default_timeout(), follow_redirects=False), None
     from budtender_app.simulator.core import Simulator
     from budtender_app.simulator.transport import SimulatorTransport
 

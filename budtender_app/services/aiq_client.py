@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import ssl
 import time
@@ -27,6 +28,21 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://lab.alpineiq.com"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
+#: Seconds; shortens the read timeout (fault tests "hang past the timeout" without waiting 15 s).
+READ_TIMEOUT_ENV = "BUDTENDER_AIQ_READ_TIMEOUT"
+
+
+def default_timeout() -> httpx.Timeout:
+    """DEFAULT_TIMEOUT, with the read timeout from $BUDTENDER_AIQ_READ_TIMEOUT when it is a
+    positive number of seconds (anything else is ignored)."""
+    try:
+        read = float(os.environ.get(READ_TIMEOUT_ENV, ""))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    if not 0 < read < float("inf"):
+        return DEFAULT_TIMEOUT
+    return httpx.Timeout(connect=DEFAULT_TIMEOUT.connect, read=read, write=DEFAULT_TIMEOUT.write,
+                         pool=DEFAULT_TIMEOUT.pool)
 
 
 @dataclass(frozen=True, slots=True)
