@@ -24,6 +24,7 @@ from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import Journal, JournalLock, JournalLocked
 from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
+from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path, log_dir
 
@@ -120,7 +121,7 @@ def found_at_start(entries) -> str:
     if unsent:
         parts.append(f"{unsent} redemption(s) from before never reached AIQ: sending them now")
     if unknown:
-        parts.append(f"{unknown} redemption(s) have no answer from AIQ: a manager must check them")
+        parts.append(f"{unknown} redemption(s) have no answer from AIQ: a manager must check them (F11)")
     return ". ".join(parts) + "."
 
 
@@ -137,6 +138,7 @@ def run_app(args: argparse.Namespace) -> int:
     from budtender_app.ui.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+    from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
 
@@ -165,11 +167,14 @@ def run_app(args: argparse.Namespace) -> int:
 
     http, simulator = build_http(mode)
     tester_http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
-    vm = RedemptionViewModel(AiqClient(http, mode.config, limiter=RateLimiter()), journal, skip_pin=mode.skip_pin)
+    client = AiqClient(http, mode.config, limiter=RateLimiter())
+    vm = RedemptionViewModel(client, journal, skip_pin=mode.skip_pin)
+    pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal))
     guard = ManagerPinGuard(settings_store)
     settings_vm = SettingsViewModel(settings_store, credentials, make_connection_tester(tester_http))
     window = MainWindow(vm, training=mode.training, location=mode.location,
-                        settings_vm=settings_vm, make_pin_vm=lambda: ManagerPinViewModel(guard))
+                        settings_vm=settings_vm, make_pin_vm=lambda: ManagerPinViewModel(guard),
+                        pending_vm=pending_vm)
     if simulator is not None:
         show_texted_pins(simulator, window.banner)
     notice = " ".join(filter(None, [found_at_start(found), mode.notice]))
@@ -183,5 +188,5 @@ def run_app(args: argparse.Namespace) -> int:
     crash = CrashReporter(window, str(log_dir() / "budtender.log"))
     crash.install()
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, [http.aclose, tester_http.aclose, close_journal], crash))
+        runner.run(_serve(window, vm, [pending_vm.wait_idle, http.aclose, tester_http.aclose, close_journal], crash))
     return 0

@@ -48,9 +48,10 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str,
-                 settings_vm=None, make_pin_vm=None) -> None:
+                 settings_vm=None, make_pin_vm=None, pending_vm=None) -> None:
         super().__init__()
         self._vm = vm
+        self._pending_vm = pending_vm
         self._settings_vm = settings_vm
         self._make_pin_vm = make_pin_vm
         self.manager_dialog = None  # the manager PIN or settings dialog while one is open
@@ -123,7 +124,14 @@ class MainWindow(QMainWindow):
         self.pending_label = QLabel(self)
         self.pending_label.setObjectName("pending_label")
         self.pending_label.setStyleSheet("color: #b00020; font-weight: 700;")
+        self.pending_button = named(QPushButton(self.tr("Redemptions (F11)"), self), "pending_button",
+                                    "Pending redemptions, refunds and export")
+        self.pending_button.setFlat(True)
+        self.pending_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.pending_button.clicked.connect(self.open_pending_redemptions)
+        self.pending_button.setVisible(pending_vm is not None and make_pin_vm is not None)
         self.statusBar().addWidget(self.settings_button)
+        self.statusBar().addWidget(self.pending_button)
         self.statusBar().addWidget(self.pending_label)
         self.statusBar().addPermanentWidget(self.location_label)
         self.resize(820, 600)
@@ -138,6 +146,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
         QShortcut(QKeySequence(Qt.Key.Key_F12), self, self.open_manager_settings)
+        QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.open_pending_redemptions)
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         self._done_enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self, vm.new_sale)
         self._done_enter_pad = QShortcut(QKeySequence(Qt.Key.Key_Enter), self, vm.new_sale)
@@ -148,6 +157,8 @@ class MainWindow(QMainWindow):
         vm.offers_changed.connect(self._on_vm_offers_changed)
         vm.outcomes_changed.connect(self.done_page.redraw)
         vm.pending_changed.connect(self._on_vm_pending_changed)
+        if pending_vm is not None:  # the count follows a manager's decisions too
+            pending_vm.pending_changed.connect(self._on_vm_pending_changed)
         self._on_vm_step_changed(vm.step)
         self._on_vm_pending_changed(vm.pending_count)
 
@@ -179,6 +190,35 @@ class MainWindow(QMainWindow):
 
         dialog = ManagerPinDialog(self._make_pin_vm(), self.tr("Type the manager PIN to open the AIQ settings."), self)
         dialog.accepted_pin.connect(self._on_manager_pin_accepted)
+        dialog.finished.connect(self._on_manager_dialog_finished)
+        self.manager_dialog = dialog
+        dialog.open()
+
+    def open_pending_redemptions(self) -> None:
+        """F11: the manager PIN, then the Redemptions window (pending, refund/void, export)."""
+        if self._pending_vm is None or self._make_pin_vm is None or self.manager_dialog is not None:
+            return
+        if self._vm.step not in (Step.CART, Step.DONE):
+            self.message_label.show_message("info", self.tr(
+                "Finish or cancel this redemption before opening the redemptions window."))
+            return
+        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+
+        dialog = ManagerPinDialog(self._make_pin_vm(), self.tr(
+            "Type the manager PIN to settle pending redemptions, give points back or export for auditors."), self)
+        dialog.accepted_pin.connect(self._on_pending_pin_accepted)
+        dialog.finished.connect(self._on_manager_dialog_finished)
+        self.manager_dialog = dialog
+        dialog.open()
+
+    def _on_pending_pin_accepted(self) -> None:
+        from budtender_app.ui.pending_dialog import PendingDialog
+
+        if self.manager_dialog is not None:
+            self.manager_dialog.finished.disconnect(self._on_manager_dialog_finished)
+            self.manager_dialog.done(0)
+        self._pending_vm.refresh()
+        dialog = PendingDialog(self._pending_vm, self)
         dialog.finished.connect(self._on_manager_dialog_finished)
         self.manager_dialog = dialog
         dialog.open()
