@@ -6,6 +6,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -51,7 +52,12 @@ class AppProcess:
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, cwd=Path(__file__).resolve().parents[2],
         )
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
 
     def _read(self) -> None:
         for line in self.process.stdout:
@@ -77,14 +83,48 @@ class AppProcess:
                 return line
 
     def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM (the app closes its window the normal way), wait for the exit; the exit code."""
         if self.process.poll() is None:
             self.process.terminate()
         try:
-            return self.process.wait(timeout)
+            code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            return self.process.wait()
+            code = self.process.wait()
+        self._drain()
+        return code
+
+    def kill(self) -> int:
+        """SIGKILL, as when the till loses power: nothing in the app runs after it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        code = self.process.wait(20)
+        self._drain()
+        return code
+
+    def _drain(self) -> None:
+        """After the exit: every line the app wrote goes into ``seen``."""
+        self._reader.join(10)
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return
+            if line != "<exit>":
+                self.seen.append(line)
 
 
 def xdotool(display: str, *args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, env={**os.environ, "DISPLAY": display}, timeout=20)
+
+
+def type_text(display: str, text: str) -> None:
+    xdotool(display, "type", "--delay", "20", text)
+
+
+def app_env(display: str, root: Path, **extra: str) -> dict[str, str]:
+    """The environment of an app on ``display`` whose config, data, state and cache live under
+    ``root``: start it again with the same ``root`` and it finds the same journal."""
+    return {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
+            "XDG_CONFIG_HOME": str(root / "config"), "XDG_DATA_HOME": str(root / "data"),
+            "XDG_STATE_HOME": str(root / "state"), "XDG_CACHE_HOME": str(root / "cache"), **extra}
