@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from budtender_app.domain.receipt import check_qr_url
+
 DEFAULT_BASE_URL = "https://lab.alpineiq.com"
 #: Countries AIQ's counter signup supports; the consent wording differs between them.
 COUNTRIES = {"US": "United States", "CA": "Canada"}
@@ -24,7 +26,7 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Besides letters, digits and spaces. The name is the keyring username ("<name>:api-key"):
 #: a colon would blur that, and control or odd characters break some keyrings' search.
 NAME_PUNCTUATION = frozenset("-_.'&#()")
-FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin")
+FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url")
 
 _WHERE_UID = "the AIQ dashboard under Settings > API & Tracking"
 _WHERE_STORE = "the AIQ dashboard under Settings > Retail Stores"
@@ -41,6 +43,9 @@ class StoreProfile:
     brand: str = ""
     country: str = "US"
     skip_pin: bool = False
+    #: Printed as QR codes on receipts: sign-up for non-members, the wallet for members ("" = none).
+    signup_url: str = ""
+    wallet_url: str = ""
 
     def as_fields(self) -> dict[str, str | bool]:
         """The profile as the settings form shows it (the inverse of validate_profile)."""
@@ -68,6 +73,8 @@ def validate_profile(
         "base_url": check_base_url,
         "brand": check_brand,
         "country": check_country,
+        "signup_url": lambda v: check_qr_url(v, "loyalty sign-up link"),
+        "wallet_url": lambda v: check_qr_url(v, "wallet link"),
     }
     values: dict[str, str | bool] = {}
     errors: dict[str, str] = {}

@@ -337,9 +337,19 @@ class AiqClient:
                     "do not redeem again; ask a manager to check."
                 ) from None
             raise errors.ServerError("AIQ did not answer in time. Try again.") from None
-        except httpx.HTTPError as exc:  # anything else httpx has: unusable URL, bad header...
+        except httpx.UnsupportedProtocol as exc:  # refused before anything was sent
             log.warning("AIQ %s could not be sent: %s", method, type(exc).__name__)
             raise errors.Unreachable("The AIQ address in settings is not usable. Ask a manager.") from None
+        except httpx.HTTPError as exc:
+            # Anything else (an answer that cannot be decoded, a protocol error mid-way) may come
+            # after AIQ acted: for a change of points that is "unknown", never "not sent".
+            log.warning("AIQ %s failed: %s", method, type(exc).__name__)
+            if mutating:
+                raise errors.OutcomeUnknown(
+                    "AIQ's answer could not be read. The points may or may not have been taken: "
+                    "do not redeem again; ask a manager to check."
+                ) from None
+            raise errors.BadResponse("AIQ sent an answer we cannot read. Try again.") from None
 
 
 def _is_certificate_error(exc: BaseException) -> bool:

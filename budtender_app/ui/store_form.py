@@ -19,7 +19,7 @@ WARNING_STYLE = ("color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80
                  "padding: 6px 8px; font-weight: 600;")
 RESULT_STYLES = {"works": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
                  "": "color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;"}
-TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand")
+TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url")
 
 
 class StoreForm(QGroupBox):
@@ -55,6 +55,8 @@ class StoreForm(QGroupBox):
             ("api_key", self.tr("API &key"), "", 400),
             ("base_url", self.tr("Base &URL"), DEFAULT_BASE_URL, 300),
             ("brand", self.tr("&Brand name"), self.tr("As shoppers know it; used in signup texts"), MAX_BRAND),
+            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"), 200),
+            ("wallet_url", self.tr("&Wallet link"), self.tr("https://… printed as a QR code for members"), 200),
         )
         for field, label, placeholder, length in rows:
             edit = named(QLineEdit(self), f"{field}_edit", label.replace("&", ""))

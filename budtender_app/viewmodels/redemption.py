@@ -221,9 +221,41 @@ class RedemptionViewModel(PinSteps, QObject):
         except TransactionIdError as exc:
             self._say("error", str(exc))
             return
+        clash = self._transaction_id_clash(self.transaction_id)
+        if clash:
+            log.info("transaction ID refused: already used for another sale")
+            self._say("error", clash)
+            return
         self._go(Event.TRANSACTION_CONFIRMED)
         # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
         self._spawn(self._redeem_all(self.transaction_id, list(self.selected)))
+
+    def _transaction_id_clash(self, transaction_id: str) -> str:
+        """Why this ID cannot be this sale's: journaled already for another shopper or day.
+
+        The journal keeps one row per (transaction, discount) so that confirming twice never
+        redeems twice; a POS number reused by a daily counter or a typo must not match then.
+        """
+        try:
+            rows = self._journal.for_transaction(transaction_id)
+        except Exception:  # noqa: BLE001 - queueing will fail too, and then nothing is sent
+            return ""
+        contact = self.wallet.contact_id if self.wallet else ""
+        masked = self.phone.masked if self.phone else ""
+        today = self._clock().astimezone().date()
+        for row in rows:
+            if row.contact_id and contact:
+                same_shopper = row.contact_id == contact
+            else:
+                same_shopper = row.shopper_masked == masked
+            when = row.created_at.astimezone()
+            if not same_shopper or when.date() != today:
+                return self.tr(
+                    "POS transaction {txid} was already used on {day} for {shopper}. Check the "
+                    "transaction ID of this sale.").format(
+                        txid=transaction_id, day=f"{when:%b} {when.day} at {when:%H:%M}",
+                        shopper=row.shopper_masked or self.tr("another shopper"))
+        return ""
 
     def cancel(self) -> None:
         """Esc: undo the current step. Redeeming cannot be cancelled."""

@@ -167,3 +167,13 @@ def test_skip_pin_is_off_unless_clearly_on(typed, kept):
 def test_the_profile_has_no_place_for_a_key():
     assert not any("key" in f or "pin" == f for f in FIELDS)
     assert validate_profile(fields(api_key="sekrit"))[0] == validate_profile(GOOD)[0]
+
+
+def test_receipt_links_are_https_or_nothing():
+    from budtender_app.domain.settings import validate_profile
+
+    base = {"name": "Main St", "store_id": "1", "uid": "2", "brand": "Green Leaf", "country": "US"}
+    profile, errors = validate_profile({**base, "wallet_url": "https://example.com/w", "signup_url": ""})
+    assert errors == {} and profile.wallet_url == "https://example.com/w" and profile.signup_url == ""
+    _, errors = validate_profile({**base, "signup_url": "http://example.com/join"})
+    assert "https://" in errors["signup_url"]

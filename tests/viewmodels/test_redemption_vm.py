@@ -267,3 +267,31 @@ async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_nex
     assert [c[1] for c in restarted._api.redeems] == [URL.format("b")], "the unknown one is never resent"
     assert [e.state.value for e in journal.for_transaction("T-9")] == ["unknown", "redeemed"]
     assert restarted.pending_count == 1
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_redeemed(journal):
+    api = FakeApi()
+    vm = await at_wallet(api, journal)
+    await redeem(vm, ["a"], txid="1001")
+    vm.new_sale()
+    other = FakeApi()
+    other.wallet = parse_wallet({"loyaltyPoints": 500, "contactID": "C-OTHER", "discountTemplates": [
+        {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5}]})
+    vm._api = other
+    vm._sender._api = other
+    vm.set_cart_text("50")
+    vm.start()
+    vm.submit_phone("555-987-6543")
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("1234")
+    await wait_for_step(vm, Step.WALLET)
+    vm.toggle("a")
+    vm.apply_selection()
+    vm.start_checkout()
+    vm.confirm_checkout("1001")
+    assert vm.step is Step.CHECKOUT and "already used" in vm.message[1] and "***-***-4567" in vm.message[1]
+    assert other.redeems == []
+    vm.confirm_checkout("1002")
+    await wait_for_step(vm, Step.DONE)
+    assert len(other.redeems) == 1 and vm.outcomes[0].status is Status.REDEEMED

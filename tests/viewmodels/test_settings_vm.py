@@ -18,7 +18,7 @@ from budtender_app.viewmodels.settings import SettingsViewModel
 
 KEY = "aiqKEY0123456789abcdWXYZ"
 FORM = {"name": "Main St", "store_id": "4411", "uid": "1234", "base_url": "https://lab.alpineiq.com/",
-        "brand": "Green Leaf", "country": "US", "skip_pin": False}
+        "brand": "Green Leaf", "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": ""}
 
 
 class MemoryKeyring(KeyringBackend):
