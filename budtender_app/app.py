@@ -26,7 +26,9 @@ from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
-from budtender_app.startup import Mode, StartupError, choose_mode, journal_path, log_dir
+from budtender_app.domain.consent import CounterInfo
+from budtender_app.services.consent_log import ConsentLog, ConsentLogError, default_consent_path
+from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ def run_app(args: argparse.Namespace) -> int:
     from budtender_app.ui.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+    from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
@@ -172,9 +175,20 @@ def run_app(args: argparse.Namespace) -> int:
     pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal))
     guard = ManagerPinGuard(settings_store)
     settings_vm = SettingsViewModel(settings_store, credentials, make_connection_tester(tester_http))
+    profile = mode.profile
+    where = CounterInfo(brand=profile.brand if profile else "Training Dispensary",
+                        country=profile.country if profile else "US", store=mode.store,
+                        store_id=profile.store_id if profile else "", terminal=socket.gethostname())
+    try:
+        consents = ConsentLog(data_dir() / "training-consents.sqlite3" if mode.training else default_consent_path())
+    except ConsentLogError as exc:  # sign-up needs its consent record; redeeming does not
+        log.error("no consent record, so no sign-up: %s", exc)
+        consents = None
     window = MainWindow(vm, training=mode.training, location=mode.location,
                         settings_vm=settings_vm, make_pin_vm=lambda: ManagerPinViewModel(guard),
-                        pending_vm=pending_vm)
+                        pending_vm=pending_vm, counter=where,
+                        make_loyalty_vm=(lambda: LoyaltyViewModel(client, consents, where)) if consents else None,
+                        receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if simulator is not None:
         show_texted_pins(simulator, window.banner)
     notice = " ".join(filter(None, [found_at_start(found), mode.notice]))
@@ -184,6 +198,8 @@ def run_app(args: argparse.Namespace) -> int:
 
     async def close_journal() -> None:
         journal.close()
+        if consents is not None:
+            consents.close()
 
     crash = CrashReporter(window, str(log_dir() / "budtender.log"))
     crash.install()

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import platformdirs
 
-from budtender_app.domain.settings import check_base_url
+from budtender_app.domain.settings import StoreProfile, check_base_url
 from budtender_app.services.aiq_client import DEFAULT_BASE_URL, AiqConfig
 from budtender_app.services.credentials import DEFAULT_STORE, CredentialStore, KeyringUnavailable
 from budtender_app.services.settings_store import SettingsStore
@@ -32,6 +32,7 @@ class Mode:
     location: str
     skip_pin: bool = False
     notice: str = ""  # said once at start (why we are in training mode, for instance)
+    profile: StoreProfile | None = None
 
 
 def data_dir() -> Path:
@@ -80,4 +81,5 @@ def choose_mode(args: argparse.Namespace, settings: SettingsStore | None = None,
         raise StartupError(f"--base-url: {exc}") from None
     uid = profile.uid if profile else stored.uid
     return Mode(False, AiqConfig(base_url, stored.api_key, uid), name,
-                f"Store {name} · AIQ {httpx.URL(base_url).host}", skip_pin=bool(profile and profile.skip_pin))
+                f"Store {name} · AIQ {httpx.URL(base_url).host}", skip_pin=bool(profile and profile.skip_pin),
+                profile=profile)

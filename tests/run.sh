@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debs=(xvfb xauth dbus dbus-x11 gnome-keyring libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
+debs=(xvfb xauth dbus dbus-x11 gnome-keyring poppler-utils libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
       libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0
       libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool)
 missing=()

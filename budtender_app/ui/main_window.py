@@ -48,10 +48,13 @@ class MainWindow(QMainWindow):
     closed = Signal()
 
     def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str,
-                 settings_vm=None, make_pin_vm=None, pending_vm=None) -> None:
+                 settings_vm=None, make_pin_vm=None, pending_vm=None, make_loyalty_vm=None,
+                 counter=None, receipt_links: tuple[str, str] = ("", "")) -> None:
         super().__init__()
         self._vm = vm
         self._pending_vm = pending_vm
+        self._make_loyalty_vm = make_loyalty_vm
+        self.loyalty_dialog = None
         self._settings_vm = settings_vm
         self._make_pin_vm = make_pin_vm
         self.manager_dialog = None  # the manager PIN or settings dialog while one is open
@@ -82,6 +85,12 @@ class MainWindow(QMainWindow):
         cart_row.addWidget(cart_label)
         cart_row.addWidget(self.cart_edit)
         cart_row.addStretch(1)
+        self.loyalty_button = named(QPushButton(self.tr("Loyalty status / sign up (F3)"), self), "loyalty_button",
+                                    "Loyalty status or sign up")
+        self.loyalty_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.loyalty_button.clicked.connect(self.open_loyalty)
+        self.loyalty_button.setVisible(make_loyalty_vm is not None)
+        cart_row.addWidget(self.loyalty_button)
         cart_row.addWidget(self.redeem_button)
 
         self.cart_page = CartPage(self)
@@ -92,7 +101,8 @@ class MainWindow(QMainWindow):
                 "This store skips the texted PIN: check the shopper's ID before redeeming."))
         self.wallet_page = WalletPage(vm, self)
         self.apply_page = ApplyPage(vm, self)
-        self.done_page = DonePage(vm, self)
+        self.done_page = DonePage(vm, self, receipt_links=receipt_links,
+                                  brand=counter.brand if counter else "", country=counter.country if counter else "US")
         self.stack = QStackedWidget(self)
         for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
             self.stack.addWidget(page)
@@ -147,6 +157,7 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
         QShortcut(QKeySequence(Qt.Key.Key_F12), self, self.open_manager_settings)
         QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.open_pending_redemptions)
+        QShortcut(QKeySequence(Qt.Key.Key_F3), self, self.open_loyalty)
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         self._done_enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self, vm.new_sale)
         self._done_enter_pad = QShortcut(QKeySequence(Qt.Key.Key_Enter), self, vm.new_sale)
@@ -193,6 +204,34 @@ class MainWindow(QMainWindow):
         dialog.finished.connect(self._on_manager_dialog_finished)
         self.manager_dialog = dialog
         dialog.open()
+
+    def open_loyalty(self) -> None:
+        """F3: is this phone a member (no PIN texted)? If not, sign them up with their consent."""
+        if self._make_loyalty_vm is None or self.loyalty_dialog is not None:
+            return
+        if self._vm.step not in (Step.CART, Step.PHONE, Step.DONE):
+            self.message_label.show_message("info", self.tr(
+                "Finish or cancel this redemption before checking a loyalty status."))
+            return
+        from budtender_app.ui.loyalty_dialog import LoyaltyDialog
+
+        phone = self.phone_page.phone_edit.text() if self._vm.step is Step.PHONE else ""
+        dialog = LoyaltyDialog(self._make_loyalty_vm(), self, phone_text=phone)
+        dialog.finished.connect(self._on_loyalty_dialog_finished)
+        self.loyalty_dialog = dialog
+        dialog.open()
+        if phone.strip():
+            dialog.check_status()  # the phone that was not a member: its status at once
+
+    def _on_loyalty_dialog_finished(self, _result: int = 0) -> None:
+        if self.loyalty_dialog is not None:
+            self.loyalty_dialog.deleteLater()
+        self.loyalty_dialog = None
+        self.activateWindow()
+        if self._vm.step is Step.CART:
+            self.cart_edit.setFocus()
+        elif self._vm.step is Step.PHONE:
+            self.phone_page.phone_edit.setFocus()
 
     def open_pending_redemptions(self) -> None:
         """F11: the manager PIN, then the Redemptions window (pending, refund/void, export)."""

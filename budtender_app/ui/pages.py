@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+    QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from budtender_app.domain.eligibility import amount_off, totals
 from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.receipt import build_receipt
 from budtender_app.domain.redemption import Status
+from budtender_app.ui.receipt_view import ReceiptView
 from budtender_app.ui.widgets import named
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -162,32 +163,34 @@ class DonePage(QWidget):
     STATUS_WORDS = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
                     Status.UNKNOWN: "UNKNOWN: ask a manager", Status.NOT_SENT: "Not sent: AIQ unreachable"}
 
-    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *,
+                 receipt_links: tuple[str, str] = ("", ""), brand: str = "", country: str = "US") -> None:
         super().__init__(parent)
         self._vm = vm
+        self._wallet_url, self._signup_url = receipt_links
+        self._brand, self._country = brand, country
         self.title_label = QLabel(self)
         self.title_label.setObjectName("done_title_label")
         self.title_label.setStyleSheet(TITLE_STYLE)
         self.table = _table(self, "outcome_table", "Redemption outcomes",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
-        self.record_edit = named(QPlainTextEdit(self), "record_edit", "Record for the POS transaction")
-        self.record_edit.setReadOnly(True)
-        self.copy_button = named(QPushButton(self.tr("Copy record (Ctrl+Shift+C)"), self), "copy_record_button", "Copy record")
-        self.copy_button.setShortcut("Ctrl+Shift+C")
-        self.copy_button.clicked.connect(self.copy_record)
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
         self.new_sale_button.clicked.connect(vm.new_sale)
+        # The receipt as it prints is the record: copy it (Ctrl+Shift+C) onto the POS transaction.
+        self.receipt_view = ReceiptView(self)
+        self.receipt_view.copy_button.setText(self.tr("Copy record (Ctrl+Shift+C)"))
+        self.receipt_view.copy_button.setShortcut("Ctrl+Shift+C")
         buttons = QHBoxLayout()
-        buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
         buttons.addWidget(self.new_sale_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
         layout.addWidget(self.table)
-        layout.addWidget(QLabel(self.tr("For the POS transaction record:"), self))
-        layout.addWidget(self.record_edit, 1)
+        caption = QLabel(self.tr("The record for the POS transaction, as it prints:"), self)
+        layout.addWidget(caption)
+        layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
 
     def redraw(self) -> None:
@@ -202,7 +205,10 @@ class DonePage(QWidget):
                 self.table.item(r, 3).setToolTip(o.message)
         self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
             txid=vm.transaction_id, points=format_points(vm.points_deducted)))
-        self.record_edit.setPlainText(vm.record())
+        self.receipt_view.set_receipt(build_receipt(
+            vm.record(), member=True, hide_points=vm.wallet is not None and vm.wallet.hide_points,
+            wallet_url=self._wallet_url, signup_url=self._signup_url, brand=self._brand, country=self._country),
+            name=vm.transaction_id)
 
-    def copy_record(self) -> None:
-        QGuiApplication.clipboard().setText(self.record_edit.toPlainText())
+    def record_text(self) -> str:
+        return self._vm.record()

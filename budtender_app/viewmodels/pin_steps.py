@@ -91,6 +91,10 @@ class PinSteps:
     async def _send_pin(self, phone: Phone) -> None:
         try:
             await self._api.verify_wallet(phone)
+        except errors.UnknownShopper as exc:
+            self._go(Event.PIN_SEND_FAILED)
+            self._say("error", str(exc) + " " + self.tr("Not a member yet? Press F3 to sign them up."))
+            return
         except errors.AiqError as exc:
             self._go(Event.PIN_SEND_FAILED)
             self._say("error", str(exc))
