@@ -101,6 +101,7 @@ async def _serve(window, vm, closing: list, crash) -> None:
     vm.start_resume()
     await closed
     log.info("closing")
+    vm.stop_background()
     await vm.wait_idle()
     for close in closing:
         await close()

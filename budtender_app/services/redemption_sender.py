@@ -61,10 +61,19 @@ class RedemptionSender:
             return journal.mark_redeemed(entry.id, redemption_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def send_queued(self) -> list[JournalEntry]:
-        """Everything this store journaled that never reached AIQ (after a restart, say)."""
+    async def send_queued(self, *, only: set[int] | None = None,
+                          may_send: Callable[[], bool] = lambda: True) -> list[JournalEntry]:
+        """Everything this store journaled that never reached AIQ (after a restart, say).
+
+        ``only`` limits it to those row ids, and ``may_send`` is asked before each row (the
+        counter is mid-checkout: wait).
+        """
         sent = []
         for entry in self._journal.queued_to_send():
+            if only is not None and entry.id not in only:
+                continue
+            if not may_send():
+                break
             log.info("sending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
             sent.append(await self.redeem(entry))
         return sent

@@ -29,6 +29,9 @@ from budtender_app.viewmodels.pin_steps import MAX_WRONG_PINS, RESEND_AFTER, Pin
 
 log = logging.getLogger(__name__)
 
+#: Seconds between background retries of redemptions that never reached AIQ.
+RETRY_QUEUED_EVERY = 60.0
+
 #: Steps where the cart total can still change (after the selection is applied it is locked).
 CART_EDITABLE = frozenset({Step.CART, Step.PHONE, Step.SENDING_PIN, Step.PIN, Step.OPENING_WALLET, Step.WALLET})
 
@@ -78,6 +81,7 @@ class RedemptionViewModel(PinSteps, QObject):
         self._sleep = sleep
         self._tasks: set[asyncio.Task] = set()
         self._cancellable: asyncio.Task | None = None
+        self._background: asyncio.Future | None = None
         self._reset_sale()
         self.step = Step.CART
         self.busy = ""
@@ -352,8 +356,30 @@ class RedemptionViewModel(PinSteps, QObject):
         await self._sender.send_queued()
         self._emit_pending()
 
+    async def retry_queued_forever(self, every: float = RETRY_QUEUED_EVERY) -> None:
+        """Now and then, send again what never reached AIQ (the network came back).
+
+        Only rows that were already waiting at the last look (so never the rows of a checkout
+        still being worked through), and never while a checkout is being redeemed.
+        """
+        waiting: set[int] = set()
+        while True:
+            await self._sleep(every)
+            queued = {entry.id for entry in self._journal.queued_to_send()}
+            ready, waiting = queued & waiting, queued
+            if ready:
+                await self._sender.send_queued(only=ready, may_send=lambda: self.step is not Step.REDEEMING)
+                self._emit_pending()
+
     def start_resume(self) -> None:
+        """At start: resend what never reached AIQ, then keep retrying now and then."""
         self._spawn(self.resume_queued())
+        self._background = asyncio.ensure_future(self.retry_queued_forever())
+
+    def stop_background(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            self._background = None
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -295,3 +295,27 @@ async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_re
     vm.confirm_checkout("1002")
     await wait_for_step(vm, Step.DONE)
     assert len(other.redeems) == 1 and vm.outcomes[0].status is Status.REDEEMED
+
+
+@pytest.mark.asyncio
+async def test_what_never_reached_aiq_is_retried_in_the_background_a_tick_later(journal):
+    api = FakeApi([errors.Unreachable("down")] * 4)
+    vm = await at_wallet(api, journal)
+    await redeem(vm, ["a"], txid="T-BG")
+    assert vm.outcomes[0].status is Status.NOT_SENT and vm.pending_count == 1
+    ticks: asyncio.Queue = asyncio.Queue()
+    done = asyncio.get_running_loop().create_future()
+
+    async def tick(_seconds):
+        if ticks.empty() and not done.done():
+            done.set_result(len(api.redeems))  # every tick given so far has been handled
+        await ticks.get()
+
+    vm._sleep = tick
+    background = asyncio.ensure_future(vm.retry_queued_forever(every=60))
+    for _ in range(2):  # first look: seen waiting; second look: still waiting, so sent
+        ticks.put_nowait(None)
+    await asyncio.wait_for(done, 5)
+    background.cancel()
+    assert [e.state.value for e in journal.for_transaction("T-BG")] == ["redeemed"]
+    assert len(api.redeems) == 5  # the first try, three quick retries, then one in the background
