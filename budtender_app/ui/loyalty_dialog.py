@@ -28,9 +28,12 @@ WALLET_STYLE = "background: #f1f8e9; border: 1px solid #aed581; border-radius: 4
 class LoyaltyDialog(QDialog):
     """The phone and its one-line status on top, the sign-up form below, the welcome wallet last."""
 
-    def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "") -> None:
+    def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "",
+                 signup_url: str = "", brand: str = "", country: str = "US") -> None:
         super().__init__(parent)
         self._vm = vm
+        self._signup_url, self._brand, self._country = signup_url, brand, country
+        self.slip_dialog: QDialog | None = None
         self.setObjectName("loyalty_dialog")
         self.setWindowTitle(self.tr("Loyalty status / Sign up"))
         self.setModal(True)
@@ -81,7 +84,13 @@ class LoyaltyDialog(QDialog):
         self.close_button = named(QPushButton(self.tr("Close (Esc)"), self), "loyalty_close_button", "Close")
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
+        self.slip_button = named(QPushButton(self.tr("Print sign-up QR…"), self), "signup_slip_button",
+                                 "Print a slip with the sign-up QR code")
+        self.slip_button.setAutoDefault(False)
+        self.slip_button.clicked.connect(self.open_signup_slip)
+        self.slip_button.hide()
         buttons = QHBoxLayout()
+        buttons.addWidget(self.slip_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
@@ -161,12 +170,32 @@ class LoyaltyDialog(QDialog):
         self.status_label.setVisible(bool(line))
         if status is not None:
             self.status_label.setStyleSheet(STATUS_STYLES[status.member] + STATUS_BOX)
+        # A shopper who would rather sign up on their own phone takes the store's sign-up link home.
+        self.slip_button.setVisible(bool(self._signup_url) and status is not None and not status.member)
         if not self._vm.signing_up:
             # A member needs no sign-up form; anyone else (or no answer) gets it.
             self.form.setVisible(status is None or not status.member)
             if status is not None and not status.member and self.form.agree_check.isEnabled():
                 self.form.agree_check.setFocus()  # next: read the consent text, tick the box
         self._fit()
+
+    def open_signup_slip(self) -> None:
+        """A slip with the store's sign-up QR code, to print or save as PDF."""
+        from budtender_app.domain.receipt import build_receipt
+        from budtender_app.ui.receipt_view import ReceiptView
+
+        slip = QDialog(self)
+        slip.setObjectName("signup_slip_dialog")
+        slip.setWindowTitle(self.tr("Sign-up QR code"))
+        view = ReceiptView(slip)
+        view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
+                                       brand=self._brand, country=self._country), name="signup")
+        column = QVBoxLayout(slip)
+        column.addWidget(view)
+        slip.finished.connect(slip.deleteLater)
+        slip.receipt_view = view
+        self.slip_dialog = slip
+        slip.open()
 
     def _on_vm_message_changed(self, level: str, text: str) -> None:
         self.message_label.show_message(level, text)

@@ -54,6 +54,8 @@ class MainWindow(QMainWindow):
         self._vm = vm
         self._pending_vm = pending_vm
         self._make_loyalty_vm = make_loyalty_vm
+        self._counter = counter
+        self._receipt_links = receipt_links
         self.loyalty_dialog = None
         self._settings_vm = settings_vm
         self._make_pin_vm = make_pin_vm
@@ -216,7 +218,9 @@ class MainWindow(QMainWindow):
         from budtender_app.ui.loyalty_dialog import LoyaltyDialog
 
         phone = self.phone_page.phone_edit.text() if self._vm.step is Step.PHONE else ""
-        dialog = LoyaltyDialog(self._make_loyalty_vm(), self, phone_text=phone)
+        dialog = LoyaltyDialog(self._make_loyalty_vm(), self, phone_text=phone, signup_url=self._receipt_links[1],
+                               brand=self._counter.brand if self._counter else "",
+                               country=self._counter.country if self._counter else "US")
         dialog.finished.connect(self._on_loyalty_dialog_finished)
         self.loyalty_dialog = dialog
         dialog.open()

@@ -59,3 +59,31 @@ async def test_an_unknown_phone_offers_sign_up_with_that_phone(qtbot, window):
     await await_signal(dialog._vm.status_changed)
     assert "not a member" in dialog.status_label.text()
     assert win.sim.last_pin("5557771212") is None
+
+
+@pytest.mark.asyncio
+async def test_a_non_member_can_take_the_sign_up_qr_home(qtbot, tmp_path):
+    import zxingcpp
+
+    from budtender_app.ui.loyalty_dialog import LoyaltyDialog
+
+    sim = Simulator(base_url=BASE)
+    async with httpx.AsyncClient(transport=SimulatorTransport(sim)) as http:
+        consents = ConsentLog(tmp_path / "consents.sqlite3")
+        where = CounterInfo(brand="Green Leaf", country="US", store="Main St", terminal="till-1")
+        vm = LoyaltyViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), consents, where)
+        dialog = LoyaltyDialog(vm, None, phone_text="(555) 777-1212", signup_url="https://greenleaf.example/join",
+                               brand="Green Leaf")
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert not dialog.slip_button.isVisible()
+        dialog.check_status()
+        await await_signal(vm.status_changed)
+        assert dialog.slip_button.isVisible()
+        dialog.slip_button.click()
+        from budtender_app.ui.receipt_paint import render_image
+
+        image = render_image(dialog.slip_dialog.receipt_view.receipt, dpi=150)  # the slip as it prints
+        assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://greenleaf.example/join"]
+        dialog.slip_dialog.close()
+        consents.close()
