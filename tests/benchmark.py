@@ -136,6 +136,9 @@ def peak_rss_mb(pid: int) -> float | None:
 def isolated_env(base: Path) -> dict[str, str]:
     """The app's config, data and logs in a throwaway folder; never the user's."""
     env = dict(os.environ)
+    # An installed app runs from compiled bytecode (pip writes the .pyc files when it installs);
+    # a shell that forbids writing them would time Python compiling the app at every launch.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     for name in ("CONFIG", "DATA", "STATE", "CACHE"):
         env[f"XDG_{name}_HOME"] = str(base / name.lower())
     return env

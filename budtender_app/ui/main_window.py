@@ -167,7 +167,6 @@ class MainWindow(QMainWindow):
         vm.step_changed.connect(self._on_vm_step_changed)
         vm.busy_changed.connect(self._on_vm_busy_changed)
         vm.message_changed.connect(self._on_vm_message_changed)
-        vm.offers_changed.connect(self._on_vm_offers_changed)
         vm.outcomes_changed.connect(self.done_page.redraw)
         vm.pending_changed.connect(self._on_vm_pending_changed)
         if pending_vm is not None:  # the count follows a manager's decisions too
@@ -358,7 +357,6 @@ class MainWindow(QMainWindow):
         if step is Step.CART:
             self.banner.show_pin("", "")  # the last shopper's PIN is no business of the next
         elif step is Step.WALLET:
-            self.wallet_page.redraw()
             self.wallet_page.offer_list.setFocus()
         elif step is Step.APPLY_IN_POS:
             self.apply_page.redraw()
@@ -426,10 +424,6 @@ class MainWindow(QMainWindow):
             self.checkout_dialog.show_error(text)
         else:
             self.message_label.show_message(level, text)
-
-    def _on_vm_offers_changed(self) -> None:
-        if self._vm.step is Step.WALLET:
-            self.wallet_page.redraw()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self._vm.step is Step.REDEEMING:

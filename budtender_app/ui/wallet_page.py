@@ -42,6 +42,8 @@ class WalletPage(QWidget):
         self.offer_list = named(DiscountList(self), "offer_list", "Discounts for this sale")
         self.offer_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.offer_list.setAlternatingRowColors(True)
+        # Every row is two lines of the same font: Qt then measures one row, not a thousand.
+        self.offer_list.setUniformItemSizes(True)
         self.offer_list.setStyleSheet("QListWidget::item { padding: 6px; }")
         self.offer_list.toggle_requested.connect(vm.toggle)
         self.offer_list.apply_requested.connect(vm.apply_selection)
@@ -51,6 +53,7 @@ class WalletPage(QWidget):
         self.unusable_list = named(QListWidget(self), "unusable_list", "Discounts that cannot be used on this sale")
         self.unusable_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.unusable_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.unusable_list.setUniformItemSizes(True)
         self.unusable_list.setStyleSheet("QListWidget { color: #808080; background: #f4f4f4; } QListWidget::item { padding: 3px; }")
         self.summary_label = QLabel(self)
         self.summary_label.setObjectName("selection_summary_label")
@@ -75,6 +78,8 @@ class WalletPage(QWidget):
         layout.addWidget(self.unusable_caption)
         layout.addWidget(self.unusable_list, 2)
         layout.addLayout(buttons)
+        # The view model sends offers_changed before its step turns WALLET, so this one
+        # connection keeps the page current; a second redraw per change doubled the cost.
         vm.offers_changed.connect(self.redraw)
 
     def redraw(self) -> None:
