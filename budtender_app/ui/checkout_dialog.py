@@ -21,7 +21,7 @@ class CheckoutDialog(QDialog):
             "<b>Confirm only after the sale is paid and closed in the POS.</b><br>"
             "AIQ takes the points as soon as you confirm."), self)
         warning.setWordWrap(True)
-        what = QLabel(summary, self)
+        self.summary_label = what = QLabel(self)
         what.setObjectName("checkout_summary_label")
         what.setWordWrap(True)
         self.transaction_edit = named(QLineEdit(self), "transaction_edit", "POS transaction ID")
@@ -47,6 +47,14 @@ class CheckoutDialog(QDialog):
         layout.addWidget(self.message_label)
         layout.addLayout(buttons)
         self.setMinimumWidth(460)
+        self.reset(summary)
+
+    def reset(self, summary: str) -> None:
+        """Ready for a new sale: the window keeps one popup and reopens it at every checkout."""
+        self.summary_label.setText(summary)
+        self.transaction_edit.clear()
+        if self.message_label.text():
+            self.show_error("")
 
     def show_error(self, text: str) -> None:
         self.message_label.show_message("error" if text else "", text)

@@ -18,7 +18,7 @@ from budtender_app.ui.checkout_dialog import CheckoutDialog
 from budtender_app.ui.pages import ApplyPage, CartPage, DonePage, PhonePage
 from budtender_app.ui.pin_dialog import PinDialog
 from budtender_app.ui.wallet_page import WalletPage
-from budtender_app.ui.widgets import BusyStrip, MessageLabel, named
+from budtender_app.ui.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
 
 log = logging.getLogger(__name__)
@@ -108,15 +108,27 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
             self.stack.addWidget(page)
-        self.busy_strip = BusyStrip(self)
+        # Messages and the busy strip share one band right under the cart (where the cashier is
+        # looking), tall enough for either: the screen below never jumps as they come and go.
+        status = QWidget(self)
+        status.setObjectName("status_band")
+        self.busy_strip = BusyStrip(status, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(vm.cancel)
-        self.message_label = MessageLabel("message_label", self)
+        self.message_label = MessageLabel("message_label", status)
+        status_layout = QVBoxLayout(status)
+        status_layout.setContentsMargins(0, 0, 0, 0)
+        status_layout.setSpacing(4)
+        status_layout.addWidget(self.message_label)
+        status_layout.addWidget(self.busy_strip)
+        status_layout.addStretch(1)
+        self.message_label.show_message("info", "M")
+        status.setMinimumHeight(max(self.message_label.sizeHint().height(), self.busy_strip.sizeHint().height()))
+        self.message_label.show_message("", "")
 
         body = QVBoxLayout()
         body.setContentsMargins(16, 12, 16, 12)
         body.addLayout(cart_row)
-        body.addWidget(self.message_label)  # right under the cart: where the cashier is looking
-        body.addWidget(self.busy_strip)
+        body.addWidget(status)
         body.addWidget(self.stack, 1)
         central = QWidget(self)
         outer = QVBoxLayout(central)
@@ -148,11 +160,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.location_label)
         self.resize(820, 600)
 
-        self.pin_dialog: PinDialog | None = None
+        self.pin_dialog: PinDialog | None = None  # while the PIN popup is open
+        self._pin_dialog: PinDialog | None = None  # the one popup, kept between sales
         self._resend_timer = QTimer(self)
         self._resend_timer.setInterval(250)
         self._resend_timer.timeout.connect(self._on_resend_timer_timeout)
-        self.checkout_dialog: CheckoutDialog | None = None
+        self.checkout_dialog: CheckoutDialog | None = None  # while the checkout popup is open
+        self._checkout_dialog: CheckoutDialog | None = None
+        self._cart_editable: bool | None = None
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._on_start)
         QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
@@ -336,7 +351,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(pages.get(step, self.phone_page))
         editable = step in CART_EDITABLE
         self.cart_edit.setReadOnly(not editable)
-        self.cart_edit.setStyleSheet("" if editable else "background: #eeeeee; color: #555;")
+        if editable != self._cart_editable:  # a style sheet restyles and relayouts: only on change
+            self._cart_editable = editable
+            self.cart_edit.setStyleSheet("" if editable else "background: #eeeeee; color: #555;")
         self.redeem_button.setEnabled(step is Step.CART)
         self._done_enter.setEnabled(step is Step.DONE)
         self._done_enter_pad.setEnabled(step is Step.DONE)
@@ -370,14 +387,21 @@ class MainWindow(QMainWindow):
             self.phone_page.phone_edit.clear()
 
     def _sync_pin_dialog(self, step: Step) -> None:
+        # One PIN popup and one checkout popup for the window's life, reset and reopened at each
+        # sale: building them anew cost every sale a few milliseconds at the counter.
         if step in PIN_STEPS:
             if self.pin_dialog is None:
-                self.pin_dialog = PinDialog(self._vm.phone.masked if self._vm.phone else "", self)
-                self.pin_dialog.pin_submitted.connect(self._vm.submit_pin)
-                self.pin_dialog.cancel_requested.connect(self._vm.cancel)
-                self.pin_dialog.resend_requested.connect(self._vm.resend_pin)
-                self.pin_dialog.manager_skip_requested.connect(self._on_pin_dialog_manager_skip_requested)
-                self.pin_dialog.skip_button.setVisible(self._make_pin_vm is not None)
+                masked = self._vm.phone.masked if self._vm.phone else ""
+                if self._pin_dialog is None:
+                    self._pin_dialog = PinDialog(masked, self)
+                    self._pin_dialog.pin_submitted.connect(self._vm.submit_pin)
+                    self._pin_dialog.cancel_requested.connect(self._vm.cancel)
+                    self._pin_dialog.resend_requested.connect(self._vm.resend_pin)
+                    self._pin_dialog.manager_skip_requested.connect(self._on_pin_dialog_manager_skip_requested)
+                    self._pin_dialog.skip_button.setVisible(self._make_pin_vm is not None)
+                else:
+                    self._pin_dialog.reset(masked)
+                self.pin_dialog = self._pin_dialog
                 self._on_resend_timer_timeout()
                 self._resend_timer.start()
                 self.pin_dialog.open()
@@ -387,7 +411,6 @@ class MainWindow(QMainWindow):
             self._resend_timer.stop()
             dialog, self.pin_dialog = self.pin_dialog, None
             dialog.done(0)
-            dialog.deleteLater()
             self.activateWindow()  # give the keyboard back to the counter window
 
     def _sync_checkout_dialog(self, step: Step) -> None:
@@ -397,16 +420,19 @@ class MainWindow(QMainWindow):
                 summary = self.tr("{count} for {points}, {off} off.").format(
                     count=self._vm.discount_count(len(self._vm.selected)),
                     points=format_points(sums.points), off=format_money(sums.amount_off))
-                self.checkout_dialog = CheckoutDialog(summary, self)
-                self.checkout_dialog.confirmed.connect(self._vm.confirm_checkout)
-                self.checkout_dialog.cancel_requested.connect(self._vm.cancel)
+                if self._checkout_dialog is None:
+                    self._checkout_dialog = CheckoutDialog(summary, self)
+                    self._checkout_dialog.confirmed.connect(self._vm.confirm_checkout)
+                    self._checkout_dialog.cancel_requested.connect(self._vm.cancel)
+                else:
+                    self._checkout_dialog.reset(summary)
+                self.checkout_dialog = self._checkout_dialog
                 self.checkout_dialog.open()
                 self.checkout_dialog.activateWindow()
                 self.checkout_dialog.transaction_edit.setFocus()
         elif self.checkout_dialog is not None:
             dialog, self.checkout_dialog = self.checkout_dialog, None
             dialog.done(0)
-            dialog.deleteLater()
             self.activateWindow()  # give the keyboard back to the counter window
 
     def _on_vm_busy_changed(self, text: str) -> None:

@@ -192,9 +192,23 @@ class DonePage(QWidget):
         layout.addWidget(caption)
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
+        self._drawn: tuple | None = None
 
     def redraw(self) -> None:
         vm = self._vm
+        record = vm.record()
+        hide_points = vm.wallet is not None and vm.wallet.hide_points
+        # Called at each outcome and again as the step turns DONE: draw only what changed (the
+        # receipt is a picture, and redrawing it for nothing held up the counter at every sale).
+        drawn = (record, hide_points, tuple((o.status, o.message) for o in vm.outcomes))
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
+            _fill(self.table, [])
+            self.title_label.setText(self.tr("Transaction {txid}: redeeming with AIQ…").format(txid=vm.transaction_id))
+            self.receipt_view.set_receipt(build_receipt("", member=True, hide_points=True), name=vm.transaction_id)
+            return
         rows = [[o.discount.name, o.discount.pos_discount_id or "—", f"{o.points_deducted:,}",
                  self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
         _fill(self.table, rows)
@@ -206,7 +220,7 @@ class DonePage(QWidget):
         self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
             txid=vm.transaction_id, points=format_points(vm.points_deducted)))
         self.receipt_view.set_receipt(build_receipt(
-            vm.record(), member=True, hide_points=vm.wallet is not None and vm.wallet.hide_points,
+            record, member=True, hide_points=hide_points,
             wallet_url=self._wallet_url, signup_url=self._signup_url, brand=self._brand, country=self._country),
             name=vm.transaction_id)
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QFont, QRegularExpressionValidator
 from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
-from budtender_app.ui.widgets import BusyStrip, MessageLabel, named
+from budtender_app.ui.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
 
 
 class PinDialog(QDialog):
@@ -22,8 +22,8 @@ class PinDialog(QDialog):
         self.setObjectName("pin_dialog")
         self.setWindowTitle(self.tr("Shopper PIN"))
         self.setModal(True)
-        intro = QLabel(self.tr("AIQ texted a 4-digit PIN to {phone}. Ask the shopper to read it out.").format(
-            phone=phone_masked), self)
+        self.intro_label = intro = QLabel(self)
+        intro.setObjectName("pin_intro_label")
         intro.setWordWrap(True)
         self.pin_edit = named(QLineEdit(self), "pin_edit", "Shopper pin code")
         self.pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self))
@@ -38,7 +38,7 @@ class PinDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("Shopper pin code:"), self.pin_edit)
         self.message_label = MessageLabel("pin_message_label", self)
-        self.busy_strip = BusyStrip(self)
+        self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
         self.open_button = named(QPushButton(self.tr("Open wallet (Enter)"), self), "open_wallet_button", "Open wallet")
         self.open_button.clicked.connect(self._on_pin_edit_return_pressed)
@@ -70,6 +70,19 @@ class PinDialog(QDialog):
         layout.addLayout(help_row)
         layout.addLayout(buttons)
         self.setMinimumWidth(460)
+        self.reset(phone_masked)
+
+    def reset(self, phone_masked: str) -> None:
+        """Ready for a new shopper: the window keeps one popup and reopens it at every sale."""
+        self.intro_label.setText(self.tr("AIQ texted a 4-digit PIN to {phone}. Ask the shopper to read it out.").format(
+            phone=phone_masked))
+        self.pin_edit.clear()
+        self.busy_strip.show_busy("", cancellable=True)
+        self.pin_edit.setEnabled(True)
+        self.open_button.setEnabled(True)
+        if self.message_label.text():
+            self.show_error("")
+        self.set_resend_seconds(0)
 
     def show_busy(self, text: str) -> None:
         self.busy_strip.show_busy(text, cancellable=True)
