@@ -1,0 +1,178 @@
+"""What the counter window shows while AIQ works: no flashing bar, fresh popups, no early slip."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+import pytest_asyncio
+from PySide6.QtCore import QEvent, QObject, Qt
+
+from budtender_app.domain.flow import Step
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
+from budtender_app.simulator.transport import SimulatorTransport
+from budtender_app.ui.main_window import MainWindow
+from budtender_app.ui.widgets import BUSY_SHOWS_AFTER_MS
+from budtender_app.viewmodels.redemption import RedemptionViewModel
+from tests.helpers import make_journal, wait_for_focus, wait_for_step
+
+BASE = "https://simulator.invalid"
+
+
+class ShowWatch(QObject):
+    """Counts Show events of one widget and resolves a future at the first."""
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.shows = 0
+        self.first = asyncio.get_running_loop().create_future()
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Show:
+            self.shows += 1
+            if not self.first.done():
+                self.first.set_result(asyncio.get_running_loop().time())
+        return False
+
+
+@pytest_asyncio.fixture
+async def counter(qtbot, tmp_path):
+    sim = Simulator(base_url=BASE, pin_source=lambda: "4321")
+    transport = SimulatorTransport(sim)
+    http = httpx.AsyncClient(transport=transport)
+    journal = make_journal(tmp_path)
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
+    win = MainWindow(vm, training=True, location="test")
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    yield win, vm, transport
+    await vm.wait_idle()
+    await http.aclose()
+    journal.close()
+
+
+async def to_pin_popup(qtbot, win, vm, phone: str = "5551234567") -> None:
+    if vm.step is Step.CART:
+        qtbot.keyClicks(win.cart_edit, "42")
+        qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    win.phone_page.phone_edit.clear()
+    qtbot.keyClicks(win.phone_page.phone_edit, phone)
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.PIN)
+    await wait_for_focus(win.pin_dialog.pin_edit)
+
+
+@pytest.mark.asyncio
+async def test_a_quick_answer_never_flashes_the_busy_strip(qtbot, counter):
+    win, vm, _transport = counter
+    watch = ShowWatch(win.busy_strip)
+    await to_pin_popup(qtbot, win, vm)
+    assert watch.shows == 0 and not win.busy_strip.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_a_slow_answer_shows_the_busy_strip_and_esc_still_cancels(qtbot, counter):
+    win, vm, transport = counter
+    transport.latency = 30.0  # AIQ never answers in this test
+    qtbot.keyClicks(win.cart_edit, "42")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    qtbot.keyClicks(win.phone_page.phone_edit, "5551234567")
+    watch = ShowWatch(win.busy_strip)
+    loop = asyncio.get_running_loop()
+    pressed = loop.time()
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
+    assert vm.step is Step.SENDING_PIN and win.phone_page.phone_edit.isReadOnly(), "locked at once"
+    assert not win.busy_strip.isVisible()
+    shown_at = await asyncio.wait_for(watch.first, 5)
+    assert shown_at - pressed >= BUSY_SHOWS_AFTER_MS / 1000 - 0.02  # the timer's own slack
+    assert win.busy_strip.label.text().startswith("Texting a PIN to ***-***-4567")
+    assert win.busy_strip.cancel_button.isVisible()
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Escape)
+    await wait_for_step(vm, Step.PHONE)
+    assert not win.busy_strip.isVisible() and not win.busy_strip.busy
+
+
+@pytest.mark.asyncio
+async def test_the_pin_popup_is_fresh_for_the_next_shopper(qtbot, counter):
+    win, vm, _transport = counter
+    await to_pin_popup(qtbot, win, vm, "5551234567")
+    first = win.pin_dialog
+    qtbot.keyClicks(first.pin_edit, "0000")
+    qtbot.keyClick(first.pin_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.PIN)
+    await vm.wait_idle()
+    assert "wrong or has expired" in first.message_label.text()
+    qtbot.keyClicks(first.pin_edit, "12")  # half a PIN, then the shopper turns out to be another
+    qtbot.keyClick(first.pin_edit, Qt.Key.Key_Escape)
+    await wait_for_step(vm, Step.PHONE)
+    assert win.pin_dialog is None and not first.isVisible()
+
+    await to_pin_popup(qtbot, win, vm, "5559876543")
+    popup = win.pin_dialog
+    assert popup.isVisible()
+    assert "***-***-6543" in popup.intro_label.text() and "4567" not in popup.intro_label.text()
+    assert popup.pin_edit.text() == "" and popup.pin_edit.isEnabled() and popup.open_button.isEnabled()
+    assert popup.message_label.text() == "" and not popup.message_label.isVisible()
+    assert not popup.busy_strip.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_the_checkout_popup_is_fresh_for_the_next_sale(qtbot, counter):
+    win, vm, _transport = counter
+    await to_pin_popup(qtbot, win, vm)
+    qtbot.keyClicks(win.pin_dialog.pin_edit, "4321")
+    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+    offers = win.wallet_page.offer_list
+    qtbot.keyClick(offers, Qt.Key.Key_Space)
+    qtbot.keyClick(offers, Qt.Key.Key_Return)
+    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    popup = win.checkout_dialog
+    qtbot.keyClick(popup.transaction_edit, Qt.Key.Key_Return)  # no ID typed
+    assert popup.message_label.text() and vm.step is Step.CHECKOUT
+    qtbot.keyClicks(popup.transaction_edit, "T-1")
+    qtbot.keyClick(popup.transaction_edit, Qt.Key.Key_Escape)  # back to the POS
+    assert vm.step is Step.APPLY_IN_POS and win.checkout_dialog is None
+    await wait_for_focus(win.apply_page.checkout_button)
+    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_Escape)  # and to the wallet: pick two this time
+    await wait_for_step(vm, Step.WALLET)
+    await wait_for_focus(offers)
+    qtbot.keyClick(offers, Qt.Key.Key_Down)
+    qtbot.keyClick(offers, Qt.Key.Key_Space)
+    qtbot.keyClick(offers, Qt.Key.Key_Return)
+    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    assert win.checkout_dialog is popup
+    assert popup.transaction_edit.text() == "" and popup.message_label.text() == ""
+    assert popup.summary_label.text().startswith("2 discounts for")
+
+
+@pytest.mark.asyncio
+async def test_while_aiq_redeems_the_done_page_prints_no_slip_yet(qtbot, counter):
+    win, vm, transport = counter
+    await to_pin_popup(qtbot, win, vm)
+    qtbot.keyClicks(win.pin_dialog.pin_edit, "4321")
+    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Space)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Return)
+    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    transport.latency = 0.3  # AIQ takes its time with the PUT
+    qtbot.keyClicks(win.checkout_dialog.transaction_edit, "T-77")
+    qtbot.keyClick(win.checkout_dialog.transaction_edit, Qt.Key.Key_Return)
+    assert vm.step is Step.REDEEMING
+    page = win.done_page
+    assert page.title_label.text() == "Transaction T-77: redeeming with AIQ…"
+    assert page.table.rowCount() == 0
+    assert not page.receipt_view.copy_button.isEnabled(), "no slip to copy before AIQ answers"
+    await wait_for_step(vm, Step.DONE)
+    assert page.title_label.text().startswith("Transaction T-77: 100 points deducted")
+    assert page.table.rowCount() == 1 and page.receipt_view.copy_button.isEnabled()
+    assert any("points deducted: 100" in line for line in page.receipt_view.receipt.lines)
