@@ -18,6 +18,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", metavar="URL", help="AIQ base URL (default https://lab.alpineiq.com)")
     parser.add_argument("--store", metavar="NAME", default=None, help="store profile to use")
     parser.add_argument("--debug", action="store_true", help="log at DEBUG (secrets are still redacted)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this computer can run the app (Qt, keyring, a demo redemption), then exit")
+    parser.add_argument("--require-keyring", action="store_true",
+                        help="with --self-test: fail when no OS keyring backend answers")
     sub = parser.add_subparsers(dest="command")
 
     creds = sub.add_parser("credentials", help="store, show or clear this store's AIQ credentials")
@@ -45,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from budtender_app.selftest import run_self_test
+
+        return run_self_test(require_keyring=args.require_keyring)
     if args.command == "credentials":
         from budtender_app.services.credentials_cli import run_credentials
 

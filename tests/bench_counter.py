@@ -24,7 +24,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from budtender_app.app import make_event_loop  # noqa: E402
+from budtender_app.app import make_event_loop, warm_up  # noqa: E402
 from budtender_app.domain.flow import Step  # noqa: E402
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter  # noqa: E402
 from budtender_app.services.journal import Journal, JournalLock  # noqa: E402
@@ -115,9 +115,11 @@ class Counter:
         self.sale = 0
 
     async def ready(self) -> Counter:
-        """Once the window is exposed and active: window shortcuts (F2, F9) work only then."""
+        """Once the window is exposed and active: window shortcuts (F2, F9) work only then.
+        Then, as the app does once its window shows, the first request's imports in a thread."""
         for _ in range(500):
             if self.win.isActiveWindow() and self.win.windowHandle().isExposed():
+                await warm_up()
                 return self
             await asyncio.sleep(0.01)
         raise RuntimeError("the window never became active")
