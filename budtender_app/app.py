@@ -96,17 +96,23 @@ FIRST_REQUEST_MODULES = ("anyio._backends._asyncio", "anyio._core._sockets", "an
 def _import_first_request_modules() -> None:
     import importlib
 
+    from budtender_app.domain.phone import parse_phone
+
     for name in FIRST_REQUEST_MODULES:
         importlib.import_module(name)
+    parse_phone("(555) 010-0000")  # phonenumbers loads a country's rules at its first number
 
 
-async def warm_up() -> None:
-    """Right after the window shows, in a worker thread: the imports the first request would
-    otherwise make on the GUI thread, freezing the first sale's screen as its PIN goes out."""
+async def warm_up(window=None) -> None:
+    """Right after the window shows: what the first sale would otherwise do on the GUI thread,
+    freezing its screen. In a worker thread, the imports (httpx's backend, the phone rules);
+    then the window draws each screen once, off screen (MainWindow.prepare_screens)."""
     try:
         await asyncio.to_thread(_import_first_request_modules)
-    except Exception:  # noqa: BLE001 - only a head start: the first request imports what it needs
-        log.debug("warm-up imports failed", exc_info=True)
+        if window is not None:
+            await window.prepare_screens()
+    except Exception:  # noqa: BLE001 - only a head start: the first sale does what it needs
+        log.debug("warm-up failed", exc_info=True)
 
 
 async def _serve(window, vm, closing: list, crash) -> None:
@@ -124,7 +130,7 @@ async def _serve(window, vm, closing: list, crash) -> None:
     window.activateWindow()
     log.info("window shown")
     vm.start_resume()
-    warming = asyncio.ensure_future(warm_up())
+    warming = asyncio.ensure_future(warm_up(window))
     await closed
     log.info("closing")
     await warming

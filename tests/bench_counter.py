@@ -119,7 +119,7 @@ class Counter:
         Then, as the app does once its window shows, the first request's imports in a thread."""
         for _ in range(500):
             if self.win.isActiveWindow() and self.win.windowHandle().isExposed():
-                await warm_up()
+                await warm_up(self.win)
                 return self
             await asyncio.sleep(0.01)
         raise RuntimeError("the window never became active")

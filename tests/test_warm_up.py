@@ -52,3 +52,18 @@ def test_after_the_warm_up_a_first_request_imports_almost_nothing():
     imported = json.loads(subprocess.run([sys.executable, "-c", warmed + FIRST_REQUEST], capture_output=True,
                                          text=True, check=True, timeout=30, cwd=ROOT).stdout)
     assert not [name for name in imported if name.startswith("anyio")], imported
+
+
+def test_after_the_warm_up_the_first_phone_number_loads_no_country_rules():
+    script = (
+        "import asyncio, json, sys\n"
+        "from budtender_app.app import warm_up\n"
+        "from budtender_app.domain.phone import parse_phone\n"
+        "asyncio.run(warm_up())\n"
+        "before = set(sys.modules)\n"
+        "parse_phone('(555) 123-4567')\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    imported = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                         check=True, timeout=30, cwd=ROOT).stdout)
+    assert imported == []

@@ -176,3 +176,28 @@ async def test_while_aiq_redeems_the_done_page_prints_no_slip_yet(qtbot, counter
     assert page.title_label.text().startswith("Transaction T-77: 100 points deducted")
     assert page.table.rowCount() == 1 and page.receipt_view.copy_button.isEnabled()
     assert any("points deducted: 100" in line for line in page.receipt_view.receipt.lines)
+
+
+@pytest.mark.asyncio
+async def test_preparing_the_screens_at_start_shows_nothing_and_keeps_the_keyboard(qtbot, counter):
+    win, vm, _transport = counter
+    await wait_for_focus(win.cart_edit)
+    await win.prepare_screens()
+    assert vm.step is Step.CART and win.stack.currentWidget() is win.cart_page
+    assert win.pin_dialog is None and win.checkout_dialog is None
+    assert not win._pin_dialog.isVisible() and not win._checkout_dialog.isVisible()
+    assert not win.busy_strip.isVisible()
+    assert win.cart_edit.hasFocus()
+    await to_pin_popup(qtbot, win, vm, "5559876543")  # the prepared popup serves the first shopper
+    assert win.pin_dialog is win._pin_dialog and "***-***-6543" in win.pin_dialog.intro_label.text()
+
+
+@pytest.mark.asyncio
+async def test_a_sale_begun_while_the_screens_are_prepared_stops_the_preparing(qtbot, counter):
+    win, vm, _transport = counter
+    preparing = asyncio.ensure_future(win.prepare_screens())
+    qtbot.keyClicks(win.cart_edit, "42")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    await preparing
+    assert vm.step is Step.PHONE and win.stack.currentWidget() is win.phone_page
+    assert win.phone_page.phone_edit.hasFocus()
