@@ -427,6 +427,8 @@ class MainWindow(QMainWindow):
             if self.pin_dialog is None:
                 self.pin_dialog = self._ensure_pin_dialog()
                 self.pin_dialog.reset(self._vm.phone.masked if self._vm.phone else "")
+                if self.message_label.text():  # words about the phone step are stale now
+                    self.message_label.show_message("", "")
                 self._on_resend_timer_timeout()
                 self._resend_timer.start()
                 self.pin_dialog.open()
@@ -464,8 +466,11 @@ class MainWindow(QMainWindow):
             self.busy_strip.show_busy(text, cancellable)
 
     def _on_vm_message_changed(self, level: str, text: str) -> None:
-        if self.pin_dialog is not None and level != "info":
-            self.pin_dialog.show_error(text)
+        if self.pin_dialog is not None:  # every word goes where the cashier is looking
+            if level == "info":
+                self.pin_dialog.show_info(text)
+            else:
+                self.pin_dialog.show_error(text)
         elif self.checkout_dialog is not None and level != "info":
             self.checkout_dialog.show_error(text)
         else:

@@ -91,6 +91,11 @@ class PinDialog(QDialog):
         if not text:
             self.pin_edit.setFocus()
 
+    def show_info(self, text: str) -> None:
+        """Good news the cashier must see now (a new PIN went out): here, where they are looking."""
+        self.message_label.show_message("info" if text else "", text)
+        self.adjustSize()
+
     def show_error(self, text: str) -> None:
         self.message_label.show_message("error" if text else "", text)
         self.adjustSize()  # a wrapped message needs the room: grow to fit it

@@ -103,7 +103,7 @@ class PinSteps:
             self._set_busy("")
         self._resend_at = self._monotonic() + RESEND_AFTER
         self._go(Event.PIN_SENT)
-        self._say("info", self.tr("PIN texted to {phone}. Ask the shopper for it.").format(phone=phone.masked))
+        self._say("", "")  # the PIN popup says where the PIN went and what to do
 
     async def _resend_pin(self, phone: Phone) -> None:
         try:

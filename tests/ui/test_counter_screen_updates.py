@@ -201,3 +201,42 @@ async def test_a_sale_begun_while_the_screens_are_prepared_stops_the_preparing(q
     await preparing
     assert vm.step is Step.PHONE and win.stack.currentWidget() is win.phone_page
     assert win.phone_page.phone_edit.hasFocus()
+
+
+@pytest.mark.asyncio
+async def test_words_during_the_pin_step_appear_in_the_popup_where_the_cashier_looks(qtbot, tmp_path):
+    now = [1000.0]
+    sim = Simulator(base_url=BASE, pin_source=lambda: "4321")
+    http = httpx.AsyncClient(transport=SimulatorTransport(sim))
+    journal = make_journal(tmp_path)
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal,
+                             monotonic=lambda: now[0])
+    win = MainWindow(vm, training=True, location="test")
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    try:
+        await wait_for_focus(win.cart_edit)
+        qtbot.keyClicks(win.cart_edit, "42")
+        qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+        qtbot.keyClicks(win.phone_page.phone_edit, "555-1234")
+        qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
+        assert "10 digits" in win.message_label.text()  # a typo first
+        await to_pin_popup(qtbot, win, vm, "5551234567")
+        assert win.message_label.text() == "", "the phone's error is stale once the PIN is out"
+        popup = win.pin_dialog
+        assert popup.message_label.text() == "", "the popup's own words say where the PIN went"
+
+        now[0] += 31  # the resend countdown is over; the shopper got no text
+        win._on_resend_timer_timeout()
+        assert popup.resend_button.isEnabled()
+        qtbot.mouseClick(popup.resend_button, Qt.MouseButton.LeftButton)
+        await vm.wait_idle()
+        assert popup.message_label.text() == "A new PIN was texted to ***-***-4567; the old one no longer works."
+        assert popup.message_label.isVisible() and win.message_label.text() == ""
+        assert popup.pin_edit.isEnabled()
+    finally:
+        await vm.wait_idle()
+        await http.aclose()
+        journal.close()
