@@ -181,15 +181,19 @@ class Redrawn:
         self._signal, self._accept, self._target_of = signal, accept, target
         self._filter = _PaintFilter(self._done)
         self._armed = False
-        self._app = QApplication.instance()
+        self._watched: list[QWidget] = []
         signal.connect(self._on_signal)
 
     def _on_signal(self, *args) -> None:
         if not self._armed and self._accept(*args):
             self._armed = True
-            self._filter.target = self._target_of()
-            # Only from here on: a filter on every event would slow down the app it measures.
-            self._app.installEventFilter(self._filter)
+            target = self._target_of()
+            self._filter.target = target
+            # Only from here on, and only on the target and its children: a filter on every
+            # event of the application put each one through Python, slowing the app measured.
+            self._watched = [target, *target.findChildren(QWidget)]
+            for widget in self._watched:
+                widget.installEventFilter(self._filter)
 
     def _done(self) -> None:
         if not self.future.done():
@@ -201,7 +205,8 @@ class Redrawn:
         except TimeoutError:
             raise RuntimeError(f"no redraw (signal seen: {self._armed}, waiting for {self._filter.target!r})") from None
         finally:
-            self._app.removeEventFilter(self._filter)
+            for widget in self._watched:
+                widget.removeEventFilter(self._filter)
             self._signal.disconnect(self._on_signal)
 
 
