@@ -67,3 +67,17 @@ def test_after_the_warm_up_the_first_phone_number_loads_no_country_rules():
     imported = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                          check=True, timeout=30, cwd=ROOT).stdout)
     assert imported == []
+
+
+def test_the_warm_up_takes_the_first_full_garbage_collection_off_the_first_sale():
+    script = (
+        "import asyncio, gc, json\n"
+        "from budtender_app.app import warm_up\n"
+        "before = gc.get_freeze_count()\n"
+        "asyncio.run(warm_up())\n"
+        "print(json.dumps([before, gc.get_freeze_count(), gc.isenabled()]))\n"
+    )
+    before, after, enabled = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                                       text=True, check=True, timeout=30, cwd=ROOT).stdout)
+    assert before == 0 and after > 10_000, "start-up's objects are frozen out of later collections"
+    assert enabled, "garbage collection still runs for what the sales make"
