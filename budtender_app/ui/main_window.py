@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import shiboken6
+
 from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import (
@@ -437,6 +439,11 @@ class MainWindow(QMainWindow):
         elif self.pin_dialog is not None:
             self._resend_timer.stop()
             dialog, self.pin_dialog = self.pin_dialog, None
+            # The popup is kept for the next shopper, so a manager prompt opened from it
+            # (skip the PIN) must be closed with it, not left asking over the counter.
+            skip, self._skip_dialog = self._skip_dialog, None
+            if skip is not None and shiboken6.isValid(skip) and skip.isVisible():
+                skip.done(0)
             dialog.done(0)
             self.activateWindow()  # give the keyboard back to the counter window
 

@@ -240,3 +240,68 @@ async def test_words_during_the_pin_step_appear_in_the_popup_where_the_cashier_l
         await vm.wait_idle()
         await http.aclose()
         journal.close()
+
+
+@pytest_asyncio.fixture
+async def counter_with_manager(qtbot, tmp_path):
+    from budtender_app.services.manager_pin import ManagerPinGuard
+    from budtender_app.services.settings_store import SettingsStore
+    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+
+    guard = ManagerPinGuard(SettingsStore())
+    guard.set_pin("4826")
+    sim = Simulator(base_url=BASE, pin_source=lambda: "4321")
+    http = httpx.AsyncClient(transport=SimulatorTransport(sim))
+    journal = make_journal(tmp_path)
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
+    win = MainWindow(vm, training=True, location="test", make_pin_vm=lambda: ManagerPinViewModel(guard))
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    await wait_for_focus(win.cart_edit)
+    yield win, vm, journal
+    await vm.wait_idle()
+    await http.aclose()
+    journal.close()
+
+
+async def manager_skips(qtbot, win, vm) -> None:
+    qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
+    ask = win._skip_dialog
+    await wait_for_focus(ask.pin_edit)
+    qtbot.keyClicks(ask.pin_edit, "4826")
+    qtbot.keyClick(ask.pin_edit, Qt.Key.Key_Return)
+    why = win._skip_dialog
+    assert why is not ask and why.objectName() == "skip_pin_dialog"
+    await wait_for_focus(why.reason_edit)
+    qtbot.keyClicks(why.reason_edit, "phone is dead, ID checked")
+    qtbot.keyClicks(why.initials_edit, "MK")
+    qtbot.keyClick(why.initials_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+
+
+@pytest.mark.asyncio
+async def test_a_manager_skips_the_pin_twice_with_the_one_popup(qtbot, counter_with_manager):
+    win, vm, journal = counter_with_manager
+    await to_pin_popup(qtbot, win, vm, "5551234567")
+    await manager_skips(qtbot, win, vm)
+    assert win.pin_dialog is None and vm.pin_skipped.startswith("PIN skipped by manager MK")
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Escape)  # this shopper buys nothing
+    await wait_for_step(vm, Step.CART)
+    await to_pin_popup(qtbot, win, vm, "5559876543")
+    assert win.pin_dialog.skip_button.isVisible() and "***-***-6543" in win.pin_dialog.intro_label.text()
+    await manager_skips(qtbot, win, vm)
+    assert vm.phone.masked == "***-***-6543"
+
+
+@pytest.mark.asyncio
+async def test_when_the_pin_popup_closes_its_manager_dialogs_close_with_it(qtbot, counter_with_manager):
+    win, vm, _journal = counter_with_manager
+    await to_pin_popup(qtbot, win, vm)
+    qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
+    ask = win._skip_dialog
+    await wait_for_focus(ask.pin_edit)
+    vm.cancel()  # the sale is given up elsewhere while the manager's PIN is being asked
+    assert vm.step is Step.PHONE and win.pin_dialog is None
+    assert not ask.isVisible(), "a manager prompt must not outlive the popup it belongs to"
