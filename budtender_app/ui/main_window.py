@@ -474,10 +474,7 @@ class MainWindow(QMainWindow):
 
     def _on_vm_message_changed(self, level: str, text: str) -> None:
         if self.pin_dialog is not None:  # every word goes where the cashier is looking
-            if level == "info":
-                self.pin_dialog.show_info(text)
-            else:
-                self.pin_dialog.show_error(text)
+            self.pin_dialog.show_message(level, text)
         elif self.checkout_dialog is not None and level != "info":
             self.checkout_dialog.show_error(text)
         else:

@@ -91,16 +91,15 @@ class PinDialog(QDialog):
         if not text:
             self.pin_edit.setFocus()
 
-    def show_info(self, text: str) -> None:
-        """Good news the cashier must see now (a new PIN went out): here, where they are looking."""
-        self.message_label.show_message("info" if text else "", text)
-        self.adjustSize()
+    def show_message(self, level: str, text: str) -> None:
+        """The view model's words while the popup is up ("" clears): here, where the cashier looks."""
+        self.message_label.show_message(level if text else "", text)
+        self.adjustSize()  # a wrapped message needs the room: grow to fit it
+        if text and level == "error":  # a wrong PIN is wiped so the next try starts clean
+            self.pin_edit.clear()
 
     def show_error(self, text: str) -> None:
-        self.message_label.show_message("error" if text else "", text)
-        self.adjustSize()  # a wrapped message needs the room: grow to fit it
-        if text:  # a wrong PIN is wiped so the next try starts clean
-            self.pin_edit.clear()
+        self.show_message("error", text)
 
     def set_resend_seconds(self, seconds: int) -> None:
         """The countdown before a new PIN can be texted (SMS can be slow; each one costs)."""

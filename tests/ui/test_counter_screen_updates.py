@@ -67,6 +67,17 @@ async def to_pin_popup(qtbot, win, vm, phone: str = "5551234567") -> None:
     await wait_for_focus(win.pin_dialog.pin_edit)
 
 
+async def to_checkout_popup(qtbot, win, vm) -> None:
+    """PIN popup to checkout popup: the PIN, the first discount, apply, F9."""
+    qtbot.keyClicks(win.pin_dialog.pin_edit, "4321")
+    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Space)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Return)
+    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+
+
 @pytest.mark.asyncio
 async def test_a_quick_answer_never_flashes_the_busy_strip(qtbot, counter):
     win, vm, _transport = counter
@@ -125,14 +136,8 @@ async def test_the_pin_popup_is_fresh_for_the_next_shopper(qtbot, counter):
 async def test_the_checkout_popup_is_fresh_for_the_next_sale(qtbot, counter):
     win, vm, _transport = counter
     await to_pin_popup(qtbot, win, vm)
-    qtbot.keyClicks(win.pin_dialog.pin_edit, "4321")
-    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Return)
-    await wait_for_step(vm, Step.WALLET)
+    await to_checkout_popup(qtbot, win, vm)
     offers = win.wallet_page.offer_list
-    qtbot.keyClick(offers, Qt.Key.Key_Space)
-    qtbot.keyClick(offers, Qt.Key.Key_Return)
-    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
-    await wait_for_focus(win.checkout_dialog.transaction_edit)
     popup = win.checkout_dialog
     qtbot.keyClick(popup.transaction_edit, Qt.Key.Key_Return)  # no ID typed
     assert popup.message_label.text() and vm.step is Step.CHECKOUT
@@ -157,13 +162,7 @@ async def test_the_checkout_popup_is_fresh_for_the_next_sale(qtbot, counter):
 async def test_while_aiq_redeems_the_done_page_prints_no_slip_yet(qtbot, counter):
     win, vm, transport = counter
     await to_pin_popup(qtbot, win, vm)
-    qtbot.keyClicks(win.pin_dialog.pin_edit, "4321")
-    qtbot.keyClick(win.pin_dialog.pin_edit, Qt.Key.Key_Return)
-    await wait_for_step(vm, Step.WALLET)
-    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Space)
-    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Return)
-    qtbot.keyClick(win.apply_page.checkout_button, Qt.Key.Key_F9)
-    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    await to_checkout_popup(qtbot, win, vm)
     transport.latency = 0.3  # AIQ takes its time with the PUT
     qtbot.keyClicks(win.checkout_dialog.transaction_edit, "T-77")
     qtbot.keyClick(win.checkout_dialog.transaction_edit, Qt.Key.Key_Return)
