@@ -26,6 +26,7 @@ from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, default_consent_path
 from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
@@ -208,6 +209,7 @@ def run_app(args: argparse.Namespace) -> int:
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    clock = Clock.system()  # the one clock: everything below that reads the time gets it
     settings_store, credentials = SettingsStore(), CredentialStore()
     try:
         mode = choose_mode(args, settings_store, credentials)
@@ -220,22 +222,23 @@ def run_app(args: argparse.Namespace) -> int:
         lock = JournalLock(path).acquire()
     except JournalLocked as exc:
         return _refuse_to_start(str(exc))
-    journal = Journal(path, store=mode.store, terminal=socket.gethostname(), lock=lock)
+    journal = Journal(path, store=mode.store, terminal=socket.gethostname(), lock=lock, clock=clock)
     found = journal.recover_after_restart()
 
     http, simulator = build_http(mode)
     tester = ConnectionTester()
-    client = AiqClient(http, mode.config, limiter=RateLimiter())
-    vm = RedemptionViewModel(client, journal, skip_pin=mode.skip_pin)
-    pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal))
-    guard = ManagerPinGuard(settings_store)
+    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic))
+    vm = RedemptionViewModel(client, journal, clock=clock, skip_pin=mode.skip_pin)
+    pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal), clock=clock)
+    guard = ManagerPinGuard(settings_store, clock=clock.epoch)
     settings_vm = SettingsViewModel(settings_store, credentials, tester)
     profile = mode.profile
     where = CounterInfo(brand=profile.brand if profile else "Training Dispensary",
                         country=profile.country if profile else "US", store=mode.store,
                         store_id=profile.store_id if profile else "", terminal=socket.gethostname())
     try:
-        consents = ConsentLog(data_dir() / "training-consents.sqlite3" if mode.training else default_consent_path())
+        consents = ConsentLog(data_dir() / "training-consents.sqlite3" if mode.training else default_consent_path(),
+                              clock=clock)
     except ConsentLogError as exc:  # sign-up needs its consent record; redeeming does not
         log.error("no consent record, so no sign-up: %s", exc)
         consents = None

@@ -24,7 +24,7 @@ import os
 import socket
 import sys
 import tempfile
-import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,6 +158,7 @@ def _check_redemption(report: Report) -> None:
 async def _demo_redemption(folder: Path) -> str:
     import httpx
 
+    from budtender_app.domain.clock import Clock
     from budtender_app.services.aiq_client import AiqClient, AiqConfig
     from budtender_app.services.journal import Journal, JournalLock
     from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
@@ -165,13 +166,15 @@ async def _demo_redemption(folder: Path) -> str:
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.redemption import RedemptionViewModel
 
+    clock = Clock.system()
     simulator = Simulator()
     path = folder / "journal.sqlite3"
-    journal = Journal(path, store="self-test", terminal=socket.gethostname(), lock=JournalLock(path).acquire())
+    journal = Journal(path, store="self-test", terminal=socket.gethostname(),
+                      lock=JournalLock(path).acquire(), clock=clock)
     # As real mode builds it (certificate checks on): a build without certifi's CA file fails here.
     http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
     with SimulatorServer(simulator) as server:
-        vm = RedemptionViewModel(AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID)), journal)
+        vm = RedemptionViewModel(AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID)), journal, clock=clock)
         window = MainWindow(vm, training=True, location="self-test")
         window.show()
         try:
@@ -205,7 +208,7 @@ async def _walk(vm, simulator) -> str:
     vm.toggle(usable[0].id)
     vm.apply_selection()
     vm.start_checkout()
-    transaction = f"SELFTEST-{int(time.time())}"
+    transaction = f"SELFTEST-{uuid.uuid4().hex[:12]}"  # unique: no time needed
     vm.confirm_checkout(transaction)
     await _until(vm, Step.DONE)
     statuses = [outcome.status.name for outcome in vm.outcomes]

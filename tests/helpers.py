@@ -63,9 +63,12 @@ async def wait_for_focus(widget, timeout: float = 5.0) -> None:
         app.focusChanged.disconnect(on_focus)
 
 
-def make_journal(path, store: str = "test"):
-    """A real journal on disk (tests' tmp_path), held like the app holds it."""
+def make_journal(path, store: str = "test", clock=None):
+    """A real journal on disk (tests' tmp_path), held like the app holds it, on ``clock`` (the
+    system clock when None: pass the view model's clock when a test compares their times)."""
+    from budtender_app.domain.clock import Clock
     from budtender_app.services.journal import Journal, JournalLock
 
     file = path / "journal.sqlite3"
-    return Journal(file, store=store, terminal="till-1", lock=JournalLock(file).acquire())
+    return Journal(file, store=store, terminal="till-1", lock=JournalLock(file).acquire(),
+                   clock=clock or Clock.system())

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs them all: README's test command, and what .ci/run runs.
 #   bash tests/run.sh [pytest args...]
+# BUDTENDER_FAKETIME="@2027-03-14 01:59:30" runs pytest alone under Debian's faketime, started at
+# that moment (CI: the suite must depend on no date); TZ passes through as usual. (libfaketime
+# 0.9.10 shifts the monotonic clock too: with FAKETIME_DONT_FAKE_MONOTONIC every sleep fails.)
 # Needs Debian's xvfb, dbus, gnome-keyring, libxcb-cursor0 (installed here when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(xvfb xauth dbus dbus-x11 gnome-keyring poppler-utils libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
       libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0
-      libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool)
+      libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool faketime)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -44,5 +47,8 @@ exec dbus-run-session -- bash -c '
   eval "$(printf "budtender-tests" | XDG_DATA_HOME="$keyring_home/data" XDG_RUNTIME_DIR="$keyring_home/run" \
     gnome-keyring-daemon --daemonize --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
-  .venv/bin/python -m pytest "$@"
+  if [ -n "${BUDTENDER_FAKETIME:-}" ]; then
+    exec faketime -f "$BUDTENDER_FAKETIME" .venv/bin/python -m pytest "$@"
+  fi
+  exec .venv/bin/python -m pytest "$@"
 ' bash "$@"

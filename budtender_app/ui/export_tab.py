@@ -26,7 +26,7 @@ class ExportTab(QWidget):
         super().__init__(parent)
         self._vm = vm
         self.file_dialog: QFileDialog | None = None
-        today = today or date.today()
+        today = today or vm.today()
         intro = QLabel(self.tr(
             "Every redemption event (queued, sent, redeemed, refused, unknown, decided, given back) with its "
             "time, store, terminal, transaction, discount and points, for whole days in this computer's time "

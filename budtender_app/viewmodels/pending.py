@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Coroutine
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Coroutine
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
@@ -56,13 +57,13 @@ class PendingViewModel(QObject):
     check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Clock | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._journal = journal
         self._api = api
         self._sender = sender
-        self._clock = clock
+        self._clock = clock or Clock.system()  # the app's one clock (app.py)
         self._tasks: set[asyncio.Task] = set()
         self._check_task: asyncio.Task | None = None
         self.words = PendingWords(self)
@@ -76,6 +77,10 @@ class PendingViewModel(QObject):
         self.refresh()
 
     # -- what the window shows ---------------------------------------------------------------
+
+    def today(self) -> date:
+        """The store's date now, from the app's one clock (the export's default range)."""
+        return self._clock.today()
 
     def refresh(self) -> None:
         """Re-read the journal (this store's unknown and unsent rows, oldest first)."""

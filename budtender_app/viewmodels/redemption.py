@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.eligibility import Offer, evaluate, selection_problem, totals
 from budtender_app.domain.flow import Event, InvalidTransition, Step, transition
 from budtender_app.domain.money import MoneyError, format_money, parse_money
@@ -63,21 +62,22 @@ class RedemptionViewModel(PinSteps, QObject):
         api: WalletApi,
         journal: Journal,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Clock | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
         skip_pin: bool = False,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._monotonic = monotonic
+        #: The app's one clock (app.py); the journal reads the same one.
+        self._clock = clock or Clock.system()
+        self._monotonic = monotonic or self._clock.monotonic
         #: The store's "Skip the SMS PIN" setting (AIQ's 2FA bypass): wallets open with E3.
         self.skip_pin = skip_pin
         self._resend_at = 0.0
         self._api = api
         self._journal = journal
         self._sender = RedemptionSender(api, journal, sleep=sleep)
-        self._clock = clock
         self._sleep = sleep
         self._tasks: set[asyncio.Task] = set()
         self._cancellable: asyncio.Task | None = None
@@ -246,13 +246,13 @@ class RedemptionViewModel(PinSteps, QObject):
             return ""
         contact = self.wallet.contact_id if self.wallet else ""
         masked = self.phone.masked if self.phone else ""
-        today = self._clock().astimezone().date()
+        today = self._clock.today()
         for row in rows:
             if row.contact_id and contact:
                 same_shopper = row.contact_id == contact
             else:
                 same_shopper = row.shopper_masked == masked
-            when = row.created_at.astimezone()
+            when = self._clock.local(row.created_at)
             if not same_shopper or when.date() != today:
                 return self.tr(
                     "POS transaction {txid} was already used on {day} for {shopper}. Check the "

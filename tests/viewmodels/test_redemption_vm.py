@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from budtender_app.domain import errors
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import parse_wallet
@@ -15,6 +16,8 @@ from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+#: The app has one clock: the view model and the journal read the same one.
+CLOCK = Clock.fixed(NOW)
 URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok"
 
 
@@ -65,12 +68,12 @@ async def no_sleep(_seconds):
 
 @pytest.fixture
 def journal(tmp_path):
-    with make_journal(tmp_path) as j:
+    with make_journal(tmp_path, clock=CLOCK) as j:
         yield j
 
 
 async def at_wallet(api, journal, cart="50"):
-    vm = RedemptionViewModel(api, journal, clock=lambda: NOW, sleep=no_sleep)
+    vm = RedemptionViewModel(api, journal, clock=CLOCK, sleep=no_sleep)
     vm.set_cart_text(cart)
     vm.start()
     vm.submit_phone("555-123-4567")
@@ -166,7 +169,7 @@ async def test_redeeming_cannot_be_cancelled(journal):
 async def test_escape_while_the_pin_is_being_sent_cancels_the_request(journal):
     api = FakeApi()
     api.verify_gate = asyncio.Event()  # AIQ never answers
-    vm = RedemptionViewModel(api, journal, clock=lambda: NOW, sleep=no_sleep)
+    vm = RedemptionViewModel(api, journal, clock=CLOCK, sleep=no_sleep)
     vm.set_cart_text("20")
     vm.start()
     vm.submit_phone("5551234567")
@@ -262,7 +265,7 @@ async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_nex
     assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.NOT_SENT]
     assert vm.pending_count == 2
 
-    restarted = RedemptionViewModel(FakeApi(), journal, clock=lambda: NOW, sleep=no_sleep)
+    restarted = RedemptionViewModel(FakeApi(), journal, clock=CLOCK, sleep=no_sleep)
     await restarted.resume_queued()
     assert [c[1] for c in restarted._api.redeems] == [URL.format("b")], "the unknown one is never resent"
     assert [e.state.value for e in journal.for_transaction("T-9")] == ["unknown", "redeemed"]
