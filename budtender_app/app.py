@@ -81,9 +81,10 @@ def show_texted_pins(simulator, banner) -> _PinRelay:
 
 
 def _close_on_signals(window) -> QTimer:
-    """SIGTERM / Ctrl+C close the window the normal way (it refuses while redeeming)."""
+    """SIGTERM / Ctrl+C close the window without asking about a sale in progress (it is saved
+    and offered at the next start); it still refuses while redeeming."""
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close_without_asking))
     # Python runs signal handlers only between bytecodes: wake it up now and then.
     heartbeat = QTimer(window)
     heartbeat.start(300)

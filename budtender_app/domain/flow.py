@@ -33,6 +33,7 @@ class Event(Enum):
     PIN_SKIPPED = auto()  # the wallet opened without a PIN (store setting, E3)
     RESTART = auto()  # back to the phone (e.g. too many wrong PINs)
     SELECTION_APPLIED = auto()
+    RESUME_APPLIED = auto()  # at start: a sale applied in the POS before a quit or crash
     CHANGE_SELECTION = auto()
     CHECKOUT_STARTED = auto()
     TRANSACTION_CONFIRMED = auto()
@@ -57,6 +58,7 @@ BEFORE_CHECKOUT = frozenset(
 
 TRANSITIONS: dict[tuple[Step, Event], Step] = {
     (Step.CART, Event.START): Step.PHONE,
+    (Step.CART, Event.RESUME_APPLIED): Step.APPLY_IN_POS,
     (Step.PHONE, Event.PHONE_SUBMITTED): Step.SENDING_PIN,
     (Step.PHONE, Event.CANCEL): Step.CART,
     (Step.SENDING_PIN, Event.PIN_SENT): Step.PIN,

@@ -33,7 +33,7 @@ GENESIS_HASH = "0" * 64
 EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
-    "reversal_unknown", "reversal_resolved", "pin_skipped",
+    "reversal_unknown", "reversal_resolved", "pin_skipped", "applied", "applied_cancelled",
 })
 
 CSV_COLUMNS = (

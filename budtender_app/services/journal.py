@@ -49,7 +49,7 @@ from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import SCHEMA as AUDIT_SCHEMA, Audit, utc_text
 
 JOURNAL_FILE = "journal.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STOPPED_WHILE_SENDING = "the app stopped while this was being sent"
 _MASKED_PHONE = re.compile(r"\*\*\*-\*\*\*-\d{4}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -288,8 +288,22 @@ CREATE INDEX redemptions_state ON redemptions(state);
 CREATE INDEX redemptions_created ON redemptions(created_at);
 """
 
+#: The sale in progress (services/applied_sale.py): one row per store, gone at checkout or cancel.
+_APPLIED_SALE_V2 = """
+CREATE TABLE applied_sale (
+    store TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL,
+    cart_total TEXT NOT NULL,
+    shopper_masked TEXT NOT NULL DEFAULT '',
+    contact_id TEXT NOT NULL DEFAULT '',
+    balance INTEGER,
+    pin_skipped TEXT NOT NULL DEFAULT '',
+    discounts TEXT NOT NULL
+);
+"""
+
 #: user_version N -> the script that brings a version N-1 database to N.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1 + AUDIT_SCHEMA}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1 + AUDIT_SCHEMA, 2: _APPLIED_SALE_V2}
 
 _COLUMNS = (
     "id", "store", "terminal", "transaction_id", "discount_id", "discount_name", "pos_discount_id",
@@ -589,6 +603,21 @@ class Journal:
     def export_rows(self, since, until=None, *, tz=None) -> list[dict[str, str]]:
         with self._mutex:
             return self.audit.export_rows(since, until, tz=tz)
+
+    # -- for the journal's companions (applied_sale.py) --------------------------------------
+
+    def now(self) -> datetime:
+        """The journal's clock: the app's one clock."""
+        return self._now()
+
+    def atomic(self):
+        """One write transaction that other changes (``queue``, ``record_event``) join."""
+        return self._write()
+
+    def read_one(self, query: str, params: Sequence = ()) -> tuple | None:
+        """One row of a read-only query, under the journal's lock."""
+        with self._mutex:
+            return self._conn.execute(query, params).fetchone()
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ import logging
 from budtender_app import APP_NAME
 from budtender_app.domain.eligibility import totals
 from budtender_app.domain.flow import Step
+
+#: Discounts are keyed into the POS and not checked out: quitting asks first.
+SALE_IN_PROGRESS = frozenset({Step.APPLY_IN_POS, Step.CHECKOUT})
 from budtender_app.domain.money import format_money, format_points
 from budtender_app.ui.checkout_dialog import CheckoutDialog
 from budtender_app.ui.pages import ApplyPage, CartPage, DonePage, PhonePage
@@ -65,6 +68,8 @@ class MainWindow(QMainWindow):
         self._make_pin_vm = make_pin_vm
         self.manager_dialog = None  # the manager PIN or settings dialog while one is open
         self._skip_dialog = None  # the manager's PIN-skip dialogs while open
+        self._quit_box = None  # "Sale in progress: quit anyway?" while it is open
+        self._quit_confirmed = False
         self.setObjectName("main_window")
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
@@ -175,7 +180,10 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self._on_start)
         QShortcut(QKeySequence(Qt.Key.Key_F9), self, vm.start_checkout)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, vm.cancel)
-        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)
+        # The platform's Quit keys, and Ctrl+Q where the platform names none (Windows, offscreen).
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        for keys in quit_keys:
+            QShortcut(keys, self, self.close)
         QShortcut(QKeySequence(Qt.Key.Key_F12), self, self.open_manager_settings)
         QShortcut(QKeySequence(Qt.Key.Key_F11), self, self.open_pending_redemptions)
         QShortcut(QKeySequence(Qt.Key.Key_F3), self, self.open_loyalty)
@@ -480,11 +488,45 @@ class MainWindow(QMainWindow):
         else:
             self.message_label.show_message(level, text)
 
+    def close_without_asking(self) -> None:
+        """Quit for the system (SIGTERM, log-out): a sale in progress is saved, so do not ask."""
+        self._quit_confirmed = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         if self._vm.step is Step.REDEEMING:
             # Quitting mid-redemption would leave AIQ's answer unseen; wait for it.
             self.message_label.show_message("error", self.tr("Redeeming with AIQ: wait for its answer before closing."))
             event.ignore()
             return
+        if self._vm.step in SALE_IN_PROGRESS and not self._quit_confirmed:
+            event.ignore()
+            self._ask_before_quitting()
+            return
         super().closeEvent(event)
         self.closed.emit()
+
+    def _ask_before_quitting(self) -> None:
+        """Discounts are keyed into the POS: quitting is allowed, but never by a stray Ctrl+Q."""
+        from PySide6.QtWidgets import QMessageBox
+
+        if self._quit_box is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Sale in progress"), self.tr(
+            "This sale's discounts are applied in the POS and not checked out yet.\n\n"
+            "Quit anyway? The sale is saved: at the next start, finish it (F9 and the POS "
+            "transaction ID) or cancel it."), QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("quit_confirm_box")
+        keep = box.addButton(self.tr("Keep working"), QMessageBox.ButtonRole.RejectRole)
+        box.addButton(self.tr("Quit"), QMessageBox.ButtonRole.AcceptRole).setObjectName("quit_confirm_button")
+        keep.setObjectName("quit_keep_button")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.finished.connect(lambda _result: self._on_quit_box_finished(box.clickedButton() is not keep))
+        self._quit_box = box
+        box.open()  # never exec(): the event loop keeps running
+
+    def _on_quit_box_finished(self, quit_now: bool) -> None:
+        self._quit_box = None
+        if quit_now:
+            self.close_without_asking()

@@ -22,6 +22,7 @@ from budtender_app.domain.redemption import (
     Outcome, Status, TransactionIdError, parse_transaction_id, record_text,
 )
 from budtender_app.domain.wallet import Discount, Wallet
+from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.pin_steps import MAX_WRONG_PINS, RESEND_AFTER, PinSteps  # noqa: F401
@@ -66,6 +67,7 @@ class RedemptionViewModel(PinSteps, QObject):
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] | None = None,
         skip_pin: bool = False,
+        applied: AppliedSales | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -77,6 +79,8 @@ class RedemptionViewModel(PinSteps, QObject):
         self._resend_at = 0.0
         self._api = api
         self._journal = journal
+        #: The sale applied in the POS, kept in the journal until checkout or cancel.
+        self._applied = applied or AppliedSales(journal)
         self._sender = RedemptionSender(api, journal, sleep=sleep)
         self._sleep = sleep
         self._tasks: set[asyncio.Task] = set()
@@ -100,6 +104,7 @@ class RedemptionViewModel(PinSteps, QObject):
         self.outcomes: list[Outcome] = []
         self.wrong_pins = 0
         self.pin_skipped = ""  # why the PIN was skipped for this shopper ("" when it was not)
+        self._resumed_shopper = ""  # the masked phone of a sale resumed at start (no full phone)
 
     # -- what the screens show ---------------------------------------------------------------
 
@@ -109,6 +114,11 @@ class RedemptionViewModel(PinSteps, QObject):
         if self.wallet is None or self.wallet.hide_points:
             return None
         return self.wallet.points
+
+    @property
+    def shopper_masked(self) -> str:
+        """The shopper as shown everywhere but the phone field: ***-***-4567."""
+        return self.phone.masked if self.phone else self._resumed_shopper
 
     @property
     def selected(self) -> list[Discount]:
@@ -141,7 +151,7 @@ class RedemptionViewModel(PinSteps, QObject):
         return record_text(
             self.transaction_id,
             self.outcomes,
-            shopper=self.phone.masked if self.phone else "",
+            shopper=self.shopper_masked,
             balance_after=self.balance_after,
         )
 
@@ -206,6 +216,8 @@ class RedemptionViewModel(PinSteps, QObject):
             return
         if not self.selected:
             self._say("error", self.tr("Select at least one discount first (Space selects)."))
+            return
+        if not self._save_applied():
             return
         self._go(Event.SELECTION_APPLIED)
         self._say("", "")  # the screen itself says what to do next
@@ -275,9 +287,7 @@ class RedemptionViewModel(PinSteps, QObject):
         leaving_wallet = self.step is Step.WALLET
         self._go(Event.CANCEL)
         if leaving_wallet:
-            self._reset_shopper()
-            self._refilter()
-            self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
+            self._end_redemption(self.tr("cancelled in the wallet (Esc)"))
         else:
             self._say("", "")
 
@@ -289,9 +299,18 @@ class RedemptionViewModel(PinSteps, QObject):
             return
         self._stop_cancellable()
         self._go(Event.ABANDON)
+        self._end_redemption(self.tr("cancelled by the cashier (Cancel redemption)"))
+
+    def _end_redemption(self, why: str) -> None:
+        """The shopper's redemption is given up before checkout: nothing was or will be sent."""
+        was_applied = self._forget_applied(why)
         self._reset_shopper()
         self._refilter()
-        self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
+        if was_applied:
+            self._say("info", self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts "
+                                      "you applied from the POS sale."))
+        else:
+            self._say("info", self.tr("Redemption cancelled: nothing was redeemed."))
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:
@@ -312,9 +331,9 @@ class RedemptionViewModel(PinSteps, QObject):
         self.outcomes = []
         try:
             # Journal before network: every chosen redemption is on disk before any PUT.
-            entries = self._journal.queue(
-                transaction_id, chosen,
-                shopper_masked=self.phone.masked if self.phone else "",
+            # The same transaction forgets the sale in progress: never both, never neither.
+            entries = self._applied.checkout(
+                transaction_id, chosen, shopper_masked=self.shopper_masked,
                 contact_id=self.wallet.contact_id if self.wallet else "")
         except Exception:  # noqa: BLE001 - whatever stops the record, nothing may be sent
             log.exception("could not journal transaction %s", transaction_id)
@@ -372,7 +391,9 @@ class RedemptionViewModel(PinSteps, QObject):
                 self._emit_pending()
 
     def start_resume(self) -> None:
-        """At start: resend what never reached AIQ, then keep retrying now and then."""
+        """At start: offer the sale left applied in the POS, resend what never reached AIQ,
+        then keep retrying now and then."""
+        self.resume_applied()
         self._spawn(self.resume_queued())
         self._background = asyncio.ensure_future(self.retry_queued_forever())
 
@@ -380,6 +401,64 @@ class RedemptionViewModel(PinSteps, QObject):
         if self._background is not None:
             self._background.cancel()
             self._background = None
+
+    # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
+
+    def resume_applied(self) -> None:
+        """At start: a sale applied in the POS before a quit or crash comes back at the POS step,
+        to be finished (F9 and the transaction ID) or cancelled. Nothing is sent by itself."""
+        if self.step is not Step.CART:
+            return
+        try:
+            sale = self._applied.current()
+        except Exception:  # noqa: BLE001 - a sale we cannot read must still be told, not dropped
+            log.exception("the sale in progress could not be read")
+            self._say("error", self.tr("A sale in progress could not be read back from the journal. "
+                                       "Call a manager before redeeming for that shopper again."))
+            return
+        if sale is not None:
+            self._restore(sale)
+
+    def _restore(self, sale: AppliedSale) -> None:
+        self.cart_total = sale.cart_total
+        self._reset_shopper()
+        self._resumed_shopper = sale.shopper_masked
+        self.pin_skipped = sale.pin_skipped
+        self.wallet = Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
+                             hide_points=sale.balance is None, discounts=sale.discounts)
+        # Exactly what was applied in the POS: not filtered again (an expiry passed meanwhile is
+        # AIQ's to refuse at checkout, and the cashier sees that answer).
+        self.offers = [Offer(d, None) for d in sale.discounts]
+        self.selected_ids = [d.id for d in sale.discounts]
+        self._go(Event.RESUME_APPLIED)
+        self.offers_changed.emit()
+        when = self._clock.local(sale.applied_at) if sale.applied_at else None
+        self._say("error", self.tr(
+            "A sale was not finished: {n} applied in the POS{at} for {shopper}. If that POS sale went "
+            "through, press F9 and type its transaction ID. If not, press Cancel redemption.").format(
+                n=self.discount_count(len(sale.discounts)),
+                at=f" at {when:%H:%M}" if when else "", shopper=sale.shopper_masked or self.tr("a shopper")))
+
+    def _save_applied(self) -> bool:
+        sale = AppliedSale(cart_total=self.cart_total or Decimal(0), discounts=tuple(self.selected),
+                           shopper_masked=self.shopper_masked,
+                           contact_id=self.wallet.contact_id if self.wallet else "",
+                           balance=self.balance, pin_skipped=self.pin_skipped)
+        try:
+            self._applied.save(sale)
+        except Exception:  # noqa: BLE001 - without a record this sale could be lost: refuse it
+            log.exception("could not save the applied selection")
+            self._say("error", self.tr("The terminal cannot record this sale, so its discounts could not be "
+                                       "redeemed: do not apply them in the POS. Call a manager."))
+            return False
+        return True
+
+    def _forget_applied(self, why: str) -> bool:
+        try:
+            return self._applied.cancel(why)
+        except Exception:  # noqa: BLE001 - it stays saved and is offered again at the next start
+            log.exception("could not forget the applied selection")
+            return False
 
     # -- plumbing ----------------------------------------------------------------------------
 

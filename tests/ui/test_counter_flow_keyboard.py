@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 import pytest_asyncio
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from budtender_app.app import show_texted_pins
 from budtender_app.domain.flow import Step
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.main_window import MainWindow
@@ -206,3 +209,48 @@ async def test_typing_while_the_pin_is_sent_cannot_change_the_sale(qtbot, window
     await wait_for_focus(win.phone_page.phone_edit)
     qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Escape)
     assert vm.step is Step.CART and "4321" not in win.banner.text()
+
+
+@pytest.mark.asyncio
+async def test_ctrl_q_with_discounts_applied_in_the_pos_asks_and_keeps_the_sale(qtbot, window, sim):
+    win, vm = window, window._vm
+    closed = []
+    win.closed.connect(lambda: closed.append(True))
+    await open_wallet(qtbot, win, sim)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Space)
+    qtbot.keyClick(win.wallet_page.offer_list, Qt.Key.Key_Return)
+    assert vm.step is Step.APPLY_IN_POS
+
+    qtbot.keyClick(focused(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    box = win.findChild(QMessageBox, "quit_confirm_box")
+    assert box is not None and box.isVisible() and win.isVisible() and not closed
+    assert "applied in the POS" in box.text() and "finish it (F9" in box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Escape)  # Esc keeps working: a stray key loses nothing
+    assert win.isVisible() and not closed and vm.step is Step.APPLY_IN_POS
+
+    win.close()
+    box = win.findChild(QMessageBox, "quit_confirm_box")
+    box.findChild(QPushButton, "quit_confirm_button").click()
+    assert closed == [True]
+    assert puts(sim) == [], "quitting sends nothing"
+    assert [d.id for d in AppliedSales(vm._journal).current().discounts] == [vm.selected[0].id]
+
+
+@pytest.mark.asyncio
+async def test_a_sale_left_applied_shows_at_start_on_the_pos_step_and_f9_finishes_it(qtbot, window, sim):
+    win, vm = window, window._vm
+    await open_wallet(qtbot, win, sim)
+    chosen = vm.offers[0].discount
+    vm.abandon()  # back at the cart, as a new start would be; then what a quit left behind:
+    AppliedSales(vm._journal).save(AppliedSale(cart_total=Decimal("42.00"), discounts=(chosen,),
+                                               shopper_masked="***-***-4567"))
+    vm.resume_applied()
+    assert vm.step is Step.APPLY_IN_POS
+    table = win.apply_page.table
+    assert [table.item(r, 1).text() for r in range(table.rowCount())] == [chosen.pos_discount_id]
+    assert "A sale was not finished" in win.message_label.text()
+    qtbot.keyClick(focused(), Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    await type_into(qtbot, "T-77")
+    await wait_for_step(vm, Step.DONE)
+    assert [(r.transaction_id, r.points) for r in sim.redemptions] == [("T-77", chosen.points)]

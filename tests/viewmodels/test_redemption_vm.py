@@ -247,11 +247,27 @@ async def test_every_redemption_is_on_disk_before_its_put(journal):
 
 
 @pytest.mark.asyncio
-async def test_if_the_journal_cannot_record_nothing_is_sent(journal):
+async def test_if_the_journal_cannot_record_the_selection_is_not_applied_and_nothing_is_sent(journal):
     api = FakeApi()
     vm = await at_wallet(api, journal)
     journal.close()  # the disk is gone
-    await redeem(vm, ["a"])
+    vm.toggle("a")
+    vm.apply_selection()
+    assert vm.step is Step.WALLET, "a sale that cannot be recorded must not be keyed into the POS"
+    assert vm.message[0] == "error" and "do not apply them in the POS" in vm.message[1]
+    assert api.redeems == []
+
+
+@pytest.mark.asyncio
+async def test_if_the_journal_fails_at_checkout_nothing_is_sent(journal):
+    api = FakeApi()
+    vm = await at_wallet(api, journal)
+    vm.toggle("a")
+    vm.apply_selection()
+    vm.start_checkout()
+    journal.close()  # the disk goes between applying and checkout
+    vm.confirm_checkout("T-1")
+    await wait_for_step(vm, Step.DONE)
     assert api.redeems == []
     assert [o.status for o in vm.outcomes] == [Status.NOT_SENT]
     assert "could not record" in vm.outcomes[0].message

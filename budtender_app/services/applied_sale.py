@@ -1,0 +1,116 @@
+"""The sale in progress: discounts the cashier has applied in the POS but not yet checked out.
+
+From the moment a selection is applied, the cashier has keyed those discounts into the POS, so
+the sale must survive a quit, a crash or a power cut: it is written to the journal's database
+(one row per store on this terminal), and at the next start the terminal offers to finish it
+(F9 and the POS transaction ID) or to cancel it. It is never sent by itself: nothing reaches AIQ
+without a transaction ID the cashier confirmed.
+
+Checkout turns it into journal rows in ONE transaction (``checkout``): the queued redemptions
+appear and the applied sale disappears together, so a crash between the two can neither lose
+the sale nor leave it to be checked out a second time under another transaction ID.
+
+The row holds the chosen discounts' redemption URLs (tokens), like a queued journal row: it
+lives in the same owner-only file and is deleted at checkout or cancel. Phones only masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from budtender_app.domain.wallet import Discount
+from budtender_app.services.audit import utc_text
+from budtender_app.services.journal import Journal, JournalEntry, JournalError
+
+
+_DISCOUNT_FIELDS = ("id", "name", "redemption_url", "points", "pos_discount_id", "description")
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedSale:
+    """A selection applied in the POS and waiting for checkout. ``balance`` None = hidden."""
+
+    cart_total: Decimal
+    discounts: tuple[Discount, ...]
+    shopper_masked: str = ""
+    contact_id: str = ""
+    balance: int | None = None
+    pin_skipped: str = ""
+    applied_at: datetime | None = None
+
+    def __repr__(self) -> str:  # the discounts carry tokens
+        return f"AppliedSale({len(self.discounts)} discounts, {self.shopper_masked or 'no shopper'})"
+
+    def summary(self) -> str:
+        """For the audit trail: POS discount IDs and points, no token, no name from AIQ."""
+        parts = [f"{d.pos_discount_id or d.id} ({d.points:,} points)" for d in self.discounts]
+        who = f" for {self.shopper_masked}" if self.shopper_masked else ""
+        return f"applied in the POS{who}: " + ", ".join(parts)
+
+
+class AppliedSales:
+    """This terminal's sale in progress, one per store, kept in the journal's database."""
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+
+    def save(self, sale: AppliedSale) -> None:
+        """Keep ``sale`` as this store's sale in progress (replacing an earlier selection)."""
+        with self._journal.atomic() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO applied_sale (store, applied_at, cart_total, shopper_masked, "
+                "contact_id, balance, pin_skipped, discounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._journal.store, utc_text(self._journal.now()), str(sale.cart_total),
+                 sale.shopper_masked, sale.contact_id, sale.balance, sale.pin_skipped,
+                 json.dumps([_discount_json(d) for d in sale.discounts])))
+            self._journal.record_event("applied", detail=sale.summary())
+
+    def current(self) -> AppliedSale | None:
+        """This store's sale in progress, or None. A row that cannot be read raises JournalError."""
+        row = self._journal.read_one(
+            "SELECT applied_at, cart_total, shopper_masked, contact_id, balance, pin_skipped, discounts "
+            "FROM applied_sale WHERE store = ?", (self._journal.store,))
+        return None if row is None else _sale(row)
+
+    def cancel(self, why: str) -> bool:
+        """Forget this store's sale in progress (the cashier cancelled it); True if there was one."""
+        with self._journal.atomic() as conn:
+            gone = conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,)).rowcount
+            if gone:
+                self._journal.record_event("applied_cancelled", detail=why)
+            return bool(gone)
+
+    def checkout(self, transaction_id: str, discounts: Sequence[Discount], *, shopper_masked: str,
+                 contact_id: str) -> list[JournalEntry]:
+        """Queue the redemptions of the checked-out sale and forget it as one transaction."""
+        with self._journal.atomic() as conn:
+            entries = self._journal.queue(transaction_id, discounts, shopper_masked=shopper_masked,
+                                          contact_id=contact_id)
+            conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,))
+            return entries
+
+
+def _discount_json(d: Discount) -> dict:
+    return {**{k: getattr(d, k) for k in _DISCOUNT_FIELDS},
+            "dollar_value": None if d.dollar_value is None else str(d.dollar_value),
+            "percentage_value": None if d.percentage_value is None else str(d.percentage_value)}
+
+
+def _sale(row: Sequence) -> AppliedSale:
+    applied_at, cart, masked, contact, balance, pin_skipped, raw = row
+    try:
+        discounts = tuple(_discount(item) for item in json.loads(raw))
+        return AppliedSale(cart_total=Decimal(cart), discounts=discounts, shopper_masked=masked,
+                           contact_id=contact, balance=balance, pin_skipped=pin_skipped,
+                           applied_at=datetime.fromisoformat(applied_at))
+    except (ValueError, TypeError, KeyError, InvalidOperation) as exc:
+        raise JournalError("The sale in progress saved in the journal cannot be read.") from exc
+
+
+def _discount(item: dict) -> Discount:
+    money = {k: None if item.get(k) is None else Decimal(item[k]) for k in ("dollar_value", "percentage_value")}
+    return Discount(**{k: item[k] for k in _DISCOUNT_FIELDS}, **money)
