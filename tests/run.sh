@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs them all: README's test command, and what .ci/run runs.
 #   bash tests/run.sh [pytest args...]
+# It reports the line and branch coverage of the money path (pyproject.toml, [tool.coverage]).
 # BUDTENDER_FAKETIME="@2027-03-14 01:59:30" runs pytest alone under Debian's faketime, started at
 # that moment (CI: the suite must depend on no date); TZ passes through as usual. (libfaketime
 # 0.9.10 shifts the monotonic clock too: with FAKETIME_DONT_FAKE_MONOTONIC every sleep fails.)
@@ -50,5 +51,5 @@ exec dbus-run-session -- bash -c '
   if [ -n "${BUDTENDER_FAKETIME:-}" ]; then
     exec faketime -f "$BUDTENDER_FAKETIME" .venv/bin/python -m pytest "$@"
   fi
-  exec .venv/bin/python -m pytest "$@"
+  exec .venv/bin/python -m pytest --cov --cov-report=term "$@"
 ' bash "$@"
