@@ -27,6 +27,7 @@ class ExportTab(QWidget):
         self._vm = vm
         self.file_dialog: QFileDialog | None = None
         today = today or vm.today()
+        self._today = today
         intro = QLabel(self.tr(
             "Every redemption event (queued, sent, redeemed, refused, unknown, decided, given back) with its "
             "time, store, terminal, transaction, discount and points, for whole days in this computer's time "
@@ -67,7 +68,7 @@ class ExportTab(QWidget):
         edit = named(QDateEdit(QDate(day.year, day.month, day.day), self), object_name, accessible)
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("yyyy-MM-dd")
-        edit.setMaximumDate(QDate.currentDate())
+        edit.setMaximumDate(QDate(self._today.year, self._today.month, self._today.day))  # the one clock
         edit.setMinimumWidth(150)
         edit.setMaximumWidth(180)
         return edit
