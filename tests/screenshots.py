@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -18,13 +19,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import PySide6  # noqa: E402,F401
 import httpx  # noqa: E402
 import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from budtender_app.app import make_event_loop, show_texted_pins  # noqa: E402
 from budtender_app.domain.flow import Step  # noqa: E402
 from budtender_app.services.aiq_client import AiqClient, AiqConfig  # noqa: E402
+from budtender_app.services.applied_sale import AppliedSale, AppliedSales  # noqa: E402
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # noqa: E402
 from budtender_app.simulator.transport import SimulatorTransport  # noqa: E402
 from budtender_app.ui.main_window import MainWindow  # noqa: E402
@@ -74,7 +76,13 @@ async def shoot(out: Path) -> None:
     vm.toggle(second)
     await save("4-wallet")
     vm.apply_selection()
+    applied = tuple(vm.selected)
     await save("5-apply-in-pos")
+    win.close()  # Ctrl+Q with discounts applied in the POS: it asks
+    await settle()
+    quit_box = win.findChild(QMessageBox, "quit_confirm_box")
+    await save("5b-quit-asks", quit_box)
+    quit_box.reject()
     vm.start_checkout()
     win.checkout_dialog.transaction_edit.setText("POS-2026-11-22-0042")
     await save("6-checkout", win.checkout_dialog)
@@ -82,6 +90,12 @@ async def shoot(out: Path) -> None:
     await wait_for_step(vm, Step.DONE)
     await save("7-done")
     vm.new_sale()
+    # What the next start shows after a quit with discounts applied in the POS.
+    AppliedSales(journal).save(AppliedSale(cart_total=Decimal("42.00"), discounts=applied,
+                                           shopper_masked="***-***-4567"))
+    vm.resume_applied()
+    await save("5c-sale-not-finished")
+    vm.abandon()
     await vm.wait_idle()
     await http.aclose()
 

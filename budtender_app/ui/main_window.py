@@ -366,6 +366,8 @@ class MainWindow(QMainWindow):
         if editable != self._cart_editable:  # a style sheet restyles and relayouts: only on change
             self._cart_editable = editable
             self.cart_edit.setStyleSheet("" if editable else "background: #eeeeee; color: #555;")
+        if not editable and self._vm.cart_total is not None and not self.cart_edit.text():
+            self.cart_edit.setText(f"{self._vm.cart_total:.2f}")  # a sale resumed at start
         self.redeem_button.setEnabled(step is Step.CART)
         self._done_enter.setEnabled(step is Step.DONE)
         self._done_enter_pad.setEnabled(step is Step.DONE)

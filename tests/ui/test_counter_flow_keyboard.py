@@ -242,6 +242,7 @@ async def test_a_sale_left_applied_shows_at_start_on_the_pos_step_and_f9_finishe
     await open_wallet(qtbot, win, sim)
     chosen = vm.offers[0].discount
     vm.abandon()  # back at the cart, as a new start would be; then what a quit left behind:
+    win.cart_edit.clear()
     AppliedSales(vm._journal).save(AppliedSale(cart_total=Decimal("42.00"), discounts=(chosen,),
                                                shopper_masked="***-***-4567"))
     vm.resume_applied()
@@ -249,6 +250,7 @@ async def test_a_sale_left_applied_shows_at_start_on_the_pos_step_and_f9_finishe
     table = win.apply_page.table
     assert [table.item(r, 1).text() for r in range(table.rowCount())] == [chosen.pos_discount_id]
     assert "A sale was not finished" in win.message_label.text()
+    assert win.cart_edit.text() == "42.00" and win.cart_edit.isReadOnly()
     qtbot.keyClick(focused(), Qt.Key.Key_F9)
     await wait_for_focus(win.checkout_dialog.transaction_edit)
     await type_into(qtbot, "T-77")
