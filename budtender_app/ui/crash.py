@@ -37,13 +37,12 @@ class CrashReporter:
         if args.exc_type is SystemExit:
             return
         name = args.thread.name if args.thread is not None else "?"
-        log.critical("unexpected error in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+        log.critical("unexpected error in thread %s", name, exc_info=args.exc_value)
 
     @staticmethod
     def on_unraisable(args) -> None:
         """An error Python could not raise (in a __del__, a callback): logged, redacted."""
-        exc_info = (args.exc_type, args.exc_value, args.exc_traceback) if args.exc_type else None
-        log.error("unraisable error: %s", args.err_msg or "exception ignored", exc_info=exc_info)
+        log.error("unraisable error: %s", args.err_msg or "exception ignored", exc_info=args.exc_value)
 
     def report(self, exc_type, exc, tb) -> None:
         log.critical("unexpected error", exc_info=(exc_type, exc, tb))

@@ -19,7 +19,11 @@ from keyring.backend import KeyringBackend
 from budtender_app.domain.consent import CounterInfo, consent_hash, consent_text
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.consent_log import (
-    CONSENT_KEY_NAME, ConsentLog, ConsentLogError, consent_key, default_consent_path,
+    CONSENT_KEY_NAME,
+    ConsentLog,
+    ConsentLogError,
+    consent_key,
+    default_consent_path,
 )
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 
