@@ -20,6 +20,8 @@ DEFAULT_LIMIT = 500
 #: Shorter "secrets" are ignored: masking every "a" or "12" would wreck the text and hide nothing.
 MIN_SECRET = 4
 
+#: Between a phone's groups: spaces, dots, slashes and every dash (a word processor's too).
+_SEP = "[\\s./\\-\u2010-\u2015\u2212]"
 _ID = "A-Za-z0-9_+/="  # base64, base64url (minus "-") and hex: what API keys and tokens are made of
 _PATTERNS = {
     "url": r"https?://\S+",
@@ -29,7 +31,7 @@ _PATTERNS = {
     # 20 or more key characters with at least one digit and one letter: an API key or a token.
     "token": rf"(?<![{_ID}])(?=[{_ID}]*\d)(?=[{_ID}]*[A-Za-z])[{_ID}]{{20,}}",
     # A North American number however it is written: +1 (555) 123-4567, 555.123.4567, 1-555-...
-    "phone": r"(?<!\d)(?:\+\s*)?(?:1[\s.\-]*)?(?:\(\s*)?\d{3}(?:\s*\))?[\s.\-/]*\d{3}[\s.\-/]*\d{4}(?!\d)",
+    "phone": rf"(?<!\d)(?:\+\s*)?(?:1{_SEP}*)?(?:\(\s*)?\d{{3}}(?:\s*\))?{_SEP}*\d{{3}}{_SEP}*\d{{4}}(?!\d)",
     "digits": r"\d{10,}",  # a phone glued to other digits (or any long number): same mask
 }
 _LOOKS_SECRET = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _PATTERNS.items()), re.IGNORECASE)
@@ -59,7 +61,8 @@ def redact(text: object, *secrets: str, limit: int = DEFAULT_LIMIT) -> str:
 
 def mask_phone_digits(digits: str) -> str:
     """The mask ``redact`` puts in place of a phone: ``***`` and its last four digits."""
-    return MASK + "".join(ch for ch in digits if ch.isdigit())[-4:]
+    kept = "".join(str(unicodedata.decimal(ch)) for ch in digits if unicodedata.decimal(ch, None) is not None)
+    return MASK + kept[-4:]  # as ASCII digits, whatever script the text wrote them in
 
 
 def _secret_forms(secrets: tuple[str, ...]) -> list[str]:
