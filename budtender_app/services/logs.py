@@ -35,7 +35,11 @@ class RedactingFilter(logging.Filter):
 
     def redact_trace(self, text: str) -> str:
         """A traceback (or stack) redacted line by line, each line marked as part of it."""
-        return "\n".join(TRACE_PREFIX + self.redact(line) for line in text.splitlines())
+        lines = []
+        for line in text.splitlines():
+            body = line.lstrip(" ")  # the indentation is what makes a traceback readable: keep it
+            lines.append(TRACE_PREFIX + " " * (len(line) - len(body)) + self.redact(body))
+        return "\n".join(lines)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "budtender_redacted", False):  # the second handler sees the same record
