@@ -262,6 +262,10 @@ def test_no_keyring_or_a_damaged_key_means_no_consent_record(tmp_path):
     with pytest.raises(ConsentLogError, match="damaged"):
         consent_key(CredentialStore(memory))
     assert memory.get_password("budtender-app", CONSENT_KEY_NAME) == "not hex"  # never replaced
+    dropping = MemoryKeyring()
+    dropping.set_password = lambda *args: None  # takes the key and keeps nothing
+    with pytest.raises(ConsentLogError, match="keyring"):  # never a new throwaway key on each start
+        consent_key(CredentialStore(dropping))
 
 
 @pytest.mark.keyring
