@@ -27,6 +27,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO
 
+from budtender_app.domain.redact import redact
+
 GENESIS_HASH = "0" * 64
 
 #: Events the journal writes. Others (like "pin_skipped") may be recorded with ``Journal.record_event``.
@@ -221,7 +223,8 @@ class Audit:
                 "discount": row.discount_name,
                 "pos_discount_id": row.pos_discount_id,
                 "points": str(row.points),
-                "detail": row.detail,
+                # Rows written before the one redactor may hold what AIQ echoed: never export that.
+                "detail": redact(row.detail),
                 "hash": row.hash,
             })
         return out

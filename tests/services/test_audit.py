@@ -329,3 +329,14 @@ def test_any_cell_reads_back_as_written_or_quoted(text):
     assert cells == [spreadsheet_safe(text)] * len(CSV_COLUMNS)
     assert cells[0] in (text, "'" + text)
     assert cells[0].lstrip()[:1] not in set("=+-@\t\r")
+
+
+def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal, path):
+    (entry,) = journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
+    with closing(sqlite3.connect(path)) as db, db:  # what the old code let through into the trail
+        db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        db.execute("UPDATE audit SET detail = 'AIQ said: no member 555-123-4567, see https://x.example/t'")
+    out = io.StringIO(newline="")
+    journal.export_csv(out, date(2024, 5, 1))
+    [row] = parse(out.getvalue())
+    assert row["detail"] == "AIQ said: no member ***4567, see [link]"
