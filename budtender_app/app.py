@@ -28,7 +28,7 @@ from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
-from budtender_app.services.consent_log import ConsentLog, ConsentLogError, default_consent_path
+from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key, default_consent_path
 from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
 
 import PySide6  # noqa: F401,E402  - before qasync, so qasync binds to PySide6
@@ -238,8 +238,9 @@ def run_app(args: argparse.Namespace) -> int:
                         country=profile.country if profile else "US", store=mode.store,
                         store_id=profile.store_id if profile else "", terminal=socket.gethostname())
     try:
-        consents = ConsentLog(data_dir() / "training-consents.sqlite3" if mode.training else default_consent_path(),
-                              clock=clock)
+        # Training consents get a throwaway key: nothing of a pretend shopper needs finding later.
+        consents = (ConsentLog(data_dir() / "training-consents.sqlite3", clock=clock) if mode.training
+                    else ConsentLog(default_consent_path(), key=consent_key(credentials), clock=clock))
     except ConsentLogError as exc:  # sign-up needs its consent record; redeeming does not
         log.error("no consent record, so no sign-up: %s", exc)
         consents = None

@@ -80,7 +80,7 @@ def test_logs_mask_phones_and_registered_secrets(tmp_path):
     redactor.filter(record)
     text = record.getMessage()
     assert "sk_live" not in text and "5551234567" not in text and "123-4567" not in text
-    assert text.count("***-***-4567") == 2
+    assert text.count("***4567") == 2
 
 
 def profile_store(tmp_path, **kw):

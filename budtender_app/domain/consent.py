@@ -10,6 +10,7 @@ Everything here is checked before anything is sent: AIQ silently stores a bad ph
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,6 +79,21 @@ def consent_text(brand: str, country: str) -> str:
 def consent_hash(text: str) -> str:
     """SHA-256 of the exact text shown (UTF-8), hex: names the consent in the local record."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def phone_hmac(key: bytes, digits: str) -> str:
+    """HMAC-SHA256 of a phone's ten digits under the consent record's key, hex.
+
+    Unlike a salted hash kept next to its salt, it cannot be checked (so the phone cannot be
+    guessed) without the key, which lives in the OS keyring and never in the record.
+    """
+    return hmac.new(key, b"budtender consent phone\x00" + digits.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def key_id(key: bytes) -> str:
+    """A short name for a key (16 hex digits), so each consent says which key checks it; it
+    reveals nothing of the key."""
+    return hmac.new(key, b"budtender consent key id", hashlib.sha256).hexdigest()[:16]
 
 
 def check_email(text: str) -> str:

@@ -21,6 +21,7 @@ import httpx
 from budtender_app.domain import errors
 from budtender_app.domain.loyalty import AiqRedemption, LoyaltyStatus, SignUp, parse_redemptions
 from budtender_app.domain.phone import Phone
+from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import redemption_put_url
 from budtender_app.domain.wallet import Wallet, parse_wallet
 
@@ -87,12 +88,8 @@ _DIGIT_RUN = re.compile(r"\d[\d\s().-]{5,}\d")
 
 
 def scrub(text: str, *secrets: str) -> str:
-    """AIQ's message made safe to show or log: secrets and long digit runs (phones) masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _DIGIT_RUN.sub(lambda m: "***" + re.sub(r"\D", "", m.group())[-4:], text)
-    return text[:200]
+    """AIQ's message made safe to show or log (the app's one redactor, domain/redact.py)."""
+    return redact(text, *secrets, limit=200)
 
 
 class AiqClient:

@@ -27,6 +27,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO
 
+from budtender_app.domain.redact import redact
+
 GENESIS_HASH = "0" * 64
 
 #: Events the journal writes. Others (like "pin_skipped") may be recorded with ``Journal.record_event``.
@@ -221,7 +223,8 @@ class Audit:
                 "discount": row.discount_name,
                 "pos_discount_id": row.pos_discount_id,
                 "points": str(row.points),
-                "detail": row.detail,
+                # Rows written before the one redactor may hold what AIQ echoed: never export that.
+                "detail": redact(row.detail),
                 "hash": row.hash,
             })
         return out
@@ -248,10 +251,26 @@ class Audit:
         return len(rows)
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list, and the
+#: full-width forms some spreadsheets fold to them).
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell no spreadsheet runs: one that starts with = + - @, a tab or a carriage return,
+    also after leading spaces or line breaks, gets a single quote in front (OWASP's advice; the
+    quote shows, the text after it is as it was). Quotes inside are the csv module's business."""
+    text = str(cell)
+    if text[:1] in _FORMULA_STARTS or text.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
 def _write_csv(handle: IO[str], rows: list[dict[str, str]]) -> None:
     writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Every cell: discount names come from AIQ, transaction IDs from the cashier, details from both.
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
 
 
 @contextmanager

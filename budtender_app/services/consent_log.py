@@ -9,15 +9,22 @@ any UPDATE or DELETE. Two tables of facts, both written at the counter:
   opt-ins, and whether an email was given (never the email).
 - ``sign_ups``: AIQ's contactID once AIQ created the member (or said it already had one).
 
-The phone is never stored in clear: only the masked phone (``***-***-4567``) and a salted scrypt
-hash of its ten digits, so "did this phone consent, and when?" can be answered for a phone in
-hand. The salt is made once per file and kept in it; scrypt's cost is what makes guessing all
-ten-digit numbers against a copied file slow, since the salt travels with it.
+The phone is kept only as an HMAC-SHA256 of its ten digits under a key that lives in the OS
+keyring (``consent-record:hmac-key`` under the app's keyring service), never in the file: with
+the phone in hand and this computer's keyring, "did this phone consent, and when?" has an
+answer; with a copy of the file alone, no phone can be guessed (a hash whose salt sits beside
+it can: ten digits, fewer once the area code is known). Not even the last four digits are kept:
+with them and the store's area code only 1,000 phones are left to try against a leaked key.
+Each row names its key (``key_id``), so rows written under a lost or throwaway key show as such.
+
+Schema 1 kept the last four digits and a salted scrypt hash with its salt. Those cannot be
+re-keyed without the phone, so opening a schema-1 file drops them (and the salt), then vacuums
+the file so the old bytes are gone: the old rows keep what they prove without the phone (the
+text, time, store, terminal, opt-ins and AIQ's contactID) and can no longer be found by phone.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import sqlite3
@@ -28,23 +35,18 @@ from pathlib import Path
 
 import platformdirs
 
-from budtender_app.domain.consent import CONSENT_LANGUAGE, CounterInfo, consent_hash
+from budtender_app.domain.consent import CONSENT_LANGUAGE, CounterInfo, consent_hash, key_id, phone_hmac
 from budtender_app.domain.phone import Phone
+from budtender_app.services.credentials import SERVICE, CredentialStore, KeyringUnavailable
 
 CONSENT_FILE = "consents.sqlite3"
-SCHEMA_VERSION = 1
-#: scrypt's cost for the phone hash: 16 MiB and ~50 ms a hash; guessing 10^10 phones costs years.
-SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
+SCHEMA_VERSION = 2
+#: The key's entry in the OS keyring, under the app's service (credentials.SERVICE).
+CONSENT_KEY_NAME = "consent-record:hmac-key"
+KEY_BYTES = 32
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE consent_texts (
-    hash TEXT PRIMARY KEY,
-    language TEXT NOT NULL,
-    country TEXT NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE TABLE consents (
+_CONSENTS = """
+CREATE TABLE {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     recorded_at TEXT NOT NULL,
     consent_hash TEXT NOT NULL REFERENCES consent_texts(hash),
@@ -54,13 +56,23 @@ CREATE TABLE consents (
     store TEXT NOT NULL,
     store_id TEXT NOT NULL,
     terminal TEXT NOT NULL,
-    phone_hash TEXT NOT NULL,
-    phone_masked TEXT NOT NULL,
+    phone_hmac TEXT,  -- NULL: recorded under schema 1, whose brute-forceable phone fields were dropped
+    key_id TEXT,
     sms_opt_in INTEGER NOT NULL,
     email_opt_in INTEGER NOT NULL,
     email_given INTEGER NOT NULL
 );
-CREATE INDEX consents_by_phone ON consents(phone_hash);
+"""
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE consent_texts (
+    hash TEXT PRIMARY KEY,
+    language TEXT NOT NULL,
+    country TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+""" + _CONSENTS.format(name="consents") + """
+CREATE INDEX consents_by_phone ON consents(phone_hmac);
 CREATE TABLE sign_ups (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     consent_id INTEGER NOT NULL REFERENCES consents(id),
@@ -68,11 +80,29 @@ CREATE TABLE sign_ups (
     contact_id TEXT NOT NULL
 );
 """
+_HOW = ("INSERT INTO meta(key, value) VALUES ('phone_hmac', 'HMAC-SHA256 of the ten digits; the key is in the "
+        f"OS keyring only ({SERVICE} / {CONSENT_KEY_NAME}); key_id names it')")
+_TABLES = ("meta", "consent_texts", "consents", "sign_ups")
 _APPEND_ONLY = "".join(
     f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, 'the consent record is append-only'); END;\n"
-    for table in ("meta", "consent_texts", "consents", "sign_ups") for verb in ("UPDATE", "DELETE")
+    for table in _TABLES for verb in ("UPDATE", "DELETE")
 )
+#: Schema 1 to 2: every column but the phone's, which no key can be put on without the phone.
+_KEPT = ("id, recorded_at, consent_hash, language, country, brand, store, store_id, terminal, "
+         "sms_opt_in, email_opt_in, email_given")
+_UPGRADE_FROM_1 = "".join(
+    f"DROP TRIGGER IF EXISTS {table}_no_{verb.lower()};\n" for table in _TABLES for verb in ("UPDATE", "DELETE")
+) + _CONSENTS.format(name="consents_v2") + f"""
+INSERT INTO consents_v2 ({_KEPT}) SELECT {_KEPT} FROM consents;
+DROP TABLE consents;
+ALTER TABLE consents_v2 RENAME TO consents;
+CREATE INDEX consents_by_phone ON consents(phone_hmac);
+DELETE FROM meta WHERE key = 'salt';
+INSERT INTO meta(key, value) SELECT 'schema 1 rows kept without their phone', COUNT(*) FROM consents;
+"""
+_SCHEMA += _HOW + ";\n"
+_UPGRADE_FROM_1 += _HOW + ";\n"
 
 
 class ConsentLogError(Exception):
@@ -81,7 +111,10 @@ class ConsentLogError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ConsentRow:
-    """One consent as recorded, with AIQ's contactID once the sign-up went through ("" before)."""
+    """One consent as recorded, with AIQ's contactID once the sign-up went through ("" before).
+
+    ``key_id`` names the key its phone was hashed under ("" for a schema-1 row kept without it).
+    """
 
     id: int
     recorded_at: datetime
@@ -92,7 +125,7 @@ class ConsentRow:
     store: str
     store_id: str
     terminal: str
-    phone_masked: str
+    key_id: str
     sms_opt_in: bool
     email_opt_in: bool
     email_given: bool
@@ -104,23 +137,53 @@ def default_consent_path() -> Path:
     return Path(platformdirs.user_data_dir("budtender-app", appauthor=False)) / CONSENT_FILE
 
 
-class ConsentLog:
-    """The append-only consent record of one computer. Thread-safe (one lock, one connection)."""
+def consent_key(credentials: CredentialStore) -> bytes:
+    """This computer's consent key from the OS keyring, made (32 random bytes) on first use.
 
-    def __init__(self, path: str | os.PathLike, *, clock=lambda: datetime.now(timezone.utc)) -> None:
+    Raises ConsentLogError when the keyring cannot give it: sign-ups wait, nothing is hashed
+    under a key that would be lost. A damaged key is never replaced: that would orphan every row.
+    """
+    try:
+        text = credentials.app_secret(CONSENT_KEY_NAME, lambda: secrets.token_hex(KEY_BYTES))
+    except KeyringUnavailable as exc:
+        raise ConsentLogError("The consent record's key cannot be read from this computer's keyring, so "
+                              f"sign-ups cannot be recorded. Ask IT to check the keyring ({exc.detail}).") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise ConsentLogError(f"The consent record's key in the keyring ({CONSENT_KEY_NAME}) is damaged. "
+                              "Ask IT: restore it from a backup of the keyring; do not delete it.")
+    return key
+
+
+class ConsentLog:
+    """The append-only consent record of one computer. Thread-safe (one lock, one connection).
+
+    ``key`` is the HMAC key for phones (``consent_key``). None makes a throwaway key for this
+    session only, for training and tests: its consents cannot be looked up by phone later.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, key: bytes | None = None,
+                 clock=lambda: datetime.now(timezone.utc)) -> None:
         self.path = Path(path)
+        self._key = key if key is not None else secrets.token_bytes(KEY_BYTES)
+        if len(self._key) < 16:
+            raise ValueError("a consent key has at least 16 bytes")
+        self.key_id = key_id(self._key)
         self._clock = clock
         self._mutex = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Owner-only, like the journal: masked phones and hashes are still personal data.
+            # Owner-only, like the journal: hashes and opt-ins are still personal data.
             os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")  # a consent must survive a power cut
-            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute("PRAGMA secure_delete=ON")  # what the upgrade drops is overwritten
             self._migrate()
-            self._salt = self._get_salt()
+            self._conn.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise ConsentLogError(f"The consent record at {self.path} cannot be opened ({exc}).") from None
 
@@ -139,9 +202,9 @@ class ConsentLog:
         digest = consent_hash(text)
         country = where.country.upper()
         language = CONSENT_LANGUAGE.get(country, "en")
-        phone_hash = self.phone_hash(phone)  # outside the lock: scrypt takes a while
         row = (self._now(), digest, language, country, where.brand, where.store, where.store_id,
-               where.terminal, phone_hash, phone.masked, int(sms_opt_in), int(email_opt_in), int(email_given))
+               where.terminal, self.phone_hmac(phone), self.key_id, int(sms_opt_in), int(email_opt_in),
+               int(email_given))
         try:
             with self._mutex, self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -150,7 +213,7 @@ class ConsentLog:
                     (digest, language, country, text))
                 cursor = self._conn.execute(
                     "INSERT INTO consents(recorded_at, consent_hash, language, country, brand, store, store_id, "
-                    "terminal, phone_hash, phone_masked, sms_opt_in, email_opt_in, email_given) "
+                    "terminal, phone_hmac, key_id, sms_opt_in, email_opt_in, email_given) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 return int(cursor.lastrowid)
         except sqlite3.Error as exc:
@@ -168,17 +231,24 @@ class ConsentLog:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def phone_hash(self, phone: Phone) -> str:
-        """The salted scrypt hash this file keeps for ``phone`` (hex)."""
-        return hashlib.scrypt(phone.digits.encode("ascii"), salt=self._salt, **SCRYPT).hex()
+    def phone_hmac(self, phone: Phone) -> str:
+        """What this record keeps for ``phone`` under this log's key (hex)."""
+        return phone_hmac(self._key, phone.digits)
 
     def consents_for(self, phone: Phone) -> list[ConsentRow]:
-        """Every consent recorded for ``phone``, oldest first."""
-        return self._rows("WHERE c.phone_hash = ?", (self.phone_hash(phone),))
+        """Every consent recorded for ``phone`` under this log's key, oldest first."""
+        return self._rows("WHERE c.phone_hmac = ? AND c.key_id = ?", (self.phone_hmac(phone), self.key_id))
 
     def all(self) -> list[ConsentRow]:
         """Every consent recorded here, oldest first."""
         return self._rows("", ())
+
+    def uncheckable_count(self) -> int:
+        """How many consents no phone can be checked against with this log's key (schema-1 rows,
+        rows under a lost key or a training session's): say so rather than "no consent found"."""
+        with self._mutex:
+            row = self._conn.execute("SELECT COUNT(*) FROM consents WHERE key_id IS NOT ?", (self.key_id,)).fetchone()
+        return int(row[0])
 
     def text_of(self, digest: str) -> str:
         """The consent text a hash names ("" when unknown): what the shopper read."""
@@ -191,7 +261,7 @@ class ConsentLog:
     def _rows(self, where: str, args: tuple) -> list[ConsentRow]:
         query = (
             "SELECT c.id, c.recorded_at, c.consent_hash, c.language, c.country, c.brand, c.store, c.store_id, "
-            "c.terminal, c.phone_masked, c.sms_opt_in, c.email_opt_in, c.email_given, "
+            "c.terminal, COALESCE(c.key_id, ''), c.sms_opt_in, c.email_opt_in, c.email_given, "
             "COALESCE((SELECT s.contact_id FROM sign_ups s WHERE s.consent_id = c.id ORDER BY s.id DESC LIMIT 1), '') "
             f"FROM consents c {where} ORDER BY c.id")
         with self._mutex:
@@ -206,18 +276,16 @@ class ConsentLog:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version != 0:
+        if version not in (0, 1):
             raise ConsentLogError(f"The consent record at {self.path} is from a newer app (schema {version}).")
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
-            for statement in (_SCHEMA + _APPEND_ONLY).split(";\n"):
+            for statement in ((_SCHEMA if version == 0 else _UPGRADE_FROM_1) + _APPEND_ONLY).split(";\n"):
                 if statement.strip():
                     self._conn.execute(statement)
-            self._conn.execute("INSERT INTO meta(key, value) VALUES ('salt', ?)", (secrets.token_hex(32),))
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-
-    def _get_salt(self) -> bytes:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()
-        if row is None:
-            raise ConsentLogError(f"The consent record at {self.path} has lost its salt.")
-        return bytes.fromhex(row[0])
+        if version == 1:
+            # The dropped hashes, salt and last digits sit in free pages and the WAL until the
+            # file is rebuilt: rebuild it and empty the WAL, so a copy of the file holds none of them.
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -10,7 +10,7 @@ No message, log line or repr built here carries the API key.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -203,6 +203,23 @@ class CredentialStore:
         if removed:
             log.info("Removed the AIQ credentials for store %r from %s", store, backend.name)
         return removed
+
+    def app_secret(self, name: str, make: Callable[[], str]) -> str:
+        """One of the app's own keys (not a store's: e.g. the consent record's hash key), kept in
+        the keyring under "<name>", made with ``make`` the first time it is asked for.
+
+        What the keyring holds after the write is what is returned: two processes creating it at
+        once both get the one that stayed. Raises KeyringUnavailable like the other methods.
+        """
+        backend = self._usable_backend()
+        with _keyring_failures():
+            value = backend.get_password(self._service, name)
+            if value is None:
+                backend.set_password(self._service, name, make())
+                value = backend.get_password(self._service, name)
+        if value is None:  # a keyring that drops what it is given: no key is better than a new one each run
+            raise KeyringUnavailable(f"{backend.name} did not keep the key {name!r} it was given")
+        return value
 
     def _usable_backend(self) -> KeyringBackend:
         backend = self._resolve()

@@ -44,6 +44,7 @@ from pathlib import Path
 
 import platformdirs
 
+from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import Outcome, Status
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import SCHEMA as AUDIT_SCHEMA, Audit, utc_text
@@ -248,11 +249,8 @@ def reversal_note(entry: JournalEntry) -> str:
 
 
 def safe_text(text: str, *secrets: str) -> str:
-    """A message fit for the journal and the audit trail: no URL (tokens), no given secret."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _URL.sub("[link]", text).strip()[:500]
+    """A message fit for the journal and the audit trail (the app's one redactor, domain/redact.py)."""
+    return redact(text, *secrets, limit=500)
 
 
 _SCHEMA_V1 = """

@@ -1,12 +1,16 @@
 """One crash hook: log the error (redacted by the log filter) and tell the cashier once.
 
-The dialog never shows the exception's text: it could hold a phone number or a key.
+The dialog never shows the exception's text: it could hold a phone number or a key. Every way
+Python reports an error by itself (the main thread, other threads, errors it cannot raise) is
+sent to the log instead, so it goes through the app's one redactor (domain/redact.py) before
+it reaches the terminal's stderr or the log file: Python's own hooks print the raw text.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -22,7 +26,23 @@ class CrashReporter:
         self._seen: set[tuple] = set()
 
     def install(self) -> None:
+        """Take over every error report Python would print raw."""
         sys.excepthook = self.report
+        threading.excepthook = self.on_thread_exception
+        sys.unraisablehook = self.on_unraisable
+
+    @staticmethod
+    def on_thread_exception(args: threading.ExceptHookArgs) -> None:
+        """An error in a worker thread: logged (no dialog: widgets belong to the GUI thread)."""
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread is not None else "?"
+        log.critical("unexpected error in thread %s", name, exc_info=args.exc_value)
+
+    @staticmethod
+    def on_unraisable(args) -> None:
+        """An error Python could not raise (in a __del__, a callback): logged, redacted."""
+        log.error("unraisable error: %s", args.err_msg or "exception ignored", exc_info=args.exc_value)
 
     def report(self, exc_type, exc, tb) -> None:
         log.critical("unexpected error", exc_info=(exc_type, exc, tb))

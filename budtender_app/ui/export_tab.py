@@ -31,7 +31,9 @@ class ExportTab(QWidget):
         intro = QLabel(self.tr(
             "Every redemption event (queued, sent, redeemed, refused, unknown, decided, given back) with its "
             "time, store, terminal, transaction, discount and points, for whole days in this computer's time "
-            "zone. The audit trail is checked before the export: an edited or deleted event is reported."), self)
+            "zone. The audit trail is checked before the export: an edited or deleted event is reported. "
+            "A value that a spreadsheet would run as a formula (it starts with = + - or @) is written with a ' "
+            "in front, so opening the file runs nothing."), self)
         intro.setWordWrap(True)
         self.since_edit = self._date_edit("export_since_edit", "First day", today.replace(day=1))
         self.until_edit = self._date_edit("export_until_edit", "Last day", today)

