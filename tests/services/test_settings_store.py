@@ -12,7 +12,8 @@ import pytest
 from budtender_app.domain.settings import StoreProfile
 from budtender_app.services import settings_store
 from budtender_app.services.settings_store import (
-    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsWriteError, default_settings_path,
+    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsUnreadable, SettingsWriteError,
+    default_settings_path,
 )
 
 MAIN = StoreProfile("Main St", "4411", "1234", brand="Green Leaf")
@@ -67,7 +68,7 @@ def test_only_the_user_can_read_the_file(store):
 def test_a_save_leaves_no_temp_files_behind(store):
     for profile in (MAIN, AIRPORT):
         store.save(Settings().with_profile(profile))
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json", "settings.json.lock"]
 
 
 def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
@@ -81,7 +82,7 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
     with pytest.raises(SettingsWriteError, match="No space left on device. Nothing was changed"):
         store.save(Settings().with_profile(AIRPORT))
     assert store.path.read_bytes() == before
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json", "settings.json.lock"]
 
 
 @pytest.mark.parametrize("content", [
@@ -97,18 +98,23 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "", "hash": "x", "n": 1, "r": 1, "p": 1}}',
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "a", "hash": "b", "n": "16384", "r": 8, "p": 1}}',
 ])
-def test_a_damaged_file_is_moved_aside_and_the_terminal_starts_empty(store, content, caplog):
+def test_a_damaged_file_is_kept_and_never_written_over(store, content, caplog):
+    """It may hold the manager PIN and its lockout: starting empty would hand the PIN to anyone."""
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(content)
+    with pytest.raises(SettingsUnreadable) as raised:
+        store.read()
+    assert "budtender-app settings reset" in str(raised.value) and str(store.path) in str(raised.value)
     with caplog.at_level(logging.WARNING, logger="budtender_app.services.settings_store"):
-        assert store.load() == Settings()
-    assert not store.path.exists()
-    [aside] = list(store.path.parent.glob("settings.json.corrupt-*"))
-    assert aside.read_bytes() == content  # kept for IT to look at
+        assert store.load() == Settings()  # start-up still picks a mode
     [record] = caplog.records
-    assert "could not be read" in record.getMessage() and aside.name in record.getMessage()
-    store.save(Settings().with_profile(MAIN))  # and the terminal can be set up again
-    assert store.load().profiles == (MAIN,)
+    assert "could not be read" in record.getMessage()
+    for write in (lambda: store.save(Settings().with_profile(MAIN)),
+                  lambda: store.update(lambda s: s.with_manager_pin(PIN))):
+        with pytest.raises(SettingsUnreadable):
+            write()
+    assert store.path.read_bytes() == content  # in place, untouched
+    assert not list(store.path.parent.glob("settings.json.corrupt-*"))
 
 
 def test_the_warning_about_a_damaged_file_does_not_quote_it(store, caplog):
