@@ -31,7 +31,7 @@ from pathlib import Path
 import platformdirs
 
 from budtender_app.domain.settings import FIELDS, StoreProfile, same_name, validate_profile
-from budtender_app.services.settings_lock import DEFAULT_TIMEOUT, SettingsFileLock
+from budtender_app.services.settings_lock import DEFAULT_TIMEOUT, SettingsFileLock, SettingsLockTimeout
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +246,10 @@ class SettingsStore:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             lock = SettingsFileLock(self.lock_path, self._lock_timeout)
             lock.__enter__()
+        except SettingsLockTimeout:
+            raise SettingsWriteError(
+                f"The settings file {self.path} is locked by another program (another terminal window or "
+                "IT's command line). Try again in a moment. Nothing was changed.") from None
         except OSError as exc:
             raise SettingsWriteError(_write_message(self.path, exc)) from exc
         try:

@@ -301,3 +301,47 @@ async def test_saving_a_store_keeps_the_manager_pin_chosen_at_the_first_f12(qtbo
     assert win.manager_dialog.objectName() == "pending_dialog"
     saved = SettingsStore().read()
     assert saved.manager_pin is not None and saved.names == ("Main St",)
+
+
+def make_unreadable(kind: str) -> bytes | None:
+    path = SettingsStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+        return None
+    content = b'{"version": 1, "profiles": [], "manager_pin": {"salt": "c2FsdA==", "hash": \xff\xfe'
+    path.write_bytes(content)
+    return content
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["garbled", "folder"])
+@pytest.mark.parametrize("key", [Qt.Key.Key_F12, Qt.Key.Key_F11], ids=["F12", "F11"])
+async def test_an_unreadable_settings_file_refuses_f11_and_f12_and_says_what_it_does(qtbot, counter, kind, key):
+    """Once it moved the file aside and offered to choose a new manager PIN: anyone's, then."""
+    win = counter
+    content = make_unreadable(kind)
+    qtbot.keyClick(win.cart_edit, key)
+    dlg = manager_pin_dialog(win)
+    assert dlg.windowTitle() == "Manager actions are off"
+    assert not dlg.pin_edit.isVisible() and not dlg.confirm_edit.isVisible() and not dlg.ok_button.isVisible()
+    text = dlg.message_label.text()
+    assert text.startswith("The settings file could not be read")
+    assert "IT: put back" in text and "budtender-app settings reset" in text
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert win.manager_dialog is None
+    path = SettingsStore().path
+    assert path.is_dir() if content is None else path.read_bytes() == content
+    assert sorted(p.name for p in path.parent.iterdir()) in (["settings.json"], ["settings.json", "settings.json.lock"])
+
+
+@pytest.mark.asyncio
+async def test_a_store_name_too_long_is_refused_as_typed_not_cut_short(qtbot, dialog, ring):
+    """The command line refuses a 300-character name: the form says so too, instead of keeping 40 of them."""
+    fill(qtbot, dialog, name="x" * 300)
+    assert dialog.form.edits["name"].text() == "x" * 300
+    assert shown_errors(dialog) == {"name": "Keep the store name to 40 characters."}
+    assert not dialog.save_button.isEnabled()
+    fill(qtbot, dialog, name="a:b")
+    assert shown_errors(dialog)["name"].endswith("not :")
+    assert ring.entries == {}
