@@ -103,7 +103,7 @@ class SettingsViewModel(QObject):
         profile = self.settings.profile(name)
         self.editing = profile.name if profile else None
         self.key_stored = False
-        self._say("", "")
+        self._say("error" if self.unreadable else "", self.unreadable)  # that one stays until it is fixed
         if profile is not None:
             try:
                 self.key_stored = self._credentials.load(profile.name) is not None
