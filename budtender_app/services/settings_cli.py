@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
@@ -38,7 +38,7 @@ def run_manager_pin(args: argparse.Namespace, *, store: SettingsStore | None = N
 
 
 def run_settings(args: argparse.Namespace, *, store: SettingsStore | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> int:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
     """`settings check` or `settings reset` (args.action)."""
     store = store or SettingsStore()
     if args.action == "check":

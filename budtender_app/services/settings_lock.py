@@ -14,6 +14,7 @@ belong to an open file, so two threads of one process exclude each other too.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +64,7 @@ class SettingsFileLock:
                 os.close(fd)
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows tills only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows tills only (mypy narrows on this form)
     import msvcrt
 
     def _lock_fd(fd: int) -> None:

@@ -24,14 +24,14 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 
-from budtender_app.domain.settings import FIELDS, StoreProfile, same_name, validate_profile
+from budtender_app.domain.settings import FIELDS, StoreProfile, validate_profile
 from budtender_app.services.settings_lock import DEFAULT_TIMEOUT, SettingsFileLock, SettingsLockTimeout
+from budtender_app.services.settings_model import ManagerPinRecord, PinLockout, Settings
 
 log = logging.getLogger(__name__)
 
@@ -69,86 +69,6 @@ def unreadable_message(path: Path, reason: str) -> str:
     return (f"The settings file could not be read ({reason}), so manager actions are off: it holds the "
             f"manager PIN and its lockout. IT: put back {path} from a backup, or run `{RESET_COMMAND}` "
             "to set this terminal up again (the store profiles and the manager PIN are then chosen anew).")
-
-
-@dataclass(frozen=True, slots=True)
-class PinLockout:
-    """Wrong manager PINs so far and the lock they earned; kept in the file to survive a restart.
-
-    level: how many lockouts in a row (sets the next lock's length); last_lockout: when the
-    latest began (epoch seconds), so the level can cool down.
-    """
-
-    failures: int = 0
-    locked_until: float = 0.0
-    level: int = 0
-    last_lockout: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class ManagerPinRecord:
-    """The manager PIN as stored: an scrypt hash and its parameters (base64), never the PIN."""
-
-    salt: str
-    hash: str
-    n: int
-    r: int
-    p: int
-    lockout: PinLockout = field(default_factory=PinLockout)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything in the settings file. Immutable: the with_* helpers return a changed copy."""
-
-    profiles: tuple[StoreProfile, ...] = ()
-    active: str | None = None
-    manager_pin: ManagerPinRecord | None = None
-
-    def profile(self, name: str | None) -> StoreProfile | None:
-        """The profile with this name (case ignored), or None."""
-        if name is None:
-            return None
-        return next((p for p in self.profiles if same_name(p.name, name)), None)
-
-    @property
-    def active_profile(self) -> StoreProfile | None:
-        return self.profile(self.active)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.profiles)
-
-    def with_profile(self, profile: StoreProfile) -> Settings:
-        """Add the profile, or replace the one with its name in place; the first becomes active."""
-        profiles = list(self.profiles)
-        index = next((i for i, p in enumerate(profiles) if same_name(p.name, profile.name)), None)
-        if index is None:
-            profiles.append(profile)
-        else:
-            profiles[index] = profile
-        active = self.active
-        if active is None or (index is not None and same_name(active, profile.name)):
-            active = profile.name  # follows a change of case in the active store's name
-        return replace(self, profiles=tuple(profiles), active=active)
-
-    def without_profile(self, name: str) -> Settings:
-        """Drop the profile; when it was the active one the next left (if any) takes over."""
-        profiles = tuple(p for p in self.profiles if not same_name(p.name, name))
-        active = self.active
-        if active is not None and same_name(active, name):
-            active = profiles[0].name if profiles else None
-        return replace(self, profiles=profiles, active=active)
-
-    def with_active(self, name: str) -> Settings:
-        """Make the named profile active; KeyError when there is none by that name."""
-        profile = self.profile(name)
-        if profile is None:
-            raise KeyError(name)
-        return replace(self, active=profile.name)
-
-    def with_manager_pin(self, record: ManagerPinRecord | None) -> Settings:
-        return replace(self, manager_pin=record)
 
 
 class SettingsStore:
@@ -220,7 +140,7 @@ class SettingsStore:
         """
         self.update(lambda _current: settings)
 
-    def reset_unreadable(self, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Path | None:
+    def reset_unreadable(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Path | None:
         """IT's reset: move an unreadable file aside (settings.json.unreadable-<UTC time>) so the
         terminal is set up again. Returns where it went; None (nothing done) when the file is
         readable or absent. The old file stays there for IT to look at."""
@@ -278,7 +198,7 @@ class SettingsStore:
         _fsync_folder(folder)
 
     def _aside_path(self, now: datetime) -> Path:
-        stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
         n = 1
         while aside.exists() or aside.is_symlink():  # two resets in one second keep both files

@@ -262,10 +262,10 @@ def test_an_unreadable_file_refuses_every_write_and_says_what_it_does(store, kin
 
 @pytest.mark.parametrize("kind", ["garbled", "folder"])
 def test_it_resets_an_unreadable_file_by_moving_it_aside(store, kind):
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     unreadable(store, kind)
-    when = datetime(2026, 3, 8, 10, 30, 5, tzinfo=timezone.utc)
+    when = datetime(2026, 3, 8, 10, 30, 5, tzinfo=UTC)
     aside = store.reset_unreadable(lambda: when)
     assert aside == store.path.with_name("settings.json.unreadable-20260308T103005Z") and aside.exists()
     assert not store.path.exists() and store.read() == Settings()
