@@ -123,7 +123,9 @@ class SettingsStore:
 
         Holds the settings lock from the read to the rename. Nothing is written when ``change``
         raises (its exception goes through) or returns the settings unchanged. SettingsUnreadable
-        when the file cannot be read; SettingsWriteError when it cannot be written.
+        when the file cannot be read; SettingsWriteError when it cannot be written (or another
+        writer kept the lock past the timeout). ``change`` must be quick and must not call
+        update() itself: the lock is not re-entrant.
         """
         with self._locked():
             current = self.read()

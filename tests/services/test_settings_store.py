@@ -294,3 +294,49 @@ def test_a_file_the_os_will_not_let_us_read_is_unreadable_too(store, monkeypatch
         store.update(lambda s: s.with_manager_pin(None))
     monkeypatch.setattr(Path, "read_bytes", real_read)
     assert store.read().manager_pin == PIN
+
+
+# -- property: writers holding stale copies never undo each other's changes ----------------------
+
+def test_interleaved_writers_never_lose_a_change(tmp_path_factory):
+    """Several writers (each a store object that read the file at some point) take turns in any
+    order: every PIN change and every profile change lands, exactly as a single writer would."""
+    from hypothesis import given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    names = ("Main St", "Airport", "Uptown")
+    step = st.tuples(st.integers(0, 2), st.sampled_from(["pin", "nopin", "add", "drop", "active"]),
+                     st.sampled_from(names))
+
+    @hsettings(max_examples=25, deadline=None)
+    @given(st.lists(step, max_size=12))
+    def run(steps):
+        path = tmp_path_factory.mktemp("writers") / "settings.json"
+        writers = [SettingsStore(path) for _ in range(3)]
+        stale = [w.read() for w in writers]  # what each screen showed when it opened
+        expected = Settings()
+        for who, op, name in steps:
+            change = _change(op, name)
+            expected = change(expected)
+            stale[who] = writers[who].update(change)
+        assert SettingsStore(path).read() == expected
+
+    run()
+
+
+def _change(op: str, name: str):
+    profile = StoreProfile(name, "1", "2", brand="b")
+
+    def change(settings: Settings) -> Settings:
+        if op == "pin":
+            return settings.with_manager_pin(PIN)
+        if op == "nopin":
+            return settings.with_manager_pin(None)
+        if op == "add":
+            return settings.with_profile(profile)
+        if op == "drop":
+            return settings.without_profile(name)
+        return settings.with_active(name) if settings.profile(name) else settings
+
+    return change
