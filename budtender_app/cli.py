@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     pin = sub.add_parser("manager-pin", help="the manager PIN that guards the settings")
     pin_sub = pin.add_subparsers(dest="action", required=True)
     pin_sub.add_parser("reset", help="forget the manager PIN (IT, after a forgotten PIN); the next visit sets a new one")
+    settings = sub.add_parser("settings", help="the settings file (store profiles, manager PIN)")
+    settings_sub = settings.add_subparsers(dest="action", required=True)
+    settings_sub.add_parser("check", help="say whether the settings file can be read, and what it holds")
+    settings_sub.add_parser("reset", help="move an UNREADABLE settings file aside (kept for IT) so the terminal "
+                                          "is set up again: new store profiles and manager PIN")
 
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
@@ -61,13 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         from budtender_app.services.journal_cli import run_redemptions
 
         return run_redemptions(args)
-    if args.command == "manager-pin":
-        from budtender_app.services.manager_pin import ManagerPinGuard
-        from budtender_app.services.settings_store import SettingsStore
+    if args.command in ("manager-pin", "settings"):
+        from budtender_app.services.settings_cli import run_manager_pin, run_settings
 
-        ManagerPinGuard(SettingsStore()).reset()
-        print("The manager PIN is forgotten. The next manager to open the settings chooses a new one.")
-        return 0
+        return (run_manager_pin if args.command == "manager-pin" else run_settings)(args)
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 

@@ -3,6 +3,11 @@
 The key comes in on standard input (a hidden prompt at a terminal), never as an argument: an
 argument would sit in the shell history and in every process listing. It goes out only masked.
 
+The store name of `set` follows the settings form's rule (domain.settings.check_store_name),
+so the CLI never stores a key under a name the form would refuse; a name that is an existing
+store profile's in another case is that profile (the app looks keys up by the profile's name).
+`show` and `clear` take any name, so IT can still remove what an older version stored.
+
 Exit codes: 0 done, 1 nothing stored / nothing to clear, 2 bad input, 3 no usable keyring.
 """
 
@@ -14,6 +19,7 @@ import shlex
 import sys
 from collections.abc import Callable
 
+from budtender_app.domain.settings import check_store_name
 from budtender_app.services.credentials import (
     DEFAULT_STORE,
     CredentialError,
@@ -23,6 +29,7 @@ from budtender_app.services.credentials import (
     normalize_store_name,
     normalize_uid,
 )
+from budtender_app.services.settings_store import SettingsStore
 
 EXIT_OK = 0
 EXIT_NOTHING_STORED = 1
@@ -39,6 +46,7 @@ def run_credentials(args: argparse.Namespace, *, credential_store: CredentialSto
     try:
         # `budtender-app --store X credentials show` means store X too, not the default one.
         store = normalize_store_name(args.cred_store or getattr(args, "store", None) or DEFAULT_STORE)
+        store = _as_profile_name(store, strict=args.action == "set")
         return action(args, credential_store or CredentialStore(), store)
     except CredentialError as exc:
         _error(str(exc))
@@ -83,6 +91,19 @@ def _clear(args: argparse.Namespace, credential_store: CredentialStore, store: s
         return EXIT_NOTHING_STORED
     print(f"Removed the AIQ credentials for store {store!r} from {credential_store.backend_name}.")
     return EXIT_OK
+
+
+def _as_profile_name(store: str, *, strict: bool) -> str:
+    """The name as the settings form would take it (strict: CredentialError when it refuses it),
+    spelt as the stored profile of that name is, if there is one."""
+    try:
+        store = check_store_name(store)
+    except ValueError as exc:
+        if strict:
+            raise CredentialError(f"--store: {exc} Nothing was saved.") from None
+        return store
+    profile = SettingsStore().load().profile(store)  # an unreadable file: no profile to match
+    return profile.name if profile is not None else store
 
 
 def _read_api_key() -> str:

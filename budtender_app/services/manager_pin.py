@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from budtender_app.services.settings_store import ManagerPinRecord, PinLockout, SettingsStore
+from budtender_app.services.settings_store import ManagerPinRecord, PinLockout, Settings, SettingsStore
 
 MIN_DIGITS, MAX_DIGITS = 4, 8
 MAX_TRIES = 5
@@ -98,8 +98,10 @@ def lock_seconds(level: int) -> int:
 class ManagerPinGuard:
     """Sets and checks the manager PIN, keeping its hash and lockout in the settings file.
 
-    Every call reads the file afresh and writes back only the PIN record, so the settings
-    screen's changes to store profiles are never overwritten by a stale copy.
+    Every change goes through SettingsStore.update: it starts from the file as it is now and
+    touches only the PIN record, so neither a store profile saved meanwhile nor a try counted by
+    another process is overwritten. Every method raises SettingsUnreadable when the file cannot
+    be read: an unreadable file may hold a PIN and a lockout, so none is assumed away.
     """
 
     def __init__(self, store: SettingsStore, clock: Callable[[], float] = time.time) -> None:
@@ -107,13 +109,19 @@ class ManagerPinGuard:
         self._clock = clock
 
     def is_set(self) -> bool:
-        return self._store.load().manager_pin is not None
+        return self._store.read().manager_pin is not None
 
     def set_pin(self, new_pin: str) -> None:
-        """Choose the first manager PIN. PinRuleError when it breaks the rules."""
-        if self.is_set():
-            raise PinAlreadySet("A manager PIN is already set; change it with the old one.")
-        self._write_new(new_pin)
+        """Choose the first manager PIN. PinRuleError when it breaks the rules, PinAlreadySet
+        when one exists (checked under the settings lock, so two first setups cannot race)."""
+        record = _new_record(new_pin)
+
+        def first(settings: Settings) -> Settings:
+            if settings.manager_pin is not None:
+                raise PinAlreadySet("A manager PIN is already set; change it with the old one.")
+            return settings.with_manager_pin(record)
+
+        self._store.update(first)
 
     def change_pin(self, old_pin: str, new_pin: str) -> PinCheck:
         """Replace the PIN when ``old_pin`` is right (a try like check()); the new one is checked first."""
@@ -122,38 +130,44 @@ class ManagerPinGuard:
             raise PinRuleError(problem)
         result = self.check(old_pin)
         if result.ok:
-            self._write_new(new_pin)
+            record = _new_record(new_pin)
+            self._store.update(lambda settings: settings.with_manager_pin(record))
         return result
 
     def reset(self) -> None:
         """Forget the PIN and its lockout (IT's way back when nobody knows it)."""
-        settings = self._store.load()
-        self._store.save(settings.with_manager_pin(None))
+        self._store.update(lambda settings: settings.with_manager_pin(None))
 
     def seconds_locked(self) -> int:
         """Seconds until the next try is allowed; 0 when not locked (or no PIN is set)."""
-        record = self._store.load().manager_pin
+        record = self._store.read().manager_pin
         if record is None:
             return 0
         return self._remaining(record.lockout, self._clock())
 
     def check(self, pin: str) -> PinCheck:
         """One try at the manager PIN. PinNotSet when none was chosen."""
-        settings = self._store.load()
-        record = settings.manager_pin
-        if record is None:
-            raise PinNotSet("No manager PIN is set yet.")
         now = self._clock()
-        before = self._clamped(record.lockout, now)
-        remaining = self._remaining(before, now)
-        if remaining:
-            if before != record.lockout:
-                self._save_lockout(record, before)
-            return PinCheck(PinStatus.LOCKED, seconds_left=remaining)
-        counted = self._count_try(before, now)
-        self._save_lockout(record, counted)  # before comparing: a crash now gives no free try
+        tried: list[tuple[ManagerPinRecord, PinLockout, PinLockout, int]] = []
+
+        def count(settings: Settings) -> Settings:
+            record = settings.manager_pin
+            if record is None:
+                raise PinNotSet("No manager PIN is set yet.")
+            before = self._clamped(record.lockout, now)
+            locked = self._remaining(before, now)
+            # Locked: nothing is counted (only a clock gone back is corrected). Else the try is
+            # written, with the lock it would earn, before comparing: a crash gives no free try.
+            after = before if locked else self._count_try(before, now)
+            tried.append((record, before, after, locked))
+            return settings.with_manager_pin(replace(record, lockout=after))
+
+        self._store.update(count)
+        record, before, counted, locked = tried[-1]
+        if locked:
+            return PinCheck(PinStatus.LOCKED, seconds_left=locked)
         if _matches(record, pin):
-            self._save_lockout(record, replace(before, failures=0))
+            self._take_back(record, counted, replace(before, failures=0))
             return PinCheck(PinStatus.OK)
         if counted.locked_until > now:
             return PinCheck(PinStatus.LOCKED, seconds_left=self._remaining(counted, now))
@@ -184,22 +198,27 @@ class ManagerPinGuard:
             return replace(lock, locked_until=now + LOCK_STEPS[-1], last_lockout=min(lock.last_lockout, now))
         return lock
 
-    def _save_lockout(self, record: ManagerPinRecord, lockout: PinLockout) -> None:
-        settings = self._store.load()  # afresh: keep whatever else changed in the file
-        current = settings.manager_pin
-        if current is None or current.hash != record.hash:
-            return  # the PIN was reset or changed meanwhile: this try's bookkeeping is moot
-        self._store.save(settings.with_manager_pin(replace(current, lockout=lockout)))
+    def _take_back(self, record: ManagerPinRecord, counted: PinLockout, cleared: PinLockout) -> None:
+        """A right PIN: undo the try just counted, unless the record moved on meanwhile."""
 
-    def _write_new(self, new_pin: str) -> None:
-        problem = pin_problem(new_pin)
-        if problem:
-            raise PinRuleError(problem)
-        salt = secrets.token_bytes(16)
-        digest = _scrypt(new_pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-        record = ManagerPinRecord(salt=_b64(salt), hash=_b64(digest), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-        settings = self._store.load()
-        self._store.save(settings.with_manager_pin(record))
+        def clear(settings: Settings) -> Settings:
+            current = settings.manager_pin
+            # Reset, changed, or another try counted since ours (maybe a lock it earned): that
+            # bookkeeping stands; a right PIN here must not wipe someone else's lockout.
+            if current is None or current.hash != record.hash or current.lockout != counted:
+                return settings
+            return settings.with_manager_pin(replace(current, lockout=cleared))
+
+        self._store.update(clear)
+
+
+def _new_record(new_pin: str) -> ManagerPinRecord:
+    problem = pin_problem(new_pin)
+    if problem:
+        raise PinRuleError(problem)
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(new_pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return ManagerPinRecord(salt=_b64(salt), hash=_b64(digest), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
 
 
 def _matches(record: ManagerPinRecord, pin: str) -> bool:

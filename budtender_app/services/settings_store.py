@@ -4,10 +4,16 @@ It lives in the platform's config folder (platformdirs). It never holds an API k
 keyring does), a PIN (only its scrypt hash) or a phone number: only the dataclasses below are
 written, and none of them has a field for one.
 
-Writes are atomic (temp file in the same folder, fsync, os.replace) and private (0600 on POSIX),
-so a crash or a full disk leaves the old file whole. A file that cannot be read is moved aside
-(settings.json.corrupt-<time>) and the terminal starts empty: a manager sets it up again, and
-IT still has the old file to look at.
+Every change goes through ``update(change)``: under an OS lock (settings_lock.py) it reads the
+file as it is now, applies the change and writes the result, so two writers (the settings
+screen and the manager PIN, or the app and IT's command line) never write back a copy read
+before the other's change. Writes are atomic (temp file in the same folder, fsync, os.replace)
+and private (0600 on POSIX), so a crash or a full disk leaves the old file whole.
+
+A file that exists but cannot be read (damaged, not ours, a folder, no permission) is never
+written over and never moved aside by the app: it holds the manager PIN and its lockout, and an
+empty start would let anyone choose a new PIN. Writes raise SettingsUnreadable, whose message
+tells IT what to do (put the file back, or ``budtender-app settings reset``).
 """
 
 from __future__ import annotations
@@ -16,19 +22,24 @@ import json
 import logging
 import os
 import tempfile
-import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 
-from budtender_app.domain.settings import FIELDS, StoreProfile, same_name, validate_profile
+from budtender_app.domain.settings import FIELDS, StoreProfile, validate_profile
+from budtender_app.services.settings_lock import DEFAULT_TIMEOUT, SettingsFileLock, SettingsLockTimeout
+from budtender_app.services.settings_model import ManagerPinRecord, PinLockout, Settings
 
 log = logging.getLogger(__name__)
 
 APP_DIR_NAME = "budtender-app"
 FILE_NAME = "settings.json"
 VERSION = 1
+#: IT's way back from an unreadable settings file (cli.py runs it; README explains it).
+RESET_COMMAND = "budtender-app settings reset"
 
 
 def default_settings_path() -> Path:
@@ -40,116 +51,139 @@ class SettingsWriteError(Exception):
     """The settings file could not be written; the old one, if any, is untouched."""
 
 
-@dataclass(frozen=True, slots=True)
-class PinLockout:
-    """Wrong manager PINs so far and the lock they earned; kept in the file to survive a restart.
+class SettingsUnreadable(SettingsWriteError):
+    """The settings file exists but cannot be read, so nothing is written over it.
 
-    level: how many lockouts in a row (sets the next lock's length); last_lockout: when the
-    latest began (epoch seconds), so the level can cool down.
+    It holds the manager PIN and its lockout: manager actions stay refused until IT puts the
+    file back or resets it. ``reason`` says why in a few words, never quoting the file.
     """
 
-    failures: int = 0
-    locked_until: float = 0.0
-    level: int = 0
-    last_lockout: float = 0.0
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(unreadable_message(path, reason))
 
 
-@dataclass(frozen=True, slots=True)
-class ManagerPinRecord:
-    """The manager PIN as stored: an scrypt hash and its parameters (base64), never the PIN."""
-
-    salt: str
-    hash: str
-    n: int
-    r: int
-    p: int
-    lockout: PinLockout = field(default_factory=PinLockout)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything in the settings file. Immutable: the with_* helpers return a changed copy."""
-
-    profiles: tuple[StoreProfile, ...] = ()
-    active: str | None = None
-    manager_pin: ManagerPinRecord | None = None
-
-    def profile(self, name: str | None) -> StoreProfile | None:
-        """The profile with this name (case ignored), or None."""
-        if name is None:
-            return None
-        return next((p for p in self.profiles if same_name(p.name, name)), None)
-
-    @property
-    def active_profile(self) -> StoreProfile | None:
-        return self.profile(self.active)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.profiles)
-
-    def with_profile(self, profile: StoreProfile) -> Settings:
-        """Add the profile, or replace the one with its name in place; the first becomes active."""
-        profiles = list(self.profiles)
-        index = next((i for i, p in enumerate(profiles) if same_name(p.name, profile.name)), None)
-        if index is None:
-            profiles.append(profile)
-        else:
-            profiles[index] = profile
-        active = self.active
-        if active is None or (index is not None and same_name(active, profile.name)):
-            active = profile.name  # follows a change of case in the active store's name
-        return replace(self, profiles=tuple(profiles), active=active)
-
-    def without_profile(self, name: str) -> Settings:
-        """Drop the profile; when it was the active one the next left (if any) takes over."""
-        profiles = tuple(p for p in self.profiles if not same_name(p.name, name))
-        active = self.active
-        if active is not None and same_name(active, name):
-            active = profiles[0].name if profiles else None
-        return replace(self, profiles=profiles, active=active)
-
-    def with_active(self, name: str) -> Settings:
-        """Make the named profile active; KeyError when there is none by that name."""
-        profile = self.profile(name)
-        if profile is None:
-            raise KeyError(name)
-        return replace(self, active=profile.name)
-
-    def with_manager_pin(self, record: ManagerPinRecord | None) -> Settings:
-        return replace(self, manager_pin=record)
+def unreadable_message(path: Path, reason: str) -> str:
+    """What a manager reads at F11/F12 (and IT at the command line) when the file is unreadable."""
+    return (f"The settings file could not be read ({reason}), so manager actions are off: it holds the "
+            f"manager PIN and its lockout. IT: put back {path} from a backup, or run `{RESET_COMMAND}` "
+            "to set this terminal up again (the store profiles and the manager PIN are then chosen anew).")
 
 
 class SettingsStore:
-    """Reads and writes the settings file. path=None: the user's config folder."""
+    """Reads and writes the settings file. path=None: the user's config folder.
 
-    def __init__(self, path: Path | None = None) -> None:
+    lock_timeout: how long a write waits for another writer's lock before it gives up.
+    """
+
+    def __init__(self, path: Path | None = None, lock_timeout: float = DEFAULT_TIMEOUT) -> None:
         self.path = Path(path) if path is not None else default_settings_path()
+        self._lock_timeout = lock_timeout
 
-    def load(self) -> Settings:
-        """The saved settings; empty ones when there is no file or it cannot be read."""
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    def read(self) -> Settings:
+        """The saved settings; empty ones when there is no file. SettingsUnreadable when it
+        exists but cannot be read: the caller must not act as if nothing were set up."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return Settings()
         except OSError as exc:
-            # Unreadable (permissions...): start empty but leave the file for IT to look at.
-            log.warning("Cannot read the settings file %s (%s); starting with no settings",
-                        self.path, type(exc).__name__)
-            return Settings()
+            raise SettingsUnreadable(self.path, exc.strerror or type(exc).__name__) from None
         try:
-            return _from_json(json.loads(raw.decode("utf-8")))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            self._move_aside(exc)
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+            raise SettingsUnreadable(self.path, "it is not JSON text") from None
+        try:
+            return _from_json(data)
+        except ValueError as exc:  # only _from_json's own words, which never quote the file
+            raise SettingsUnreadable(self.path, str(exc)) from None
+        except (TypeError, KeyError, AttributeError):
+            raise SettingsUnreadable(self.path, "it is not in the shape this app writes") from None
+
+    def load(self) -> Settings:
+        """read(), but empty settings (and a warning in the log) when the file is unreadable.
+
+        For start-up, which picks its mode from what it can read. Never write back what this
+        returns: update() is the only way to change the file.
+        """
+        try:
+            return self.read()
+        except SettingsUnreadable as exc:
+            log.warning("The settings file %s could not be read (%s); starting without its stores. "
+                        "Manager actions are refused until IT restores it", self.path, exc.reason)
             return Settings()
 
+    def update(self, change: Callable[[Settings], Settings]) -> Settings:
+        """Apply ``change`` to the settings on disk now and write the result; returns it.
+
+        Holds the settings lock from the read to the rename. Nothing is written when ``change``
+        raises (its exception goes through) or returns the settings unchanged. SettingsUnreadable
+        when the file cannot be read; SettingsWriteError when it cannot be written (or another
+        writer kept the lock past the timeout). ``change`` must be quick and must not call
+        update() itself: the lock is not re-entrant.
+        """
+        with self._locked():
+            current = self.read()
+            changed = change(current)
+            if changed != current:
+                self._write(changed)
+            return changed
+
     def save(self, settings: Settings) -> None:
-        """Write the settings atomically; SettingsWriteError (old file untouched) when it fails."""
+        """Replace the whole file with ``settings`` (under the lock; refused over an unreadable file).
+
+        Only for a settings object built from nothing (tests, first setup): anything read
+        earlier is stale by now, so the app changes the file through update().
+        """
+        self.update(lambda _current: settings)
+
+    def reset_unreadable(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Path | None:
+        """IT's reset: move an unreadable file aside (settings.json.unreadable-<UTC time>) so the
+        terminal is set up again. Returns where it went; None (nothing done) when the file is
+        readable or absent. The old file stays there for IT to look at."""
+        with self._locked():
+            try:
+                self.read()
+                return None
+            except SettingsUnreadable:
+                pass
+            aside = self._aside_path(clock())
+            try:
+                os.replace(self.path, aside)
+            except OSError as exc:
+                raise SettingsWriteError(_write_message(self.path, exc)) from exc
+            log.warning("IT reset the unreadable settings file; it was kept as %s", aside)
+            return aside
+
+    # -- inside --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock = SettingsFileLock(self.lock_path, self._lock_timeout)
+            lock.__enter__()
+        except SettingsLockTimeout:
+            raise SettingsWriteError(
+                f"The settings file {self.path} is locked by another program (another terminal window or "
+                "IT's command line). Try again in a moment. Nothing was changed.") from None
+        except OSError as exc:
+            raise SettingsWriteError(_write_message(self.path, exc)) from exc
+        try:
+            yield
+        finally:
+            lock.__exit__()
+
+    def _write(self, settings: Settings) -> None:
         text = json.dumps(_to_json(settings), indent=2, ensure_ascii=False) + "\n"
         folder = self.path.parent
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{FILE_NAME}.", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.", suffix=".tmp")
         except OSError as exc:
             raise SettingsWriteError(_write_message(self.path, exc)) from exc
         try:
@@ -165,15 +199,14 @@ class SettingsStore:
             raise SettingsWriteError(_write_message(self.path, exc)) from exc
         _fsync_folder(folder)
 
-    def _move_aside(self, exc: Exception) -> None:
-        aside = self.path.with_name(f"{FILE_NAME}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-        try:
-            os.replace(self.path, aside)
-        except OSError:
-            aside = self.path  # could not move it: it stays, and the next save replaces it
-        # Only the error's kind: its text could quote the file, and the file is not ours to log.
-        log.warning("The settings file could not be read (%s); it was kept as %s and the terminal "
-                    "starts with no settings", type(exc).__name__, aside)
+    def _aside_path(self, now: datetime) -> Path:
+        stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
+        n = 1
+        while aside.exists() or aside.is_symlink():  # two resets in one second keep both files
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.unreadable-{stamp}-{n}")
+        return aside
 
 
 def _write_message(path: Path, exc: OSError) -> str:

@@ -6,8 +6,8 @@ import asyncio
 
 import shiboken6
 
-from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QRegularExpressionValidator, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
 )
@@ -77,8 +77,9 @@ class MainWindow(QMainWindow):
 
         self.cart_edit = named(QLineEdit(self), "cart_edit", "Cart total")
         self.cart_edit.setPlaceholderText("0.00")
-        self.cart_edit.setMaxLength(14)
-        self.cart_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9.,$ ]*"), self.cart_edit))
+        # No validator and no length limit: both drop keys without a word ("1e9" became $19,
+        # "-5" $5). The field keeps what was typed; parse_money refuses it with a message in the
+        # band right under the field, and F2 starts nothing until the total reads.
         font = self.cart_edit.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.cart_edit.setFont(font)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from budtender_app.ui.widgets import MessageLabel, named
-from budtender_app.viewmodels.manager_pin import SET, ManagerPinViewModel
+from budtender_app.viewmodels.manager_pin import REFUSED, SET, ManagerPinViewModel
 
 
 class ManagerPinDialog(QDialog):
@@ -83,8 +83,11 @@ class ManagerPinDialog(QDialog):
 
     def _show_mode(self) -> None:
         low, high = self._vm.digits_range
-        choosing = self._vm.mode == SET
-        self.setWindowTitle(self.tr("Choose a manager PIN") if choosing else self.tr("Manager PIN"))
+        choosing, refused = self._vm.mode == SET, self._vm.mode == REFUSED
+        if refused:
+            self.setWindowTitle(self.tr("Manager actions are off"))
+        else:
+            self.setWindowTitle(self.tr("Choose a manager PIN") if choosing else self.tr("Manager PIN"))
         if choosing:
             self.intro_label.setText(self.tr(
                 "Choose a manager PIN for this terminal: {low} to {high} digits, not a run like 1234 "
@@ -93,7 +96,10 @@ class ManagerPinDialog(QDialog):
             self.intro_label.setText(self._purpose or self.tr("A manager PIN is needed for this."))
         self._pin_caption.setText(self.tr("New &PIN:") if choosing else self.tr("Manager &PIN:"))
         self.ok_button.setText(self.tr("Set PIN") if choosing else self.tr("OK"))
+        # Refused: no field to type a PIN into; the message says why and what IT does.
+        self._form.setRowVisible(self.pin_edit, not refused)
         self._form.setRowVisible(self.confirm_edit, choosing)
+        self.ok_button.setVisible(not refused)
 
     # -- from the view model -------------------------------------------------------------------
 

@@ -30,7 +30,10 @@ class RefundTab(QWidget):
             "back here. Each line can be given back once."), self)
         intro.setWordWrap(True)
         self.transaction_edit = named(QLineEdit(self), "refund_transaction_edit", "POS transaction ID")
-        self.transaction_edit.setMaxLength(64)
+        # No widget limit: checkout's rule (domain.redemption.parse_transaction_id, at most
+        # MAX_TRANSACTION_ID characters) is the one limit, and the view model applies it here too.
+        # A smaller one here made the longest sales impossible to refund; any limit would cut a
+        # pasted ID short without a word.
         self.transaction_edit.setPlaceholderText(self.tr("as printed on the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_find_button_clicked)
         caption = QLabel(self.tr("POS &transaction ID:"), self)

@@ -88,6 +88,7 @@ class SettingsDialog(QDialog):
 
     def _connect_vm(self) -> None:
         vm = self._vm
+        vm.reload()  # the file as it is now: the view model lives as long as the app
         vm.profiles_changed.connect(self._on_vm_profiles_changed)
         vm.editing_changed.connect(self._on_vm_editing_changed)
         vm.errors_changed.connect(self._on_vm_errors_changed)

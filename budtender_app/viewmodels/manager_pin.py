@@ -2,6 +2,9 @@
 
 Two modes: "set" at first setup (new PIN + the same again), "ask" before settings or any
 manager-only action. The wording never hints at how close a wrong PIN was.
+
+A third, "refused", when the settings file cannot be read: it may hold a PIN and its lockout,
+so neither a try nor a new PIN is taken, and the message says what IT does.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from budtender_app.services.manager_pin import (
     MAX_DIGITS, MIN_DIGITS, ManagerPinGuard, PinAlreadySet, PinCheck, PinNotSet, PinRuleError,
     PinStatus,
 )
-from budtender_app.services.settings_store import SettingsWriteError
+from budtender_app.services.settings_store import SettingsUnreadable, SettingsWriteError
 
 log = logging.getLogger(__name__)
 
-SET, ASK = "set", "ask"
+SET, ASK, REFUSED = "set", "ask", "refused"
 
 
 class ManagerPinViewModel(QObject):
@@ -34,10 +37,13 @@ class ManagerPinViewModel(QObject):
     def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._guard = guard
-        self.mode = ASK if guard.is_set() else SET
         self.message: tuple[str, str] = ("", "")
         self.seconds_locked = 0
         self.done = False
+        try:
+            self.mode = ASK if guard.is_set() else SET
+        except SettingsUnreadable as exc:
+            self._refuse(exc)
 
     @property
     def digits_range(self) -> tuple[int, int]:
@@ -45,10 +51,14 @@ class ManagerPinViewModel(QObject):
 
     def refresh(self) -> None:
         """Re-read the lock (a timer calls this each second while locked)."""
+        if self.mode == REFUSED:
+            self._say("error", self.message[1])
+            return
         try:
             seconds = self._guard.seconds_locked() if self.mode == ASK else 0
-        except SettingsWriteError:  # pragma: no cover - reading does not write; belt and braces
-            seconds = 0
+        except SettingsUnreadable as exc:
+            self._refuse(exc)
+            return
         was_locked = bool(self.seconds_locked)
         self._set_locked(seconds)
         if seconds:
@@ -58,7 +68,7 @@ class ManagerPinViewModel(QObject):
 
     def submit(self, pin: str) -> None:
         """"ask" mode: one try at the manager PIN."""
-        if self.done:
+        if self.done or self.mode == REFUSED:
             return
         if not pin:
             self._say("error", self.tr("Type the manager PIN."))
@@ -69,6 +79,9 @@ class ManagerPinViewModel(QObject):
             self.mode = SET
             self._say("error", self.tr("No manager PIN is set yet: choose one."))
             return
+        except SettingsUnreadable as exc:
+            self._refuse(exc)
+            return
         except SettingsWriteError as exc:
             # The try could not be counted, so it was not compared either.
             self._say("error", str(exc))
@@ -77,7 +90,7 @@ class ManagerPinViewModel(QObject):
 
     def submit_new(self, pin: str, confirm: str) -> None:
         """"set" mode: choose the first manager PIN, typed twice."""
-        if self.done:
+        if self.done or self.mode != SET:
             return
         if pin != confirm:
             self._say("error", self.tr("The two PINs are not the same. Type them again."))
@@ -90,6 +103,9 @@ class ManagerPinViewModel(QObject):
         except PinAlreadySet:
             self.mode = ASK
             self._say("error", self.tr("A manager PIN was set meanwhile: type it."))
+            return
+        except SettingsUnreadable as exc:
+            self._refuse(exc)
             return
         except SettingsWriteError as exc:
             self._say("error", str(exc))
@@ -113,6 +129,14 @@ class ManagerPinViewModel(QObject):
         else:
             text = self.tr("That is not the manager PIN. {n} tries left before it locks.").format(n=result.tries_left)
         self._say("error", text)
+
+    def _refuse(self, exc: SettingsUnreadable) -> None:
+        # Neither "ask" (a try could not be counted) nor "set" (a new PIN would replace the
+        # one in the file): nothing is taken until IT restores the file.
+        log.error("Manager action refused: the settings file could not be read (%s)", exc.reason)
+        self.mode = REFUSED
+        self._set_locked(0)
+        self._say("error", str(exc))
 
     def _locked_text(self, seconds: int) -> str:
         return self.tr("Too many wrong PINs. Try again in {time}.").format(time=_duration(self, seconds))

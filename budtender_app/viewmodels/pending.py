@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.domain import errors
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.domain.redemption import TransactionIdError, parse_transaction_id
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.pending_words import PendingWords, when
@@ -265,8 +266,19 @@ class PendingViewModel(QObject):
 
     def find_redeemed(self, transaction_id: str) -> list[JournalEntry]:
         """This store's lines of a POS transaction whose points were taken (redeemed, being given
-        back, or given back). Also kept in ``found`` for the window."""
+        back, or given back). Also kept in ``found`` for the window.
+
+        The ID follows checkout's rule (parse_transaction_id): one that checkout would refuse
+        is refused here with the same words, so no sale is refundable by a different rule."""
         transaction_id = transaction_id.strip()
+        if transaction_id:
+            try:
+                transaction_id = parse_transaction_id(transaction_id)
+            except TransactionIdError as exc:
+                self.found_transaction = ""
+                self._find("")
+                self._say("error", str(exc))
+                return []
         self.found_transaction = transaction_id
         self._find(transaction_id)
         if transaction_id and not self.found:

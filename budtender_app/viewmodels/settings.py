@@ -3,6 +3,10 @@
 The API key goes to the OS keyring (CredentialStore) under the profile's name and nowhere else;
 the rest of the profile goes to the settings file (SettingsStore). Nothing is saved anywhere
 until the whole form is valid, and nothing at all when the keyring cannot be used.
+
+``self.settings`` is only what the dialog shows. Every change is made by SettingsStore.update
+on the file as it is at that moment, so the manager PIN (written by ManagerPinGuard after this
+view model read the file) is never written back as it was.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
-from budtender_app.domain.settings import DEFAULT_BASE_URL, StoreProfile, same_name, validate_profile
+from budtender_app.domain.settings import (
+    DEFAULT_BASE_URL, StoreProfile, check_store_name, same_name, validate_profile,
+)
 from budtender_app.services.credentials import (
     CredentialError, Credentials, CredentialStore, KeyringUnavailable, normalize_api_key,
 )
-from budtender_app.services.settings_store import Settings, SettingsStore, SettingsWriteError
+from budtender_app.services.settings_store import Settings, SettingsStore, SettingsUnreadable, SettingsWriteError
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +66,13 @@ class SettingsViewModel(QObject):
         self._credentials = credentials
         self._tester = connection_tester
         self._test_task: asyncio.Task | None = None
-        self.settings: Settings = store.load()
         self.editing: str | None = None  # the stored profile in the form; None: a new one
         self.key_stored = False  # the keyring has a key for the profile in the form
         self.errors: dict[str, str] = {}
         self.message: tuple[str, str] = ("", "")
         self.busy = ""
+        self.unreadable = ""  # why the settings file cannot be read; "" when it can
+        self.settings: Settings = self._read()
         self.edit(self.settings.active)
 
     # -- what the dialog shows ---------------------------------------------------------------
@@ -86,7 +93,8 @@ class SettingsViewModel(QObject):
     # -- actions -----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.settings = self._store.load()
+        """Show the file as it is now (another process may have changed it)."""
+        self.settings = self._read()
         self.profiles_changed.emit()
         self.edit(self.editing if self.settings.profile(self.editing) else self.settings.active)
 
@@ -95,7 +103,7 @@ class SettingsViewModel(QObject):
         profile = self.settings.profile(name)
         self.editing = profile.name if profile else None
         self.key_stored = False
-        self._say("", "")
+        self._say("error" if self.unreadable else "", self.unreadable)  # that one stays until it is fixed
         if profile is not None:
             try:
                 self.key_stored = self._credentials.load(profile.name) is not None
@@ -131,22 +139,14 @@ class SettingsViewModel(QObject):
         except (KeyringUnavailable, CredentialError) as exc:
             self._say("error", str(exc))
             return False
-        settings = self.settings
-        if old_name is not None and not same_name(old_name, profile.name):
-            was_active = same_name(settings.active or "", old_name)
-            settings = settings.without_profile(old_name).with_profile(profile)
-            settings = settings.with_active(profile.name) if was_active else settings
-        else:
-            settings = settings.with_profile(profile)
         try:
-            self._store.save(settings)
-        except SettingsWriteError as exc:
+            self.settings = self._store.update(lambda current: _with_saved(current, profile, old_name))
+        except (SettingsWriteError, ValueError) as exc:  # ValueError: the name was taken meanwhile
             self._undo_key(profile.name, previous)
             self._say("error", str(exc))
             return False
         if old_name is not None and not same_name(old_name, profile.name):
             self._forget_key(old_name)
-        self.settings = settings
         self.profiles_changed.emit()
         self.edit(profile.name)
         self._say("info", self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
@@ -163,7 +163,7 @@ class SettingsViewModel(QObject):
         except KeyringUnavailable as exc:
             self._say("error", str(exc))
             return
-        if not self._write(self.settings.without_profile(profile.name)):
+        if not self._write(lambda current: current.without_profile(profile.name)):
             return
         self.profiles_changed.emit()
         self.edit(self.settings.active)
@@ -173,7 +173,7 @@ class SettingsViewModel(QObject):
         """Make the named profile the one the counter uses."""
         if self.settings.profile(name) is None:
             return
-        if self._write(self.settings.with_active(name)):
+        if self._write(lambda current: current.with_active(name)):
             self.profiles_changed.emit()
             self._say("info", self.tr("The counter now uses {name}.").format(name=self.settings.active))
 
@@ -272,13 +272,23 @@ class SettingsViewModel(QObject):
         except KeyringUnavailable:
             log.warning("Could not remove the old keyring entry of renamed store %r", name)
 
-    def _write(self, settings: Settings) -> bool:
+    def _read(self) -> Settings:
         try:
-            self._store.save(settings)
-        except SettingsWriteError as exc:
-            self._say("error", str(exc))
+            settings = self._store.read()
+        except SettingsUnreadable as exc:
+            self.unreadable = str(exc)
+            self._say("error", self.unreadable)
+            return Settings()
+        self.unreadable = ""
+        return settings
+
+    def _write(self, change: Callable[[Settings], Settings]) -> bool:
+        try:
+            self.settings = self._store.update(change)
+        except (SettingsWriteError, KeyError) as exc:  # KeyError: that store was removed meanwhile
+            self._say("error", str(exc) if isinstance(exc, SettingsWriteError) else self.tr(
+                "That store is no longer in the settings file."))
             return False
-        self.settings = settings
         return True
 
     def _keyring_name(self) -> str:
@@ -297,3 +307,15 @@ class SettingsViewModel(QObject):
     def _set_busy(self, text: str) -> None:
         self.busy = text
         self.busy_changed.emit(text)
+
+
+def _with_saved(current: Settings, profile: StoreProfile, old_name: str | None) -> Settings:
+    """The settings on disk with the form's profile saved in; ValueError when, in the file as it
+    is now, another store already has its name."""
+    others = [p.name for p in current.profiles if old_name is None or not same_name(p.name, old_name)]
+    check_store_name(profile.name, others)  # the form's own rule, against the file as it is now
+    if old_name is None or same_name(old_name, profile.name):
+        return current.with_profile(profile)
+    was_active = same_name(current.active or "", old_name)
+    renamed = current.without_profile(old_name).with_profile(profile)
+    return renamed.with_active(profile.name) if was_active else renamed

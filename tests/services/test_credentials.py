@@ -361,3 +361,43 @@ def test_cli_without_a_keyring_exits_3_before_asking_for_the_key(monkeypatch, ca
     out, err = capsys.readouterr()
     assert "GNOME Keyring" in err and "Nothing was saved anywhere else" in err and out == ""
     assert stdin.tell() == 0  # the key was never read
+
+
+# --- One rule for store names: the command line's and the settings form's -----------------------
+
+NAMES = ["a:b", "x" * 300, "Main\tSt", "Main St", "  Uptown  (2) ", "O'Hare & Co.", "caf\u00e9 #1", "a/b", "a" * 40]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=lambda n: repr(n[:12]))
+def test_cli_set_takes_exactly_the_store_names_the_settings_form_takes(memory, monkeypatch, capsys, name):
+    from budtender_app.domain.settings import validate_profile
+
+    _, form_errors = validate_profile({"name": name})
+    stdin = FakeStdin(KEY)
+    code = _cli(["credentials", "set", "--uid", "1234", "--store", name], memory, monkeypatch, stdin)
+    out, err = capsys.readouterr()
+    if "name" in form_errors:
+        assert code == 2 and out == "" and memory.entries == {}
+        assert err == f"--store: {form_errors['name']} Nothing was saved.\n"
+        assert stdin.tell() == 0, "no key is asked for a name that cannot be used"
+    else:
+        assert code == 0 and len(memory.entries) == 2
+        stored = " ".join(name.split())  # as the form keeps it
+        assert CredentialStore(memory).load(stored) == Credentials("1234", KEY)
+
+
+def test_cli_set_for_a_store_profile_in_another_case_is_that_profile(memory, monkeypatch, capsys):
+    """The form calls "main st" the same store as "Main St"; so does the CLI, and the app finds the key."""
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.settings_store import Settings, SettingsStore
+
+    SettingsStore().save(Settings().with_profile(StoreProfile("Main St", "4411", "1234", brand="Green Leaf")))
+    assert _cli(["credentials", "set", "--uid", "1234", "--store", "main  st"], memory, monkeypatch, KEY) == 0
+    assert "store 'Main St'" in capsys.readouterr().out
+    assert CredentialStore(memory).load("Main St") == Credentials("1234", KEY)
+
+
+def test_cli_can_still_clear_what_an_older_version_stored_under_a_bad_name(memory, monkeypatch, capsys):
+    CredentialStore(memory).save("a:b", Credentials("1234", KEY))
+    assert _cli(["credentials", "clear", "--store", "a:b"], memory, monkeypatch) == 0
+    assert memory.entries == {}

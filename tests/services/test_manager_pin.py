@@ -215,3 +215,49 @@ def test_store_profiles_saved_meanwhile_survive_a_pin_check(guard):
     store.save(store.load().with_profile(StoreProfile("Main St", "1", "2", brand="b")))
     guard.check(WRONG)
     assert [p.name for p in store.load().profiles] == ["Main St"]
+
+
+# -- an unreadable settings file: the PIN and its lockout are not assumed away -----------------
+
+def test_an_unreadable_file_keeps_its_pin_and_lockout_for_when_it_is_put_back(guard, clock):
+    from budtender_app.services.settings_store import SettingsUnreadable
+
+    wrong_tries(guard, 5)  # locked for 30 s
+    store = SettingsStore()
+    good = store.path.read_bytes()
+    store.path.write_bytes(good[: len(good) // 2])  # cut short: a disk fault, a bad hand edit
+    fresh = restart(clock)
+    for attempt in (fresh.is_set, fresh.seconds_locked, lambda: fresh.check(PIN), lambda: fresh.set_pin("5937"),
+                    fresh.reset, lambda: fresh.change_pin(PIN, "5937")):
+        with pytest.raises(SettingsUnreadable):
+            attempt()
+    assert store.path.read_bytes() == good[: len(good) // 2], "nothing was written over it"
+    store.path.write_bytes(good)  # IT puts back the backup
+    again = restart(clock)
+    assert again.is_set() and again.seconds_locked() == 30
+    assert again.check(PIN).status is PinStatus.LOCKED
+
+
+def test_two_first_setups_at_once_cannot_both_choose_the_pin(clock):
+    """The "is one set?" look and the write are one step under the settings lock."""
+    early = restart(clock)
+    assert not early.is_set()
+    restart(clock).set_pin(PIN)
+    with pytest.raises(PinAlreadySet):
+        early.set_pin("5937")
+    assert restart(clock).check(PIN).ok
+
+
+def test_a_right_pin_does_not_wipe_a_lock_another_terminal_earned_meanwhile(guard, clock, monkeypatch):
+    """Between our try being counted and the right PIN clearing it, another window locks the PIN."""
+    other = restart(clock)
+    real_matches = manager_pin._matches
+
+    def matches_while_the_other_locks(record, pin):
+        monkeypatch.setattr(manager_pin, "_matches", real_matches)  # the other window's own tries
+        wrong_tries(other, 5)
+        return real_matches(record, pin)
+
+    monkeypatch.setattr(manager_pin, "_matches", matches_while_the_other_locks)
+    assert guard.check(PIN).ok
+    assert restart(clock).seconds_locked() == 30

@@ -12,7 +12,8 @@ import pytest
 from budtender_app.domain.settings import StoreProfile
 from budtender_app.services import settings_store
 from budtender_app.services.settings_store import (
-    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsWriteError, default_settings_path,
+    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsUnreadable, SettingsWriteError,
+    default_settings_path,
 )
 
 MAIN = StoreProfile("Main St", "4411", "1234", brand="Green Leaf")
@@ -67,7 +68,7 @@ def test_only_the_user_can_read_the_file(store):
 def test_a_save_leaves_no_temp_files_behind(store):
     for profile in (MAIN, AIRPORT):
         store.save(Settings().with_profile(profile))
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json", "settings.json.lock"]
 
 
 def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
@@ -81,7 +82,7 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
     with pytest.raises(SettingsWriteError, match="No space left on device. Nothing was changed"):
         store.save(Settings().with_profile(AIRPORT))
     assert store.path.read_bytes() == before
-    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json"]
+    assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json", "settings.json.lock"]
 
 
 @pytest.mark.parametrize("content", [
@@ -97,18 +98,23 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "", "hash": "x", "n": 1, "r": 1, "p": 1}}',
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "a", "hash": "b", "n": "16384", "r": 8, "p": 1}}',
 ])
-def test_a_damaged_file_is_moved_aside_and_the_terminal_starts_empty(store, content, caplog):
+def test_a_damaged_file_is_kept_and_never_written_over(store, content, caplog):
+    """It may hold the manager PIN and its lockout: starting empty would hand the PIN to anyone."""
     store.path.parent.mkdir(parents=True)
     store.path.write_bytes(content)
+    with pytest.raises(SettingsUnreadable) as raised:
+        store.read()
+    assert "budtender-app settings reset" in str(raised.value) and str(store.path) in str(raised.value)
     with caplog.at_level(logging.WARNING, logger="budtender_app.services.settings_store"):
-        assert store.load() == Settings()
-    assert not store.path.exists()
-    [aside] = list(store.path.parent.glob("settings.json.corrupt-*"))
-    assert aside.read_bytes() == content  # kept for IT to look at
+        assert store.load() == Settings()  # start-up still picks a mode
     [record] = caplog.records
-    assert "could not be read" in record.getMessage() and aside.name in record.getMessage()
-    store.save(Settings().with_profile(MAIN))  # and the terminal can be set up again
-    assert store.load().profiles == (MAIN,)
+    assert "could not be read" in record.getMessage()
+    for write in (lambda: store.save(Settings().with_profile(MAIN)),
+                  lambda: store.update(lambda s: s.with_manager_pin(PIN))):
+        with pytest.raises(SettingsUnreadable):
+            write()
+    assert store.path.read_bytes() == content  # in place, untouched
+    assert not list(store.path.parent.glob("settings.json.corrupt-*"))
 
 
 def test_the_warning_about_a_damaged_file_does_not_quote_it(store, caplog):
@@ -155,3 +161,182 @@ def test_no_key_pin_or_phone_can_reach_the_file(store):
     text = store.path.read_text("utf-8")
     for word in ("api_key", "apikey", "password", "phone", '"pin"'):
         assert word not in text.lower()
+
+
+# -- every write starts from the file on disk -------------------------------------------------
+
+def test_an_update_starts_from_the_file_not_from_a_copy_read_earlier(store):
+    """Two writers in one app: the settings screen read the file before the PIN was chosen."""
+    early = SettingsStore(store.path)
+    early.read()
+    SettingsStore(store.path).update(lambda s: s.with_manager_pin(PIN))
+    after = early.update(lambda s: s.with_profile(MAIN))
+    assert after.manager_pin == PIN and after.profiles == (MAIN,)
+    assert store.read() == after
+
+
+def test_a_change_that_raises_writes_nothing(store):
+    store.save(Settings().with_profile(MAIN))
+    before = store.path.read_bytes()
+
+    def refuse(_settings):
+        raise KeyError("gone")
+
+    with pytest.raises(KeyError):
+        store.update(refuse)
+    assert store.path.read_bytes() == before
+    store.update(lambda s: s.with_profile(AIRPORT))  # and the lock was let go
+    assert store.read().names == ("Main St", "Airport")
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from budtender_app.domain.settings import StoreProfile
+from budtender_app.services.settings_store import SettingsStore
+
+def change(settings):
+    print("holding", flush=True)
+    sys.stdin.readline()  # the test lets go
+    return settings.with_profile(StoreProfile("Airport", "4412", "1234", brand="Green Leaf"))
+
+SettingsStore(Path(sys.argv[1])).update(change)
+"""
+
+
+def test_another_process_writing_holds_the_lock_and_nothing_is_clobbered(store):
+    """The CLI and the app are two processes: the lock is the OS's, not a Python one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store.save(Settings().with_profile(MAIN))
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(store.path)], cwd=root, text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline().strip() == "holding"  # it has read the file, lock held
+        impatient = SettingsStore(store.path, lock_timeout=0)
+        with pytest.raises(SettingsWriteError, match="locked by another program.*Nothing was changed"):
+            impatient.update(lambda s: s.with_manager_pin(PIN))
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.wait(timeout=30) == 0
+    finally:
+        child.kill()
+        child.wait()
+    SettingsStore(store.path).update(lambda s: s.with_manager_pin(PIN))
+    saved = store.read()
+    assert saved.names == ("Main St", "Airport") and saved.manager_pin == PIN
+
+
+# -- an unreadable file: kept, never written over, and IT's reset ------------------------------
+
+def unreadable(store, kind: str) -> None:
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "garbled":
+        store.path.write_bytes(b'{"version": 1, "profiles": [], "manager_pin": {"salt"\x00\xff')
+    elif kind == "folder":
+        store.path.mkdir()
+    elif kind == "no permission":
+        store.path.write_text("{}", "utf-8")
+        store.path.chmod(0)
+
+
+KINDS = ["garbled", "folder", pytest.param("no permission", marks=pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root reads whatever the mode says"))]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_unreadable_file_refuses_every_write_and_says_what_it_does(store, kind):
+    unreadable(store, kind)
+    with pytest.raises(SettingsUnreadable) as raised:
+        store.update(lambda s: s.with_manager_pin(PIN))
+    message = str(raised.value)
+    assert "could not be read" in message and "manager actions are off" in message
+    assert f"IT: put back {store.path} from a backup, or run `budtender-app settings reset`" in message
+    assert store.load() == Settings()  # start-up carries on, in whatever mode it picks
+    store.path.chmod(0o600) if kind == "no permission" else None
+    assert store.path.exists() and not list(store.path.parent.glob("settings.json.*-*"))
+
+
+@pytest.mark.parametrize("kind", ["garbled", "folder"])
+def test_it_resets_an_unreadable_file_by_moving_it_aside(store, kind):
+    from datetime import UTC, datetime
+
+    unreadable(store, kind)
+    when = datetime(2026, 3, 8, 10, 30, 5, tzinfo=UTC)
+    aside = store.reset_unreadable(lambda: when)
+    assert aside == store.path.with_name("settings.json.unreadable-20260308T103005Z") and aside.exists()
+    assert not store.path.exists() and store.read() == Settings()
+    store.update(lambda s: s.with_manager_pin(PIN))  # the terminal can be set up again
+    assert store.read().manager_pin == PIN
+
+
+def test_it_cannot_reset_a_file_that_reads(store):
+    store.save(Settings().with_manager_pin(PIN))
+    assert store.reset_unreadable() is None
+    assert store.read().manager_pin == PIN
+
+
+def test_a_file_the_os_will_not_let_us_read_is_unreadable_too(store, monkeypatch):
+    """As root the mode bits do not stop a read, so the OS's refusal is played here."""
+    from pathlib import Path
+
+    store.save(Settings().with_manager_pin(PIN))
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    real_read = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(SettingsUnreadable, match=r"could not be read \(Permission denied\)"):
+        store.update(lambda s: s.with_manager_pin(None))
+    monkeypatch.setattr(Path, "read_bytes", real_read)
+    assert store.read().manager_pin == PIN
+
+
+# -- property: writers holding stale copies never undo each other's changes ----------------------
+
+def test_interleaved_writers_never_lose_a_change(tmp_path_factory):
+    """Several writers (each a store object that read the file at some point) take turns in any
+    order: every PIN change and every profile change lands, exactly as a single writer would."""
+    from hypothesis import given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    names = ("Main St", "Airport", "Uptown")
+    step = st.tuples(st.integers(0, 2), st.sampled_from(["pin", "nopin", "add", "drop", "active"]),
+                     st.sampled_from(names))
+
+    @hsettings(max_examples=25, deadline=None)
+    @given(st.lists(step, max_size=12))
+    def run(steps):
+        path = tmp_path_factory.mktemp("writers") / "settings.json"
+        writers = [SettingsStore(path) for _ in range(3)]
+        stale = [w.read() for w in writers]  # what each screen showed when it opened
+        expected = Settings()
+        for who, op, name in steps:
+            change = _change(op, name)
+            expected = change(expected)
+            stale[who] = writers[who].update(change)
+        assert SettingsStore(path).read() == expected
+
+    run()
+
+
+def _change(op: str, name: str):
+    profile = StoreProfile(name, "1", "2", brand="b")
+
+    def change(settings: Settings) -> Settings:
+        if op == "pin":
+            return settings.with_manager_pin(PIN)
+        if op == "nopin":
+            return settings.with_manager_pin(None)
+        if op == "add":
+            return settings.with_profile(profile)
+        if op == "drop":
+            return settings.without_profile(name)
+        return settings.with_active(name) if settings.profile(name) else settings
+
+    return change

@@ -129,3 +129,19 @@ def test_the_pin_field_is_masked_and_takes_digits_only(qtbot, guard):
     assert dlg.pin_edit.text() == "12345678"  # letters and spaces refused, 8 digits at most
     for widget in (dlg.pin_edit, dlg.confirm_edit, dlg.ok_button):
         assert widget.objectName() and widget.accessibleName()
+
+
+def test_an_unreadable_settings_file_offers_no_pin_to_choose(qtbot, clock):
+    """No PIN field at all: a "choose a PIN" over a file that holds one would hand it to anyone."""
+    store = SettingsStore()
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(b"\x00garbage")
+    vm = ManagerPinViewModel(ManagerPinGuard(store, clock=clock))
+    dlg = make_dialog(qtbot, ManagerPinGuard(store, clock=clock))
+    accepted = Emitted(dlg.accepted_pin)
+    assert dlg.windowTitle() == "Manager actions are off" and not dlg.pin_edit.isVisible()
+    assert "budtender-app settings reset" in dlg.message_label.text()
+    vm.submit_new("5937", "5937")
+    vm.submit("5937")
+    dlg._tick.timeout.emit()
+    assert accepted.count == 0 and not vm.done and store.path.read_bytes() == b"\x00garbage"

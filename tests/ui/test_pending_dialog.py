@@ -246,3 +246,56 @@ async def test_browse_opens_a_save_dialog_without_blocking(qtbot, journal, api, 
     tab.file_dialog.fileSelected.emit(str(tmp_path / "chosen.csv"))
     tab.file_dialog.done(0)
     assert tab.path_edit.text() == str(tmp_path / "chosen.csv")
+
+
+@pytest.mark.asyncio
+async def test_the_longest_transaction_id_checkout_takes_can_be_refunded(qtbot, journal, api, sim):
+    """Checkout took 128 characters while the Refund / void field held 64: that sale's points were stuck."""
+    from budtender_app.domain.flow import Step
+    from budtender_app.domain.redemption import MAX_TRANSACTION_ID
+    from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from tests.helpers import wait_for_step
+
+    txid = "POS-" + "".join(f"{n % 10}" for n in range(MAX_TRANSACTION_ID - 5)) + "Z"
+    assert len(txid) == MAX_TRANSACTION_ID == 128
+    texted = []
+    sim.on_pin_sent = lambda _phone, pin: texted.append(pin)
+    counter = RedemptionViewModel(api, journal)
+    counter.set_cart_text("42")
+    counter.start()
+    counter.submit_phone(DEMO_PHONE)
+    await wait_for_step(counter, Step.PIN)
+    counter.submit_pin(texted[-1])
+    await wait_for_step(counter, Step.WALLET)
+    counter.toggle(next(o.discount.id for o in counter.offers if o.discount.points == 250))
+    counter.apply_selection()
+    counter.start_checkout()
+    counter.confirm_checkout(txid)
+    await wait_for_step(counter, Step.DONE)
+    assert [r.transaction_id for r in sim.redemptions] == [txid]
+
+    dialog, vm = make_dialog(qtbot, journal, api)
+    dialog.tabs.setCurrentWidget(dialog.refund_tab)
+    tab = dialog.refund_tab
+    qtbot.keyClicks(tab.transaction_edit, txid)
+    assert tab.transaction_edit.text() == txid
+    qtbot.keyClick(tab.transaction_edit, Qt.Key.Key_Return)
+    assert tab.table.rowCount() == 1 and tab.table.item(0, 5).text() == "Redeemed"
+    type_decision(qtbot, tab.fields, reason="sale refunded")
+    tab.give_back_button.click()
+    tab.confirm.yes_button.click()
+    await vm.wait_idle()
+    assert tab.table.item(0, 5).text() == "Points given back" and len(sim.adjustments) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_id_no_checkout_could_take_is_refused_with_its_rule(qtbot, journal, api):
+    from budtender_app.domain.redemption import MAX_TRANSACTION_ID
+
+    dialog, vm = make_dialog(qtbot, journal, api)
+    tab = dialog.refund_tab
+    qtbot.keyClicks(tab.transaction_edit, "T" * (MAX_TRANSACTION_ID + 1))
+    assert tab.transaction_edit.text() == "T" * (MAX_TRANSACTION_ID + 1), "nothing is cut off without a word"
+    qtbot.keyClick(tab.transaction_edit, Qt.Key.Key_Return)
+    assert vm.message == ("error", "A transaction ID has at most 128 characters.")
+    assert tab.table.rowCount() == 0

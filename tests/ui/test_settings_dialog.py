@@ -224,3 +224,124 @@ async def test_every_interactive_widget_has_an_object_and_accessible_name(dialog
             continue  # Qt's own parts (e.g. a combo's inner view)
         assert widget.objectName(), widget
         assert widget.accessibleName(), widget.objectName()
+
+
+# -- the counter window: the manager PIN and the store profiles share settings.json -------------
+
+@pytest_asyncio.fixture
+async def counter(qtbot, tmp_path, ring, tester):
+    """The real window with the real manager view models, as app.py builds them."""
+    import httpx
+
+    from budtender_app.services.aiq_client import AiqClient, AiqConfig
+    from budtender_app.services.manager_pin import ManagerPinGuard
+    from budtender_app.services.redemption_sender import RedemptionSender
+    from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
+    from budtender_app.simulator.transport import SimulatorTransport
+    from budtender_app.ui.main_window import MainWindow
+    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+    from budtender_app.viewmodels.pending import PendingViewModel
+    from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from tests.helpers import make_journal, wait_for_focus
+
+    base = "https://simulator.invalid"
+    http = httpx.AsyncClient(transport=SimulatorTransport(Simulator(base_url=base)))
+    journal = make_journal(tmp_path)
+    client = AiqClient(http, AiqConfig(base, DEMO_API_KEY, DEMO_UID))
+    store = SettingsStore()
+    guard = ManagerPinGuard(store)
+    settings_vm = SettingsViewModel(store, CredentialStore(ring), tester)  # built at start, as in app.py
+    vm = RedemptionViewModel(client, journal)
+    win = MainWindow(vm, training=True, location="test", settings_vm=settings_vm,
+                     make_pin_vm=lambda: ManagerPinViewModel(guard),
+                     pending_vm=PendingViewModel(journal, client, RedemptionSender(client, journal)))
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()
+    qtbot.waitExposed(win)
+    await wait_for_focus(win.cart_edit)
+    yield win
+    if win.manager_dialog is not None:
+        win.manager_dialog.done(0)
+    await vm.wait_idle()
+    await http.aclose()
+    journal.close()
+
+
+def manager_pin_dialog(win):
+    from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+
+    dlg = win.manager_dialog
+    assert isinstance(dlg, ManagerPinDialog) and dlg.isVisible()
+    return dlg
+
+
+@pytest.mark.asyncio
+async def test_saving_a_store_keeps_the_manager_pin_chosen_at_the_first_f12(qtbot, counter):
+    """The reported bug: choose a PIN at the first F12, save a store, press F11: it asked to choose again."""
+    win = counter
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F12)
+    first = manager_pin_dialog(win)
+    assert first.windowTitle() == "Choose a manager PIN"
+    qtbot.keyClicks(first.pin_edit, "4826")
+    qtbot.keyClicks(first.confirm_edit, "4826")
+    qtbot.keyClick(first.pin_edit, Qt.Key.Key_Return)
+    settings = win.manager_dialog
+    assert isinstance(settings, SettingsDialog)
+    fill(qtbot, settings)
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    assert "Saved Main St" in settings.message_label.text()
+    qtbot.mouseClick(settings.close_button, Qt.MouseButton.LeftButton)
+    assert win.manager_dialog is None
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F11)
+    ask = manager_pin_dialog(win)
+    assert ask.windowTitle() == "Manager PIN" and not ask.confirm_edit.isVisible(), "it asks to choose a PIN again"
+    qtbot.keyClicks(ask.pin_edit, "4826")
+    qtbot.keyClick(ask.pin_edit, Qt.Key.Key_Return)
+    assert win.manager_dialog.objectName() == "pending_dialog"
+    saved = SettingsStore().read()
+    assert saved.manager_pin is not None and saved.names == ("Main St",)
+
+
+def make_unreadable(kind: str) -> bytes | None:
+    path = SettingsStore().path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+        return None
+    content = b'{"version": 1, "profiles": [], "manager_pin": {"salt": "c2FsdA==", "hash": \xff\xfe'
+    path.write_bytes(content)
+    return content
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["garbled", "folder"])
+@pytest.mark.parametrize("key", [Qt.Key.Key_F12, Qt.Key.Key_F11], ids=["F12", "F11"])
+async def test_an_unreadable_settings_file_refuses_f11_and_f12_and_says_what_it_does(qtbot, counter, kind, key):
+    """Once it moved the file aside and offered to choose a new manager PIN: anyone's, then."""
+    win = counter
+    content = make_unreadable(kind)
+    qtbot.keyClick(win.cart_edit, key)
+    dlg = manager_pin_dialog(win)
+    assert dlg.windowTitle() == "Manager actions are off"
+    assert not dlg.pin_edit.isVisible() and not dlg.confirm_edit.isVisible() and not dlg.ok_button.isVisible()
+    text = dlg.message_label.text()
+    assert text.startswith("The settings file could not be read")
+    assert "IT: put back" in text and "budtender-app settings reset" in text
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    assert win.manager_dialog is None
+    path = SettingsStore().path
+    assert path.is_dir() if content is None else path.read_bytes() == content
+    assert sorted(p.name for p in path.parent.iterdir()) in (["settings.json"], ["settings.json", "settings.json.lock"])
+
+
+@pytest.mark.asyncio
+async def test_a_store_name_too_long_is_refused_as_typed_not_cut_short(qtbot, dialog, ring):
+    """The command line refuses a 300-character name: the form says so too, instead of keeping 40 of them."""
+    fill(qtbot, dialog, name="x" * 300)
+    assert dialog.form.edits["name"].text() == "x" * 300
+    assert shown_errors(dialog) == {"name": "Keep the store name to 40 characters."}
+    assert not dialog.save_button.isEnabled()
+    fill(qtbot, dialog, name="a:b")
+    assert shown_errors(dialog)["name"].endswith("not :")
+    assert ring.entries == {}

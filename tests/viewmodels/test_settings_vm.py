@@ -290,3 +290,45 @@ async def test_a_new_test_cancels_the_one_still_running(vm, tester):
     assert first.cancelled()
     assert results.seen == [("works", "Works: AIQ accepted the UID and the API key.")]
     assert vm.busy == ""
+
+
+# -- the manager PIN shares the file: no change may write back a copy read earlier ---------------
+
+def test_saving_deleting_and_switching_stores_keep_a_pin_chosen_after_the_screen_read_the_file(vm, ring):
+    from budtender_app.services.manager_pin import ManagerPinGuard
+
+    guard = ManagerPinGuard(SettingsStore())
+    guard.set_pin("4826")  # the first F12, after the view model was built at start
+    assert vm.save(FORM, KEY)
+    assert guard.is_set(), "saving a store wiped the manager PIN"
+    assert vm.save(form(name="Airport", store_id="4412"), KEY)
+    vm.set_active("Airport")
+    vm.delete("Main St")
+    assert guard.is_set() and guard.check("4826").ok
+    assert SettingsStore().read().names == ("Airport",)
+
+
+def test_a_store_added_elsewhere_meanwhile_is_kept_and_its_name_not_taken_twice(vm, ring):
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.settings_store import Settings
+
+    other = StoreProfile("Main St", "9", "9", brand="Other")  # saved by another window after vm read the file
+    SettingsStore().update(lambda s: s.with_profile(StoreProfile("Uptown", "7", "7", brand="b")).with_profile(other))
+    assert vm.save(FORM, KEY) is False
+    assert vm.message == ("error", "This terminal already has a store named Main St. Pick another name.")
+    assert stored_key(ring) is None, "the key put in the keyring for it is taken back"
+    assert SettingsStore().read().profiles[1] == other
+    assert vm.save(form(name="Airport"), KEY)
+    assert SettingsStore().read().names == ("Uptown", "Main St", "Airport") != Settings().names
+
+
+def test_an_unreadable_file_is_never_replaced_by_a_saved_store(ring, tester):
+    store = SettingsStore()
+    store.path.parent.mkdir(parents=True)
+    store.path.write_bytes(b"\xff not json")
+    vm = SettingsViewModel(store, CredentialStore(ring), tester)
+    assert "budtender-app settings reset" in vm.unreadable and vm.message[0] == "error"
+    assert vm.save(FORM, KEY) is False
+    level, text = vm.message
+    assert level == "error" and text.startswith("The settings file could not be read")
+    assert ring.entries == {} and store.path.read_bytes() == b"\xff not json"
