@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self._skip_dialog = None  # the manager's PIN-skip dialogs while open
         self._quit_box = None  # "Sale in progress: quit anyway?" while it is open
         self._quit_confirmed = False
+        self._profiles_watched = False  # the settings dialog's saves are being announced
         self.setObjectName("main_window")
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
@@ -302,6 +303,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self._settings_vm, self)
         dialog.finished.connect(self._on_manager_dialog_finished)
         self._settings_vm.profiles_changed.connect(self._on_settings_profiles_changed)
+        self._profiles_watched = True
         self.manager_dialog = dialog
         dialog.open()
 
@@ -310,11 +312,9 @@ class MainWindow(QMainWindow):
             "Settings saved. Close and start the terminal again to use the store settings."))
 
     def _on_manager_dialog_finished(self, _result: int = 0) -> None:
-        if isinstance(self.manager_dialog, QWidget) and self._settings_vm is not None:
-            try:
-                self._settings_vm.profiles_changed.disconnect(self._on_settings_profiles_changed)
-            except (RuntimeError, TypeError):
-                pass  # the PIN dialog never connected it
+        if self._profiles_watched and self._settings_vm is not None:  # only the settings dialog did
+            self._settings_vm.profiles_changed.disconnect(self._on_settings_profiles_changed)
+            self._profiles_watched = False
         if self.manager_dialog is not None:
             self.manager_dialog.deleteLater()
         self.manager_dialog = None
