@@ -235,7 +235,8 @@ class AiqClient:
         if verdict is Answer.OK:
             return
         self._raise_common(verdict, response, body, ())
-        raise errors.NotFound("AIQ does not know this UID. Check it in AIQ's Settings > API & Tracking.")
+        raise errors.NotFound("AIQ does not know this UID. Check it in AIQ's Settings > API & Tracking.",
+                             detail=self._scrub(error_message(body), ()))
 
     # -- loyalty beyond redeeming ---------------------------------------------------------
 
@@ -268,7 +269,8 @@ class AiqClient:
         verdict = classify_read_answer(response.status_code, body)
         if verdict is not Answer.OK:
             self._raise_common(verdict, response, body, (term,))
-            raise errors.NotFound("AIQ does not know this store's UID. Ask a manager to check the settings.")
+            raise errors.NotFound("AIQ does not know this store's UID. Ask a manager to check the settings.",
+                                 detail=self._scrub(error_message(body), (term,)))
         data = body.get("data") if isinstance(body, dict) else None
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list) or not results or not isinstance(results[0], dict):
@@ -310,7 +312,8 @@ class AiqClient:
         verdict = classify_read_answer(response.status_code, body)
         if verdict is not Answer.OK:
             self._raise_common(verdict, response, body, ())
-            raise errors.NotFound("AIQ's redemption report is not available for this store's UID.")
+            raise errors.NotFound("AIQ's redemption report is not available for this store's UID.",
+                                 detail=self._scrub(error_message(body), ()))
         if not isinstance(body, dict) or "data" not in body:
             raise errors.BadResponse("AIQ sent a redemption report we cannot read. Try again.")
         return parse_redemptions(body["data"])

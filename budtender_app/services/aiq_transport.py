@@ -46,7 +46,8 @@ def no_answer(mutating: bool) -> errors.AiqError:
 
 
 async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool) -> httpx.Response:
-    """Send ``request`` (never following a redirect: it would carry the key elsewhere)."""
+    """Send ``request`` (never following a redirect: it would carry the key elsewhere). Its URL
+    was checked to be the base URL's http(s) origin, so httpx never refuses the scheme."""
     method = request.method
     try:
         return await http.send(request, follow_redirects=False)
@@ -62,9 +63,6 @@ async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating:
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         log.warning("AIQ %s failed after sending: %s", method, type(exc).__name__)
         raise no_answer(mutating) from None
-    except httpx.UnsupportedProtocol as exc:  # refused before anything was sent
-        log.warning("AIQ %s could not be sent: %s", method, type(exc).__name__)
-        raise errors.Unreachable("The AIQ address in settings is not usable. Ask a manager.") from None
     except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
         # Anything else (an answer that cannot be decoded, a protocol error mid-way) may come
         # after AIQ acted: for a change of points that is "unknown", never "not sent".
