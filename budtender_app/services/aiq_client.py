@@ -22,7 +22,11 @@ import httpx
 
 from budtender_app.domain import errors
 from budtender_app.domain.aiq_answers import (
-    Answer, classify_points_answer, classify_read_answer, error_message, retry_after_seconds,
+    Answer,
+    classify_points_answer,
+    classify_read_answer,
+    error_message,
+    retry_after_seconds,
 )
 from budtender_app.domain.loyalty import AiqRedemption, LoyaltyStatus, SignUp, parse_redemptions
 from budtender_app.domain.origin import same_origin

@@ -17,7 +17,11 @@ from typing import Protocol
 from budtender_app.domain import errors
 from budtender_app.domain.aiq_answers import SendFailure, send_failure
 from budtender_app.services.journal import (
-    Journal, JournalEntry, JournalStateError, ReversalPhase, reversal_note,
+    Journal,
+    JournalEntry,
+    JournalStateError,
+    ReversalPhase,
+    reversal_note,
 )
 
 log = logging.getLogger(__name__)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from budtender_app.domain import errors
 from budtender_app.domain.aiq_answers import (
-    Answer, SendFailure, classify_points_answer, classify_read_answer, error_message, retry_after_seconds,
-    says_bad_key, send_failure,
+    Answer,
+    SendFailure,
+    classify_points_answer,
+    classify_read_answer,
+    error_message,
+    retry_after_seconds,
+    says_bad_key,
+    send_failure,
 )
 
 ENVELOPE = {"success": False, "message": "Discount not available"}
@@ -141,7 +147,7 @@ def test_what_a_failure_means_for_the_row(exc, kind):
     assert send_failure(exc) is kind
 
 
-NOW = datetime(2031, 3, 9, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2031, 3, 9, 12, 0, 0, tzinfo=UTC)
 
 
 def clock():

@@ -14,7 +14,7 @@ from budtender_app.domain import errors
 from budtender_app.domain.loyalty import SignUp
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, WRONG_PIN_SHAPES, Simulator
+from budtender_app.simulator.core import DEMO_PHONE, DEMO_UID, WRONG_PIN_SHAPES, Simulator
 from budtender_app.simulator.server import SimulatorServer
 from tests.services.raw_http import raw_server, read_request, trickler
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from datetime import UTC
 
 import httpx
 import pytest
@@ -13,7 +14,13 @@ from budtender_app.domain import errors
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services import aiq_client
 from budtender_app.services.aiq_client import (
-    DEFAULT_TIMEOUT, READ_TIMEOUT_ENV, AiqClient, AiqConfig, RateLimiter, default_timeout, scrub,
+    DEFAULT_TIMEOUT,
+    READ_TIMEOUT_ENV,
+    AiqClient,
+    AiqConfig,
+    RateLimiter,
+    default_timeout,
+    scrub,
 )
 
 BASE = "https://lab.alpineiq.com"
@@ -211,10 +218,10 @@ def test_a_redirect_on_a_report_is_a_bad_response_and_not_followed():
 
 
 def test_retry_after_dates_use_the_injected_clock_without_a_date_header():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     def clock():
-        return datetime(2031, 3, 9, 12, 0, 0, tzinfo=timezone.utc)
+        return datetime(2031, 3, 9, 12, 0, 0, tzinfo=UTC)
 
     with pytest.raises(errors.RateLimited) as info:
         run(lambda c: c.redeem(URL, "T-1"), answering(429, headers={"Retry-After": "Sun, 09 Mar 2031 12:00:12 GMT"}),

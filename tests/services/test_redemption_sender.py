@@ -15,7 +15,10 @@ from budtender_app.domain.wallet import Discount
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import ReversalPhase, State
 from budtender_app.services.redemption_sender import (
-    RETRY_AFTER_CAP, RETRY_DELAYS, RedemptionSender, wait_before_retry,
+    RETRY_AFTER_CAP,
+    RETRY_DELAYS,
+    RedemptionSender,
+    wait_before_retry,
 )
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.server import SimulatorServer
