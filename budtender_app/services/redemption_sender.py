@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Waits before re-trying a send that never reached AIQ (nothing was sent, so it is safe).
 RETRY_DELAYS = (0.5, 1.0, 2.0)
-#: The longest Retry-After we wait for at the counter. Asked for longer, the row stays queued
+#: Seconds one send may spend waiting between tries, AIQ's Retry-After included: the counter
+#: shows "Redeeming…" meanwhile. Asked to wait longer, the row stays queued (nothing was sent)
 #: and the terminal's background retry (every minute or so) sends it later.
 RETRY_AFTER_CAP = 30.0
 _STOPPED = "the app stopped while this was being sent"
@@ -50,13 +51,13 @@ class _Marks:
     unknown: Callable[[int, str], JournalEntry]
 
 
-def wait_before_retry(exc: BaseException, delay: float) -> float | None:
+def wait_before_retry(exc: BaseException, delay: float, left: float = RETRY_AFTER_CAP) -> float | None:
     """Seconds to wait before sending a not-sent row again: our own ``delay``, or AIQ's
-    Retry-After when longer; None (stop for now) when AIQ asks for more than RETRY_AFTER_CAP."""
+    Retry-After when longer; None (stop for now) when that is more than the ``left`` of
+    RETRY_AFTER_CAP this send may still wait."""
     asked = exc.retry_after if isinstance(exc, errors.RateLimited) else None
-    if asked is None:
-        return delay
-    return None if asked > RETRY_AFTER_CAP else max(delay, asked)
+    wait = delay if asked is None else max(delay, asked)
+    return None if wait > left else wait
 
 
 class RedemptionSender:
@@ -119,6 +120,7 @@ class RedemptionSender:
     async def _send(self, entry: JournalEntry, marks: _Marks,
                     call: Callable[[JournalEntry], Awaitable[object]]) -> JournalEntry:
         """Mark on disk, call AIQ, record what the answer means; resend only what was not sent."""
+        left = RETRY_AFTER_CAP
         for delay in (*RETRY_DELAYS, None):
             started = marks.start(entry)
             if started is None:
@@ -139,9 +141,10 @@ class RedemptionSender:
             if kind is SendFailure.REFUSED:
                 return marks.refused(entry.id, _with_detail(failure))
             entry = marks.not_sent(entry.id, str(failure))
-            wait = None if delay is None else wait_before_retry(failure, delay)
+            wait = None if delay is None else wait_before_retry(failure, delay, left)
             if wait is None:
                 return entry
+            left -= wait
             await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 

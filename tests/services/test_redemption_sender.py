@@ -176,6 +176,17 @@ async def test_send_queued_sends_only_the_chosen_rows_while_allowed(journal):
 def test_the_wait_before_a_retry(asked, delay, wait):
     assert wait_before_retry(errors.RateLimited("busy", retry_after=asked), delay) == wait
     assert wait_before_retry(errors.Unreachable("x"), delay) == delay
+    assert wait_before_retry(errors.Unreachable("x"), delay, left=delay / 2) is None
+
+
+@pytest.mark.asyncio
+async def test_one_send_waits_at_most_the_cap_in_all_however_often_aiq_asks(journal):
+    sleeps = Sleeps()
+    busy = errors.RateLimited("busy", retry_after=RETRY_AFTER_CAP * 0.6)
+    api = FakeApi(busy, busy, "r-1")
+    entry = await RedemptionSender(api, journal, sleep=sleeps).redeem(queued(journal))
+    # The second wait would pass the cap: the row stays queued for the background retry.
+    assert entry.state is State.QUEUED and sleeps.waits == [RETRY_AFTER_CAP * 0.6] and len(api.redeems) == 2
 
 
 @pytest.mark.asyncio
