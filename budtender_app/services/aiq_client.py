@@ -384,7 +384,7 @@ class AiqClient:
             async with asyncio.timeout(self._deadline):
                 return await transmit(self._http, request, mutating=mutating)
         except TimeoutError:
-            log.warning("AIQ %s took longer than %.0f s: given up", method, self._deadline)
+            log.warning("AIQ %s took longer than %g s: given up", method, self._deadline)
             raise no_answer(mutating) from None
 
     def _request(self, method: str, url: str, payload: object) -> httpx.Request:
