@@ -36,9 +36,14 @@ class NotFound(AiqError):
 
 
 class RateLimited(AiqError):
-    """AIQ asked us to slow down (429)."""
+    """AIQ asked us to slow down (429). Nothing was done."""
 
     retryable = True
+
+    def __init__(self, message: str, *, detail: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message, detail=detail)
+        #: Seconds AIQ asked us to wait (its Retry-After header), or None when it did not say.
+        self.retry_after = retry_after
 
 
 class Unreachable(AiqError):
@@ -64,11 +69,18 @@ class BadResponse(AiqError):
 
 
 class Rejected(AiqError):
-    """AIQ refused a redemption (4xx): no points were taken."""
+    """AIQ definitely refused (e.g. a 400 with its error body): no points were taken."""
+
+
+class RefusedToSend(Rejected):
+    """The terminal refused to send: the address is not this store's AIQ (another scheme, host
+    or port, so the API key would have gone elsewhere), or the link cannot be built. Nothing
+    left the terminal, and it will not be sent by itself."""
 
 
 class OutcomeUnknown(AiqError):
-    """A redemption was sent but no answer came back (timeout, dropped connection, 5xx).
+    """A points call was sent and no clear answer came back (timeout, dropped connection, 5xx,
+    a redirect, a 409, anything but a definite yes or no).
 
     Points may or may not have been taken. Never re-send by itself.
     """

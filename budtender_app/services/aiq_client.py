@@ -1,7 +1,9 @@
 """The AIQ wallet API over httpx: every transport failure and AIQ answer mapped to a domain error.
 
-Contract: ../shared/AIQ-API.md. No httpx exception leaves this module, and no message built here
-carries the API key, the PIN or a full phone number.
+Contract: ../shared/AIQ-API.md. No exception but an AiqError leaves this module, and every
+message from AIQ is scrubbed (API key, phone, PIN, redemption link) before it is kept in one.
+The API key goes only to the origin (scheme, host, port) of the base URL, and redirects are
+never followed. What an answer means is decided in domain/aiq_answers.py.
 """
 
 from __future__ import annotations
@@ -10,20 +12,29 @@ import asyncio
 import logging
 import os
 import re
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 import httpx
 
 from budtender_app.domain import errors
+from budtender_app.domain.aiq_answers import (
+    Answer,
+    classify_points_answer,
+    classify_read_answer,
+    error_message,
+    retry_after_seconds,
+)
 from budtender_app.domain.loyalty import AiqRedemption, LoyaltyStatus, SignUp, parse_redemptions
+from budtender_app.domain.origin import same_origin
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import redemption_put_url
 from budtender_app.domain.wallet import Wallet, parse_wallet
+from budtender_app.services.aiq_transport import Words, no_answer, origin_of, transmit
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +42,34 @@ DEFAULT_BASE_URL = "https://lab.alpineiq.com"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=10.0, pool=5.0)
 #: Seconds; shortens the read timeout (fault tests "hang past the timeout" without waiting 15 s).
 READ_TIMEOUT_ENV = "BUDTENDER_AIQ_READ_TIMEOUT"
+#: Seconds one whole request may take, answer included. httpx's read timeout is per read, so an
+#: answer trickling a byte a second would otherwise keep the counter in "Redeeming…" for ever.
+DEFAULT_DEADLINE = 30.0
+#: Seconds; overrides DEFAULT_DEADLINE (fault tests), like READ_TIMEOUT_ENV.
+DEADLINE_ENV = "BUDTENDER_AIQ_DEADLINE"
+
+
+def _env_seconds(name: str) -> float | None:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if 0 < value < float("inf") else None
 
 
 def default_timeout() -> httpx.Timeout:
     """DEFAULT_TIMEOUT, with the read timeout from $BUDTENDER_AIQ_READ_TIMEOUT when it is a
     positive number of seconds (anything else is ignored)."""
-    try:
-        read = float(os.environ.get(READ_TIMEOUT_ENV, ""))
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    if not 0 < read < float("inf"):
+    read = _env_seconds(READ_TIMEOUT_ENV)
+    if read is None:
         return DEFAULT_TIMEOUT
     return httpx.Timeout(connect=DEFAULT_TIMEOUT.connect, read=read, write=DEFAULT_TIMEOUT.write,
                          pool=DEFAULT_TIMEOUT.pool)
+
+
+def default_deadline() -> float:
+    """DEFAULT_DEADLINE, or $BUDTENDER_AIQ_DEADLINE when it is a positive number of seconds."""
+    return _env_seconds(DEADLINE_ENV) or DEFAULT_DEADLINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +99,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
+        """Wait until one more request may start."""
         async with self._lock:
             while True:
                 now = self._clock()
@@ -92,8 +119,26 @@ def scrub(text: str, *secrets: str) -> str:
     return redact(text, *secrets, limit=200)
 
 
+_REDEEM = Words(
+    busy="AIQ is busy. Nothing was redeemed; try again in a moment.",
+    refused="AIQ refused this redemption; no points were taken.",
+    unknown="AIQ's answer (HTTP {status}) does not say whether it redeemed. The points may or may "
+            "not have been taken: do not redeem again; ask a manager.",
+)
+_ADJUST = Words(
+    busy="AIQ is busy. No points were moved; try again in a moment.",
+    refused="AIQ refused the points adjustment; nothing moved.",
+    unknown="AIQ's answer (HTTP {status}) does not say whether the points moved. They may or may "
+            "not have: check the shopper's balance before trying again.",
+)
+
+
 class AiqClient:
-    """One store's AIQ wallet endpoints. Build once, share, close with the httpx client."""
+    """One store's AIQ wallet endpoints. Build once, share, close with the httpx client.
+
+    ``deadline``: seconds a whole request may take (default: default_deadline()). ``clock``
+    (aware UTC) reads a Retry-After date when AIQ's answer carries no Date header.
+    """
 
     def __init__(
         self,
@@ -101,10 +146,14 @@ class AiqClient:
         config: AiqConfig,
         *,
         limiter: RateLimiter | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._http = http
         self._config = config
         self._limiter = limiter
+        self._deadline = default_deadline() if deadline is None else deadline
+        self._clock = clock
 
     @property
     def base_url(self) -> str:
@@ -113,92 +162,98 @@ class AiqClient:
     # -- the four calls of the counter flow -------------------------------------------------
 
     async def verify_wallet(self, phone: Phone) -> None:
-        """E1: AIQ texts the shopper a 4-digit PIN. UnknownShopper when no member has the phone."""
+        """E1: AIQ texts the shopper a 4-digit PIN. UnknownShopper when no member has the phone
+        (any 4xx but 403, 429 or a message about the API key)."""
         await self._post(
             self._config.verify_path,
             {"phone": phone.digits},
-            on_4xx=lambda msg: errors.UnknownShopper(
+            refused=lambda msg: errors.UnknownShopper(
                 f"No loyalty member has the phone {phone.masked}. Check the number with the shopper.",
                 detail=msg,
             ),
             secrets=(phone.digits,),
+            phone_or_pin=True,
         )
 
     async def view_wallet(self, phone: Phone, pin: str) -> Wallet:
-        """E2: the wallet, opened with the PIN the shopper received."""
+        """E2: the wallet, opened with the PIN the shopper received. WrongPin for any 4xx but
+        403, 429 or a message about the API key; a redirect or odd answer is BadResponse (it
+        says nothing about the PIN, so it must not count as a wrong one)."""
         body = await self._post(
             self._config.view_path,
             {"phone": phone.digits, "code": pin},
-            on_4xx=lambda msg: errors.WrongPin(
+            refused=lambda msg: errors.WrongPin(
                 "That PIN is wrong or has expired. Ask the shopper to read the newest text.",
                 detail=msg,
             ),
             secrets=(phone.digits, pin),
+            phone_or_pin=True,
         )
-        return parse_wallet(_data(body))
+        return _wallet_of(body)
 
     async def wallet(self, phone: Phone) -> Wallet:
         """E3: the wallet without a PIN (new member, or the store's PIN bypass)."""
         body = await self._post(
             self._config.wallet_path,
             {"phone": phone.digits},
-            on_4xx=lambda msg: errors.UnknownShopper(
+            refused=lambda msg: errors.UnknownShopper(
                 f"No loyalty member has the phone {phone.masked}.", detail=msg
             ),
             secrets=(phone.digits,),
         )
-        return parse_wallet(_data(body))
+        return _wallet_of(body)
 
     async def redeem(self, redemption_url: str, transaction_id: str) -> str:
         """E4: PUT the redemption URL with the POS transaction ID appended. Points go at once.
 
         Returns AIQ's redemption id ("" when it sends none). Raises Unreachable when nothing was
-        sent (safe to retry), Rejected when AIQ said no, OutcomeUnknown when it was sent and
-        no answer came: that one must never be re-sent blindly.
+        sent (safe to retry), RefusedToSend when the link is not this store's AIQ origin
+        (nothing sent), Rejected only for a definite refusal, OutcomeUnknown for anything else:
+        that one must never be re-sent blindly.
         """
-        self._check_same_service(redemption_url)
-        url = redemption_put_url(redemption_url, transaction_id)
-        response = await self._send("PUT", url, None, mutating=True, secrets=())
+        if not same_origin(self._config.base_url, redemption_url):
+            raise errors.RefusedToSend(
+                "This discount's redemption link does not point at AIQ (this store's address); "
+                "it was not sent. Ask a manager.")
+        secrets = _url_secrets(redemption_url)
+        try:
+            url = redemption_put_url(redemption_url, transaction_id)
+        except ValueError as exc:  # the join refused this ID (its message is for the cashier)
+            raise errors.RefusedToSend(f"This redemption was not sent: {exc}") from None
+        response = await self._send("PUT", url, None, mutating=True)
         body = _json_or_none(response)
-        if response.is_success and _success(body):
+        verdict = classify_points_answer(response.status_code, body, empty=not response.content)
+        if verdict is Answer.OK:
             return _redemption_id(body)
-        if response.status_code in (401, 403):
-            raise _auth_error(body)
-        if response.status_code == 429:
-            raise errors.RateLimited("AIQ is busy. Nothing was redeemed; try again in a moment.")
-        if response.is_server_error:
-            raise errors.OutcomeUnknown(
-                f"AIQ failed while redeeming (HTTP {response.status_code}). "
-                "The points may or may not have been taken: do not redeem again; ask a manager.",
-            )
-        raise errors.Rejected(
-            "AIQ refused this redemption; no points were taken.", detail=_message(body)
-        )
+        raise self._points_error(verdict, response, body, _REDEEM, (*secrets, url))
 
     async def check_connection(self) -> None:
         """One cheap authenticated call (E7 with limit=1). Raises the matching AiqError."""
         path = f"/api/v1.1/piis/{quote(self._config.uid, safe='')}?search=0000&limit=1"
-        response = await self._send("GET", self._url(path), None, mutating=False, secrets=())
+        response = await self._send("GET", self._url(path), None, mutating=False)
         body = _json_or_none(response)
-        if response.is_success:
+        verdict = classify_read_answer(response.status_code, body)
+        if verdict is Answer.OK:
             return
-        self._raise_common(response, body)
-        raise errors.NotFound("AIQ does not know this UID. Check it in AIQ's Settings > API & Tracking.")
+        self._raise_common(verdict, response, body, ())
+        raise errors.NotFound("AIQ does not know this UID. Check it in AIQ's Settings > API & Tracking.",
+                             detail=self._scrub(error_message(body), ()))
 
     # -- loyalty beyond redeeming ---------------------------------------------------------
 
     async def loyalty_status(self, phone: Phone) -> LoyaltyStatus:
         """E6 (member or not, no PIN sent), with E7 as the fallback when E6 answers oddly."""
         url = self._url(f"/api/v2/loyalty/lookup/{quote(phone.digits, safe='')}")
-        response = await self._send("GET", url, None, mutating=False, secrets=(phone.digits,))
+        response = await self._send("GET", url, None, mutating=False)
         body = _json_or_none(response)
-        if response.is_success and _success(body) and isinstance(body, dict) and isinstance(body.get("data"), dict):
-            data = body["data"]
+        verdict = classify_read_answer(response.status_code, body)
+        data = body.get("data") if isinstance(body, dict) else None
+        if verdict is Answer.OK and isinstance(data, dict):
             flag = next((data[k] for k in ("loyalty", "isMember", "member") if isinstance(data.get(k), bool)), None)
             if flag is not None:
                 return LoyaltyStatus(flag, _text_id(data.get("contactID")))
-        elif response.status_code in (401, 403, 429) or response.is_server_error:
-            self._raise_common(response, body)
+        elif verdict in (Answer.KEY_REFUSED, Answer.RATE_LIMITED, Answer.SERVER_ERROR):
+            self._raise_common(verdict, response, body, (phone.digits,))
         return await self._status_by_search(phone)
 
     async def _status_by_search(self, phone: Phone) -> LoyaltyStatus:
@@ -210,11 +265,13 @@ class AiqClient:
     async def find_contact(self, term: str) -> dict | None:
         """E7: the first contact matching ``term`` (phone digits, email or name), or None."""
         path = f"/api/v1.1/piis/{quote(self._config.uid, safe='')}?search={quote(term, safe='')}&limit=1"
-        response = await self._send("GET", self._url(path), None, mutating=False, secrets=(term,))
+        response = await self._send("GET", self._url(path), None, mutating=False)
         body = _json_or_none(response)
-        if not (response.is_success and _success(body)):
-            self._raise_common(response, body)
-            raise errors.NotFound("AIQ does not know this store's UID. Ask a manager to check the settings.")
+        verdict = classify_read_answer(response.status_code, body)
+        if verdict is not Answer.OK:
+            self._raise_common(verdict, response, body, (term,))
+            raise errors.NotFound("AIQ does not know this store's UID. Ask a manager to check the settings.",
+                                 detail=self._scrub(error_message(body), (term,)))
         data = body.get("data") if isinstance(body, dict) else None
         results = data.get("results") if isinstance(data, dict) else None
         if not isinstance(results, list) or not results or not isinstance(results[0], dict):
@@ -225,7 +282,7 @@ class AiqClient:
         """E5: create (or find) the loyalty member; returns AIQ's contactID."""
         body = await self._post(
             "/api/v2/loyalty", signup.as_aiq(),
-            on_4xx=lambda msg: errors.Rejected("AIQ did not sign this shopper up.", detail=msg),
+            refused=lambda msg: errors.Rejected("AIQ did not sign this shopper up.", detail=msg),
             secrets=(signup.phone.digits, signup.email),
         )
         data = body.get("data") if isinstance(body, dict) else None
@@ -237,32 +294,27 @@ class AiqClient:
     async def adjust_points(self, contact_id: str, value: int, note: str) -> None:
         """E10: add (or take) points, e.g. give back a redemption's points after a refund.
 
-        Like a redemption it changes money: no answer means OutcomeUnknown, never "failed".
+        Like a redemption it changes money: the same rule (classify_points_answer), so only a
+        definite refusal is Rejected and anything unclear is OutcomeUnknown, never "failed".
         """
         path = (f"/api/v1.1/adjust/loyaltyPoints/{quote(self._config.uid, safe='')}/"
                 f"{quote(contact_id, safe='')}")
-        response = await self._send("PUT", self._url(path), {"value": value, "note": note}, mutating=True, secrets=())
+        response = await self._send("PUT", self._url(path), {"value": value, "note": note}, mutating=True)
         body = _json_or_none(response)
-        if response.is_success and _success(body):
-            return
-        if response.status_code in (401, 403):
-            raise _auth_error(body)
-        if response.status_code == 429:
-            raise errors.RateLimited("AIQ is busy. No points were moved; try again in a moment.")
-        if response.is_server_error:
-            raise errors.OutcomeUnknown(
-                f"AIQ failed while adjusting points (HTTP {response.status_code}). They may or may "
-                "not have moved: check the shopper's balance before trying again.")
-        raise errors.Rejected("AIQ refused the points adjustment; nothing moved.", detail=scrub(_message(body)))
+        verdict = classify_points_answer(response.status_code, body, empty=not response.content)
+        if verdict is not Answer.OK:
+            raise self._points_error(verdict, response, body, _ADJUST, ())
 
     async def redemptions_between(self, start: int, end: int) -> list[AiqRedemption]:
         """E11: AIQ's own record of redemptions in [start, end] (epoch seconds)."""
         path = f"/api/v1.1/redemptions/{quote(self._config.uid, safe='')}/{int(start)}/{int(end)}"
-        response = await self._send("GET", self._url(path), None, mutating=False, secrets=())
+        response = await self._send("GET", self._url(path), None, mutating=False)
         body = _json_or_none(response)
-        if not (response.is_success and _success(body)):
-            self._raise_common(response, body)
-            raise errors.NotFound("AIQ's redemption report is not available for this store's UID.")
+        verdict = classify_read_answer(response.status_code, body)
+        if verdict is not Answer.OK:
+            self._raise_common(verdict, response, body, ())
+            raise errors.NotFound("AIQ's redemption report is not available for this store's UID.",
+                                 detail=self._scrub(error_message(body), ()))
         if not isinstance(body, dict) or "data" not in body:
             raise errors.BadResponse("AIQ sent a redemption report we cannot read. Try again.")
         return parse_redemptions(body["data"])
@@ -272,127 +324,108 @@ class AiqClient:
     def _url(self, path: str) -> str:
         return self._config.base_url.rstrip("/") + path
 
-    def _check_same_service(self, url: str) -> None:
-        """The API key goes only to AIQ: refuse a redemption URL on some other host."""
-        base, target = urlsplit(self._config.base_url), urlsplit(url)
-        same_host = base.hostname == target.hostname
-        same_domain = (
-            target.scheme == "https"
-            and base.hostname is not None
-            and target.hostname is not None
-            and base.hostname.split(".")[-2:] == target.hostname.split(".")[-2:]
-            and base.hostname.count(".") >= 1
-        )
-        if not (same_host or same_domain):
-            raise errors.Rejected(
-                "This discount's redemption link does not point at AIQ; it was not sent. Ask a manager."
-            )
+    def _scrub(self, text: str, secrets: tuple[str, ...]) -> str:
+        return scrub(text, self._config.api_key, *secrets)
 
-    async def _post(self, path, payload, *, on_4xx, secrets) -> object:
-        response = await self._send("POST", self._url(path), payload, mutating=False, secrets=secrets)
+    async def _post(self, path, payload, *, refused, secrets, phone_or_pin: bool = False) -> object:
+        response = await self._send("POST", self._url(path), payload, mutating=False)
         body = _json_or_none(response)
-        if response.is_success and _success(body):
+        verdict = classify_read_answer(response.status_code, body, phone_or_pin=phone_or_pin)
+        if verdict is Answer.OK:
             return body
-        self._raise_common(response, body)
-        raise on_4xx(scrub(_message(body), *secrets))
+        self._raise_common(verdict, response, body, secrets)
+        raise refused(self._scrub(error_message(body), secrets))
 
-    @staticmethod
-    def _raise_common(response: httpx.Response, body: object) -> None:
-        if response.status_code in (401, 403):
-            raise _auth_error(body)
-        if response.status_code == 429:
-            raise errors.RateLimited("AIQ is busy. Wait a few seconds and try again.")
-        if response.is_server_error:
-            raise errors.ServerError(
-                f"AIQ is having trouble (HTTP {response.status_code}). Try again in a moment."
-            )
-        if response.is_success:  # 2xx whose body says success: false
-            return
+    def _raise_common(self, verdict: Answer, response: httpx.Response, body: object,
+                      secrets: tuple[str, ...]) -> None:
+        """Raise for every verdict but REFUSED (whose words depend on the call)."""
+        status = response.status_code
+        if verdict is Answer.KEY_REFUSED:
+            raise self._auth_error(body, secrets)
+        if verdict is Answer.RATE_LIMITED:
+            raise errors.RateLimited("AIQ is busy. Wait a few seconds and try again.",
+                                     retry_after=self._retry_after(response))
+        if verdict is Answer.SERVER_ERROR:
+            raise errors.ServerError(f"AIQ is having trouble (HTTP {status}). Try again in a moment.")
+        if verdict is Answer.UNKNOWN:
+            raise errors.BadResponse(
+                f"AIQ answered in a way we did not expect (HTTP {status}). Try again; if it keeps "
+                "happening, ask a manager to check the AIQ address in settings.")
 
-    async def _send(self, method, url, payload, *, mutating: bool, secrets) -> httpx.Response:
+    def _points_error(self, verdict: Answer, response: httpx.Response, body: object, words: Words,
+                      secrets: tuple[str, ...]) -> errors.AiqError:
+        if verdict is Answer.KEY_REFUSED:
+            return self._auth_error(body, secrets)
+        if verdict is Answer.RATE_LIMITED:
+            return errors.RateLimited(words.busy, retry_after=self._retry_after(response))
+        if verdict is Answer.REFUSED:
+            return errors.Rejected(words.refused, detail=self._scrub(error_message(body), secrets))
+        return errors.OutcomeUnknown(words.unknown.format(status=response.status_code),
+                                     detail=self._scrub(error_message(body), secrets))
+
+    def _auth_error(self, body: object, secrets: tuple[str, ...]) -> errors.AuthRejected:
+        return errors.AuthRejected(
+            "AIQ rejected this store's API key. Call a manager to check the AIQ settings.",
+            detail=self._scrub(error_message(body), secrets),
+        )
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        return retry_after_seconds(response.headers.get("Retry-After"),
+                                   date_header=response.headers.get("Date"), clock=self._clock)
+
+    async def _send(self, method: str, url: str, payload: object, *, mutating: bool) -> httpx.Response:
+        request = self._request(method, url, payload)
         if self._limiter is not None:
-            await self._limiter.acquire()
-        headers = {"X-APIKEY": self._config.api_key, "Accept": "application/json"}
+            await self._limiter.acquire()  # before the deadline starts: nothing is sent while waiting
         try:
-            return await self._http.request(method, url, json=payload, headers=headers)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            if _is_certificate_error(exc):
-                raise errors.CertificateProblem(
-                    "AIQ's security certificate was refused. Check the computer's date and "
-                    "the base URL, or ask IT about a proxy."
-                ) from None
-            raise errors.Unreachable(
-                "Cannot reach AIQ. Check the internet connection and try again."
-            ) from None
-        except httpx.PoolTimeout:
-            raise errors.Unreachable("AIQ is not answering. Try again.") from None
-        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            log.warning("AIQ %s failed after sending: %s", method, type(exc).__name__)
-            if mutating:
-                raise errors.OutcomeUnknown(
-                    "AIQ did not answer in time. The points may or may not have been taken: "
-                    "do not redeem again; ask a manager to check."
-                ) from None
-            raise errors.ServerError("AIQ did not answer in time. Try again.") from None
-        except httpx.UnsupportedProtocol as exc:  # refused before anything was sent
-            log.warning("AIQ %s could not be sent: %s", method, type(exc).__name__)
-            raise errors.Unreachable("The AIQ address in settings is not usable. Ask a manager.") from None
-        except httpx.HTTPError as exc:
-            # Anything else (an answer that cannot be decoded, a protocol error mid-way) may come
-            # after AIQ acted: for a change of points that is "unknown", never "not sent".
-            log.warning("AIQ %s failed: %s", method, type(exc).__name__)
-            if mutating:
-                raise errors.OutcomeUnknown(
-                    "AIQ's answer could not be read. The points may or may not have been taken: "
-                    "do not redeem again; ask a manager to check."
-                ) from None
-            raise errors.BadResponse("AIQ sent an answer we cannot read. Try again.") from None
+            async with asyncio.timeout(self._deadline):
+                return await transmit(self._http, request, mutating=mutating)
+        except TimeoutError:
+            log.warning("AIQ %s took longer than %g s: given up", method, self._deadline)
+            raise no_answer(mutating) from None
+
+    def _request(self, method: str, url: str, payload: object) -> httpx.Request:
+        """The request, checked to go to the base URL's origin before the key is put on it."""
+        try:
+            request = self._http.build_request(method, url, json=payload)
+            target, allowed = origin_of(request.url), origin_of(httpx.URL(self._config.base_url))
+        except (httpx.InvalidURL, ValueError, TypeError):
+            target = allowed = None
+        allowed_ok = target is not None and target == allowed
+        # Both parsers must agree: httpx's (where it connects) and the domain rule's.
+        if not (allowed_ok and same_origin(self._config.base_url, str(request.url))):
+            raise errors.RefusedToSend(
+                "The terminal refused to send this to an address other than this store's AIQ; "
+                "nothing was sent. Ask a manager to check the AIQ address in settings.")
+        request.headers["X-APIKEY"] = self._config.api_key
+        request.headers["Accept"] = "application/json"
+        return request
 
 
-def _is_certificate_error(exc: BaseException) -> bool:
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+def _url_secrets(redemption_url: str) -> tuple[str, ...]:
+    """The redemption link, its path and its token (the last segment): AIQ may echo any."""
+    path = urlsplit(redemption_url).path
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    return (redemption_url, path, token) if len(token) >= 6 else (redemption_url, path)
 
 
-def _auth_error(body: object) -> errors.AuthRejected:
-    return errors.AuthRejected(
-        "AIQ rejected this store's API key. Call a manager to check the AIQ settings.",
-        detail=scrub(_message(body)),
-    )
+def _wallet_of(body: object) -> Wallet:
+    if not (isinstance(body, dict) and "data" in body):
+        raise errors.BadResponse("AIQ sent an answer without a wallet. Try again.")
+    try:
+        return parse_wallet(body["data"])
+    except errors.AiqError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile wallet must not crash the counter
+        log.warning("AIQ wallet could not be read: %s", type(exc).__name__)
+        raise errors.BadResponse("AIQ sent a wallet we cannot read. Try again.") from None
 
 
 def _json_or_none(response: httpx.Response) -> object:
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-
-
-def _success(body: object) -> bool:
-    """A 2xx counts unless the body says ``"success": false``."""
-    return not (isinstance(body, dict) and body.get("success") is False)
-
-
-def _data(body: object) -> object:
-    if isinstance(body, dict) and "data" in body:
-        return body["data"]
-    raise errors.BadResponse("AIQ sent an answer without a wallet. Try again.")
-
-
-def _message(body: object) -> str:
-    if not isinstance(body, dict):
-        return ""
-    errs = body.get("errors")
-    if isinstance(errs, list) and errs and isinstance(errs[0], dict):
-        msg = errs[0].get("message")
-        if isinstance(msg, str):
-            return msg.strip()
-    msg = body.get("message")
-    return msg.strip() if isinstance(msg, str) else ""
 
 
 def _text_id(value: object) -> str:

@@ -1,8 +1,9 @@
 """Sending journaled redemptions and reversals to AIQ: the one place points move.
 
 Rules (../shared/AIQ-API.md, "Defaults where AIQ is silent"): only a 'queued' row is sent; each
-send is marked on disk first; only a failure that never reached AIQ is retried by itself; an
-unanswered send is 'unknown' and waits for a manager.
+send is marked on disk first; only a failure that never reached AIQ is retried by itself (after
+AIQ's Retry-After, when it gives one); an unanswered or unclear send is 'unknown' and waits for
+a manager. Which failure is which is one rule, aiq_answers.send_failure, for both directions.
 """
 
 from __future__ import annotations
@@ -10,22 +11,53 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from budtender_app.domain import errors
+from budtender_app.domain.aiq_answers import SendFailure, send_failure
 from budtender_app.services.journal import (
-    Journal, JournalEntry, JournalStateError, ReversalPhase, reversal_note,
+    Journal,
+    JournalEntry,
+    JournalStateError,
+    ReversalPhase,
+    reversal_note,
 )
 
 log = logging.getLogger(__name__)
 
 #: Waits before re-trying a send that never reached AIQ (nothing was sent, so it is safe).
 RETRY_DELAYS = (0.5, 1.0, 2.0)
+#: Seconds one send may spend waiting between tries, AIQ's Retry-After included: the counter
+#: shows "Redeeming…" meanwhile. Asked to wait longer, the row stays queued (nothing was sent)
+#: and the terminal's background retry (every minute or so) sends it later.
+RETRY_AFTER_CAP = 30.0
+_STOPPED = "the app stopped while this was being sent"
 
 
 class PointsApi(Protocol):
     async def redeem(self, redemption_url: str, transaction_id: str) -> str: ...
     async def adjust_points(self, contact_id: str, value: int, note: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    """The journal's moves for one direction (redeem, or give the points back)."""
+
+    start: Callable[[JournalEntry], JournalEntry | None]  # None: do not send (not queued)
+    done: Callable[[JournalEntry, object], JournalEntry]
+    refused: Callable[[int, str], JournalEntry]
+    not_sent: Callable[[int, str], JournalEntry]
+    unknown: Callable[[int, str], JournalEntry]
+
+
+def wait_before_retry(exc: BaseException, delay: float, left: float = RETRY_AFTER_CAP) -> float | None:
+    """Seconds to wait before sending a not-sent row again: our own ``delay``, or AIQ's
+    Retry-After when longer; None (stop for now) when that is more than the ``left`` of
+    RETRY_AFTER_CAP this send may still wait."""
+    asked = exc.retry_after if isinstance(exc, errors.RateLimited) else None
+    wait = delay if asked is None else max(delay, asked)
+    return None if wait > left else wait
 
 
 class RedemptionSender:
@@ -34,32 +66,22 @@ class RedemptionSender:
         self._api = api
         self._journal = journal
         self._sleep = sleep
+        self._redeem_marks = _Marks(
+            start=self._start_redeem,
+            done=lambda entry, aiq_id: journal.mark_redeemed(entry.id, str(aiq_id or "")),
+            refused=journal.mark_rejected, not_sent=journal.mark_not_sent, unknown=journal.mark_unknown,
+        )
+        self._reverse_marks = _Marks(
+            start=self._start_reversal,
+            done=lambda entry, _: journal.mark_reversed(entry.id),
+            refused=journal.mark_reversal_rejected, not_sent=journal.mark_reversal_not_sent,
+            unknown=journal.mark_reversal_unknown,
+        )
 
     async def redeem(self, entry: JournalEntry) -> JournalEntry:
         """Send one journaled redemption; returns the row as it ended."""
-        journal = self._journal
-        for delay in (*RETRY_DELAYS, None):
-            try:
-                journal.mark_sending(entry.id)
-            except JournalStateError:  # sent meanwhile (or not queued): never twice
-                return journal.get(entry.id)
-            try:
-                redemption_id = await self._api.redeem(entry.redemption_url, entry.transaction_id)
-            except (errors.Unreachable, errors.RateLimited) as exc:
-                entry = journal.mark_not_sent(entry.id, str(exc))
-                if delay is None:
-                    return entry
-                await self._sleep(delay)
-                continue
-            except errors.OutcomeUnknown as exc:
-                return journal.mark_unknown(entry.id, str(exc))
-            except errors.AiqError as exc:
-                return journal.mark_rejected(entry.id, _with_detail(exc))
-            except BaseException:  # quitting mid-PUT, or a bug: it may have reached AIQ
-                journal.mark_unknown(entry.id, "the app stopped while this was being sent")
-                raise
-            return journal.mark_redeemed(entry.id, redemption_id)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await self._send(entry, self._redeem_marks,
+                                lambda e: self._api.redeem(e.redemption_url, e.transaction_id))
 
     async def send_queued(self, *, only: set[int] | None = None,
                           may_send: Callable[[], bool] = lambda: True) -> list[JournalEntry]:
@@ -80,28 +102,50 @@ class RedemptionSender:
 
     async def reverse(self, entry_id: int) -> JournalEntry:
         """Give a redeemed discount's points back (E10, +pointsDeduction), at most once."""
-        journal = self._journal
-        entry = journal.queue_reversal(entry_id)
+        entry = self._journal.queue_reversal(entry_id)
+        return await self._send(entry, self._reverse_marks,
+                                lambda e: self._api.adjust_points(e.contact_id, e.points, reversal_note(e)))
+
+    def _start_redeem(self, entry: JournalEntry) -> JournalEntry | None:
+        try:
+            return self._journal.mark_sending(entry.id)
+        except JournalStateError:  # sent meanwhile (or not queued): never twice
+            return None
+
+    def _start_reversal(self, entry: JournalEntry) -> JournalEntry | None:
+        if entry.reversal_phase is not ReversalPhase.QUEUED:
+            return None  # already reversed, being reversed, or unknown: not again by itself
+        return self._journal.mark_reversal_sending(entry.id)
+
+    async def _send(self, entry: JournalEntry, marks: _Marks,
+                    call: Callable[[JournalEntry], Awaitable[object]]) -> JournalEntry:
+        """Mark on disk, call AIQ, record what the answer means; resend only what was not sent."""
+        left = RETRY_AFTER_CAP
         for delay in (*RETRY_DELAYS, None):
-            if entry.reversal_phase is not ReversalPhase.QUEUED:
-                return entry  # already reversed, being reversed, or unknown: not again by itself
-            entry = journal.mark_reversal_sending(entry.id)
+            started = marks.start(entry)
+            if started is None:
+                return self._journal.get(entry.id)
+            entry = started
             try:
-                await self._api.adjust_points(entry.contact_id, entry.points, reversal_note(entry))
-            except (errors.Unreachable, errors.RateLimited) as exc:
-                entry = journal.mark_reversal_not_sent(entry.id, str(exc))
-                if delay is None:
-                    return entry
-                await self._sleep(delay)
-                continue
-            except errors.OutcomeUnknown as exc:
-                return journal.mark_reversal_unknown(entry.id, str(exc))
+                result = await call(entry)
             except errors.AiqError as exc:
-                return journal.mark_reversal_rejected(entry.id, _with_detail(exc))
-            except BaseException:
-                journal.mark_reversal_unknown(entry.id, "the app stopped while this was being sent")
+                failure = exc
+            except BaseException:  # quitting mid-request, or a bug: it may have reached AIQ
+                marks.unknown(entry.id, _STOPPED)
                 raise
-            return journal.mark_reversed(entry.id)
+            else:
+                return marks.done(entry, result)
+            kind = send_failure(failure)
+            if kind is SendFailure.MAYBE_SENT:
+                return marks.unknown(entry.id, _with_detail(failure))
+            if kind is SendFailure.REFUSED:
+                return marks.refused(entry.id, _with_detail(failure))
+            entry = marks.not_sent(entry.id, str(failure))
+            wait = None if delay is None else wait_before_retry(failure, delay, left)
+            if wait is None:
+                return entry
+            left -= wait
+            await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

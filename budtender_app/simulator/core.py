@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from budtender_app.simulator import routes
-from budtender_app.simulator.records import Adjustment, Redemption, RequestRecord, SimFailure
+from budtender_app.simulator.records import ENVELOPE, Adjustment, Redemption, RequestRecord, SimFailure, error_envelope
 from budtender_app.simulator.seed import (
     DEMO_API_KEY,
     DEMO_PHONE,
@@ -31,11 +31,25 @@ from budtender_app.simulator.seed import (
 from budtender_app.simulator.state import State
 
 __all__ = [
-    "DEMO_API_KEY", "DEMO_PHONE", "DEMO_PHONE_HIDDEN", "DEMO_PHONE_NEW", "DEMO_UID",
-    "Adjustment", "Redemption", "RequestRecord", "Simulator",
+    "DEMO_API_KEY", "DEMO_PHONE", "DEMO_PHONE_HIDDEN", "DEMO_PHONE_NEW", "DEMO_UID", "ENVELOPE",
+    "REFUSAL_CASES", "WRONG_PIN_SHAPES", "Adjustment", "Redemption", "RequestRecord", "Simulator",
 ]
 
 _TEN_DIGITS = re.compile(r"\d{10}")
+
+#: What Simulator.answer_with can reshape: a wrong or expired PIN on E2, no such member on E1/E3.
+REFUSAL_CASES = frozenset({"wrong_pin", "unknown_member"})
+#: Answers to a wrong PIN seen from AIQ and the services in front of it (../shared/AIQ-API.md:
+#: "401 and 400 are both seen for a wrong code"). name -> (status, body) for answer_with.
+WRONG_PIN_SHAPES: dict[str, tuple[int, Any]] = {
+    "400 envelope": (400, ENVELOPE),
+    "400 text": (400, b"Bad Request"),
+    "401 message": (401, {"success": False, "message": "Invalid code"}),
+    "401 unauthorized": (401, {"error": "Unauthorized"}),
+    "401 empty": (401, None),
+    "404 errors": (404, {"success": False, "errors": [{"message": "Contact or code not found"}]}),
+    "404 html": (404, b"<html><body><h1>404 Not Found</h1></body></html>"),
+}
 
 
 def _random_pin() -> str:
@@ -65,6 +79,7 @@ class Simulator:
         self._clock = clock
         self._seed = seed
         self._lock = threading.Lock()
+        self._answers: dict[str, tuple[int, Any]] = {}
         self._state = self._fresh_state()
 
     @property
@@ -198,6 +213,18 @@ class Simulator:
                 wallet_extra=wallet_extra,
             ).contact_id
 
+    def answer_with(self, case: str, status: int, body: Any = ENVELOPE) -> None:
+        """Answer ``case`` (REFUSAL_CASES) with ``status`` and ``body`` from now on (kept across
+        reset): ENVELOPE is AIQ's error envelope, None no body, ``bytes`` a raw text/html body.
+        E.g. ``answer_with("wrong_pin", *WRONG_PIN_SHAPES["401 empty"])``."""
+        if case not in REFUSAL_CASES:
+            raise ValueError(f"unknown case {case!r}")
+        if not (isinstance(status, int) and 400 <= status <= 499):
+            raise ValueError("a refusal is a 4xx status")
+        with self._lock:
+            self._answers[case] = (status, body)
+            self._state.answers = dict(self._answers)
+
     def reset(self) -> None:
         """Forget everything (requests too) and re-seed the demo shoppers if seeding."""
         state = self._fresh_state()
@@ -207,6 +234,7 @@ class Simulator:
     def _fresh_state(self) -> State:
         # Built whole before it is swapped in, so no request ever sees a half-seeded account.
         state = State(self._uid, self._base_url, self._clock, self._pin_source)
+        state.answers = dict(self._answers)
         if self._seed:
             for shopper in demo_shoppers(self._clock()):
                 state.add_shopper(**shopper)
@@ -226,7 +254,7 @@ def _answer(state: State, method: str, raw_path: str, query: str, body: tuple[An
         params = {key: values[0] for key, values in parse_qs(query).items()}
         data = handler(state, args, params, parsed)
     except SimFailure as failure:
-        return failure.status, _error(failure.message)
+        return failure.status, failure.payload()
     return 200, {"success": True, "data": data}
 
 
@@ -249,4 +277,4 @@ def _parse_json(body: bytes) -> tuple[Any, bool]:
 
 
 def _error(message: str) -> dict[str, Any]:
-    return {"success": False, "message": message, "errors": [{"message": message}]}
+    return error_envelope(message)

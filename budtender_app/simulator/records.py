@@ -6,13 +6,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class SimFailure(Exception):
-    """An endpoint's refusal: becomes ``{"success": false, "message": ...}`` with ``status``."""
+#: A SimFailure body meaning "AIQ's usual error envelope with the failure's message".
+ENVELOPE: Any = object()
 
-    def __init__(self, status: int, message: str) -> None:
+
+def error_envelope(message: str) -> dict[str, Any]:
+    """AIQ's error body: ``{"success": false, "message": ..., "errors": [{"message": ...}]}``."""
+    return {"success": False, "message": message, "errors": [{"message": message}]}
+
+
+class SimFailure(Exception):
+    """An endpoint's refusal: becomes ``{"success": false, "message": ...}`` with ``status``.
+
+    ``body`` replaces that envelope: any JSON-able value, None (no body at all) or ``bytes``
+    (sent as they are, as text/html: a proxy's page, say).
+    """
+
+    def __init__(self, status: int, message: str, *, body: Any = ENVELOPE) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.body = body
+
+    def payload(self) -> Any:
+        """The body to answer with."""
+        return error_envelope(self.message) if self.body is ENVELOPE else self.body
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ def _phone(body: dict[str, Any], key: str = "phone") -> str:
 def _member(state: State, phone: str) -> Contact:
     contact = state.member_by_phone(phone)
     if contact is None or not contact.loyalty:
-        raise SimFailure(400, CONTACT_NOT_FOUND)
+        raise state.failure("unknown_member", CONTACT_NOT_FOUND)
     return contact
 
 
@@ -72,10 +72,10 @@ def view_wallet(state: State, args, params, body) -> Any:
     code = body.get("code")
     if not isinstance(code, str):
         # A number would lose a PIN's leading zero: AIQ wants the code as a string.
-        raise SimFailure(400, BAD_CODE)
+        raise state.failure("wrong_pin", BAD_CODE)
     contact = state.member_by_phone(phone)
     if contact is None or not state.pin_matches(phone, code, PIN_LIFETIME_SECONDS):
-        raise SimFailure(400, BAD_CODE)
+        raise state.failure("wrong_pin", BAD_CODE)
     return state.wallet_data(contact)
 
 
@@ -87,7 +87,7 @@ def wallet(state: State, args, params, body) -> Any:
     email = body.get("email")
     contact = state.member_by_email(email) if isinstance(email, str) and email.strip() else None
     if contact is None or not contact.loyalty:
-        raise SimFailure(400, CONTACT_NOT_FOUND)
+        raise state.failure("unknown_member", CONTACT_NOT_FOUND)
     return state.wallet_data(contact)
 
 

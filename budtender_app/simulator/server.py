@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 
 from budtender_app.simulator.core import Simulator
+from budtender_app.simulator.records import ENVELOPE
 from budtender_app.simulator.seed import (
     DEMO_API_KEY,
     DEMO_PHONE,
@@ -38,6 +39,8 @@ class _Fault:
     kind: int | str
     path_prefix: str
     remaining: int
+    body: object = ENVELOPE
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class SimulatorServer:
@@ -105,10 +108,13 @@ class SimulatorServer:
 
     # -- fault injection -------------------------------------------------------------------
 
-    def inject(self, kind: int | str, *, path_prefix: str = "", count: int = 1) -> None:
+    def inject(self, kind: int | str, *, path_prefix: str = "", count: int = 1, body: object = ENVELOPE,
+               headers: dict[str, str] | None = None) -> None:
         """Make the next ``count`` requests whose target starts with ``path_prefix`` fail.
 
-        ``kind``: an HTTP status (answered with "Injected failure", state untouched);
+        ``kind``: an HTTP status (answered with ``body``, by default AIQ's error envelope saying
+        "Injected failure" (None: no body; bytes: raw text/html), plus ``headers`` such as
+        Retry-After or Location; state untouched);
         "hang" (no answer until ``release()``, which then processes and answers it, or
         ``stop()``, which drops it unprocessed); "drop_before" (connection closed, nothing
         processed); "drop_after" (processed, e.g. the redemption IS recorded, then closed);
@@ -121,7 +127,7 @@ class SimulatorServer:
         if count < 1:
             raise ValueError("count must be at least 1")
         with self._lock:
-            self._faults.append(_Fault(kind, path_prefix, count))
+            self._faults.append(_Fault(kind, path_prefix, count, body, tuple((headers or {}).items())))
 
     def clear_faults(self) -> None:
         """Forget faults not yet used."""
@@ -149,14 +155,14 @@ class SimulatorServer:
 
     # -- called from handler threads --------------------------------------------------------
 
-    def _take_fault(self, target: str) -> int | str | None:
+    def _take_fault(self, target: str) -> _Fault | None:
         with self._lock:
             for fault in self._faults:
                 if target.startswith(fault.path_prefix):
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._faults.remove(fault)
-                    return fault.kind
+                    return fault
         return None
 
     def _hang(self) -> bool:
@@ -232,12 +238,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, _encode({"success": False, "message": "Bad Content-Length"}))
             return
         request = (self.command, self.path, dict(self.headers.items()), body)
-        kind = owner._take_fault(self.path)
-        if kind is None:
+        fault = owner._take_fault(self.path)
+        if fault is None:
             self._answer(*sim.handle(*request))
-        elif isinstance(kind, int):
+            return
+        kind = fault.kind
+        if isinstance(kind, int):
             sim.record(*request, fault=kind)
-            self._answer(kind, {"success": False, "message": "Injected failure"})
+            payload = {"success": False, "message": "Injected failure"} if fault.body is ENVELOPE else fault.body
+            self._answer(kind, payload, fault.headers)
         elif kind in ("hang", "drop_before"):
             sim.record(*request, fault=kind)
             if kind == "hang" and owner._hang():
@@ -253,14 +262,19 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(status, _encode(payload), truncate=True)
 
-    def _answer(self, status: int, payload: object | None) -> None:
-        self._send(status, _encode(payload))
+    def _answer(self, status: int, payload: object | None, headers: tuple[tuple[str, str], ...] = ()) -> None:
+        content_type = "text/html" if isinstance(payload, bytes) else "application/json"
+        self._send(status, _encode(payload), content_type=content_type, headers=headers)
 
     def _send(self, status: int, content: bytes, *, content_type: str = "application/json",
-              truncate: bool = False) -> None:
+              truncate: bool = False, headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.server.owner._delay()
+        if status in (204, 304):
+            content = b""  # these answers never have a body: a client would read it as the next answer
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in headers:
+            self.send_header(name, value)
         # "truncated": promise more than we send, then hang up mid-body.
         self.send_header("Content-Length", str(len(content) + (64 if truncate else 0)))
         if truncate:
@@ -272,6 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _encode(payload: object | None) -> bytes:
+    if isinstance(payload, bytes):  # a raw body (a proxy's page): sent as it is
+        return payload
     return b"" if payload is None else json.dumps(payload).encode()
 
 

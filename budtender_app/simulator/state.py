@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from budtender_app.simulator.records import Adjustment, Contact, Redemption, RequestRecord
+from budtender_app.simulator.records import ENVELOPE, Adjustment, Contact, Redemption, RequestRecord, SimFailure
 from budtender_app.simulator.seed import make_template
 
 
@@ -33,6 +33,9 @@ class State:
         self.pins: dict[str, tuple[str, float]] = {}  # phone -> (newest PIN, when issued)
         #: (phone, PIN) texted during the current request; Simulator announces them unlocked.
         self.texted: list[tuple[str, str]] = []
+        #: case ("wrong_pin", "unknown_member") -> (status, body) to answer it with; see
+        #: Simulator.answer_with. Absent: 400 with AIQ's error envelope.
+        self.answers: dict[str, tuple[int, Any]] = {}
         self._contact_count = self._redemption_count = self._discount_count = 0
 
     # -- PINs ---------------------------------------------------------------------------------
@@ -49,6 +52,11 @@ class State:
         if issued is None or self.clock() - issued[1] >= lifetime:
             return False
         return hmac.compare_digest(issued[0].encode(), code.encode())
+
+    def failure(self, case: str, message: str) -> SimFailure:
+        """The refusal for ``case``, in the shape set with Simulator.answer_with."""
+        status, body = self.answers.get(case, (400, ENVELOPE))
+        return SimFailure(status, message, body=body)
 
     # -- members ------------------------------------------------------------------------------
 

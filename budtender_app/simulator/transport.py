@@ -32,6 +32,8 @@ class SimulatorTransport(httpx.AsyncBaseTransport):
         status, payload = self.simulator.handle(request.method, target, request.headers, body)
         if payload is None:
             return httpx.Response(status, request=request)
+        if isinstance(payload, bytes):  # a raw body (a proxy's page)
+            return httpx.Response(status, content=payload, headers={"Content-Type": "text/html"}, request=request)
         return httpx.Response(
             status,
             content=json.dumps(payload).encode(),

@@ -102,6 +102,7 @@ class PinSteps:
         finally:
             self._set_busy("")
         self._resend_at = self._monotonic() + RESEND_AFTER
+        self.wrong_pins = 0  # a new PIN, a new count (after three misses too)
         self._go(Event.PIN_SENT)
         self._say("", "")  # the PIN popup says where the PIN went and what to do
 

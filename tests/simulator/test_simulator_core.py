@@ -16,6 +16,8 @@ from budtender_app.simulator.core import (
     DEMO_PHONE_HIDDEN,
     DEMO_PHONE_NEW,
     DEMO_UID,
+    ENVELOPE,
+    WRONG_PIN_SHAPES,
     Simulator,
 )
 from budtender_app.simulator.transport import SimulatorTransport
@@ -374,3 +376,42 @@ async def test_the_transport_answers_httpx_like_aiq_over_http(sim):
         assert (await client.get("/api/v1.1/piis/1234", headers={"X-APIKEY": "nope"})).status_code == 403
     assert sim.redemptions[0].transaction_id == "A/B 1"
     assert sim.points_of(DEMO_PHONE) == 1_250
+
+
+# -- refusals in the shapes seen in the wild ------------------------------------------------------
+
+@pytest.mark.parametrize("shape", sorted(WRONG_PIN_SHAPES))
+def test_a_wrong_pin_can_be_answered_in_every_shape_seen_and_the_right_one_still_opens(sim, shape):
+    status, body = WRONG_PIN_SHAPES[shape]
+    sim.answer_with("wrong_pin", status, body)
+    call(sim, "POST", "/api/v2/verify/contact/wallet", {"phone": DEMO_PHONE})
+    answer = call(sim, "POST", "/api/v2/view/contact/wallet", {"phone": DEMO_PHONE, "code": "0000"})
+    expected = {"success": False, "message": "Invalid or expired code",
+                "errors": [{"message": "Invalid or expired code"}]} if body is ENVELOPE else body
+    assert answer == (status, expected)
+    assert call(sim, "POST", "/api/v2/view/contact/wallet", {"phone": DEMO_PHONE, "code": 1111})[0] == status
+    assert open_wallet(sim)["contactID"] == sim.contact_id_of(DEMO_PHONE)
+
+
+def test_an_unknown_member_can_be_answered_otherwise_and_the_shape_survives_a_reset(sim):
+    sim.answer_with("unknown_member", 404, None)
+    sim.reset()
+    assert call(sim, "POST", "/api/v2/verify/contact/wallet", {"phone": "5550000000"}) == (404, None)
+    assert call(sim, "POST", "/api/v2/wallet", {"email": "nobody@example.com"}) == (404, None)
+    assert call(sim, "POST", "/api/v2/view/contact/wallet", {"phone": "5550000000", "code": "1"})[0] == 400
+
+
+@pytest.mark.parametrize(("case", "status"), [("wrong", 400), ("wrong_pin", 200), ("wrong_pin", 500), ("wrong_pin", "401")])
+def test_only_known_cases_and_4xx_statuses_can_be_set(sim, case, status):
+    with pytest.raises(ValueError):
+        sim.answer_with(case, status)
+
+
+@pytest.mark.asyncio
+async def test_a_raw_body_goes_through_the_in_process_transport_as_text(sim):
+    sim.answer_with("wrong_pin", *WRONG_PIN_SHAPES["404 html"])
+    async with httpx.AsyncClient(transport=SimulatorTransport(sim), base_url=sim.base_url, headers=KEY) as client:
+        await client.post("/api/v2/verify/contact/wallet", json={"phone": DEMO_PHONE})
+        answer = await client.post("/api/v2/view/contact/wallet", json={"phone": DEMO_PHONE, "code": "2"})
+    assert (answer.status_code, answer.headers["content-type"]) == (404, "text/html")
+    assert answer.content == WRONG_PIN_SHAPES["404 html"][1]

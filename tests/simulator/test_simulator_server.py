@@ -226,3 +226,35 @@ def test_redemption_url_path_survives_the_round_trip(server, client, sim):
     url = ten_off_url(client)
     assert url == sim.redemption_url(DEMO_PHONE, "102")
     assert urlsplit(url).hostname == "127.0.0.1"
+
+
+def test_an_injected_status_can_carry_a_body_and_headers(server, client, sim):
+    url = ten_off_url(client)
+    server.inject(303, path_prefix=REDEEM, body={"success": False, "message": "moved"},
+                  headers={"Location": "http://elsewhere.invalid/x", "Retry-After": "5"})
+    answer = client.put(url + "/TX-1", follow_redirects=False)
+    assert (answer.status_code, answer.json()["message"]) == (303, "moved")
+    assert (answer.headers["location"], answer.headers["retry-after"]) == ("http://elsewhere.invalid/x", "5")
+    server.inject(404, path_prefix=REDEEM, body=b"<html>Not Found</html>")
+    answer = client.put(url + "/TX-1")
+    assert (answer.status_code, answer.headers["content-type"], answer.text) == (404, "text/html", "<html>Not Found</html>")
+    server.inject(400, path_prefix=REDEEM, body=None)
+    assert (client.put(url + "/TX-1").content, sim.redemptions) == (b"", [])
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_an_injected_answer_that_has_no_body_sends_none_and_the_connection_goes_on(server, client, status):
+    url = ten_off_url(client)
+    server.inject(status, path_prefix=REDEEM)
+    answer = client.put(url + "/TX-1")
+    assert (answer.status_code, answer.content) == (status, b"")
+    assert client.put(url + "/TX-2").status_code == 200  # the same keep-alive connection still reads right
+
+
+def test_a_wrong_pin_shape_with_a_raw_body_is_served_as_text(server, client, sim):
+    from budtender_app.simulator.core import WRONG_PIN_SHAPES
+
+    sim.answer_with("wrong_pin", *WRONG_PIN_SHAPES["400 text"])
+    client.post("/api/v2/verify/contact/wallet", json={"phone": DEMO_PHONE})
+    answer = client.post("/api/v2/view/contact/wallet", json={"phone": DEMO_PHONE, "code": "0000"})
+    assert (answer.status_code, answer.headers["content-type"], answer.content) == (400, "text/html", b"Bad Request")

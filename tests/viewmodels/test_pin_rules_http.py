@@ -8,8 +8,9 @@ import pytest_asyncio
 
 from budtender_app.domain.flow import Step
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, WRONG_PIN_SHAPES, Simulator
 from budtender_app.simulator.server import SimulatorServer
+from budtender_app.viewmodels.pin_steps import MAX_WRONG_PINS
 from budtender_app.viewmodels.redemption import RESEND_AFTER, RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
 
@@ -87,6 +88,50 @@ async def test_three_wrong_pins_send_the_cashier_back_to_the_phone(server, make_
         vm.submit_pin("9999")
         await vm.wait_idle()
     assert vm.step is Step.PHONE and "3 wrong PINs" in vm.message[1]
+
+
+def views(server):
+    return [r for r in server.simulator.requests if r.path.endswith("/view/contact/wallet")]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("shape", sorted(WRONG_PIN_SHAPES))
+async def test_three_wrong_pins_in_any_shape_aiq_answers_them_end_the_pin_and_its_right_pin(server, make_vm, shape):
+    # AIQ answers a wrong code with 400 or 401, with or without a body: each one is a miss.
+    server.simulator.answer_with("wrong_pin", *WRONG_PIN_SHAPES[shape])
+    vm = make_vm()
+    await at_pin(vm)  # PIN 1111 texted
+    for tries in range(1, MAX_WRONG_PINS + 1):
+        vm.submit_pin("9999")
+        await vm.wait_idle()
+        assert vm.wrong_pins == tries
+    assert vm.step is Step.PHONE and f"{MAX_WRONG_PINS} wrong PINs" in vm.message[1]
+    vm.submit_pin("1111")  # the right PIN, after the lockout: the popup is gone, nothing is sent
+    await vm.wait_idle()
+    assert vm.step is Step.PHONE and len(views(server)) == MAX_WRONG_PINS
+    vm.submit_phone(DEMO_PHONE)  # starting over texts a new PIN (2222): the old one is dead
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("1111")
+    await vm.wait_idle()
+    assert vm.step is Step.PIN and vm.wrong_pins == 1 and "wrong" in vm.message[1]
+    vm.submit_pin("2222")
+    await wait_for_step(vm, Step.WALLET)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("status", [301, 302, 303, 307])
+async def test_a_redirect_on_view_wallet_costs_no_pin_try(server, make_vm, status):
+    vm = make_vm()
+    await at_pin(vm)
+    server.inject(status, path_prefix="/api/v2/view", count=MAX_WRONG_PINS,
+                  headers={"Location": server.url + "/api/v2/view/contact/wallet"})
+    for _ in range(MAX_WRONG_PINS):
+        vm.submit_pin("1111")
+        await vm.wait_idle()
+        assert vm.step is Step.PIN and vm.wrong_pins == 0 and f"HTTP {status}" in vm.message[1]
+    vm.submit_pin("1111")
+    await wait_for_step(vm, Step.WALLET)
+    assert len(views(server)) == MAX_WRONG_PINS + 1  # never followed: one request per Enter
 
 
 @pytest.mark.asyncio

@@ -1,0 +1,84 @@
+"""One request to AIQ over httpx, with every transport failure mapped to a domain error.
+
+Split from aiq_client.py so the client reads as the endpoints. What matters for money: a failure
+before anything was sent is Unreachable (safe to send again); after it may have been sent, a
+call that moves points gets OutcomeUnknown, never "failed".
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass
+
+import httpx
+
+from budtender_app.domain import errors
+from budtender_app.domain.origin import DEFAULT_PORTS
+
+log = logging.getLogger("budtender_app.services.aiq_client")
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The cashier's words for one points call: AIQ busy, AIQ refused, answer unclear."""
+
+    busy: str
+    refused: str
+    unknown: str  # formatted with ``status``
+
+
+def origin_of(url: httpx.URL) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) as httpx will connect, default port filled in; None if not http(s)."""
+    scheme = url.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not url.host:
+        return None
+    return scheme, url.host.lower(), url.port if url.port is not None else DEFAULT_PORTS[scheme]
+
+
+def no_answer(mutating: bool) -> errors.AiqError:
+    """Sent (or maybe sent) and no answer in time."""
+    if mutating:
+        return errors.OutcomeUnknown(
+            "AIQ did not answer in time. The points may or may not have been taken: "
+            "do not redeem again; ask a manager to check.")
+    return errors.ServerError("AIQ did not answer in time. Try again.")
+
+
+async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool) -> httpx.Response:
+    """Send ``request`` (never following a redirect: it would carry the key elsewhere). Its URL
+    was checked to be the base URL's http(s) origin, so httpx never refuses the scheme."""
+    method = request.method
+    try:
+        return await http.send(request, follow_redirects=False)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        if _is_certificate_error(exc):
+            raise errors.CertificateProblem(
+                "AIQ's security certificate was refused. Check the computer's date and "
+                "the base URL, or ask IT about a proxy."
+            ) from None
+        raise errors.Unreachable("Cannot reach AIQ. Check the internet connection and try again.") from None
+    except httpx.PoolTimeout:
+        raise errors.Unreachable("AIQ is not answering. Try again.") from None
+    except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        log.warning("AIQ %s failed after sending: %s", method, type(exc).__name__)
+        raise no_answer(mutating) from None
+    except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
+        # Anything else (an answer that cannot be decoded, a protocol error mid-way) may come
+        # after AIQ acted: for a change of points that is "unknown", never "not sent".
+        log.warning("AIQ %s failed: %s", method, type(exc).__name__)
+        if mutating:
+            raise errors.OutcomeUnknown(
+                "AIQ's answer could not be read. The points may or may not have been taken: "
+                "do not redeem again; ask a manager to check."
+            ) from None
+        raise errors.BadResponse("AIQ sent an answer we cannot read. Try again.") from None
+
+
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
