@@ -228,7 +228,7 @@ def run_app(args: argparse.Namespace) -> int:
 
     http, simulator = build_http(mode)
     tester = ConnectionTester()
-    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic))
+    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
     vm = RedemptionViewModel(client, journal, clock=clock, skip_pin=mode.skip_pin)
     pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal), clock=clock)
     guard = ManagerPinGuard(settings_store, clock=clock.epoch)
