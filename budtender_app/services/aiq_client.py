@@ -138,7 +138,7 @@ class AiqClient:
             ),
             secrets=(phone.digits, pin),
         )
-        return parse_wallet(_data(body))
+        return parse_wallet(_data(body), base_url=self._config.base_url)
 
     async def wallet(self, phone: Phone) -> Wallet:
         """E3: the wallet without a PIN (new member, or the store's PIN bypass)."""
@@ -150,7 +150,7 @@ class AiqClient:
             ),
             secrets=(phone.digits,),
         )
-        return parse_wallet(_data(body))
+        return parse_wallet(_data(body), base_url=self._config.base_url)
 
     async def redeem(self, redemption_url: str, transaction_id: str) -> str:
         """E4: PUT the redemption URL with the POS transaction ID appended. Points go at once.
