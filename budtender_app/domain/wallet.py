@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import unquote, urlsplit
 
@@ -148,14 +148,14 @@ def redemption_url_problem(url: object, base_url: str) -> str | None:
 
 
 def _is_dot_segment(segment: str) -> bool:
-    # Decode a few times (a double-decoding server), and drop ";params" (Tomcat reads "..;x" as "..").
-    for _ in range(3):
-        if segment.split(";")[0] in (".", ".."):
-            return True
-        if "%" not in segment:
+    # Decoded until nothing changes (a server or proxy may decode more than once: each pass
+    # shortens the text, so this ends), with ";params" dropped (Tomcat reads "..;x" as "..").
+    while segment.split(";")[0] not in (".", ".."):
+        decoded = unquote(segment)
+        if decoded == segment:
             return False
-        segment = unquote(segment)
-    return segment.split(";")[0] in (".", "..")
+        segment = decoded
+    return True
 
 
 def _label(raw: object, index: int) -> str:
@@ -269,4 +269,4 @@ def _expiry(value: object) -> datetime | None:
     number = to_decimal(value)
     if number is None or not 0 <= number <= LATEST_EXPIRY:
         raise _Skip("its expiry date cannot be read")
-    return datetime.fromtimestamp(int(number), tz=timezone.utc) if number else None
+    return datetime.fromtimestamp(int(number), tz=UTC) if number else None

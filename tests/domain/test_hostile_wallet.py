@@ -6,7 +6,7 @@ window, and nothing that comes out could send the API key elsewhere or record a 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import unquote
 
@@ -19,14 +19,24 @@ from budtender_app.domain.errors import BadResponse
 from budtender_app.domain.money import MAX_CART, format_money, to_decimal
 from budtender_app.domain.origin import same_origin
 from budtender_app.domain.redemption import (
-    MAX_TRANSACTION_ID, TransactionIdError, parse_transaction_id, record_text, redemption_put_url, Outcome, Status,
+    MAX_TRANSACTION_ID,
+    Outcome,
+    Status,
+    TransactionIdError,
+    parse_transaction_id,
+    record_text,
+    redemption_put_url,
 )
 from budtender_app.domain.wallet import (
-    MAX_NAME, MAX_POINTS, Discount, parse_wallet, redemption_url_problem,
+    MAX_NAME,
+    MAX_POINTS,
+    Discount,
+    parse_wallet,
+    redemption_url_problem,
 )
 
 AIQ = "https://lab.alpineiq.com"
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 FAST = 0.05  # seconds: the GUI thread may not be blocked longer than this by parsing
 HOSTILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -219,14 +229,14 @@ discounts = st.builds(
     in_store=st.booleans(),
     available=st.booleans(),
     expires_at=st.none() | st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2999, 12, 31),
-                                        timezones=st.just(timezone.utc)),
+                                        timezones=st.just(UTC)),
 )
 
 
 @HOSTILE
 @given(ds=st.lists(discounts, max_size=10), cart=st.decimals(min_value=0, max_value=MAX_CART - Decimal("0.01"), places=2),
        balance=st.none() | st.integers(0, MAX_POINTS),
-       now=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1), timezones=st.just(timezone.utc)))
+       now=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 1, 1), timezones=st.just(UTC)))
 def test_eligibility_never_raises_on_bounded_input(ds, cart, balance, now):
     offers = evaluate(ds, cart, balance, now)
     assert sorted(id(o.discount) for o in offers) == sorted(id(d) for d in ds)

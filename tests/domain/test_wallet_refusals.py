@@ -7,7 +7,7 @@ points cost recorded as 0, and one huge number that blocked or froze the whole w
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,13 +16,20 @@ from budtender_app.domain.eligibility import evaluate
 from budtender_app.domain.money import format_money
 from budtender_app.domain.redemption import Outcome, Status, record_text
 from budtender_app.domain.wallet import (
-    MAX_DISCOUNTS, MAX_NAME, MAX_POINTS, NO_URL, NOT_AIQ, ODD_URL, parse_wallet, redemption_url_problem,
+    MAX_DISCOUNTS,
+    MAX_NAME,
+    MAX_POINTS,
+    NO_URL,
+    NOT_AIQ,
+    ODD_URL,
+    parse_wallet,
+    redemption_url_problem,
 )
 
 AIQ = "https://lab.alpineiq.com"
 PATH = "/api/v1.1/discount/redeem/1234/d1/tok"
 URL = AIQ + PATH
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def template(**kw):
@@ -230,3 +237,19 @@ def test_a_flood_of_discounts_is_read_up_to_a_bound_fast():
 def test_the_reasons_are_a_cashiers_words():
     for reason in (NO_URL, NOT_AIQ, ODD_URL):
         assert "URL" not in reason and "origin" not in reason
+
+
+def test_a_discount_listed_twice_is_offered_once():
+    wallet = parse_wallet({"discountTemplates": [template(), template(name="Again")]}, base_url=AIQ)
+    assert [d.name for d in wallet.discounts] == ["$10 off"]
+    assert wallet.problems == ("'Again' skipped: listed twice",)
+
+
+def test_a_discount_with_both_a_dollar_and_a_percentage_value_is_not_offered():
+    wallet = read_one(template(dollarValue=5, percentageValue=10))
+    assert wallet.problems == ("'$10 off' skipped: it has both a dollar and a percentage value",)
+
+
+@pytest.mark.parametrize("segment", ["%25252e%25252E", "%2525252e", "%2e%2e;v=1", ".;x"])
+def test_a_dot_segment_hidden_under_any_number_of_encodings_is_refused(segment):
+    assert redemption_url_problem(f"{AIQ}/api/{segment}/tok", AIQ) == ODD_URL
