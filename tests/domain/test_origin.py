@@ -9,7 +9,8 @@ AIQ = "https://lab.alpineiq.com"
 
 @pytest.mark.parametrize(
     "url",
-    ["https://lab.alpineiq.com/api/x", "https://lab.alpineiq.com:443/api/x", "HTTPS://LAB.ALPINEIQ.COM", " https://lab.alpineiq.com/ "],
+    ["https://lab.alpineiq.com/api/x", "https://lab.alpineiq.com:443/api/x", "HTTPS://LAB.ALPINEIQ.COM",
+     " https://lab.alpineiq.com/ "],
 )
 def test_the_same_origin_written_differently(url):
     assert same_origin(AIQ, url) and same_origin(url, AIQ)
