@@ -37,6 +37,7 @@ ODD_URL = "its redemption link has parts that could send it somewhere else; tell
 # RFC 3986 characters (no "#": a fragment is never sent, so it has no business in the link).
 _URI = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]+")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# A "." or ".." segment; ";params" after it too (Tomcat reads "..;x" as "..").
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:[/;]|$)")
 
 
@@ -147,27 +148,25 @@ def redemption_url_problem(url: object, base_url: str) -> str | None:
         return NO_URL
     if not same_origin(text, base_url):
         return NOT_AIQ
-    if "@" in parts.netloc or not parts.path.strip("/") or _has_dot_segment(parts.path):
+    if "@" in parts.netloc or not parts.path.strip("/") or _could_move(parts.path):
         return ODD_URL
     return None
 
 
-def _has_dot_segment(path: str) -> bool:
+def _could_move(path: str) -> bool:
+    """A dot segment, even percent-encoded or behind an encoded slash, or a decoded control
+    character (C servers stop at NUL). Decoded until nothing changes: a server or proxy may
+    decode more than once, and each pass shortens the text, so this ends."""
     if _DOT_SEGMENT.search(path):
         return True
-    # Only percent-encoding can hide one from that search (1,000-discount wallets stay fast).
-    return "%" in path and any(_is_dot_segment(segment) for segment in path.split("/"))
-
-
-def _is_dot_segment(segment: str) -> bool:
-    # Decoded until nothing changes (a server or proxy may decode more than once: each pass
-    # shortens the text, so this ends), with ";params" dropped (Tomcat reads "..;x" as "..").
-    while segment.split(";")[0] not in (".", ".."):
-        decoded = unquote(segment)
-        if decoded == segment:
+    while "%" in path:  # only percent-encoding can hide one from that search: big wallets stay fast
+        decoded = unquote(path)
+        if decoded == path:
             return False
-        segment = decoded
-    return True
+        path = decoded.replace("\\", "/")
+        if _DOT_SEGMENT.search(path) or not path.isprintable():
+            return True
+    return False
 
 
 def _label(raw: object, index: int) -> str:

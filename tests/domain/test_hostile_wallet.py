@@ -5,6 +5,7 @@ window, and nothing that comes out could send the API key elsewhere or record a 
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,7 +38,9 @@ from budtender_app.domain.wallet import (
 
 AIQ = "https://lab.alpineiq.com"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-FAST = 0.05  # seconds: the GUI thread may not be blocked longer than this by parsing
+# Seconds the GUI thread may be blocked by parsing; ten times that under a line tracer (coverage),
+# which slows every line of Python several times over.
+FAST = 0.05 if sys.gettrace() is None else 0.5
 HOSTILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 EXTREME_TEXT = ["1e999999", "-1e999999", "1e-999999", "1e9999999999999999999", "NaN", "-NaN", "sNaN", "Infinity",
