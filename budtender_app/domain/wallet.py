@@ -31,8 +31,8 @@ MAX_URL = 2048
 LATEST_EXPIRY = 32_503_680_000
 
 NO_URL = "AIQ sent no usable redemption link"
-NOT_AIQ = "its redemption link does not point at this store's AIQ address; tell a manager"
-ODD_URL = "its redemption link has parts that could send it somewhere else; tell a manager"
+NOT_AIQ = "its redemption link does not point at this store's AIQ address (tell a manager)"
+ODD_URL = "its redemption link has parts that could send it somewhere else (tell a manager)"
 
 # RFC 3986 characters (no "#": a fragment is never sent, so it has no business in the link).
 _URI = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]+")
