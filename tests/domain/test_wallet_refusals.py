@@ -152,9 +152,13 @@ def test_a_points_cost_that_is_not_a_whole_number_of_points_is_not_offered(raw):
 # -- 4. one number can neither block nor freeze the wallet ----------------------------------
 
 def timed_read(data):
-    start = time.perf_counter()
-    wallet = parse_wallet(data, base_url=AIQ)
-    return wallet, time.perf_counter() - start
+    """The wallet, and the best of three parse times: the parser's cost, not the machine's load."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        wallet = parse_wallet(data, base_url=AIQ)
+        best = min(best, time.perf_counter() - start)
+    return wallet, best
 
 
 @pytest.mark.parametrize(
