@@ -38,22 +38,48 @@ def parse_money(text: str) -> Decimal:
     return value
 
 
+#: Longest number text read from AIQ. No real amount or point count comes near it, and text this
+#: short keeps Decimal() itself fast.
+MAX_NUMBER_TEXT = 40
+#: AIQ's numbers are read only below 10**21 in size and to 30 decimal places: beyond that int(),
+#: quantize() and formatting are slow (``int(Decimal("1e999999"))`` is quadratic: seconds, then
+#: minutes) or fail (format_money needs 28 digits at most). Callers apply tighter bounds of their own.
+MAX_ADJUSTED_EXPONENT = 20
+MIN_EXPONENT = -30
+_INT_LIMIT = 10 ** (MAX_ADJUSTED_EXPONENT + 1)
+
+
 def to_decimal(value: object) -> Decimal | None:
     """A JSON number or numeric string from AIQ as Decimal; None when it is not a number.
 
-    JSON floats arrive as Python floats: go through ``repr`` so 0.1 stays 0.1.
+    JSON floats arrive as Python floats: go through ``repr`` so 0.1 stays 0.1. A number too long
+    or too large or too fine to be a real amount (see MAX_NUMBER_TEXT, MAX_ADJUSTED_EXPONENT,
+    MIN_EXPONENT) is None too, decided before any arithmetic on it.
     """
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, (float, str)):
-        try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
-            return None
-        return result if result.is_finite() else None
-    return None
+        return Decimal(value) if -_INT_LIMIT < value < _INT_LIMIT else None
+    if isinstance(value, float):
+        text = repr(value)
+    elif isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT:
+        text = value.strip()
+    else:
+        return None
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        return None
+    return result if _within_bounds(result) else None
+
+
+def _within_bounds(number: Decimal) -> bool:
+    # adjusted() and the exponent are read from the representation: no arithmetic, so no cost.
+    return (
+        number.is_finite()
+        and number.adjusted() <= MAX_ADJUSTED_EXPONENT
+        and int(number.as_tuple().exponent) >= MIN_EXPONENT
+    )
 
 
 def format_money(value: Decimal) -> str:

@@ -33,13 +33,23 @@ def redemption_put_url(redemption_url: str, transaction_id: str) -> str:
     """AIQ's native-POS rule: the transaction ID appended to the redemption URL.
 
     Exactly one "/" between them, the ID URL-encoded (so "/" or "?" in an ID cannot change the
-    path), and any query string kept after it.
+    path), and any query string kept after it. ``redemption_url`` is one the wallet accepted
+    (see wallet.redemption_url_problem): its path has no dot segment of its own.
     """
     parts = urlsplit(redemption_url)
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
-    return urlunsplit(
-        (parts.scheme, parts.netloc, path + quote(transaction_id, safe=""), parts.query, "")
-    )
+    return urlunsplit((parts.scheme, parts.netloc, path + _segment(transaction_id), parts.query, ""))
+
+
+def _segment(transaction_id: str) -> str:
+    """The ID as one path segment that reaches AIQ exactly as typed.
+
+    quote() leaves "." alone, and httpx (like any RFC 3986 client) removes a "." or ".." segment
+    before sending: "." would drop the ID, ".." the token. "%2E" is the same character to AIQ,
+    and no client removes it.
+    """
+    encoded = quote(transaction_id, safe="")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
 
 
 class Status(Enum):

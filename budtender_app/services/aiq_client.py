@@ -33,7 +33,7 @@ from budtender_app.domain.origin import same_origin
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import redemption_put_url
-from budtender_app.domain.wallet import Wallet, parse_wallet
+from budtender_app.domain.wallet import Wallet, parse_wallet, redemption_url_problem
 from budtender_app.services.aiq_transport import Words, no_answer, origin_of, transmit
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class AiqClient:
             secrets=(phone.digits, pin),
             phone_or_pin=True,
         )
-        return _wallet_of(body)
+        return _wallet_of(body, self._config.base_url)
 
     async def wallet(self, phone: Phone) -> Wallet:
         """E3: the wallet without a PIN (new member, or the store's PIN bypass)."""
@@ -201,7 +201,7 @@ class AiqClient:
             ),
             secrets=(phone.digits,),
         )
-        return _wallet_of(body)
+        return _wallet_of(body, self._config.base_url)
 
     async def redeem(self, redemption_url: str, transaction_id: str) -> str:
         """E4: PUT the redemption URL with the POS transaction ID appended. Points go at once.
@@ -215,6 +215,11 @@ class AiqClient:
             raise errors.RefusedToSend(
                 "This discount's redemption link does not point at AIQ (this store's address); "
                 "it was not sent. Ask a manager.")
+        # The wallet's rules again at send time: a row journaled by an older version was never
+        # checked for a path a server could move (dot segments, backslashes...).
+        problem = redemption_url_problem(redemption_url, self._config.base_url)
+        if problem:
+            raise errors.RefusedToSend(f"This redemption was not sent: {problem}. Ask a manager.")
         secrets = _url_secrets(redemption_url)
         try:
             url = redemption_put_url(redemption_url, transaction_id)
@@ -409,11 +414,11 @@ def _url_secrets(redemption_url: str) -> tuple[str, ...]:
     return (redemption_url, path, token) if len(token) >= 6 else (redemption_url, path)
 
 
-def _wallet_of(body: object) -> Wallet:
+def _wallet_of(body: object, base_url: str) -> Wallet:
     if not (isinstance(body, dict) and "data" in body):
         raise errors.BadResponse("AIQ sent an answer without a wallet. Try again.")
     try:
-        return parse_wallet(body["data"])
+        return parse_wallet(body["data"], base_url=base_url)
     except errors.AiqError:
         raise
     except Exception as exc:  # noqa: BLE001 - a hostile wallet must not crash the counter

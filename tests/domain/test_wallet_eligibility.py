@@ -8,7 +8,12 @@ from budtender_app.domain.errors import BadResponse
 from budtender_app.domain.wallet import Discount, parse_wallet
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
-URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/d1/tok"
+AIQ = "https://lab.alpineiq.com"
+URL = AIQ + "/api/v1.1/discount/redeem/1234/d1/tok"
+
+
+def read(data, base_url=AIQ):
+    return parse_wallet(data, base_url=base_url)
 
 
 def disc(**kw) -> Discount:
@@ -83,9 +88,10 @@ def template(**kw):
 
 
 def test_a_wallet_with_extra_and_missing_fields_still_reads():
-    wallet = parse_wallet({
+    wallet = read({
         "loyaltyPoints": 1500, "contactID": 77, "tier": "Gold",
-        "discountTemplates": [template(somethingNew={"x": 1}), {"id": "d2", "name": "Gift", "redemptionURL": URL}],
+        "discountTemplates": [template(somethingNew={"x": 1}),
+                              {"id": "d2", "name": "Gift", "redemptionURL": URL, "pointsDeduction": 0}],
     })
     assert (wallet.points, wallet.contact_id, wallet.hide_points) == (1500, "77", False)
     gift = wallet.discounts[1]
@@ -96,12 +102,12 @@ def test_a_wallet_with_extra_and_missing_fields_still_reads():
 @pytest.mark.parametrize(
     ("bad", "why"),
     [
-        (template(redemptionURL=None), "no usable redemption URL"),
-        (template(redemptionURL="javascript:alert(1)"), "no usable redemption URL"),
+        (template(redemptionURL=None), "no usable redemption link"),
+        (template(redemptionURL="javascript:alert(1)"), "no usable redemption link"),
         (template(pointsDeduction="lots"), "points cost"),
         (template(pointsDeduction=-5), "points cost"),
         (template(pointsDeduction=2.5), "points cost"),
-        (template(dollarValue="ten"), "dollarValue"),
+        (template(dollarValue="ten"), "dollar value cannot be read"),
         (template(percentageValue=150, dollarValue=0), "over 100%"),
         (template(id=None), "no id"),
         (template(name=None), "no name"),
@@ -109,27 +115,27 @@ def test_a_wallet_with_extra_and_missing_fields_still_reads():
     ],
 )
 def test_a_bad_discount_is_skipped_and_named_the_rest_still_work(bad, why):
-    wallet = parse_wallet({"loyaltyPoints": 10, "discountTemplates": [bad, template(id="ok")]})
+    wallet = read({"loyaltyPoints": 10, "discountTemplates": [bad, template(id="ok")]})
     assert [d.id for d in wallet.discounts] == ["ok"]
     assert len(wallet.problems) == 1 and why in wallet.problems[0]
 
 
 def test_wrong_types_at_the_top_level_do_not_crash():
-    wallet = parse_wallet({"loyaltyPoints": "many", "discountTemplates": None, "hidePointsInWallet": "yes"})
+    wallet = read({"loyaltyPoints": "many", "discountTemplates": None, "hidePointsInWallet": "yes"})
     assert (wallet.points, wallet.discounts, wallet.hide_points) == (0, (), False)
     with pytest.raises(BadResponse):
-        parse_wallet([1, 2])
+        read([1, 2])
     with pytest.raises(BadResponse):
-        parse_wallet({"discountTemplates": {"not": "a list"}})
+        read({"discountTemplates": {"not": "a list"}})
 
 
 def test_hidden_points_are_never_shown_as_a_balance():
-    wallet = parse_wallet({"loyaltyPoints": 800, "hidePointsInWallet": True, "discountTemplates": []})
+    wallet = read({"loyaltyPoints": 800, "hidePointsInWallet": True, "discountTemplates": []})
     assert wallet.hide_points and wallet.points == 0
 
 
 def test_string_numbers_and_expiry_are_read():
-    wallet = parse_wallet({"discountTemplates": [template(dollarValue="7.50", expiration=1_800_000_000)]})
+    wallet = read({"discountTemplates": [template(dollarValue="7.50", expiration=1_800_000_000)]})
     d = wallet.discounts[0]
     assert d.dollar_value == Decimal("7.50") and d.expires_at.year == 2027
     assert d.value_text == "$7.50 off"

@@ -27,7 +27,7 @@ def wallet(points=1000, hide=False):
         {"id": "b", "name": "$10 off", "redemptionURL": URL.format("b"), "pointsDeduction": 200, "dollarValue": 10},
         {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900, "dollarValue": 100},
         "garbage",
-    ]})
+    ]}, base_url="https://lab.alpineiq.com")
 
 
 class FakeApi:
@@ -296,7 +296,8 @@ async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_re
     vm.new_sale()
     other = FakeApi()
     other.wallet = parse_wallet({"loyaltyPoints": 500, "contactID": "C-OTHER", "discountTemplates": [
-        {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5}]})
+        {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5}]},
+        base_url="https://lab.alpineiq.com")
     vm._api = other
     vm._sender._api = other
     vm.set_cart_text("50")
