@@ -369,7 +369,7 @@ def test_the_file_is_durable_and_versioned(journal, path):
     assert journal._conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL: tills lose power
     with raw(path) as other:
         assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert other.execute("PRAGMA user_version").fetchone() == (1,)
+        assert other.execute("PRAGMA user_version").fetchone() == (2,)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
