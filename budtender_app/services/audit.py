@@ -49,6 +49,7 @@ EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
     "reversal_unknown", "reversal_resolved", "pin_skipped",
+    "journal_replaced", "events_lost",  # IT's `journal accept-fresh` (journal_guard)
 })
 
 CSV_COLUMNS = (

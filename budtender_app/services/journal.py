@@ -552,10 +552,10 @@ class Journal:
                 return [str(exc)]
         return [] if found == ["ok"] else found
 
-    def close(self) -> None:
+    def close(self, *, release_lock: bool = True) -> None:
         with self._mutex:
             self._conn.close()
-            if self._lock is not None:
+            if self._lock is not None and release_lock:
                 self._lock.release()
 
     def __enter__(self) -> Journal:
@@ -683,7 +683,8 @@ class Journal:
 
     def recover_after_restart(self, *, all_stores: bool = False) -> list[JournalEntry]:
         """At start-up, with the JournalLock held: every row (any store) left 'sending' by an app
-        that stopped mid-request becomes 'unknown'. Returns what is pending (see ``pending``)."""
+        that stopped mid-request becomes 'unknown'. Returns what is pending (see ``pending``),
+        less the rows changed outside the app (``tampered``: those are told apart)."""
         if self._lock is None or not self._lock.held:
             raise JournalError("recover_after_restart needs this app's JournalLock")
         now = self._now()
@@ -696,7 +697,7 @@ class Journal:
                     continue  # edited by hand: left as found, for IT (see ``tampered``)
                 action = "unknown" if entry.state is State.SENDING else "reversal_unknown"
                 self._move(entry.id, action, message=STOPPED_WHILE_SENDING, now=now)
-        return self.pending(all_stores=all_stores)
+        return self._backed(self.pending(all_stores=all_stores))
 
     def pending(self, *, all_stores: bool = False, include_sending: bool = False) -> list[JournalEntry]:
         """Open items, oldest first: 'queued' and 'unknown' rows, and reversals queued or unknown.

@@ -1,0 +1,378 @@
+"""Opening the redemption journal at start, and refusing to when it is not the one left behind.
+
+A journal deleted or emptied would otherwise start a fresh one silently (and the unknown
+redemptions in it vanish); a damaged one, or a garbled ``-wal`` (SQLite silently drops the
+frames after a bad checksum, so the last commits vanish), or a folder the terminal cannot write
+would stop it with a traceback. Instead the terminal refuses to start with ``JournalRefused``,
+whose message says what happened and what IT does; ``budtender-app journal check`` says the
+same, and ``budtender-app journal accept-fresh`` is IT's acknowledgement.
+
+What the terminal keeps outside the journal to notice all that:
+
+* in the OS keyring, "<name>:journal": the journal's id and its audit-chain key (``Seal``),
+  written when the journal is created. A keyring that knows a journal which is not on disk
+  means it disappeared.
+* in the config folder, ``journals/<name>.json``: the journal's id, its event count and last
+  hash, rewritten after every commit. A journal holding fewer events, or another hash at that
+  count, lost its last events.
+
+``<name>`` is a hash of the journal's full path. Someone with the user's account can still
+delete all three; the keyring entry makes that take more than deleting a folder, and the
+auditors' exports (each row's event number and previous hash) show it afterwards.
+
+Training: the same checks, but a training journal that fails them is set aside (renamed, kept)
+and a new one started, saying so: no real points are at stake. Without a keyring, training
+journals use the public key (``audit.UNKEYED``) and their chain proves only accidents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import platformdirs
+
+from budtender_app.services.credentials import KeyringUnavailable
+from budtender_app.services.journal import (
+    Journal, JournalDamaged, JournalError, JournalKeyError, JournalLock, JournalUnwritable, Seal,
+)
+
+log = logging.getLogger(__name__)
+
+ACCEPT_FRESH = "budtender-app journal accept-fresh"
+CHECK = "budtender-app journal check"
+
+
+class KeyStore(Protocol):
+    """Where journal seals live (``CredentialStore``: the OS keyring)."""
+
+    def journal_seal(self, name: str, *, create: bool = False) -> tuple[str, bytes] | None: ...
+    def forget_journal_seal(self, name: str) -> bool: ...
+
+
+class Problem(StrEnum):
+    MISSING = "missing"
+    EMPTY = "empty"
+    DAMAGED = "damaged"
+    EVENTS_MISSING = "events missing"
+    FOREIGN = "not this terminal's journal"
+    NO_KEY = "key missing"
+    UNWRITABLE = "cannot write"
+    NO_KEYRING = "no keyring"
+
+
+class JournalRefused(JournalError):
+    """The terminal must not start on this journal; the message is for a manager and IT."""
+
+    def __init__(self, problem: Problem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+def utc_now() -> datetime:
+    """The real clock, for callers that have no injected one (the CLI)."""
+    return datetime.now(timezone.utc)
+
+
+def marker_dir() -> Path:
+    """The config folder's ``journals`` folder (away from the data folder the journal is in)."""
+    return Path(platformdirs.user_config_dir("budtender-app", appauthor=False)) / "journals"
+
+
+def journal_name(path: Path) -> str:
+    """The journal's name in the keyring and the marker folder: a hash of its full path."""
+    return "journal-" + hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Marker:
+    journal_id: str
+    events: int
+    last_hash: str
+
+
+class MarkerFile:
+    """The journal's last known event count and hash, replaced whole after every commit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> Marker | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("the journal marker %s is unreadable; ignoring it", self.path)
+            return None
+
+    def save(self, marker: Marker) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".marker.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(asdict(marker), handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class JournalGuard:
+    """Opens one journal file for the app (``open``), checks it for IT (``check``), and carries
+    out IT's ``accept_fresh``. ``keys`` None: no keyring (training only)."""
+
+    def __init__(self, path: Path, keys: KeyStore | None, *, markers: Path | None = None,
+                 training: bool = False) -> None:
+        self.path = Path(path)
+        self.name = journal_name(self.path)
+        self.keys = keys
+        self.training = training
+        self.marker = MarkerFile((markers or marker_dir()) / f"{self.name}.json")
+        self.notices: list[str] = []  # for the manager, said at start
+
+    # -- the app's start -----------------------------------------------------------------------
+
+    def open(self, *, store: str, terminal: str, clock: Callable[[], datetime]) -> Journal:
+        """The journal, locked for this app, checked; or JournalRefused (JournalLocked when
+        another copy runs). Training sets a refused journal aside and starts a new one."""
+        lock = self._lock()
+        try:
+            try:
+                journal = self._open(store, terminal, clock, lock)
+            except JournalRefused as exc:
+                if not self.training or exc.problem in (Problem.UNWRITABLE, Problem.NO_KEYRING):
+                    raise
+                aside = self._set_aside(clock)
+                self.notices.append(f"The training journal could not be used ({exc.problem}): it was set aside "
+                                    f"as {aside} and a new one started. Training moves no real points.")
+                journal = self._open(store, terminal, clock, lock)
+        except BaseException:
+            lock.release()
+            raise
+        self.notices.extend(self._findings(journal))
+        return journal
+
+    def _lock(self) -> JournalLock:
+        try:
+            return JournalLock(self.path).acquire()
+        except OSError as exc:
+            raise self._unwritable(exc.strerror or str(exc)) from None
+
+    def _open(self, store: str, terminal: str, clock, lock: JournalLock | None, *,
+              check_marker: bool = True) -> Journal:
+        seal = self._seal()
+        try:
+            journal = Journal(self.path, store=store, terminal=terminal, clock=clock, lock=lock, seal=seal,
+                              on_commit=self._remember)
+        except JournalUnwritable as exc:
+            raise self._unwritable(str(exc)) from None
+        except JournalDamaged as exc:
+            raise self._damaged(str(exc)) from None
+        except JournalKeyError:
+            raise JournalRefused(Problem.FOREIGN, self._say(
+                f"The redemption journal {self.path} is not the journal this terminal was using (another "
+                "journal was put in its place).", "put back this terminal's own journal from a backup")) from None
+        try:
+            self._check(journal, check_marker)
+        except BaseException:
+            journal.close(release_lock=False)  # the caller releases its lock
+            raise
+        self._journal_id = journal.seal.journal_id
+        try:
+            self._remember(*journal.audit.last())
+        except OSError as exc:
+            self.notices.append(f"The terminal cannot write {self.marker.path} ({exc.strerror or exc}), so it "
+                                "cannot notice lost journal events. IT: make that folder writable.")
+        return journal
+
+    def _seal(self, *, create: bool = True) -> Seal | None:
+        """The keyring's seal for this journal, after checking the file is the one it expects."""
+        known = self._stored_seal()
+        size = self.path.stat().st_size if self.path.exists() else None
+        if known is not None:
+            if size is None:
+                raise JournalRefused(Problem.MISSING, self._say(
+                    f"The redemption journal {self.path} is missing: it was there before and is gone now. "
+                    "Redemptions waiting for a manager may have been in it."))
+            if size == 0:
+                raise JournalRefused(Problem.EMPTY, self._say(
+                    f"The redemption journal {self.path} is empty (0 bytes): what it held is gone. "
+                    "Redemptions waiting for a manager may have been in it."))
+            return known
+        if size and self._schema() >= 2 and self.keys is not None:
+            raise JournalRefused(Problem.NO_KEY, self._say(
+                f"The redemption journal {self.path} is sealed with a key this computer's keyring does not "
+                "hold (the keyring was reset, or the journal came from another computer), so nobody can "
+                "tell whether it was changed.", "restore this user's keyring, or put back the journal"))
+        if self.keys is None or not create:
+            return None
+        created = self._keyring(lambda: self.keys.journal_seal(self.name, create=True))
+        return None if created is None else Seal(*created)
+
+    def _stored_seal(self) -> Seal | None:
+        if self.keys is None:
+            return None
+        stored = self._keyring(lambda: self.keys.journal_seal(self.name))
+        return None if stored is None else Seal(*stored)
+
+    def _keyring(self, call):
+        try:
+            return call()
+        except KeyringUnavailable as exc:
+            if self.training:
+                self.keys = None
+                return None
+            raise JournalRefused(Problem.NO_KEYRING, f"{exc} The redemption journal's key is kept there, "
+                                                     "so the terminal cannot start.") from None
+
+    def _schema(self) -> int:
+        try:
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+                return conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise self._damaged(f"{self.path}: {exc}") from None
+
+    def _check(self, journal: Journal, check_marker: bool) -> None:
+        problems = journal.integrity_problems()
+        if problems:
+            raise self._damaged(f"{self.path}: " + "; ".join(problems))
+        marker = self.marker.load()
+        if not check_marker or marker is None or marker.journal_id != journal.seal.journal_id:
+            return
+        events, _ = journal.audit.last()
+        if events < marker.events or journal.audit.hash_at(marker.events) != marker.last_hash:
+            lost = f"its last {marker.events - events} event(s)" if events < marker.events else "events"
+            raise JournalRefused(Problem.EVENTS_MISSING, self._say(
+                f"The redemption journal {self.path} has lost {lost}: it holds {events}, this terminal had "
+                f"written {marker.events}. Its -wal file may be damaged, or an older copy was put back. "
+                "The last redemptions may be missing from it.",
+                "put back the journal (with its -wal file) from a backup",
+                fresh="to go on with what is left (the journal then records the loss)"))
+
+    def _findings(self, journal: Journal) -> list[str]:
+        found = [problem for _, problem in journal.tampered()]
+        report = journal.verify_chain()
+        if not report.ok:
+            found.append(f"{report} IT checks it: {CHECK}.")
+        if found:
+            log.error("journal at start: %s", " | ".join(found))
+        return found
+
+    _journal_id = ""
+
+    def _remember(self, events: int, last_hash: str) -> None:
+        self.marker.save(Marker(self._journal_id, events, last_hash))
+
+    def _say(self, what: str, restore: str = "put back the journal from a backup (the whole folder)", *,
+             fresh: str = "if it cannot be restored, to start a new journal (the new one records what was lost)") -> str:
+        return (f"{what}\n\nThe terminal will not start until IT has dealt with it. IT: {restore}, or run "
+                f"`{ACCEPT_FRESH}` {fresh}. `{CHECK}` shows what is wrong.")
+
+    def _damaged(self, detail: str) -> JournalRefused:
+        return JournalRefused(Problem.DAMAGED, self._say(
+            f"The redemption journal is damaged and cannot be read safely ({detail}).",
+            fresh="to set the damaged file aside and start a new journal"))
+
+    def _unwritable(self, detail: str) -> JournalRefused:
+        folder = self.path.parent
+        return JournalRefused(Problem.UNWRITABLE, (
+            f"The terminal cannot write its redemption journal in {folder} ({detail}), so it cannot keep a "
+            "record of redemptions and will not start.\n\nIT: make that folder and the files in it writable "
+            "for this computer user, check the disk is not full, then start the terminal again."))
+
+    def _set_aside(self, clock: Callable[[], datetime]) -> Path:
+        """Rename the journal and its -wal/-shm files out of the way (kept for IT), forget its
+        seal and marker; the new name."""
+        stamp = clock().strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.set-aside-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                os.replace(source, Path(str(aside) + suffix))
+        if self.keys is not None:
+            self.keys.forget_journal_seal(self.name)
+        self.marker.remove()
+        return aside
+
+    # -- IT's commands -------------------------------------------------------------------------
+
+    def check(self) -> tuple[bool, str]:
+        """(in order, what was found) without changing anything; works while the app runs."""
+        try:
+            seal = self._seal(create=False)
+            if seal is None and not self.path.exists():
+                return True, f"There is no redemption journal at {self.path}: this computer has redeemed nothing yet."
+            journal = Journal.open_read_only(self.path, seal)
+        except JournalRefused as exc:
+            return False, str(exc)
+        except JournalDamaged as exc:
+            return False, str(self._damaged(str(exc)))
+        except JournalError as exc:
+            return False, str(exc)
+        with journal:
+            try:
+                self._check(journal, True)
+            except JournalRefused as exc:
+                return False, str(exc)
+            found = self._findings(journal)
+            events = journal.audit.last()[0]
+        if found:
+            return False, "\n".join(found)
+        keyed = "keyed with this computer's keyring" if journal.seal.keyed else "not keyed (training, no keyring)"
+        return True, (f"The redemption journal {self.path} is in order: {events} events, its audit chain "
+                      f"intact and {keyed}, no redemption changed outside the app.")
+
+    def accept_fresh(self, *, clock: Callable[[], datetime], terminal: str) -> str:
+        """IT's acknowledgement of what ``open`` refused: a journal with lost events goes on,
+        recording the loss; a missing, empty, damaged, foreign or keyless one is set aside and a
+        new journal started, whose first event says what came before. Raises JournalLocked while
+        the terminal runs, JournalRefused when the folder or the keyring is the problem."""
+        lock = self._lock()
+        try:
+            try:
+                journal = self._open("", terminal, clock, None)
+            except JournalRefused as exc:
+                if exc.problem in (Problem.UNWRITABLE, Problem.NO_KEYRING):
+                    raise
+                return self._accept(exc.problem, clock, terminal)
+            journal.close()
+            return f"The redemption journal {self.path} is in order: nothing to accept."
+        finally:
+            lock.release()
+
+    def _accept(self, problem: Problem, clock: Callable[[], datetime], terminal: str) -> str:
+        before = self.marker.load()
+        if problem is Problem.EVENTS_MISSING and before is not None:
+            with self._open("", terminal, clock, None, check_marker=False) as journal:
+                events = journal.audit.last()[0]
+                journal.record_event("events_lost", detail=(
+                    f"IT accepted (journal accept-fresh) that events #{events + 1} to #{before.events} "
+                    f"are lost; the last of them had hash {before.last_hash}."))
+            return (f"Accepted: the journal goes on from its event #{events}, and records that events "
+                    f"#{events + 1} to #{before.events} were lost. The terminal can start.")
+        aside = self._set_aside(clock)
+        had = f"journal {before.journal_id}, {before.events} events, last hash {before.last_hash}" if before else "unknown"
+        kept = f" It was set aside as {aside.name}." if aside.exists() else ""
+        with self._open("", terminal, clock, None) as journal:
+            journal.record_event("journal_replaced", detail=(
+                f"A new journal, started by IT (journal accept-fresh) because the one before was {problem}. "
+                f"The one before: {had}.{kept}"))
+        return f"A new redemption journal was started at {self.path}; it records that the one before was {problem}.{kept}"

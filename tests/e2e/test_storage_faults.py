@@ -1,0 +1,220 @@
+"""The real app on a journal that is gone, emptied, damaged, cut short, or in a folder it cannot
+write: each time a clear refusal (a message a manager understands on stderr and in a dialog,
+exit code 1, no traceback) or a recovery IT chose, never a traceback or a silent fresh start.
+
+The journal is first written the way the app writes it (``JournalGuard`` with the real keyring,
+the same folders the app uses), by the real app or by a small writer process; then the fault;
+then the real app starts on it. "Read-only" for root: ``chattr +i`` (root ignores permission
+bits; an immutable folder refuses new files even to root), plain ``chmod`` for anyone else.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import pytest
+
+from budtender_app import APP_NAME
+from budtender_app.simulator.core import Simulator
+from budtender_app.simulator.server import SimulatorServer
+from tests.e2e.xapp import AppProcess, app_env, xdotool
+
+pytestmark = [pytest.mark.xvfb, pytest.mark.keyring, pytest.mark.timeout(120)]
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: Writes a journal as the app does: an unknown redemption (sent, no answer) and a queued one.
+#: With "kill" it dies without closing, as a till losing power: its last commits stay in -wal.
+WRITER = textwrap.dedent("""
+    import os, sys
+    from keyring.backends import SecretService
+    from budtender_app.domain.wallet import Discount
+    from budtender_app.services.credentials import CredentialStore
+    from budtender_app.services.journal import default_journal_path
+    from budtender_app.services.journal_guard import JournalGuard, utc_now
+
+    guard = JournalGuard(default_journal_path(), CredentialStore(SecretService.Keyring()))
+    journal = guard.open(store=sys.argv[1], terminal="till-1", clock=utc_now)
+    url = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok3nSECRETvalue99"
+    unknown, queued = journal.queue("LOST-1", [
+        Discount(id="101", name="$5 off", points=100, redemption_url=url.format(101)),
+        Discount(id="102", name="$10 off", points=250, redemption_url=url.format(102)),
+    ], shopper_masked="***-***-4567", contact_id="C-1")
+    journal.mark_sending(unknown.id)
+    journal.mark_unknown(unknown.id, "AIQ did not answer")
+    for n in range(3):  # the last commits, the ones a garbled -wal loses
+        journal.record_event("pin_skipped", transaction_id=f"LOST-{n}")
+    if sys.argv[2] == "kill":
+        os._exit(0)
+    journal.close()
+""")
+
+
+class Counter:
+    """One till's folders; the real app started on them."""
+
+    def __init__(self, display: str, store: str, root: Path) -> None:
+        self.display, self.store, self.root = display, store, root
+        self.sim = Simulator(pin_source=lambda: "2468")
+        self.server = SimulatorServer(self.sim).start()
+        self.env = app_env(display, root)
+        self.folder = root / "data" / "budtender-app"
+        self.journal = self.folder / "journal.sqlite3"
+        self.apps: list[AppProcess] = []
+
+    def write(self, how: str = "close") -> None:
+        done = subprocess.run([sys.executable, "-c", WRITER, self.store, how], env=self.env, cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+
+    def start(self) -> AppProcess:
+        app = AppProcess(["--store", self.store, "--base-url", self.server.url], self.env)
+        self.apps.append(app)
+        return app
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "budtender_app", *args], env=self.env, cwd=REPO,
+                              capture_output=True, text=True, timeout=60)
+
+    def events(self) -> list[str]:
+        with closing(sqlite3.connect(f"{self.journal.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return [r[0] for r in db.execute("SELECT event FROM audit ORDER BY id")]
+
+    def close(self) -> None:
+        for app in self.apps:
+            app.kill()
+        self.server.stop()
+
+
+@pytest.fixture
+def counter(display, store_with_credentials, tmp_path):
+    till = Counter(display, store_with_credentials, tmp_path)
+    yield till
+    till.close()
+
+
+def refused(app: AppProcess, counter: Counter, words: str) -> str:
+    """The app says ``words`` (a regex) and why, shows its dialog, and exits 1 once it is closed."""
+    line = app.expect(words)
+    app.expect(r"refused to start")
+    # The manager closes the dialog (no window manager here: give it the focus first).
+    xdotool(counter.display, "search", "--sync", "--onlyvisible", "--name", APP_NAME, "windowfocus", "--sync")
+    xdotool(counter.display, "key", "Return")
+    code = app.process.wait(30)
+    app.stop()
+    output = "\n".join(app.seen)
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    assert "window shown" not in output, "it started anyway"
+    assert "budtender-app journal accept-fresh" in output or "IT:" in output, output
+    return line
+
+
+def test_a_deleted_journal_is_refused_until_it_accepts_a_fresh_one(counter):
+    """A journal with an unknown redemption, opened and closed by the real app, then deleted:
+    the app refuses; `journal check` says why; after `journal accept-fresh` it starts on a new
+    journal whose first event records what was lost."""
+    counter.write()
+    app = counter.start()
+    app.expect(r"window shown")
+    app.stop()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(counter.journal) + suffix).unlink(missing_ok=True)
+
+    refused(counter.start(), counter, r"redemption journal .* is missing")
+    check = counter.cli("journal", "check")
+    assert check.returncode == 5 and "is missing" in check.stderr and "Traceback" not in check.stderr
+    accepted = counter.cli("journal", "accept-fresh")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "new redemption journal" in accepted.stdout
+
+    app = counter.start()
+    app.expect(r"window shown")
+    assert app.stop() == 0
+    assert counter.events()[0] == "journal_replaced"
+    assert counter.cli("journal", "check").returncode == 0
+
+
+def test_a_journal_emptied_to_zero_bytes_is_refused(counter):
+    counter.write()
+    counter.journal.write_bytes(b"")
+    refused(counter.start(), counter, r"redemption journal .* is empty \(0 bytes\)")
+    assert counter.journal.stat().st_size == 0, "nothing was written over it"
+
+
+def test_a_journal_with_random_bytes_in_the_middle_is_refused(counter):
+    counter.write()
+    data = bytearray(counter.journal.read_bytes())
+    page = 4096
+    assert len(data) >= 4 * page
+    data[2 * page:3 * page] = random.Random(7).randbytes(page)
+    counter.journal.write_bytes(bytes(data))
+    refused(counter.start(), counter, r"redemption journal is damaged")
+    listing = counter.cli("redemptions", "pending")
+    assert listing.returncode != 0 and "Traceback" not in listing.stderr + listing.stdout
+    assert "damaged" in listing.stderr
+
+
+def test_a_garbled_wal_that_drops_the_last_commits_is_refused(counter):
+    counter.write("kill")
+    wal = Path(str(counter.journal) + "-wal")
+    data = bytearray(wal.read_bytes())
+    assert len(data) > 10_000, "the writer's commits are in the -wal"
+    data[-2000:-1000] = random.Random(8).randbytes(1000)  # inside the last frame: SQLite drops it
+    wal.write_bytes(bytes(data))
+    refused(counter.start(), counter, r"has lost its last \d+ event")
+    accepted = counter.cli("journal", "accept-fresh")
+    assert accepted.returncode == 0 and "were lost" in accepted.stdout, accepted.stderr
+    app = counter.start()
+    app.expect(r"have no answer from AIQ")  # the unknown redemption is still there, for a manager
+    app.expect(r"window shown")
+    assert app.stop() == 0
+    assert "events_lost" in counter.events()
+
+
+@contextmanager
+def read_only(*paths: Path):
+    """``paths`` (and the files in them) cannot be written, even by root."""
+    targets = [p for path in paths for p in (path, *sorted(path.iterdir()))]
+    if os.geteuid() != 0:
+        for target in targets:
+            target.chmod(0o555 if target.is_dir() else 0o444)
+        yield
+        for target in targets:
+            target.chmod(0o755 if target.is_dir() else 0o644)
+        return
+    if not shutil.which("chattr"):
+        pytest.skip("root needs chattr to make a folder read-only")
+    done = subprocess.run(["chattr", "+i", *map(str, targets)], capture_output=True, text=True)
+    if done.returncode != 0:
+        subprocess.run(["chattr", "-i", *map(str, targets)], capture_output=True)
+        pytest.skip(f"chattr +i does not work here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, targets)], check=True)
+
+
+def test_a_read_only_data_folder_is_refused_with_what_it_does(counter):
+    counter.write()
+    for name in ("journal.sqlite3.lock",):
+        (counter.folder / name).unlink(missing_ok=True)
+    with read_only(counter.folder):
+        line = refused(counter.start(), counter, r"cannot write its redemption journal in")
+    assert str(counter.folder) in line
+
+
+def test_a_read_only_log_folder_is_refused(counter):
+    logs = counter.root / "state" / "budtender-app" / "log"
+    logs.mkdir(parents=True)
+    with read_only(logs):
+        line = refused(counter.start(), counter, r"cannot write its log in")
+    assert str(logs) in line
