@@ -354,7 +354,7 @@ def _migrate_v2(conn: sqlite3.Connection, seal: Seal) -> None:
     sha256 chain verifies (``audit.rekey``). One transaction, like every migration."""
     for statement in _statements(AUDIT_SCHEMA_V2 + _META_SCHEMA):
         conn.execute(statement)
-    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")  # someone may have dropped it already
     _replay_states(conn)
     legacy_until = rekey(conn, seal.key)
     conn.execute(NO_UPDATE_TRIGGER)
