@@ -140,9 +140,18 @@ class JournalWriteError(JournalError):
 class JournalDamaged(JournalError):
     """The file is not a readable journal (not a database, or a damaged one)."""
 
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"The redemption journal {path} is damaged ({detail}). "
+                         "IT: see `budtender-app journal check`.")
+        self.detail = f"{path}: {detail}"
+
 
 class JournalUnwritable(JournalError):
     """The journal's file or folder cannot be opened for writing."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"The redemption journal {path} cannot be written ({detail}).")
+        self.detail = f"{path}: {detail}"
 
 
 class JournalKeyError(JournalError):
@@ -453,7 +462,7 @@ def _connect(path: Path, *, read_only: bool, factory: type[sqlite3.Connection]) 
             # -shm files the database file's permissions, so creating it 0600 covers all three.
             os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         except OSError as exc:
-            raise JournalUnwritable(f"{path}: {exc.strerror or exc}") from exc
+            raise JournalUnwritable(path, exc.strerror or str(exc)) from exc
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10, factory=factory)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a till losing power must not lose a commit
@@ -922,8 +931,8 @@ class Journal:
 def _open_error(path: Path, exc: sqlite3.Error) -> JournalError:
     """What a sqlite3 error while opening means for a person: cannot write, or damaged."""
     if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
-        return JournalUnwritable(f"{path}: {exc}")
-    return JournalDamaged(f"{path}: {exc}")
+        return JournalUnwritable(path, str(exc))
+    return JournalDamaged(path, str(exc))
 
 
 def _url_secrets(url: str) -> tuple[str, ...]:

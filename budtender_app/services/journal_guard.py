@@ -183,9 +183,9 @@ class JournalGuard:
             journal = Journal(self.path, store=store, terminal=terminal, clock=clock, lock=lock, seal=seal,
                               on_commit=self._remember)
         except JournalUnwritable as exc:
-            raise self._unwritable(str(exc)) from None
+            raise self._unwritable(exc.detail) from None
         except JournalDamaged as exc:
-            raise self._damaged(str(exc)) from None
+            raise self._damaged(exc.detail) from None
         except JournalKeyError:
             raise JournalRefused(Problem.FOREIGN, self._say(
                 f"The redemption journal {self.path} is not the journal this terminal was using (another "
@@ -324,7 +324,7 @@ class JournalGuard:
         except JournalRefused as exc:
             return False, str(exc)
         except JournalDamaged as exc:
-            return False, str(self._damaged(str(exc)))
+            return False, str(self._damaged(exc.detail))
         except JournalError as exc:
             return False, str(exc)
         with journal:
