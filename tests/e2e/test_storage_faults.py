@@ -2,9 +2,8 @@
 write: each time a clear refusal (a message a manager understands on stderr and in a dialog,
 exit code 1, no traceback) or a recovery IT chose, never a traceback or a silent fresh start.
 
-The journal is first written the way the app writes it (``JournalGuard`` with the real keyring,
-the same folders the app uses), by the real app or by a small writer process; then the fault;
-then the real app starts on it. "Read-only" for root: ``chattr +i`` (root ignores permission
+The journal is first written by the real app: a checkout whose two PUTs AIQ answers 500, so two
+redemptions wait for a manager (unknown); then the fault; then the real app starts on it. "Read-only" for root: ``chattr +i`` (root ignores permission
 bits; an immutable folder refuses new files even to root), plain ``chmod`` for anyone else.
 """
 
@@ -16,7 +15,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import textwrap
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -25,55 +23,42 @@ import pytest
 from budtender_app import APP_NAME
 from budtender_app.simulator.core import Simulator
 from budtender_app.simulator.server import SimulatorServer
+from tests.e2e.test_faults import PIN, REDEEM, drive_to_checkout
 from tests.e2e.xapp import AppProcess, app_env, xdotool
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.keyring, pytest.mark.timeout(120)]
 
 REPO = Path(__file__).resolve().parents[2]
 
-#: Writes a journal as the app does: an unknown redemption (sent, no answer) and a queued one.
-#: With "kill" it dies without closing, as a till losing power: its last commits stay in -wal.
-WRITER = textwrap.dedent("""
-    import os, sys
-    from keyring.backends import SecretService
-    from budtender_app.domain.wallet import Discount
-    from budtender_app.services.credentials import CredentialStore
-    from budtender_app.services.journal import default_journal_path
-    from budtender_app.services.journal_guard import JournalGuard, utc_now
-
-    guard = JournalGuard(default_journal_path(), CredentialStore(SecretService.Keyring()))
-    journal = guard.open(store=sys.argv[1], terminal="till-1", clock=utc_now)
-    url = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok3nSECRETvalue99"
-    unknown, queued = journal.queue("LOST-1", [
-        Discount(id="101", name="$5 off", points=100, redemption_url=url.format(101)),
-        Discount(id="102", name="$10 off", points=250, redemption_url=url.format(102)),
-    ], shopper_masked="***-***-4567", contact_id="C-1")
-    journal.mark_sending(unknown.id)
-    journal.mark_unknown(unknown.id, "AIQ did not answer")
-    for n in range(3):  # the last commits, the ones a garbled -wal loses
-        journal.record_event("pin_skipped", transaction_id=f"LOST-{n}")
-    if sys.argv[2] == "kill":
-        os._exit(0)
-    journal.close()
-""")
-
-
 class Counter:
     """One till's folders; the real app started on them."""
 
     def __init__(self, display: str, store: str, root: Path) -> None:
         self.display, self.store, self.root = display, store, root
-        self.sim = Simulator(pin_source=lambda: "2468")
+        self.sim = Simulator(pin_source=lambda: PIN)
         self.server = SimulatorServer(self.sim).start()
         self.env = app_env(display, root)
         self.folder = root / "data" / "budtender-app"
         self.journal = self.folder / "journal.sqlite3"
         self.apps: list[AppProcess] = []
 
-    def write(self, how: str = "close") -> None:
-        done = subprocess.run([sys.executable, "-c", WRITER, self.store, how], env=self.env, cwd=REPO,
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
+    def write(self, how: str = "quit") -> None:
+        """The real app: a checkout left unknown (AIQ answers 500), then quit, or killed as a till
+        losing power (its last commits then stay in the -wal file)."""
+        self.server.inject(500, path_prefix=REDEEM, count=2)
+        app = self.start()
+        app.expect(r"in real mode")
+        drive_to_checkout(app, self.display, "LOST-1")
+        app.expect(r"step DONE")
+        if how == "kill":
+            app.kill()
+        else:
+            assert app.stop() == 0
+        assert dict(self.rows()) == {"101": "unknown", "102": "unknown"}
+
+    def rows(self) -> list[tuple[str, str]]:
+        with closing(sqlite3.connect(f"{self.journal.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            return db.execute("SELECT discount_id, state FROM redemptions").fetchall()
 
     def start(self) -> AppProcess:
         app = AppProcess(["--store", self.store, "--base-url", self.server.url], self.env)
@@ -119,13 +104,9 @@ def refused(app: AppProcess, counter: Counter, words: str) -> str:
 
 
 def test_a_deleted_journal_is_refused_until_it_accepts_a_fresh_one(counter):
-    """A journal with an unknown redemption, opened and closed by the real app, then deleted:
-    the app refuses; `journal check` says why; after `journal accept-fresh` it starts on a new
-    journal whose first event records what was lost."""
+    """The journal with two unknown redemptions is deleted: the app refuses; `journal check` says
+    why; after `journal accept-fresh` it starts on a new journal whose first event records it."""
     counter.write()
-    app = counter.start()
-    app.expect(r"window shown")
-    app.stop()
     for suffix in ("", "-wal", "-shm"):
         Path(str(counter.journal) + suffix).unlink(missing_ok=True)
 
@@ -170,6 +151,7 @@ def test_a_garbled_wal_that_drops_the_last_commits_is_refused(counter):
     assert len(data) > 10_000, "the writer's commits are in the -wal"
     data[-2000:-1000] = random.Random(8).randbytes(1000)  # inside the last frame: SQLite drops it
     wal.write_bytes(bytes(data))
+    assert ("102", "sending") in counter.rows(), "the last commit is gone"
     refused(counter.start(), counter, r"has lost its last \d+ event")
     accepted = counter.cli("journal", "accept-fresh")
     assert accepted.returncode == 0 and "were lost" in accepted.stdout, accepted.stderr
