@@ -12,8 +12,9 @@ What the terminal keeps outside the journal to notice all that:
 * in the OS keyring, "<name>:journal": the journal's id and its audit-chain key (``Seal``),
   written when the journal is created. A keyring that knows a journal which is not on disk
   means it disappeared.
-* in the config folder, ``journals/<name>.json``: the journal's id, its event count and last
-  hash, rewritten after every commit. A journal holding fewer events, or another hash at that
+* in the state folder (``platformdirs.user_state_dir``; on Linux not the data folder),
+  ``journals/<name>.json``: the journal's id, its event count and last hash, rewritten after
+  every commit. A journal holding fewer events, or another hash at that
   count, lost its last events.
 
 ``<name>`` is a hash of the journal's full path. Someone with the user's account can still
@@ -86,8 +87,9 @@ def utc_now() -> datetime:
 
 
 def marker_dir() -> Path:
-    """The config folder's ``journals`` folder (away from the data folder the journal is in)."""
-    return Path(platformdirs.user_config_dir("budtender-app", appauthor=False)) / "journals"
+    """The state folder's ``journals`` folder (on Linux away from the data folder the journal is in;
+    settings stay alone in the config folder)."""
+    return Path(platformdirs.user_state_dir("budtender-app", appauthor=False)) / "journals"
 
 
 def journal_name(path: Path) -> str:

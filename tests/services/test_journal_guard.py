@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import uuid
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
@@ -321,9 +322,9 @@ def test_training_without_a_keyring_keeps_an_unkeyed_journal(path, clock):
         assert g.notices == []
 
 
-def test_the_marker_lives_in_the_config_folder():
-    assert marker_dir().parent.name == "budtender-app"
-    assert "config" in str(marker_dir())
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="conftest redirects XDG folders only")
+def test_the_marker_lives_in_the_state_folder_not_the_data_folder(tmp_path):
+    assert marker_dir() == tmp_path / "state" / "budtender-app" / "journals"  # conftest's XDG folders
     assert MarkerFile(Path("/nonexistent/x.json")).load() is None
 
 
