@@ -54,9 +54,8 @@ import platformdirs
 
 from budtender_app.domain.redemption import Outcome, Status
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import (
-    NO_UPDATE_TRIGGER, ChainReport, SCHEMA as AUDIT_SCHEMA, SCHEMA_V2 as AUDIT_SCHEMA_V2, UNKEYED, Audit, rekey, utc_text,
-)
+from budtender_app.services import audit as audit_schema
+from budtender_app.services.audit import NO_UPDATE_TRIGGER, UNKEYED, Audit, ChainReport, rekey, utc_text
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +360,7 @@ def _migrate_v2(conn: sqlite3.Connection, seal: Seal) -> None:
     Old events get their row and state by replaying them through TRANSITIONS (so a state edited
     by hand before the upgrade shows as a mismatch), then the chain is re-keyed when its old
     sha256 chain verifies (``audit.rekey``). One transaction, like every migration."""
-    for statement in _statements(AUDIT_SCHEMA_V2 + _META_SCHEMA):
+    for statement in _statements(audit_schema.SCHEMA_V2 + _META_SCHEMA):
         conn.execute(statement)
     conn.execute("DROP TRIGGER IF EXISTS audit_no_update")  # someone may have dropped it already
     _replay_states(conn)
@@ -399,7 +398,7 @@ def _replay(current: tuple[str, str] | None, event: str, detail: str) -> tuple[s
 #: user_version N -> the script (or function of the connection and the seal) that brings a
 #: version N-1 database to N.
 MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Seal], None]] = {
-    1: _SCHEMA_V1 + AUDIT_SCHEMA,
+    1: _SCHEMA_V1 + audit_schema.SCHEMA,
     2: _migrate_v2,
 }
 

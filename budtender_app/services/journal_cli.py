@@ -23,7 +23,12 @@ from pathlib import Path
 
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.journal import (
-    Journal, JournalEntry, JournalError, JournalLocked, Seal, default_journal_path,
+    Journal,
+    JournalEntry,
+    JournalError,
+    JournalLocked,
+    Seal,
+    default_journal_path,
 )
 from budtender_app.services.journal_guard import JournalGuard, journal_name, utc_now
 

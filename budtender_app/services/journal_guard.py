@@ -46,7 +46,13 @@ import platformdirs
 
 from budtender_app.services.credentials import KeyringUnavailable
 from budtender_app.services.journal import (
-    Journal, JournalDamaged, JournalError, JournalKeyError, JournalLock, JournalUnwritable, Seal,
+    Journal,
+    JournalDamaged,
+    JournalError,
+    JournalKeyError,
+    JournalLock,
+    JournalUnwritable,
+    Seal,
 )
 
 log = logging.getLogger(__name__)

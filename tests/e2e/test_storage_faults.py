@@ -3,8 +3,9 @@ write: each time a clear refusal (a message a manager understands on stderr and 
 exit code 1, no traceback) or a recovery IT chose, never a traceback or a silent fresh start.
 
 The journal is first written by the real app: a checkout whose two PUTs AIQ answers 500, so two
-redemptions wait for a manager (unknown); then the fault; then the real app starts on it. "Read-only" for root: ``chattr +i`` (root ignores permission
-bits; an immutable folder refuses new files even to root), plain ``chmod`` for anyone else.
+redemptions wait for a manager (unknown); then the fault; then the real app starts on it.
+"Read-only" for root: ``chattr +i`` (root ignores permission bits; an immutable folder refuses
+new files even to root), plain ``chmod`` for anyone else.
 """
 
 from __future__ import annotations

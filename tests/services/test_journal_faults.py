@@ -13,7 +13,10 @@ from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import Journal, JournalLock, State
 from budtender_app.services.redemption_sender import (
-    ANSWER_NOT_RECORDED, ANSWER_RETRY_DELAYS, NOT_RECORDED, RedemptionSender,
+    ANSWER_NOT_RECORDED,
+    ANSWER_RETRY_DELAYS,
+    NOT_RECORDED,
+    RedemptionSender,
 )
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc)

@@ -17,9 +17,15 @@ import pytest
 
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-from budtender_app.services.journal import Journal, JournalLock, JournalLocked, Seal, State
+from budtender_app.services.journal import Journal, JournalLocked, Seal, State
 from budtender_app.services.journal_guard import (
-    ACCEPT_FRESH, JournalGuard, JournalRefused, MarkerFile, Problem, journal_name, marker_dir,
+    ACCEPT_FRESH,
+    JournalGuard,
+    JournalRefused,
+    MarkerFile,
+    Problem,
+    journal_name,
+    marker_dir,
 )
 from tests.services.test_credentials import FailingKeyring, MemoryKeyring
 

@@ -16,8 +16,18 @@ import pytest
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import GENESIS_HASH, UNKEYED, row_hash
 from budtender_app.services.journal import (
-    MIGRATIONS, SCHEMA_VERSION, Journal, _replay, _statements, JournalKeyError, JournalLock, JournalTampered, JournalUnwritable, JournalWriteError,
-    Seal, State,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Journal,
+    JournalKeyError,
+    JournalLock,
+    JournalTampered,
+    JournalUnwritable,
+    JournalWriteError,
+    Seal,
+    State,
+    _replay,
+    _statements,
 )
 from budtender_app.services.redemption_sender import RedemptionSender
 
@@ -269,7 +279,7 @@ def v1_journal(path, *, edit_state: bool = False, break_chain: bool = False) -> 
         prev = GENESIS_HASH
         for number, (n, event, detail) in enumerate(events, start=1):
             fields = dict(zip(V1_FIELDS, (number, moment, event, "Main St", "t", "T-1", f"d{n}", f"D{n}", "", 100,
-                                          detail, prev)))
+                                          detail, prev), strict=True))
             fields["hash"] = row_hash(fields, None)
             db.execute(f"INSERT INTO audit ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
                        list(fields.values()))
@@ -353,7 +363,7 @@ def test_each_export_shows_where_it_joins_the_one_before(journal):
     first = export(journal)
     assert [r["event_number"] for r in first] == ["1", "2", "3", "4"]
     assert first[0]["prev_hash"] == GENESIS_HASH
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(first, first[1:]))
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(first, first[1:], strict=False))
     journal.mark_sending(2)
     second = export(journal)
     assert second[len(first)]["prev_hash"] == first[-1]["hash"]
