@@ -49,7 +49,7 @@ EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
     "reversal_unknown", "reversal_resolved", "pin_skipped",
-    "journal_replaced", "events_lost",  # IT's `journal accept-fresh` (journal_guard)
+    "journal_replaced", "events_lost", "marker_reset",  # IT's `journal accept-fresh` (journal_guard)
 })
 
 CSV_COLUMNS = (
@@ -198,6 +198,11 @@ class Audit:
         self._legacy_until = legacy_until
 
     @property
+    def legacy_until(self) -> int:
+        """Events up to this number kept schema 1's hashes (their old chain did not verify)."""
+        return self._legacy_until
+
+    @property
     def keyed(self) -> bool:
         """False when the key is the public UNKEYED one."""
         return self._key != UNKEYED
@@ -251,10 +256,10 @@ class Audit:
         )
         return AuditRow(**fields)
 
-    def rows(self) -> list[AuditRow]:
-        """Every event, oldest first."""
+    def rows(self, since: int = 0) -> list[AuditRow]:
+        """Every event (from number ``since`` on), oldest first."""
         return [AuditRow(*r) for r in self._conn.execute(
-            f"SELECT {', '.join(_FIELDS)} FROM audit ORDER BY id")]
+            f"SELECT {', '.join(_FIELDS)} FROM audit WHERE id >= ? ORDER BY id", (since,))]
 
     def last(self) -> tuple[int, str]:
         """(number of the last event, its hash); (0, GENESIS_HASH) for an empty trail."""
@@ -275,19 +280,15 @@ class Audit:
             (entry_id,)).fetchone()
         return None if row is None else AuditRow(*row)
 
-    def latest_per_entry(self) -> dict[int, AuditRow]:
-        """entry id -> its last event, for every row that has one."""
-        query = (f"SELECT {', '.join('a.' + f for f in _FIELDS)} FROM audit a JOIN "
-                 "(SELECT entry_id, max(id) AS id FROM audit WHERE entry_id > 0 GROUP BY entry_id) m "
-                 "ON a.id = m.id")
-        return {r.entry_id: r for r in (AuditRow(*row) for row in self._conn.execute(query))}
-
-    def verify_chain(self) -> ChainReport:
-        """Walk the chain from the first event; report the first row that does not fit."""
-        count = 0
+    def verify_chain(self, since: int = 0) -> ChainReport:
+        """Walk the chain from the first event (or from event ``since``, trusting the one before
+        it); report the first row that does not fit. From ``since`` to the end, it proves that
+        nothing after that event was edited, deleted or moved."""
+        prev_id = max(since - 1, 0)
+        count = prev_id
         seen_hashes: set[str] = set()
-        prev_id, prev_hash = 0, GENESIS_HASH
-        for row in self.rows():
+        prev_hash = self.hash_at(prev_id) or ""
+        for row in self.rows(since):
             count += 1
             if self.hash_of(row) != row.hash:
                 return ChainReport(False, count, row.id, "edited",

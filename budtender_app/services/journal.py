@@ -112,6 +112,8 @@ TRANSITIONS: dict[tuple[State, ReversalPhase | None, str], tuple[State, Reversal
     (State.REVERSING, ReversalPhase.UNKNOWN, "resolve_reversal:retry"): (State.REVERSING, ReversalPhase.QUEUED, "reversal_resolved"),
     (State.REVERSING, ReversalPhase.QUEUED, "resolve_reversal:abandoned"): (State.REDEEMED, None, "reversal_resolved"),
 }
+#: States whose row may be sent (or turned 'unknown' at a restart): proven to the chain's end.
+_SENDABLE = frozenset({State.QUEUED, State.SENDING, State.REVERSING})
 #: Once here the token is never needed again: it is wiped from the row.
 _FINAL = frozenset({State.REDEEMED, State.REJECTED, State.ABANDONED, State.REVERSING, State.REVERSED})
 
@@ -409,6 +411,13 @@ _COLUMNS = (
     "resolved_by", "resolution_reason", "reversal_phase", "reversal_attempts", "redemption_url",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM redemptions"
+_LATEST = ("SELECT a.entry_id, a.state, a.phase FROM audit a JOIN (SELECT entry_id, max(id) AS id FROM audit "
+           "WHERE entry_id > 0 GROUP BY entry_id) m ON a.id = m.id")
+#: Rows still open, and rows whose state differs from their last event's (``tampered``).
+_SUSPECTS = (f"WITH latest AS ({_LATEST}) SELECT r.id FROM redemptions r LEFT JOIN latest l ON l.entry_id = r.id "
+             "WHERE l.entry_id IS NULL OR l.state != r.state OR l.phase != coalesce(r.reversal_phase, '') "
+             "OR r.state IN ('queued', 'sending', 'unknown', 'reversing') ORDER BY r.id")
+_ORPHANS = f"WITH latest AS ({_LATEST}) SELECT entry_id FROM latest WHERE entry_id NOT IN (SELECT id FROM redemptions)"
 
 
 def migrate(conn: sqlite3.Connection, seal: Seal | None = None) -> int:
@@ -701,11 +710,11 @@ class Journal:
                 _SELECT + " WHERE state = 'sending' OR reversal_phase = 'sending' ORDER BY id").fetchall()
             for row in stuck:
                 entry = self._entry(row)
-                if self._mismatch(entry):
+                if self._mismatch(entry, sending=True):
                     continue  # edited by hand: left as found, for IT (see ``tampered``)
                 action = "unknown" if entry.state is State.SENDING else "reversal_unknown"
                 self._move(entry.id, action, message=STOPPED_WHILE_SENDING, now=now)
-        return self._backed(self.pending(all_stores=all_stores))
+        return self._backed(self.pending(all_stores=all_stores), sending=False)
 
     def pending(self, *, all_stores: bool = False, include_sending: bool = False) -> list[JournalEntry]:
         """Open items, oldest first: 'queued' and 'unknown' rows, and reversals queued or unknown.
@@ -733,17 +742,23 @@ class Journal:
                            "AND store = ? ORDER BY created_at, id", [self.store])
         return self._backed(rows)
 
-    def tampered(self) -> list[tuple[JournalEntry, str]]:
-        """Rows (any store) whose state is not what their audit trail says, each with a sentence
-        for a manager or IT saying what was found. They are never sent nor moved."""
+    def tampered(self) -> list[tuple[int, str]]:
+        """Rows (any store) whose state is not what their audit trail says, or that were deleted,
+        as (row id, a sentence for a manager or IT saying what was found). Never sent nor moved.
+
+        One query compares every row with its last event; the keyed check (HMAC, and the chain
+        after it for rows that could be sent) runs for the rows still open, and those that differ."""
         with self._mutex:
-            latest = self.audit.latest_per_entry()
-            entries = [self._entry(r) for r in self._conn.execute(_SELECT + " ORDER BY id").fetchall()]
             found = []
-            for entry in entries:
-                problem = self._mismatch(entry, latest.get(entry.id), looked_up=True)
+            for (entry_id,) in self._conn.execute(_SUSPECTS).fetchall():
+                problem = self._mismatch(self._get(entry_id), sending=True)
                 if problem:
-                    found.append((entry, problem))
+                    found.append((entry_id, problem))
+            for entry_id in [r[0] for r in self._conn.execute(_ORPHANS).fetchall()]:  # rows deleted by hand
+                event = self.audit.latest_for(entry_id)
+                found.append((entry_id, f"Redemption #{entry_id} (transaction {event.transaction_id}, "
+                                    f"{event.discount_name}) is in the audit trail as '{event.state}' but its row "
+                                    "was deleted from the journal outside the app."))
             return found
 
     def for_transaction(self, transaction_id: str) -> list[JournalEntry]:
@@ -823,10 +838,11 @@ class Journal:
         except Exception:  # noqa: BLE001 - the commit stands; a stale marker is caught at start
             log.warning("could not update the journal's start-up marker", exc_info=True)
 
-    def _mismatch(self, entry: JournalEntry, latest=None, *, looked_up: bool = False) -> str:
-        """Why ``entry``'s state is not backed by its last audit event ("" when it is)."""
-        if not looked_up:
-            latest = self.audit.latest_for(entry.id)
+    def _mismatch(self, entry: JournalEntry, *, sending: bool = False) -> str:
+        """Why ``entry``'s state is not backed by its last audit event ("" when it is). ``sending``:
+        also prove that event is the last one, by the chain after it (events deleted after it
+        would otherwise leave an older event that matches a state edited back by hand)."""
+        latest = self.audit.latest_for(entry.id)
         phase = entry.reversal_phase.value if entry.reversal_phase else ""
         where = f"Redemption #{entry.id} (transaction {entry.transaction_id}, {entry.discount_name})"
         if latest is None:
@@ -838,11 +854,42 @@ class Journal:
             now = entry.state.value + (f" (reversal {phase})" if phase else "")
             return (f"{where} is '{now}' in the journal, but its audit trail says '{said}': "
                     "it was changed outside the app.")
+        if sending and self.key_ok and entry.state in _SENDABLE:
+            report = self.audit.verify_chain(since=latest.id)
+            if not report.ok and (report.bad_id or 0) > self.audit.legacy_until:  # not a break from schema 1
+                return f"{where}: the audit trail after its last event was altered ({report})."
         return ""
 
-    def _backed(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+    def _backed(self, entries: list[JournalEntry], *, sending: bool = True) -> list[JournalEntry]:
         with self._mutex:
-            return [e for e in entries if not self._mismatch(e)]
+            return [e for e in entries if not self._mismatch(e, sending=sending)]
+
+    def verify_recent(self) -> ChainReport:
+        """The chain from the last start's keyed checkpoint to the end (all of it without one),
+        then a new checkpoint: start-up need not walk a year of events. The rows that can be
+        sent are proven to the end on each send anyway; ``verify_chain`` walks everything."""
+        with self._mutex:
+            since = self._checkpoint()
+            report = self.audit.verify_chain(since=since) if since else self.verify_chain()
+            if report.ok and self.key_ok and report.rows:
+                events, last_hash = self.audit.last()
+                with self._write() as conn:
+                    conn.execute("INSERT OR REPLACE INTO journal_meta (name, value) VALUES ('verified', ?)",
+                                 (f"{events}:{last_hash}:{self._checkpoint_mac(events, last_hash)}",))
+            return report
+
+    def _checkpoint(self) -> int:
+        row = self._conn.execute("SELECT value FROM journal_meta WHERE name = 'verified'").fetchone()
+        if row is None or not self.key_ok:
+            return 0
+        events, last_hash, mac = (row[0].split(":") + ["", "", ""])[:3]
+        if not events.isdigit() or not hmac.compare_digest(mac, self._checkpoint_mac(int(events), last_hash)):
+            return 0
+        return int(events) if self.audit.hash_at(int(events)) == last_hash else 0
+
+    def _checkpoint_mac(self, events: int, last_hash: str) -> str:
+        message = f"budtender-journal-verified:{self.seal.journal_id}:{events}:{last_hash}".encode()
+        return hmac.new(self.seal.key, message, hashlib.sha256).hexdigest()
 
     def _resolve(self, entry_id: int, action: str, reason: str, manager: str) -> JournalEntry:
         reason, manager = reason.strip(), manager.strip()
@@ -858,7 +905,7 @@ class Journal:
         now = now or self._now()
         with self._write() as conn:
             entry = self._get(entry_id)
-            problem = self._mismatch(entry)
+            problem = self._mismatch(entry, sending=action in ("sending", "reversal_sending"))
             if problem:
                 log.error("journal row refused: %s", problem)
                 raise JournalTampered(problem + " Nothing was sent or changed. IT checks it: "

@@ -13,9 +13,13 @@ What the terminal keeps outside the journal to notice all that:
   written when the journal is created. A keyring that knows a journal which is not on disk
   means it disappeared.
 * in the state folder (``platformdirs.user_state_dir``; on Linux not the data folder),
-  ``journals/<name>.json``: the journal's id, its event count and last hash, rewritten after
-  every commit. A journal holding fewer events, or another hash at that
-  count, lost its last events.
+  ``journals/<name>.json``: the journal's id, its event count and last hash, with an HMAC by the
+  journal's key, rewritten after every commit. A journal holding fewer events, or another hash
+  at that count, lost its last events; a sealed journal with events and no valid marker is
+  refused too (deleting the marker must not switch the check off).
+
+A keyed audit chain that no longer verifies is refused as well: events deleted from the middle
+would otherwise leave a row whose remaining last event matches a state edited back by hand.
 
 ``<name>`` is a hash of the journal's full path. Someone with the user's account can still
 delete all three; the keyring entry makes that take more than deleting a folder, and the
@@ -29,6 +33,7 @@ journals use the public key (``audit.UNKEYED``) and their chain proves only acci
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -73,6 +78,8 @@ class Problem(StrEnum):
     EMPTY = "empty"
     DAMAGED = "damaged"
     EVENTS_MISSING = "events missing"
+    MARKER = "marker missing or altered"
+    CHAIN_BROKEN = "audit trail altered"
     FOREIGN = "not this terminal's journal"
     NO_KEY = "key missing"
     UNWRITABLE = "cannot write"
@@ -108,6 +115,20 @@ class Marker:
     journal_id: str
     events: int
     last_hash: str
+    mac: str = ""
+
+    @classmethod
+    def sealed(cls, seal: Seal, events: int, last_hash: str) -> Marker:
+        return cls(seal.journal_id, events, last_hash, _marker_mac(seal, events, last_hash))
+
+    def valid_for(self, seal: Seal) -> bool:
+        return hmac.compare_digest(self.mac, _marker_mac(seal, self.events, self.last_hash)) and (
+            self.journal_id == seal.journal_id)
+
+
+def _marker_mac(seal: Seal, events: int, last_hash: str) -> str:
+    message = f"budtender-journal-marker:{seal.journal_id}:{events}:{last_hash}".encode()
+    return hmac.new(seal.key, message, hashlib.sha256).hexdigest()
 
 
 class MarkerFile:
@@ -119,7 +140,7 @@ class MarkerFile:
     def load(self) -> Marker | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]))
+            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]), str(data.get("mac", "")))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):
@@ -203,17 +224,21 @@ class JournalGuard:
         except BaseException:
             journal.close(release_lock=False)  # the caller releases its lock
             raise
-        self._journal_id = journal.seal.journal_id
+        self._journal_seal = journal.seal
         try:
             self._remember(*journal.audit.last())
         except OSError as exc:
-            self.notices.append(f"The terminal cannot write {self.marker.path} ({exc.strerror or exc}), so it "
-                                "cannot notice lost journal events. IT: make that folder writable.")
+            journal.close(release_lock=False)
+            raise JournalRefused(Problem.UNWRITABLE, (
+                f"The terminal cannot write {self.marker.path} ({exc.strerror or exc}), where it keeps what its "
+                "redemption journal holds, so it would not notice lost redemptions; it will not start.\n\nIT: make "
+                "that folder writable for this computer user, check the disk is not full, then start again.")) from None
         return journal
 
     def _seal(self, *, create: bool = True) -> Seal | None:
         """The keyring's seal for this journal, after checking the file is the one it expects."""
         known = self._stored_seal()
+        self._known = known is not None
         size = self.path.stat().st_size if self.path.exists() else None
         if known is not None:
             if size is None:
@@ -258,14 +283,32 @@ class JournalGuard:
         except sqlite3.Error as exc:
             raise self._damaged(f"{self.path}: {exc}") from None
 
-    def _check(self, journal: Journal, check_marker: bool) -> None:
+    _known = False  # the seal came from the keyring (the journal existed before)
+    _report = None
+
+    def _check(self, journal: Journal, check_marker: bool, *, full: bool = False) -> None:
         problems = journal.integrity_problems()
         if problems:
             raise self._damaged(f"{self.path}: " + "; ".join(problems))
+        self._report = report = journal.verify_chain() if full else journal.verify_recent()
+        if not report.ok and report.problem != "no key" and (report.bad_id or 0) > journal.audit.legacy_until:
+            raise JournalRefused(Problem.CHAIN_BROKEN, self._say(
+                f"The redemption journal's audit trail was altered: {report} Nobody can tell which "
+                "redemptions were changed.", fresh="to set it aside (for the auditors) and start a new journal"))
+        if check_marker:
+            self._check_marker(journal)
+
+    def _check_marker(self, journal: Journal) -> None:
         marker = self.marker.load()
-        if not check_marker or marker is None or marker.journal_id != journal.seal.journal_id:
-            return
         events, _ = journal.audit.last()
+        if marker is None or not marker.valid_for(journal.seal):
+            if self._known and events > 0:
+                raise JournalRefused(Problem.MARKER, self._say(
+                    f"The terminal's record of what its redemption journal holds ({self.marker.path}) is "
+                    f"{'missing' if marker is None else 'altered'}, so it cannot tell whether redemptions were "
+                    "removed from the journal.", "put back that file (and the journal) from a backup",
+                    fresh="to go on with the journal as it is (it then records this)"))
+            return
         if events < marker.events or journal.audit.hash_at(marker.events) != marker.last_hash:
             lost = f"its last {marker.events - events} event(s)" if events < marker.events else "events"
             raise JournalRefused(Problem.EVENTS_MISSING, self._say(
@@ -277,17 +320,18 @@ class JournalGuard:
 
     def _findings(self, journal: Journal) -> list[str]:
         found = [problem for _, problem in journal.tampered()]
-        report = journal.verify_chain()
-        if not report.ok:
+        report = self._report or journal.verify_chain()
+        if not report.ok:  # only events from before the key (schema 1) get here, or a read-only check
             found.append(f"{report} IT checks it: {CHECK}.")
         if found:
             log.error("journal at start: %s", " | ".join(found))
         return found
 
-    _journal_id = ""
+    _journal_seal: Seal | None = None
 
     def _remember(self, events: int, last_hash: str) -> None:
-        self.marker.save(Marker(self._journal_id, events, last_hash))
+        if self._journal_seal is not None:
+            self.marker.save(Marker.sealed(self._journal_seal, events, last_hash))
 
     def _say(self, what: str, restore: str = "put back the journal from a backup (the whole folder)", *,
              fresh: str = "if it cannot be restored, to start a new journal (the new one records what was lost)") -> str:
@@ -337,7 +381,7 @@ class JournalGuard:
             return False, str(exc)
         with journal:
             try:
-                self._check(journal, True)
+                self._check(journal, True, full=True)
             except JournalRefused as exc:
                 return False, str(exc)
             found = self._findings(journal)
@@ -368,6 +412,12 @@ class JournalGuard:
 
     def _accept(self, problem: Problem, clock: Callable[[], datetime], terminal: str) -> str:
         before = self.marker.load()
+        if problem is Problem.MARKER:
+            with self._open("", terminal, clock, None, check_marker=False) as journal:
+                journal.record_event("marker_reset", detail=(
+                    f"IT accepted (journal accept-fresh) the journal as it is although the terminal's record of it "
+                    f"was {'missing' if before is None else 'altered'}; {journal.audit.last()[0]} events then."))
+            return "Accepted: the journal goes on as it is, and records that its marker was reset."
         if problem is Problem.EVENTS_MISSING and before is not None:
             with self._open("", terminal, clock, None, check_marker=False) as journal:
                 events = journal.audit.last()[0]

@@ -5,6 +5,7 @@ lost its last events is refused with what IT does, never started afresh in silen
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import sys
@@ -17,7 +18,7 @@ import pytest
 
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-from budtender_app.services.journal import Journal, JournalLocked, Seal, State
+from budtender_app.services.journal import Journal, JournalLock, JournalLocked, Seal, State
 from budtender_app.services.journal_guard import (
     ACCEPT_FRESH,
     JournalGuard,
@@ -192,20 +193,40 @@ def test_a_second_copy_is_locked_out(path, keys, clock):
             start(path, keys, clock)
 
 
-def test_an_unreadable_marker_is_ignored_and_rewritten(path, keys, clock):
+def test_a_deleted_or_unreadable_marker_is_refused_then_accepted(path, keys, clock):
     day_of_work(path, keys, clock)
     marker = guard(path, keys).marker
+    marker.path.unlink()
+    assert "is missing" in refused(path, keys, clock, Problem.MARKER)
     marker.path.write_text("{not json")
-    start(path, keys, clock).close()
-    assert marker.load().events == 3
+    refused(path, keys, clock, Problem.MARKER)
+    said = guard(path, keys).accept_fresh(clock=clock, terminal="t")
+    assert "marker was reset" in said
+    with start(path, keys, clock) as journal:
+        assert journal.audit.rows()[-1].event == "marker_reset"
+    assert marker.load().events == 4
 
 
-def test_a_marker_folder_it_cannot_write_is_said_at_start(path, keys, clock, tmp_path):
+def test_a_marker_edited_to_hide_a_cut_is_refused(path, keys, clock):
+    """Cut the last events and write the marker to match: without the key its MAC is wrong."""
+    day_of_work(path, keys, clock)
+    marker = guard(path, keys).marker
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE id > 1")
+        (first_hash,) = db.execute("SELECT hash FROM audit WHERE id = 1").fetchone()
+    old = marker.load()
+    marker.path.write_text(json.dumps({"journal_id": old.journal_id, "events": 1, "last_hash": first_hash,
+                                       "mac": old.mac}))
+    assert "altered" in refused(path, keys, clock, Problem.MARKER)
+
+
+def test_a_marker_folder_it_cannot_write_is_refused(path, keys, clock):
     (path.parent.parent / "config").mkdir(parents=True)
     (path.parent.parent / "config" / f"{journal_name(path)}.json").mkdir()  # a folder in the file's place
-    g = guard(path, keys)
-    g.open(store="s", terminal="t", clock=clock).close()
-    assert any("cannot notice lost journal events" in n for n in g.notices)
+    text = refused(path, keys, clock, Problem.UNWRITABLE)
+    assert "where it keeps what its redemption journal holds" in text
+    JournalLock(path).acquire().release()  # the refusal let go of the lock (else JournalLocked)
 
 
 def test_rows_edited_by_hand_are_told_at_start(path, keys, clock):
@@ -218,14 +239,29 @@ def test_rows_edited_by_hand_are_told_at_start(path, keys, clock):
     assert any("audit trail says 'unknown'" in n for n in g.notices)
 
 
-def test_a_broken_chain_is_told_at_start(path, keys, clock):
+def test_a_broken_chain_is_refused_and_accept_fresh_sets_it_aside(path, keys, clock):
+    """Events deleted from the middle (to hide a row's later events) break the keyed chain."""
     day_of_work(path, keys, clock)
     with closing(sqlite3.connect(path)) as db, db:
-        db.execute("DROP TRIGGER audit_no_update")
-        db.execute("UPDATE audit SET detail = 'x' WHERE id = 1")
+        db.execute("DROP TRIGGER audit_no_delete")
+        db.execute("DELETE FROM audit WHERE id = 2")
+    assert "audit trail was altered" in refused(path, keys, clock, Problem.CHAIN_BROKEN)
+    said = guard(path, keys).accept_fresh(clock=clock, terminal="t")
+    assert "set aside" in said
+    with start(path, keys, clock) as journal:
+        assert [r.event for r in journal.audit.rows()] == ["journal_replaced"]
+
+
+def test_a_schema_1_break_from_before_the_key_is_only_told(path, keys, clock):
+    from tests.services.test_journal_seal import v1_journal
+
+    path.parent.mkdir(parents=True)
+    v1_journal(path, break_chain=True)
     g = guard(path, keys)
-    g.open(store="s", terminal="t", clock=clock).close()
-    assert any("Audit trail broken at event #1" in n for n in g.notices)
+    with g.open(store="Main St", terminal="t", clock=clock) as journal:
+        assert len(journal.pending(all_stores=True)) == 2
+    assert any("Audit trail broken at event #5" in n for n in g.notices)
+    start(path, keys, clock).close()  # and again: its marker is there now
 
 
 # -- IT: check and accept-fresh ----------------------------------------------------------------

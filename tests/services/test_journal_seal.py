@@ -108,8 +108,8 @@ async def test_an_unknown_redemption_edited_back_to_queued_is_never_sent(journal
     api = FakeApi()
     await RedemptionSender(api, journal).send_queued()
     assert api.sent == [discount(2).redemption_url], "the edited row was not sent"
-    ((entry, problem),) = journal.tampered()
-    assert entry.id == unknown.id
+    ((entry_id, problem),) = journal.tampered()
+    assert entry_id == unknown.id
     assert "is 'queued' in the journal, but its audit trail says 'unknown'" in problem
     assert "T-1" in problem and "Discount 1" in problem
 
@@ -378,3 +378,45 @@ def test_a_trail_cut_at_its_end_shows_in_the_next_export(journal, path):
     after = export(journal)
     new = after[-1]
     assert new["event_number"] == "3" and new["prev_hash"] != before[-1]["hash"]
+
+
+def test_a_row_deleted_by_hand_is_told(journal, path):
+    unknown, _ = an_unknown_and_a_queued(journal)
+    edit(path, "DELETE FROM redemptions WHERE id = ?", unknown.id)
+    ((entry_id, problem),) = journal.tampered()
+    assert entry_id == unknown.id and "'unknown' but its row was deleted" in problem
+
+
+def test_deleting_a_rows_later_events_to_match_a_hand_edit_is_caught_before_sending(journal, path):
+    """Events #3 and #4 (row 1 sent, unknown) deleted and the row set back to 'queued': its last
+    event left is a genuine 'queued', but the chain after it is broken, so it is not sent."""
+    unknown, queued = an_unknown_and_a_queued(journal)
+    journal.mark_sending(queued.id)
+    journal.mark_redeemed(queued.id, "R-2")
+    assert [r.event for r in journal.audit.rows()] == ["queued", "queued", "sent", "unknown", "sent", "redeemed"]
+    edit(path, "DELETE FROM audit WHERE id IN (3, 4)")
+    edit(path, "UPDATE redemptions SET state = 'queued' WHERE id = ?", unknown.id)
+    assert journal.queued_to_send() == []
+    with pytest.raises(JournalTampered, match="audit trail after its last event was altered"):
+        journal.mark_sending(unknown.id)
+    assert [i for i, _ in journal.tampered()] == [unknown.id]
+
+
+def test_start_up_walks_the_chain_from_its_keyed_checkpoint(journal, path):
+    an_unknown_and_a_queued(journal)
+    assert journal.verify_recent().ok  # the first walk: everything, then a checkpoint at #4
+    journal.record_event("pin_skipped")
+    assert journal.verify_recent().ok  # from #4 on
+    edit(path, "UPDATE audit SET detail = 'x' WHERE id = 5")
+    report = journal.verify_recent()
+    assert (report.ok, report.bad_id) == (False, 5)
+
+
+def test_a_forged_checkpoint_is_not_trusted(journal, path):
+    an_unknown_and_a_queued(journal)
+    edit(path, "UPDATE audit SET detail = 'x' WHERE id = 1")
+    last = journal.audit.rows()[-1]
+    edit(path, "INSERT OR REPLACE INTO journal_meta VALUES ('verified', ?)", f"4:{last.hash}:{'0' * 64}")
+    assert journal.verify_recent().bad_id == 1
+    edit(path, "INSERT OR REPLACE INTO journal_meta VALUES ('verified', 'garbage')")
+    assert journal.verify_recent().bad_id == 1
