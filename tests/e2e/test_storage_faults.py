@@ -201,3 +201,19 @@ def test_a_read_only_log_folder_is_refused(counter):
     with read_only(logs):
         line = refused(counter.start(), counter, r"cannot write its log in")
     assert str(logs) in line
+
+
+def test_a_journal_edited_by_hand_does_not_redeem_twice(counter):
+    """`UPDATE redemptions SET state='queued' WHERE state='unknown'` and a restart: nothing is
+    sent again, and the manager is told what was found."""
+    counter.write()
+    puts_before = sum(r.method == "PUT" for r in counter.sim.requests)
+    with closing(sqlite3.connect(counter.journal)) as db, db:
+        db.execute("UPDATE redemptions SET state = 'queued' WHERE state = 'unknown'")
+    app = counter.start()
+    told = app.expect(r"told the cashier")
+    app.expect(r"window shown")
+    assert app.stop() == 0
+    assert "changed outside the app" in told and "audit trail says 'unknown'" in told
+    assert sum(r.method == "PUT" for r in counter.sim.requests) == puts_before, "sent again"
+    assert not any("sending journaled redemption" in line for line in app.seen)
