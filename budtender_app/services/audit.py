@@ -49,7 +49,8 @@ EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
     "reversal_unknown", "reversal_resolved", "pin_skipped",
-    "journal_replaced", "events_lost", "marker_reset",  # IT's `journal accept-fresh` (journal_guard)
+    # IT's `journal accept-fresh` (journal_guard):
+    "journal_replaced", "events_lost", "marker_reset", "state_restored",
 })
 
 CSV_COLUMNS = (

@@ -761,6 +761,27 @@ class Journal:
                                     "was deleted from the journal outside the app."))
             return found
 
+    def restore_states(self) -> list[str]:
+        """IT's repair (``journal accept-fresh``): put each row edited by hand back to the state
+        and phase its (keyed, intact) last event says, with an audit event; what was done, one
+        sentence a row. Rows whose trail cannot vouch for them are left as they are."""
+        done = []
+        now = self._now()
+        with self._write() as conn:
+            for (entry_id,) in conn.execute(_SUSPECTS).fetchall():
+                entry, latest = self._get(entry_id), self.audit.latest_for(entry_id)
+                if not self._mismatch(entry, sending=True) or latest is None or latest.state not in set(State):
+                    continue
+                if self.audit.hash_of(latest) != latest.hash or not self.audit.verify_chain(since=latest.id).ok:
+                    continue
+                conn.execute("UPDATE redemptions SET state = ?, reversal_phase = ? WHERE id = ?",
+                             (latest.state, latest.phase or None, entry_id))
+                restored = self._get(entry_id)
+                detail = f"IT put it back to '{latest.state}' (its journal row said '{entry.state}')"
+                self._audit("state_restored", restored, now, detail)
+                done.append(f"Redemption #{entry_id} (transaction {entry.transaction_id}): {detail}.")
+        return done
+
     def for_transaction(self, transaction_id: str) -> list[JournalEntry]:
         """This store's rows for one POS transaction, in the order they were queued."""
         return self._query(_SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id",
@@ -908,8 +929,8 @@ class Journal:
             problem = self._mismatch(entry, sending=action in ("sending", "reversal_sending"))
             if problem:
                 log.error("journal row refused: %s", problem)
-                raise JournalTampered(problem + " Nothing was sent or changed. IT checks it: "
-                                      "budtender-app journal check.")
+                raise JournalTampered(problem + " Nothing was sent or changed. IT: with the terminal closed, "
+                                      "`budtender-app journal accept-fresh` puts it back as its audit trail says.")
             target = TRANSITIONS.get((entry.state, entry.reversal_phase, action))
             if target is None:
                 phase = f" (reversal {entry.reversal_phase})" if entry.reversal_phase else ""

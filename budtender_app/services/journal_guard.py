@@ -320,6 +320,9 @@ class JournalGuard:
 
     def _findings(self, journal: Journal) -> list[str]:
         found = [problem for _, problem in journal.tampered()]
+        if found:
+            found.append(f"These are not sent. IT: with the terminal closed, `{ACCEPT_FRESH}` puts them back as "
+                         "their audit trail says; then a manager decides them (F11).")
         report = self._report or journal.verify_chain()
         if not report.ok:  # only events from before the key (schema 1) get here, or a read-only check
             found.append(f"{report} IT checks it: {CHECK}.")
@@ -395,7 +398,8 @@ class JournalGuard:
     def accept_fresh(self, *, clock: Callable[[], datetime], terminal: str) -> str:
         """IT's acknowledgement of what ``open`` refused: a journal with lost events goes on,
         recording the loss; a missing, empty, damaged, foreign or keyless one is set aside and a
-        new journal started, whose first event says what came before. Raises JournalLocked while
+        new journal started, whose first event says what came before. On a journal that opens,
+        rows edited by hand are put back as their audit trail says (``Journal.restore_states``). Raises JournalLocked while
         the terminal runs, JournalRefused when the folder or the keyring is the problem."""
         lock = self._lock()
         try:
@@ -405,7 +409,10 @@ class JournalGuard:
                 if exc.problem in (Problem.UNWRITABLE, Problem.NO_KEYRING):
                     raise
                 return self._accept(exc.problem, clock, terminal)
-            journal.close()
+            with journal:
+                restored = journal.restore_states()
+            if restored:
+                return "Rows changed outside the app were put back as their audit trail says:\n" + "\n".join(restored)
             return f"The redemption journal {self.path} is in order: nothing to accept."
         finally:
             lock.release()

@@ -392,3 +392,15 @@ def test_the_journal_seal_lives_in_the_real_keyring(path, clock):
     finally:
         assert keys.forget_journal_seal(journal_name(path))
     assert keys.journal_seal(journal_name(path)) is None
+
+
+def test_accept_fresh_puts_rows_edited_by_hand_back(path, keys, clock):
+    day_of_work(path, keys, clock)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE redemptions SET state = 'queued'")
+    said = guard(path, keys).accept_fresh(clock=clock, terminal="t")
+    assert "put back as their audit trail says" in said and "'unknown'" in said
+    g = guard(path, keys)
+    with g.open(store="Main St", terminal="t", clock=clock) as journal:
+        assert [e.state for e in journal.recover_after_restart()] == [State.UNKNOWN]
+    assert g.notices == []

@@ -420,3 +420,24 @@ def test_a_forged_checkpoint_is_not_trusted(journal, path):
     assert journal.verify_recent().bad_id == 1
     edit(path, "INSERT OR REPLACE INTO journal_meta VALUES ('verified', 'garbage')")
     assert journal.verify_recent().bad_id == 1
+
+
+def test_it_puts_edited_rows_back_as_their_trail_says(journal, path):
+    unknown, queued = an_unknown_and_a_queued(journal)
+    edit(path, "UPDATE redemptions SET state = 'queued' WHERE id = ?", unknown.id)
+    edit(path, "UPDATE redemptions SET state = 'redeemed' WHERE id = ?", queued.id)  # hides nothing sent
+    done = journal.restore_states()
+    assert len(done) == 2 and "put it back to 'unknown'" in done[0]
+    assert journal.tampered() == []
+    assert [e.state for e in journal.pending()] == [State.UNKNOWN, State.QUEUED]
+    assert journal.audit.rows()[-1].event == "state_restored" and journal.verify_chain().ok
+    journal.resolve(unknown.id, "abandoned", "not in AIQ's report", "Dana")  # a manager can now decide
+
+
+def test_rows_the_trail_cannot_vouch_for_are_left_alone(journal, path):
+    unknown, _ = an_unknown_and_a_queued(journal)
+    edit(path, "UPDATE redemptions SET state = 'queued' WHERE id = ?", unknown.id)
+    edit(path, "UPDATE audit SET state = 'queued' WHERE id = 4")  # its event edited too: HMAC fails
+    assert journal.restore_states() == []
+    # and the queued row too: the chain after its last event is broken now, so it is not sent either
+    assert [i for i, _ in journal.tampered()] == [unknown.id, unknown.id + 1]
