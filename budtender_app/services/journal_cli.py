@@ -67,6 +67,10 @@ def run_redemptions(args: argparse.Namespace) -> int:
         if until is not None and until < since:
             _error(f"--until {until} is before --since {since}.")
             return EXIT_BAD_INPUT
+    gone = _vanished(path)
+    if gone:  # a journal this computer had: never "nothing pending"
+        _error(gone)
+        return EXIT_NO_JOURNAL
     if not path.exists():
         if args.redemptions_action == "pending":
             print("Nothing pending. (No redemption journal on this computer yet.)")
@@ -89,6 +93,15 @@ def run_redemptions(args: argparse.Namespace) -> int:
     except sqlite3.DatabaseError as exc:  # damaged past its header: found only when read
         _error(f"The redemption journal {path} is damaged ({exc}). IT: see `budtender-app journal check`.")
     return EXIT_NO_JOURNAL
+
+
+def _vanished(path: Path) -> str:
+    try:
+        keys = CredentialStore()
+        keys.ensure_usable()
+    except KeyringUnavailable:
+        return ""
+    return JournalGuard(path, keys).vanished()
 
 
 def _seal(path: Path) -> Seal | None:

@@ -369,6 +369,17 @@ class JournalGuard:
 
     # -- IT's commands -------------------------------------------------------------------------
 
+    def vanished(self) -> str:
+        """Why a journal this computer had is not there (deleted, emptied), or "" (IT's listings)."""
+        try:
+            self._seal(create=False)
+        except JournalRefused as exc:
+            if exc.problem in (Problem.MISSING, Problem.EMPTY):
+                return str(exc)
+        except JournalError:
+            pass
+        return ""
+
     def check(self) -> tuple[bool, str]:
         """(in order, what was found) without changing anything; works while the app runs."""
         try:

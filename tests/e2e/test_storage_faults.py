@@ -114,6 +114,8 @@ def test_a_deleted_journal_is_refused_until_it_accepts_a_fresh_one(counter):
     refused(counter.start(), counter, r"redemption journal .* is missing")
     check = counter.cli("journal", "check")
     assert check.returncode == 5 and "is missing" in check.stderr and "Traceback" not in check.stderr
+    listing = counter.cli("redemptions", "pending")
+    assert listing.returncode == 1 and "is missing" in listing.stderr, "never 'Nothing pending'"
     accepted = counter.cli("journal", "accept-fresh")
     assert accepted.returncode == 0, accepted.stderr
     assert "new redemption journal" in accepted.stdout

@@ -240,6 +240,8 @@ def test_journal_check_and_accept_fresh_for_a_deleted_journal(tmp_path, capsys):
         assert main("journal", "check") == 0
         assert "in order: 1 events" in capsys.readouterr().out
         path.unlink()
+        assert main("redemptions", "pending") == 1, "not 'nothing pending'"
+        assert "is missing" in capsys.readouterr().err
         assert main("journal", "check") == 5
         err = capsys.readouterr().err
         assert "is missing" in err and "journal accept-fresh" in err
