@@ -882,8 +882,18 @@ class Journal:
         return ""
 
     def _backed(self, entries: list[JournalEntry], *, sending: bool = True) -> list[JournalEntry]:
+        """The rows whose state their last event backs; ``sending``: and the chain after the oldest
+        of those events is intact (one walk for the batch, not one per row)."""
         with self._mutex:
-            return [e for e in entries if not self._mismatch(e, sending=sending)]
+            kept = [e for e in entries if not self._mismatch(e)]
+            if not sending or not self.key_ok or not kept:
+                return kept
+            since = min(self.audit.latest_for(e.id).id for e in kept)
+            report = self.audit.verify_chain(since=since)
+            if report.ok or (report.bad_id or 0) <= self.audit.legacy_until:
+                return kept
+            log.error("no journal row is sent: the audit trail after event #%s was altered (%s)", since, report)
+            return []
 
     def verify_recent(self) -> ChainReport:
         """The chain from the last start's keyed checkpoint to the end (all of it without one),
