@@ -756,6 +756,7 @@ class Journal:
                     found.append((entry_id, problem))
             for entry_id in [r[0] for r in self._conn.execute(_ORPHANS).fetchall()]:  # rows deleted by hand
                 event = self.audit.latest_for(entry_id)
+                assert event is not None  # _ORPHANS lists only rows that have events
                 found.append((entry_id, f"Redemption #{entry_id} (transaction {event.transaction_id}, "
                                     f"{event.discount_name}) is in the audit trail as '{event.state}' but its row "
                                     "was deleted from the journal outside the app."))
@@ -888,12 +889,16 @@ class Journal:
             kept = [e for e in entries if not self._mismatch(e)]
             if not sending or not self.key_ok or not kept:
                 return kept
-            since = min(self.audit.latest_for(e.id).id for e in kept)
+            since = min(self._latest_id(e.id) for e in kept)
             report = self.audit.verify_chain(since=since)
             if report.ok or (report.bad_id or 0) <= self.audit.legacy_until:
                 return kept
             log.error("no journal row is sent: the audit trail after event #%s was altered (%s)", since, report)
             return []
+
+    def _latest_id(self, entry_id: int) -> int:
+        latest = self.audit.latest_for(entry_id)
+        return 0 if latest is None else latest.id
 
     def verify_recent(self) -> ChainReport:
         """The chain from the last start's keyed checkpoint to the end (all of it without one),

@@ -130,7 +130,7 @@ def run_journal(args: argparse.Namespace) -> int:
     """Run `journal check` or `journal accept-fresh` and return the exit code."""
     path = Path(args.journal_path) if args.journal_path else default_journal_path()
     try:
-        keys: CredentialStore | None = CredentialStore()
+        keys = CredentialStore()
         keys.ensure_usable()
     except KeyringUnavailable as exc:
         _error(f"{exc}\nThe journal's key is kept there: without it the journal cannot be checked.")
