@@ -841,7 +841,7 @@ class Journal:
                 if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
                     raise JournalWriteError(
                         f"The redemption journal could not be written ({exc}); nothing was changed. "
-                        "Is the disk full?") from exc
+                        "Is the disk full? IT: free some space on it (or replace a failing disk).") from exc
                 raise
             self._committed()
 
@@ -877,8 +877,9 @@ class Journal:
             return (f"{where} is '{now}' in the journal, but its audit trail says '{said}': "
                     "it was changed outside the app.")
         if sending and self.key_ok and entry.state in _SENDABLE:
+            # Even a break kept from schema 1: events deleted after this row's last one would match.
             report = self.audit.verify_chain(since=latest.id)
-            if not report.ok and (report.bad_id or 0) > self.audit.legacy_until:  # not a break from schema 1
+            if not report.ok:
                 return f"{where}: the audit trail after its last event was altered ({report})."
         return ""
 
@@ -891,7 +892,7 @@ class Journal:
                 return kept
             since = min(self._latest_id(e.id) for e in kept)
             report = self.audit.verify_chain(since=since)
-            if report.ok or (report.bad_id or 0) <= self.audit.legacy_until:
+            if report.ok:
                 return kept
             log.error("no journal row is sent: the audit trail after event #%s was altered (%s)", since, report)
             return []

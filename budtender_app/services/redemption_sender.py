@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Protocol
@@ -135,7 +136,7 @@ class RedemptionSender:
                 write()
             except JournalWriteError:
                 continue
-            except JournalError as exc:  # a manager or a restart dealt with the row meanwhile
+            except (JournalError, sqlite3.Error) as exc:  # dealt with meanwhile, or the journal closed at quit
                 log.warning("the late answer for redemption %s was not written: %s", entry_id, exc)
                 return
             log.info("AIQ's answer for redemption %s is in the journal now", entry_id)

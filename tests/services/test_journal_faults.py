@@ -154,3 +154,13 @@ async def test_a_never_sent_answer_that_cannot_be_written_is_not_retried_blind(j
     assert api.calls == 1 and told.state is State.UNKNOWN
     await sender.wait_writes()
     assert journal.get(entry.id).state is State.QUEUED  # written later: safe to send again
+
+
+@pytest.mark.asyncio
+async def test_a_late_answer_after_the_journal_closed_at_quit_is_dropped_quietly(journal, disk):
+    entry = queued(journal)
+    sleeps = Sleeps(disk, free_after=1)
+    sender = RedemptionSender(Api(then=fill(disk)), journal, sleep=sleeps)
+    await sender.redeem(entry)
+    journal.close()  # the app quits before there is room again
+    await sender.wait_writes()  # no exception escapes into the loop

@@ -315,8 +315,14 @@ def test_a_broken_schema_1_chain_is_not_re_keyed_and_still_shows(path, seal):
     with open_journal(path, seal) as j:
         report = j.verify_chain()
         assert (report.ok, report.bad_id, report.problem) == (False, 5, "edited")
-        j.mark_sending(3)  # new events chain on, keyed
+        # the queued row's last event comes before the break: nothing proves none came after it
+        assert j.queued_to_send() == []
+        with pytest.raises(JournalTampered):
+            j.mark_sending(3)
+        j.record_event("pin_skipped")  # new events chain on, keyed
         assert j.audit.rows()[-1].prev_hash == j.audit.rows()[-2].hash
+        last = j.audit.rows()[-1]
+        assert j.audit.hash_of(last) == row_hash(asdict(last), KEY)
 
 
 def test_the_upgrade_is_one_transaction(path, seal):
