@@ -336,8 +336,9 @@ class JournalGuard:
         if self._journal_seal is not None:
             self.marker.save(Marker.sealed(self._journal_seal, events, last_hash))
 
-    def _say(self, what: str, restore: str = "put back the journal from a backup (the whole folder)", *,
+    def _say(self, what: str, restore: str = "", *,
              fresh: str = "if it cannot be restored, to start a new journal (the new one records what was lost)") -> str:
+        restore = restore or f"put back the journal from a backup (the whole folder {self.path.parent})"
         return (f"{what}\n\nThe terminal will not start until IT has dealt with it. IT: {restore}, or run "
                 f"`{ACCEPT_FRESH}` {fresh}. `{CHECK}` shows what is wrong.")
 
