@@ -5,26 +5,30 @@ exit code 1, no traceback) or a recovery IT chose, never a traceback or a silent
 The journal is first written by the real app: a checkout whose two PUTs AIQ answers 500, so two
 redemptions wait for a manager (unknown); then the fault; then the real app starts on it.
 "Read-only" for root: ``chattr +i`` (root ignores permission bits; an immutable folder refuses
-new files even to root), plain ``chmod`` for anyone else.
+new files even to root), plain ``chmod`` for anyone else. "Full": the app runs in its own mount
+namespace (``unshare -m``) whose data folder is a small tmpfs, filled from outside through
+``/proc/<pid>/root`` the moment AIQ takes the points.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import queue
 import random
 import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 
 from budtender_app import APP_NAME
-from budtender_app.simulator.core import Simulator
 from budtender_app.simulator.server import SimulatorServer
-from tests.e2e.test_faults import PIN, REDEEM, drive_to_checkout
+from tests.e2e.test_faults import REDEEM, WatchedSimulator, drive_to_checkout
 from tests.e2e.xapp import AppProcess, app_env, xdotool
 
 pytestmark = [pytest.mark.xvfb, pytest.mark.keyring, pytest.mark.timeout(120)]
@@ -36,7 +40,7 @@ class Counter:
 
     def __init__(self, display: str, store: str, root: Path) -> None:
         self.display, self.store, self.root = display, store, root
-        self.sim = Simulator(pin_source=lambda: PIN)
+        self.sim = WatchedSimulator()
         self.server = SimulatorServer(self.sim).start()
         self.env = app_env(display, root)
         self.folder = root / "data" / "budtender-app"
@@ -61,8 +65,12 @@ class Counter:
         with closing(sqlite3.connect(f"{self.journal.resolve().as_uri()}?mode=ro", uri=True)) as db:
             return db.execute("SELECT discount_id, state FROM redemptions").fetchall()
 
+    @property
+    def args(self) -> list[str]:
+        return ["--store", self.store, "--base-url", self.server.url]
+
     def start(self) -> AppProcess:
-        app = AppProcess(["--store", self.store, "--base-url", self.server.url], self.env)
+        app = AppProcess(self.args, self.env)
         self.apps.append(app)
         return app
 
@@ -219,3 +227,73 @@ def test_a_journal_edited_by_hand_does_not_redeem_twice(counter):
     assert "changed outside the app" in told and "audit trail says 'unknown'" in told
     assert sum(r.method == "PUT" for r in counter.sim.requests) == puts_before, "sent again"
     assert not any("sending journaled redemption" in line for line in app.seen)
+
+
+class AppOnSmallDisk(AppProcess):
+    """The real app in its own mount namespace, its data folder a ``size`` tmpfs."""
+
+    def __init__(self, args: list[str], env: dict[str, str], folder: Path, size: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        script = f'mount -t tmpfs -o size={size},mode=0700 tmpfs "$1" && shift && exec "$@"'
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.process = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, "-m", "budtender_app",
+             "--debug", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, cwd=REPO)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.folder = Path(f"/proc/{self.process.pid}/root") / str(folder).lstrip("/")  # as the app sees it
+
+
+def fill(folder: Path, errors: list[OSError]) -> Path:
+    """Write into ``folder`` until its disk is full; the file that holds the space."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for chunk in (65536, 4096, 512):
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError as exc:
+                errors.append(exc)
+    finally:
+        os.close(fd)
+    return filler
+
+
+def test_a_disk_that_fills_between_the_put_and_its_answer(counter):
+    """AIQ takes the points and the disk fills before the app writes the answer down: the
+    counter leaves "Redeeming" saying unknown, ask a manager (the next discount is not sent, its
+    record could not be written); once there is room the answer lands in the journal."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("a private tmpfs needs root and unshare")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no mount namespaces here")
+    app = AppOnSmallDisk(counter.args, counter.env, counter.folder, "2m")
+    counter.apps.append(app)
+    filled: list[Path] = []
+    errors: list[OSError] = []
+
+    def disk_fills() -> None:
+        if not filled:
+            filled.append(fill(app.folder, errors))
+
+    counter.sim.on_redeemed = disk_fills
+    app.expect(r"in real mode")
+    drive_to_checkout(app, counter.display, "FULL-1")
+    app.expect(r"step DONE")
+    assert any("could not journal AIQ's answer" in line for line in app.seen)
+    assert [r.discount_id for r in counter.sim.redemptions] == ["101"], "the next one was not sent"
+    assert filled and errors and all(e.errno == errno.ENOSPC for e in errors), errors
+    filled[0].unlink()  # room again
+    app.expect(r"AIQ's answer for redemption \d+ is in the journal now", timeout=30)
+    copy = counter.root / "copy"  # SQLite resolves /proc/N/root (a link to /): read a copy
+    copy.mkdir()
+    for suffix in ("", "-wal"):
+        (copy / f"journal.sqlite3{suffix}").write_bytes((app.folder / f"journal.sqlite3{suffix}").read_bytes())
+    with closing(sqlite3.connect(copy / "journal.sqlite3")) as db:
+        assert dict(db.execute("SELECT discount_id, state FROM redemptions")) == {"101": "redeemed", "102": "queued"}
+    assert app.stop() == 0
+    output = "\n".join(app.seen)
+    assert "Traceback" not in output and "Nothing more was sent" not in output
