@@ -21,7 +21,8 @@ from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter, default_timeout
 from budtender_app.services.credentials import CredentialStore
-from budtender_app.services.journal import Journal, JournalLock, JournalLocked
+from budtender_app.services.journal import JournalError
+from budtender_app.services.journal_guard import JournalGuard, utc_now
 from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender
@@ -185,12 +186,34 @@ def found_at_start(entries) -> str:
 
 
 def _refuse_to_start(message: str) -> int:
+    """Say why the terminal will not start (stderr, the log and a dialog); the exit code."""
     from PySide6.QtWidgets import QMessageBox
 
-    print(message, file=sys.stderr)
+    print(message, file=sys.stderr, flush=True)
+    log.error("refused to start: %s", message.replace("\n", " "))
     box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, message)
+    box.setObjectName("refusal_box")
     box.exec()  # before the event loop runs: nothing else is waiting on it
     return 1
+
+
+def _logging(args: argparse.Namespace):
+    """Logging to stderr and the log folder; (redactor, why the log folder is unusable or "")."""
+    try:
+        return setup_logging(debug=args.debug, log_dir=log_dir()), ""
+    except OSError as exc:
+        return setup_logging(debug=args.debug, log_dir=None), (
+            f"The terminal cannot write its log in {log_dir()} ({exc.strerror or exc}), so it will not start: "
+            "what it does at the counter must be on record.\n\nIT: make that folder writable for this "
+            "computer user, check the disk is not full, then start the terminal again.")
+
+
+def open_journal(mode: Mode, credentials: CredentialStore, clock=utc_now):
+    """The checked journal for this mode and what to tell the manager about it; JournalError
+    (JournalRefused, JournalLocked) when the terminal must not start (``journal_guard``)."""
+    guard = JournalGuard(journal_path(mode), credentials, training=mode.training)
+    journal = guard.open(store=mode.store, terminal=socket.gethostname(), clock=clock)
+    return journal, guard.notices
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -202,7 +225,7 @@ def run_app(args: argparse.Namespace) -> int:
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
 
-    redactor = setup_logging(debug=args.debug, log_dir=log_dir())
+    redactor, unloggable = _logging(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
@@ -210,6 +233,8 @@ def run_app(args: argparse.Namespace) -> int:
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    if unloggable:
+        return _refuse_to_start(unloggable)
     clock = Clock.system()  # the one clock: everything below that reads the time gets it
     settings_store, credentials = SettingsStore(), CredentialStore()
     try:
@@ -218,13 +243,11 @@ def run_app(args: argparse.Namespace) -> int:
         return _refuse_to_start(str(exc))
     redactor.add_secret(mode.config.api_key)
     log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
-    path = journal_path(mode)
     try:
-        lock = JournalLock(path).acquire()
-    except JournalLocked as exc:
+        journal, journal_notices = open_journal(mode, credentials, clock=clock)
+        found = journal.recover_after_restart()
+    except JournalError as exc:
         return _refuse_to_start(str(exc))
-    journal = Journal(path, store=mode.store, terminal=socket.gethostname(), lock=lock, clock=clock)
-    found = journal.recover_after_restart()
 
     http, simulator = build_http(mode)
     tester = ConnectionTester()
@@ -251,10 +274,11 @@ def run_app(args: argparse.Namespace) -> int:
                         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if simulator is not None:
         show_texted_pins(simulator, window.banner)
-    notice = " ".join(filter(None, [found_at_start(found), mode.notice]))
+    notice = " ".join(filter(None, [*journal_notices, found_at_start(found), mode.notice]))
     if notice:
         log.warning("told the cashier: %s", notice)
-        window.message_label.show_message("error" if any(e.needs_manager for e in found) else "info", notice)
+        alarming = journal_notices or any(e.needs_manager for e in found)
+        window.message_label.show_message("error" if alarming else "info", notice)
 
     async def close_journal() -> None:
         journal.close()

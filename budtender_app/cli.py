@@ -34,9 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     clear_p = creds_sub.add_parser("clear", help="remove the credentials from the keyring")
     clear_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
 
-    from budtender_app.services.journal_cli import build_redemptions_parser
+    from budtender_app.services.journal_cli import build_journal_parser, build_redemptions_parser
 
     build_redemptions_parser(sub)
+    build_journal_parser(sub)
     pin = sub.add_parser("manager-pin", help="the manager PIN that guards the settings")
     pin_sub = pin.add_subparsers(dest="action", required=True)
     pin_sub.add_parser("reset", help="forget the manager PIN (IT, after a forgotten PIN); the next visit sets a new one")
@@ -66,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         from budtender_app.services.journal_cli import run_redemptions
 
         return run_redemptions(args)
+    if args.command == "journal":
+        from budtender_app.services.journal_cli import run_journal
+
+        return run_journal(args)
     if args.command in ("manager-pin", "settings"):
         from budtender_app.services.settings_cli import run_manager_pin, run_settings
 

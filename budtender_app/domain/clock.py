@@ -82,3 +82,7 @@ class Clock:
         return Clock(wall=lambda: self.wall() + by, ticks=lambda: self.ticks() + by.total_seconds(),
                      zone=self.zone)
 
+
+
+#: The computer's clock, for defaults only: the composition root hands every part the same one.
+SYSTEM_CLOCK = Clock.system()

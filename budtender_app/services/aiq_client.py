@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +27,13 @@ from budtender_app.domain.aiq_answers import (
     error_message,
     retry_after_seconds,
 )
-from budtender_app.domain.loyalty import AiqRedemption, LoyaltyStatus, SignUp, parse_redemptions
+from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.domain.loyalty import (
+    AiqRedemption,
+    LoyaltyStatus,
+    SignUp,
+    parse_redemptions,
+)
 from budtender_app.domain.origin import same_origin
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redact import redact
@@ -90,7 +95,7 @@ class AiqConfig:
 class RateLimiter:
     """At most ``rate`` request starts a second on average, bursts of ``burst`` (AIQ: ~2/s)."""
 
-    def __init__(self, rate: float = 2.0, burst: int = 2, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rate: float = 2.0, burst: int = 2, clock: Callable[[], float] = SYSTEM_CLOCK.monotonic):
         self._rate = rate
         self._burst = float(burst)
         self._tokens = float(burst)

@@ -26,7 +26,6 @@ from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import utc_text
 from budtender_app.services.journal import Journal, JournalEntry, JournalError
 
-
 _DISCOUNT_FIELDS = ("id", "name", "redemption_url", "points", "pos_discount_id", "description")
 
 

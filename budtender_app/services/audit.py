@@ -1,10 +1,21 @@
 """The audit trail: an append-only, hash-chained table of every redemption event, and its export.
 
-Each row's ``hash`` is sha256 over a canonical JSON of its own fields plus the previous row's
-hash, so an edited row, a deleted row or rows put in another order show in ``verify_chain``.
-SQLite triggers refuse UPDATE and DELETE too, but anyone with the file can drop a trigger: the
-chain is what proves the trail. Removing rows from the *end* leaves a valid, shorter chain;
-auditors who keep the last hash of their previous export can check the new one continues it.
+Each row's ``hash`` is HMAC-SHA256, keyed with the journal's key (kept in the OS keyring, never
+in the file), over a canonical JSON of its own fields plus the previous row's hash, so an edited
+row, a deleted row or rows put in another order show in ``verify_chain``, and someone with the
+file but not the key cannot write a chain that verifies. SQLite triggers refuse UPDATE and
+DELETE too, but anyone with the file can drop a trigger: the chain is what proves the trail.
+
+Each event carries the redemption row it is about (``entry_id``) and the state and reversal
+phase that row had after it: the journal sends a row only when its state is the one its last
+(keyed) event says, so a hand-edited state never drives a PUT.
+
+Removing rows from the *end* leaves a valid, shorter chain. The terminal itself notices that
+at start (``journal_guard``); for auditors every exported row carries its event number and the
+previous event's hash, so the first row of an export must follow the last row of the previous
+one. Journals from before the key (schema 1) were re-keyed when upgraded if their old sha256
+chain verified; if it did not, those rows keep their old hashes (``legacy_until``) and are
+checked the old way, so the break still shows.
 
 The trail lives in the journal's database and is written in the same transaction as the journal
 change it describes (``Journal`` calls ``append`` inside its transaction). Nothing here holds a
@@ -15,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -30,17 +42,22 @@ from typing import IO
 from budtender_app.domain.redact import redact
 
 GENESIS_HASH = "0" * 64
+#: The key of a journal that has none in a keyring (training without a keyring, tests): public,
+#: so its chain proves nothing against someone with the file, and ``ChainReport.keyed`` says so.
+UNKEYED = b"budtender-app: no keyring key (training or tests)"
 
 #: Events the journal writes. Others (like "pin_skipped") may be recorded with ``Journal.record_event``.
 EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
     "reversal_unknown", "reversal_resolved", "pin_skipped", "applied", "applied_cancelled",
+    # IT's `journal accept-fresh` (journal_guard):
+    "journal_replaced", "events_lost", "marker_reset", "state_restored",
 })
 
 CSV_COLUMNS = (
     "time", "event", "store", "terminal", "transaction_id", "discount",
-    "pos_discount_id", "points", "detail", "hash",
+    "pos_discount_id", "points", "detail", "hash", "event_number", "prev_hash",
 )
 
 SCHEMA = """
@@ -66,10 +83,19 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 """
 
-_FIELDS = (
+#: Schema 2: the row each event is about, and the state it left that row in.
+SCHEMA_V2 = """
+ALTER TABLE audit ADD COLUMN entry_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit ADD COLUMN state TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN phase TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_entry ON audit(entry_id, id);
+"""
+
+_V1_FIELDS = (
     "id", "at", "event", "store", "terminal", "transaction_id", "discount_id",
     "discount_name", "pos_discount_id", "points", "detail", "prev_hash", "hash",
 )
+_FIELDS = (*_V1_FIELDS, "entry_id", "state", "phase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,29 +115,68 @@ class AuditRow:
     detail: str
     prev_hash: str
     hash: str
+    entry_id: int = 0  # the redemption row, 0 for events about none (like "pin_skipped")
+    state: str = ""  # that row's state after this event
+    phase: str = ""  # and its reversal phase ("" for none)
 
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
-    """What ``verify_chain`` found. ``ok`` or the first bad row (``bad_id``) and ``problem``."""
+    """What ``verify_chain`` found. ``ok`` or the first bad row (``bad_id``) and ``problem``.
+
+    ``keyed`` is False for a journal whose key is public (training without a keyring, tests):
+    its chain shows accidents, not someone who has the file. ``last_hash`` anchors the end."""
 
     ok: bool
     rows: int
     bad_id: int | None = None
     problem: str = ""  # "edited" | "deleted" | "reordered"
     reason: str = ""  # one sentence for IT or an auditor
+    keyed: bool = True
+    last_hash: str = GENESIS_HASH
 
     def __str__(self) -> str:
         if self.ok:
-            return f"Audit trail intact ({self.rows} events)."
+            unkeyed = "" if self.keyed else " (not keyed: training or no keyring, anyone with the file could rewrite it)"
+            return f"Audit trail intact ({self.rows} events){unkeyed}."
         return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
 
 
-def row_hash(fields: dict) -> str:
-    """sha256 of the canonical JSON of a row's fields (all but ``hash``) including ``prev_hash``."""
-    content = {k: fields[k] for k in _FIELDS if k != "hash"}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def row_hash(fields: dict, key: bytes | None = None) -> str:
+    """The row's hash over the canonical JSON of its fields (all but ``hash``, with ``prev_hash``).
+
+    HMAC-SHA256 with ``key`` over every field; ``key=None`` is schema 1's plain sha256 over its
+    fields, kept only to check rows of an old journal whose chain could not be re-keyed."""
+    names = _V1_FIELDS if key is None else _FIELDS
+    content = {k: fields[k] for k in names if k != "hash"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(canonical).hexdigest()
+    return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+
+
+def rekey(conn: sqlite3.Connection, key: bytes) -> int:
+    """Schema 1 -> 2, inside the migration's transaction with the update trigger dropped: re-chain
+    every event with ``key`` if the old sha256 chain verifies. Returns ``legacy_until``: 0 when
+    re-keyed, else the last old event (those keep their old hashes, so their break still shows)."""
+    old = Audit(conn, key, legacy_until=1 << 62)
+    rows = old.rows()
+    if not rows:
+        return 0
+    if not old.verify_chain().ok:
+        return rows[-1].id
+    prev = GENESIS_HASH
+    for row in rows:
+        fields = {**asdict(row), "prev_hash": prev}
+        prev = row_hash(fields, key)
+        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (fields["prev_hash"], prev, row.id))
+    return 0
+
+
+NO_UPDATE_TRIGGER = (
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
+)
 
 
 def utc_text(moment: datetime) -> str:
@@ -129,8 +194,25 @@ class Audit:
     sharing the connection between threads serialise the calls (``Journal`` does).
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, key: bytes = UNKEYED, *, legacy_until: int = 0) -> None:
         self._conn = conn
+        self._key = key
+        #: Rows up to this id kept their schema-1 sha256 (their old chain did not verify).
+        self._legacy_until = legacy_until
+
+    @property
+    def legacy_until(self) -> int:
+        """Events up to this number kept schema 1's hashes (their old chain did not verify)."""
+        return self._legacy_until
+
+    @property
+    def keyed(self) -> bool:
+        """False when the key is the public UNKEYED one."""
+        return self._key != UNKEYED
+
+    def hash_of(self, row: AuditRow) -> str:
+        """What ``row.hash`` must be (the old sha256 for rows kept from before the key)."""
+        return row_hash(asdict(row), None if row.id <= self._legacy_until else self._key)
 
     def append(
         self,
@@ -145,6 +227,9 @@ class Audit:
         pos_discount_id: str = "",
         points: int = 0,
         detail: str = "",
+        entry_id: int = 0,
+        state: str = "",
+        phase: str = "",
     ) -> AuditRow:
         """Add one event at the end of the chain. Call inside the journal's transaction."""
         if not self._conn.in_transaction:
@@ -163,41 +248,66 @@ class Audit:
             "points": int(points),
             "detail": detail,
             "prev_hash": GENESIS_HASH if last is None else last[1],
+            "entry_id": int(entry_id),
+            "state": state,
+            "phase": phase,
         }
-        fields["hash"] = row_hash(fields)
+        fields["hash"] = row_hash(fields, self._key)
         self._conn.execute(
             f"INSERT INTO audit ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})",
             [fields[k] for k in _FIELDS],
         )
         return AuditRow(**fields)
 
-    def rows(self) -> list[AuditRow]:
-        """Every event, oldest first."""
+    def rows(self, since: int = 0) -> list[AuditRow]:
+        """Every event (from number ``since`` on), oldest first."""
         return [AuditRow(*r) for r in self._conn.execute(
-            f"SELECT {', '.join(_FIELDS)} FROM audit ORDER BY id")]
+            f"SELECT {', '.join(_FIELDS)} FROM audit WHERE id >= ? ORDER BY id", (since,))]
 
-    def verify_chain(self) -> ChainReport:
-        """Walk the chain from the first event; report the first row that does not fit."""
-        count = 0
+    def last(self) -> tuple[int, str]:
+        """(number of the last event, its hash); (0, GENESIS_HASH) for an empty trail."""
+        row = self._conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        return (0, GENESIS_HASH) if row is None else (row[0], row[1])
+
+    def hash_at(self, event_id: int) -> str | None:
+        """The stored hash of event ``event_id`` (GENESIS_HASH for 0), None when there is none."""
+        if event_id == 0:
+            return GENESIS_HASH
+        row = self._conn.execute("SELECT hash FROM audit WHERE id = ?", (event_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def latest_for(self, entry_id: int) -> AuditRow | None:
+        """The last event about redemption row ``entry_id``, or None."""
+        row = self._conn.execute(
+            f"SELECT {', '.join(_FIELDS)} FROM audit WHERE entry_id = ? ORDER BY id DESC LIMIT 1",
+            (entry_id,)).fetchone()
+        return None if row is None else AuditRow(*row)
+
+    def verify_chain(self, since: int = 0) -> ChainReport:
+        """Walk the chain from the first event (or from event ``since``, trusting the one before
+        it); report the first row that does not fit. From ``since`` to the end, it proves that
+        nothing after that event was edited, deleted or moved."""
+        prev_id = max(since - 1, 0)
+        count = prev_id
         seen_hashes: set[str] = set()
-        prev_id, prev_hash = 0, GENESIS_HASH
-        for row in self.rows():
+        prev_hash = self.hash_at(prev_id) or ""
+        for row in self.rows(since):
             count += 1
-            if row_hash(asdict(row)) != row.hash:
+            if self.hash_of(row) != row.hash:
                 return ChainReport(False, count, row.id, "edited",
-                                   "its contents no longer match its hash")
+                                   "its contents no longer match its hash", self.keyed)
             if row.prev_hash != prev_hash:
                 if row.prev_hash in seen_hashes:
                     return ChainReport(False, count, row.id, "reordered",
-                                       "it follows an event other than the one before it")
+                                       "it follows an event other than the one before it", self.keyed)
                 return ChainReport(False, count, row.id, "deleted",
-                                   "the event before it is missing or was replaced")
+                                   "the event before it is missing or was replaced", self.keyed)
             if row.id != prev_id + 1:
                 return ChainReport(False, count, row.id, "deleted",
-                                   f"events #{prev_id + 1} to #{row.id - 1} are missing")
+                                   f"events #{prev_id + 1} to #{row.id - 1} are missing", self.keyed)
             seen_hashes.add(row.hash)
             prev_id, prev_hash = row.id, row.hash
-        return ChainReport(True, count)
+        return ChainReport(True, count, keyed=self.keyed, last_hash=prev_hash)
 
     def export_rows(
         self, since: date, until: date | None = None, *, tz: tzinfo | None = None
@@ -226,6 +336,9 @@ class Audit:
                 # Rows written before the one redactor may hold what AIQ echoed: never export that.
                 "detail": redact(row.detail),
                 "hash": row.hash,
+                # An auditor checks that an export's first row follows the last row of the one before.
+                "event_number": str(row.id),
+                "prev_hash": row.prev_hash,
             })
         return out
 

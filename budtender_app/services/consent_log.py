@@ -29,15 +29,27 @@ import os
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import platformdirs
 
-from budtender_app.domain.consent import CONSENT_LANGUAGE, CounterInfo, consent_hash, key_id, phone_hmac
+from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.domain.consent import (
+    CONSENT_LANGUAGE,
+    CounterInfo,
+    consent_hash,
+    key_id,
+    phone_hmac,
+)
 from budtender_app.domain.phone import Phone
-from budtender_app.services.credentials import SERVICE, CredentialStore, KeyringUnavailable
+from budtender_app.services.credentials import (
+    SERVICE,
+    CredentialStore,
+    KeyringUnavailable,
+)
 
 CONSENT_FILE = "consents.sqlite3"
 SCHEMA_VERSION = 2
@@ -166,7 +178,7 @@ class ConsentLog:
     """
 
     def __init__(self, path: str | os.PathLike, *, key: bytes | None = None,
-                 clock=lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = SYSTEM_CLOCK) -> None:
         self.path = Path(path)
         self._key = key if key is not None else secrets.token_bytes(KEY_BYTES)
         if len(self._key) < 16:

@@ -1,7 +1,8 @@
 """AIQ credentials (account UID + API key) in the OS keyring, and nowhere else.
 
 One credential set per retail store, as AIQ hands them out. The keyring holds two entries per
-store under the service "budtender-app": "<store>:uid" and "<store>:api-key". When no real
+store under the service "budtender-app": "<store>:uid" and "<store>:api-key"; and one per
+redemption journal, "<name>:journal" (its id and audit-chain key, see ``journal_guard``). When no real
 keyring is usable this module says so (KeyringUnavailable) instead of falling back to a file:
 a plaintext API key on a shared counter PC is exactly what the keyring is there to prevent.
 No message, log line or repr built here carries the API key.
@@ -10,6 +11,8 @@ No message, log line or repr built here carries the API key.
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -220,6 +223,30 @@ class CredentialStore:
         if value is None:  # a keyring that drops what it is given: no key is better than a new one each run
             raise KeyringUnavailable(f"{backend.name} did not keep the key {name!r} it was given")
         return value
+
+    def journal_seal(self, name: str, *, create: bool = False) -> tuple[str, bytes] | None:
+        """The id and audit-chain key of the redemption journal ``name`` (``journal_guard``
+        names it), kept here so that someone with the journal file cannot re-seal it. None when
+        none is stored; with ``create``, a new random one is saved first and returned."""
+        backend = self._usable_backend()
+        username = _username(name, "journal")
+        with _keyring_failures():
+            stored = backend.get_password(self._service, username)
+            if stored is None and create:
+                stored = f"{uuid.uuid4().hex}:{secrets.token_hex(32)}"
+                backend.set_password(self._service, username, stored)
+                if backend.get_password(self._service, username) != stored:
+                    raise KeyringUnavailable(f"{backend.name} did not keep the journal key it was given")
+        if stored is None:
+            return None
+        journal_id, _, key = stored.partition(":")
+        return journal_id, bytes.fromhex(key)
+
+    def forget_journal_seal(self, name: str) -> bool:
+        """Remove journal ``name``'s id and key (IT accepted a fresh journal); True when removed."""
+        backend = self._usable_backend()
+        with _keyring_failures():
+            return _delete(backend, self._service, _username(name, "journal"))
 
     def _usable_backend(self) -> KeyringBackend:
         backend = self._resolve()

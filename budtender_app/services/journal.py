@@ -18,7 +18,11 @@ A reversal (E10, points given back) is journaled on the same row: 'reversing' wi
 phase ('queued', 'sending', 'unknown'), ending 'reversed', or back to 'redeemed' when AIQ refused
 it or a manager abandoned it.
 
-Every change writes its audit event (``audit.py``) in the same transaction. The redemption URL
+Every change writes its audit event (``audit.py``) in the same transaction, keyed with the
+journal's ``Seal`` (its id and HMAC key, kept in the OS keyring by ``journal_guard``). The event
+carries the row's new state and reversal phase, and every move first checks that the row's state
+is the one its last event says: a state edited by hand (``UPDATE redemptions SET
+state='queued'``) is refused with ``JournalTampered`` and never sent. The redemption URL
 carries a token: it is kept only until the row is final and never goes into the audit trail, an
 export, a log or a ``repr``. No phone number or PIN is stored: only the masked phone and AIQ's
 contactID (needed for a reversal).
@@ -30,27 +34,42 @@ journal's lock, so the view model may call it directly on the GUI thread or thro
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import os
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
 import platformdirs
 
+from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import Outcome, Status
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import SCHEMA as AUDIT_SCHEMA, Audit, utc_text
+from budtender_app.services import audit as audit_schema
+from budtender_app.services.audit import (
+    NO_UPDATE_TRIGGER,
+    UNKEYED,
+    Audit,
+    ChainReport,
+    rekey,
+    utc_text,
+)
+
+log = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STOPPED_WHILE_SENDING = "the app stopped while this was being sent"
 _MASKED_PHONE = re.compile(r"\*\*\*-\*\*\*-\d{4}")
 _URL = re.compile(r"https?://\S+", re.IGNORECASE)
@@ -102,6 +121,8 @@ TRANSITIONS: dict[tuple[State, ReversalPhase | None, str], tuple[State, Reversal
     (State.REVERSING, ReversalPhase.UNKNOWN, "resolve_reversal:retry"): (State.REVERSING, ReversalPhase.QUEUED, "reversal_resolved"),
     (State.REVERSING, ReversalPhase.QUEUED, "resolve_reversal:abandoned"): (State.REDEEMED, None, "reversal_resolved"),
 }
+#: States whose row may be sent (or turned 'unknown' at a restart): proven to the chain's end.
+_SENDABLE = frozenset({State.QUEUED, State.SENDING, State.REVERSING})
 #: Once here the token is never needed again: it is wiped from the row.
 _FINAL = frozenset({State.REDEEMED, State.REJECTED, State.ABANDONED, State.REVERSING, State.REVERSED})
 
@@ -114,8 +135,58 @@ class JournalStateError(JournalError):
     """A change the row's state does not allow (e.g. sending a row that is not 'queued')."""
 
 
+class JournalTampered(JournalStateError):
+    """A row's state is not the one its (keyed) audit trail says: changed outside the app."""
+
+
 class JournalLocked(JournalError):
     """Another running copy of the app holds this journal."""
+
+
+class JournalWriteError(JournalError):
+    """The journal could not write (disk full, I/O error, read-only file): nothing was changed."""
+
+
+class JournalDamaged(JournalError):
+    """The file is not a readable journal (not a database, or a damaged one)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"The redemption journal {path} is damaged ({detail}). "
+                         "IT: see `budtender-app journal check`.")
+        self.detail = f"{path}: {detail}"
+
+
+class JournalUnwritable(JournalError):
+    """The journal's file or folder cannot be opened for writing."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"The redemption journal {path} cannot be written ({detail}).")
+        self.detail = f"{path}: {detail}"
+
+
+class JournalKeyError(JournalError):
+    """The journal's chain is sealed with another key than the one given (or none was given)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seal:
+    """A journal's identity and the HMAC key of its audit chain (kept in the OS keyring)."""
+
+    journal_id: str
+    key: bytes = field(repr=False)
+
+    @property
+    def keyed(self) -> bool:
+        return self.key != UNKEYED
+
+    @classmethod
+    def new(cls, key: bytes | None = None) -> Seal:
+        """A fresh id; ``key`` None gives the public UNKEYED key (training without a keyring, tests)."""
+        return cls(uuid.uuid4().hex, UNKEYED if key is None else key)
+
+    def check_value(self) -> str:
+        """Stored in the journal: tells a wrong key at once, without giving the key away."""
+        return hmac.new(self.key, b"budtender-journal-key-check:" + self.journal_id.encode(), hashlib.sha256).hexdigest()
 
 
 class JournalLock:
@@ -287,7 +358,7 @@ CREATE INDEX redemptions_created ON redemptions(created_at);
 """
 
 #: The sale in progress (services/applied_sale.py): one row per store, gone at checkout or cancel.
-_APPLIED_SALE_V2 = """
+_APPLIED_SALE_V3 = """
 CREATE TABLE applied_sale (
     store TEXT PRIMARY KEY,
     applied_at TEXT NOT NULL,
@@ -300,8 +371,59 @@ CREATE TABLE applied_sale (
 );
 """
 
-#: user_version N -> the script that brings a version N-1 database to N.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1 + AUDIT_SCHEMA, 2: _APPLIED_SALE_V2}
+_META_SCHEMA = """
+CREATE TABLE journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _migrate_v2(conn: sqlite3.Connection, seal: Seal) -> None:
+    """Schema 2: each audit event names its row and the state it left it in; the chain is keyed.
+
+    Old events get their row and state by replaying them through TRANSITIONS (so a state edited
+    by hand before the upgrade shows as a mismatch), then the chain is re-keyed when its old
+    sha256 chain verifies (``audit.rekey``). One transaction, like every migration."""
+    for statement in _statements(audit_schema.SCHEMA_V2 + _META_SCHEMA):
+        conn.execute(statement)
+    conn.execute("DROP TRIGGER IF EXISTS audit_no_update")  # someone may have dropped it already
+    _replay_states(conn)
+    legacy_until = rekey(conn, seal.key)
+    conn.execute(NO_UPDATE_TRIGGER)
+    conn.executemany("INSERT INTO journal_meta (name, value) VALUES (?, ?)", [
+        ("journal_id", seal.journal_id), ("key_check", seal.check_value()), ("legacy_until", str(legacy_until))])
+
+
+def _replay_states(conn: sqlite3.Connection) -> None:
+    ids = {tuple(r[1:]): r[0] for r in conn.execute("SELECT id, store, transaction_id, discount_id FROM redemptions")}
+    states: dict[int, tuple[str, str]] = {}
+    for audit_id, event, store, txid, discount_id, detail in conn.execute(
+            "SELECT id, event, store, transaction_id, discount_id, detail FROM audit ORDER BY id").fetchall():
+        entry_id = ids.get((store, txid, discount_id))
+        if entry_id is None:
+            continue
+        states[entry_id] = _replay(states.get(entry_id), event, detail)
+        conn.execute("UPDATE audit SET entry_id = ?, state = ?, phase = ? WHERE id = ?",
+                     (entry_id, *states[entry_id], audit_id))
+
+
+def _replay(current: tuple[str, str] | None, event: str, detail: str) -> tuple[str, str]:
+    """The (state, phase) an old event left its row in; ("?", "") when the history does not fit."""
+    if event == "queued":
+        return (State.QUEUED.value, "")
+    verdict = detail.split(" ", 1)[0]
+    found = [(to_state.value, to_phase.value if to_phase else "")
+             for (state, phase, action), (to_state, to_phase, to_event) in TRANSITIONS.items()
+             if current == (state.value, phase.value if phase else "") and to_event == event
+             and (":" not in action or action.split(":", 1)[1] == verdict)]
+    return found[0] if len(found) == 1 else ("?", "")
+
+
+#: user_version N -> the script (or function of the connection and the seal) that brings a
+#: version N-1 database to N.
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Seal], None]] = {
+    1: _SCHEMA_V1 + audit_schema.SCHEMA,
+    2: _migrate_v2,
+    3: _APPLIED_SALE_V3,
+}
 
 _COLUMNS = (
     "id", "store", "terminal", "transaction_id", "discount_id", "discount_name", "pos_discount_id",
@@ -310,10 +432,18 @@ _COLUMNS = (
     "resolved_by", "resolution_reason", "reversal_phase", "reversal_attempts", "redemption_url",
 )
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM redemptions"
+_LATEST = ("SELECT a.entry_id, a.state, a.phase FROM audit a JOIN (SELECT entry_id, max(id) AS id FROM audit "
+           "WHERE entry_id > 0 GROUP BY entry_id) m ON a.id = m.id")
+#: Rows still open, and rows whose state differs from their last event's (``tampered``).
+_SUSPECTS = (f"WITH latest AS ({_LATEST}) SELECT r.id FROM redemptions r LEFT JOIN latest l ON l.entry_id = r.id "
+             "WHERE l.entry_id IS NULL OR l.state != r.state OR l.phase != coalesce(r.reversal_phase, '') "
+             "OR r.state IN ('queued', 'sending', 'unknown', 'reversing') ORDER BY r.id")
+_ORPHANS = f"WITH latest AS ({_LATEST}) SELECT entry_id FROM latest WHERE entry_id NOT IN (SELECT id FROM redemptions)"
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to SCHEMA_VERSION, one version per transaction; return the version."""
+def migrate(conn: sqlite3.Connection, seal: Seal | None = None) -> int:
+    """Bring the database to SCHEMA_VERSION, one version per transaction; return the version.
+    ``seal`` names and keys a journal reaching schema 2 (None: a new unkeyed one)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise JournalError(
@@ -324,8 +454,12 @@ def migrate(conn: sqlite3.Connection) -> int:
         version += 1
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
+            step = MIGRATIONS[version]
+            if callable(step):
+                step(conn, seal or Seal.new())
+            else:
+                for statement in _statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
@@ -344,18 +478,21 @@ def _statements(script: str) -> Iterator[str]:
             buffer = ""
 
 
-def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+def _connect(path: Path, *, read_only: bool, factory: type[sqlite3.Connection]) -> sqlite3.Connection:
     if read_only:
         if not path.exists():
             raise JournalError(f"There is no redemption journal at {path}.")
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, factory=factory,
                                isolation_level=None, check_same_thread=False, timeout=10)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Owner-only: the rows hold redemption tokens until final. SQLite gives its -wal and -shm
-        # files the database file's permissions, so creating it 0600 covers all three.
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only: the rows hold redemption tokens until final. SQLite gives its -wal and
+            # -shm files the database file's permissions, so creating it 0600 covers all three.
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        except OSError as exc:
+            raise JournalUnwritable(path, exc.strerror or str(exc)) from exc
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10, factory=factory)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # a till losing power must not lose a commit
     conn.execute("PRAGMA foreign_keys=ON")
@@ -368,6 +505,13 @@ class Journal:
     ``clock`` returns timezone-aware datetimes. ``lock``: the JournalLock this app instance holds;
     the journal releases it on ``close``. ``recover_after_restart`` refuses to run without it,
     because flipping another running instance's in-flight rows to 'unknown' would lose answers.
+
+    ``seal``: the journal's id and chain key (from the keyring, see ``journal_guard``); None is the
+    public key of training and tests. A journal sealed with another key is refused
+    (JournalKeyError); read-only, it opens but ``verify_chain`` says it cannot check.
+    ``on_commit(events, last_hash)`` runs after each commit (the start-up marker).
+    ``connection_class``: a ``sqlite3.Connection`` subclass (tests inject write failures).
+    Opening raises JournalDamaged, JournalUnwritable or JournalKeyError, never a sqlite3 error.
     """
 
     def __init__(
@@ -376,41 +520,80 @@ class Journal:
         *,
         store: str,
         terminal: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = SYSTEM_CLOCK,
         lock: JournalLock | None = None,
         read_only: bool = False,
+        seal: Seal | None = None,
+        on_commit: Callable[[int, str], None] | None = None,
+        connection_class: type[sqlite3.Connection] = sqlite3.Connection,
     ) -> None:
         self.path = Path(path)
         self.store = store
         self.terminal = terminal
         self._clock = clock
         self._lock = lock
+        self._on_commit = on_commit
         self._mutex = threading.RLock()
-        self._conn = _connect(self.path, read_only=read_only)
         try:
-            if read_only:
-                version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-                if version != SCHEMA_VERSION:
-                    raise JournalError(
-                        f"The redemption journal at {self.path} has schema {version}, this app reads "
-                        f"{SCHEMA_VERSION}: start the app once to upgrade it, or update the app."
-                    )
-            else:
-                migrate(self._conn)
+            self._conn = _connect(self.path, read_only=read_only, factory=connection_class)
+        except sqlite3.Error as exc:
+            raise _open_error(self.path, exc) from exc
+        try:
+            self.seal, self.key_ok = self._open(seal, read_only)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise _open_error(self.path, exc) from exc
         except BaseException:
             self._conn.close()
             raise
-        self.audit = Audit(self._conn)
+        legacy = self._conn.execute("SELECT value FROM journal_meta WHERE name = 'legacy_until'").fetchone()
+        self.audit = Audit(self._conn, self.seal.key if self.key_ok else UNKEYED,
+                           legacy_until=int(legacy[0]) if legacy else 0)
+
+    def _open(self, seal: Seal | None, read_only: bool) -> tuple[Seal, bool]:
+        if read_only:
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                raise JournalError(
+                    f"The redemption journal at {self.path} has schema {version}, this app reads "
+                    f"{SCHEMA_VERSION}: start the app once to upgrade it, or update the app."
+                )
+        else:
+            migrate(self._conn, seal)
+        meta = dict(self._conn.execute("SELECT name, value FROM journal_meta").fetchall())
+        stored = Seal(meta["journal_id"], seal.key if seal else UNKEYED)
+        if seal is not None and seal.journal_id != stored.journal_id:
+            if not read_only:
+                raise JournalKeyError(
+                    f"The redemption journal at {self.path} is journal {stored.journal_id}, not {seal.journal_id}.")
+            return stored, False
+        if stored.check_value() != meta["key_check"]:
+            if not read_only:
+                raise JournalKeyError(
+                    f"The redemption journal at {self.path} is sealed with a key that was not given "
+                    "(the key is in the OS keyring of the computer that wrote it).")
+            return stored, False
+        return stored, True
 
     @classmethod
-    def open_read_only(cls, path: str | os.PathLike) -> Journal:
-        """For reports while the app may be running: no lock, no migration, no writes."""
-        return cls(path, store="", terminal="", read_only=True)
+    def open_read_only(cls, path: str | os.PathLike, seal: Seal | None = None) -> Journal:
+        """For reports while the app may be running: no lock, no migration, no writes. Without
+        its ``seal`` the rows read fine but ``verify_chain`` cannot check the chain."""
+        return cls(path, store="", terminal="", read_only=True, seal=seal)
 
-    def close(self) -> None:
+    def integrity_problems(self) -> list[str]:
+        """SQLite's ``quick_check``: [] when the file is sound, else what it found (first 5)."""
+        with self._mutex:
+            try:
+                found = [r[0] for r in self._conn.execute("PRAGMA quick_check(5)").fetchall()]
+            except sqlite3.DatabaseError as exc:
+                return [str(exc)]
+        return [] if found == ["ok"] else found
+
+    def close(self, *, release_lock: bool = True) -> None:
         with self._mutex:
             self._conn.close()
-            if self._lock is not None:
+            if self._lock is not None and release_lock:
                 self._lock.release()
 
     def __enter__(self) -> Journal:
@@ -488,12 +671,15 @@ class Journal:
             raise ValueError(f"unknown resolution {action!r}")
         return self._resolve(entry_id, f"resolve:{action}", reason, manager)
 
-    def record_event(self, event: str, *, transaction_id: str = "", detail: str = "") -> None:
+    def record_event(self, event: str, *, transaction_id: str = "", detail: str = "",
+                     verbatim: bool = False) -> None:
         """An audit event that changes no redemption (e.g. 'pin_skipped' when the store's PIN
-        bypass opened a wallet)."""
+        bypass opened a wallet). ``verbatim``: the app's own words holding no secret (journal ids
+        and hashes, which the redactor would mask as if they were keys)."""
+        text = " ".join(detail.split())[:500] if verbatim else safe_text(detail)
         with self._write():
             self.audit.append(event, at=self._now(), store=self.store, terminal=self.terminal,
-                              transaction_id=transaction_id, detail=safe_text(detail))
+                              transaction_id=transaction_id, detail=text)
 
     # -- reversals (E10) ---------------------------------------------------------------------
 
@@ -538,7 +724,8 @@ class Journal:
 
     def recover_after_restart(self, *, all_stores: bool = False) -> list[JournalEntry]:
         """At start-up, with the JournalLock held: every row (any store) left 'sending' by an app
-        that stopped mid-request becomes 'unknown'. Returns what is pending (see ``pending``)."""
+        that stopped mid-request becomes 'unknown'. Returns what is pending (see ``pending``),
+        less the rows changed outside the app (``tampered``: those are told apart)."""
         if self._lock is None or not self._lock.held:
             raise JournalError("recover_after_restart needs this app's JournalLock")
         now = self._now()
@@ -547,9 +734,11 @@ class Journal:
                 _SELECT + " WHERE state = 'sending' OR reversal_phase = 'sending' ORDER BY id").fetchall()
             for row in stuck:
                 entry = self._entry(row)
+                if self._mismatch(entry, sending=True):
+                    continue  # edited by hand: left as found, for IT (see ``tampered``)
                 action = "unknown" if entry.state is State.SENDING else "reversal_unknown"
                 self._move(entry.id, action, message=STOPPED_WHILE_SENDING, now=now)
-        return self.pending(all_stores=all_stores)
+        return self._backed(self.pending(all_stores=all_stores), sending=False)
 
     def pending(self, *, all_stores: bool = False, include_sending: bool = False) -> list[JournalEntry]:
         """Open items, oldest first: 'queued' and 'unknown' rows, and reversals queued or unknown.
@@ -565,14 +754,58 @@ class Journal:
         return self._query(query + " ORDER BY created_at, id", params)
 
     def queued_to_send(self) -> list[JournalEntry]:
-        """This store's rows that may be sent without a manager ('queued'), oldest first."""
-        return self._query(_SELECT + " WHERE state = 'queued' AND store = ? ORDER BY created_at, id",
+        """This store's rows that may be sent without a manager ('queued', and so says the audit
+        trail: a row edited into 'queued' is never offered), oldest first."""
+        rows = self._query(_SELECT + " WHERE state = 'queued' AND store = ? ORDER BY created_at, id",
                            [self.store])
+        return self._backed(rows)
 
     def reversals_to_send(self) -> list[JournalEntry]:
         """This store's reversals that may be sent without a manager (phase 'queued')."""
-        return self._query(_SELECT + " WHERE state = 'reversing' AND reversal_phase = 'queued' "
+        rows = self._query(_SELECT + " WHERE state = 'reversing' AND reversal_phase = 'queued' "
                            "AND store = ? ORDER BY created_at, id", [self.store])
+        return self._backed(rows)
+
+    def tampered(self) -> list[tuple[int, str]]:
+        """Rows (any store) whose state is not what their audit trail says, or that were deleted,
+        as (row id, a sentence for a manager or IT saying what was found). Never sent nor moved.
+
+        One query compares every row with its last event; the keyed check (HMAC, and the chain
+        after it for rows that could be sent) runs for the rows still open, and those that differ."""
+        with self._mutex:
+            found = []
+            for (entry_id,) in self._conn.execute(_SUSPECTS).fetchall():
+                problem = self._mismatch(self._get(entry_id), sending=True)
+                if problem:
+                    found.append((entry_id, problem))
+            for entry_id in [r[0] for r in self._conn.execute(_ORPHANS).fetchall()]:  # rows deleted by hand
+                event = self.audit.latest_for(entry_id)
+                assert event is not None  # _ORPHANS lists only rows that have events
+                found.append((entry_id, f"Redemption #{entry_id} (transaction {event.transaction_id}, "
+                                    f"{event.discount_name}) is in the audit trail as '{event.state}' but its row "
+                                    "was deleted from the journal outside the app."))
+            return found
+
+    def restore_states(self) -> list[str]:
+        """IT's repair (``journal accept-fresh``): put each row edited by hand back to the state
+        and phase its (keyed, intact) last event says, with an audit event; what was done, one
+        sentence a row. Rows whose trail cannot vouch for them are left as they are."""
+        done = []
+        now = self._now()
+        with self._write() as conn:
+            for (entry_id,) in conn.execute(_SUSPECTS).fetchall():
+                entry, latest = self._get(entry_id), self.audit.latest_for(entry_id)
+                if not self._mismatch(entry, sending=True) or latest is None or latest.state not in set(State):
+                    continue
+                if self.audit.hash_of(latest) != latest.hash or not self.audit.verify_chain(since=latest.id).ok:
+                    continue
+                conn.execute("UPDATE redemptions SET state = ?, reversal_phase = ? WHERE id = ?",
+                             (latest.state, latest.phase or None, entry_id))
+                restored = self._get(entry_id)
+                detail = f"IT put it back to '{latest.state}' (its journal row said '{entry.state}')"
+                self._audit("state_restored", restored, now, detail)
+                done.append(f"Redemption #{entry_id} (transaction {entry.transaction_id}): {detail}.")
+        return done
 
     def for_transaction(self, transaction_id: str) -> list[JournalEntry]:
         """This store's rows for one POS transaction, in the order they were queued."""
@@ -588,9 +821,13 @@ class Journal:
         with self._mutex:
             return self._get(entry_id)
 
-    def verify_chain(self):
-        """The audit trail's ``ChainReport``."""
+    def verify_chain(self) -> ChainReport:
+        """The audit trail's ``ChainReport`` (not ok, "no key", when this journal's key was not given)."""
         with self._mutex:
+            if not self.key_ok:
+                count = self.audit.last()[0]
+                return ChainReport(False, count, None, "no key",
+                                   "the journal's key is not in this computer's keyring, so its chain cannot be checked")
             return self.audit.verify_chain()
 
     def export_csv(self, path_or_file, since, until=None, *, tz=None) -> int:
@@ -627,18 +864,108 @@ class Journal:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (nested calls join the outer one)."""
+        """One write transaction (nested calls join the outer one). A write SQLite cannot make
+        (disk full, I/O error, read-only) raises JournalWriteError: nothing of it was kept."""
         with self._mutex:
             if self._conn.in_transaction:
                 yield self._conn
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
+                self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback()
+                # A constraint failing is a bug, not the disk: let it show as what it is.
+                if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+                    raise JournalWriteError(
+                        f"The redemption journal could not be written ({exc}); nothing was changed. "
+                        "Is the disk full? IT: free some space on it (or replace a failing disk).") from exc
                 raise
-            self._conn.execute("COMMIT")
+            self._committed()
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error:  # SQLite may have rolled back by itself (disk full): nothing kept
+                log.warning("rollback failed after a failed journal write", exc_info=True)
+
+    def _committed(self) -> None:
+        if self._on_commit is None:
+            return
+        try:
+            self._on_commit(*self.audit.last())
+        except Exception:  # noqa: BLE001 - the commit stands; a stale marker is caught at start
+            log.warning("could not update the journal's start-up marker", exc_info=True)
+
+    def _mismatch(self, entry: JournalEntry, *, sending: bool = False) -> str:
+        """Why ``entry``'s state is not backed by its last audit event ("" when it is). ``sending``:
+        also prove that event is the last one, by the chain after it (events deleted after it
+        would otherwise leave an older event that matches a state edited back by hand)."""
+        latest = self.audit.latest_for(entry.id)
+        phase = entry.reversal_phase.value if entry.reversal_phase else ""
+        where = f"Redemption #{entry.id} (transaction {entry.transaction_id}, {entry.discount_name})"
+        if latest is None:
+            return f"{where} is '{entry.state}' in the journal but has no audit event: it was added outside the app."
+        if self.key_ok and self.audit.hash_of(latest) != latest.hash:
+            return f"{where}: its last audit event (#{latest.id}) was changed outside the app."
+        if (latest.state, latest.phase) != (entry.state.value, phase):
+            said = latest.state + (f" (reversal {latest.phase})" if latest.phase else "")
+            now = entry.state.value + (f" (reversal {phase})" if phase else "")
+            return (f"{where} is '{now}' in the journal, but its audit trail says '{said}': "
+                    "it was changed outside the app.")
+        if sending and self.key_ok and entry.state in _SENDABLE:
+            # Even a break kept from schema 1: events deleted after this row's last one would match.
+            report = self.audit.verify_chain(since=latest.id)
+            if not report.ok:
+                return f"{where}: the audit trail after its last event was altered ({report})."
+        return ""
+
+    def _backed(self, entries: list[JournalEntry], *, sending: bool = True) -> list[JournalEntry]:
+        """The rows whose state their last event backs; ``sending``: and the chain after the oldest
+        of those events is intact (one walk for the batch, not one per row)."""
+        with self._mutex:
+            kept = [e for e in entries if not self._mismatch(e)]
+            if not sending or not self.key_ok or not kept:
+                return kept
+            since = min(self._latest_id(e.id) for e in kept)
+            report = self.audit.verify_chain(since=since)
+            if report.ok:
+                return kept
+            log.error("no journal row is sent: the audit trail after event #%s was altered (%s)", since, report)
+            return []
+
+    def _latest_id(self, entry_id: int) -> int:
+        latest = self.audit.latest_for(entry_id)
+        return 0 if latest is None else latest.id
+
+    def verify_recent(self) -> ChainReport:
+        """The chain from the last start's keyed checkpoint to the end (all of it without one),
+        then a new checkpoint: start-up need not walk a year of events. The rows that can be
+        sent are proven to the end on each send anyway; ``verify_chain`` walks everything."""
+        with self._mutex:
+            since = self._checkpoint()
+            report = self.audit.verify_chain(since=since) if since else self.verify_chain()
+            if report.ok and self.key_ok and report.rows:
+                events, last_hash = self.audit.last()
+                with self._write() as conn:
+                    conn.execute("INSERT OR REPLACE INTO journal_meta (name, value) VALUES ('verified', ?)",
+                                 (f"{events}:{last_hash}:{self._checkpoint_mac(events, last_hash)}",))
+            return report
+
+    def _checkpoint(self) -> int:
+        row = self._conn.execute("SELECT value FROM journal_meta WHERE name = 'verified'").fetchone()
+        if row is None or not self.key_ok:
+            return 0
+        events, last_hash, mac = (row[0].split(":") + ["", "", ""])[:3]
+        if not events.isdigit() or not hmac.compare_digest(mac, self._checkpoint_mac(int(events), last_hash)):
+            return 0
+        return int(events) if self.audit.hash_at(int(events)) == last_hash else 0
+
+    def _checkpoint_mac(self, events: int, last_hash: str) -> str:
+        message = f"budtender-journal-verified:{self.seal.journal_id}:{events}:{last_hash}".encode()
+        return hmac.new(self.seal.key, message, hashlib.sha256).hexdigest()
 
     def _resolve(self, entry_id: int, action: str, reason: str, manager: str) -> JournalEntry:
         reason, manager = reason.strip(), manager.strip()
@@ -654,6 +981,11 @@ class Journal:
         now = now or self._now()
         with self._write() as conn:
             entry = self._get(entry_id)
+            problem = self._mismatch(entry, sending=action in ("sending", "reversal_sending"))
+            if problem:
+                log.error("journal row refused: %s", problem)
+                raise JournalTampered(problem + " Nothing was sent or changed. IT: with the terminal closed, "
+                                      "`budtender-app journal accept-fresh` puts it back as its audit trail says.")
             target = TRANSITIONS.get((entry.state, entry.reversal_phase, action))
             if target is None:
                 phase = f" (reversal {entry.reversal_phase})" if entry.reversal_phase else ""
@@ -692,6 +1024,8 @@ class Journal:
             transaction_id=entry.transaction_id, discount_id=entry.discount_id,
             discount_name=entry.discount_name, pos_discount_id=entry.pos_discount_id,
             points=entry.points, detail=safe_text(detail, *secrets, *_url_secrets(entry.redemption_url)),
+            entry_id=entry.id, state=entry.state.value,
+            phase=entry.reversal_phase.value if entry.reversal_phase else "",
         )
 
     def _get(self, entry_id: int) -> JournalEntry:
@@ -714,6 +1048,13 @@ class Journal:
         for key in ("dollar_value", "percentage_value"):
             v[key] = Decimal(v[key]) if v[key] is not None else None
         return JournalEntry(**v)
+
+
+def _open_error(path: Path, exc: sqlite3.Error) -> JournalError:
+    """What a sqlite3 error while opening means for a person: cannot write, or damaged."""
+    if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+        return JournalUnwritable(path, str(exc))
+    return JournalDamaged(path, str(exc))
 
 
 def _url_secrets(url: str) -> tuple[str, ...]:

@@ -1,25 +1,43 @@
-"""`budtender-app redemptions pending|export`: what is open, and the audit trail for auditors.
+"""`budtender-app redemptions pending|export`: what is open, and the audit trail for auditors;
+`budtender-app journal check|accept-fresh`: IT's look at a journal the terminal refused to start
+on, and IT's acknowledgement (see ``journal_guard``).
 
-Both read the journal read-only and take no JournalLock, so they work while the terminal runs
-(SQLite's WAL lets a reader see every committed change without blocking the app).
+`redemptions` and `journal check` read the journal read-only and take no JournalLock, so they
+work while the terminal runs (SQLite's WAL lets a reader see every committed change without
+blocking the app). `journal accept-fresh` needs the terminal closed.
 
-Exit codes: 0 done, 1 no journal on this computer, 2 bad input, 4 exported but the audit
-trail's hash chain is broken (the CSV is still written: auditors need to see what is there).
+Exit codes: 0 done, 1 no journal on this computer (or an unreadable one), 2 bad input, 3 the
+terminal is running, 4 exported but the audit trail's chain is broken (the CSV is still written:
+auditors need to see what is there), 5 `journal check` found a problem or `accept-fresh` could
+not deal with it. Every failure is one message on standard error, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import socket
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
 
-from budtender_app.services.journal import Journal, JournalEntry, JournalError, default_journal_path
+from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
+from budtender_app.services.journal import (
+    Journal,
+    JournalEntry,
+    JournalError,
+    JournalLocked,
+    Seal,
+    default_journal_path,
+)
+from budtender_app.services.journal_guard import JournalGuard, journal_name, utc_now
 
 EXIT_OK = 0
 EXIT_NO_JOURNAL = 1
 EXIT_BAD_INPUT = 2
+EXIT_RUNNING = 3
 EXIT_CHAIN_BROKEN = 4
+EXIT_JOURNAL_PROBLEM = 5
 
 
 def build_redemptions_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -49,6 +67,10 @@ def run_redemptions(args: argparse.Namespace) -> int:
         if until is not None and until < since:
             _error(f"--until {until} is before --since {since}.")
             return EXIT_BAD_INPUT
+    gone = _vanished(path)
+    if gone:  # a journal this computer had: never "nothing pending"
+        _error(gone)
+        return EXIT_NO_JOURNAL
     if not path.exists():
         if args.redemptions_action == "pending":
             print("Nothing pending. (No redemption journal on this computer yet.)")
@@ -56,14 +78,77 @@ def run_redemptions(args: argparse.Namespace) -> int:
         _error(f"There is no redemption journal at {path}: this computer has redeemed nothing yet.")
         return EXIT_NO_JOURNAL
     try:
-        journal = Journal.open_read_only(path)
+        with Journal.open_read_only(path, _seal(path)) as journal:
+            damage = journal.integrity_problems()
+            if damage:  # IT still needs to see what can be read
+                _error(f"WARNING: the redemption journal {path} is damaged ({'; '.join(damage)}): what follows "
+                       "may be incomplete. IT: see `budtender-app journal check`.")
+            if args.redemptions_action == "pending":
+                code = _pending(journal)
+            else:
+                code = _export(journal, since, until, args.csv_path)
+            return EXIT_JOURNAL_PROBLEM if damage and code == EXIT_OK else code
     except (JournalError, OSError) as exc:
         _error(str(exc))
-        return EXIT_NO_JOURNAL
-    with journal:
-        if args.redemptions_action == "pending":
-            return _pending(journal)
-        return _export(journal, since, until, args.csv_path)
+    except sqlite3.DatabaseError as exc:  # damaged past its header: found only when read
+        _error(f"The redemption journal {path} is damaged ({exc}). IT: see `budtender-app journal check`.")
+    return EXIT_NO_JOURNAL
+
+
+def _vanished(path: Path) -> str:
+    try:
+        keys = CredentialStore()
+        keys.ensure_usable()
+    except KeyringUnavailable:
+        return ""
+    return JournalGuard(path, keys).vanished()
+
+
+def _seal(path: Path) -> Seal | None:
+    """The journal's seal from the keyring, to check its chain (None: it reads, cannot check)."""
+    try:
+        stored = CredentialStore().journal_seal(journal_name(path))
+    except KeyringUnavailable:
+        return None
+    return None if stored is None else Seal(*stored)
+
+
+def build_journal_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `journal check|accept-fresh` to the app's sub-commands; returns the new parser."""
+    parser = subparsers.add_parser("journal", help="check the redemption journal, or accept a fresh one")
+    parser.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
+                        help=f"the redemption journal (default {default_journal_path()})")
+    actions = parser.add_subparsers(dest="journal_action", required=True)
+    actions.add_parser("check", help="say whether the terminal will start on this journal, and why not")
+    actions.add_parser("accept-fresh", help=(
+        "after a refused start: go on with what is left, or set the journal aside and start a new one "
+        "(the journal records it); only with the terminal closed"))
+    return parser
+
+
+def run_journal(args: argparse.Namespace) -> int:
+    """Run `journal check` or `journal accept-fresh` and return the exit code."""
+    path = Path(args.journal_path) if args.journal_path else default_journal_path()
+    try:
+        keys = CredentialStore()
+        keys.ensure_usable()
+    except KeyringUnavailable as exc:
+        _error(f"{exc}\nThe journal's key is kept there: without it the journal cannot be checked.")
+        return EXIT_JOURNAL_PROBLEM
+    guard = JournalGuard(path, keys)
+    try:
+        if args.journal_action == "check":
+            ok, text = guard.check()
+            (print if ok else _error)(text)
+            return EXIT_OK if ok else EXIT_JOURNAL_PROBLEM
+        print(guard.accept_fresh(clock=utc_now, terminal=socket.gethostname()))
+        return EXIT_OK
+    except JournalLocked:
+        _error("The terminal is running on this journal: quit it first, then run this again.")
+        return EXIT_RUNNING
+    except (JournalError, OSError, sqlite3.DatabaseError) as exc:
+        _error(str(exc))
+        return EXIT_JOURNAL_PROBLEM
 
 
 def _pending(journal: Journal) -> int:

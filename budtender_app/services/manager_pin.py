@@ -27,11 +27,16 @@ import enum
 import hashlib
 import hmac
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from budtender_app.services.settings_store import ManagerPinRecord, PinLockout, Settings, SettingsStore
+from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.services.settings_store import (
+    ManagerPinRecord,
+    PinLockout,
+    Settings,
+    SettingsStore,
+)
 
 MIN_DIGITS, MAX_DIGITS = 4, 8
 MAX_TRIES = 5
@@ -104,7 +109,7 @@ class ManagerPinGuard:
     be read: an unreadable file may hold a PIN and a lockout, so none is assumed away.
     """
 
-    def __init__(self, store: SettingsStore, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: SettingsStore, clock: Callable[[], float] = SYSTEM_CLOCK.epoch) -> None:
         self._store = store
         self._clock = clock
 

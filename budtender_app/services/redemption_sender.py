@@ -4,14 +4,19 @@ Rules (../shared/AIQ-API.md, "Defaults where AIQ is silent"): only a 'queued' ro
 send is marked on disk first; only a failure that never reached AIQ is retried by itself (after
 AIQ's Retry-After, when it gives one); an unanswered or unclear send is 'unknown' and waits for
 a manager. Which failure is which is one rule, aiq_answers.send_failure, for both directions.
+An answer the journal cannot write down (disk full) is "unknown: ask a manager" for the cashier
+and is written in the background once it can be; a send the journal cannot mark is not sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from budtender_app.domain import errors
@@ -19,8 +24,11 @@ from budtender_app.domain.aiq_answers import SendFailure, send_failure
 from budtender_app.services.journal import (
     Journal,
     JournalEntry,
+    JournalError,
     JournalStateError,
+    JournalWriteError,
     ReversalPhase,
+    State,
     reversal_note,
 )
 
@@ -33,6 +41,12 @@ RETRY_DELAYS = (0.5, 1.0, 2.0)
 #: and the terminal's background retry (every minute or so) sends it later.
 RETRY_AFTER_CAP = 30.0
 _STOPPED = "the app stopped while this was being sent"
+#: Waits between tries to write down an answer the journal could not take (disk full): ~1 hour.
+ANSWER_RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0) + (60.0,) * 60
+NOT_RECORDED = ("The terminal could not write this redemption down (is the disk full?), so it was "
+                "not sent. Ask a manager.")
+ANSWER_NOT_RECORDED = ("AIQ answered, but the terminal could not write the answer down (is the disk "
+                       "full?). Unknown: ask a manager. The terminal keeps trying to write it.")
 
 
 class PointsApi(Protocol):
@@ -49,6 +63,7 @@ class _Marks:
     refused: Callable[[int, str], JournalEntry]
     not_sent: Callable[[int, str], JournalEntry]
     unknown: Callable[[int, str], JournalEntry]
+    lost: Callable[[JournalEntry], JournalEntry]  # the row as told when its answer is not on disk
 
 
 def wait_before_retry(exc: BaseException, delay: float, left: float = RETRY_AFTER_CAP) -> float | None:
@@ -70,13 +85,17 @@ class RedemptionSender:
             start=self._start_redeem,
             done=lambda entry, aiq_id: journal.mark_redeemed(entry.id, str(aiq_id or "")),
             refused=journal.mark_rejected, not_sent=journal.mark_not_sent, unknown=journal.mark_unknown,
+            lost=lambda entry: dataclasses.replace(entry, state=State.UNKNOWN, message=ANSWER_NOT_RECORDED),
         )
         self._reverse_marks = _Marks(
             start=self._start_reversal,
             done=lambda entry, _: journal.mark_reversed(entry.id),
             refused=journal.mark_reversal_rejected, not_sent=journal.mark_reversal_not_sent,
             unknown=journal.mark_reversal_unknown,
+            lost=lambda entry: dataclasses.replace(entry, reversal_phase=ReversalPhase.UNKNOWN,
+                                                   message=ANSWER_NOT_RECORDED),
         )
+        self._writing: set[asyncio.Task] = set()  # answers still to be written (strong references)
 
     async def redeem(self, entry: JournalEntry) -> JournalEntry:
         """Send one journaled redemption; returns the row as it ended."""
@@ -122,7 +141,10 @@ class RedemptionSender:
         """Mark on disk, call AIQ, record what the answer means; resend only what was not sent."""
         left = RETRY_AFTER_CAP
         for delay in (*RETRY_DELAYS, None):
-            started = marks.start(entry)
+            try:
+                started = marks.start(entry)
+            except JournalWriteError:  # not marked, so not sent: the row stays as it was
+                return dataclasses.replace(entry, message=NOT_RECORDED)
             if started is None:
                 return self._journal.get(entry.id)
             entry = started
@@ -131,22 +153,55 @@ class RedemptionSender:
             except errors.AiqError as exc:
                 failure = exc
             except BaseException:  # quitting mid-request, or a bug: it may have reached AIQ
-                marks.unknown(entry.id, _STOPPED)
+                self._record(entry, marks, partial(marks.unknown, entry.id, _STOPPED))
                 raise
             else:
-                return marks.done(entry, result)
+                return self._record(entry, marks, partial(marks.done, entry, result))
             kind = send_failure(failure)
             if kind is SendFailure.MAYBE_SENT:
-                return marks.unknown(entry.id, _with_detail(failure))
+                return self._record(entry, marks, partial(marks.unknown, entry.id, _with_detail(failure)))
             if kind is SendFailure.REFUSED:
-                return marks.refused(entry.id, _with_detail(failure))
-            entry = marks.not_sent(entry.id, str(failure))
+                return self._record(entry, marks, partial(marks.refused, entry.id, _with_detail(failure)))
+            entry = self._record(entry, marks, partial(marks.not_sent, entry.id, str(failure)))
+            if entry.message == ANSWER_NOT_RECORDED:  # still 'sending' on disk: never again by itself
+                return entry
             wait = None if delay is None else wait_before_retry(failure, delay, left)
             if wait is None:
                 return entry
             left -= wait
             await self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, entry: JournalEntry, marks: _Marks, write: Callable[[], JournalEntry]) -> JournalEntry:
+        """Write AIQ's answer down. When the journal cannot (disk full), the row is unknown for
+        the cashier (ask a manager) and the answer is written in the background once it can be."""
+        try:
+            return write()
+        except JournalWriteError:
+            log.error("could not journal AIQ's answer for redemption %s: trying again in the background", entry.id)
+            task = asyncio.ensure_future(self._write_later(entry.id, write))
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
+            return marks.lost(entry)
+
+    async def _write_later(self, entry_id: int, write: Callable[[], JournalEntry]) -> None:
+        for delay in ANSWER_RETRY_DELAYS:
+            await self._sleep(delay)
+            try:
+                write()
+            except JournalWriteError:
+                continue
+            except (JournalError, sqlite3.Error) as exc:  # dealt with meanwhile, or the journal closed at quit
+                log.warning("the late answer for redemption %s was not written: %s", entry_id, exc)
+                return
+            log.info("AIQ's answer for redemption %s is in the journal now", entry_id)
+            return
+        log.error("gave up writing AIQ's answer for redemption %s: it is unknown at the next start", entry_id)
+
+    async def wait_writes(self) -> None:
+        """Until every answer waiting to be written is written or given up (tests, quitting)."""
+        while self._writing:
+            await asyncio.gather(*list(self._writing), return_exceptions=True)
 
 
 def _with_detail(exc: errors.AiqError) -> str:

@@ -14,10 +14,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
+from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.services.manager_pin import ManagerPinGuard
-from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
+from budtender_app.services.settings_store import (
+    SettingsStore,
+    SettingsUnreadable,
+    SettingsWriteError,
+)
 
 EXIT_OK, EXIT_NOTHING, EXIT_FAILED = 0, 1, 2
 
@@ -38,7 +43,7 @@ def run_manager_pin(args: argparse.Namespace, *, store: SettingsStore | None = N
 
 
 def run_settings(args: argparse.Namespace, *, store: SettingsStore | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+                 clock: Callable[[], datetime] = SYSTEM_CLOCK) -> int:
     """`settings check` or `settings reset` (args.action)."""
     store = store or SettingsStore()
     if args.action == "check":

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from budtender_app.domain.clock import SYSTEM_CLOCK
+
 #: Each holder keeps the lock for one read, one small write and an fsync: milliseconds. Waiting
 #: longer than this means a writer is stuck, and saying so beats freezing the window.
 DEFAULT_TIMEOUT = 5.0
@@ -33,7 +35,7 @@ class SettingsFileLock:
     """An exclusive lock on ``path``, waited for up to ``timeout`` seconds. Use it as ``with lock:``."""
 
     def __init__(self, path: Path, timeout: float = DEFAULT_TIMEOUT,
-                 monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 monotonic: Callable[[], float] = SYSTEM_CLOCK.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.path = path
         self._timeout = timeout
         self._monotonic = monotonic

@@ -29,8 +29,13 @@ from pathlib import Path
 
 import platformdirs
 
+from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.settings import FIELDS, StoreProfile, validate_profile
-from budtender_app.services.settings_lock import DEFAULT_TIMEOUT, SettingsFileLock, SettingsLockTimeout
+from budtender_app.services.settings_lock import (
+    DEFAULT_TIMEOUT,
+    SettingsFileLock,
+    SettingsLockTimeout,
+)
 from budtender_app.services.settings_model import ManagerPinRecord, PinLockout, Settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +147,7 @@ class SettingsStore:
         """
         self.update(lambda _current: settings)
 
-    def reset_unreadable(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Path | None:
+    def reset_unreadable(self, clock: Callable[[], datetime] = SYSTEM_CLOCK) -> Path | None:
         """IT's reset: move an unreadable file aside (settings.json.unreadable-<UTC time>) so the
         terminal is set up again. Returns where it went; None (nothing done) when the file is
         readable or absent. The old file stays there for IT to look at."""

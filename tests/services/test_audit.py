@@ -15,8 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import CSV_COLUMNS, GENESIS_HASH, Audit, _write_csv, row_hash, spreadsheet_safe
-from budtender_app.services.journal import Journal, JournalLock, JournalStateError, migrate
+from budtender_app.services.audit import (
+    CSV_COLUMNS, GENESIS_HASH, UNKEYED, Audit, _write_csv, row_hash, spreadsheet_safe,
+)
+from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
 
 TOKEN = "tok3nSECRETvalue99"
 MOUNTAIN = timezone(timedelta(hours=-6), "MDT")
@@ -115,7 +117,7 @@ def test_a_change_whose_event_cannot_be_written_does_not_happen(journal, monkeyp
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(journal.audit, "append", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(JournalWriteError, match="disk I/O error"):
         journal.mark_sending(entry.id)
     monkeypatch.undo()
     assert journal.get(entry.id).state == "queued"
@@ -163,7 +165,7 @@ def test_an_edit_with_a_recomputed_hash_shows_at_the_next_row(journal, clock, pa
     busy_day(journal, clock)
     fields = asdict(journal.audit.rows()[3])
     fields["points"] = 10
-    tamper(path, "UPDATE audit SET points = 10, hash = ? WHERE id = 4", row_hash(fields))
+    tamper(path, "UPDATE audit SET points = 10, hash = ? WHERE id = 4", row_hash(fields, UNKEYED))
     report = journal.verify_chain()
     assert (report.ok, report.bad_id) == (False, 5)
 
@@ -198,7 +200,7 @@ def test_a_row_put_back_out_of_order_is_called_reordered(path):
         # row 3 now claims to follow row 1 (its prev_hash is a hash already seen, not row 2's)
         fields = asdict(rows[2])
         fields["prev_hash"] = rows[0].hash
-        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = 3", (rows[0].hash, row_hash(fields)))
+        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = 3", (rows[0].hash, row_hash(fields, UNKEYED)))
         report = audit.verify_chain()
     assert (report.ok, report.bad_id, report.problem) == (False, 3, "reordered")
 

@@ -473,3 +473,33 @@ def test_closing_the_journal_releases_its_lock(path):
     j = open_journal(path, lock=JournalLock(path).acquire())
     j.close()
     JournalLock(path).acquire().release()
+
+
+# -- a journal edited by hand ---------------------------------------------------------------------
+
+@pytest.mark.asyncio
+async def test_an_unknown_row_edited_back_to_queued_is_not_sent_at_the_next_start(path):
+    """`UPDATE redemptions SET state='queued' WHERE state='unknown'` must not make the next start
+    send it again: its audit trail still says unknown."""
+    from budtender_app.services.redemption_sender import RedemptionSender
+
+    j = open_journal(path, lock=JournalLock(path).acquire())
+    (entry,) = queue(j, discount(1))
+    j.mark_sending(entry.id)
+    j.mark_unknown(entry.id, "AIQ did not answer")
+    j.close()
+    with raw(path) as other:
+        other.execute("UPDATE redemptions SET state = 'queued' WHERE state = 'unknown'")
+
+    class Api:
+        sent: list[str] = []
+
+        async def redeem(self, url, transaction_id):
+            self.sent.append(url)
+            return "R-1"
+
+    j = open_journal(path, lock=JournalLock(path).acquire())
+    j.recover_after_restart()
+    await RedemptionSender(Api(), j).send_queued()
+    j.close()
+    assert Api.sent == [], "sent again"

@@ -182,3 +182,101 @@ def test_the_default_journal_is_the_users(tmp_path, capsys):
         j.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
     assert run("redemptions", "pending") == 0
     assert "T-1" in capsys.readouterr().out
+
+
+# -- damaged journals and `journal check|accept-fresh` ---------------------------------------------
+
+def test_a_file_that_is_not_a_journal_says_damaged_without_a_traceback(path, tmp_path, capsys):
+    path.write_bytes(b"not a database" * 1000)
+    assert run("redemptions", "--journal", str(path), "pending") == 1
+    assert run("redemptions", "--journal", str(path), "export", "--since", "2024-05-01",
+               "--csv", str(tmp_path / "x.csv")) == 1
+    err = capsys.readouterr().err
+    assert "damaged" in err and "Traceback" not in err
+
+
+def test_a_journal_damaged_inside_lists_what_it_can_and_warns(running_app, path, capsys):
+    some_redemptions(running_app)
+    running_app.close()
+    with closing(sqlite3.connect(path)) as db, db:
+        for n in range(300):
+            db.execute("INSERT INTO journal_meta VALUES (?, ?)", (f"pad{n}", "x" * 200))
+    data = bytearray(path.read_bytes())
+    data[3 * 4096 + 200:4 * 4096] = b"\xa5" * (4096 - 200)
+    path.write_bytes(bytes(data))
+    assert run("redemptions", "--journal", str(path), "pending") == 5
+    captured = capsys.readouterr()
+    assert "WARNING: the redemption journal" in captured.err and "damaged" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_a_read_error_past_the_header_is_a_message(path, capsys, monkeypatch):
+    Journal(path, store="s", terminal="t").close()
+
+    def malformed(self, **kwargs):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(Journal, "pending", malformed)
+    assert run("redemptions", "--journal", str(path), "pending") == 1
+    assert "is damaged (database disk image is malformed)" in capsys.readouterr().err
+
+
+def main(*argv: str) -> int:
+    from budtender_app.cli import main as cli_main
+
+    return cli_main(list(argv))
+
+
+@pytest.mark.keyring
+def test_journal_check_and_accept_fresh_for_a_deleted_journal(tmp_path, capsys):
+    from budtender_app.services.credentials import CredentialStore
+    from budtender_app.services.journal_guard import JournalGuard, journal_name
+
+    path = tmp_path / "data" / "budtender-app" / "journal.sqlite3"  # the default one, see conftest
+    keys = CredentialStore()
+    try:
+        with JournalGuard(path, keys).open(store="s", terminal="t", clock=lambda: datetime.now(timezone.utc)) as j:
+            j.record_event("pin_skipped")
+        assert main("journal", "check") == 0
+        assert "in order: 1 events" in capsys.readouterr().out
+        path.unlink()
+        assert main("redemptions", "pending") == 1, "not 'nothing pending'"
+        assert "is missing" in capsys.readouterr().err
+        assert main("journal", "check") == 5
+        err = capsys.readouterr().err
+        assert "is missing" in err and "journal accept-fresh" in err
+        with JournalLock(path):
+            assert main("journal", "accept-fresh") == 3
+            assert "quit it first" in capsys.readouterr().err
+        assert main("journal", "accept-fresh") == 0
+        assert "new redemption journal" in capsys.readouterr().out
+        assert main("journal", "--journal", str(path), "check") == 0
+        assert main("journal", "accept-fresh") == 0
+        assert "nothing to accept" in capsys.readouterr().out
+    finally:
+        keys.forget_journal_seal(journal_name(path))
+
+
+def test_journal_commands_without_a_keyring_say_why(monkeypatch, capsys):
+    from budtender_app.services import journal_cli
+    from budtender_app.services.credentials import KeyringUnavailable
+
+    def no_keyring(self):
+        raise KeyringUnavailable("test: none")
+
+    monkeypatch.setattr(journal_cli.CredentialStore, "ensure_usable", no_keyring)
+    assert main("journal", "check") == 5
+    assert "secure password store" in capsys.readouterr().err
+
+
+def test_journal_accept_fresh_on_an_unwritable_folder_exits_5(tmp_path, monkeypatch, capsys):
+    from budtender_app.services import journal_cli
+    from tests.services.test_credentials import MemoryKeyring
+
+    real = journal_cli.CredentialStore
+    monkeypatch.setattr(journal_cli, "CredentialStore", lambda: real(MemoryKeyring()))
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    assert main("journal", "--journal", str(blocker / "journal.sqlite3"), "accept-fresh") == 5
+    err = capsys.readouterr().err
+    assert "cannot write its redemption journal" in err and "Traceback" not in err
