@@ -12,7 +12,7 @@ import platformdirs
 from budtender_app.domain.settings import StoreProfile, check_base_url
 from budtender_app.services.aiq_client import DEFAULT_BASE_URL, AiqConfig
 from budtender_app.services.credentials import DEFAULT_STORE, CredentialStore, KeyringUnavailable
-from budtender_app.services.settings_store import SettingsStore
+from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
 
 TRAINING_STORE = "training"
@@ -63,7 +63,10 @@ def choose_mode(args: argparse.Namespace, settings: SettingsStore | None = None,
         return training_mode()
     settings = settings or SettingsStore()
     credentials = credentials or CredentialStore()
-    loaded = settings.load()
+    try:
+        loaded = settings.read()
+    except SettingsUnreadable as exc:  # the store profiles are in there: say so, not "set one up"
+        return training_mode(f"{exc} Until then the terminal runs in training mode.")
     profile = loaded.profile(args.store) if args.store else loaded.active_profile
     name = profile.name if profile else (args.store or DEFAULT_STORE)
     try:

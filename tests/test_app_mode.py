@@ -114,3 +114,14 @@ def test_a_plain_http_base_url_is_refused_for_a_real_host(memory_keyring):
     with pytest.raises(StartupError, match="https://"):
         choose_mode(args(base_url="http://lab.alpineiq.com"))
     assert not choose_mode(args(base_url="http://127.0.0.1:8765")).training
+
+
+def test_an_unreadable_settings_file_says_so_instead_of_asking_for_a_set_up(memory_keyring):
+    from budtender_app.services.settings_store import default_settings_path
+
+    path = default_settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"profiles": [', encoding="utf-8")  # cut short
+    mode = choose_mode(args())
+    assert mode.training and "No store is set up" not in mode.notice and "settings" in mode.notice.lower()
+    assert path.read_text(encoding="utf-8") == '{"profiles": [', "never written over"
