@@ -34,7 +34,11 @@ _PATTERNS = {
     "phone": rf"(?<!\d)(?:\+\s*)?(?:1{_SEP}*)?(?:\(\s*)?\d{{3}}(?:\s*\))?{_SEP}*\d{{3}}{_SEP}*\d{{4}}(?!\d)",
     "digits": r"\d{10,}",  # a phone glued to other digits (or any long number): same mask
 }
-_LOOKS_SECRET = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _PATTERNS.items()), re.IGNORECASE)
+_LOOKS_SECRET = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _PATTERNS.items() if name != "token"),
+                           re.IGNORECASE)
+#: Tokens after phones: a token run may start before a phone ("====x555-123-4567") and swallow
+#: only its area code, leaving the rest of the number readable.
+_LOOKS_TOKEN = re.compile(f"(?P<token>{_PATTERNS['token']})")
 #: With a PIN among the secrets, any 4 digits (also spaced: "2 4 6 8") may be it echoed back.
 #: Not the kept end of a masked phone ("***4567", "***-***-4567"): the cashier sees that anyway.
 _PIN_LIKE = re.compile(r"(?<![\d*])(?<!\*\*\*-)\d(?:[ .\-]?\d){3}(?!\d)")
@@ -52,6 +56,7 @@ def redact(text: object, *secrets: str, limit: int = DEFAULT_LIMIT) -> str:
     text = _single_line(_precut(str(text), forms, limit))
     text = _mask_secrets(text, forms)
     text = _LOOKS_SECRET.sub(_mask_match, text)
+    text = _LOOKS_TOKEN.sub(_mask_match, text)
     if any(s.isdigit() and 4 <= len(s) <= 8 for s in secrets if s):
         text = _PIN_LIKE.sub(MASK, text)
     # Masks next to each other can spell a secret again ("ab" + "***"): mask until none is left.
