@@ -65,6 +65,7 @@ from budtender_app.services.audit import (
     rekey,
     utc_text,
 )
+from budtender_app.services.os_lock import lock_fd, unlock_fd
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +215,7 @@ class JournalLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            _lock_fd(fd)
+            lock_fd(fd)
         except OSError:
             os.close(fd)
             raise JournalLocked(self.MESSAGE) from None
@@ -226,7 +227,7 @@ class JournalLock:
     def release(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            _unlock_fd(fd)
+            unlock_fd(fd)
             os.close(fd)
 
     def __enter__(self) -> JournalLock:
@@ -234,26 +235,6 @@ class JournalLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows tills only
-    import msvcrt
-
-    def _lock_fd(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock_fd(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _lock_fd(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock_fd(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)

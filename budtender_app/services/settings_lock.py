@@ -6,20 +6,19 @@ writes it back; two of them interleaved would write back a copy read before the 
 (the manager PIN lost to a store profile saved a moment later). Holding this lock from the read
 to the rename makes each change start from the other's result.
 
-``flock`` on POSIX, ``msvcrt.locking`` on Windows (as JournalLock in journal.py). The OS drops
-the lock when its process dies, however it dies, so a crash never leaves it held. flock locks
-belong to an open file, so two threads of one process exclude each other too.
+The lock itself is services/os_lock.py, the one under JournalLock too: the OS drops it when its
+process dies, and two threads of one process (each opening the file) exclude each other.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.services.os_lock import lock_fd, unlock_fd
 
 #: Each holder keeps the lock for one read, one small write and an fsync: milliseconds. Waiting
 #: longer than this means a writer is stuck, and saying so beats freezing the window.
@@ -47,7 +46,7 @@ class SettingsFileLock:
         deadline = self._monotonic() + self._timeout
         while True:
             try:
-                _lock_fd(fd)
+                lock_fd(fd)
                 break
             except OSError:
                 if self._monotonic() >= deadline:
@@ -61,26 +60,8 @@ class SettingsFileLock:
         fd, self._fd = self._fd, None
         if fd is not None:
             try:
-                _unlock_fd(fd)
+                unlock_fd(fd)
             finally:
                 os.close(fd)
 
 
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows tills only (mypy narrows on this form)
-    import msvcrt
-
-    def _lock_fd(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-
-    def _unlock_fd(fd: int) -> None:
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-else:
-    import fcntl
-
-    def _lock_fd(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock_fd(fd: int) -> None:
-        fcntl.flock(fd, fcntl.LOCK_UN)
