@@ -152,7 +152,7 @@ def send_failure(exc: BaseException) -> SendFailure:
 # -- Retry-After ------------------------------------------------------------------------------
 
 _SECONDS = re.compile(r"[0-9]+")
-_FOREVER = float(10**12)
+_FOREVER = 10**12  # whole seconds, like the header's own numbers
 
 
 def retry_after_seconds(value: str | None, *, date_header: str | None = None,
@@ -167,7 +167,7 @@ def retry_after_seconds(value: str | None, *, date_header: str | None = None,
     if not text:
         return None
     if _SECONDS.fullmatch(text):
-        return float(text) if len(text) <= 12 else _FOREVER
+        return int(text) if len(text) <= 12 else _FOREVER  # delay-seconds is a whole number
     when = _http_date(text)
     if when is None:
         return None

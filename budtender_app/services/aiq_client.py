@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import re
 from collections.abc import Callable
@@ -59,7 +60,7 @@ def _env_seconds(name: str) -> float | None:
         value = float(os.environ.get(name, ""))
     except ValueError:
         return None
-    return value if 0 < value < float("inf") else None
+    return value if 0 < value and math.isfinite(value) else None
 
 
 def default_timeout() -> httpx.Timeout:
