@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 
 import keyring.core
 import pytest
-from keyring.backend import KeyringBackend
 
 from budtender_app.domain.consent import CounterInfo, consent_hash, consent_text
 from budtender_app.domain.phone import parse_phone
@@ -26,6 +25,7 @@ from budtender_app.services.consent_log import (
     default_consent_path,
 )
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
+from tests.memory_keyring import MemoryKeyring
 
 WHERE = CounterInfo("Green Leaf", "CA", store="Main St", store_id="42", terminal="till-1")
 PHONE = parse_phone("(555) 444-1212")
@@ -221,24 +221,6 @@ def test_a_file_from_a_newer_app_is_refused(tmp_path):
 
 
 # -- the key lives in the OS keyring ----------------------------------------------------------
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-    viable = False  # never picked by keyring.get_keyring() in the tests that use the real one
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.entries.pop((service, username), None)
-
 
 def test_the_key_is_made_once_in_the_keyring_and_never_in_the_file(tmp_path):
     memory = MemoryKeyring()

@@ -24,31 +24,9 @@ from budtender_app.services.credentials import (
     normalize_api_key,
 )
 from budtender_app.services.credentials_cli import run_credentials
+from tests.memory_keyring import MemoryKeyring
 
 KEY = "s3cretKEY0123456789abcd"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict, ranked like a real one (priority 1)."""
-
-    priority = 1
-    # Not viable for discovery: keyring registers every backend class it sees, and this one must
-    # never be picked by keyring.get_keyring() in the tests that use the real keyring.
-    viable = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("No such password!")
 
 
 class FailingKeyring(MemoryKeyring):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-import keyring.errors
 import pytest
 import pytest_asyncio
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget, QMessageBox
 
@@ -17,29 +15,9 @@ from budtender_app.services.settings_store import SettingsStore
 from budtender_app.ui.settings_dialog import SettingsDialog
 from budtender_app.viewmodels.settings import SettingsViewModel
 from tests.helpers import await_signal
+from tests.memory_keyring import MemoryKeyring as DialogKeyring
 
 KEY = "aiqKEY0123456789abcdWXYZ"
-
-
-class DialogKeyring(KeyringBackend):
-    """A keyring in a dict (the same tiny class as tests/services/test_credentials.py's)."""
-
-    priority = 1
-    viable = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("No such password!")
 
 
 class GatedTester:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
 from budtender_app.domain import errors
@@ -15,31 +13,11 @@ from budtender_app.services.credentials import SERVICE, Credentials, CredentialS
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.viewmodels import settings as settings_vm
 from budtender_app.viewmodels.settings import SettingsViewModel
+from tests.memory_keyring import MemoryKeyring
 
 KEY = "aiqKEY0123456789abcdWXYZ"
 FORM = {"name": "Main St", "store_id": "4411", "uid": "1234", "base_url": "https://lab.alpineiq.com/",
         "brand": "Green Leaf", "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": ""}
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict, ranked like a real one (as in tests/services/test_credentials.py)."""
-
-    priority = 1
-    viable = False  # never picked by keyring's own discovery
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.entries.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.entries.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("No such password!")
 
 
 class FakeTester:
