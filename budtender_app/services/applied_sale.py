@@ -12,10 +12,15 @@ the sale nor leave it to be checked out a second time under another transaction 
 
 The row holds the chosen discounts' redemption URLs (tokens), like a queued journal row: it
 lives in the same owner-only file and is deleted at checkout or cancel. Phones only masked.
+
+The row itself is not on the keyed audit trail, but its 'applied' event is, and that event
+carries a digest of the row: a row edited outside the app (a cost, a total, a link) no longer
+matches the latest 'applied' event and is refused instead of resumed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +29,14 @@ from decimal import Decimal, InvalidOperation
 
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import utc_text
-from budtender_app.services.journal import Journal, JournalEntry, JournalError
+from budtender_app.services.journal import (
+    Journal,
+    JournalEntry,
+    JournalError,
+    safe_text,
+)
 
+_ROW = "applied_at, cart_total, shopper_masked, contact_id, balance, pin_skipped, discounts"
 _DISCOUNT_FIELDS = ("id", "name", "redemption_url", "points", "pos_discount_id", "description")
 
 
@@ -59,21 +70,28 @@ class AppliedSales:
 
     def save(self, sale: AppliedSale) -> None:
         """Keep ``sale`` as this store's sale in progress (replacing an earlier selection)."""
+        row = (utc_text(self._journal.now()), str(sale.cart_total), sale.shopper_masked, sale.contact_id,
+               sale.balance, sale.pin_skipped, json.dumps([_discount_json(d) for d in sale.discounts]))
         with self._journal.atomic() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO applied_sale (store, applied_at, cart_total, shopper_masked, "
-                "contact_id, balance, pin_skipped, discounts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (self._journal.store, utc_text(self._journal.now()), str(sale.cart_total),
-                 sale.shopper_masked, sale.contact_id, sale.balance, sale.pin_skipped,
-                 json.dumps([_discount_json(d) for d in sale.discounts])))
-            self._journal.record_event("applied", detail=sale.summary())
+                f"INSERT OR REPLACE INTO applied_sale (store, {_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._journal.store, *row))
+            # Verbatim: the redactor would mask the digest as if it were a key.
+            self._journal.record_event("applied", verbatim=True,
+                                       detail=f"{safe_text(sale.summary())} (selection {_digest(row)})")
 
     def current(self) -> AppliedSale | None:
         """This store's sale in progress, or None. A row that cannot be read raises JournalError."""
-        row = self._journal.read_one(
-            "SELECT applied_at, cart_total, shopper_masked, contact_id, balance, pin_skipped, discounts "
-            "FROM applied_sale WHERE store = ?", (self._journal.store,))
-        return None if row is None else _sale(row)
+        row = self._journal.read_one(f"SELECT {_ROW} FROM applied_sale WHERE store = ?", (self._journal.store,))
+        if row is None:
+            return None
+        last = self._journal.read_one(
+            "SELECT event, detail FROM audit WHERE store = ? AND event IN ('applied', 'applied_cancelled') "
+            "ORDER BY id DESC LIMIT 1", (self._journal.store,))
+        if last is None or last[0] != "applied" or not last[1].endswith(f"(selection {_digest(row)})"):
+            raise JournalError("The sale in progress saved in the journal cannot be read: it does not "
+                               "match what the audit trail says was applied (changed outside the app?).")
+        return _sale(row)
 
     def cancel(self, why: str) -> bool:
         """Forget this store's sale in progress (the cashier cancelled it); True if there was one."""
@@ -91,6 +109,11 @@ class AppliedSales:
                                           contact_id=contact_id)
             conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,))
             return entries
+
+
+def _digest(row: Sequence) -> str:
+    """sha256 of the saved row as written: the 'applied' event's (keyed, chained) word for it."""
+    return hashlib.sha256(json.dumps(list(row), separators=(",", ":")).encode()).hexdigest()[:32]
 
 
 def _discount_json(d: Discount) -> dict:

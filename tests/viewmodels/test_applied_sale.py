@@ -124,3 +124,24 @@ async def test_an_unreadable_saved_sale_is_told_not_dropped(folder):
         assert vm.message[0] == "error" and "could not be read" in vm.message[1]
     finally:
         journal.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("edit", [
+    "UPDATE applied_sale SET discounts = replace(discounts, '\"points\": 100', '\"points\": 1')",
+    "UPDATE applied_sale SET cart_total = '4200.00'",
+    "UPDATE applied_sale SET shopper_masked = '***-***-9999'",
+])
+async def test_a_saved_sale_edited_outside_the_app_is_refused_not_resumed(folder, edit):
+    """Its journal rows are sealed by the keyed audit trail only from checkout on: before that,
+    the 'applied' event (on that trail) vouches for the saved sale."""
+    await applied_then_quit(folder)
+    with make_journal(folder, clock=CLOCK) as journal:
+        with journal.atomic() as conn:
+            assert conn.execute(edit).rowcount == 1
+    vm, journal = restart(folder)
+    try:
+        assert vm.step is Step.CART
+        assert vm.message[0] == "error" and "could not be read" in vm.message[1]
+    finally:
+        journal.close()
