@@ -8,18 +8,26 @@ import concurrent.futures
 import gc
 import logging
 import signal
-import sys
 import socket
+import sys
 from pathlib import Path
 
 # Everything that needs no Qt is imported before PySide6: PySide6 hooks every import after its
 # own and reads each new module's source (looking for ``from __feature__``). About 30 ms of
 # start-up on a till, for modules that never touch Qt.
 import httpx
+import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
+import qasync
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
 
 from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.consent import CounterInfo
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter, default_timeout
+from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key, default_consent_path
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import JournalError
 from budtender_app.services.journal_guard import JournalGuard, utc_now
@@ -27,16 +35,7 @@ from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
-from budtender_app.domain.clock import Clock
-from budtender_app.domain.consent import CounterInfo
-from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key, default_consent_path
 from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
-
-import PySide6  # noqa: F401,E402  - before qasync, so qasync binds to PySide6
-import qasync  # noqa: E402
-from PySide6.QtCore import QObject, QTimer, Signal  # noqa: E402
-from PySide6.QtGui import QIcon  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ async def warm_up(window=None) -> None:
         await asyncio.to_thread(_import_first_request_modules)
         if window is not None:
             await window.prepare_screens()
-    except Exception:  # noqa: BLE001 - only a head start: the first sale does what it needs
+    except Exception:
         log.debug("warm-up failed", exc_info=True)
     # Python's full garbage collection walks every object, and the first one after start-up
     # (15-25 ms on the GUI thread) fell in the first sale, as its PIN went out. Collect now,
@@ -219,8 +218,8 @@ def open_journal(mode: Mode, credentials: CredentialStore, clock=utc_now):
 def run_app(args: argparse.Namespace) -> int:
     from budtender_app.ui.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
-    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
+    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel

@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import PySide6  # noqa: E402,F401 - before qasync (imported by budtender_app.app), as in the app
 import httpx  # noqa: E402
+import PySide6  # noqa: E402,F401 - before qasync (imported by budtender_app.app), as in the app
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
@@ -161,7 +161,7 @@ class _PaintFilter(QObject):
         self.target: QWidget | None = None
         self._on_painted = on_painted
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj, event) -> bool:
         target = self.target
         if (target is not None and event.type() == QEvent.Type.Paint and isinstance(obj, QWidget)
                 and (obj is target or target.isAncestorOf(obj))):

@@ -49,12 +49,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx  # noqa: E402
 import PySide6  # noqa: E402 - before qasync (imported by the app), as in the app
+from bench_counter import (  # noqa: E402 - tests/bench_counter.py, beside this file
+    BENCH_PHONE,
+    BIG_COUNT,
+    PIN,
+    Counter,
+    SimulatorProcess,
+    open_big_wallet,
+    quiet_app_logging,
+    redeem_by_keys,
+    refilter_big_wallet,
+    run_on_qt_loop,
+    until_step,
+)
 from PySide6.QtCore import Qt, QTimer, qVersion  # noqa: E402
 
-from bench_counter import (  # noqa: E402 - tests/bench_counter.py, beside this file
-    BENCH_PHONE, BIG_COUNT, PIN, Counter, SimulatorProcess, open_big_wallet, quiet_app_logging,
-    redeem_by_keys, refilter_big_wallet, run_on_qt_loop, until_step,
-)
 from budtender_app.domain.flow import Step  # noqa: E402
 from budtender_app.simulator.core import DEMO_API_KEY  # noqa: E402
 

@@ -8,11 +8,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import PySide6  # noqa: E402,F401  - import before qasync so it picks PySide6
-import pytest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import PySide6  # noqa: F401  - import before qasync so it picks PySide6
+import pytest
+from PySide6.QtWidgets import QApplication
 
-from budtender_app.app import make_event_loop  # noqa: E402
+from budtender_app.app import make_event_loop
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:

@@ -16,24 +16,24 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import PySide6  # noqa: E402,F401
-import httpx  # noqa: E402
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget  # noqa: E402
+import httpx
+import PySide6  # noqa: F401
+from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from budtender_app.app import make_event_loop  # noqa: E402
-from budtender_app.domain.consent import CounterInfo  # noqa: E402
-from budtender_app.domain.receipt import build_receipt  # noqa: E402
-from budtender_app.domain.redemption import Outcome, Status, record_text  # noqa: E402
-from budtender_app.domain.wallet import Discount  # noqa: E402
-from budtender_app.services.aiq_client import AiqClient, AiqConfig  # noqa: E402
-from budtender_app.services.consent_log import ConsentLog  # noqa: E402
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # noqa: E402
-from budtender_app.simulator.transport import SimulatorTransport  # noqa: E402
-from budtender_app.ui.loyalty_dialog import LoyaltyDialog  # noqa: E402
-from budtender_app.ui.receipt_view import ReceiptView  # noqa: E402
-from budtender_app.viewmodels.loyalty import LoyaltyViewModel  # noqa: E402
+from budtender_app.app import make_event_loop
+from budtender_app.domain.consent import CounterInfo
+from budtender_app.domain.receipt import build_receipt
+from budtender_app.domain.redemption import Outcome, Status, record_text
+from budtender_app.domain.wallet import Discount
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.consent_log import ConsentLog
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
+from budtender_app.simulator.transport import SimulatorTransport
+from budtender_app.ui.loyalty_dialog import LoyaltyDialog
+from budtender_app.ui.receipt_view import ReceiptView
+from budtender_app.viewmodels.loyalty import LoyaltyViewModel
 
 BASE = "https://simulator.invalid"
 WALLET_URL = "https://lab.alpineiq.com/wallet/1234"

@@ -17,21 +17,21 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import PySide6  # noqa: E402,F401
-import httpx  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import httpx
+import PySide6  # noqa: F401
+from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from budtender_app.app import make_event_loop  # noqa: E402
-from budtender_app.domain.phone import parse_phone  # noqa: E402
-from budtender_app.services.aiq_client import AiqClient, AiqConfig  # noqa: E402
-from budtender_app.services.redemption_sender import RedemptionSender  # noqa: E402
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator  # noqa: E402
-from budtender_app.simulator.transport import SimulatorTransport  # noqa: E402
-from budtender_app.ui.pending_dialog import PendingDialog  # noqa: E402
-from budtender_app.viewmodels.pending import PendingViewModel  # noqa: E402
-from tests.helpers import make_journal  # noqa: E402
+from budtender_app.app import make_event_loop
+from budtender_app.domain.phone import parse_phone
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
+from budtender_app.simulator.transport import SimulatorTransport
+from budtender_app.ui.pending_dialog import PendingDialog
+from budtender_app.viewmodels.pending import PendingViewModel
+from tests.helpers import make_journal
 
 BASE = "https://simulator.invalid"
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,22 +16,21 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import PySide6  # noqa: E402,F401
-import httpx  # noqa: E402
-import qasync  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+import httpx
+import PySide6  # noqa: F401
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from budtender_app.app import make_event_loop, show_texted_pins  # noqa: E402
-from budtender_app.domain.flow import Step  # noqa: E402
-from budtender_app.services.aiq_client import AiqClient, AiqConfig  # noqa: E402
-from budtender_app.services.applied_sale import AppliedSale, AppliedSales  # noqa: E402
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # noqa: E402
-from budtender_app.simulator.transport import SimulatorTransport  # noqa: E402
-from budtender_app.ui.main_window import MainWindow  # noqa: E402
-from budtender_app.viewmodels.redemption import RedemptionViewModel  # noqa: E402
-from tests.helpers import make_journal, wait_for_step  # noqa: E402
+from budtender_app.app import make_event_loop, show_texted_pins
+from budtender_app.domain.flow import Step
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.applied_sale import AppliedSale, AppliedSales
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
+from budtender_app.simulator.transport import SimulatorTransport
+from budtender_app.ui.main_window import MainWindow
+from budtender_app.viewmodels.redemption import RedemptionViewModel
+from tests.helpers import make_journal, wait_for_step
 
 BASE = "https://simulator.invalid"
 

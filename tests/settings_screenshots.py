@@ -1,12 +1,15 @@
 """Screenshots of the settings and manager PIN dialogs, offscreen."""
-import asyncio, os, sys, tempfile
+import asyncio
+import os
+import sys
+import tempfile
 from pathlib import Path
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 tmp = tempfile.mkdtemp()
 os.environ["XDG_CONFIG_HOME"] = tmp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import PySide6  # noqa
-import keyring.errors
 from keyring.backend import KeyringBackend
 from PySide6.QtWidgets import QApplication
 from budtender_app.app import make_event_loop

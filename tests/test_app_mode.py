@@ -10,9 +10,9 @@ import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 
+from budtender_app.services.credentials import Credentials, CredentialStore
+from budtender_app.services.logs import RedactingFilter
 from budtender_app.startup import choose_mode
-from budtender_app.services.credentials import CredentialStore, Credentials
-from budtender_app.services.logs import RedactingFilter, setup_logging
 
 
 class MemoryKeyring(KeyringBackend):

@@ -19,11 +19,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
 def _system_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Clock:
         return cls()
 
     @classmethod
-    def fixed(cls, moment: datetime, zone: tzinfo | None = timezone.utc) -> Clock:
+    def fixed(cls, moment: datetime, zone: tzinfo | None = UTC) -> Clock:
         """A clock stopped at ``moment`` (tests); its monotonic reading follows the wall one."""
         if moment.tzinfo is None:
             raise ValueError("a clock's moment must be timezone-aware")
@@ -56,7 +56,7 @@ class Clock:
         moment = self.wall()
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("the clock must return timezone-aware datetimes")
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
 
     def __call__(self) -> datetime:
         return self.now()

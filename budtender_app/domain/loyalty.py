@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from budtender_app.domain.phone import Phone
 
@@ -72,7 +72,7 @@ def parse_redemptions(data: object) -> list[AiqRedemption]:
         created = raw.get("created", raw.get("createdAt"))
         when = None
         if isinstance(created, (int, float)) and not isinstance(created, bool) and created > 0:
-            when = datetime.fromtimestamp(int(created), tz=timezone.utc)
+            when = datetime.fromtimestamp(int(created), tz=UTC)
         rows.append(AiqRedemption(
             id=_str(raw, "id", "redemptionID"), discount_id=_str(raw, "discountID", "discountId", "templateID"),
             contact_id=_str(raw, "contactID", "contactId"),

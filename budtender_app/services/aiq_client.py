@@ -60,7 +60,7 @@ def _env_seconds(name: str) -> float | None:
         value = float(os.environ.get(name, ""))
     except ValueError:
         return None
-    return value if 0 < value and math.isfinite(value) else None
+    return value if value > 0 and math.isfinite(value) else None
 
 
 def default_timeout() -> httpx.Timeout:

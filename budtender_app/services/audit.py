@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import IO
 
@@ -183,7 +183,7 @@ def utc_text(moment: datetime) -> str:
     """How times are stored: ISO 8601 in UTC with microseconds, so text order is time order."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("audit and journal times must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Audit:

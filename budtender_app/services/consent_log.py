@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
@@ -282,7 +282,7 @@ class ConsentLog:
                 for r in rows]
 
     def _now(self) -> str:
-        return self._clock().astimezone(timezone.utc).isoformat(timespec="seconds")
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]

@@ -877,7 +877,7 @@ class Journal:
             return
         try:
             self._on_commit(*self.audit.last())
-        except Exception:  # noqa: BLE001 - the commit stands; a stale marker is caught at start
+        except Exception:
             log.warning("could not update the journal's start-up marker", exc_info=True)
 
     def _mismatch(self, entry: JournalEntry, *, sending: bool = False) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
 #: A SimFailure body meaning "AIQ's usual error envelope with the failure's message".
 ENVELOPE: Any = object()
 

@@ -225,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         try:
             self._serve()
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client left (e.g. timed out on a hang)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_GET

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import shiboken6
-
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
-
-import logging
 
 from budtender_app import APP_NAME
 from budtender_app.domain.eligibility import totals
@@ -496,7 +502,7 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = True
         self.close()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self._vm.step is Step.REDEEMING:
             # Quitting mid-redemption would leave AIQ's answer unseen; wait for it.
             self.message_label.show_message("error", self.tr("Redeeming with AIQ: wait for its answer before closing."))

@@ -122,7 +122,7 @@ class ReceiptView(QWidget):
     def _on_print_dialog_accepted(self) -> None:
         try:
             print_receipt(self.receipt, self._printer)
-        except Exception:  # noqa: BLE001 - a printer driver's failure must not end the sale's screen
+        except Exception:
             log.exception("printing the receipt failed")
             self.failed.emit(self.tr("The receipt could not be printed. Try Save as PDF, or another printer."))
             return
@@ -149,7 +149,7 @@ class ReceiptView(QWidget):
     def save_pdf(self, path: str) -> None:
         try:
             self.render_pdf(path)
-        except Exception:  # noqa: BLE001 - a full disk or a read-only folder: say so, keep going
+        except Exception:
             log.exception("saving the receipt as PDF failed")
             self.failed.emit(self.tr("The PDF could not be saved there. Choose another folder."))
             return

@@ -14,7 +14,13 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.services.manager_pin import (
-    MAX_DIGITS, MIN_DIGITS, ManagerPinGuard, PinAlreadySet, PinCheck, PinNotSet, PinRuleError,
+    MAX_DIGITS,
+    MIN_DIGITS,
+    ManagerPinGuard,
+    PinAlreadySet,
+    PinCheck,
+    PinNotSet,
+    PinRuleError,
     PinStatus,
 )
 from budtender_app.services.settings_store import SettingsUnreadable, SettingsWriteError

@@ -66,7 +66,7 @@ class PinSteps:
         try:
             self._journal.record_event("pin_skipped", detail=(
                 f"manager {manager[:40]} skipped the PIN for {self.phone.masked}: {reason[:200]}"))
-        except Exception:  # noqa: BLE001 - no audit row, no skip
+        except Exception:
             log.exception("could not record the PIN skip")
             self._say("error", self.tr("The terminal could not record the skip, so the PIN is still needed."))
             return
@@ -131,7 +131,7 @@ class PinSteps:
             self._set_busy("")
         try:
             self._journal.record_event("pin_skipped", detail=f"store setting; wallet of {phone.masked}")
-        except Exception:  # noqa: BLE001 - the wallet still opens; the log says the row is missing
+        except Exception:
             log.exception("could not record the store-setting PIN skip")
         self.pin_skipped = self.tr("PIN skipped: this store's setting opens wallets without the texted PIN.")
         self._show_wallet(wallet, Event.PIN_SKIPPED)

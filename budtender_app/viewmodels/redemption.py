@@ -19,7 +19,11 @@ from budtender_app.domain.flow import Event, InvalidTransition, Step, transition
 from budtender_app.domain.money import MoneyError, format_money, parse_money
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redemption import (
-    Outcome, Status, TransactionIdError, parse_transaction_id, record_text,
+    Outcome,
+    Status,
+    TransactionIdError,
+    parse_transaction_id,
+    record_text,
 )
 from budtender_app.domain.wallet import Discount, Wallet
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
@@ -335,7 +339,7 @@ class RedemptionViewModel(PinSteps, QObject):
             entries = self._applied.checkout(
                 transaction_id, chosen, shopper_masked=self.shopper_masked,
                 contact_id=self.wallet.contact_id if self.wallet else "")
-        except Exception:  # noqa: BLE001 - whatever stops the record, nothing may be sent
+        except Exception:
             log.exception("could not journal transaction %s", transaction_id)
             self.outcomes = [Outcome(d, Status.NOT_SENT, self.tr(
                 "The terminal could not record this redemption, so it was not sent.")) for d in chosen]
@@ -411,7 +415,7 @@ class RedemptionViewModel(PinSteps, QObject):
             return
         try:
             sale = self._applied.current()
-        except Exception:  # noqa: BLE001 - a sale we cannot read must still be told, not dropped
+        except Exception:
             log.exception("the sale in progress could not be read")
             self._say("error", self.tr("A sale in progress could not be read back from the journal. "
                                        "Call a manager before redeeming for that shopper again."))
@@ -446,7 +450,7 @@ class RedemptionViewModel(PinSteps, QObject):
                            balance=self.balance, pin_skipped=self.pin_skipped)
         try:
             self._applied.save(sale)
-        except Exception:  # noqa: BLE001 - without a record this sale could be lost: refuse it
+        except Exception:
             log.exception("could not save the applied selection")
             self._say("error", self.tr("The terminal cannot record this sale, so its discounts could not be "
                                        "redeemed: do not apply them in the POS. Call a manager."))
@@ -456,7 +460,7 @@ class RedemptionViewModel(PinSteps, QObject):
     def _forget_applied(self, why: str) -> bool:
         try:
             return self._applied.cancel(why)
-        except Exception:  # noqa: BLE001 - it stays saved and is offered again at the next start
+        except Exception:
             log.exception("could not forget the applied selection")
             return False
 

@@ -19,10 +19,18 @@ from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
 from budtender_app.domain.settings import (
-    DEFAULT_BASE_URL, StoreProfile, check_store_name, same_name, validate_profile,
+    DEFAULT_BASE_URL,
+    StoreProfile,
+    check_store_name,
+    same_name,
+    validate_profile,
 )
 from budtender_app.services.credentials import (
-    CredentialError, Credentials, CredentialStore, KeyringUnavailable, normalize_api_key,
+    CredentialError,
+    Credentials,
+    CredentialStore,
+    KeyringUnavailable,
+    normalize_api_key,
 )
 from budtender_app.services.settings_store import Settings, SettingsStore, SettingsUnreadable, SettingsWriteError
 

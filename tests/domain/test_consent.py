@@ -7,7 +7,13 @@ import hashlib
 import pytest
 
 from budtender_app.domain.consent import (
-    ConsentError, CounterInfo, check_email, check_person_name, consent_hash, consent_text, validate_sign_up,
+    ConsentError,
+    CounterInfo,
+    check_email,
+    check_person_name,
+    consent_hash,
+    consent_text,
+    validate_sign_up,
 )
 
 US_TEXT = (

@@ -155,7 +155,7 @@ def test_nothing_but_bad_response_escapes_the_parser_and_nothing_out_is_unsafe(d
     assert len({d.id for d in wallet.discounts}) == len(wallet.discounts)
     for d in wallet.discounts:
         check_discount(d)
-    for offer in evaluate(wallet.discounts, Decimal("75"), wallet.points, NOW):
+    for offer in evaluate(wallet.discounts, Decimal(75), wallet.points, NOW):
         assert offer.reason is None or offer.reason.isprintable()
 
 

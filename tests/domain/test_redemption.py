@@ -1,7 +1,12 @@
 import pytest
 
 from budtender_app.domain.redemption import (
-    Outcome, Status, TransactionIdError, parse_transaction_id, record_text, redemption_put_url,
+    Outcome,
+    Status,
+    TransactionIdError,
+    parse_transaction_id,
+    record_text,
+    redemption_put_url,
 )
 from budtender_app.domain.wallet import Discount
 

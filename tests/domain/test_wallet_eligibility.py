@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,7 +7,7 @@ from budtender_app.domain.eligibility import amount_off, evaluate, selection_pro
 from budtender_app.domain.errors import BadResponse
 from budtender_app.domain.wallet import Discount, parse_wallet
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AIQ = "https://lab.alpineiq.com"
 URL = AIQ + "/api/v1.1/discount/redeem/1234/d1/tok"
 

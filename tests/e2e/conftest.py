@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from budtender_app.services.credentials import CredentialStore, Credentials, KeyringUnavailable
+from budtender_app.services.credentials import Credentials, CredentialStore, KeyringUnavailable
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
 from tests.e2e.xapp import Xvfb
 

@@ -8,7 +8,7 @@ import io
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -16,14 +16,20 @@ from hypothesis import strategies as st
 
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.audit import (
-    CSV_COLUMNS, GENESIS_HASH, UNKEYED, Audit, _write_csv, row_hash, spreadsheet_safe,
+    CSV_COLUMNS,
+    GENESIS_HASH,
+    UNKEYED,
+    Audit,
+    _write_csv,
+    row_hash,
+    spreadsheet_safe,
 )
 from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
 
 TOKEN = "tok3nSECRETvalue99"
 MOUNTAIN = timezone(timedelta(hours=-6), "MDT")
 # 2024-05-31 17:00 in Denver (23:00 UTC)
-START = datetime(2024, 5, 31, 23, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 31, 23, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -10,7 +10,7 @@ import stat
 import sys
 import uuid
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import keyring.core
 import pytest
@@ -29,7 +29,7 @@ from tests.memory_keyring import MemoryKeyring
 
 WHERE = CounterInfo("Green Leaf", "CA", store="Main St", store_id="42", terminal="till-1")
 PHONE = parse_phone("(555) 444-1212")
-WHEN = datetime(2026, 11, 22, 18, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 22, 18, 30, tzinfo=UTC)
 
 
 KEY = bytes(range(32))

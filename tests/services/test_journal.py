@@ -12,7 +12,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from budtender_app.services.journal import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok3nSECRETvalue99"
-START = datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -90,11 +90,11 @@ def raw(path) -> Iterator[sqlite3.Connection]:
 # -- queue --------------------------------------------------------------------------------------
 
 def test_queue_writes_every_discount_in_order_before_anything_is_sent(journal, path):
-    entries = queue(journal, discount(1, 100, dollar_value=Decimal("10")), discount(2, 250, percentage_value=Decimal("15")))
+    entries = queue(journal, discount(1, 100, dollar_value=Decimal(10)), discount(2, 250, percentage_value=Decimal(15)))
     assert [(e.discount_id, e.points, e.state, e.attempts) for e in entries] == [
         ("d1", 100, State.QUEUED, 0), ("d2", 250, State.QUEUED, 0)]
     assert [e.value_text for e in entries] == ["$10.00 off", "15% off"]
-    assert entries[0].as_discount().dollar_value == Decimal("10")
+    assert entries[0].as_discount().dollar_value == Decimal(10)
     assert entries[0].redemption_url.endswith(TOKEN + "1")  # needed to send
     with raw(path) as other:
         assert other.execute("SELECT count(*) FROM redemptions WHERE state = 'queued'").fetchone() == (2,)

@@ -7,7 +7,7 @@ import csv
 import sqlite3
 import sys
 from contextlib import closing
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -39,7 +39,7 @@ def path(tmp_path):
 @pytest.fixture
 def running_app(path):
     """The terminal, running: it holds the lock and its connection while the commands run."""
-    moments = iter(datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc) + timedelta(seconds=s) for s in range(10_000))
+    moments = iter(datetime(2024, 5, 31, 18, 0, tzinfo=UTC) + timedelta(seconds=s) for s in range(10_000))
     j = Journal(path, store="Main St", terminal="till-1", clock=lambda: next(moments),
                 lock=JournalLock(path).acquire())
     yield j
@@ -235,7 +235,7 @@ def test_journal_check_and_accept_fresh_for_a_deleted_journal(tmp_path, capsys):
     path = tmp_path / "data" / "budtender-app" / "journal.sqlite3"  # the default one, see conftest
     keys = CredentialStore()
     try:
-        with JournalGuard(path, keys).open(store="s", terminal="t", clock=lambda: datetime.now(timezone.utc)) as j:
+        with JournalGuard(path, keys).open(store="s", terminal="t", clock=lambda: datetime.now(UTC)) as j:
             j.record_event("pin_skipped")
         assert main("journal", "check") == 0
         assert "in order: 1 events" in capsys.readouterr().out

@@ -4,7 +4,7 @@ is told "unknown: ask a manager" at once, and the answer is written as soon as t
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -19,7 +19,7 @@ from budtender_app.services.redemption_sender import (
     RedemptionSender,
 )
 
-START = datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 
 
 class FullDisk(sqlite3.Connection):

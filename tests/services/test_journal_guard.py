@@ -11,7 +11,7 @@ import sqlite3
 import sys
 import uuid
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ from budtender_app.services.journal_guard import (
 )
 from tests.services.test_credentials import FailingKeyring, MemoryKeyring
 
-START = datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -188,9 +188,8 @@ def test_a_read_only_journal_file_is_refused(path, keys, clock, monkeypatch):
 
 
 def test_a_second_copy_is_locked_out(path, keys, clock):
-    with start(path, keys, clock):
-        with pytest.raises(JournalLocked):
-            start(path, keys, clock)
+    with start(path, keys, clock), pytest.raises(JournalLocked):
+        start(path, keys, clock)
 
 
 def test_a_deleted_or_unreadable_marker_is_refused_then_accepted(path, keys, clock):
@@ -336,9 +335,8 @@ def test_accept_fresh_on_a_journal_in_order_does_nothing(path, keys, clock):
 
 
 def test_accept_fresh_needs_the_terminal_closed_and_a_keyring(path, keys, clock):
-    with start(path, keys, clock):
-        with pytest.raises(JournalLocked):
-            guard(path, keys).accept_fresh(clock=clock, terminal="t")
+    with start(path, keys, clock), pytest.raises(JournalLocked):
+        guard(path, keys).accept_fresh(clock=clock, terminal="t")
     with pytest.raises(JournalRefused):
         guard(path, CredentialStore(FailingKeyring(ConnectionError("gone")))).accept_fresh(clock=clock, terminal="t")
 

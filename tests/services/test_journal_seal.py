@@ -9,7 +9,7 @@ import io
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -31,7 +31,7 @@ from budtender_app.services.journal import (
 )
 from budtender_app.services.redemption_sender import RedemptionSender
 
-START = datetime(2024, 5, 31, 18, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 KEY = bytes(range(32))
 TOKEN = "tok3nSECRETvalue99"
 
@@ -360,7 +360,7 @@ def test_an_unexpected_history_replays_to_a_state_nobody_sends(path, seal):
 
 def export(journal) -> list[dict[str, str]]:
     out = io.StringIO(newline="")
-    journal.export_csv(out, date(2024, 5, 1), tz=timezone.utc)
+    journal.export_csv(out, date(2024, 5, 1), tz=UTC)
     return list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
 
 

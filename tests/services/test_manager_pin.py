@@ -10,7 +10,14 @@ import pytest
 
 from budtender_app.services import manager_pin
 from budtender_app.services.manager_pin import (
-    ManagerPinGuard, PinAlreadySet, PinCheck, PinNotSet, PinRuleError, PinStatus, lock_seconds, pin_problem,
+    ManagerPinGuard,
+    PinAlreadySet,
+    PinCheck,
+    PinNotSet,
+    PinRuleError,
+    PinStatus,
+    lock_seconds,
+    pin_problem,
 )
 from budtender_app.services.settings_store import SettingsStore
 

@@ -12,7 +12,12 @@ import pytest
 from budtender_app.domain.settings import StoreProfile
 from budtender_app.services import settings_store
 from budtender_app.services.settings_store import (
-    ManagerPinRecord, PinLockout, Settings, SettingsStore, SettingsUnreadable, SettingsWriteError,
+    ManagerPinRecord,
+    PinLockout,
+    Settings,
+    SettingsStore,
+    SettingsUnreadable,
+    SettingsWriteError,
     default_settings_path,
 )
 

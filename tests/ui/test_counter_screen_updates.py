@@ -30,7 +30,7 @@ class ShowWatch(QObject):
         self.first = asyncio.get_running_loop().create_future()
         widget.installEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.Show:
             self.shows += 1
             if not self.first.done():

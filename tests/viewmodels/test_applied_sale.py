@@ -115,9 +115,8 @@ async def test_the_audit_trail_names_what_was_applied_without_tokens(folder):
 @pytest.mark.asyncio
 async def test_an_unreadable_saved_sale_is_told_not_dropped(folder):
     await applied_then_quit(folder)
-    with make_journal(folder, clock=CLOCK) as journal:
-        with journal.atomic() as conn:
-            conn.execute("UPDATE applied_sale SET discounts = 'not json'")
+    with make_journal(folder, clock=CLOCK) as journal, journal.atomic() as conn:
+        conn.execute("UPDATE applied_sale SET discounts = 'not json'")
     vm, journal = restart(folder)
     try:
         assert vm.step is Step.CART
@@ -136,9 +135,8 @@ async def test_a_saved_sale_edited_outside_the_app_is_refused_not_resumed(folder
     """Its journal rows are sealed by the keyed audit trail only from checkout on: before that,
     the 'applied' event (on that trail) vouches for the saved sale."""
     await applied_then_quit(folder)
-    with make_journal(folder, clock=CLOCK) as journal:
-        with journal.atomic() as conn:
-            assert conn.execute(edit).rowcount == 1
+    with make_journal(folder, clock=CLOCK) as journal, journal.atomic() as conn:
+        assert conn.execute(edit).rowcount == 1
     vm, journal = restart(folder)
     try:
         assert vm.step is Step.CART

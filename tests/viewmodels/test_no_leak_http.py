@@ -38,7 +38,7 @@ class EchoingAiq(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     verifies = 0
 
-    def log_message(self, format, *args):  # noqa: A002 - BaseHTTPRequestHandler's name
+    def log_message(self, format, *args):
         pass
 
     def do_POST(self):

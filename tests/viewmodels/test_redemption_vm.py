@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ from budtender_app.domain.wallet import parse_wallet
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
 
-NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 #: The app has one clock: the view model and the journal read the same one.
 CLOCK = Clock.fixed(NOW)
 URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok"
