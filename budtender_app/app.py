@@ -216,7 +216,7 @@ def open_journal(mode: Mode, credentials: CredentialStore, clock=utc_now):
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from budtender_app.ui.crash import CrashReporter
+    from budtender_app.ui.common.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel

@@ -17,6 +17,8 @@ FORBIDDEN = {
                   "PySide6", "qasync"),
     "viewmodels": ("budtender_app.ui", "budtender_app.app", "PySide6.QtWidgets", "PySide6.QtGui", "httpx", "keyring"),
     "ui": ("budtender_app.services", "budtender_app.simulator", "budtender_app.app", "httpx", "keyring", "sqlite3"),
+    # IT's commands: services and domain only (the window is app.py's, started by cli/__init__).
+    "cli": ("budtender_app.viewmodels", "budtender_app.ui", "PySide6", "qasync"),
 }
 
 
@@ -38,6 +40,18 @@ def test_no_module_reaches_up_a_layer(layer, path):
     bad = sorted(name for name in imports_of(path)
                  if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[layer]))
     assert not bad, f"{path.relative_to(PACKAGE)} imports {bad}"
+
+
+def test_every_package_folder_is_a_layer():
+    """A new folder of the package is given its place in the layers before it lands."""
+    folders = {p.parent.relative_to(PACKAGE).parts[0] for p in PACKAGE.rglob("__init__.py") if p.parent != PACKAGE}
+    assert folders == set(FORBIDDEN)
+
+
+@pytest.mark.parametrize("screen", ["counter", "manager", "loyalty", "receipt", "common"])
+def test_screens_are_laid_out_by_folder(screen):
+    assert any((PACKAGE / "ui" / screen).glob("*.py"))
+    assert not [p.name for p in (PACKAGE / "ui").glob("*.py") if p.name not in {"__init__.py", "main_window.py"}]
 
 
 def test_every_layer_has_modules():

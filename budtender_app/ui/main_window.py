@@ -27,11 +27,11 @@ from budtender_app.domain.flow import Step
 #: Discounts are keyed into the POS and not checked out: quitting asks first.
 SALE_IN_PROGRESS = frozenset({Step.APPLY_IN_POS, Step.CHECKOUT})
 from budtender_app.domain.money import format_money, format_points
-from budtender_app.ui.checkout_dialog import CheckoutDialog
-from budtender_app.ui.pages import ApplyPage, CartPage, DonePage, PhonePage
-from budtender_app.ui.pin_dialog import PinDialog
-from budtender_app.ui.wallet_page import WalletPage
-from budtender_app.ui.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
+from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
+from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
+from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhonePage
+from budtender_app.ui.counter.pin_dialog import PinDialog
+from budtender_app.ui.counter.wallet_page import WalletPage
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         if self._vm.step not in (Step.CART, Step.DONE):
             self.message_label.show_message("info", self.tr("Finish or cancel this redemption before opening the settings."))
             return
-        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+        from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
 
         dialog = ManagerPinDialog(self._make_pin_vm(), self.tr("Type the manager PIN to open the AIQ settings."), self)
         dialog.accepted_pin.connect(self._on_manager_pin_accepted)
@@ -249,7 +249,7 @@ class MainWindow(QMainWindow):
             self.message_label.show_message("info", self.tr(
                 "Finish or cancel this redemption before checking a loyalty status."))
             return
-        from budtender_app.ui.loyalty_dialog import LoyaltyDialog
+        from budtender_app.ui.loyalty.loyalty_dialog import LoyaltyDialog
 
         phone = self.phone_page.phone_edit.text() if self._vm.step is Step.PHONE else ""
         dialog = LoyaltyDialog(self._make_loyalty_vm(), self, phone_text=phone, signup_url=self._receipt_links[1],
@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
             self.message_label.show_message("info", self.tr(
                 "Finish or cancel this redemption before opening the redemptions window."))
             return
-        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+        from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
 
         dialog = ManagerPinDialog(self._make_pin_vm(), self.tr(
             "Type the manager PIN to settle pending redemptions, give points back or export for auditors."), self)
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _on_pending_pin_accepted(self) -> None:
-        from budtender_app.ui.pending_dialog import PendingDialog
+        from budtender_app.ui.manager.pending_dialog import PendingDialog
 
         if self.manager_dialog is not None:
             self.manager_dialog.finished.disconnect(self._on_manager_dialog_finished)
@@ -301,7 +301,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def _on_manager_pin_accepted(self) -> None:
-        from budtender_app.ui.settings_dialog import SettingsDialog
+        from budtender_app.ui.manager.settings_dialog import SettingsDialog
 
         if self.manager_dialog is not None:
             self.manager_dialog.finished.disconnect(self._on_manager_dialog_finished)
@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
         """A shopper without their phone: the manager PIN, then a reason, then E3 for this sale."""
         if self.pin_dialog is None or self._make_pin_vm is None:
             return
-        from budtender_app.ui.manager_pin_dialog import ManagerPinDialog
+        from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
 
         ask = ManagerPinDialog(self._make_pin_vm(), self.tr("Manager PIN to skip the shopper's PIN for this sale."),
                                self.pin_dialog)
@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         ask.open()
 
     def _on_skip_manager_pin_accepted(self) -> None:
-        from budtender_app.ui.skip_pin_dialog import SkipPinDialog
+        from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
 
         if self.pin_dialog is None or self._vm.phone is None:
             return

@@ -25,7 +25,7 @@ from budtender_app.services.consent_log import (
     default_consent_path,
 )
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-from tests.memory_keyring import MemoryKeyring
+from tests.helpers.memory_keyring import MemoryKeyring
 
 WHERE = CounterInfo("Green Leaf", "CA", store="Main St", store_id="42", terminal="till-1")
 PHONE = parse_phone("(555) 444-1212")

@@ -16,6 +16,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 
 from budtender_app.cli import build_parser
+from budtender_app.cli.credentials import run_credentials
 from budtender_app.services.credentials import (
     CredentialError,
     Credentials,
@@ -23,8 +24,7 @@ from budtender_app.services.credentials import (
     KeyringUnavailable,
     normalize_api_key,
 )
-from budtender_app.services.credentials_cli import run_credentials
-from tests.memory_keyring import MemoryKeyring
+from tests.helpers.memory_keyring import MemoryKeyring
 
 KEY = "s3cretKEY0123456789abcd"
 

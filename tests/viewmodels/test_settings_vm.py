@@ -13,7 +13,7 @@ from budtender_app.services.credentials import SERVICE, Credentials, CredentialS
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.viewmodels import settings as settings_vm
 from budtender_app.viewmodels.settings import SettingsViewModel
-from tests.memory_keyring import MemoryKeyring
+from tests.helpers.memory_keyring import MemoryKeyring
 
 KEY = "aiqKEY0123456789abcdWXYZ"
 FORM = {"name": "Main St", "store_id": "4411", "uid": "1234", "base_url": "https://lab.alpineiq.com/",

@@ -1,0 +1,67 @@
+"""Checkout complete: the POS transaction ID, typed only once the sale is finished."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+
+from budtender_app.ui.common.widgets import MessageLabel, named
+
+
+class CheckoutDialog(QDialog):
+    confirmed = Signal(str)
+    cancel_requested = Signal()
+
+    def __init__(self, summary: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("checkout_dialog")
+        self.setWindowTitle(self.tr("Checkout complete"))
+        self.setModal(True)
+        warning = QLabel(self.tr(
+            "<b>Confirm only after the sale is paid and closed in the POS.</b><br>"
+            "AIQ takes the points as soon as you confirm."), self)
+        warning.setWordWrap(True)
+        self.summary_label = what = QLabel(self)
+        what.setObjectName("checkout_summary_label")
+        what.setWordWrap(True)
+        self.transaction_edit = named(QLineEdit(self), "transaction_edit", "POS transaction ID")
+        self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
+        self.transaction_edit.returnPressed.connect(self._on_confirm)
+        form = QFormLayout()
+        form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
+        self.message_label = MessageLabel("checkout_message_label", self)
+        confirm = named(QPushButton(self.tr("Redeem now (Enter)"), self), "confirm_checkout_button", "Redeem now")
+        confirm.setAutoDefault(False)
+        confirm.clicked.connect(self._on_confirm)
+        back = named(QPushButton(self.tr("Back (Esc)"), self), "checkout_back_button", "Back")
+        back.setAutoDefault(False)
+        back.clicked.connect(self.cancel_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(back)
+        buttons.addWidget(confirm)
+        layout = QVBoxLayout(self)
+        layout.addWidget(warning)
+        layout.addWidget(what)
+        layout.addLayout(form)
+        layout.addWidget(self.message_label)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(460)
+        self.reset(summary)
+
+    def reset(self, summary: str) -> None:
+        """Ready for a new sale: the window keeps one popup and reopens it at every checkout."""
+        self.summary_label.setText(summary)
+        self.transaction_edit.clear()
+        if self.message_label.text():
+            self.show_error("")
+
+    def show_error(self, text: str) -> None:
+        self.message_label.show_message("error" if text else "", text)
+        self.adjustSize()  # a wrapped message needs the room: grow to fit it
+
+    def reject(self) -> None:
+        self.cancel_requested.emit()
+
+    def _on_confirm(self) -> None:
+        self.confirmed.emit(self.transaction_edit.text())

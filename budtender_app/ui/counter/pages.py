@@ -1,0 +1,236 @@
+"""The simpler steps: the phone, what to apply in the POS, and the outcome with its record."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.domain.eligibility import amount_off, totals
+from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.receipt import build_receipt
+from budtender_app.domain.redemption import Status
+from budtender_app.ui.common.widgets import named
+from budtender_app.ui.receipt.receipt_view import ReceiptView
+from budtender_app.viewmodels.redemption import RedemptionViewModel
+
+TITLE_STYLE = "font-size: 15pt; font-weight: 600;"
+
+
+class CartPage(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        text = QLabel(self.tr(
+            "<p style='font-size:14pt'>Type the sale's cart total above, then press <b>F2</b> "
+            "(or Enter) to redeem the shopper's AIQ discounts.</p>"
+            "<p style='color:#555'>Nothing is redeemed until the sale is finished in the POS and you "
+            "press <b>F9</b> Checkout complete.</p>"), self)
+        text.setWordWrap(True)
+        text.setAlignment(Qt.AlignmentFlag.AlignTop)
+        keys = QLabel(self.tr(
+            "<table cellspacing='0' cellpadding='5' style='font-size:12pt'>"
+            "<tr><td><b>F2</b></td><td>Redeem discounts for shopper</td></tr>"
+            "<tr><td><b>Enter</b></td><td>text the PIN · open the wallet · apply the selection · confirm</td></tr>"
+            "<tr><td><b>↑ ↓ Space</b></td><td>move in the wallet · select or unselect a discount</td></tr>"
+            "<tr><td><b>F9</b></td><td>Checkout complete: redeem, after the sale is finished in the POS</td></tr>"
+            "<tr><td><b>Esc</b></td><td>back one step (before checkout nothing is redeemed)</td></tr>"
+            "</table>"), self)
+        keys.setObjectName("keys_label")
+        keys.setStyleSheet("background: #fafafa; border: 1px solid #ddd; border-radius: 4px; padding: 8px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.addWidget(text)
+        layout.addWidget(keys)
+        layout.addStretch(1)
+
+
+class PhonePage(QWidget):
+    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel(self.tr("Shopper's phone"), self)
+        title.setStyleSheet(TITLE_STYLE)
+        self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
+        self.phone_edit.setPlaceholderText("(555) 123-4567")
+        self.phone_edit.setMaxLength(25)
+        font = self.phone_edit.font()
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        self.phone_edit.setFont(font)
+        self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
+        self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button", "Text PIN to shopper")
+        self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.send_button.clicked.connect(lambda: vm.submit_phone(self.phone_edit.text()))
+        cancel = named(QPushButton(self.tr("Cancel (Esc)"), self), "phone_cancel_button", "Cancel")
+        cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        cancel.clicked.connect(vm.cancel)
+        row = QHBoxLayout()
+        row.addWidget(self.phone_edit, 1)
+        row.addWidget(self.send_button)
+        row.addWidget(cancel)
+        hint = QLabel(self.tr("AIQ texts the shopper a 4-digit PIN: it proves they are here with their phone."), self)
+        hint.setStyleSheet("color: #555;")
+        self.hint_label = hint
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.addWidget(title)
+        layout.addLayout(row)
+        layout.addWidget(hint)
+        layout.addStretch(1)
+
+
+def _table(parent: QWidget, name: str, accessible: str, headers: list[str]) -> QTableWidget:
+    table = named(QTableWidget(0, len(headers), parent), name, accessible)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, len(headers)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    return table
+
+
+def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            item = QTableWidgetItem(text)
+            if c:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            table.setItem(r, c, item)
+    # As tall as its rows (up to eight), so the totals sit right under them.
+    shown = max(1, min(len(rows), 8))
+    height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(min(len(rows), shown)))
+    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else 30))
+
+
+class ApplyPage(QWidget):
+    """What to key into the POS before finishing the sale; nothing has gone to AIQ yet."""
+
+    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        title = QLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self)
+        title.setStyleSheet(TITLE_STYLE)
+        title.setWordWrap(True)
+        self.table = _table(self, "apply_table", "Discounts to apply in the POS",
+                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
+        self.totals_label = QLabel(self)
+        self.totals_label.setObjectName("apply_totals_label")
+        self.totals_label.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button", "Checkout complete")
+        self.checkout_button.setStyleSheet("font-size: 13pt; font-weight: 600; padding: 8px 18px;")
+        self.checkout_button.clicked.connect(vm.start_checkout)
+        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button", "Change selection")
+        change.clicked.connect(vm.cancel)
+        abandon = named(QPushButton(self.tr("Cancel redemption"), self), "abandon_button", "Cancel redemption")
+        abandon.clicked.connect(vm.abandon)
+        for button in (change, abandon):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)
+        note.setStyleSheet("color: #555;")
+        buttons = QHBoxLayout()
+        buttons.addWidget(abandon)
+        buttons.addWidget(change)
+        buttons.addStretch(1)
+        buttons.addWidget(self.checkout_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.table)
+        layout.addWidget(self.totals_label)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+
+    def redraw(self) -> None:
+        vm = self._vm
+        cart = vm.cart_total or 0
+        rows = [[d.name, d.pos_discount_id or "—", format_money(amount_off(d, cart)) + (
+            f" ({d.value_text})" if d.percentage_value else ""), f"{d.points:,}"] for d in vm.selected]
+        _fill(self.table, rows)
+        sums = totals(vm.selected, cart)
+        self.totals_label.setText(self.tr("Total: {off} off a {cart} sale · {points} to be deducted").format(
+            off=format_money(sums.amount_off), cart=format_money(cart), points=format_points(sums.points)))
+
+
+class DonePage(QWidget):
+    """Each redemption's outcome and the record for the POS transaction."""
+
+    STATUS_WORDS = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
+                    Status.UNKNOWN: "UNKNOWN: ask a manager", Status.NOT_SENT: "Not sent: AIQ unreachable"}
+
+    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *,
+                 receipt_links: tuple[str, str] = ("", ""), brand: str = "", country: str = "US") -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self._wallet_url, self._signup_url = receipt_links
+        self._brand, self._country = brand, country
+        self.title_label = QLabel(self)
+        self.title_label.setObjectName("done_title_label")
+        self.title_label.setStyleSheet(TITLE_STYLE)
+        self.table = _table(self, "outcome_table", "Redemption outcomes",
+                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
+        self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
+        self.new_sale_button.setDefault(True)
+        self.new_sale_button.clicked.connect(vm.new_sale)
+        # The receipt as it prints is the record: copy it (Ctrl+Shift+C) onto the POS transaction.
+        self.receipt_view = ReceiptView(self)
+        self.receipt_view.copy_button.setText(self.tr("Copy record (Ctrl+Shift+C)"))
+        self.receipt_view.copy_button.setShortcut("Ctrl+Shift+C")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.new_sale_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 12, 0, 0)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.table)
+        caption = QLabel(self.tr("The record for the POS transaction, as it prints:"), self)
+        layout.addWidget(caption)
+        layout.addWidget(self.receipt_view, 1)
+        layout.addLayout(buttons)
+        self._drawn: tuple | None = None
+
+    def redraw(self) -> None:
+        vm = self._vm
+        record = vm.record()
+        hide_points = vm.wallet is not None and vm.wallet.hide_points
+        # Called at each outcome and again as the step turns DONE: draw only what changed (the
+        # receipt is a picture, and redrawing it for nothing held up the counter at every sale).
+        drawn = (record, hide_points, tuple((o.status, o.message) for o in vm.outcomes))
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
+            _fill(self.table, [])
+            self.title_label.setText(self.tr("Transaction {txid}: redeeming with AIQ…").format(txid=vm.transaction_id))
+            self.receipt_view.set_receipt(build_receipt("", member=True, hide_points=True), name=vm.transaction_id)
+            return
+        rows = [[o.discount.name, o.discount.pos_discount_id or "—", f"{o.points_deducted:,}",
+                 self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
+        _fill(self.table, rows)
+        for r, o in enumerate(vm.outcomes):
+            color = Qt.GlobalColor.darkGreen if o.status is Status.REDEEMED else Qt.GlobalColor.red
+            self.table.item(r, 3).setForeground(color)
+            if o.message:
+                self.table.item(r, 3).setToolTip(o.message)
+        self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
+            txid=vm.transaction_id, points=format_points(vm.points_deducted)))
+        self.receipt_view.set_receipt(build_receipt(
+            record, member=True, hide_points=hide_points,
+            wallet_url=self._wallet_url, signup_url=self._signup_url, brand=self._brand, country=self._country),
+            name=vm.transaction_id)
+
+    def record_text(self) -> str:
+        return self._vm.record()

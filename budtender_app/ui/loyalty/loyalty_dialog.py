@@ -1,0 +1,243 @@
+""""Loyalty status / Sign up": is this phone a member, and if not, sign them up with consent.
+
+Opened with open(), never exec(). Keyboard first: Enter on the phone checks the status, Enter
+in a sign-up field (or Ctrl+Enter anywhere) signs up once the shopper agreed, Esc stops a lookup
+or closes. The view model does the work; this only draws it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from budtender_app.domain.money import format_points
+from budtender_app.domain.wallet import Wallet
+from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
+from budtender_app.ui.loyalty.signup_form import ERROR_STYLE, SignUpForm, WrapLabel
+from budtender_app.viewmodels.loyalty import LoyaltyViewModel
+
+STATUS_STYLES = {
+    True: "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
+    False: "color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80;",
+}
+STATUS_BOX = "font-size: 14pt; font-weight: 600; padding: 8px 10px; border-radius: 4px;"
+WALLET_STYLE = "background: #f1f8e9; border: 1px solid #aed581; border-radius: 4px; padding: 8px 10px;"
+
+
+class LoyaltyDialog(QDialog):
+    """The phone and its one-line status on top, the sign-up form below, the welcome wallet last."""
+
+    def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "",
+                 signup_url: str = "", brand: str = "", country: str = "US") -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self._signup_url, self._brand, self._country = signup_url, brand, country
+        self.slip_dialog: QDialog | None = None
+        self.setObjectName("loyalty_dialog")
+        self.setWindowTitle(self.tr("Loyalty status / Sign up"))
+        self.setModal(True)
+        self.phone_edit = named(QLineEdit(self), "loyalty_phone_edit", "Shopper's phone number")
+        self.phone_edit.setPlaceholderText("(555) 123-4567")
+        self.phone_edit.setMaxLength(25)
+        font = QFont(self.phone_edit.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        self.phone_edit.setFont(font)
+        self.phone_edit.returnPressed.connect(self._on_check_button_clicked)
+        self.phone_edit.textChanged.connect(self._on_form_edited)
+        self.phone_edit.textEdited.connect(self._on_phone_edit_text_edited)
+        self.check_button = named(QPushButton(self.tr("&Check status (Enter)"), self), "check_status_button",
+                                  "Check loyalty status")
+        self.check_button.setAutoDefault(False)
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        caption = QLabel(self.tr("Shopper's &phone:"), self)
+        caption.setBuddy(self.phone_edit)
+        phone_row = QHBoxLayout()
+        phone_row.addWidget(caption)
+        phone_row.addWidget(self.phone_edit, 1)
+        phone_row.addWidget(self.check_button)
+        self.phone_error_label = QLabel(self)
+        self.phone_error_label.setObjectName("loyalty_phone_error_label")
+        self.phone_error_label.setStyleSheet(ERROR_STYLE)
+        self.phone_error_label.setWordWrap(True)
+        self.phone_error_label.hide()
+        hint = QLabel(self.tr("Checking asks AIQ only: no PIN is texted to the shopper."), self)
+        hint.setStyleSheet("color: #555;")
+        self.status_label = WrapLabel("", self)
+        self.status_label.setObjectName("loyalty_status_label")
+        self.status_label.setAccessibleName("Loyalty status")
+        self.status_label.setWordWrap(True)
+        self.status_label.hide()
+        self.message_label = MessageLabel("loyalty_message_label", self)
+        self.busy_strip = BusyStrip(self)
+        self.busy_strip.cancel_button.clicked.connect(vm.cancel)
+        self.form = SignUpForm(vm.consent_text, vm.consent_problem, self)
+        self.form.submitted.connect(self._on_form_submitted)
+        self.form.edited.connect(self._on_form_edited)
+        self.wallet_label = WrapLabel("", self)
+        self.wallet_label.setObjectName("welcome_wallet_label")
+        self.wallet_label.setAccessibleName("The new member's wallet")
+        self.wallet_label.setWordWrap(True)
+        self.wallet_label.setTextFormat(Qt.TextFormat.RichText)
+        self.wallet_label.setStyleSheet(WALLET_STYLE)
+        self.wallet_label.hide()
+        self.close_button = named(QPushButton(self.tr("Close (Esc)"), self), "loyalty_close_button", "Close")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.reject)
+        self.slip_button = named(QPushButton(self.tr("Print sign-up QR…"), self), "signup_slip_button",
+                                 "Print a slip with the sign-up QR code")
+        self.slip_button.setAutoDefault(False)
+        self.slip_button.clicked.connect(self.open_signup_slip)
+        self.slip_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.slip_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addLayout(phone_row)
+        layout.addWidget(self.phone_error_label)
+        layout.addWidget(hint)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.busy_strip)
+        layout.addWidget(self.form)
+        layout.addWidget(self.wallet_label)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(640)
+        for keys in (Qt.Modifier.CTRL | Qt.Key.Key_Return, Qt.Modifier.CTRL | Qt.Key.Key_Enter):
+            QShortcut(QKeySequence(keys), self, self._on_form_submitted)
+        vm.status_changed.connect(self._on_vm_status_changed)
+        vm.message_changed.connect(self._on_vm_message_changed)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        vm.field_errors_changed.connect(self._on_vm_field_errors_changed)
+        vm.signed_up.connect(self._on_vm_signed_up)
+        self.phone_edit.setText(phone_text)
+        self.phone_edit.setFocus()
+
+    # -- from the cashier ----------------------------------------------------------------------
+
+    def check_status(self) -> None:
+        """Ask AIQ about the phone typed (also what Enter on the phone does)."""
+        self._on_check_button_clicked()
+
+    def _on_check_button_clicked(self) -> None:
+        if self._vm.signing_up:
+            return
+        self.wallet_label.hide()
+        self._vm.start_check_status(self.phone_edit.text())
+
+    def _on_phone_edit_text_edited(self, _text: str) -> None:
+        # An answer about the last number must not stand next to a different one.
+        self.status_label.hide()
+        self.wallet_label.hide()
+        self.form.show()
+        self._fit()
+
+    def _on_form_submitted(self) -> None:
+        # Also when "Sign up" is greyed: the view model refuses, sends nothing, and says what is missing.
+        self._vm.start_sign_up(self.phone_edit.text(), **self.form.values())
+
+    def _on_form_edited(self, *_args) -> None:
+        self.form.sign_up_button.setEnabled(self._vm.can_sign_up(self.phone_edit.text(), self.form.agree_check.isChecked()))
+
+    def reject(self) -> None:  # Esc, Close or the window's close button
+        if self._vm.busy and not self._vm.signing_up:
+            self._vm.cancel()  # Esc first stops a lookup, like the counter window
+            return
+        if self._vm.signing_up:
+            self.message_label.show_message("info", self.tr("Signing up with AIQ: wait for its answer before closing."))
+            return
+        super().reject()
+
+    def _fit(self) -> None:
+        # Shown or hidden parts change the layout only when it next runs: run it, then fit to it.
+        # Wrapped labels need the height for the dialog's real width, not for a guessed one.
+        layout = self.layout()
+        layout.activate()
+        width = max(self.width(), self.minimumWidth())
+        if layout.hasHeightForWidth():
+            self.resize(width, layout.totalHeightForWidth(width))
+        else:
+            self.adjustSize()
+
+    # -- from the view model -------------------------------------------------------------------
+
+    def _on_vm_status_changed(self, line: str) -> None:
+        status = self._vm.status
+        self.status_label.setText(line)
+        self.status_label.setVisible(bool(line))
+        if status is not None:
+            self.status_label.setStyleSheet(STATUS_STYLES[status.member] + STATUS_BOX)
+        # A shopper who would rather sign up on their own phone takes the store's sign-up link home.
+        self.slip_button.setVisible(bool(self._signup_url) and status is not None and not status.member)
+        if not self._vm.signing_up:
+            # A member needs no sign-up form; anyone else (or no answer) gets it.
+            self.form.setVisible(status is None or not status.member)
+            if status is not None and not status.member and self.form.agree_check.isEnabled():
+                self.form.agree_check.setFocus()  # next: read the consent text, tick the box
+        self._fit()
+
+    def open_signup_slip(self) -> None:
+        """A slip with the store's sign-up QR code, to print or save as PDF."""
+        from budtender_app.domain.receipt import build_receipt
+        from budtender_app.ui.receipt.receipt_view import ReceiptView
+
+        slip = QDialog(self)
+        slip.setObjectName("signup_slip_dialog")
+        slip.setWindowTitle(self.tr("Sign-up QR code"))
+        view = ReceiptView(slip)
+        view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
+                                       brand=self._brand, country=self._country), name="signup")
+        column = QVBoxLayout(slip)
+        column.addWidget(view)
+        slip.finished.connect(slip.deleteLater)
+        slip.receipt_view = view
+        self.slip_dialog = slip
+        slip.open()
+
+    def _on_vm_message_changed(self, level: str, text: str) -> None:
+        self.message_label.show_message(level, text)
+        self._fit()
+
+    def _on_vm_busy_changed(self, text: str) -> None:
+        self.busy_strip.show_busy(text, cancellable=bool(text) and not self._vm.signing_up)
+        busy = bool(text)
+        self.phone_edit.setReadOnly(busy)
+        self.check_button.setEnabled(not busy)
+        self.form.set_busy(busy)
+        self._on_form_edited()
+
+    def _on_vm_field_errors_changed(self, problems: dict) -> None:
+        self.phone_error_label.setText(problems.get("phone", ""))
+        self.phone_error_label.setVisible("phone" in problems)
+        self.form.show_errors(problems)
+        self._fit()
+
+    def _on_vm_signed_up(self, wallet: Wallet) -> None:
+        self.wallet_label.setText(self.wallet_html(wallet))
+        self.wallet_label.show()
+        self.form.clear()  # the next shopper agrees, and is named, for themselves
+        self.form.hide()  # done: the wallet is what matters now
+        self.close_button.setFocus()
+        self._fit()
+
+    def wallet_html(self, wallet: Wallet) -> str:
+        """The opened wallet: its discounts (name and value), the balance unless the brand hides it."""
+        title = self.tr("Welcome wallet") if self._vm.new_member else self.tr("Their wallet")
+        rows = "".join(
+            f"<li><b>{_esc(d.name)}</b>{(' — ' + _esc(d.value_text)) if d.value_text else ''}</li>"
+            for d in wallet.discounts)
+        if not rows:
+            rows = "<li>" + self.tr("No discounts in this wallet yet.") + "</li>"
+        balance = "" if wallet.hide_points else "<p>" + self.tr("Balance: {points}").format(
+            points=format_points(wallet.points)) + "</p>"
+        note = self.tr("Opened without a PIN (the shopper just joined): show them what they can use today.") \
+            if self._vm.new_member else self.tr("Opened without a PIN: no new member was created.")
+        return (f"<p style='font-size:12pt'><b>{title}</b></p><ul style='margin:0'>{rows}</ul>{balance}"
+                f"<p style='color:#33691e'>{note}</p>")
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,164 @@
+"""The sign-up part of the loyalty dialog: AIQ's consent text, the agreement, names, email, opt-ins.
+
+Draws what it is given and says what was typed; LoyaltyDialog passes both to the view model.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.domain.consent import MAX_EMAIL, MAX_PERSON_NAME
+from budtender_app.ui.common.widgets import named
+
+ERROR_STYLE = "color: #b00020;"
+CONSENT_STYLE = ("background: #fffdf5; border: 1px solid #d7ccc8; border-radius: 4px; padding: 8px 10px; "
+                 "font-size: 11pt; color: #212121;")
+
+
+class WrapLabel(QLabel):
+    """A word-wrapped label that asks for the height its text needs at its real width.
+
+    A dialog sizes itself from its labels' size hints, which guess a width; a long wrapped text
+    (the consent) then gets clipped. Asking again at every resize keeps every line visible.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+
+class SignUpForm(QGroupBox):
+    """Everything a sign-up needs besides the phone (which sits at the top of the dialog)."""
+
+    submitted = Signal()  # Enter in a field or the Sign up button
+    edited = Signal()  # the agreement or a field changed: the dialog re-checks "Sign up"
+
+    def __init__(self, consent_text: str, consent_problem: str, parent: QWidget | None = None) -> None:
+        super().__init__(self.tr("Sign up at the counter"), parent)
+        self.setObjectName("signup_form")
+        read = QLabel(self.tr("Read this to the shopper, or turn the screen so they can read it:"), self)
+        read.setWordWrap(True)
+        self.consent_label = WrapLabel(consent_text or consent_problem, self)
+        self.consent_label.setObjectName("consent_label")
+        self.consent_label.setAccessibleName("Consent text")
+        self.consent_label.setWordWrap(True)
+        self.consent_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.consent_label.setStyleSheet(CONSENT_STYLE if consent_text else CONSENT_STYLE + ERROR_STYLE)
+        self.agree_check = named(QCheckBox(self.tr("&The shopper agrees (required before anything is sent)"), self),
+                                 "consent_check", "The shopper agrees to the consent text")
+        self.agree_check.setStyleSheet("font-weight: 600;")
+        self._has_consent = bool(consent_text)
+        self.agree_check.setEnabled(self._has_consent)
+        self.agree_check.toggled.connect(self.edited)
+        self.edits: dict[str, QLineEdit] = {}
+        self.error_labels: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setVerticalSpacing(6)
+        for field, caption, placeholder, length in (
+            ("first_name", self.tr("&First name"), self.tr("optional"), MAX_PERSON_NAME),
+            ("last_name", self.tr("&Last name"), self.tr("optional"), MAX_PERSON_NAME),
+            ("email", self.tr("E&mail"), self.tr("optional, like name@example.com"), MAX_EMAIL),
+        ):
+            form.addRow(self._caption(caption, field), self._field(field, caption.replace("&", ""), placeholder, length))
+        self.sms_check = named(QCheckBox(self.tr("Te&xts: the shopper agrees to get SMS messages"), self),
+                               "sms_opt_in_check", "SMS opt-in")
+        self.email_check = named(QCheckBox(self.tr("Em&ails: the shopper agrees to get emails"), self),
+                                 "email_opt_in_check", "Email opt-in")
+        self.email_check.setEnabled(False)  # needs an email first
+        self.edits["email"].textChanged.connect(self._on_email_edit_text_changed)
+        self.sign_up_button = named(QPushButton(self.tr("&Sign up (Ctrl+Enter)"), self), "sign_up_button",
+                                    "Sign the shopper up")
+        self.sign_up_button.setAutoDefault(False)
+        self.sign_up_button.setEnabled(False)
+        self.sign_up_button.setStyleSheet("font-weight: 600; padding: 6px 14px;")
+        self.sign_up_button.clicked.connect(self.submitted)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addWidget(read)
+        layout.addWidget(self.consent_label)
+        layout.addWidget(self.agree_check)
+        layout.addLayout(form)
+        layout.addWidget(self.sms_check)
+        layout.addWidget(self.email_check)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.sign_up_button)
+        layout.addLayout(row)
+
+    def _caption(self, text: str, field: str) -> QLabel:
+        caption = QLabel(text, self)
+        caption.setObjectName(f"{field}_caption")
+        return caption
+
+    def _field(self, field: str, accessible: str, placeholder: str, length: int) -> QWidget:
+        edit = named(QLineEdit(self), f"{field}_edit", accessible)
+        edit.setPlaceholderText(placeholder)
+        edit.setMaxLength(length)
+        edit.returnPressed.connect(self.submitted)
+        edit.textEdited.connect(self.edited)
+        error = QLabel(self)
+        error.setObjectName(f"{field}_error_label")
+        error.setWordWrap(True)
+        error.setStyleSheet(ERROR_STYLE)
+        error.hide()
+        cell = QWidget(self)
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(edit)
+        column.addWidget(error)
+        self.edits[field] = edit
+        self.error_labels[field] = error
+        self.findChild(QLabel, f"{field}_caption").setBuddy(edit)
+        return cell
+
+    def values(self) -> dict:
+        """What was typed and ticked, as LoyaltyViewModel.sign_up takes it (less the phone)."""
+        return {
+            "email": self.edits["email"].text(), "first_name": self.edits["first_name"].text(),
+            "last_name": self.edits["last_name"].text(), "sms_opt_in": self.sms_check.isChecked(),
+            "email_opt_in": self.email_check.isChecked(), "consent_given": self.agree_check.isChecked(),
+        }
+
+    def clear(self) -> None:
+        """Empty for the next shopper: their names, email and agreement are their own."""
+        for edit in self.edits.values():
+            edit.clear()
+        for check in (self.agree_check, self.sms_check, self.email_check):
+            check.setChecked(False)
+        self.show_errors({})
+
+    def show_errors(self, problems: dict) -> None:
+        for field, label in self.error_labels.items():
+            label.setText(problems.get(field, ""))
+            label.setVisible(field in problems)
+
+    def set_busy(self, busy: bool) -> None:
+        for widget in (*self.edits.values(), self.sms_check):
+            widget.setEnabled(not busy)
+        self.agree_check.setEnabled(not busy and self._has_consent)
+        self.email_check.setEnabled(not busy and bool(self.edits["email"].text().strip()))
+
+    def _on_email_edit_text_changed(self, text: str) -> None:
+        has_email = bool(text.strip())
+        self.email_check.setEnabled(has_email)
+        if not has_email:
+            self.email_check.setChecked(False)

@@ -1,0 +1,116 @@
+"""The "Export for auditors" tab: the audit trail of whole days as a CSV file.
+
+The file dialog is a QFileDialog opened with open(), never the static getSaveFileName (which
+runs its own event loop and freezes every task). The view model checks the hash chain first and
+says in the window's message line how many events went out and whether the trail is intact.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.ui.common.widgets import named
+from budtender_app.viewmodels.pending import PendingViewModel
+
+
+class ExportTab(QWidget):
+    """From / to dates, where to save, and Export."""
+
+    def __init__(self, vm: PendingViewModel, parent: QWidget | None = None, today: date | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self.file_dialog: QFileDialog | None = None
+        today = today or vm.today()
+        self._today = today
+        intro = QLabel(self.tr(
+            "Every redemption event (queued, sent, redeemed, refused, unknown, decided, given back) with its "
+            "time, store, terminal, transaction, discount and points, for whole days in this computer's time "
+            "zone. The audit trail is checked before the export: an edited or deleted event is reported. "
+            "A value that a spreadsheet would run as a formula (it starts with = + - or @) is written with a ' "
+            "in front, so opening the file runs nothing."), self)
+        intro.setWordWrap(True)
+        self.since_edit = self._date_edit("export_since_edit", "First day", today.replace(day=1))
+        self.until_edit = self._date_edit("export_until_edit", "Last day", today)
+        self.path_edit = named(QLineEdit(self), "export_path_edit", "CSV file to write")
+        self.path_edit.setText(str(Path.home() / f"aiq-redemptions-audit-{today.isoformat()}.csv"))
+        self.browse_button = named(QPushButton(self.tr("&Browse…"), self), "export_browse_button",
+                                   "Choose where to save")
+        self.browse_button.setAutoDefault(False)
+        self.browse_button.clicked.connect(self._on_browse_button_clicked)
+        self.export_button = named(QPushButton(self.tr("E&xport CSV"), self), "export_button", "Export the CSV")
+        self.export_button.setAutoDefault(False)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        where = QHBoxLayout()
+        where.addWidget(self.path_edit, 1)
+        where.addWidget(self.browse_button)
+        form = QFormLayout()
+        form.addRow(self._caption(self.tr("&From:"), self.since_edit), self.since_edit)
+        form.addRow(self._caption(self.tr("&To (included):"), self.until_edit), self.until_edit)
+        form.addRow(self._caption(self.tr("&Save to:"), self.path_edit), where)
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("export_result_label")
+        self.result_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)
+
+    def _date_edit(self, object_name: str, accessible: str, day: date) -> QDateEdit:
+        edit = named(QDateEdit(QDate(day.year, day.month, day.day), self), object_name, accessible)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setMaximumDate(QDate(self._today.year, self._today.month, self._today.day))  # the one clock
+        edit.setMinimumWidth(150)
+        edit.setMaximumWidth(180)
+        return edit
+
+    def _caption(self, text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text, self)
+        label.setBuddy(buddy)
+        return label
+
+    def _on_browse_button_clicked(self) -> None:
+        dialog = QFileDialog(self, self.tr("Save the audit trail as"), self.path_edit.text(),
+                             self.tr("CSV files (*.csv)"))
+        dialog.setObjectName("export_file_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(self._on_file_dialog_file_selected)
+        self.file_dialog = dialog
+        dialog.open()  # never exec(): the event loop keeps running
+
+    def _on_file_dialog_file_selected(self, path: str) -> None:
+        self.path_edit.setText(path)
+        self.export_button.setFocus()
+
+    def _on_export_button_clicked(self) -> None:
+        path = self.path_edit.text().strip()
+        result = self._vm.export_csv(str(Path(path).expanduser()) if path else "",
+                                     self.since_edit.date().toPython(), self.until_edit.date().toPython())
+        if result is None:
+            self.result_label.setText("")
+            return
+        count, intact = result
+        self.result_label.setText(
+            self.tr("Last export: {n} events, audit trail intact.").format(n=count) if intact else
+            self.tr("Last export: {n} events, audit trail ALTERED: tell the auditor.").format(n=count))
+        self.result_label.setStyleSheet("" if intact else "color: #b00020; font-weight: 700;")

@@ -1,0 +1,300 @@
+"""The manager's "Redemptions" window: open redemptions, refunds and voids, the auditors' export.
+
+Thin: every rule and every word about money lives in PendingViewModel. Opened with open(), never
+exec(); the view model runs (and keeps) the async work, so closing this window never drops a
+send in flight. Each decision is confirmed inline (ConfirmStrip), never with a static box.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
+from budtender_app.ui.manager.export_tab import ExportTab
+from budtender_app.ui.manager.refund_tab import RefundTab
+from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
+
+#: Row colours by what a manager must do: red = points may have moved, amber = nothing sent yet.
+UNSURE, UNSENT = QColor("#b00020"), QColor("#8a5a00")
+CHECK_LEVELS = {"found": "info", "absent": "info", "unclear": "error", "error": "error"}
+
+
+class PendingTab(QWidget):
+    """Unknown and unsent redemptions, AIQ's report on the selected one, and the decisions."""
+
+    COLUMNS = ("Time", "Transaction", "Discount", "POS ID", "Points", "State", "AIQ's message")
+
+    def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        intro = QLabel(self.tr(
+            "Redemptions that did not finish. Check with AIQ first, then decide. Every decision needs a "
+            "reason and your name: both go on the audit trail."), self)
+        intro.setWordWrap(True)
+        self.empty_label = QLabel(self.tr("Nothing is pending: every redemption of this store has AIQ's answer."), self)
+        self.empty_label.setObjectName("pending_empty_label")
+        self.empty_label.setStyleSheet("color: #1b5e20; font-weight: 600;")
+        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "pending_table", "Pending redemptions")
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().hide()
+        self.table.setStyleSheet("QTableWidget::item { padding: 4px 2px; }")  # wrapped lines need air
+        header = self.table.horizontalHeader()
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(5, 250)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+        header.sectionResized.connect(self._on_header_section_resized)
+        self.check_label = MessageLabel("pending_check_label", self)
+        self.fields = DecisionFields("pending", self)
+        self.fields.changed.connect(self._on_fields_changed)
+        self.check_button = self._button(self.tr("&Check with AIQ"), "check_button", "Check AIQ's redemption report")
+        self.retry_button = self._button(self.tr("&Send again"), "retry_button", "Send the redemption again")
+        self.mark_button = self._button(self.tr("&Mark redeemed"), "mark_redeemed_button", "Mark as redeemed")
+        self.abandon_button = self._button(self.tr("A&bandon"), "abandon_button", "Abandon the redemption")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        self.mark_button.clicked.connect(self._on_mark_button_clicked)
+        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        self.confirm = ConfirmStrip("pending", self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addStretch(1)
+        for button in (self.retry_button, self.mark_button, self.abandon_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.check_label)
+        layout.addWidget(self.fields)
+        layout.addLayout(buttons)
+        layout.addWidget(self.confirm)
+        vm.entries_changed.connect(self.redraw)
+        vm.check_result.connect(self._on_vm_check_result)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        self.redraw()
+
+    def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
+        button = named(QPushButton(text, self), object_name, accessible)
+        button.setAutoDefault(False)  # Enter never fires an action by accident; each one confirms
+        return button
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        keep = self.selected_id()
+        entries = self._vm.entries
+        self.table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            unsure = bool({REDEEMED, REVERSED} & self._vm.allowed_actions(entry))
+            cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.discount_name,
+                     entry.pos_discount_id or "—", f"{entry.points:,}", self._vm.state_text(entry), entry.message)
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, entry.id)
+                item.setToolTip(text)
+                if column == 4:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == 5:
+                    item.setForeground(UNSURE if unsure else UNSENT)
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(row, column, item)
+        self.table.resizeRowsToContents()
+        self.empty_label.setVisible(not entries)
+        self.table.setVisible(bool(entries))
+        ids = [e.id for e in entries]
+        if entries:
+            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+        self._on_table_item_selection_changed()
+
+    def selected_id(self) -> int | None:
+        items = self.table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def _selected(self):
+        entry_id = self.selected_id()
+        return next((e for e in self._vm.entries if e.id == entry_id), None)
+
+    def _update_buttons(self) -> None:
+        entry = self._selected()
+        allowed = self._vm.allowed_actions(entry) if entry is not None and not self._vm.busy else frozenset()
+        decided = self.fields.complete()
+        refund = entry is not None and self._vm.is_refund(entry)
+        self.mark_button.setText(self.tr("&Mark points given back") if refund else self.tr("&Mark redeemed"))
+        self.check_button.setEnabled(CHECK in allowed)
+        self.retry_button.setEnabled(RETRY in allowed and decided)
+        self.mark_button.setEnabled(bool({REDEEMED, REVERSED} & allowed) and decided)
+        self.abandon_button.setEnabled(ABANDONED in allowed and decided)
+
+    def _show_check(self) -> None:
+        kind, text = self._vm.checks.get(self.selected_id(), ("", ""))
+        entry = self._selected()
+        if not text and entry is not None:
+            self.check_label.show_message("", self._vm.hint(entry))
+            return
+        self.check_label.show_message(CHECK_LEVELS.get(kind, ""), text)
+
+    # -- from the view model -------------------------------------------------------------------
+
+    def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:
+        self.table.resizeRowsToContents()  # wrapped state and message lines stay whole
+
+    def _on_vm_check_result(self, entry_id: int, _text: str) -> None:
+        if entry_id == self.selected_id():
+            self._show_check()
+            self._update_buttons()  # "AIQ's report shows it" takes Send again away
+
+    def _on_vm_busy_changed(self, _text: str) -> None:
+        self._update_buttons()
+
+    # -- from the manager ----------------------------------------------------------------------
+
+    def _on_table_item_selection_changed(self) -> None:
+        self.confirm.cancel()  # a question about another line must not be answered for this one
+        self._show_check()
+        self._update_buttons()
+
+    def _on_fields_changed(self) -> None:
+        self.confirm.cancel()
+        self._update_buttons()
+
+    def _on_check_button_clicked(self) -> None:
+        entry_id = self.selected_id()
+        if entry_id is not None:
+            self._vm.start_check(entry_id)
+
+    def _on_retry_button_clicked(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
+        if self._vm.is_refund(entry):
+            question = self.tr("Send giving back {points:,} points for '{name}' (transaction {tx}) to AIQ again? "
+                               "If the first try reached AIQ, the shopper gets them twice.").format(**words)
+        elif REDEEMED in self._vm.allowed_actions(entry):
+            question = self.tr("Send '{name}' (transaction {tx}, {points:,} points) to AIQ again? If the first "
+                               "try reached AIQ, the points are taken twice: check with AIQ first.").format(**words)
+        else:
+            question = self.tr("Send '{name}' (transaction {tx}, {points:,} points) to AIQ now?").format(**words)
+        self._ask(question, self.tr("&Yes, send it"), lambda: self._vm.start_retry(entry.id, *self._decision()))
+
+    def _on_mark_button_clicked(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
+        if self._vm.is_refund(entry):
+            action, yes = REVERSED, self.tr("&Yes, the points are back")
+            question = self.tr("Mark the {points:,} points for '{name}' (transaction {tx}) as given back? Only "
+                               "when the shopper's balance in AIQ shows them.").format(**words)
+        else:
+            action, yes = REDEEMED, self.tr("&Yes, mark redeemed")
+            question = self.tr("Mark '{name}' (transaction {tx}) as redeemed, {points:,} points taken? Only when "
+                               "AIQ's report or dashboard shows it.").format(**words)
+        self._ask(question, yes, lambda: self._vm.resolve(entry.id, action, *self._decision()))
+
+    def _on_abandon_button_clicked(self) -> None:
+        entry = self._selected()
+        if entry is None:
+            return
+        words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
+        if self._vm.is_refund(entry):
+            question = self.tr("Stop giving back the {points:,} points for '{name}' (transaction {tx})? They stay "
+                               "taken.").format(**words)
+        else:
+            question = self.tr("Abandon '{name}' (transaction {tx})? It will never be sent. Do this only when "
+                               "AIQ's report does not show it, or the sale was voided.").format(**words)
+        self._ask(question, self.tr("&Yes, abandon"), lambda: self._vm.resolve(entry.id, ABANDONED, *self._decision()))
+
+    def _decision(self) -> tuple[str, str]:
+        reason, manager = self.fields.reason, self.fields.manager
+        self.fields.clear_reason()
+        return reason, manager
+
+    def _ask(self, question: str, yes: str, on_yes) -> None:
+        self.confirm.ask(question, yes, on_yes)
+
+
+class PendingDialog(QDialog):
+    """"Redemptions (manager)": three tabs over one PendingViewModel."""
+
+    def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self.setObjectName("pending_dialog")
+        self.setWindowTitle(self.tr("Redemptions (manager)"))
+        self.setModal(True)
+        vm.refresh()
+        self.pending_tab = PendingTab(vm, self)
+        self.refund_tab = RefundTab(vm, self)
+        self.export_tab = ExportTab(vm, self)
+        self.tabs = named(QTabWidget(self), "pending_tabs", "Redemption tasks")
+        self.tabs.addTab(self.pending_tab, "")
+        self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
+        self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
+        self.busy_strip = BusyStrip(self)
+        self.message_label = MessageLabel("pending_message_label", self)
+        self.close_button = named(QPushButton(self.tr("Close"), self), "pending_close_button", "Close")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self._on_close_button_clicked)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.message_label, 1)
+        bottom.addStretch(0)
+        bottom.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.busy_strip)
+        layout.addLayout(bottom)
+        self.setMinimumSize(1060, 620)
+        vm.message_changed.connect(self.message_label.show_message)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        vm.pending_changed.connect(self._on_vm_pending_changed)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.message_label.show_message("", "")
+        self._on_vm_pending_changed(len(vm.entries))
+        self._on_vm_busy_changed(vm.busy)
+        self.pending_tab.table.setFocus()
+
+    def _on_vm_pending_changed(self, count: int) -> None:
+        self.tabs.setTabText(0, self.tr("&Pending ({n})").format(n=count))
+
+    def _on_vm_busy_changed(self, text: str) -> None:
+        self.busy_strip.show_busy(text, False)
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        self.pending_tab.confirm.cancel()
+        self.refund_tab.confirm.cancel()
+        self.message_label.show_message("", "")
+
+    def _on_close_button_clicked(self) -> None:
+        self.done(0)
+
+    def reject(self) -> None:  # Esc: first take back an open question, then close
+        for strip in (self.pending_tab.confirm, self.refund_tab.confirm):
+            if strip.asking:
+                strip.cancel()
+                return
+        super().reject()

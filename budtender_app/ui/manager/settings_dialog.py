@@ -1,0 +1,211 @@
+"""The manager's AIQ settings: store profiles on the left, the selected one's form on the right.
+
+Thin: every rule lives in SettingsViewModel. Opened with open(), never exec(); the connection
+test runs as a task this dialog keeps a strong reference to (qasync keeps none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.manager.store_form import StoreForm
+from budtender_app.viewmodels.settings import SettingsViewModel
+
+
+class SettingsDialog(QDialog):
+    """Store profiles and their AIQ credentials. Draws the view model; sends it what was typed."""
+
+    def __init__(self, vm: SettingsViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        self._test_task: asyncio.Task | None = None
+        self._confirm_box: QMessageBox | None = None
+        self.setObjectName("settings_dialog")
+        self.setWindowTitle(self.tr("AIQ settings"))
+        self.setModal(True)
+        intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
+                               "the computer's keyring; the rest in a settings file."), self)
+        intro.setWordWrap(True)
+        self.form = StoreForm(self)
+        self.form.edited.connect(self._on_form_edited)
+        self.form.test_requested.connect(self._on_form_test_requested)
+        body = QHBoxLayout()
+        body.addWidget(self._build_store_list(), 1)
+        body.addWidget(self.form, 3)
+        self.message_label = MessageLabel("settings_message_label", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.message_label)
+        layout.addLayout(self._build_buttons())
+        self.setMinimumSize(900, 640)  # room for every field's error, the warning and a test result
+        self._connect_vm()
+
+    def _build_store_list(self) -> QWidget:
+        box = QGroupBox(self.tr("Stores"), self)
+        self.empty_list_label = QLabel(self.tr("No store yet. Fill in the form and save it."), box)
+        self.empty_list_label.setObjectName("empty_list_label")
+        self.empty_list_label.setWordWrap(True)
+        self.empty_list_label.setStyleSheet("color: #555;")
+        self.profile_list = named(QListWidget(box), "profile_list", "Store profiles")
+        self.profile_list.setMinimumWidth(200)
+        self.profile_list.currentItemChanged.connect(self._on_profile_list_current_item_changed)
+        self.add_button = named(QPushButton(self.tr("&Add store"), box), "add_store_button", "Add a store")
+        self.activate_button = named(QPushButton(self.tr("&Use at the counter"), box), "make_active_button",
+                                     "Use the selected store at the counter")
+        self.delete_button = named(QPushButton(self.tr("&Delete"), box), "delete_store_button",
+                                   "Delete the selected store")
+        self.add_button.clicked.connect(self._on_add_button_clicked)
+        self.activate_button.clicked.connect(self._on_activate_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.empty_list_label)
+        layout.addWidget(self.profile_list, 1)
+        for button in (self.add_button, self.activate_button, self.delete_button):
+            button.setAutoDefault(False)
+            layout.addWidget(button)
+        return box
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.save_button = named(QPushButton(self.tr("&Save"), self), "save_button", "Save this store")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.close_button = named(QPushButton(self.tr("Close"), self), "close_button", "Close the settings")
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.save_button)
+        return buttons
+
+    def _connect_vm(self) -> None:
+        vm = self._vm
+        vm.reload()  # the file as it is now: the view model lives as long as the app
+        vm.profiles_changed.connect(self._on_vm_profiles_changed)
+        vm.editing_changed.connect(self._on_vm_editing_changed)
+        vm.errors_changed.connect(self._on_vm_errors_changed)
+        vm.message_changed.connect(self.message_label.show_message)
+        vm.connection_result.connect(self.form.show_result)
+        vm.busy_changed.connect(self.form.show_busy)
+        self._on_vm_profiles_changed()
+        self._on_vm_editing_changed()
+        self._on_vm_errors_changed(vm.errors)
+        self.message_label.show_message(*vm.message)
+
+    # -- from the view model -------------------------------------------------------------------
+
+    def _on_vm_profiles_changed(self) -> None:
+        self.profile_list.blockSignals(True)
+        try:
+            self.profile_list.clear()
+            for profile in self._vm.profiles:
+                active = profile.name == self._vm.active_name
+                text = self.tr("{name}  (at the counter)").format(name=profile.name) if active else profile.name
+                item = QListWidgetItem(text, self.profile_list)
+                item.setData(Qt.ItemDataRole.UserRole, profile.name)
+                if active:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+        finally:
+            self.profile_list.blockSignals(False)
+        self.empty_list_label.setVisible(not self._vm.profiles)
+        self._select_editing()
+        self._update_list_buttons()
+
+    def _on_vm_editing_changed(self) -> None:
+        self.form.fill(self._vm.form_fields(), self._vm.key_stored)
+        editing = self._vm.editing
+        self.form.setTitle(self.tr("Store: {name}").format(name=editing) if editing else self.tr("New store"))
+        self._select_editing()
+        self._update_list_buttons()
+
+    def _on_vm_errors_changed(self, errors: dict) -> None:
+        self.form.show_errors(errors)
+        self.save_button.setEnabled(not errors)
+
+    # -- from the manager ----------------------------------------------------------------------
+
+    def _on_form_edited(self) -> None:
+        self._vm.validate(self.form.fields(), self.form.api_key_edit.text())
+
+    def _on_save_button_clicked(self) -> None:
+        self._vm.save(self.form.fields(), self.form.api_key_edit.text())
+
+    def _on_form_test_requested(self) -> None:
+        coro = self._vm.test_connection(self.form.fields(), self.form.api_key_edit.text())
+        task = asyncio.ensure_future(coro)
+        task.add_done_callback(_retrieve)
+        self._test_task = task  # a strong reference: qasync keeps none
+
+    def _on_add_button_clicked(self) -> None:
+        self._vm.edit(None)
+        self.form.edits["name"].setFocus()
+
+    def _on_activate_button_clicked(self) -> None:
+        if self._vm.editing is not None:
+            self._vm.set_active(self._vm.editing)
+
+    def _on_delete_button_clicked(self) -> None:
+        name = self._vm.editing
+        if name is None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Delete store"),
+                          self.tr("Delete {name} and its API key from this terminal?").format(name=name),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+        box.setObjectName("delete_confirm_box")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda result: self._on_confirm_box_finished(name, result))
+        self._confirm_box = box
+        box.open()  # never exec(): the event loop (and every task) keeps running
+
+    def _on_confirm_box_finished(self, name: str, result: int) -> None:
+        if result == QMessageBox.StandardButton.Yes:
+            self._vm.delete(name)
+        self._confirm_box = None
+
+    def _on_profile_list_current_item_changed(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is not None:
+            self._vm.edit(current.data(Qt.ItemDataRole.UserRole))
+
+    def _select_editing(self) -> None:
+        self.profile_list.blockSignals(True)
+        try:
+            self.profile_list.setCurrentRow(-1)
+            for row in range(self.profile_list.count()):
+                if self.profile_list.item(row).data(Qt.ItemDataRole.UserRole) == self._vm.editing:
+                    self.profile_list.setCurrentRow(row)
+        finally:
+            self.profile_list.blockSignals(False)
+
+    def _update_list_buttons(self) -> None:
+        editing = self._vm.editing
+        self.delete_button.setEnabled(editing is not None)
+        self.activate_button.setEnabled(editing is not None and editing != self._vm.active_name)
+
+    def done(self, result: int) -> None:  # Close, Esc or the window's close button
+        if self._test_task is not None and not self._test_task.done():
+            self._test_task.cancel()
+        super().done(result)
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    # test_connection reports its own failures; this only keeps asyncio from warning about them.
+    if not task.cancelled():
+        task.exception()

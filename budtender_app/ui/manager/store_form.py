@@ -1,0 +1,206 @@
+"""One store profile's form in the settings dialog: fields, each with its error line, and the test row.
+
+Draws what it is given and says what was typed; SettingsDialog passes both to the view model.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.domain.settings import DEFAULT_BASE_URL, MAX_BRAND
+from budtender_app.ui.common.widgets import named
+
+ERROR_STYLE = "color: #b00020;"
+WARNING_STYLE = ("color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80; border-radius: 4px; "
+                 "padding: 6px 8px; font-weight: 600;")
+RESULT_STYLES = {"works": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
+                 "": "color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;"}
+TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url")
+
+
+class StoreForm(QGroupBox):
+    """Store name, AIQ IDs, API key, base URL, brand, country, "Skip the SMS PIN", Test connection."""
+
+    edited = Signal()  # the manager changed a field
+    test_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("store_form")
+        self._form = QFormLayout(self)
+        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self._form.setVerticalSpacing(8)
+        self.error_labels: dict[str, QLabel] = {}
+        self.edits: dict[str, QLineEdit] = {}
+        self._add_line_edits()
+        self.api_key_edit = self.edits["api_key"]
+        self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.country_combo = named(QComboBox(self), "country_combo", "Country")
+        for code, country in (("US", self.tr("United States")), ("CA", self.tr("Canada"))):
+            self.country_combo.addItem(country, code)
+        self.country_combo.currentIndexChanged.connect(self._on_field_edited)
+        self._add_row("country", self.tr("C&ountry"), self.country_combo)
+        self._add_skip_pin()
+        self._form.addRow("", self._build_test_row())
+
+    def _add_line_edits(self) -> None:
+        rows = (
+            # No widget limit: one that cut a pasted name short would pass what the rule (and
+            # the command line, which has no such limit) refuses. The rule says what is wrong.
+            ("name", self.tr("Store &name"), self.tr("Main St"), None),
+            ("store_id", self.tr("AIQ s&tore ID"), self.tr("Digits, from AIQ's Settings > Retail Stores"), 20),
+            ("uid", self.tr("AIQ &UID"), self.tr("Digits, from AIQ's Settings > API & Tracking"), 20),
+            ("api_key", self.tr("API &key"), "", 400),
+            ("base_url", self.tr("Base &URL"), DEFAULT_BASE_URL, 300),
+            ("brand", self.tr("&Brand name"), self.tr("As shoppers know it; used in signup texts"), MAX_BRAND),
+            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"), 200),
+            ("wallet_url", self.tr("&Wallet link"), self.tr("https://… printed as a QR code for members"), 200),
+        )
+        for field, label, placeholder, length in rows:
+            edit = named(QLineEdit(self), f"{field}_edit", label.replace("&", ""))
+            edit.setPlaceholderText(placeholder)
+            if length is not None:
+                edit.setMaxLength(length)
+            edit.textEdited.connect(self._on_field_edited)
+            self.edits[field] = edit
+            self._add_row(field, label, edit)
+
+    def _add_row(self, field: str, label: str, editor: QWidget) -> None:
+        cell = QWidget(self)
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(editor)
+        error = QLabel(cell)
+        error.setObjectName(f"{field}_error_label")
+        error.setWordWrap(True)
+        error.setStyleSheet(ERROR_STYLE)
+        error.hide()
+        column.addWidget(error)
+        self.error_labels[field] = error
+        caption = QLabel(label, self)
+        caption.setBuddy(editor)
+        self._form.addRow(caption, cell)
+
+    def _add_skip_pin(self) -> None:
+        self.skip_pin_check = named(QCheckBox(self.tr("Skip the SMS &PIN (AIQ's 2FA bypass)"), self),
+                                    "skip_pin_check", "Skip the SMS PIN")
+        self.skip_pin_check.toggled.connect(self._on_skip_pin_check_toggled)
+        self.skip_pin_warning = QLabel(self.tr(
+            "Shoppers' wallets open without the texted PIN: anyone who knows a phone number could "
+            "spend its points."), self)
+        self.skip_pin_warning.setObjectName("skip_pin_warning")
+        self.skip_pin_warning.setWordWrap(True)
+        self.skip_pin_warning.setStyleSheet(WARNING_STYLE)
+        self.skip_pin_warning.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._form.addRow("", self.skip_pin_check)
+        self._form.addRow("", self.skip_pin_warning)
+        self._show_skip_pin_warning(False)
+
+    def _build_test_row(self) -> QWidget:
+        row = QWidget(self)
+        line = QHBoxLayout()
+        self.test_button = named(QPushButton(self.tr("&Test connection"), row), "test_connection_button",
+                                 "Test the connection to AIQ")
+        self.test_button.setAutoDefault(False)
+        self.test_button.clicked.connect(self.test_requested)
+        self.busy_bar = QProgressBar(row)
+        self.busy_bar.setObjectName("test_busy_bar")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.hide()
+        self.busy_label = QLabel(row)
+        self.busy_label.setObjectName("test_busy_label")
+        line.addWidget(self.test_button)
+        line.addWidget(self.busy_bar)
+        line.addWidget(self.busy_label, 1)
+        self.result_label = QLabel(row)
+        self.result_label.setObjectName("connection_result_label")
+        self.result_label.setAccessibleName("Connection test result")
+        self.result_label.setWordWrap(True)
+        self.result_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addLayout(line)
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)  # a wrapped result asks for more height than it needs: leave it below
+        return row
+
+    # -- what it holds -------------------------------------------------------------------------
+
+    def fields(self) -> dict[str, str | bool]:
+        """The profile fields as typed (the API key is apart: api_key_edit)."""
+        values: dict[str, str | bool] = {f: self.edits[f].text() for f in TEXT_FIELDS}
+        values["country"] = self.country_combo.currentData() or ""
+        values["skip_pin"] = self.skip_pin_check.isChecked()
+        return values
+
+    def fill(self, values: dict[str, str | bool], key_stored: bool) -> None:
+        """Show a profile; the key field starts empty (its placeholder says whether one is stored)."""
+        widgets = [*self.edits.values(), self.country_combo, self.skip_pin_check]
+        for widget in widgets:
+            widget.blockSignals(True)
+        try:
+            for field in TEXT_FIELDS:
+                self.edits[field].setText(str(values.get(field, "")))
+            self.api_key_edit.clear()
+            self.country_combo.setCurrentIndex(max(self.country_combo.findData(values.get("country")), 0))
+            self.skip_pin_check.setChecked(bool(values.get("skip_pin")))
+        finally:
+            for widget in widgets:
+                widget.blockSignals(False)
+        self._show_skip_pin_warning(self.skip_pin_check.isChecked())
+        self.api_key_edit.setPlaceholderText(
+            self.tr("stored — leave empty to keep") if key_stored
+            else self.tr("Paste it from AIQ's Settings > API & Tracking"))
+
+    def show_errors(self, errors: dict) -> None:
+        for field, label in self.error_labels.items():
+            text = errors.get(field, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+            editor = self.edits.get(field) or self.country_combo
+            editor.setAccessibleDescription(text)  # a screen reader hears it with the field
+
+    def show_result(self, kind: str, text: str) -> None:
+        self.result_label.setText(text)
+        self.result_label.setVisible(bool(text))
+        style = RESULT_STYLES.get(kind, RESULT_STYLES[""])
+        self.result_label.setStyleSheet(f"{style} border-radius: 4px; padding: 6px 8px; font-weight: 600;")
+
+    def show_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_bar.setVisible(bool(text))
+        self.test_button.setEnabled(not text)
+        if text:
+            self.result_label.hide()
+
+    # -- from the manager ----------------------------------------------------------------------
+
+    def _on_field_edited(self, *_args) -> None:
+        self.result_label.hide()  # a test result says nothing about values typed since
+        self.edited.emit()
+
+    def _on_skip_pin_check_toggled(self, checked: bool) -> None:
+        self._show_skip_pin_warning(checked)
+        self._on_field_edited()
+
+    def _show_skip_pin_warning(self, shown: bool) -> None:
+        self._form.setRowVisible(self.skip_pin_warning, shown)  # the whole row: no gap when hidden

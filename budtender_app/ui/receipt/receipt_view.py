@@ -1,0 +1,164 @@
+"""The receipt block on screen: a preview of the paper slip with its QR code, Print… and Save as PDF….
+
+Qt's print dialog (opened with open(), never exec()) offers every printer and, on Linux, "Print to
+File (PDF)"; Windows lists "Microsoft Print to PDF"; "Save as PDF…" writes an 80 mm PDF directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from budtender_app.domain.receipt import Receipt
+from budtender_app.ui.common.widgets import named
+from budtender_app.ui.receipt.receipt_paint import print_receipt, render_image, render_pdf
+
+log = logging.getLogger(__name__)
+
+
+class ReceiptView(QWidget):
+    """Shows a Receipt as it will print; the buttons print it, save it as PDF or copy its text."""
+
+    printed = Signal()  # sent to the printer (or to a file through the print dialog)
+    saved = Signal(str)  # written as PDF to this path
+    failed = Signal(str)  # what went wrong, for the cashier
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("receipt_view")
+        self.receipt = Receipt(())
+        self.name = "receipt"
+        self.preview_label = QLabel(self)
+        self.preview_label.setObjectName("receipt_preview_label")
+        self.preview_label.setAccessibleName("Receipt preview")
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.preview_label.setStyleSheet("background: white; border: 1px solid #bbb;")
+        self.scroll_area = scroll = QScrollArea(self)
+        scroll.setObjectName("receipt_scroll")
+        scroll.setWidget(self.preview_label)
+        scroll.setWidgetResizable(False)
+        scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setStyleSheet("QScrollArea { background: #eceff1; border: none; }")
+        self.print_button = named(QPushButton(self.tr("Print receipt… (Ctrl+P)"), self), "print_receipt_button",
+                                  "Print the receipt")
+        self.print_button.clicked.connect(self.open_print_dialog)
+        self.pdf_button = named(QPushButton(self.tr("Save as P&DF…"), self), "save_receipt_pdf_button",
+                                "Save the receipt as PDF")
+        self.pdf_button.clicked.connect(self.open_save_dialog)
+        self.copy_button = named(QPushButton(self.tr("Cop&y text"), self), "copy_receipt_button", "Copy the receipt text")
+        self.copy_button.clicked.connect(self.copy_text)
+        for button in (self.print_button, self.pdf_button, self.copy_button):
+            button.setAutoDefault(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.print_button)
+        buttons.addWidget(self.pdf_button)
+        buttons.addWidget(self.copy_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        # A QShortcut, not the button's: that one clicks after an animation. Live only while shown.
+        self._print_shortcut = QShortcut(QKeySequence("Ctrl+P"), self, self._on_print_shortcut)
+        self.print_dialog: QPrintDialog | None = None
+        self.save_dialog: QFileDialog | None = None
+        self._printer: QPrinter | None = None
+        self.set_receipt(self.receipt)
+
+    def set_receipt(self, receipt: Receipt, name: str = "receipt") -> None:
+        """Show ``receipt``; ``name`` becomes the suggested PDF file name (e.g. the transaction ID)."""
+        self.receipt = receipt
+        self.name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "receipt"
+        has_content = bool(receipt.lines or receipt.qr_url)
+        image = render_image(receipt, dpi=self._preview_dpi()) if has_content else None
+        if image is None:
+            self.preview_label.clear()
+        else:
+            pixmap = QPixmap.fromImage(image)
+            pixmap.setDevicePixelRatio(self.devicePixelRatioF())
+            self.preview_label.setPixmap(pixmap)
+        self.preview_label.adjustSize()
+        # As wide as the slip (plus a scroll bar), so a layout never crops the QR code's side.
+        self.scroll_area.setMinimumWidth(self.preview_label.width() + 2 * self.scroll_area.frameWidth()
+                                         + self.scroll_area.verticalScrollBar().sizeHint().width())
+        for button in (self.print_button, self.pdf_button, self.copy_button):
+            button.setEnabled(has_content)
+
+    def _preview_dpi(self) -> float:
+        # The slip at its real size on this screen, sharp on high-DPI ones.
+        return max(96.0, self.logicalDpiY()) * self.devicePixelRatioF()
+
+    # -- paper and files -----------------------------------------------------------------------
+
+    def render_pdf(self, path: str | os.PathLike) -> None:
+        """Write the receipt as an 80 mm PDF at ``path`` (Save as PDF…, and tests)."""
+        render_pdf(self.receipt, path)
+
+    def open_print_dialog(self) -> None:
+        """Qt's print dialog, opened without blocking; printing happens when it is accepted."""
+        if self.print_dialog is not None:
+            return
+        self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self._printer.setDocName(self.name)
+        dialog = QPrintDialog(self._printer, self)
+        dialog.setObjectName("receipt_print_dialog")
+        dialog.setWindowTitle(self.tr("Print the receipt"))
+        dialog.accepted.connect(self._on_print_dialog_accepted)
+        dialog.finished.connect(self._on_print_dialog_finished)
+        self.print_dialog = dialog
+        QDialog.open(dialog)  # PySide6 hides the no-argument open() behind QPrintDialog.open(receiver, slot)
+
+    def _on_print_shortcut(self) -> None:
+        if self.print_button.isEnabled():
+            self.open_print_dialog()
+
+    def _on_print_dialog_accepted(self) -> None:
+        try:
+            print_receipt(self.receipt, self._printer)
+        except Exception:
+            log.exception("printing the receipt failed")
+            self.failed.emit(self.tr("The receipt could not be printed. Try Save as PDF, or another printer."))
+            return
+        self.printed.emit()
+
+    def _on_print_dialog_finished(self, _result: int = 0) -> None:
+        if self.print_dialog is not None:
+            self.print_dialog.deleteLater()
+        self.print_dialog = None
+
+    def open_save_dialog(self) -> None:
+        """Ask where to save the PDF (without blocking), then write it."""
+        if self.save_dialog is not None:
+            return
+        dialog = QFileDialog(self, self.tr("Save the receipt as PDF"), f"{self.name}.pdf", self.tr("PDF (*.pdf)"))
+        dialog.setObjectName("receipt_save_dialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("pdf")
+        dialog.fileSelected.connect(self.save_pdf)
+        dialog.finished.connect(self._on_save_dialog_finished)
+        self.save_dialog = dialog
+        dialog.open()
+
+    def save_pdf(self, path: str) -> None:
+        try:
+            self.render_pdf(path)
+        except Exception:
+            log.exception("saving the receipt as PDF failed")
+            self.failed.emit(self.tr("The PDF could not be saved there. Choose another folder."))
+            return
+        self.saved.emit(path)
+
+    def _on_save_dialog_finished(self, _result: int = 0) -> None:
+        if self.save_dialog is not None:
+            self.save_dialog.deleteLater()
+        self.save_dialog = None
+
+    def copy_text(self) -> None:
+        QGuiApplication.clipboard().setText(self.receipt.text())
