@@ -10,7 +10,10 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Everything that needs no Qt is imported before PySide6: PySide6 hooks every import after its
 # own and reads each new module's source (looking for ``from __feature__``). About 30 ms of
@@ -26,16 +29,27 @@ from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
+from budtender_app.domain.messages import Level
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter, default_timeout
-from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key, default_consent_path
+from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
-from budtender_app.services.journal import JournalError
+from budtender_app.services.journal import Journal, JournalEntry, JournalError
 from budtender_app.services.journal_guard import JournalGuard, utc_now
-from budtender_app.services.logs import setup_logging
+from budtender_app.services.logs import RedactingFilter, setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
+from budtender_app.services.paths import Folders, folders
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.settings_store import SettingsStore
-from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
+from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
+
+if TYPE_CHECKING:
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.credentials import Credentials
+    from budtender_app.simulator.core import Simulator
+    from budtender_app.ui.common.crash import CrashReporter
+    from budtender_app.ui.main_window import MainWindow, TrainingBanner
+    from budtender_app.viewmodels.pending import PendingViewModel
+    from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +74,7 @@ def make_event_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-def build_http(mode: Mode) -> tuple[httpx.AsyncClient, object | None]:
+def build_http(mode: Mode) -> tuple[httpx.AsyncClient, Simulator | None]:
     """The one httpx client; in training mode it talks to an in-process simulator (returned too)."""
     if not mode.training:
         return httpx.AsyncClient(timeout=default_timeout(), follow_redirects=False), None
@@ -72,7 +86,7 @@ def build_http(mode: Mode) -> tuple[httpx.AsyncClient, object | None]:
     return httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT), simulator
 
 
-def show_texted_pins(simulator, banner) -> _PinRelay:
+def show_texted_pins(simulator: Simulator, banner: TrainingBanner) -> _PinRelay:
     """Training: the PIN the simulator "texted" appears in the banner. Keep the relay alive."""
     relay = _PinRelay(banner)
     relay.pin_sent.connect(banner.show_pin)
@@ -80,7 +94,7 @@ def show_texted_pins(simulator, banner) -> _PinRelay:
     return relay
 
 
-def _close_on_signals(window) -> QTimer:
+def _close_on_signals(window: MainWindow) -> QTimer:
     """SIGTERM / Ctrl+C close the window without asking about a sale in progress (it is saved
     and offered at the next start); it still refuses while redeeming."""
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,7 +120,7 @@ def _import_first_request_modules() -> None:
     parse_phone("(555) 010-0000")  # phonenumbers loads a country's rules at its first number
 
 
-async def warm_up(window=None) -> None:
+async def warm_up(window: MainWindow | None = None) -> None:
     """Right after the window shows: what the first sale would otherwise do on the GUI thread,
     freezing its screen. In a worker thread, the imports (httpx's backend, the phone rules);
     then the window draws each screen once, off screen (MainWindow.prepare_screens); then the
@@ -125,7 +139,8 @@ async def warm_up(window=None) -> None:
     gc.freeze()
 
 
-async def _serve(window, vm, closing: list, crash) -> None:
+async def _serve(window: MainWindow, vm: RedemptionViewModel, closing: Sequence[Callable[[], Awaitable[None]]],
+                 crash: CrashReporter) -> None:
     asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
@@ -160,17 +175,18 @@ class ConnectionTester:
     def __init__(self) -> None:
         self._http: httpx.AsyncClient | None = None
 
-    async def __call__(self, profile, credentials) -> None:
+    async def __call__(self, profile: StoreProfile, credentials: Credentials) -> None:
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
-        await AiqClient(self._http, AiqConfig(profile.base_url, credentials.api_key, credentials.uid)).check_connection()
+        config = AiqConfig(profile.base_url, credentials.api_key, credentials.uid)
+        await AiqClient(self._http, config).check_connection()
 
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
 
 
-def found_at_start(entries) -> str:
+def found_at_start(entries: Sequence[JournalEntry]) -> str:
     """What the journal held from before, in a sentence for the cashier (empty when nothing)."""
     if not entries:
         return ""
@@ -188,7 +204,7 @@ def _refuse_to_start(message: str) -> int:
     """Say why the terminal will not start (stderr, the log and a dialog); the exit code."""
     from PySide6.QtWidgets import QMessageBox
 
-    print(message, file=sys.stderr, flush=True)
+    print(message, file=sys.stderr, flush=True)  # noqa: T201 - IT starting it from a shell reads this
     log.error("refused to start: %s", message.replace("\n", " "))
     box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, message)
     box.setObjectName("refusal_box")
@@ -196,27 +212,107 @@ def _refuse_to_start(message: str) -> int:
     return 1
 
 
-def _logging(args: argparse.Namespace):
+def _logging(args: argparse.Namespace, logs: Path) -> tuple[RedactingFilter, str]:
     """Logging to stderr and the log folder; (redactor, why the log folder is unusable or "")."""
     try:
-        return setup_logging(debug=args.debug, log_dir=log_dir()), ""
+        return setup_logging(debug=args.debug, log_dir=logs), ""
     except OSError as exc:
         return setup_logging(debug=args.debug, log_dir=None), (
-            f"The terminal cannot write its log in {log_dir()} ({exc.strerror or exc}), so it will not start: "
+            f"The terminal cannot write its log in {logs} ({exc.strerror or exc}), so it will not start: "
             "what it does at the counter must be on record.\n\nIT: make that folder writable for this "
             "computer user, check the disk is not full, then start the terminal again.")
 
 
-def open_journal(mode: Mode, credentials: CredentialStore, clock=utc_now):
+def open_journal(mode: Mode, credentials: CredentialStore, clock: Clock | None = None) -> tuple[Journal, list[str]]:
     """The checked journal for this mode and what to tell the manager about it; JournalError
     (JournalRefused, JournalLocked) when the terminal must not start (``journal_guard``)."""
     guard = JournalGuard(journal_path(mode), credentials, training=mode.training)
-    journal = guard.open(store=mode.store, terminal=socket.gethostname(), clock=clock)
+    journal = guard.open(store=mode.store, terminal=socket.gethostname(), clock=clock or utc_now)
     return journal, guard.notices
 
 
-def run_app(args: argparse.Namespace) -> int:
-    from budtender_app.ui.common.crash import CrashReporter
+class Refused(Exception):
+    """The terminal must not start; the message says why, for a manager or IT."""
+
+
+@dataclass
+class Services:
+    """Everything the terminal talks to, built once by ``build_services`` and handed down.
+
+    The composition root: view models and windows get what they need from here in their
+    constructors; nothing looks a service up anywhere else.
+    """
+
+    clock: Clock
+    folders: Folders
+    mode: Mode
+    settings: SettingsStore
+    credentials: CredentialStore
+    journal: Journal
+    journal_notices: list[str]
+    found_at_start: list[JournalEntry]
+    http: httpx.AsyncClient
+    simulator: Simulator | None
+    client: AiqClient
+    sender: RedemptionSender
+    manager_pin: ManagerPinGuard
+    tester: ConnectionTester
+    counter: CounterInfo
+    consents: ConsentLog | None
+
+    def close_journals(self) -> None:
+        self.journal.close()
+        if self.consents is not None:
+            self.consents.close()
+
+
+def _consent_log(mode: Mode, folders: Folders, credentials: CredentialStore, clock: Clock) -> ConsentLog | None:
+    """The consent record sign-ups need (none when it cannot open: redeeming does not need it).
+
+    Training consents get a throwaway key: nothing of a pretend shopper needs finding later."""
+    try:
+        if mode.training:
+            return ConsentLog(folders.consents(training=True), clock=clock)
+        return ConsentLog(folders.consents(), key=consent_key(credentials), clock=clock)
+    except ConsentLogError as exc:
+        log.error("no consent record, so no sign-up: %s", exc)  # noqa: TRY400 - its words say it all
+        return None
+
+
+def _counter_info(mode: Mode) -> CounterInfo:
+    profile = mode.profile
+    return CounterInfo(brand=profile.brand if profile else "Training Dispensary",
+                       country=profile.country if profile else "US", store=mode.store,
+                       store_id=profile.store_id if profile else "", terminal=socket.gethostname())
+
+
+def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, redactor: RedactingFilter) -> Services:
+    """Every service, once, for the mode the settings (or ``--demo``) choose; ``Refused`` when
+    the terminal must not start (a bad ``--base-url``, a journal that cannot be trusted)."""
+    settings, credentials = SettingsStore(), CredentialStore()
+    try:
+        mode = choose_mode(args, settings, credentials)
+    except StartupError as exc:
+        raise Refused(str(exc)) from None
+    redactor.add_secret(mode.config.api_key)
+    log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
+    try:
+        journal, notices = open_journal(mode, credentials, clock=clock)
+        found = journal.recover_after_restart()
+    except JournalError as exc:
+        raise Refused(str(exc)) from None
+    http, simulator = build_http(mode)
+    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
+    return Services(
+        clock=clock, folders=folders, mode=mode, settings=settings, credentials=credentials,
+        journal=journal, journal_notices=notices, found_at_start=found, http=http, simulator=simulator,
+        client=client, sender=RedemptionSender(client, journal),
+        manager_pin=ManagerPinGuard(settings, clock=clock.epoch), tester=ConnectionTester(),
+        counter=_counter_info(mode), consents=_consent_log(mode, folders, credentials, clock))
+
+
+def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, PendingViewModel]:
+    """The counter window and its view models, each given the services it uses."""
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
@@ -224,68 +320,65 @@ def run_app(args: argparse.Namespace) -> int:
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
 
-    redactor, unloggable = _logging(args)
+    s = services
+    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin)
+    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock)
+    consents, profile = s.consents, s.mode.profile
+    window = MainWindow(
+        vm, training=s.mode.training, location=s.mode.location,
+        settings_vm=SettingsViewModel(s.settings, s.credentials, s.tester),
+        make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
+        make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
+        receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
+    return window, vm, pending_vm
+
+
+def _tell_at_start(window: MainWindow, services: Services) -> None:
+    """What the journal found and why the mode is what it is, said once in the message band."""
+    found, notices = services.found_at_start, services.journal_notices
+    notice = " ".join(filter(None, [*notices, found_at_start(found), services.mode.notice]))
+    if notice:
+        log.warning("told the cashier: %s", notice)
+        alarming = notices or any(e.needs_manager for e in found)
+        window.message_label.show_message(Level.ERROR if alarming else Level.INFO, notice)
+
+
+def _application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)  # the terminal makes no other kind
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # we quit after the loop's clean-up, not before
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Start the terminal: logging, the services, the window, the Qt + asyncio loop; the exit code."""
+    from budtender_app.ui.common.crash import CrashReporter
+
+    where = folders()
+    redactor, unloggable = _logging(args, where.log)
+    _application()
     if unloggable:
         return _refuse_to_start(unloggable)
-    clock = Clock.system()  # the one clock: everything below that reads the time gets it
-    settings_store, credentials = SettingsStore(), CredentialStore()
     try:
-        mode = choose_mode(args, settings_store, credentials)
-    except StartupError as exc:
+        services = build_services(args, where, Clock.system(), redactor)  # the one clock
+    except Refused as exc:
         return _refuse_to_start(str(exc))
-    redactor.add_secret(mode.config.api_key)
-    log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
-    try:
-        journal, journal_notices = open_journal(mode, credentials, clock=clock)
-        found = journal.recover_after_restart()
-    except JournalError as exc:
-        return _refuse_to_start(str(exc))
+    window, vm, pending_vm = build_window(services)
+    if services.simulator is not None:
+        show_texted_pins(services.simulator, window.banner)
+    _tell_at_start(window, services)
 
-    http, simulator = build_http(mode)
-    tester = ConnectionTester()
-    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
-    vm = RedemptionViewModel(client, journal, clock=clock, skip_pin=mode.skip_pin)
-    pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal), clock=clock)
-    guard = ManagerPinGuard(settings_store, clock=clock.epoch)
-    settings_vm = SettingsViewModel(settings_store, credentials, tester)
-    profile = mode.profile
-    where = CounterInfo(brand=profile.brand if profile else "Training Dispensary",
-                        country=profile.country if profile else "US", store=mode.store,
-                        store_id=profile.store_id if profile else "", terminal=socket.gethostname())
-    try:
-        # Training consents get a throwaway key: nothing of a pretend shopper needs finding later.
-        consents = (ConsentLog(data_dir() / "training-consents.sqlite3", clock=clock) if mode.training
-                    else ConsentLog(default_consent_path(), key=consent_key(credentials), clock=clock))
-    except ConsentLogError as exc:  # sign-up needs its consent record; redeeming does not
-        log.error("no consent record, so no sign-up: %s", exc)
-        consents = None
-    window = MainWindow(vm, training=mode.training, location=mode.location,
-                        settings_vm=settings_vm, make_pin_vm=lambda: ManagerPinViewModel(guard),
-                        pending_vm=pending_vm, counter=where,
-                        make_loyalty_vm=(lambda: LoyaltyViewModel(client, consents, where)) if consents else None,
-                        receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
-    if simulator is not None:
-        show_texted_pins(simulator, window.banner)
-    notice = " ".join(filter(None, [*journal_notices, found_at_start(found), mode.notice]))
-    if notice:
-        log.warning("told the cashier: %s", notice)
-        alarming = journal_notices or any(e.needs_manager for e in found)
-        window.message_label.show_message("error" if alarming else "info", notice)
+    async def close_journals() -> None:
+        services.close_journals()
 
-    async def close_journal() -> None:
-        journal.close()
-        if consents is not None:
-            consents.close()
-
-    crash = CrashReporter(window, str(log_dir() / "budtender.log"))
+    crash = CrashReporter(window, str(where.log_file))
     crash.install()
+    closing = [pending_vm.wait_idle, services.http.aclose, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, [pending_vm.wait_idle, http.aclose, tester.aclose, close_journal], crash))
+        runner.run(_serve(window, vm, closing, crash))
     return 0

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import platformdirs
 
-from budtender_app.domain.settings import StoreProfile, check_base_url
-from budtender_app.services.aiq_client import DEFAULT_BASE_URL, AiqConfig
+from budtender_app.domain.settings import DEFAULT_BASE_URL, StoreProfile, check_base_url
+from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.credentials import DEFAULT_STORE, CredentialStore, KeyringUnavailable
+from budtender_app.services.paths import folders
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
 
@@ -35,19 +35,9 @@ class Mode:
     profile: StoreProfile | None = None
 
 
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir("budtender-app", appauthor=False))
-
-
-def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir("budtender-app", appauthor=False))
-
-
 def journal_path(mode: Mode) -> Path:
     """Training redemptions never share a journal (or an auditor's export) with real ones."""
-    from budtender_app.services.journal import default_journal_path
-
-    return data_dir() / "training-journal.sqlite3" if mode.training else default_journal_path()
+    return folders().journal(training=mode.training)
 
 
 def training_mode(notice: str = "") -> Mode:

@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
-
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.consent import (
     CONSENT_LANGUAGE,
@@ -50,8 +48,8 @@ from budtender_app.services.credentials import (
     CredentialStore,
     KeyringUnavailable,
 )
+from budtender_app.services.paths import folders
 
-CONSENT_FILE = "consents.sqlite3"
 SCHEMA_VERSION = 2
 #: The key's entry in the OS keyring, under the app's service (credentials.SERVICE).
 CONSENT_KEY_NAME = "consent-record:hmac-key"
@@ -146,7 +144,7 @@ class ConsentRow:
 
 def default_consent_path() -> Path:
     """Where the consent record lives: the user's data folder for this app."""
-    return Path(platformdirs.user_data_dir("budtender-app", appauthor=False)) / CONSENT_FILE
+    return folders().consents()
 
 
 def consent_key(credentials: CredentialStore) -> bytes:

@@ -27,10 +27,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import platformdirs
-
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.settings import FIELDS, StoreProfile, validate_profile
+from budtender_app.services.paths import folders
 from budtender_app.services.settings_lock import (
     DEFAULT_TIMEOUT,
     SettingsFileLock,
@@ -40,8 +39,6 @@ from budtender_app.services.settings_model import ManagerPinRecord, PinLockout, 
 
 log = logging.getLogger(__name__)
 
-APP_DIR_NAME = "budtender-app"
-FILE_NAME = "settings.json"
 VERSION = 1
 #: IT's way back from an unreadable settings file (cli.py runs it; README explains it).
 RESET_COMMAND = "budtender-app settings reset"
@@ -49,7 +46,7 @@ RESET_COMMAND = "budtender-app settings reset"
 
 def default_settings_path() -> Path:
     """settings.json in this user's config folder (XDG_CONFIG_HOME, %APPDATA%, ~/Library/...)."""
-    return Path(platformdirs.user_config_dir(APP_DIR_NAME, appauthor=False)) / FILE_NAME
+    return folders().settings
 
 
 class SettingsWriteError(Exception):
