@@ -75,7 +75,8 @@ def _start_qt(report: Report):
         from PySide6.QtWidgets import QApplication
 
         _quiet_offscreen_notes()
-        app = QApplication.instance() or QApplication(sys.argv[:1])
+        found = QApplication.instance()
+        app = found if isinstance(found, QApplication) else QApplication(sys.argv[:1])
         app.setQuitOnLastWindowClosed(False)
     except Exception as exc:  # noqa: BLE001 - a missing plugin or library is the finding
         report.check("Qt", False, f"{type(exc).__name__}: {exc}")
@@ -105,7 +106,9 @@ def _check_icon(report: Report) -> None:
     if pixmap.isNull():
         report.check("icon", False, f"cannot load {path}")
         return
-    QApplication.instance().setWindowIcon(QIcon(pixmap))
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        app.setWindowIcon(QIcon(pixmap))
     report.check("icon", True, f"{pixmap.width()}x{pixmap.height()} px from {path}")
 
 
@@ -146,9 +149,9 @@ def _check_redemption(report: Report) -> None:
     from budtender_app.app import make_event_loop
 
     try:
-        with tempfile.TemporaryDirectory(prefix="budtender-selftest-") as folder:
-            with asyncio.Runner(loop_factory=make_event_loop) as runner:
-                detail = runner.run(asyncio.wait_for(_demo_redemption(Path(folder)), TIMEOUT))
+        with (tempfile.TemporaryDirectory(prefix="budtender-selftest-") as folder,
+              asyncio.Runner(loop_factory=make_event_loop) as runner):
+            detail = runner.run(asyncio.wait_for(_demo_redemption(Path(folder)), TIMEOUT))
     except Exception as exc:  # noqa: BLE001 - whatever stops it is the finding
         report.check("demo redemption", False, f"{type(exc).__name__}: {exc}")
         return
@@ -217,7 +220,7 @@ async def _walk(vm, simulator) -> str:
     return f"'{usable[0].name}' redeemed for {vm.points_deducted:,} points on {transaction}"
 
 
-async def _until(vm, step, timeout: float = 20.0) -> None:
+async def _until(vm, step, timeout: float = 20.0) -> None:  # noqa: ASYNC109 - names where it stuck
     """Until the view model reaches ``step`` (by its signal); says where it stuck otherwise."""
     if vm.step is step:
         return

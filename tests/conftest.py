@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 from budtender_app.app import make_event_loop
 
+pytest_plugins = ["tests.helpers.logfail"]
+
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:
     # The last test's loop left Qt objects in reference cycles. Collect them here, on the GUI

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs them all: README's test command, and what .ci/run runs.
 #   bash tests/run.sh [pytest args...]
-# It reports the line and branch coverage of the money path (pyproject.toml, [tool.coverage]).
+# It runs ruff and mypy first, then pytest, and reports the line and branch coverage of the money
+# path (pyproject.toml, [tool.coverage]).
 # BUDTENDER_FAKETIME="@2027-03-14 01:59:30" runs pytest alone under Debian's faketime, started at
 # that moment (CI: the suite must depend on no date); TZ passes through as usual. (libfaketime
 # 0.9.10 shifts the monotonic clock too: with FAKETIME_DONT_FAKE_MONOTONIC every sleep fails.)
@@ -33,6 +34,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+
+# The checks first (pyproject.toml has their rules): lint and import order, then types. Once per
+# run of the suite; BUDTENDER_FAKETIME runs (CI's second and third) skip them.
+if [ -z "${BUDTENDER_FAKETIME:-}" ]; then
+  .venv/bin/ruff check budtender_app tests
+  .venv/bin/mypy
+fi
 
 # A private D-Bus session with an unlocked GNOME keyring: the real Secret Service the keyring
 # tests need, gone when the run ends. Offscreen Qt unless a test asks for Xvfb itself.

@@ -8,32 +8,15 @@ import logging
 import keyring
 import keyring.core
 import pytest
-from keyring.backend import KeyringBackend
 
 from budtender_app.services.credentials import Credentials, CredentialStore
 from budtender_app.services.logs import RedactingFilter
 from budtender_app.startup import choose_mode
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.items = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.items.pop((service, username), None)
+from tests.helpers.memory_keyring import MemoryKeyring
 
 
 def args(**kw):
-    base = dict(demo=False, store=None, base_url=None, debug=False)
+    base = {"demo": False, "store": None, "base_url": None, "debug": False}
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -88,7 +71,7 @@ def profile_store(tmp_path, **kw):
     from budtender_app.services.settings_store import SettingsStore
 
     store = SettingsStore(tmp_path / "settings.json")
-    fields = dict(name="Main St", store_id="77", uid="1234", brand="Green Leaf")
+    fields = {"name": "Main St", "store_id": "77", "uid": "1234", "brand": "Green Leaf"}
     fields.update(kw)
     store.save(store.load().with_profile(StoreProfile(**fields)))
     return store

@@ -35,7 +35,7 @@ def imports_of(path: Path) -> set[str]:
 CASES = [(layer, path) for layer in FORBIDDEN for path in sorted((PACKAGE / layer).rglob("*.py"))]
 
 
-@pytest.mark.parametrize(("layer", "path"), CASES, ids=[f"{l}/{p.name}" for l, p in CASES])
+@pytest.mark.parametrize(("layer", "path"), CASES, ids=[f"{layer}/{p.name}" for layer, p in CASES])
 def test_no_module_reaches_up_a_layer(layer, path):
     bad = sorted(name for name in imports_of(path)
                  if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[layer]))
@@ -55,4 +55,4 @@ def test_screens_are_laid_out_by_folder(screen):
 
 
 def test_every_layer_has_modules():
-    assert all(any(l == layer for l, _ in CASES) for layer in FORBIDDEN)
+    assert all(any(name == layer for name, _ in CASES) for layer in FORBIDDEN)

@@ -25,7 +25,8 @@ def test_the_menu_entry_starts_the_installed_app_with_its_icon():
 
 
 def test_the_icons_are_square_256px_and_the_same_picture():
-    images = [QImage(str(p)) for p in (ROOT / "resources" / "icon.png", ROOT / "budtender_app" / "resources" / "icon.png")]
+    icons = (ROOT / "resources" / "icon.png", ROOT / "budtender_app" / "resources" / "icon.png")
+    images = [QImage(str(p)) for p in icons]
     assert all(not i.isNull() and (i.width(), i.height()) == (256, 256) for i in images)
     assert images[0] == images[1], "packaging/make_icon.py writes both"
     assert (ROOT / "resources" / "icon.ico").stat().st_size > 0

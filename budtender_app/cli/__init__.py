@@ -6,54 +6,66 @@ import argparse
 import sys
 
 from budtender_app import __version__
+from budtender_app.domain.settings import DEFAULT_BASE_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The app's command line: the options that start the window, and IT's sub-commands."""
+    from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
+
     parser = argparse.ArgumentParser(
         prog="budtender-app",
         description="Redeem Alpine IQ loyalty wallet discounts at the counter.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--demo", action="store_true", help="training mode: a simulated AIQ, no real points")
-    parser.add_argument("--base-url", metavar="URL", help="AIQ base URL (default https://lab.alpineiq.com)")
-    parser.add_argument("--store", metavar="NAME", default=None, help="store profile to use")
-    parser.add_argument("--debug", action="store_true", help="log at DEBUG (secrets are still redacted)")
-    parser.add_argument("--self-test", action="store_true",
-                        help="check this computer can run the app (Qt, keyring, a demo redemption), then exit")
-    parser.add_argument("--require-keyring", action="store_true",
-                        help="with --self-test: fail when no OS keyring backend answers")
+    _add_start_options(parser)
     sub = parser.add_subparsers(dest="command")
-
-    creds = sub.add_parser("credentials", help="store, show or clear this store's AIQ credentials")
-    creds_sub = creds.add_subparsers(dest="action", required=True)
-    set_p = creds_sub.add_parser("set", help="save the UID; the API key is read from standard input")
-    set_p.add_argument("--uid", required=True, help="AIQ account UID (Settings > API & Tracking)")
-    set_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
-    show_p = creds_sub.add_parser("show", help="print the UID and the key masked to its last 4 characters")
-    show_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
-    clear_p = creds_sub.add_parser("clear", help="remove the credentials from the keyring")
-    clear_p.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
-
-    from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
-
+    _add_credentials_parser(sub)
     build_redemptions_parser(sub)
     build_journal_parser(sub)
-    pin = sub.add_parser("manager-pin", help="the manager PIN that guards the settings")
-    pin_sub = pin.add_subparsers(dest="action", required=True)
-    pin_sub.add_parser("reset", help="forget the manager PIN (IT, after a forgotten PIN); the next visit sets a new one")
-    settings = sub.add_parser("settings", help="the settings file (store profiles, manager PIN)")
-    settings_sub = settings.add_subparsers(dest="action", required=True)
-    settings_sub.add_parser("check", help="say whether the settings file can be read, and what it holds")
-    settings_sub.add_parser("reset", help="move an UNREADABLE settings file aside (kept for IT) so the terminal "
-                                          "is set up again: new store profiles and manager PIN")
-
+    _add_settings_parsers(sub)
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     return parser
 
 
+def _add_start_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--demo", action="store_true", help="training mode: a simulated AIQ, no real points")
+    parser.add_argument("--base-url", metavar="URL", help=f"AIQ base URL (default {DEFAULT_BASE_URL})")
+    parser.add_argument("--store", metavar="NAME", default=None, help="store profile to use")
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG (secrets are still redacted)")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this computer can run the app (Qt, keyring, a demo redemption), then exit")
+    parser.add_argument("--require-keyring", action="store_true",
+                        help="with --self-test: fail when no OS keyring backend answers")
+
+
+def _add_credentials_parser(sub: argparse._SubParsersAction) -> None:
+    creds = sub.add_parser("credentials", help="store, show or clear this store's AIQ credentials")
+    creds_sub = creds.add_subparsers(dest="action", required=True)
+    set_p = creds_sub.add_parser("set", help="save the UID; the API key is read from standard input")
+    set_p.add_argument("--uid", required=True, help="AIQ account UID (Settings > API & Tracking)")
+    show_p = creds_sub.add_parser("show", help="print the UID and the key masked to its last 4 characters")
+    clear_p = creds_sub.add_parser("clear", help="remove the credentials from the keyring")
+    for action in (set_p, show_p, clear_p):
+        action.add_argument("--store", dest="cred_store", metavar="NAME", default=None)
+
+
+def _add_settings_parsers(sub: argparse._SubParsersAction) -> None:
+    pin = sub.add_parser("manager-pin", help="the manager PIN that guards the settings")
+    pin_sub = pin.add_subparsers(dest="action", required=True)
+    pin_sub.add_parser("reset",
+                       help="forget the manager PIN (IT, after a forgotten PIN); the next visit sets a new one")
+    settings = sub.add_parser("settings", help="the settings file (store profiles, manager PIN)")
+    settings_sub = settings.add_subparsers(dest="action", required=True)
+    settings_sub.add_parser("check", help="say whether the settings file can be read, and what it holds")
+    settings_sub.add_parser("reset", help="move an UNREADABLE settings file aside (kept for IT) so the terminal "
+                                          "is set up again: new store profiles and manager PIN")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run what the command line asks for; the process's exit code."""
     args = build_parser().parse_args(argv)
     if args.self_test:
         from budtender_app.selftest import run_self_test

@@ -40,18 +40,23 @@ EXIT_CHAIN_BROKEN = 4
 EXIT_JOURNAL_PROBLEM = 5
 
 
+def _journal_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
+                        help=f"the redemption journal (default {default_journal_path()})")
+
+
 def build_redemptions_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `redemptions pending|export` to the app's sub-commands; returns the new parser."""
     parser = subparsers.add_parser("redemptions", help="list open redemptions, or export the audit trail")
-    parser.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
-                        help=f"the redemption journal (default {default_journal_path()})")
+    _journal_option(parser)
     actions = parser.add_subparsers(dest="redemptions_action", required=True)
     actions.add_parser("pending", help="print redemptions that are unsent or unknown")
     export = actions.add_parser("export", help="write the audit trail of a date range as CSV")
     # Dates stay text here so a bad one gets our message and exit code, not argparse's usage.
     export.add_argument("--since", required=True, metavar="YYYY-MM-DD", help="first day (local time)")
     export.add_argument("--until", metavar="YYYY-MM-DD", default=None, help="last day, included (default: today)")
-    export.add_argument("--csv", dest="csv_path", required=True, metavar="FILE", help="where to write; - for standard output")
+    export.add_argument("--csv", dest="csv_path", required=True, metavar="FILE",
+                        help="where to write; - for standard output")
     return parser
 
 
@@ -64,6 +69,7 @@ def run_redemptions(args: argparse.Namespace) -> int:
         except ValueError as exc:
             _error(str(exc))
             return EXIT_BAD_INPUT
+        assert since is not None  # argparse: --since is required
         if until is not None and until < since:
             _error(f"--until {until} is before --since {since}.")
             return EXIT_BAD_INPUT
@@ -86,6 +92,7 @@ def run_redemptions(args: argparse.Namespace) -> int:
             if args.redemptions_action == "pending":
                 code = _pending(journal)
             else:
+                assert since is not None  # checked above
                 code = _export(journal, since, until, args.csv_path)
             return EXIT_JOURNAL_PROBLEM if damage and code == EXIT_OK else code
     except (JournalError, OSError) as exc:
@@ -116,8 +123,7 @@ def _seal(path: Path) -> Seal | None:
 def build_journal_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `journal check|accept-fresh` to the app's sub-commands; returns the new parser."""
     parser = subparsers.add_parser("journal", help="check the redemption journal, or accept a fresh one")
-    parser.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
-                        help=f"the redemption journal (default {default_journal_path()})")
+    _journal_option(parser)
     actions = parser.add_subparsers(dest="journal_action", required=True)
     actions.add_parser("check", help="say whether the terminal will start on this journal, and why not")
     actions.add_parser("accept-fresh", help=(
@@ -161,11 +167,12 @@ def _pending(journal: Journal) -> int:
     rows = [_pending_row(e) for e in entries]
     if len(stores) > 1:
         header.insert(1, "store")
-        for row, entry in zip(rows, entries):
+        for row, entry in zip(rows, entries, strict=True):
             row.insert(1, entry.store)
     widths = [min(40, max(len(h), *(len(r[i]) for r in rows))) for i, h in enumerate(header[:-1])]
     for line in [header, *rows]:
-        cells = [c[:40].ljust(w) for c, w in zip(line, widths)] + [line[-1]]
+        # the last column, the message, has no width: zip stops before it
+        cells = [c[:40].ljust(w) for c, w in zip(line, widths, strict=False)] + [line[-1]]
         print("  ".join(cells).rstrip())
     print(f"{len(entries)} pending. A manager resolves them in the terminal's Pending redemptions panel.")
     return EXIT_OK

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from budtender_app.domain.loyalty import SignUp
-from budtender_app.domain.phone import PhoneError, parse_phone
+from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 
 #: AIQ's counter sign-up consent, verbatim, "details/ engagement" space included.
 CONSENT_TEMPLATE = (
@@ -147,9 +147,10 @@ def validate_sign_up(
     An email opt-in needs an email. The favourite store is the store this terminal serves.
     """
     errors: dict[str, str] = {}
-    values: dict[str, object] = {}
+    values: dict[str, str] = {}
+    parsed: Phone | None = None
     try:
-        values["phone"] = parse_phone(phone)
+        parsed = parse_phone(phone)
     except PhoneError as exc:
         errors["phone"] = str(exc)
     checks = (("email", email, check_email), ("first_name", first_name, lambda t: check_person_name(t, "first name")),
@@ -161,11 +162,11 @@ def validate_sign_up(
             errors[field] = str(exc)
     if email_opt_in and "email" not in errors and not values.get("email"):
         errors["email"] = "Type the shopper's email address to opt them in to emails."
-    if errors:
+    if errors or parsed is None:
         return None, errors
     where = where or CounterInfo(brand="")
     return SignUp(
-        values["phone"], email=values["email"], first_name=values["first_name"],
+        parsed, email=values["email"], first_name=values["first_name"],
         last_name=values["last_name"], favorite_store=where.store, favorite_store_id=where.store_id_number,
         sms_opt_in=sms_opt_in, email_opt_in=email_opt_in,
     ), {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from budtender_app.domain.phone import Phone
 
@@ -27,7 +28,7 @@ class SignUp:
     sms_opt_in: bool = True
     email_opt_in: bool = False
 
-    def as_aiq(self) -> dict:
+    def as_aiq(self) -> dict[str, Any]:
         body = {
             "mobilePhone": self.phone.digits, "email": self.email, "firstName": self.first_name,
             "lastName": self.last_name, "favoriteStore": self.favorite_store, "loyalty": True,
@@ -50,7 +51,7 @@ class AiqRedemption:
     created: datetime | None
 
 
-def _str(raw: dict, *keys: str) -> str:
+def _str(raw: dict[str, Any], *keys: str) -> str:
     for key in keys:
         value = raw.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):

@@ -8,7 +8,7 @@ says where in AIQ to look.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -66,7 +66,7 @@ def validate_profile(
     base URL means AIQ's default). ``other_names`` are the terminal's other profiles: a name
     that clashes with one of them is refused.
     """
-    checks = {
+    checks: dict[str, Callable[[str], str]] = {
         "name": lambda v: check_store_name(v, other_names),
         "store_id": lambda v: _check_aiq_id(v, "store ID", _WHERE_STORE),
         "uid": lambda v: _check_aiq_id(v, "UID", _WHERE_UID),
@@ -76,17 +76,16 @@ def validate_profile(
         "signup_url": lambda v: check_qr_url(v, "loyalty sign-up link"),
         "wallet_url": lambda v: check_qr_url(v, "wallet link"),
     }
-    values: dict[str, str | bool] = {}
+    values: dict[str, str] = {}
     errors: dict[str, str] = {}
     for field, check in checks.items():
         try:
             values[field] = check(_text(fields.get(field, "")))
         except ValueError as exc:
             errors[field] = str(exc)
-    values["skip_pin"] = _flag(fields.get("skip_pin", False))
     if errors:
         return None, errors
-    return StoreProfile(**values), {}
+    return StoreProfile(**values, skip_pin=_flag(fields.get("skip_pin", False))), {}
 
 
 def check_store_name(text: str, other_names: Iterable[str] = ()) -> str:

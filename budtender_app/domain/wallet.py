@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any  # JSON as AIQ sent it: checked field by field below
 from urllib.parse import unquote, urlsplit
 
 from budtender_app.domain.errors import BadResponse
@@ -109,7 +110,7 @@ def parse_wallet(data: object, *, base_url: str) -> Wallet:
     )
 
 
-def _read_discounts(templates: list, base_url: str) -> tuple[list[Discount], list[str]]:
+def _read_discounts(templates: list[Any], base_url: str) -> tuple[list[Discount], list[str]]:
     discounts: list[Discount] = []
     problems: list[str] = []
     seen: set[str] = set()
@@ -193,7 +194,7 @@ def _clean(value: object, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _key(raw: dict, key: str, what: str) -> str:
+def _key(raw: dict[str, Any], key: str, what: str) -> str:
     """An identifier as AIQ sent it (string or integer), refused rather than altered when odd."""
     value = raw.get(key)
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**MAX_ID:
@@ -213,7 +214,7 @@ def _contact_id(value: object) -> str:
         return ""
 
 
-def _flag(raw: dict, key: str, default: bool) -> bool:
+def _flag(raw: dict[str, Any], key: str, default: bool) -> bool:
     value = raw.get(key)
     return value if isinstance(value, bool) else default
 
@@ -258,7 +259,7 @@ def _points(value: object) -> int:
     return points
 
 
-def _values(raw: dict) -> tuple[Decimal | None, Decimal | None]:
+def _values(raw: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:
     dollar = _bounded(raw, "dollarValue", MAX_CART, "dollar value")
     percent = _bounded(raw, "percentageValue", Decimal(100), "percentage")
     if dollar and percent:
@@ -266,7 +267,7 @@ def _values(raw: dict) -> tuple[Decimal | None, Decimal | None]:
     return dollar, percent
 
 
-def _bounded(raw: dict, key: str, high: Decimal, what: str) -> Decimal | None:
+def _bounded(raw: dict[str, Any], key: str, high: Decimal, what: str) -> Decimal | None:
     if raw.get(key) is None:
         return None
     value = to_decimal(raw.get(key))

@@ -225,7 +225,8 @@ class ConsentLog:
                     "INSERT INTO consents(recorded_at, consent_hash, language, country, brand, store, store_id, "
                     "terminal, phone_hmac, key_id, sms_opt_in, email_opt_in, email_given) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-                return int(cursor.lastrowid)
+                assert cursor.lastrowid is not None  # an INSERT just ran
+                return cursor.lastrowid
         except sqlite3.Error as exc:
             raise ConsentLogError(f"The consent could not be written down ({exc}).") from None
 
@@ -276,8 +277,8 @@ class ConsentLog:
             f"FROM consents c {where} ORDER BY c.id")
         with self._mutex:
             rows = self._conn.execute(query, args).fetchall()
-        return [ConsentRow(r[0], datetime.fromisoformat(r[1]), *r[2:10], bool(r[10]), bool(r[11]), bool(r[12]), r[13])
-                for r in rows]
+        return [ConsentRow(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+                           bool(r[10]), bool(r[11]), bool(r[12]), r[13]) for r in rows]
 
     def _now(self) -> str:
         return self._clock().astimezone(UTC).isoformat(timespec="seconds")

@@ -26,6 +26,7 @@ import base64
 import enum
 import hashlib
 import hmac
+import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -87,7 +88,7 @@ def pin_problem(pin: str) -> str | None:
         return "The manager PIN is digits only."
     if not MIN_DIGITS <= len(pin) <= MAX_DIGITS:
         return f"The manager PIN has {MIN_DIGITS} to {MAX_DIGITS} digits."
-    steps = {int(b) - int(a) for a, b in zip(pin, pin[1:])}
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
     if steps == {0}:
         return "A PIN of one repeated digit is the first thing anyone tries. Choose another."
     if steps in ({1}, {-1}):

@@ -34,7 +34,8 @@ class SettingsFileLock:
     """An exclusive lock on ``path``, waited for up to ``timeout`` seconds. Use it as ``with lock:``."""
 
     def __init__(self, path: Path, timeout: float = DEFAULT_TIMEOUT,
-                 monotonic: Callable[[], float] = SYSTEM_CLOCK.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+                 monotonic: Callable[[], float] = SYSTEM_CLOCK.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.path = path
         self._timeout = timeout
         self._monotonic = monotonic

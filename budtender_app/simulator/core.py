@@ -28,7 +28,7 @@ from budtender_app.simulator.seed import (
     DEMO_UID,
     demo_shoppers,
 )
-from budtender_app.simulator.state import State
+from budtender_app.simulator.state import SimulatedAiq
 
 __all__ = [
     "DEMO_API_KEY", "DEMO_PHONE", "DEMO_PHONE_HIDDEN", "DEMO_PHONE_NEW", "DEMO_UID", "ENVELOPE",
@@ -231,9 +231,9 @@ class Simulator:
         with self._lock:
             self._state = state
 
-    def _fresh_state(self) -> State:
+    def _fresh_state(self) -> SimulatedAiq:
         # Built whole before it is swapped in, so no request ever sees a half-seeded account.
-        state = State(self._uid, self._base_url, self._clock, self._pin_source)
+        state = SimulatedAiq(self._uid, self._base_url, self._clock, self._pin_source)
         state.answers = dict(self._answers)
         if self._seed:
             for shopper in demo_shoppers(self._clock()):
@@ -241,7 +241,7 @@ class Simulator:
         return state
 
 
-def _answer(state: State, method: str, raw_path: str, query: str, body: tuple[Any, bool],
+def _answer(state: SimulatedAiq, method: str, raw_path: str, query: str, body: tuple[Any, bool],
             authorized: bool) -> tuple[int, object]:
     if not authorized:
         return 403, _error("Invalid API key")

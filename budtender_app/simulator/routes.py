@@ -13,9 +13,9 @@ from typing import Any
 
 from budtender_app.simulator.records import Contact, SimFailure
 from budtender_app.simulator.seed import PIN_LIFETIME_SECONDS, welcome_gift
-from budtender_app.simulator.state import State
+from budtender_app.simulator.state import SimulatedAiq
 
-Handler = Callable[[State, list[str], dict[str, str], Any], Any]
+Handler = Callable[[SimulatedAiq, list[str], dict[str, str], Any], Any]
 
 _TEN_DIGITS = re.compile(r"\d{10}")
 _INT = re.compile(r"-?\d{1,12}")
@@ -37,14 +37,14 @@ def _phone(body: dict[str, Any], key: str = "phone") -> str:
     return phone
 
 
-def _member(state: State, phone: str) -> Contact:
+def _member(state: SimulatedAiq, phone: str) -> Contact:
     contact = state.member_by_phone(phone)
     if contact is None or not contact.loyalty:
         raise state.failure("unknown_member", CONTACT_NOT_FOUND)
     return contact
 
 
-def _check_uid(state: State, uid: str) -> None:
+def _check_uid(state: SimulatedAiq, uid: str) -> None:
     if uid != state.uid:
         raise SimFailure(404, "Unknown account")
 
@@ -57,7 +57,7 @@ def _whole(text: str | None, what: str) -> int:
 
 # -- E1, E2, E3: the wallet --------------------------------------------------------------------
 
-def verify_wallet(state: State, args, params, body) -> Any:
+def verify_wallet(state: SimulatedAiq, args, params, body) -> Any:
     """E1: text a new PIN (the old one stops working)."""
     phone = _phone(_object(body))
     _member(state, phone)
@@ -65,7 +65,7 @@ def verify_wallet(state: State, args, params, body) -> Any:
     return {"sent": True}
 
 
-def view_wallet(state: State, args, params, body) -> Any:
+def view_wallet(state: SimulatedAiq, args, params, body) -> Any:
     """E2: the wallet, for the newest PIN while it is under 10 minutes old."""
     body = _object(body)
     phone = _phone(body)
@@ -79,7 +79,7 @@ def view_wallet(state: State, args, params, body) -> Any:
     return state.wallet_data(contact)
 
 
-def wallet(state: State, args, params, body) -> Any:
+def wallet(state: SimulatedAiq, args, params, body) -> Any:
     """E3: the wallet without a PIN, by phone and/or email."""
     body = _object(body)
     if body.get("phone") is not None:
@@ -93,7 +93,7 @@ def wallet(state: State, args, params, body) -> Any:
 
 # -- E4: redeem ----------------------------------------------------------------------------
 
-def redeem(state: State, args, params, body) -> Any:
+def redeem(state: SimulatedAiq, args, params, body) -> Any:
     """E4: take the points at once and record the redemption."""
     uid, discount_id, token, transaction_id = args
     if not transaction_id:
@@ -118,12 +118,12 @@ def redeem(state: State, args, params, body) -> Any:
     return {"id": state.add_redemption(contact, discount_id, transaction_id, cost)}
 
 
-def redeem_without_transaction(state: State, args, params, body) -> Any:
+def redeem_without_transaction(state: SimulatedAiq, args, params, body) -> Any:
     """E4 with the URL ending at the token: native POS redemptions must append the ID."""
     raise SimFailure(400, "Missing transaction id")
 
 
-def _check_redeemable(state: State, template: dict[str, Any]) -> None:
+def _check_redeemable(state: SimulatedAiq, template: dict[str, Any]) -> None:
     if template.get("available") is False:
         raise SimFailure(400, "Discount not available")
     expiration = template.get("expiration")
@@ -135,7 +135,7 @@ def _check_redeemable(state: State, template: dict[str, Any]) -> None:
 
 # -- E5, E6, E7: members --------------------------------------------------------------------
 
-def signup(state: State, args, params, body) -> Any:
+def signup(state: SimulatedAiq, args, params, body) -> Any:
     """E5: a new member with 0 points and the welcome gift; an existing one is returned as is."""
     body = _object(body)
     raw_phone = body.get("mobilePhone")
@@ -159,7 +159,7 @@ def _str(body: dict[str, Any], key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def lookup(state: State, args, params, body) -> Any:
+def lookup(state: SimulatedAiq, args, params, body) -> Any:
     """E6: loyalty status of a phone or email (``loyalty: false`` for a stranger)."""
     term = args[0].strip()
     if "@" in term:
@@ -172,7 +172,7 @@ def lookup(state: State, args, params, body) -> Any:
     return {"loyalty": contact.loyalty, "contactID": contact.contact_id}
 
 
-def piis(state: State, args, params, body) -> Any:
+def piis(state: SimulatedAiq, args, params, body) -> Any:
     """E7: contacts matching ``search`` (phone, email or name); ``results`` is null for none."""
     _check_uid(state, args[0])
     limit = _whole(params.get("limit", "10"), "limit")
@@ -193,7 +193,7 @@ def _matches(contact: Contact, term: str) -> bool:
 
 # -- E10, E11: after the sale --------------------------------------------------------------
 
-def adjust_points(state: State, args, params, body) -> Any:
+def adjust_points(state: SimulatedAiq, args, params, body) -> Any:
     """E10: add (or take) points, e.g. a re-credit after a voided sale."""
     uid, contact_id = args
     _check_uid(state, uid)
@@ -213,7 +213,7 @@ def adjust_points(state: State, args, params, body) -> Any:
     return {"contactID": contact.contact_id, "loyaltyPoints": contact.points}
 
 
-def redemptions(state: State, args, params, body) -> Any:
+def redemptions(state: SimulatedAiq, args, params, body) -> Any:
     """E11: redemptions whose time is in [start, end] (epoch seconds, both ends included)."""
     uid, start, end = args
     _check_uid(state, uid)
@@ -249,9 +249,9 @@ def match(method: str, segments: list[str]) -> tuple[Handler, list[str]]:
     for route_method, pattern, handler in _ROUTES:
         if len(pattern) != len(segments):
             continue
-        if all(p == "*" or p == s for p, s in zip(pattern, segments)):
+        if all(p == "*" or p == s for p, s in zip(pattern, segments, strict=True)):
             if route_method == method:
-                return handler, [s for p, s in zip(pattern, segments) if p == "*"]
+                return handler, [s for p, s in zip(pattern, segments, strict=True) if p == "*"]
             path_known = True
     if path_known:
         raise SimFailure(405, "Method not allowed")

@@ -7,6 +7,7 @@ logged, because paths and bodies carry phones, PINs and redemption tokens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -98,10 +99,8 @@ class SimulatorServer:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:  # wakes a handler thread blocked reading a keep-alive connection
+            with contextlib.suppress(OSError):  # wakes a handler blocked reading a keep-alive connection
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -197,7 +196,7 @@ class _HttpServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         # The default prints a traceback to stderr; clients hanging up is routine here.
-        log.debug("simulator connection ended with an error", exc_info=True)
+        log.debug("simulator connection ended with an error", exc_info=True)  # noqa: LOG014 - socketserver calls it from its except
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -342,4 +341,8 @@ def _stop_on_sigterm(stop: threading.Event) -> Callable[[], None]:
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def undo() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return undo

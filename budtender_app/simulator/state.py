@@ -17,7 +17,7 @@ from budtender_app.simulator.records import ENVELOPE, Adjustment, Contact, Redem
 from budtender_app.simulator.seed import make_template
 
 
-class State:
+class SimulatedAiq:
     """Members, their tokens and PINs, and what happened (requests, redemptions, adjustments)."""
 
     def __init__(self, uid: str, base_url: str, clock: Callable[[], float], pin_source: Callable[[], str]) -> None:

@@ -1,6 +1,7 @@
 """The counter app driven by keys in this process, and the simulator it talks to in another.
 
-Used by tests/benchmarks/benchmark.py. ``python tests/benchmarks/bench_counter.py LATENCY`` serves the simulator with the
+Used by tests/benchmarks/benchmark.py. ``python tests/benchmarks/bench_counter.py LATENCY`` serves the simulator
+with the
 benchmark's shoppers on 127.0.0.1, prints ``URL <url>`` and stops when its standard input closes.
 """
 
@@ -18,22 +19,22 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import httpx  # noqa: E402
-import PySide6  # noqa: E402,F401 - before qasync (imported by budtender_app.app), as in the app
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+import httpx
+import PySide6  # noqa: F401 - before qasync (imported by budtender_app.app), as in the app
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
-from budtender_app.app import make_event_loop, warm_up  # noqa: E402
-from budtender_app.domain.flow import Step  # noqa: E402
-from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter  # noqa: E402
-from budtender_app.services.journal import Journal, JournalLock  # noqa: E402
-from budtender_app.services.logs import setup_logging  # noqa: E402
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator  # noqa: E402
-from budtender_app.simulator.seed import _alex_discounts  # noqa: E402
-from budtender_app.simulator.server import SimulatorServer  # noqa: E402
-from budtender_app.ui.main_window import MainWindow  # noqa: E402
-from budtender_app.viewmodels.redemption import RedemptionViewModel  # noqa: E402
+from budtender_app.app import make_event_loop, warm_up
+from budtender_app.domain.flow import Step
+from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
+from budtender_app.services.journal import Journal, JournalLock
+from budtender_app.services.logs import setup_logging
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
+from budtender_app.simulator.seed import _alex_discounts
+from budtender_app.simulator.server import SimulatorServer
+from budtender_app.ui.main_window import MainWindow
+from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 BENCH_PHONE = "5550102030"  # the demo shopper's kinds of discount, all reusable, lots of points
 BIG_PHONE = "5550101000"  # 1,000 discounts
@@ -66,7 +67,8 @@ def big_wallet() -> list[dict]:
     for i in range(BIG_COUNT):
         percent = i % 10 == 0
         wallet.append({
-            "id": f"big{i:04d}", "name": f"Deal {i:04d}: " + (f"{5 + i % 20}% off" if percent else f"${1 + i % 120} off"),
+            "id": f"big{i:04d}",
+            "name": f"Deal {i:04d}: " + (f"{5 + i % 20}% off" if percent else f"${1 + i % 120} off"),
             "posDiscountID": f"POS-{i:04d}", "pointsDeduction": 10 + i, "reusable": True,
             "dollarValue": 0 if percent else 1 + i % 120, "percentageValue": 5 + i % 20 if percent else 0,
             "available": i % 50 != 7, "expiration": later,

@@ -47,9 +47,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import httpx  # noqa: E402
-import PySide6  # noqa: E402 - before qasync (imported by the app), as in the app
-from bench_counter import (  # noqa: E402 - tests/benchmarks/bench_counter.py, beside this file
+import itertools
+
+import httpx
+import PySide6
+from bench_counter import (
     BENCH_PHONE,
     BIG_COUNT,
     PIN,
@@ -62,10 +64,10 @@ from bench_counter import (  # noqa: E402 - tests/benchmarks/bench_counter.py, b
     run_on_qt_loop,
     until_step,
 )
-from PySide6.QtCore import Qt, QTimer, qVersion  # noqa: E402
+from PySide6.QtCore import Qt, QTimer, qVersion
 
-from budtender_app.domain.flow import Step  # noqa: E402
-from budtender_app.simulator.core import DEMO_API_KEY  # noqa: E402
+from budtender_app.domain.flow import Step
+from budtender_app.simulator.core import DEMO_API_KEY
 
 SLOW_LATENCY = 0.3
 
@@ -201,10 +203,12 @@ def measure_startup(runs: int, packaged: Path | None) -> list[Figure]:
     for name, label in (("app", "start-up"), ("packaged", "start-up (packaged app)")):
         if name in samples:
             value = median(samples[name])
-            note = "python -m budtender_app --demo --debug to its 'focus cart_edit' line; reference: tests/benchmarks/bench_floor_window.py"
+            note = ("python -m budtender_app --demo --debug to its 'focus cart_edit' line; "
+                    "reference: tests/benchmarks/bench_floor_window.py")
             if name == "packaged":
                 note = f"{packaged}/budtender-app --demo --debug; same reference"
-            figures.append(Figure(label, value, "ms", floor_ms, round(1.3 * floor_ms, 1), "<= 1.3 x bare PySide6 window",
+            figures.append(Figure(label, value, "ms", floor_ms, round(1.3 * floor_ms, 1),
+                                  "<= 1.3 x bare PySide6 window",
                                   value <= 1.3 * floor_ms, samples[name], samples["floor"], note))
     return figures
 
@@ -233,8 +237,8 @@ async def bare_httpx_calls(url: str, runs: int) -> dict[str, list[float]]:
             wallet = await timed("view wallet", lambda: http.post(f"{url}/api/v2/view/contact/wallet",
                                  json={"phone": BENCH_PHONE, "code": PIN}, headers=headers), i > 0)
             redeem_url = wallet.json()["data"]["discountTemplates"][0]["redemptionURL"]
-            await timed("redeem", lambda: http.put(f"{redeem_url}/BARE-{os.getpid()}-{time.time_ns()}",
-                                                   headers=headers), i > 0)
+            await timed("redeem", lambda url=redeem_url: http.put(f"{url}/BARE-{os.getpid()}-{time.time_ns()}",
+                                                                  headers=headers), i > 0)
     return out
 
 
@@ -327,7 +331,7 @@ async def ticked(c: Counter, work) -> dict:
     timer.start(5)
     await work
     timer.stop()
-    gaps = sorted(((round((b[0] - a[0]) * 1000, 2), b[1]) for a, b in zip(ticks, ticks[1:])), reverse=True)
+    gaps = sorted(((round((b[0] - a[0]) * 1000, 2), b[1]) for a, b in itertools.pairwise(ticks)), reverse=True)
     return {"max_gap_ms": gaps[0][0], "gaps": gaps[:5], "ticks": len(ticks)}
 
 
@@ -351,7 +355,8 @@ def measure_full_redemptions(url: str, runs: int) -> list[Figure]:
                 f"The first redemption after start: median {median(first):.1f} ms ({worst('first')}). "
                 f"Reference: the same timer with the window idle")
     floor_rss = STARTUP_RSS.get("floor")
-    rss_note = "the process after 2 redemptions (Python, Qt, window, httpx, journal); reference: the bare PySide6 window"
+    rss_note = ("the process after 2 redemptions (Python, Qt, window, httpx, journal); "
+                "reference: the bare PySide6 window")
     return [
         Figure("never frozen: longest tick gap", median(warm), "ms", median(idle), 16, "< 16 ms (one frame)",
                median(warm) < 16, warm, idle, gap_note),

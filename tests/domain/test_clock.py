@@ -22,9 +22,9 @@ def test_now_is_always_utc_whatever_zone_the_wall_clock_speaks():
 
 def test_a_naive_wall_clock_is_refused_rather_than_guessed():
     with pytest.raises(ValueError):
-        Clock(wall=lambda: datetime(2027, 1, 1)).now()
+        Clock(wall=lambda: datetime(2027, 1, 1)).now()  # noqa: DTZ001 - naive on purpose
     with pytest.raises(ValueError):
-        Clock.fixed(datetime(2027, 1, 1))
+        Clock.fixed(datetime(2027, 1, 1))  # noqa: DTZ001 - naive on purpose
 
 
 def test_today_is_the_stores_date_not_utcs():

@@ -27,7 +27,8 @@ def test_the_transaction_id_is_appended_as_aiq_asks(url, txid, expected):
     assert redemption_put_url(url, txid) == expected
 
 
-@pytest.mark.parametrize(("typed", "says"), [("", "Type the POS"), ("a\tb", "cannot be typed"), ("x" * 129, "at most 128")])
+@pytest.mark.parametrize(("typed", "says"),
+                         [("", "Type the POS"), ("a\tb", "cannot be typed"), ("x" * 129, "at most 128")])
 def test_bad_transaction_ids(typed, says):
     with pytest.raises(TransactionIdError, match=says):
         parse_transaction_id(typed)

@@ -17,7 +17,7 @@ def read(data, base_url=AIQ):
 
 
 def disc(**kw) -> Discount:
-    base = dict(id="d", name="A discount", redemption_url=URL, points=100)
+    base = {"id": "d", "name": "A discount", "redemption_url": URL, "points": 100}
     base.update(kw)
     return Discount(**base)
 
@@ -76,7 +76,8 @@ def test_selection_together_may_not_exceed_the_sale_or_the_balance(selected, car
 
 
 def test_totals_of_a_selection():
-    got = totals([disc(dollar_value=Decimal(10), points=250), disc(percentage_value=Decimal(10), points=300)], Decimal(50))
+    picks = [disc(dollar_value=Decimal(10), points=250), disc(percentage_value=Decimal(10), points=300)]
+    got = totals(picks, Decimal(50))
     assert (got.amount_off, got.points) == (Decimal(15), 550)
 
 

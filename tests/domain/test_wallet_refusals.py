@@ -140,7 +140,8 @@ def test_a_discount_without_a_points_cost_is_not_offered_rather_than_recorded_as
         assert wallet.problems == ("'$10 off' skipped: AIQ did not say how many points it costs",)
 
 
-@pytest.mark.parametrize(("raw", "points"), [(0, 0), ("250", 250), (250.0, 250), ("2.5e2", 250), (MAX_POINTS, MAX_POINTS)])
+@pytest.mark.parametrize(("raw", "points"),
+                         [(0, 0), ("250", 250), (250.0, 250), ("2.5e2", 250), (MAX_POINTS, MAX_POINTS)])
 def test_a_points_cost_that_is_a_whole_number_is_read(raw, points):
     wallet = parse_wallet({"discountTemplates": [template(pointsDeduction=raw)]}, base_url=AIQ)
     assert [d.points for d in wallet.discounts] == [points]
@@ -269,14 +270,16 @@ def test_a_dot_segment_hidden_under_any_number_of_encodings_is_refused(segment):
 
 
 def test_the_benchmarks_big_wallet_still_reads_whole_and_fast():
-    templates = [template(id=f"big{i:04d}", name=f"Deal {i:04d}", redemptionURL=f"{AIQ}/api/v1.1/discount/redeem/1/{i}/t{i:x}",
+    templates = [template(id=f"big{i:04d}", name=f"Deal {i:04d}",
+                          redemptionURL=f"{AIQ}/api/v1.1/discount/redeem/1/{i}/t{i:x}",
                           pointsDeduction=10 + i, expiration=1_900_000_000) for i in range(MAX_DISCOUNTS)]
     wallet, seconds = timed_read({"loyaltyPoints": 5000, "discountTemplates": templates})
     assert len(wallet.discounts) == MAX_DISCOUNTS and wallet.problems == ()
     assert seconds < FAST
 
 
-@pytest.mark.parametrize("path", ["/api/x%2F..%2Fy/tok", "/api/x%2F%2E%2E%5Cy/tok", "/api/x%5C..%5Cy/tok", "/api/d1%00/tok",
+@pytest.mark.parametrize("path", ["/api/x%2F..%2Fy/tok", "/api/x%2F%2E%2E%5Cy/tok", "/api/x%5C..%5Cy/tok",
+                                  "/api/d1%00/tok",
                                   "/api/d1%250A/tok"])
 def test_a_dot_segment_behind_an_encoded_slash_or_a_control_character_is_refused(path):
     assert redemption_url_problem(AIQ + path, AIQ) == ODD_URL

@@ -29,7 +29,8 @@ scalars = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(
            | st.text(max_size=12) | st.sampled_from(["1e999999", "", "true", "false", "Infinity", "\u202e"]))
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=5),
+    lambda inner: (st.lists(inner, max_size=4)
+                   | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=5)),
     max_leaves=20,
 )
 envelopes = st.fixed_dictionaries({}, optional={
@@ -97,7 +98,7 @@ HOSTILE = settings(max_examples=250, deadline=None, suppress_health_check=[Healt
 @HOSTILE
 @given(answers)
 def test_a_redemption_is_redeemed_only_on_a_2xx_success_and_refused_only_when_definite(answer):
-    status, content, retry = answer
+    status, content, _retry = answer
     result, error = run(lambda c: c.redeem(REDEMPTION_URL, "T-1"), *answer)
     if error is None:
         assert says_done(status, content) and isinstance(result, str) and len(result) <= 100

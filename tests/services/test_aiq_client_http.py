@@ -39,7 +39,6 @@ def client_for(http, server, api_key=DEMO_API_KEY, **kw) -> AiqClient:
 
 
 def discount_url(server, name_part: str) -> tuple[str, str]:
-    sim = server.simulator
     for d in sim_wallet(server)["discountTemplates"]:
         if name_part in d["name"]:
             return d["id"], d["redemptionURL"]

@@ -195,8 +195,9 @@ def test_a_status_lookup_that_fails_for_everyone_says_so(status):
 
 
 def test_a_sign_up_without_a_member_id_is_a_bad_response():
+    from budtender_app.domain.loyalty import SignUp
+
     with pytest.raises(errors.BadResponse, match="without a member id"):
-        from budtender_app.domain.loyalty import SignUp
         run(lambda c: c.sign_up(SignUp(PHONE)), answering(200, {"success": True, "data": {}}))
 
 

@@ -186,7 +186,8 @@ def schema_1_file(path):
                        "terminal, phone_hash, phone_masked, sms_opt_in, email_opt_in, email_given) VALUES "
                        "(?, ?, 'en-CA', 'CA', 'Green Leaf', 'Main St', '42', 'till-1', ?, '***-***-1212', 1, 0, 1)",
                        (WHEN.isoformat(), consent_hash(text), f"{OLD_HASH}{n}"))
-        db.execute("INSERT INTO sign_ups(consent_id, recorded_at, contact_id) VALUES (1, ?, 'C1042')", (WHEN.isoformat(),))
+        db.execute("INSERT INTO sign_ups(consent_id, recorded_at, contact_id) VALUES (1, ?, 'C1042')",
+                   (WHEN.isoformat(),))
         db.execute("PRAGMA user_version=1")
 
 
@@ -197,8 +198,9 @@ def test_a_schema_1_file_loses_its_guessable_phone_fields_and_keeps_the_consents
     log = ConsentLog(path, key=KEY, clock=lambda: WHEN)
     rows = log.all()
     assert [(r.id, r.consent_hash, r.recorded_at, r.store, r.sms_opt_in, r.email_given, r.key_id, r.contact_id)
-            for r in rows] == [(1, consent_hash(consent_text("Green Leaf", "CA")), WHEN, "Main St", True, True, "", "C1042"),
-                               (2, rows[0].consent_hash, WHEN, "Main St", True, True, "", "")]
+            for r in rows] == [
+                (1, consent_hash(consent_text("Green Leaf", "CA")), WHEN, "Main St", True, True, "", "C1042"),
+                (2, rows[0].consent_hash, WHEN, "Main St", True, True, "", "")]
     assert log.consents_for(PHONE) == [] and log.uncheckable_count() == 2
     assert record(log) == 3 and [r.id for r in log.consents_for(PHONE)] == [3]  # new rows: keyed, numbered on
     log.close()

@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path
 
 import pytest
@@ -71,10 +71,8 @@ def store_name(secret_service):
     # window, to create a keyring.
     name = _unique_store()
     yield name
-    try:
+    with suppress(KeyringUnavailable):
         CredentialStore().clear(name)
-    except KeyringUnavailable:
-        pass
 
 
 def _items(store: str) -> dict[str, str]:

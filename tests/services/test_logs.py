@@ -67,5 +67,5 @@ def test_a_message_or_traceback_cannot_forge_a_log_line(log_file):
 
 
 def test_a_bad_format_string_is_logged_not_raised(log_file):
-    logging.getLogger("budtender_app.test").warning("%s and %s", "only one 5551234567")
+    logging.getLogger("budtender_app.test").warning("%s and %s", "only one 5551234567")  # noqa: PLE1206 - the point
     assert "only one ***4567" in read(log_file)

@@ -84,7 +84,7 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(settings_store.os, "fsync", full_disk)
-    with pytest.raises(SettingsWriteError, match="No space left on device. Nothing was changed"):
+    with pytest.raises(SettingsWriteError, match=r"No space left on device\. Nothing was changed"):
         store.save(Settings().with_profile(AIRPORT))
     assert store.path.read_bytes() == before
     assert sorted(p.name for p in store.path.parent.iterdir()) == ["settings.json", "settings.json.lock"]
@@ -97,8 +97,8 @@ def test_a_failed_write_keeps_the_old_file_whole(store, monkeypatch):
     b'{"version": 2, "profiles": []}',
     b'{"version": 1, "profiles": [{"name": "", "store_id": "1", "uid": "1", "brand": "b", "country": "US"}]}',
     b'{"version": 1, "profiles": [{"name": "A", "store_id": "x", "uid": "1", "brand": "b", "country": "US"}]}',
-    b'{"version": 1, "profiles": [{"name": "A", "store_id": "1", "uid": "1", "brand": "b", "country": "US",'
-    b' "skip_pin": "yes"}]}',
+    (b'{"version": 1, "profiles": [{"name": "A", "store_id": "1", "uid": "1", "brand": "b", "country": "US",'
+     b' "skip_pin": "yes"}]}'),
     b'{"version": 1, "profiles": ["A"]}',
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "", "hash": "x", "n": 1, "r": 1, "p": 1}}',
     b'{"version": 1, "profiles": [], "manager_pin": {"salt": "a", "hash": "b", "n": "16384", "r": 8, "p": 1}}',
@@ -222,7 +222,7 @@ def test_another_process_writing_holds_the_lock_and_nothing_is_clobbered(store):
     try:
         assert child.stdout.readline().strip() == "holding"  # it has read the file, lock held
         impatient = SettingsStore(store.path, lock_timeout=0)
-        with pytest.raises(SettingsWriteError, match="locked by another program.*Nothing was changed"):
+        with pytest.raises(SettingsWriteError, match=r"locked by another program.*Nothing was changed"):
             impatient.update(lambda s: s.with_manager_pin(PIN))
         child.stdin.write("\n")
         child.stdin.flush()

@@ -401,7 +401,8 @@ def test_an_unknown_member_can_be_answered_otherwise_and_the_shape_survives_a_re
     assert call(sim, "POST", "/api/v2/view/contact/wallet", {"phone": "5550000000", "code": "1"})[0] == 400
 
 
-@pytest.mark.parametrize(("case", "status"), [("wrong", 400), ("wrong_pin", 200), ("wrong_pin", 500), ("wrong_pin", "401")])
+@pytest.mark.parametrize(("case", "status"),
+                         [("wrong", 400), ("wrong_pin", 200), ("wrong_pin", 500), ("wrong_pin", "401")])
 def test_only_known_cases_and_4xx_statuses_can_be_set(sim, case, status):
     with pytest.raises(ValueError):
         sim.answer_with(case, status)
