@@ -30,7 +30,7 @@ from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqCon
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key, default_consent_path
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import JournalError
-from budtender_app.services.journal_guard import JournalGuard, utc_now
+from budtender_app.services.journal.guard import JournalGuard, utc_now
 from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender

@@ -28,13 +28,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import utc_text
 from budtender_app.services.journal import (
     Journal,
     JournalEntry,
     JournalError,
     safe_text,
 )
+from budtender_app.services.journal.audit import utc_text
 
 _ROW = "applied_at, cart_total, shopper_masked, contact_id, balance, pin_skipped, discounts"
 _DISCOUNT_FIELDS = ("id", "name", "redemption_url", "points", "pos_discount_id", "description")

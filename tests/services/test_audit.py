@@ -15,16 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import (
-    CSV_COLUMNS,
+from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
+from budtender_app.services.journal.audit import (
     GENESIS_HASH,
     UNKEYED,
     Audit,
-    _write_csv,
     row_hash,
-    spreadsheet_safe,
 )
-from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
+from budtender_app.services.journal.export import CSV_COLUMNS, _write_csv, spreadsheet_safe
 
 TOKEN = "tok3nSECRETvalue99"
 MOUNTAIN = timezone(timedelta(hours=-6), "MDT")
@@ -286,13 +284,13 @@ def test_a_failed_export_leaves_no_half_file(journal, clock, tmp_path, monkeypat
     busy_day(journal, clock)
     target = tmp_path / "audit.csv"
     target.write_text("previous export\n")
-    import budtender_app.services.audit as audit_module
+    import budtender_app.services.journal.export as export_module
 
     def explode(handle, rows):
         handle.write("time,event\n")
         raise OSError("disk full")
 
-    monkeypatch.setattr(audit_module, "_write_csv", explode)
+    monkeypatch.setattr(export_module, "_write_csv", explode)
     with pytest.raises(OSError):
         journal.export_csv(target, date(2024, 5, 1))
     assert target.read_text() == "previous export\n"

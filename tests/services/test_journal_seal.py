@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from budtender_app.domain.journal_rules import replay as _replay
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import GENESIS_HASH, UNKEYED, row_hash
 from budtender_app.services.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -26,9 +26,9 @@ from budtender_app.services.journal import (
     JournalWriteError,
     Seal,
     State,
-    _replay,
-    _statements,
 )
+from budtender_app.services.journal.audit import GENESIS_HASH, UNKEYED, row_hash
+from budtender_app.services.journal.schema import statements as _statements
 from budtender_app.services.redemption_sender import RedemptionSender
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
