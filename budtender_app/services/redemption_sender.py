@@ -182,7 +182,8 @@ class RedemptionSender:
         try:
             return write()
         except JournalWriteError:
-            log.error("could not journal AIQ's answer for redemption %s: trying again in the background", entry.id)
+            log.error(  # noqa: TRY400 - the cause (disk full) is known and said; a traceback repeats it
+                "could not journal AIQ's answer for redemption %s: trying again in the background", entry.id)
             task = asyncio.ensure_future(self._write_later(entry.id, write))
             self._writing.add(task)
             task.add_done_callback(self._writing.discard)

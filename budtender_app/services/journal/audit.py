@@ -17,9 +17,10 @@ one. Journals from before the key (schema 1) were re-keyed when upgraded if thei
 chain verified; if it did not, those rows keep their old hashes (``legacy_until``) and are
 checked the old way, so the break still shows.
 
-The CSV auditors get is ``export.py``. The trail lives in the journal's database and is written in the same transaction as the journal
-change it describes (``Journal`` calls ``append`` inside its transaction). Nothing here holds a
-redemption URL, a token, a phone number or a PIN: only what an auditor needs.
+The CSV auditors get is ``export.py``. The trail lives in the journal's database and is written in
+the same transaction as the journal change it describes (``Journal`` calls ``append`` inside its
+transaction). Nothing here holds a redemption URL, a token, a phone number or a PIN: only what an
+auditor needs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import json
 import sqlite3
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 #: The key of a journal that has none in a keyring (training without a keyring, tests): public,
@@ -122,7 +124,8 @@ class ChainReport:
 
     def __str__(self) -> str:
         if self.ok:
-            unkeyed = "" if self.keyed else " (not keyed: training or no keyring, anyone with the file could rewrite it)"
+            unkeyed = "" if self.keyed else (
+                " (not keyed: training or no keyring, anyone with the file could rewrite it)")
             return f"Audit trail intact ({self.rows} events){unkeyed}."
         return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
 
@@ -220,22 +223,12 @@ class Audit:
         if not self._conn.in_transaction:
             raise RuntimeError("audit rows are written only inside the journal's transaction")
         last = self._conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        fields = {
-            "id": 1 if last is None else last[0] + 1,
-            "at": utc_text(at),
-            "event": event,
-            "store": store,
-            "terminal": terminal,
-            "transaction_id": transaction_id,
-            "discount_id": discount_id,
-            "discount_name": discount_name,
-            "pos_discount_id": pos_discount_id,
-            "points": int(points),
-            "detail": detail,
-            "prev_hash": GENESIS_HASH if last is None else last[1],
-            "entry_id": int(entry_id),
-            "state": state,
-            "phase": phase,
+        fields: dict[str, Any] = {
+            "id": 1 if last is None else last[0] + 1, "at": utc_text(at), "event": event,
+            "store": store, "terminal": terminal, "transaction_id": transaction_id,
+            "discount_id": discount_id, "discount_name": discount_name, "pos_discount_id": pos_discount_id,
+            "points": int(points), "detail": detail, "prev_hash": GENESIS_HASH if last is None else last[1],
+            "entry_id": int(entry_id), "state": state, "phase": phase,
         }
         fields["hash"] = row_hash(fields, self._key)
         self._conn.execute(

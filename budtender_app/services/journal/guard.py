@@ -60,6 +60,7 @@ log = logging.getLogger("budtender_app.services.journal_guard")
 ACCEPT_FRESH = "budtender-app journal accept-fresh"
 CHECK = "budtender-app journal check"
 _T = TypeVar("_T")
+_FRESH = "if it cannot be restored, to start a new journal (the new one records what was lost)"
 
 
 class KeyStore(Protocol):
@@ -188,13 +189,15 @@ class JournalGuard:
                 "tell whether it was changed.", "restore this user's keyring, or put back the journal"))
         if self.keys is None or not create:
             return None
-        created = self._keyring(lambda: self.keys.journal_seal(self.name, create=True))
+        keys = self.keys
+        created = self._keyring(lambda: keys.journal_seal(self.name, create=True))
         return None if created is None else Seal(*created)
 
     def _stored_seal(self) -> Seal | None:
         if self.keys is None:
             return None
-        stored = self._keyring(lambda: self.keys.journal_seal(self.name))
+        keys = self.keys
+        stored = self._keyring(lambda: keys.journal_seal(self.name))
         return None if stored is None else Seal(*stored)
 
     def _keyring(self, call: Callable[[], _T]) -> _T | None:
@@ -267,8 +270,7 @@ class JournalGuard:
         if self._journal_seal is not None:
             self.marker.save(Marker.sealed(self._journal_seal, events, last_hash))
 
-    def _say(self, what: str, restore: str = "", *,
-             fresh: str = "if it cannot be restored, to start a new journal (the new one records what was lost)") -> str:
+    def _say(self, what: str, restore: str = "", *, fresh: str = _FRESH) -> str:
         restore = restore or f"put back the journal from a backup (the whole folder {self.path.parent})"
         return (f"{what}\n\nThe terminal will not start until IT has dealt with it. IT: {restore}, or run "
                 f"`{ACCEPT_FRESH}` {fresh}. `{CHECK}` shows what is wrong.")
@@ -342,8 +344,8 @@ class JournalGuard:
         """IT's acknowledgement of what ``open`` refused: a journal with lost events goes on,
         recording the loss; a missing, empty, damaged, foreign or keyless one is set aside and a
         new journal started, whose first event says what came before. On a journal that opens,
-        rows edited by hand are put back as their audit trail says (``Journal.restore_states``). Raises JournalLocked while
-        the terminal runs, JournalRefused when the folder or the keyring is the problem."""
+        rows edited by hand are put back as their audit trail says (``Journal.restore_states``).
+        Raises JournalLocked while the terminal runs, JournalRefused when the folder or the keyring is the problem."""
         lock = self._lock()
         try:
             try:
@@ -377,10 +379,12 @@ class JournalGuard:
             return (f"Accepted: the journal goes on from its event #{events}, and records that events "
                     f"#{events + 1} to #{before.events} were lost. The terminal can start.")
         aside = self._set_aside(clock)
-        had = f"journal {before.journal_id}, {before.events} events, last hash {before.last_hash}" if before else "unknown"
+        had = (f"journal {before.journal_id}, {before.events} events, last hash {before.last_hash}"
+               if before else "unknown")
         kept = f" It was set aside as {aside.name}." if aside.exists() else ""
         with self._open("", terminal, clock, None) as journal:
             journal.record_event("journal_replaced", verbatim=True, detail=(
                 f"A new journal, started by IT (journal accept-fresh) because the one before was {problem}. "
                 f"The one before: {had}.{kept}"))
-        return f"A new redemption journal was started at {self.path}; it records that the one before was {problem}.{kept}"
+        return (f"A new redemption journal was started at {self.path}; it records that the one before "
+                f"was {problem}.{kept}")

@@ -61,7 +61,8 @@ class MarkerFile:
     def load(self) -> Marker | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]), str(data.get("mac", "")))
+            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]),
+                          str(data.get("mac", "")))
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError):

@@ -87,9 +87,9 @@ class Proof:
             for entry_id in self._rows.ids(ORPHANS):  # rows deleted by hand
                 event = self._audit.latest_for(entry_id)
                 assert event is not None  # ORPHANS lists only rows that have events
-                found.append((entry_id, f"Redemption #{entry_id} (transaction {event.transaction_id}, "
-                                        f"{event.discount_name}) is in the audit trail as '{event.state}' but its "
-                                        "row was deleted from the journal outside the app."))
+                found.append((entry_id, (f"Redemption #{entry_id} (transaction {event.transaction_id}, "
+                                         f"{event.discount_name}) is in the audit trail as '{event.state}' but "
+                                         "its row was deleted from the journal outside the app.")))
             return found
 
     def verify_chain(self) -> ChainReport:
@@ -97,8 +97,8 @@ class Proof:
         with self._rows.mutex:
             if not self._key_ok:
                 count = self._audit.last()[0]
-                return ChainReport(False, count, None, "no key",
-                                   "the journal's key is not in this computer's keyring, so its chain cannot be checked")
+                return ChainReport(False, count, None, "no key", "the journal's key is not in this "
+                                   "computer's keyring, so its chain cannot be checked")
             return self._audit.verify_chain()
 
     def verify_recent(self) -> ChainReport:
@@ -118,7 +118,7 @@ class Proof:
         row = self._rows.conn.execute("SELECT value FROM journal_meta WHERE name = 'verified'").fetchone()
         if row is None or not self._key_ok:
             return 0
-        events, last_hash, mac = (row[0].split(":") + ["", "", ""])[:3]
+        events, last_hash, mac = [*row[0].split(":"), "", "", ""][:3]
         if not events.isdigit() or not hmac.compare_digest(mac, self._checkpoint_mac(int(events), last_hash)):
             return 0
         return int(events) if self._audit.hash_at(int(events)) == last_hash else 0

@@ -75,9 +75,10 @@ CREATE TABLE journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 def _migrate_v2(conn: sqlite3.Connection, seal: Seal) -> None:
     """Schema 2: each audit event names its row and the state it left it in; the chain is keyed.
 
-    Old events get their row and state by replaying them through the journal's rules (``journal_rules.replay``) (so a state edited
-    by hand before the upgrade shows as a mismatch), then the chain is re-keyed when its old
-    sha256 chain verifies (``audit.rekey``). One transaction, like every migration."""
+    Old events get their row and state by replaying them through the journal's rules
+    (``journal_rules.replay``), so a state edited by hand before the upgrade shows as a mismatch;
+    then the chain is re-keyed when its old sha256 chain verifies (``audit.rekey``). One
+    transaction, like every migration."""
     for statement in statements(audit_schema.SCHEMA_V2 + _META_SCHEMA):
         conn.execute(statement)
     conn.execute("DROP TRIGGER IF EXISTS audit_no_update")  # someone may have dropped it already

@@ -32,7 +32,8 @@ class Seal:
 
     def check_value(self) -> str:
         """Stored in the journal: tells a wrong key at once, without giving the key away."""
-        return hmac.new(self.key, b"budtender-journal-key-check:" + self.journal_id.encode(), hashlib.sha256).hexdigest()
+        message = b"budtender-journal-key-check:" + self.journal_id.encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
 
 
 def match_seal(meta: Mapping[str, str], path: Path, seal: Seal | None, *, read_only: bool) -> tuple[Seal, bool]:
