@@ -104,7 +104,12 @@ class AppliedSales:
 
     def checkout(self, transaction_id: str, discounts: Sequence[Discount], *, shopper_masked: str,
                  contact_id: str) -> list[JournalEntry]:
-        """Queue the redemptions of the checked-out sale and forget it as one transaction."""
+        """Queue the redemptions of the checked-out sale and forget it as one transaction.
+
+        The one place a redemption row is journaled, and only after checkout is confirmed: the
+        counter calls this once the cashier confirmed the POS transaction ID (the flow's
+        ``Event.TRANSACTION_CONFIRMED``), never earlier. tests/services/test_journal_invariants.py
+        fails when ``Journal.queue`` gains another caller or this is reached another way."""
         with self._journal.atomic() as conn:
             entries = self._journal.queue(transaction_id, discounts, shopper_masked=shopper_masked,
                                           contact_id=contact_id)
