@@ -76,7 +76,8 @@ def test_every_place_is_reachable_and_a_row_is_reversing_only_with_a_phase():
     assert len(PLACES) == len(State) - 1 + len(ReversalPhase)
     reached = {(m.state, m.phase) for allowed in MOVES.values() for m in allowed.values()}
     assert reached | {(S.QUEUED, None)} == set(PLACES)
-    assert all((m.state is S.REVERSING) == (m.phase is not None) for allowed in MOVES.values() for m in allowed.values())
+    moves = [m for allowed in MOVES.values() for m in allowed.values()]
+    assert all((m.state is S.REVERSING) == (m.phase is not None) for m in moves)
 
 
 def test_a_word_that_is_no_action_is_refused():
