@@ -55,7 +55,7 @@ from budtender_app.services.journal.marker import Marker, MarkerFile, journal_na
 from budtender_app.services.journal.repository import Journal
 from budtender_app.services.journal.seal import Seal
 
-log = logging.getLogger("budtender_app.services.journal_guard")
+log = logging.getLogger("budtender_app.services.journal_guard")  # its name before the package: log filters hold
 
 ACCEPT_FRESH = "budtender-app journal accept-fresh"
 CHECK = "budtender-app journal check"

@@ -17,7 +17,7 @@ import platformdirs
 
 from budtender_app.services.journal.seal import Seal
 
-log = logging.getLogger("budtender_app.services.journal_guard")
+log = logging.getLogger("budtender_app.services.journal_guard")  # its name before the package: log filters hold
 
 
 def marker_dir() -> Path:
