@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
@@ -150,7 +151,7 @@ def test_the_chain_verifies_and_starts_at_genesis(journal, clock):
     assert report.ok and report.rows == 14
     rows = journal.audit.rows()
     assert rows[0].prev_hash == GENESIS_HASH
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
 
 
 def test_an_empty_trail_verifies(journal):
@@ -338,7 +339,7 @@ def test_any_cell_reads_back_as_written_or_quoted(text):
 
 
 def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal, path):
-    (entry,) = journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
+    journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
     with closing(sqlite3.connect(path)) as db, db:  # what the old code let through into the trail
         db.execute("DROP TRIGGER IF EXISTS audit_no_update")
         db.execute("UPDATE audit SET detail = 'AIQ said: no member 555-123-4567, see https://x.example/t'")
