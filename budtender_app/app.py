@@ -34,7 +34,7 @@ from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqCon
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import Journal, JournalEntry, JournalError
-from budtender_app.services.journal_guard import JournalGuard, utc_now
+from budtender_app.services.journal.guard import JournalGuard, utc_now
 from budtender_app.services.logs import RedactingFilter, setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.paths import Folders, folders

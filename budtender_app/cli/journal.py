@@ -30,7 +30,7 @@ from budtender_app.services.journal import (
     Seal,
     default_journal_path,
 )
-from budtender_app.services.journal_guard import JournalGuard, journal_name, utc_now
+from budtender_app.services.journal.guard import JournalGuard, journal_name, utc_now
 
 EXIT_OK = 0
 EXIT_NO_JOURNAL = 1

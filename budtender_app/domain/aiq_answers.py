@@ -1,4 +1,5 @@
-"""How AIQ's answers are read: what a status and body mean, and what a failure means for a send.
+"""How AIQ's answers are read: what a status and body mean (what a failed send means for the
+journaled row is ``journal_rules.send_failure``).
 
 Points are money, so the two directions of doubt are not equal. Calling a redemption "refused"
 when AIQ took the points loses the shopper's points and invites a second send; calling it
@@ -14,8 +15,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
-
-from budtender_app.domain import errors
 
 
 class Answer(Enum):
@@ -127,26 +126,6 @@ def _is_error_body(body: object) -> bool:
     if not isinstance(body, dict) or body.get("success", False) is not False:
         return False
     return body.get("success") is False or bool(error_message(body))
-
-
-# -- after a failure: may the same request be sent again by itself? ----------------------------
-
-class SendFailure(Enum):
-    """What a failed points call means for the journaled row."""
-
-    NOT_SENT = "not_sent"  # it never reached AIQ (or AIQ did nothing): safe to send again
-    MAYBE_SENT = "maybe_sent"  # AIQ may have acted: never again by itself; a manager decides
-    REFUSED = "refused"  # AIQ (or the terminal, before sending) said no: nothing moved
-
-
-def send_failure(exc: BaseException) -> SendFailure:
-    """The one rule for redemptions and reversals. Anything not known to be safe is MAYBE_SENT
-    (a bug or an error class added later must never lead to a second send)."""
-    if isinstance(exc, (errors.Unreachable, errors.RateLimited, errors.CertificateProblem)):
-        return SendFailure.NOT_SENT  # a refused certificate stops the request before it is sent
-    if isinstance(exc, (errors.Rejected, errors.AuthRejected)):
-        return SendFailure.REFUSED
-    return SendFailure.MAYBE_SENT
 
 
 # -- Retry-After ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from budtender_app.domain.aiq_answers import (
     retry_after_seconds,
 )
 from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.domain.journal_rules import failed_after_sending
 from budtender_app.domain.loyalty import (
     AiqRedemption,
     LoyaltyStatus,
@@ -40,7 +41,7 @@ from budtender_app.domain.phone import Phone
 from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import redemption_put_url
 from budtender_app.domain.wallet import Wallet, parse_wallet, redemption_url_problem
-from budtender_app.services.aiq_transport import Words, no_answer, origin_of, transmit
+from budtender_app.services.aiq_transport import Words, origin_of, transmit
 
 log = logging.getLogger(__name__)
 
@@ -393,7 +394,7 @@ class AiqClient:
                 return await transmit(self._http, request, mutating=mutating)
         except TimeoutError:
             log.warning("AIQ %s took longer than %g s: given up", method, self._deadline)
-            raise no_answer(mutating) from None
+            raise failed_after_sending(moves_points=mutating) from None
 
     def _request(self, method: str, url: str, payload: object) -> httpx.Request:
         """The request, checked to go to the base URL's origin before the key is put on it."""

@@ -2,7 +2,8 @@
 
 Split from aiq_client.py so the client reads as the endpoints. What matters for money: a failure
 before anything was sent is Unreachable (safe to send again); after it may have been sent, a
-call that moves points gets OutcomeUnknown, never "failed".
+call that moves points gets OutcomeUnknown, never "failed" (the rule is
+``domain/journal_rules.failed_after_sending``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from budtender_app.domain import errors
+from budtender_app.domain.journal_rules import failed_after_sending
 from budtender_app.domain.origin import DEFAULT_PORTS
 
 log = logging.getLogger("budtender_app.services.aiq_client")
@@ -36,15 +38,6 @@ def origin_of(url: httpx.URL) -> tuple[str, str, int | None] | None:
     return scheme, url.host.lower(), url.port if url.port is not None else DEFAULT_PORTS[scheme]
 
 
-def no_answer(mutating: bool) -> errors.AiqError:
-    """Sent (or maybe sent) and no answer in time."""
-    if mutating:
-        return errors.OutcomeUnknown(
-            "AIQ did not answer in time. The points may or may not have been taken: "
-            "do not redeem again; ask a manager to check.")
-    return errors.ServerError("AIQ did not answer in time. Try again.")
-
-
 async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool) -> httpx.Response:
     """Send ``request`` (never following a redirect: it would carry the key elsewhere). Its URL
     was checked to be the base URL's http(s) origin, so httpx never refuses the scheme."""
@@ -62,17 +55,12 @@ async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating:
         raise errors.Unreachable("AIQ is not answering. Try again.") from None
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         log.warning("AIQ %s failed after sending: %s", method, type(exc).__name__)
-        raise no_answer(mutating) from None
+        raise failed_after_sending(moves_points=mutating) from None
     except (httpx.HTTPError, httpx.StreamError, OSError) as exc:
         # Anything else (an answer that cannot be decoded, a protocol error mid-way) may come
         # after AIQ acted: for a change of points that is "unknown", never "not sent".
         log.warning("AIQ %s failed: %s", method, type(exc).__name__)
-        if mutating:
-            raise errors.OutcomeUnknown(
-                "AIQ's answer could not be read. The points may or may not have been taken: "
-                "do not redeem again; ask a manager to check."
-            ) from None
-        raise errors.BadResponse("AIQ sent an answer we cannot read. Try again.") from None
+        raise failed_after_sending(moves_points=mutating, unreadable=True) from None
 
 
 def _is_certificate_error(exc: BaseException) -> bool:

@@ -26,15 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import utc_text
 from budtender_app.services.journal import (
     Journal,
     JournalEntry,
     JournalError,
     safe_text,
 )
+from budtender_app.services.journal.audit import utc_text
 
 _ROW = "applied_at, cart_total, shopper_masked, contact_id, balance, pin_skipped, discounts"
 _DISCOUNT_FIELDS = ("id", "name", "redemption_url", "points", "pos_discount_id", "description")
@@ -103,7 +104,12 @@ class AppliedSales:
 
     def checkout(self, transaction_id: str, discounts: Sequence[Discount], *, shopper_masked: str,
                  contact_id: str) -> list[JournalEntry]:
-        """Queue the redemptions of the checked-out sale and forget it as one transaction."""
+        """Queue the redemptions of the checked-out sale and forget it as one transaction.
+
+        The one place a redemption row is journaled, and only after checkout is confirmed: the
+        counter calls this once the cashier confirmed the POS transaction ID (the flow's
+        ``Event.TRANSACTION_CONFIRMED``), never earlier. tests/services/test_journal_invariants.py
+        fails when ``Journal.queue`` gains another caller or this is reached another way."""
         with self._journal.atomic() as conn:
             entries = self._journal.queue(transaction_id, discounts, shopper_masked=shopper_masked,
                                           contact_id=contact_id)
@@ -111,18 +117,18 @@ class AppliedSales:
             return entries
 
 
-def _digest(row: Sequence) -> str:
+def _digest(row: Sequence[Any]) -> str:
     """sha256 of the saved row as written: the 'applied' event's (keyed, chained) word for it."""
     return hashlib.sha256(json.dumps(list(row), separators=(",", ":")).encode()).hexdigest()[:32]
 
 
-def _discount_json(d: Discount) -> dict:
+def _discount_json(d: Discount) -> dict[str, Any]:
     return {**{k: getattr(d, k) for k in _DISCOUNT_FIELDS},
             "dollar_value": None if d.dollar_value is None else str(d.dollar_value),
             "percentage_value": None if d.percentage_value is None else str(d.percentage_value)}
 
 
-def _sale(row: Sequence) -> AppliedSale:
+def _sale(row: Sequence[Any]) -> AppliedSale:
     applied_at, cart, masked, contact, balance, pin_skipped, raw = row
     try:
         discounts = tuple(_discount(item) for item in json.loads(raw))
@@ -133,6 +139,8 @@ def _sale(row: Sequence) -> AppliedSale:
         raise JournalError("The sale in progress saved in the journal cannot be read.") from exc
 
 
-def _discount(item: dict) -> Discount:
-    money = {k: None if item.get(k) is None else Decimal(item[k]) for k in ("dollar_value", "percentage_value")}
-    return Discount(**{k: item[k] for k in _DISCOUNT_FIELDS}, **money)
+def _discount(item: dict[str, Any]) -> Discount:
+    fields: dict[str, Any] = {k: item[k] for k in _DISCOUNT_FIELDS}
+    for k in ("dollar_value", "percentage_value"):
+        fields[k] = None if item.get(k) is None else Decimal(item[k])
+    return Discount(**fields)

@@ -3,7 +3,8 @@
 Rules (../shared/AIQ-API.md, "Defaults where AIQ is silent"): only a 'queued' row is sent; each
 send is marked on disk first; only a failure that never reached AIQ is retried by itself (after
 AIQ's Retry-After, when it gives one); an unanswered or unclear send is 'unknown' and waits for
-a manager. Which failure is which is one rule, aiq_answers.send_failure, for both directions.
+a manager. Which failure is which, and the row's move after it, is one rule for both directions:
+``domain/journal_rules.failure_action``.
 An answer the journal cannot write down (disk full) is "unknown: ask a manager" for the cashier
 and is written in the background once it can be; a send the journal cannot mark is not sent.
 """
@@ -20,15 +21,21 @@ from functools import partial
 from typing import Protocol
 
 from budtender_app.domain import errors
-from budtender_app.domain.aiq_answers import SendFailure, send_failure
+from budtender_app.domain.journal_rules import (
+    AFTER_FAILURE,
+    Direction,
+    ReversalPhase,
+    SendFailure,
+    State,
+    failure_action,
+    send_failure,
+)
 from budtender_app.services.journal import (
     Journal,
     JournalEntry,
     JournalError,
     JournalStateError,
     JournalWriteError,
-    ReversalPhase,
-    State,
     reversal_note,
 )
 
@@ -56,13 +63,12 @@ class PointsApi(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class _Marks:
-    """The journal's moves for one direction (redeem, or give the points back)."""
+    """The journal's moves for one direction (redeem, or give the points back); after a failure
+    the move is ``journal_rules.failure_action`` for ``direction``."""
 
+    direction: Direction
     start: Callable[[JournalEntry], JournalEntry | None]  # None: do not send (not queued)
     done: Callable[[JournalEntry, object], JournalEntry]
-    refused: Callable[[int, str], JournalEntry]
-    not_sent: Callable[[int, str], JournalEntry]
-    unknown: Callable[[int, str], JournalEntry]
     lost: Callable[[JournalEntry], JournalEntry]  # the row as told when its answer is not on disk
 
 
@@ -82,20 +88,17 @@ class RedemptionSender:
         self._journal = journal
         self._sleep = sleep
         self._redeem_marks = _Marks(
-            start=self._start_redeem,
+            Direction.REDEEM, start=self._start_redeem,
             done=lambda entry, aiq_id: journal.mark_redeemed(entry.id, str(aiq_id or "")),
-            refused=journal.mark_rejected, not_sent=journal.mark_not_sent, unknown=journal.mark_unknown,
             lost=lambda entry: dataclasses.replace(entry, state=State.UNKNOWN, message=ANSWER_NOT_RECORDED),
         )
         self._reverse_marks = _Marks(
-            start=self._start_reversal,
+            Direction.REVERSE, start=self._start_reversal,
             done=lambda entry, _: journal.mark_reversed(entry.id),
-            refused=journal.mark_reversal_rejected, not_sent=journal.mark_reversal_not_sent,
-            unknown=journal.mark_reversal_unknown,
             lost=lambda entry: dataclasses.replace(entry, reversal_phase=ReversalPhase.UNKNOWN,
                                                    message=ANSWER_NOT_RECORDED),
         )
-        self._writing: set[asyncio.Task] = set()  # answers still to be written (strong references)
+        self._writing: set[asyncio.Task[None]] = set()  # answers still to be written (strong references)
 
     async def redeem(self, entry: JournalEntry) -> JournalEntry:
         """Send one journaled redemption; returns the row as it ended."""
@@ -153,17 +156,18 @@ class RedemptionSender:
             except errors.AiqError as exc:
                 failure = exc
             except BaseException:  # quitting mid-request, or a bug: it may have reached AIQ
-                self._record(entry, marks, partial(marks.unknown, entry.id, _STOPPED))
+                maybe_sent = AFTER_FAILURE[marks.direction][SendFailure.MAYBE_SENT]
+                self._record(entry, marks, partial(self._journal.mark_failed, entry.id, maybe_sent, _STOPPED))
                 raise
             else:
                 return self._record(entry, marks, partial(marks.done, entry, result))
-            kind = send_failure(failure)
-            if kind is SendFailure.MAYBE_SENT:
-                return self._record(entry, marks, partial(marks.unknown, entry.id, _with_detail(failure)))
-            if kind is SendFailure.REFUSED:
-                return self._record(entry, marks, partial(marks.refused, entry.id, _with_detail(failure)))
-            entry = self._record(entry, marks, partial(marks.not_sent, entry.id, str(failure)))
-            if entry.message == ANSWER_NOT_RECORDED:  # still 'sending' on disk: never again by itself
+            safe_to_resend = send_failure(failure) is SendFailure.NOT_SENT
+            message = str(failure) if safe_to_resend else _with_detail(failure)
+            move = failure_action(marks.direction, failure)
+            entry = self._record(entry, marks, partial(self._journal.mark_failed, entry.id, move, message))
+            # Maybe sent or refused: that is the row's end. Not sent, but that not on disk (still
+            # 'sending'): never again by itself.
+            if not safe_to_resend or entry.message == ANSWER_NOT_RECORDED:
                 return entry
             wait = None if delay is None else wait_before_retry(failure, delay, left)
             if wait is None:
@@ -178,7 +182,8 @@ class RedemptionSender:
         try:
             return write()
         except JournalWriteError:
-            log.error("could not journal AIQ's answer for redemption %s: trying again in the background", entry.id)
+            log.error(  # noqa: TRY400 - the cause (disk full) is known and said; a traceback repeats it
+                "could not journal AIQ's answer for redemption %s: trying again in the background", entry.id)
             task = asyncio.ensure_future(self._write_later(entry.id, write))
             self._writing.add(task)
             task.add_done_callback(self._writing.discard)

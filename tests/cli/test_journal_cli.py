@@ -230,7 +230,7 @@ def main(*argv: str) -> int:
 @pytest.mark.keyring
 def test_journal_check_and_accept_fresh_for_a_deleted_journal(tmp_path, capsys):
     from budtender_app.services.credentials import CredentialStore
-    from budtender_app.services.journal_guard import JournalGuard, journal_name
+    from budtender_app.services.journal.guard import JournalGuard, journal_name
 
     path = tmp_path / "data" / "budtender-app" / "journal.sqlite3"  # the default one, see conftest
     keys = CredentialStore()

@@ -1,4 +1,5 @@
-"""What AIQ's answers mean, as tables: points calls, read calls, send failures, Retry-After."""
+"""What AIQ's answers mean, as tables: points calls, read calls, Retry-After (send failures:
+test_journal_rules.py)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from budtender_app.domain import errors
 from budtender_app.domain.aiq_answers import (
     Answer,
-    SendFailure,
     classify_points_answer,
     classify_read_answer,
     error_message,
     retry_after_seconds,
     says_bad_key,
-    send_failure,
 )
 
 ENVELOPE = {"success": False, "message": "Discount not available"}
@@ -125,26 +123,6 @@ def test_aiqs_message_is_found_where_it_may_be(body, message):
 ])
 def test_a_message_about_the_key(message, about_key):
     assert says_bad_key(message) is about_key
-
-
-@pytest.mark.parametrize(("exc", "kind"), [
-    (errors.Unreachable("x"), SendFailure.NOT_SENT),
-    (errors.RateLimited("x"), SendFailure.NOT_SENT),
-    (errors.CertificateProblem("x"), SendFailure.NOT_SENT),
-    (errors.Rejected("x"), SendFailure.REFUSED),
-    (errors.RefusedToSend("x"), SendFailure.REFUSED),
-    (errors.AuthRejected("x"), SendFailure.REFUSED),
-    (errors.OutcomeUnknown("x"), SendFailure.MAYBE_SENT),
-    # Not expected from a points call: never read as safe.
-    (errors.BadResponse("x"), SendFailure.MAYBE_SENT),
-    (errors.ServerError("x"), SendFailure.MAYBE_SENT),
-    (errors.NotFound("x"), SendFailure.MAYBE_SENT),
-    (errors.WrongPin("x"), SendFailure.MAYBE_SENT),
-    (errors.AiqError("x"), SendFailure.MAYBE_SENT),
-    (RuntimeError("x"), SendFailure.MAYBE_SENT),
-])
-def test_what_a_failure_means_for_the_row(exc, kind):
-    assert send_failure(exc) is kind
 
 
 NOW = datetime(2031, 3, 9, 12, 0, 0, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
@@ -15,16 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import (
-    CSV_COLUMNS,
+from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
+from budtender_app.services.journal.audit import (
     GENESIS_HASH,
     UNKEYED,
     Audit,
-    _write_csv,
     row_hash,
-    spreadsheet_safe,
 )
-from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
+from budtender_app.services.journal.export import CSV_COLUMNS, _write_csv, spreadsheet_safe
 
 TOKEN = "tok3nSECRETvalue99"
 MOUNTAIN = timezone(timedelta(hours=-6), "MDT")
@@ -152,7 +151,7 @@ def test_the_chain_verifies_and_starts_at_genesis(journal, clock):
     assert report.ok and report.rows == 14
     rows = journal.audit.rows()
     assert rows[0].prev_hash == GENESIS_HASH
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(rows))
 
 
 def test_an_empty_trail_verifies(journal):
@@ -286,13 +285,13 @@ def test_a_failed_export_leaves_no_half_file(journal, clock, tmp_path, monkeypat
     busy_day(journal, clock)
     target = tmp_path / "audit.csv"
     target.write_text("previous export\n")
-    import budtender_app.services.audit as audit_module
+    import budtender_app.services.journal.export as export_module
 
     def explode(handle, rows):
         handle.write("time,event\n")
         raise OSError("disk full")
 
-    monkeypatch.setattr(audit_module, "_write_csv", explode)
+    monkeypatch.setattr(export_module, "_write_csv", explode)
     with pytest.raises(OSError):
         journal.export_csv(target, date(2024, 5, 1))
     assert target.read_text() == "previous export\n"
@@ -340,7 +339,7 @@ def test_any_cell_reads_back_as_written_or_quoted(text):
 
 
 def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal, path):
-    (entry,) = journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
+    journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
     with closing(sqlite3.connect(path)) as db, db:  # what the old code let through into the trail
         db.execute("DROP TRIGGER IF EXISTS audit_no_update")
         db.execute("UPDATE audit SET detail = 'AIQ said: no member 555-123-4567, see https://x.example/t'")

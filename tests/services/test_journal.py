@@ -15,6 +15,7 @@ from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -140,7 +141,8 @@ def test_mark_sending_is_on_disk_before_it_returns(journal, path):
     entry = queue(journal)[0]
     journal.mark_sending(entry.id)
     with raw(path) as other:  # no commit of ours in between: it was committed inside mark_sending
-        assert other.execute("SELECT state, attempts FROM redemptions WHERE id = ?", (entry.id,)).fetchone() == ("sending", 1)
+        row = other.execute("SELECT state, attempts FROM redemptions WHERE id = ?", (entry.id,)).fetchone()
+        assert row == ("sending", 1)
 
 
 def test_a_row_can_be_sent_only_once_at_a_time(journal):
@@ -162,11 +164,11 @@ def test_outcomes_of_sending(journal, steps, state, attempts):
     for step in steps:
         journal.mark_sending(entry.id)
         entry = {
-            "redeemed": lambda: journal.mark_redeemed(entry.id, "R-9"),
-            "rejected": lambda: journal.mark_rejected(entry.id, "Discount expired"),
-            "unknown": lambda: journal.mark_unknown(entry.id, "AIQ did not answer in time"),
-            "not_sent": lambda: journal.mark_not_sent(entry.id, "Cannot reach AIQ"),
-        }[step]()
+            "redeemed": lambda i: journal.mark_redeemed(i, "R-9"),
+            "rejected": lambda i: journal.mark_rejected(i, "Discount expired"),
+            "unknown": lambda i: journal.mark_unknown(i, "AIQ did not answer in time"),
+            "not_sent": lambda i: journal.mark_not_sent(i, "Cannot reach AIQ"),
+        }[step](entry.id)
     assert (entry.state, entry.attempts) == (state, attempts)
 
 
@@ -492,7 +494,7 @@ async def test_an_unknown_row_edited_back_to_queued_is_not_sent_at_the_next_star
         other.execute("UPDATE redemptions SET state = 'queued' WHERE state = 'unknown'")
 
     class Api:
-        sent: list[str] = []
+        sent: ClassVar[list[str]] = []
 
         async def redeem(self, url, transaction_id):
             self.sent.append(url)

@@ -19,7 +19,7 @@ import pytest
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.journal import Journal, JournalLock, JournalLocked, Seal, State
-from budtender_app.services.journal_guard import (
+from budtender_app.services.journal.guard import (
     ACCEPT_FRESH,
     JournalGuard,
     JournalRefused,
@@ -183,7 +183,7 @@ def test_a_read_only_journal_file_is_refused(path, keys, clock, monkeypatch):
     def read_only(*args, **kwargs):
         raise sqlite3.OperationalError("attempt to write a readonly database")
 
-    monkeypatch.setattr("budtender_app.services.journal.migrate", read_only)
+    monkeypatch.setattr("budtender_app.services.journal.repository.migrate", read_only)
     refused(path, keys, clock, Problem.UNWRITABLE)
 
 

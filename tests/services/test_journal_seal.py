@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import sqlite3
 from contextlib import closing
 from dataclasses import asdict
@@ -13,8 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from budtender_app.domain.journal_rules import replay as _replay
 from budtender_app.domain.wallet import Discount
-from budtender_app.services.audit import GENESIS_HASH, UNKEYED, row_hash
 from budtender_app.services.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -26,9 +27,9 @@ from budtender_app.services.journal import (
     JournalWriteError,
     Seal,
     State,
-    _replay,
-    _statements,
 )
+from budtender_app.services.journal.audit import GENESIS_HASH, UNKEYED, row_hash
+from budtender_app.services.journal.schema import statements as _statements
 from budtender_app.services.redemption_sender import RedemptionSender
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
@@ -128,7 +129,7 @@ def test_editing_the_state_in_the_audit_trail_too_is_caught_by_the_key(journal, 
     unknown, _ = an_unknown_and_a_queued(journal)
     edit(path, "UPDATE redemptions SET state = 'queued' WHERE id = ?", unknown.id)
     edit(path, "UPDATE audit SET state = 'queued' WHERE entry_id = ? AND event = 'unknown'", unknown.id)
-    with pytest.raises(JournalTampered, match="last audit event .* was changed outside the app"):
+    with pytest.raises(JournalTampered, match=r"last audit event .* was changed outside the app"):
         journal.mark_sending(unknown.id)
     assert journal.verify_chain().problem == "edited"
 
@@ -157,7 +158,8 @@ def test_a_chain_recomputed_without_the_key_does_not_verify(journal, path):
     for row in rows:  # the attacker re-chains everything with the public algorithm
         fields = {**asdict(row), "prev_hash": prev, "points": 1}
         prev = row_hash(fields, UNKEYED)
-        edit(path, "UPDATE audit SET points = 1, prev_hash = ?, hash = ? WHERE id = ?", fields["prev_hash"], prev, row.id)
+        edit(path, "UPDATE audit SET points = 1, prev_hash = ?, hash = ? WHERE id = ?",
+             fields["prev_hash"], prev, row.id)
     report = journal.verify_chain()
     assert (report.ok, report.bad_id, report.problem) == (False, 1, "edited")
     assert report.keyed
@@ -369,7 +371,7 @@ def test_each_export_shows_where_it_joins_the_one_before(journal):
     first = export(journal)
     assert [r["event_number"] for r in first] == ["1", "2", "3", "4"]
     assert first[0]["prev_hash"] == GENESIS_HASH
-    assert all(b["prev_hash"] == a["hash"] for a, b in zip(first, first[1:], strict=False))
+    assert all(b["prev_hash"] == a["hash"] for a, b in itertools.pairwise(first))
     journal.mark_sending(2)
     second = export(journal)
     assert second[len(first)]["prev_hash"] == first[-1]["hash"]

@@ -11,35 +11,27 @@ phase that row had after it: the journal sends a row only when its state is the 
 (keyed) event says, so a hand-edited state never drives a PUT.
 
 Removing rows from the *end* leaves a valid, shorter chain. The terminal itself notices that
-at start (``journal_guard``); for auditors every exported row carries its event number and the
+at start (``guard.py``); for auditors every exported row carries its event number and the
 previous event's hash, so the first row of an export must follow the last row of the previous
 one. Journals from before the key (schema 1) were re-keyed when upgraded if their old sha256
 chain verified; if it did not, those rows keep their old hashes (``legacy_until``) and are
 checked the old way, so the break still shows.
 
-The trail lives in the journal's database and is written in the same transaction as the journal
-change it describes (``Journal`` calls ``append`` inside its transaction). Nothing here holds a
-redemption URL, a token, a phone number or a PIN: only what an auditor needs.
+The CSV auditors get is ``export.py``. The trail lives in the journal's database and is written in
+the same transaction as the journal change it describes (``Journal`` calls ``append`` inside its
+transaction). Nothing here holds a redemption URL, a token, a phone number or a PIN: only what an
+auditor needs.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
-import os
 import sqlite3
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
-from typing import IO
-
-from budtender_app.domain.redact import redact
+from datetime import UTC, datetime
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 #: The key of a journal that has none in a keyring (training without a keyring, tests): public,
@@ -51,14 +43,9 @@ EVENTS = frozenset({
     "queued", "sent", "redeemed", "rejected", "not_sent", "unknown", "resolved",
     "reversal_queued", "reversal_sent", "reversed", "reversal_rejected", "reversal_not_sent",
     "reversal_unknown", "reversal_resolved", "pin_skipped", "applied", "applied_cancelled",
-    # IT's `journal accept-fresh` (journal_guard):
+    # IT's `journal accept-fresh` (guard.py):
     "journal_replaced", "events_lost", "marker_reset", "state_restored",
 })
-
-CSV_COLUMNS = (
-    "time", "event", "store", "terminal", "transaction_id", "discount",
-    "pos_discount_id", "points", "detail", "hash", "event_number", "prev_hash",
-)
 
 SCHEMA = """
 CREATE TABLE audit (
@@ -91,11 +78,11 @@ ALTER TABLE audit ADD COLUMN phase TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_entry ON audit(entry_id, id);
 """
 
-_V1_FIELDS = (
+V1_FIELDS = (
     "id", "at", "event", "store", "terminal", "transaction_id", "discount_id",
     "discount_name", "pos_discount_id", "points", "detail", "prev_hash", "hash",
 )
-_FIELDS = (*_V1_FIELDS, "entry_id", "state", "phase")
+FIELDS = (*V1_FIELDS, "entry_id", "state", "phase")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,17 +124,18 @@ class ChainReport:
 
     def __str__(self) -> str:
         if self.ok:
-            unkeyed = "" if self.keyed else " (not keyed: training or no keyring, anyone with the file could rewrite it)"
+            unkeyed = "" if self.keyed else (
+                " (not keyed: training or no keyring, anyone with the file could rewrite it)")
             return f"Audit trail intact ({self.rows} events){unkeyed}."
         return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
 
 
-def row_hash(fields: dict, key: bytes | None = None) -> str:
+def row_hash(fields: dict[str, Any], key: bytes | None = None) -> str:
     """The row's hash over the canonical JSON of its fields (all but ``hash``, with ``prev_hash``).
 
     HMAC-SHA256 with ``key`` over every field; ``key=None`` is schema 1's plain sha256 over its
     fields, kept only to check rows of an old journal whose chain could not be re-keyed."""
-    names = _V1_FIELDS if key is None else _FIELDS
+    names = V1_FIELDS if key is None else FIELDS
     content = {k: fields[k] for k in names if k != "hash"}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if key is None:
@@ -235,34 +223,24 @@ class Audit:
         if not self._conn.in_transaction:
             raise RuntimeError("audit rows are written only inside the journal's transaction")
         last = self._conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        fields = {
-            "id": 1 if last is None else last[0] + 1,
-            "at": utc_text(at),
-            "event": event,
-            "store": store,
-            "terminal": terminal,
-            "transaction_id": transaction_id,
-            "discount_id": discount_id,
-            "discount_name": discount_name,
-            "pos_discount_id": pos_discount_id,
-            "points": int(points),
-            "detail": detail,
-            "prev_hash": GENESIS_HASH if last is None else last[1],
-            "entry_id": int(entry_id),
-            "state": state,
-            "phase": phase,
+        fields: dict[str, Any] = {
+            "id": 1 if last is None else last[0] + 1, "at": utc_text(at), "event": event,
+            "store": store, "terminal": terminal, "transaction_id": transaction_id,
+            "discount_id": discount_id, "discount_name": discount_name, "pos_discount_id": pos_discount_id,
+            "points": int(points), "detail": detail, "prev_hash": GENESIS_HASH if last is None else last[1],
+            "entry_id": int(entry_id), "state": state, "phase": phase,
         }
         fields["hash"] = row_hash(fields, self._key)
         self._conn.execute(
-            f"INSERT INTO audit ({', '.join(_FIELDS)}) VALUES ({', '.join('?' * len(_FIELDS))})",
-            [fields[k] for k in _FIELDS],
+            f"INSERT INTO audit ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})",
+            [fields[k] for k in FIELDS],
         )
         return AuditRow(**fields)
 
     def rows(self, since: int = 0) -> list[AuditRow]:
         """Every event (from number ``since`` on), oldest first."""
         return [AuditRow(*r) for r in self._conn.execute(
-            f"SELECT {', '.join(_FIELDS)} FROM audit WHERE id >= ? ORDER BY id", (since,))]
+            f"SELECT {', '.join(FIELDS)} FROM audit WHERE id >= ? ORDER BY id", (since,))]
 
     def last(self) -> tuple[int, str]:
         """(number of the last event, its hash); (0, GENESIS_HASH) for an empty trail."""
@@ -279,7 +257,7 @@ class Audit:
     def latest_for(self, entry_id: int) -> AuditRow | None:
         """The last event about redemption row ``entry_id``, or None."""
         row = self._conn.execute(
-            f"SELECT {', '.join(_FIELDS)} FROM audit WHERE entry_id = ? ORDER BY id DESC LIMIT 1",
+            f"SELECT {', '.join(FIELDS)} FROM audit WHERE entry_id = ? ORDER BY id DESC LIMIT 1",
             (entry_id,)).fetchone()
         return None if row is None else AuditRow(*row)
 
@@ -308,106 +286,3 @@ class Audit:
             seen_hashes.add(row.hash)
             prev_id, prev_hash = row.id, row.hash
         return ChainReport(True, count, keyed=self.keyed, last_hash=prev_hash)
-
-    def export_rows(
-        self, since: date, until: date | None = None, *, tz: tzinfo | None = None
-    ) -> list[dict[str, str]]:
-        """The CSV rows (as dicts keyed by ``CSV_COLUMNS``) of the events from ``since`` through
-        ``until`` (whole days, both included; None = up to now), times shown in ``tz`` (None =
-        this computer's zone), ISO 8601 with the offset."""
-        start, end = _day_bounds(since, until, tz)
-        query = "SELECT " + ", ".join(_FIELDS) + " FROM audit WHERE at >= ?"
-        params = [utc_text(start)]
-        if end is not None:
-            query += " AND at < ?"
-            params.append(utc_text(end))
-        out = []
-        for row in (AuditRow(*r) for r in self._conn.execute(query + " ORDER BY id", params)):
-            moment = datetime.fromisoformat(row.at)
-            out.append({
-                "time": (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds"),
-                "event": row.event,
-                "store": row.store,
-                "terminal": row.terminal,
-                "transaction_id": row.transaction_id,
-                "discount": row.discount_name,
-                "pos_discount_id": row.pos_discount_id,
-                "points": str(row.points),
-                # Rows written before the one redactor may hold what AIQ echoed: never export that.
-                "detail": redact(row.detail),
-                "hash": row.hash,
-                # An auditor checks that an export's first row follows the last row of the one before.
-                "event_number": str(row.id),
-                "prev_hash": row.prev_hash,
-            })
-        return out
-
-    def export_csv(
-        self,
-        path_or_file: str | os.PathLike | IO[str],
-        since: date,
-        until: date | None = None,
-        *,
-        tz: tzinfo | None = None,
-    ) -> int:
-        """Write the events of the range as CSV (header + one line per event); return the count.
-
-        A path is written whole or not at all (temporary file, then renamed), so an auditor never
-        gets half a file. A text file object is written as is (open it with ``newline=""``).
-        """
-        rows = self.export_rows(since, until, tz=tz)
-        if isinstance(path_or_file, (str, os.PathLike)):
-            with _atomic_text(Path(path_or_file)) as handle:
-                _write_csv(handle, rows)
-        else:
-            _write_csv(path_or_file, rows)
-        return len(rows)
-
-
-#: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list, and the
-#: full-width forms some spreadsheets fold to them).
-_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
-
-
-def spreadsheet_safe(cell: str) -> str:
-    """A CSV cell no spreadsheet runs: one that starts with = + - @, a tab or a carriage return,
-    also after leading spaces or line breaks, gets a single quote in front (OWASP's advice; the
-    quote shows, the text after it is as it was). Quotes inside are the csv module's business."""
-    text = str(cell)
-    if text[:1] in _FORMULA_STARTS or text.lstrip()[:1] in _FORMULA_STARTS:
-        return "'" + text
-    return text
-
-
-def _write_csv(handle: IO[str], rows: list[dict[str, str]]) -> None:
-    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writeheader()
-    # Every cell: discount names come from AIQ, transaction IDs from the cashier, details from both.
-    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
-
-
-@contextmanager
-def _atomic_text(path: Path) -> Iterator[io.TextIOBase]:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _day_bounds(since: date, until: date | None, tz: tzinfo | None) -> tuple[datetime, datetime | None]:
-    """Local midnights: from the start of ``since`` to the start of the day after ``until``."""
-    if until is not None and until < since:
-        raise ValueError("the end date is before the start date")
-
-    def midnight(day: date) -> datetime:
-        if tz is not None:
-            return datetime.combine(day, time(), tzinfo=tz)
-        return datetime.combine(day, time()).astimezone()  # naive = this computer's local time
-
-    return midnight(since), None if until is None else midnight(until + timedelta(days=1))

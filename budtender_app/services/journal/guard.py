@@ -32,39 +32,35 @@ journals use the public key (``audit.UNKEYED``) and their chain proves only acci
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
-
-import platformdirs
+from typing import Protocol, TypeVar
 
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.services.credentials import KeyringUnavailable
-from budtender_app.services.journal import (
-    Journal,
+from budtender_app.services.journal.errors import (
     JournalDamaged,
     JournalError,
     JournalKeyError,
-    JournalLock,
     JournalUnwritable,
-    Seal,
 )
+from budtender_app.services.journal.lock import JournalLock
+from budtender_app.services.journal.marker import Marker, MarkerFile, journal_name, marker_dir
+from budtender_app.services.journal.repository import Journal
+from budtender_app.services.journal.seal import Seal
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("budtender_app.services.journal_guard")  # its name before the package: log filters hold
 
 ACCEPT_FRESH = "budtender-app journal accept-fresh"
 CHECK = "budtender-app journal check"
+_T = TypeVar("_T")
+_FRESH = "if it cannot be restored, to start a new journal (the new one records what was lost)"
 
 
 class KeyStore(Protocol):
@@ -98,71 +94,6 @@ class JournalRefused(JournalError):
 def utc_now() -> datetime:
     """The real clock, for callers that have no injected one (the CLI)."""
     return SYSTEM_CLOCK.now()
-
-
-def marker_dir() -> Path:
-    """The state folder's ``journals`` folder (on Linux away from the data folder the journal is in;
-    settings stay alone in the config folder)."""
-    return Path(platformdirs.user_state_dir("budtender-app", appauthor=False)) / "journals"
-
-
-def journal_name(path: Path) -> str:
-    """The journal's name in the keyring and the marker folder: a hash of its full path."""
-    return "journal-" + hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
-class Marker:
-    journal_id: str
-    events: int
-    last_hash: str
-    mac: str = ""
-
-    @classmethod
-    def sealed(cls, seal: Seal, events: int, last_hash: str) -> Marker:
-        return cls(seal.journal_id, events, last_hash, _marker_mac(seal, events, last_hash))
-
-    def valid_for(self, seal: Seal) -> bool:
-        return hmac.compare_digest(self.mac, _marker_mac(seal, self.events, self.last_hash)) and (
-            self.journal_id == seal.journal_id)
-
-
-def _marker_mac(seal: Seal, events: int, last_hash: str) -> str:
-    message = f"budtender-journal-marker:{seal.journal_id}:{events}:{last_hash}".encode()
-    return hmac.new(seal.key, message, hashlib.sha256).hexdigest()
-
-
-class MarkerFile:
-    """The journal's last known event count and hash, replaced whole after every commit."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> Marker | None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Marker(str(data["journal_id"]), int(data["events"]), str(data["last_hash"]), str(data.get("mac", "")))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError):
-            log.warning("the journal marker %s is unreadable; ignoring it", self.path)
-            return None
-
-    def save(self, marker: Marker) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".marker.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(marker), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 class JournalGuard:
@@ -206,7 +137,7 @@ class JournalGuard:
         except OSError as exc:
             raise self._unwritable(exc.strerror or str(exc)) from None
 
-    def _open(self, store: str, terminal: str, clock, lock: JournalLock | None, *,
+    def _open(self, store: str, terminal: str, clock: Callable[[], datetime], lock: JournalLock | None, *,
               check_marker: bool = True) -> Journal:
         seal = self._seal()
         try:
@@ -258,16 +189,18 @@ class JournalGuard:
                 "tell whether it was changed.", "restore this user's keyring, or put back the journal"))
         if self.keys is None or not create:
             return None
-        created = self._keyring(lambda: self.keys.journal_seal(self.name, create=True))
+        keys = self.keys
+        created = self._keyring(lambda: keys.journal_seal(self.name, create=True))
         return None if created is None else Seal(*created)
 
     def _stored_seal(self) -> Seal | None:
         if self.keys is None:
             return None
-        stored = self._keyring(lambda: self.keys.journal_seal(self.name))
+        keys = self.keys
+        stored = self._keyring(lambda: keys.journal_seal(self.name))
         return None if stored is None else Seal(*stored)
 
-    def _keyring(self, call):
+    def _keyring(self, call: Callable[[], _T]) -> _T | None:
         try:
             return call()
         except KeyringUnavailable as exc:
@@ -280,7 +213,7 @@ class JournalGuard:
     def _schema(self) -> int:
         try:
             with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
-                return conn.execute("PRAGMA user_version").fetchone()[0]
+                return int(conn.execute("PRAGMA user_version").fetchone()[0])
         except sqlite3.Error as exc:
             raise self._damaged(f"{self.path}: {exc}") from None
 
@@ -337,8 +270,7 @@ class JournalGuard:
         if self._journal_seal is not None:
             self.marker.save(Marker.sealed(self._journal_seal, events, last_hash))
 
-    def _say(self, what: str, restore: str = "", *,
-             fresh: str = "if it cannot be restored, to start a new journal (the new one records what was lost)") -> str:
+    def _say(self, what: str, restore: str = "", *, fresh: str = _FRESH) -> str:
         restore = restore or f"put back the journal from a backup (the whole folder {self.path.parent})"
         return (f"{what}\n\nThe terminal will not start until IT has dealt with it. IT: {restore}, or run "
                 f"`{ACCEPT_FRESH}` {fresh}. `{CHECK}` shows what is wrong.")
@@ -412,8 +344,8 @@ class JournalGuard:
         """IT's acknowledgement of what ``open`` refused: a journal with lost events goes on,
         recording the loss; a missing, empty, damaged, foreign or keyless one is set aside and a
         new journal started, whose first event says what came before. On a journal that opens,
-        rows edited by hand are put back as their audit trail says (``Journal.restore_states``). Raises JournalLocked while
-        the terminal runs, JournalRefused when the folder or the keyring is the problem."""
+        rows edited by hand are put back as their audit trail says (``Journal.restore_states``).
+        Raises JournalLocked while the terminal runs, JournalRefused when the folder or the keyring is the problem."""
         lock = self._lock()
         try:
             try:
@@ -447,10 +379,12 @@ class JournalGuard:
             return (f"Accepted: the journal goes on from its event #{events}, and records that events "
                     f"#{events + 1} to #{before.events} were lost. The terminal can start.")
         aside = self._set_aside(clock)
-        had = f"journal {before.journal_id}, {before.events} events, last hash {before.last_hash}" if before else "unknown"
+        had = (f"journal {before.journal_id}, {before.events} events, last hash {before.last_hash}"
+               if before else "unknown")
         kept = f" It was set aside as {aside.name}." if aside.exists() else ""
         with self._open("", terminal, clock, None) as journal:
             journal.record_event("journal_replaced", verbatim=True, detail=(
                 f"A new journal, started by IT (journal accept-fresh) because the one before was {problem}. "
                 f"The one before: {had}.{kept}"))
-        return f"A new redemption journal was started at {self.path}; it records that the one before was {problem}.{kept}"
+        return (f"A new redemption journal was started at {self.path}; it records that the one before "
+                f"was {problem}.{kept}")

@@ -1,0 +1,125 @@
+"""The audit trail as the CSV auditors get: a date range, times in the store's zone, every cell
+safe to open in a spreadsheet, and no token, phone or PIN (details go through the one redactor).
+
+Every exported row carries its event number and the previous event's hash, so the first row of an
+export must follow the last row of the one before.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import IO
+
+from budtender_app.domain.redact import redact
+from budtender_app.services.journal.audit import FIELDS, AuditRow, utc_text
+
+CSV_COLUMNS = (
+    "time", "event", "store", "terminal", "transaction_id", "discount",
+    "pos_discount_id", "points", "detail", "hash", "event_number", "prev_hash",
+)
+
+
+def export_rows(conn: sqlite3.Connection, since: date, until: date | None = None, *,
+                tz: tzinfo | None = None) -> list[dict[str, str]]:
+    """The CSV rows (as dicts keyed by ``CSV_COLUMNS``) of the events from ``since`` through
+    ``until`` (whole days, both included; None = up to now), times shown in ``tz`` (None =
+    this computer's zone), ISO 8601 with the offset."""
+    start, end = _day_bounds(since, until, tz)
+    query = "SELECT " + ", ".join(FIELDS) + " FROM audit WHERE at >= ?"
+    params = [utc_text(start)]
+    if end is not None:
+        query += " AND at < ?"
+        params.append(utc_text(end))
+    return [_csv_row(AuditRow(*r), tz) for r in conn.execute(query + " ORDER BY id", params)]
+
+
+def _csv_row(row: AuditRow, tz: tzinfo | None) -> dict[str, str]:
+    moment = datetime.fromisoformat(row.at)
+    return {
+        "time": (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds"),
+        "event": row.event,
+        "store": row.store,
+        "terminal": row.terminal,
+        "transaction_id": row.transaction_id,
+        "discount": row.discount_name,
+        "pos_discount_id": row.pos_discount_id,
+        "points": str(row.points),
+        # Rows written before the one redactor may hold what AIQ echoed: never export that.
+        "detail": redact(row.detail),
+        "hash": row.hash,
+        # An auditor checks that an export's first row follows the last row of the one before.
+        "event_number": str(row.id),
+        "prev_hash": row.prev_hash,
+    }
+
+
+def export_csv(conn: sqlite3.Connection, path_or_file: str | os.PathLike[str] | IO[str], since: date,
+               until: date | None = None, *, tz: tzinfo | None = None) -> int:
+    """Write the events of the range as CSV (header + one line per event); return the count.
+
+    A path is written whole or not at all (temporary file, then renamed), so an auditor never
+    gets half a file. A text file object is written as is (open it with ``newline=""``).
+    """
+    rows = export_rows(conn, since, until, tz=tz)
+    if isinstance(path_or_file, (str, os.PathLike)):
+        with _atomic_text(Path(path_or_file)) as handle:
+            _write_csv(handle, rows)
+    else:
+        _write_csv(path_or_file, rows)
+    return len(rows)
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list, and the
+#: full-width forms some spreadsheets fold to them).
+_FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell no spreadsheet runs: one that starts with = + - @, a tab or a carriage return,
+    also after leading spaces or line breaks, gets a single quote in front (OWASP's advice; the
+    quote shows, the text after it is as it was). Quotes inside are the csv module's business."""
+    text = str(cell)
+    if text[:1] in _FORMULA_STARTS or text.lstrip()[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
+def _write_csv(handle: IO[str], rows: list[dict[str, str]]) -> None:
+    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writeheader()
+    # Every cell: discount names come from AIQ, transaction IDs from the cashier, details from both.
+    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+
+
+@contextmanager
+def _atomic_text(path: Path) -> Iterator[IO[str]]:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _day_bounds(since: date, until: date | None, tz: tzinfo | None) -> tuple[datetime, datetime | None]:
+    """Local midnights: from the start of ``since`` to the start of the day after ``until``."""
+    if until is not None and until < since:
+        raise ValueError("the end date is before the start date")
+
+    def midnight(day: date) -> datetime:
+        if tz is not None:
+            return datetime.combine(day, time(), tzinfo=tz)
+        return datetime.combine(day, time()).astimezone()  # naive = this computer's local time
+
+    return midnight(since), None if until is None else midnight(until + timedelta(days=1))
