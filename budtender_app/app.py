@@ -34,6 +34,7 @@ from budtender_app.services.journal_guard import JournalGuard, utc_now
 from budtender_app.services.logs import setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode, StartupError, choose_mode, data_dir, journal_path, log_dir
 
@@ -125,7 +126,7 @@ async def warm_up(window=None) -> None:
     gc.freeze()
 
 
-async def _serve(window, vm, closing: list, crash) -> None:
+async def _serve(window, vm, resend: ResendLoop, closing: list, crash) -> None:
     asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
@@ -140,11 +141,12 @@ async def _serve(window, vm, closing: list, crash) -> None:
     window.activateWindow()
     log.info("window shown")
     vm.start_resume()
+    resend.start()
     warming = asyncio.ensure_future(warm_up(window))
     await closed
     log.info("closing")
     await warming
-    vm.stop_background()
+    resend.stop()
     await vm.wait_idle()
     for close in closing:
         await close()
@@ -252,6 +254,7 @@ def run_app(args: argparse.Namespace) -> int:
     tester = ConnectionTester()
     client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
     vm = RedemptionViewModel(client, journal, clock=clock, skip_pin=mode.skip_pin)
+    resend = ResendLoop(vm.redemption_sender, journal, may_send=vm.may_send_queued, after_send=vm.refresh_pending)
     pending_vm = PendingViewModel(journal, client, RedemptionSender(client, journal), clock=clock)
     guard = ManagerPinGuard(settings_store, clock=clock.epoch)
     settings_vm = SettingsViewModel(settings_store, credentials, tester)
@@ -287,5 +290,5 @@ def run_app(args: argparse.Namespace) -> int:
     crash = CrashReporter(window, str(log_dir() / "budtender.log"))
     crash.install()
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, [pending_vm.wait_idle, http.aclose, tester.aclose, close_journal], crash))
+        runner.run(_serve(window, vm, resend, [pending_vm.wait_idle, http.aclose, tester.aclose, close_journal], crash))
     return 0
