@@ -108,18 +108,32 @@ class Checkout(QObject):
                         shopper=row.shopper_masked or self.tr("another shopper"))
         return ""
 
-    def journal(self, transaction_id: str, chosen: Sequence[Discount], *, shopper_masked: str,
-                contact_id: str) -> list[JournalEntry]:
-        """Journal before network: every chosen redemption is on disk before any PUT. The same
-        transaction forgets the sale in progress: never both, never neither. Raises when it cannot."""
-        return self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked, contact_id=contact_id)
+    async def redeem_all(self, transaction_id: str, chosen: Sequence[Discount], *, shopper_masked: str,
+                         contact_id: str) -> AsyncIterator[list[Outcome]]:
+        """Journal, then send each chosen discount once; yields the outcomes so far as each one
+        ends (all NOT_SENT at once, and nothing sent, when the journal cannot take them)."""
+        try:
+            # Journal before network: every chosen redemption is on disk before any PUT.
+            # The same transaction forgets the sale in progress: never both, never neither.
+            entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
+                                             contact_id=contact_id)
+        except Exception:
+            log.exception("could not journal transaction %s", transaction_id)
+            why = self.tr("The terminal could not record this redemption, so it was not sent.")
+            yield [Outcome(d, Status.NOT_SENT, why) for d in chosen]
+            return
+        outcomes: list[Outcome] = []
+        async for outcome in self._send(transaction_id, chosen, entries):
+            outcomes.append(outcome)
+            yield list(outcomes)
 
-    def not_recorded(self, chosen: Sequence[Discount]) -> list[Outcome]:
-        """The outcomes when the journal could not take the checkout: nothing was sent."""
-        why = self.tr("The terminal could not record this redemption, so it was not sent.")
-        return [Outcome(d, Status.NOT_SENT, why) for d in chosen]
+    def finished_text(self, outcomes: Sequence[Outcome]) -> tuple[Level, str]:
+        """What the cashier reads once every redemption of the checkout has ended."""
+        if outcomes and all(o.status is Status.REDEEMED for o in outcomes):
+            return Level.INFO, self.tr("Redeemed. Copy the record onto the POS transaction.")
+        return Level.ERROR, self.tr("Not everything was redeemed: check each line before the shopper leaves.")
 
-    async def send(self, transaction_id: str, chosen: Sequence[Discount],
+    async def _send(self, transaction_id: str, chosen: Sequence[Discount],
                    entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:
         """Send each journaled row once, in order, yielding each outcome as it ends."""
         for index, (discount, entry) in enumerate(zip(chosen, entries, strict=False), start=1):

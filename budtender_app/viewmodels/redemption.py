@@ -14,27 +14,20 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain.clock import Clock
-from budtender_app.domain.eligibility import Offer, evaluate, selection_problem, totals
+from budtender_app.domain.eligibility import Offer
 from budtender_app.domain.flow import Event, InvalidTransition, Step, transition
 from budtender_app.domain.messages import Level
-from budtender_app.domain.money import MoneyError, format_money, parse_money
+from budtender_app.domain.money import MoneyError, parse_money
 from budtender_app.domain.phone import Phone
-from budtender_app.domain.redemption import (
-    Outcome,
-    Status,
-    TransactionIdError,
-    parse_transaction_id,
-    record_text,
-)
+from budtender_app.domain.redemption import Outcome, TransactionIdError, parse_transaction_id, record_text
 from budtender_app.domain.wallet import Discount, Wallet
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal
 from budtender_app.services.redemption_sender import PointsApi, RedemptionSender
 from budtender_app.viewmodels.checkout import Checkout
 from budtender_app.viewmodels.operation import MessageLine, Operations
-from budtender_app.viewmodels.pin_steps import RESEND_AFTER, PinApi, PinSteps
-
-__all__ = ["CART_EDITABLE", "RESEND_AFTER", "RedemptionViewModel", "WalletApi"]
+from budtender_app.viewmodels.pin_steps import PinApi, PinSteps
+from budtender_app.viewmodels.selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +54,10 @@ class RedemptionViewModel(QObject):
     offers_changed = Signal()  # wallet, cart total or selection changed
     outcomes_changed = Signal()
 
-    def __init__(
-        self,
-        api: WalletApi,
-        journal: Journal,
-        *,
-        clock: Clock | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        monotonic: Callable[[], float] | None = None,
-        skip_pin: bool = False,
-        applied: AppliedSales | None = None,
-        parent: QObject | None = None,
-    ) -> None:
+    def __init__(self, api: WalletApi, journal: Journal, *, clock: Clock | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 monotonic: Callable[[], float] | None = None, skip_pin: bool = False,
+                 applied: AppliedSales | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         #: The app's one clock (app.py); the journal reads the same one.
         self._clock = clock or Clock.system()
@@ -88,19 +73,19 @@ class RedemptionViewModel(QObject):
         self._checkout = Checkout(journal, applied or AppliedSales(journal), self.redemption_sender, clock=self._clock,
                                   ops=self._ops, line=self._line, parent=self)
         self.step = Step.CART
+        self._selection = Selection(parent=self)
         self._pins = PinSteps(self, api, journal, self._ops, self._line, go=self._go,
                               take_wallet=self._take_wallet, monotonic=self._monotonic, parent=self)
         self._reset_sale()
 
     def _reset_sale(self) -> None:
-        self.cart_total: Decimal | None = None
+        self._selection.cart_total = None
         self._reset_shopper()
 
     def _reset_shopper(self) -> None:
         self.phone: Phone | None = None
         self.wallet: Wallet | None = None
-        self.offers: list[Offer] = []
-        self.selected_ids: list[str] = []
+        self._selection.clear()
         self.transaction_id = ""
         self.outcomes: list[Outcome] = []
         self._pins.wrong_pins = 0
@@ -137,22 +122,28 @@ class RedemptionViewModel(QObject):
         return self.phone.masked if self.phone else self._resumed_shopper
 
     @property
+    def cart_total(self) -> Decimal | None:
+        """The cart total as typed (None while it is not a valid amount)."""
+        return self._selection.cart_total
+
+    @property
+    def offers(self) -> list[Offer]:
+        """The wallet's discounts for this cart, each usable or with the reason it is not."""
+        return self._selection.offers
+
+    @property
+    def selected_ids(self) -> list[str]:
+        return self._selection.selected_ids
+
+    @property
     def selected(self) -> list[Discount]:
-        by_id = {o.discount.id: o.discount for o in self.offers}
-        return [by_id[i] for i in self.selected_ids if i in by_id]
+        return self._selection.selected
 
     def selection_summary(self) -> str:
-        chosen = self.selected
-        if not chosen or self.cart_total is None:
-            return self.tr("Nothing selected yet: Space selects the highlighted discount.")
-        sums = totals(chosen, self.cart_total)
-        count = self.discount_count(len(chosen))
-        return self.tr("Selected: {count}, {off} off, {points:,} points").format(
-            count=count, off=format_money(sums.amount_off), points=sums.points
-        )
+        return self._selection.summary()
 
     def discount_count(self, n: int) -> str:
-        return self.tr("1 discount") if n == 1 else self.tr("{n} discounts").format(n=n)
+        return self._selection.count_text(n)
 
     @property
     def points_deducted(self) -> int:
@@ -164,12 +155,8 @@ class RedemptionViewModel(QObject):
 
     def record(self) -> str:
         """The text block for the POS transaction record (auditors need the points on it)."""
-        return record_text(
-            self.transaction_id,
-            self.outcomes,
-            shopper=self.shopper_masked,
-            balance_after=self.balance_after,
-        )
+        return record_text(self.transaction_id, self.outcomes, shopper=self.shopper_masked,
+                           balance_after=self.balance_after)
 
     # -- cashier actions -------------------------------------------------------------------
 
@@ -200,12 +187,12 @@ class RedemptionViewModel(QObject):
         try:
             value = parse_money(text)
         except MoneyError as exc:
-            self.cart_total = None
+            self._selection.cart_total = None
             self._refilter()
-            self._say(Level.ERROR, str(exc))
+            self._line.say(Level.ERROR, str(exc))
             return
         changed = value != self.cart_total
-        self.cart_total = value
+        self._selection.cart_total = value
         if changed:
             self._refilter()
         if self.message[0] is Level.ERROR:
@@ -216,7 +203,7 @@ class RedemptionViewModel(QObject):
         if self.step is not Step.CART:
             return
         if self.cart_total is None:
-            self._say(Level.ERROR, self.tr("Type the cart total first, then press F2."))
+            self._line.say(Level.ERROR, self.tr("Type the cart total first, then press F2."))
             return
         self._reset_shopper()
         self._go(Event.START)
@@ -226,32 +213,19 @@ class RedemptionViewModel(QObject):
         """Space on a discount: select or unselect it, refusing what this sale cannot take."""
         if self.step is not Step.WALLET or self.cart_total is None:
             return
-        if discount_id in self.selected_ids:
-            self.selected_ids.remove(discount_id)
+        refused = self._selection.toggle(discount_id, self.balance)
+        if refused:
+            self._line.say(Level.ERROR, refused)
+        elif refused is not None:  # the choice changed
             self._line.clear()
             self.offers_changed.emit()
-            return
-        offer = next((o for o in self.offers if o.discount.id == discount_id), None)
-        if offer is None:
-            return
-        if not offer.usable:
-            self._say(Level.ERROR, self.tr("'{name}' cannot be used: {reason}.").format(
-                name=offer.discount.name, reason=offer.reason))
-            return
-        problem = selection_problem([*self.selected, offer.discount], self.cart_total, self.balance)
-        if problem:
-            self._say(Level.ERROR, problem)
-            return
-        self.selected_ids.append(discount_id)
-        self._line.clear()
-        self.offers_changed.emit()
 
     def apply_selection(self) -> None:
         """Enter in the wallet: show what to apply in the POS. Nothing is sent to AIQ."""
         if self.step is not Step.WALLET:
             return
         if not self.selected:
-            self._say(Level.ERROR, self.tr("Select at least one discount first (Space selects)."))
+            self._line.say(Level.ERROR, self.tr("Select at least one discount first (Space selects)."))
             return
         if not self._save_applied():
             return
@@ -271,13 +245,13 @@ class RedemptionViewModel(QObject):
         try:
             self.transaction_id = parse_transaction_id(text)
         except TransactionIdError as exc:
-            self._say(Level.ERROR, str(exc))
+            self._line.say(Level.ERROR, str(exc))
             return
         clash = self._checkout.clash(self.transaction_id, contact_id=self.wallet.contact_id if self.wallet else "",
                                      shopper_masked=self.phone.masked if self.phone else "")
         if clash:
             log.info("transaction ID refused: already used for another sale")
-            self._say(Level.ERROR, clash)
+            self._line.say(Level.ERROR, clash)
             return
         self._go(Event.TRANSACTION_CONFIRMED)
         # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
@@ -286,7 +260,7 @@ class RedemptionViewModel(QObject):
     def cancel(self) -> None:
         """Esc: undo the current step. Redeeming cannot be cancelled."""
         if self.step is Step.REDEEMING:
-            self._say(Level.INFO, self.tr("Redeeming with AIQ: wait for its answer."))
+            self._line.say(Level.INFO, self.tr("Redeeming with AIQ: wait for its answer."))
             return
         if self.step is Step.CART:
             return
@@ -317,10 +291,10 @@ class RedemptionViewModel(QObject):
         self._reset_shopper()
         self._refilter()
         if was_applied:
-            self._say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts "
+            self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts "
                                       "you applied from the POS sale."))
         else:
-            self._say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed."))
+            self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed."))
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:
@@ -338,27 +312,15 @@ class RedemptionViewModel(QObject):
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []
-        try:
-            entries = self._checkout.journal(transaction_id, chosen, shopper_masked=self.shopper_masked,
-                                             contact_id=self.wallet.contact_id if self.wallet else "")
-        except Exception:
-            log.exception("could not journal transaction %s", transaction_id)
-            self.outcomes = self._checkout.not_recorded(chosen)
-        else:
-            async for outcome in self._checkout.send(transaction_id, chosen, entries):
-                self.outcomes.append(outcome)
-                self.outcomes_changed.emit()
-        self._finish_redeeming()
-
-    def _finish_redeeming(self) -> None:
+        async for outcomes in self._checkout.redeem_all(transaction_id, chosen, shopper_masked=self.shopper_masked,
+                                                        contact_id=self.wallet.contact_id if self.wallet else ""):
+            self.outcomes = outcomes
+            self.outcomes_changed.emit()
         self._ops.set_busy("")
         self._go(Event.REDEMPTIONS_FINISHED)
         self.outcomes_changed.emit()
         self.refresh_pending()
-        if self.outcomes and all(o.status is Status.REDEEMED for o in self.outcomes):
-            self._say(Level.INFO, self.tr("Redeemed. Copy the record onto the POS transaction."))
-        else:
-            self._say(Level.ERROR, self.tr("Not everything was redeemed: check each line before the shopper leaves."))
+        self._line.say(*self._checkout.finished_text(self.outcomes))
 
     @property
     def pending_count(self) -> int:
@@ -395,19 +357,16 @@ class RedemptionViewModel(QObject):
             self._restore(sale)
 
     def _restore(self, sale: AppliedSale) -> None:
-        self.cart_total = sale.cart_total
+        self._selection.cart_total = sale.cart_total
         self._reset_shopper()
         self._resumed_shopper = sale.shopper_masked
         self.pin_skipped = sale.pin_skipped
         self.wallet = Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
                              hide_points=sale.balance is None, discounts=sale.discounts)
-        # Exactly what was applied in the POS: not filtered again (an expiry passed meanwhile is
-        # AIQ's to refuse at checkout, and the cashier sees that answer).
-        self.offers = [Offer(d, None) for d in sale.discounts]
-        self.selected_ids = [d.id for d in sale.discounts]
+        self._selection.restore(sale.discounts)
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
-        self._say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))
+        self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))
 
     def _save_applied(self) -> bool:
         sale = AppliedSale(cart_total=self.cart_total or Decimal(0), discounts=tuple(self.selected),
@@ -423,33 +382,17 @@ class RedemptionViewModel(QObject):
         log.debug("step %s", self.step.name)
         self.step_changed.emit(self.step)
 
-    def _say(self, level: Level, text: str) -> None:
-        self._line.say(level, text)
-
     def _take_wallet(self, wallet: Wallet) -> None:
         self.wallet = wallet
         self._refilter()
 
     def _refilter(self) -> None:
-        if self.wallet is None:
-            self.offers = []
-        elif self.cart_total is None:
-            reason = self.tr("type a valid cart total first")
-            self.offers = [Offer(d, reason) for d in self.wallet.discounts]
-        else:
-            self.offers = evaluate(self.wallet.discounts, self.cart_total, self.balance, self._clock())
-        usable = {o.discount.id for o in self.offers if o.usable}
-        dropped = [i for i in self.selected_ids if i not in usable]
-        self.selected_ids = [i for i in self.selected_ids if i in usable]
-        if self.cart_total is not None and self.selected and selection_problem(
-                self.selected, self.cart_total, self.balance):
-            dropped += self.selected_ids
-            self.selected_ids = []
-        if dropped:
-            self._say(Level.INFO, self.tr("The cart total changed: the selection was cleared where it no longer fits."))
+        if self._selection.refilter(self.wallet, self.balance, self._clock()):
+            self._line.say(Level.INFO, self.tr(
+                "The cart total changed: the selection was cleared where it no longer fits."))
         self.offers_changed.emit()
 
     def _crashed(self, exc: BaseException) -> None:
         log.error("unexpected failure in the redemption flow", exc_info=exc)
         self._ops.set_busy("")
-        self._say(Level.ERROR, self.tr("Something went wrong. Nothing more was sent; start again."))
+        self._line.say(Level.ERROR, self.tr("Something went wrong. Nothing more was sent; start again."))

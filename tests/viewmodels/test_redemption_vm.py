@@ -26,7 +26,8 @@ def wallet(points=1000, hide=False):
     return parse_wallet({"loyaltyPoints": points, "hidePointsInWallet": hide, "discountTemplates": [
         {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5},
         {"id": "b", "name": "$10 off", "redemptionURL": URL.format("b"), "pointsDeduction": 200, "dollarValue": 10},
-        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900, "dollarValue": 100},
+        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900,
+         "dollarValue": 100},
         "garbage",
     ]}, base_url="https://lab.alpineiq.com")
 
