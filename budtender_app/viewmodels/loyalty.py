@@ -22,7 +22,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 from budtender_app.domain.wallet import Wallet
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError
-from budtender_app.viewmodels.operation import MessageLine, Operations
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class LoyaltyViewModel(QObject):
     busy_changed = Signal(str)  # what is in flight; "" when nothing
     field_errors_changed = Signal(object)  # {"phone" | "email" | "first_name" | "last_name": message}
     signed_up = Signal(object)  # the Wallet opened without a PIN (new member, or one already there)
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, api: LoyaltyApi, consent_log: ConsentLog, where: CounterInfo,
                  parent: QObject | None = None) -> None:
@@ -63,16 +65,6 @@ class LoyaltyViewModel(QObject):
         self.field_errors: dict[str, str] = {}
         self._line = MessageLine(self.message_changed.emit, only_changes=True)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed, only_changes=True)
-
-    @property
-    def busy(self) -> str:
-        """What is in flight, in words ("" when nothing is)."""
-        return self._ops.busy
-
-    @property
-    def message(self) -> tuple[Level, str]:
-        """The dialog's message line: (level, text)."""
-        return self._line.current
 
     @property
     def consent_hash(self) -> str:

@@ -26,7 +26,7 @@ from budtender_app.services.manager_pin import (
     PinStatus,
 )
 from budtender_app.services.settings_store import SettingsUnreadable, SettingsWriteError
-from budtender_app.viewmodels.operation import MessageLine
+from budtender_app.viewmodels.operation import MessageLine, MessageText
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class ManagerPinViewModel(QObject):
     accepted = Signal()
     message_changed = Signal(str, str)  # (Level, text)
     locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
+    message = MessageText()  # (Level, text) the prompt shows now
 
     def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -65,11 +66,6 @@ class ManagerPinViewModel(QObject):
             self.mode = ASK if guard.is_set() else SET
         except SettingsUnreadable as exc:
             self._refuse(exc)
-
-    @property
-    def message(self) -> tuple[Level, str]:
-        """The prompt's message line: (level, text)."""
-        return self._line.current
 
     @property
     def digits_range(self) -> tuple[int, int]:
@@ -106,12 +102,8 @@ class ManagerPinViewModel(QObject):
             self.mode = SET
             self._say(Level.ERROR, self.tr("No manager PIN is set yet: choose one."))
             return
-        except SettingsUnreadable as exc:
-            self._refuse(exc)
-            return
-        except SettingsWriteError as exc:
-            # The try could not be counted, so it was not compared either.
-            self._say(Level.ERROR, str(exc))
+        except SettingsWriteError as exc:  # the try could not be counted, so it was not compared either
+            self._file_failed(exc)
             return
         self._show(result)
 
@@ -131,11 +123,8 @@ class ManagerPinViewModel(QObject):
             self.mode = ASK
             self._say(Level.ERROR, self.tr("A manager PIN was set meanwhile: type it."))
             return
-        except SettingsUnreadable as exc:
-            self._refuse(exc)
-            return
         except SettingsWriteError as exc:
-            self._say(Level.ERROR, str(exc))
+            self._file_failed(exc)
             return
         log.info("A manager PIN was chosen")
         self._accept()
@@ -156,6 +145,13 @@ class ManagerPinViewModel(QObject):
         else:
             text = self.tr("That is not the manager PIN. {n} tries left before it locks.").format(n=result.tries_left)
         self._say(Level.ERROR, text)
+
+    def _file_failed(self, exc: SettingsWriteError) -> None:
+        """The settings file could not be read (refused from now on) or written (said)."""
+        if isinstance(exc, SettingsUnreadable):
+            self._refuse(exc)
+        else:
+            self._say(Level.ERROR, str(exc))
 
     def _refuse(self, exc: SettingsUnreadable) -> None:
         # Neither "ask" (a try could not be counted) nor "set" (a new PIN would replace the

@@ -1,11 +1,12 @@
 """Background work for every view model, in one place (Anki's ``QueryOp`` is the model).
 
-A view model holds one ``Operations`` and one ``MessageLine``. ``Operations`` keeps a strong
-reference to each task it starts (qasync 0.28 keeps none, so an unreferenced task can vanish
-mid-send), shows and clears the busy text, cancels the last lookup when a new one replaces it,
-maps a domain error to a line on the screen and hands the answer on. Plain asyncio and
-callables: the view model's Qt signals are passed in as ``emit`` functions, so this module needs
-no Qt at all.
+A view model holds one ``Operations`` (as ``_ops``) and one ``MessageLine`` (as ``_line``), and
+shows them to its widgets as ``busy = BusyText()`` and ``message = MessageText()``.
+``Operations`` keeps a strong reference to each task it starts (qasync 0.28 keeps none, so an
+unreferenced task can vanish mid-send), shows and clears the busy text, cancels the last lookup
+when a new one replaces it, maps a domain error to a line on the screen and hands the answer on.
+Plain asyncio and callables: the view model's Qt signals are passed in as ``emit`` functions, so
+this module needs no Qt at all.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 from budtender_app.domain import errors
 from budtender_app.domain.messages import Level
@@ -148,3 +149,35 @@ class Operations:
 
     def _say_error(self, exc: errors.AiqError) -> None:
         self._line.say(Level.ERROR, str(exc))
+
+
+# -- what a view model shows of them, declared once ----------------------------------------------
+
+class _HasOps(Protocol):
+    _ops: Operations
+
+
+class _HasLine(Protocol):
+    _line: MessageLine
+
+
+class BusyText:
+    """A view model's ``busy``: what is in flight, in words ("" when nothing is). Read-only."""
+
+    @overload
+    def __get__(self, vm: None, owner: type | None = None) -> BusyText: ...
+    @overload
+    def __get__(self, vm: _HasOps, owner: type | None = None) -> str: ...
+    def __get__(self, vm: _HasOps | None, owner: type | None = None) -> str | BusyText:
+        return self if vm is None else vm._ops.busy
+
+
+class MessageText:
+    """A view model's ``message``: the (level, text) its screen shows now. Read-only."""
+
+    @overload
+    def __get__(self, vm: None, owner: type | None = None) -> MessageText: ...
+    @overload
+    def __get__(self, vm: _HasLine, owner: type | None = None) -> tuple[Level, str]: ...
+    def __get__(self, vm: _HasLine | None, owner: type | None = None) -> tuple[Level, str] | MessageText:
+        return self if vm is None else vm._line.current

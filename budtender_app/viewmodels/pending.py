@@ -30,7 +30,7 @@ from budtender_app.domain.redemption import TransactionIdError, parse_transactio
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
-from budtender_app.viewmodels.operation import MessageLine, Operations
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, when
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ class PendingViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
     check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
@@ -83,16 +85,6 @@ class PendingViewModel(QObject):
         self.refresh()
 
     # -- what the window shows ---------------------------------------------------------------
-
-    @property
-    def busy(self) -> str:
-        """What is in flight, in words ("" when nothing is)."""
-        return self._ops.busy
-
-    @property
-    def message(self) -> tuple[Level, str]:
-        """The window's message line: (level, text)."""
-        return self._line.current
 
     def today(self) -> date:
         """The store's date now, from the app's one clock (the export's default range)."""

@@ -25,7 +25,7 @@ from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal
 from budtender_app.services.redemption_sender import PointsApi, RedemptionSender
 from budtender_app.viewmodels.checkout import Checkout
-from budtender_app.viewmodels.operation import MessageLine, Operations
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pin_steps import PinApi, PinSteps
 from budtender_app.viewmodels.selection import Selection
 
@@ -53,6 +53,8 @@ class RedemptionViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     offers_changed = Signal()  # wallet, cart total or selection changed
     outcomes_changed = Signal()
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, api: WalletApi, journal: Journal, *, clock: Clock | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -93,16 +95,6 @@ class RedemptionViewModel(QObject):
         self._resumed_shopper = ""  # the masked phone of a sale resumed at start (no full phone)
 
     # -- what the screens show ---------------------------------------------------------------
-
-    @property
-    def busy(self) -> str:
-        """What is in flight, in words ("" when nothing is)."""
-        return self._ops.busy
-
-    @property
-    def message(self) -> tuple[Level, str]:
-        """The line the counter shows: (level, text)."""
-        return self._line.current
 
     @property
     def wrong_pins(self) -> int:

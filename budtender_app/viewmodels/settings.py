@@ -36,7 +36,7 @@ from budtender_app.services.credentials import (
 )
 from budtender_app.services.settings_model import Settings
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
-from budtender_app.viewmodels.operation import MessageLine, Operations
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class SettingsViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     connection_result = Signal(str, str)  # (ConnectionResult, text); CLEAR clears the line
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(
         self,
@@ -100,16 +102,6 @@ class SettingsViewModel(QObject):
         self.edit(self.settings.active)
 
     # -- what the dialog shows ---------------------------------------------------------------
-
-    @property
-    def busy(self) -> str:
-        """What is in flight, in words ("" when nothing is)."""
-        return self._ops.busy
-
-    @property
-    def message(self) -> tuple[Level, str]:
-        """The dialog's message line: (level, text)."""
-        return self._line.current
 
     @property
     def profiles(self) -> tuple[StoreProfile, ...]:
