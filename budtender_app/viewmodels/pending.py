@@ -239,12 +239,12 @@ class PendingViewModel(QObject):
         journal = self._journal
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
-                journal.resolve_reversal(entry.id, "retry", reason, manager)
+                journal.resolve_reversal(entry.id, Action.RETRY, reason, manager)
             else:
                 self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}")
             return self.words.give_back_outcome(await self._sender.reverse(entry.id))
         if entry.state is State.UNKNOWN:
-            entry = journal.resolve(entry.id, "retry", reason, manager)
+            entry = journal.resolve(entry.id, Action.RETRY, reason, manager)
         else:  # queued: no state to change, but the decision still goes on the record
             self._record("manager_retry", entry, f"sent again by {manager}: {reason}")
         return self.words.send_outcome(await self._sender.redeem(entry))
