@@ -139,7 +139,7 @@ class LoyaltyViewModel(QObject):
             return
         if not consent_given:
             self._line.say(Level.ERROR, self.tr("Read the consent text to the shopper and tick \"The shopper agrees\" "
-                                       "first. Nothing was sent."))
+                                                "first. Nothing was sent."))
             return
         signup, problems = validate_sign_up(phone_text, email, first_name, last_name, sms_opt_in=sms_opt_in,
                                             email_opt_in=email_opt_in, where=self.where)
@@ -178,7 +178,7 @@ class LoyaltyViewModel(QObject):
         except ConsentLogError as exc:
             log.error("consent not recorded: %s", exc)  # noqa: TRY400 - the reason is enough: not a bug
             self._line.say(Level.ERROR, self.tr("The terminal could not write the consent down, so nothing was sent. "
-                                       "Ask a manager."))
+                                                "Ask a manager."))
             return
         self._ops.set_busy(self.tr("Signing up {phone} with AIQ…").format(phone=phone.masked))
         try:
@@ -206,10 +206,10 @@ class LoyaltyViewModel(QObject):
         self.wallet, self.new_member = wallet, new_member
         if new_member:
             self._line.say(Level.INFO, self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
-                                      "welcome gift.").format(phone=phone.masked))
+                                               "welcome gift.").format(phone=phone.masked))
         else:
             self._line.say(Level.INFO, self.tr("{phone} was already a member, so no new sign-up was sent. Their wallet "
-                                      "opened without a PIN.").format(phone=phone.masked))
+                                               "opened without a PIN.").format(phone=phone.masked))
         self.signed_up.emit(wallet)
 
     # -- plumbing ------------------------------------------------------------------------------

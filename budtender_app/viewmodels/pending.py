@@ -78,7 +78,9 @@ class PendingViewModel(QObject):
         self.words = PendingWords(self)
         self._export = AuditExport(journal, self._line, parent=self)
         self.entries: list[JournalEntry] = []
-        self.checks: dict[int, tuple[CheckKind, str]] = {}  # row id -> what AIQ's report showed
+        #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
+        #: look a row up with ("", "") as its default.
+        self.checks: dict[int, tuple[str, str]] = {}
         self.found_transaction = ""
         self.found: list[JournalEntry] = []
         self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
@@ -112,7 +114,7 @@ class PendingViewModel(QObject):
         """What a manager may do with the row now: CHECK, RETRY, REDEEMED / REVERSED, ABANDONED.
         Once AIQ's report shows the redemption, sending it again is no longer offered."""
         if entry.state is State.UNKNOWN:
-            if self.checks.get(entry.id, ("",))[0] is CheckKind.FOUND:
+            if self.checks.get(entry.id, ("",))[0] == CheckKind.FOUND:
                 return frozenset({CHECK, REDEEMED, ABANDONED})
             return frozenset({CHECK, RETRY, REDEEMED, ABANDONED})
         if entry.state is State.QUEUED:
@@ -332,7 +334,7 @@ class PendingViewModel(QObject):
             return None
         if not manager or len(manager) > MAX_MANAGER:
             self._say(Level.ERROR, self.tr("Type your name or initials (up to {n} characters): they go on the "
-                                       "audit trail with the decision.").format(n=MAX_MANAGER))
+                                           "audit trail with the decision.").format(n=MAX_MANAGER))
             return None
         return reason, manager
 
@@ -342,9 +344,9 @@ class PendingViewModel(QObject):
             self._say(Level.ERROR, self._wait_text())
             return None
         entry = self.get(entry_id)
-        if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] is CheckKind.FOUND:
+        if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] == CheckKind.FOUND:
             self._say(Level.ERROR, self.tr("AIQ's report shows this redemption: mark it redeemed instead of "
-                                       "sending it again."))
+                                           "sending it again."))
             return None
         if entry is None or action not in self.allowed_actions(entry):
             self.refresh()

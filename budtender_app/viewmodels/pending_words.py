@@ -122,15 +122,15 @@ class PendingWords(QObject):
                   "id": entry.aiq_redemption_id or "-", "why": entry.message}
         if entry.state is State.REDEEMED:
             return Level.INFO, self.tr("Redeemed at AIQ: '{name}' on transaction {tx}, {points:,} points "
-                                   "(AIQ id {id}).").format(**fields)
+                                       "(AIQ id {id}).").format(**fields)
         if entry.state is State.UNKNOWN:
             return Level.ERROR, self.tr("Sent, and again no answer from AIQ: the points may have been taken. "
-                                    "Check with AIQ before anything else.").format(**fields)
+                                        "Check with AIQ before anything else.").format(**fields)
         if entry.state is State.REJECTED:
             return Level.ERROR, self.tr("AIQ refused '{name}'; no points were taken. {why}").format(**fields)
         if entry.state is State.QUEUED:
             return Level.ERROR, self.tr("Not sent: AIQ is still unreachable. No points were taken; try again "
-                                    "later.").format(**fields)
+                                        "later.").format(**fields)
         return Level.INFO, self.state(entry)
 
     def give_back_outcome(self, entry: JournalEntry) -> tuple[Level, str]:
@@ -143,10 +143,10 @@ class PendingWords(QObject):
             return Level.ERROR, self.tr("AIQ refused to give the points back; they stay taken. {why}").format(**fields)
         if entry.reversal_phase is ReversalPhase.UNKNOWN:
             return Level.ERROR, self.tr("No answer from AIQ while giving {points:,} points back: they may or may "
-                                    "not be back. It is listed under Pending; check the shopper's balance "
-                                    "before trying again.").format(**fields)
+                                        "not be back. It is listed under Pending; check the shopper's balance "
+                                        "before trying again.").format(**fields)
         return Level.ERROR, self.tr("Could not reach AIQ: the points were not given back yet. It is listed "
-                                "under Pending; try again later.").format(**fields)
+                                    "under Pending; try again later.").format(**fields)
 
     def resolved(self, entry: JournalEntry, action: Action) -> str:
         """What a manager's decision on the row did (REDEEMED, REVERSED or ABANDONED)."""

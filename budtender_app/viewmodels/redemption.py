@@ -284,7 +284,7 @@ class RedemptionViewModel(QObject):
         self._refilter()
         if was_applied:
             self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts "
-                                      "you applied from the POS sale."))
+                                               "you applied from the POS sale."))
         else:
             self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed."))
 
