@@ -39,6 +39,7 @@ from budtender_app.services.logs import RedactingFilter, setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.paths import Folders, folders
 from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
 
@@ -139,8 +140,8 @@ async def warm_up(window: MainWindow | None = None) -> None:
     gc.freeze()
 
 
-async def _serve(window: MainWindow, vm: RedemptionViewModel, closing: Sequence[Callable[[], Awaitable[None]]],
-                 crash: CrashReporter) -> None:
+async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop,
+                 closing: Sequence[Callable[[], Awaitable[None]]], crash: CrashReporter) -> None:
     asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
@@ -155,11 +156,12 @@ async def _serve(window: MainWindow, vm: RedemptionViewModel, closing: Sequence[
     window.activateWindow()
     log.info("window shown")
     vm.start_resume()
+    resend.start()
     warming = asyncio.ensure_future(warm_up(window))
     await closed
     log.info("closing")
     await warming
-    vm.stop_background()
+    resend.stop()
     await vm.wait_idle()
     for close in closing:
         await close()
@@ -369,6 +371,9 @@ def run_app(args: argparse.Namespace) -> int:
     except Refused as exc:
         return _refuse_to_start(str(exc))
     window, vm, pending_vm = build_window(services)
+    # Redemptions that never reached AIQ are retried in the background, never during a sale.
+    resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,
+                        after_send=vm.refresh_pending)
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
     _tell_at_start(window, services)
@@ -380,5 +385,5 @@ def run_app(args: argparse.Namespace) -> int:
     crash.install()
     closing = [pending_vm.wait_idle, services.http.aclose, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, closing, crash))
+        runner.run(_serve(window, vm, resend, closing, crash))
     return 0

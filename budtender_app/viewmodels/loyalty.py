@@ -18,9 +18,11 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.domain import errors
 from budtender_app.domain.consent import ConsentError, CounterInfo, consent_hash, consent_text, validate_sign_up
 from budtender_app.domain.loyalty import LoyaltyStatus, SignUp
+from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 from budtender_app.domain.wallet import Wallet
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,12 @@ class LoyaltyViewModel(QObject):
     """One counter's "Loyalty status / Sign up". Actions return None (see RedemptionViewModel)."""
 
     status_changed = Signal(str)  # the one-line answer; "" when there is none
-    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    message_changed = Signal(str, str)  # (Level, text)
     busy_changed = Signal(str)  # what is in flight; "" when nothing
     field_errors_changed = Signal(object)  # {"phone" | "email" | "first_name" | "last_name": message}
     signed_up = Signal(object)  # the Wallet opened without a PIN (new member, or one already there)
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, api: LoyaltyApi, consent_log: ConsentLog, where: CounterInfo,
                  parent: QObject | None = None) -> None:
@@ -57,15 +61,14 @@ class LoyaltyViewModel(QObject):
         self.wallet: Wallet | None = None
         #: After signed_up: True when AIQ created the member now, False when it had one already.
         self.new_member = False
-        self.busy = ""
         self.signing_up = False
-        self.message: tuple[str, str] = ("", "")
         self.field_errors: dict[str, str] = {}
-        self._tasks: set[asyncio.Task] = set()
-        self._check_task: asyncio.Task | None = None
+        self._line = MessageLine(self.message_changed.emit, only_changes=True)
+        self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed, only_changes=True)
 
     @property
     def consent_hash(self) -> str:
+        """The hash of the consent text read to the shopper (what the consent record keeps)."""
         return consent_hash(self.consent_text) if self.consent_text else ""
 
     @staticmethod
@@ -85,46 +88,43 @@ class LoyaltyViewModel(QObject):
 
     def start_check_status(self, phone_text: str) -> None:
         """Enter on the phone: a new lookup replaces one still in flight."""
-        self.cancel()
-        self._check_task = self._spawn(self.check_status(phone_text))
+        self._ops.replace(self.check_status(phone_text))
 
     def start_sign_up(self, phone_text: str, email: str, first_name: str, last_name: str,
                       sms_opt_in: bool, email_opt_in: bool, consent_given: bool) -> None:
+        """The "Sign up" button: ``sign_up`` in the background (once at a time)."""
         if self.signing_up:
             return
-        self._spawn(self.sign_up(phone_text, email, first_name, last_name, sms_opt_in, email_opt_in, consent_given))
+        self._ops.spawn(self.sign_up(phone_text, email, first_name, last_name, sms_opt_in, email_opt_in, consent_given))
 
     def cancel(self) -> None:
         """Esc: stop a status lookup. A sign-up in flight is not stopped (it may have reached AIQ)."""
-        if self._check_task is not None and not self._check_task.done():
-            self._check_task.cancel()
-            self._set_busy("")
-        self._check_task = None
+        self._ops.cancel_replaceable()
 
     async def wait_idle(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Until nothing is in flight (tests, and closing the dialog)."""
+        await self._ops.wait_idle()
 
     async def check_status(self, phone_text: str) -> None:
         """Member or not, in one line. No PIN is texted."""
         phone = self._parse_phone(phone_text)
         if phone is None:
             return
-        self._say("", "")
-        self._set_busy(self.tr("Asking AIQ about {phone}…").format(phone=phone.masked))
-        try:
-            status = await self._api.loyalty_status(phone)
-        except errors.AiqError as exc:
-            self._say("error", _words(exc))
-            self._set_status(None, None, "")
-            return
-        finally:
-            self._set_busy("")
+        self._line.clear()
+        await self._ops.query(lambda: self._api.loyalty_status(phone), success=lambda s: self._show_status(phone, s),
+                              failure=self._status_unknown,
+                              busy=self.tr("Asking AIQ about {phone}…").format(phone=phone.masked))
+
+    def _show_status(self, phone: Phone, status: LoyaltyStatus) -> None:
         if status.member:
             line = self.tr("{phone} is a loyalty member").format(phone=phone.masked)
         else:
             line = self.tr("{phone} is not a member yet: sign them up?").format(phone=phone.masked)
         self._set_status(status, phone, line)
+
+    def _status_unknown(self, exc: errors.AiqError) -> None:
+        self._line.say(Level.ERROR, _words(exc))
+        self._set_status(None, None, "")
 
     async def sign_up(self, phone_text: str, email: str, first_name: str, last_name: str,
                       sms_opt_in: bool, email_opt_in: bool, consent_given: bool) -> None:
@@ -135,17 +135,18 @@ class LoyaltyViewModel(QObject):
         if self.signing_up:
             return
         if self.consent_problem:
-            self._say("error", self.consent_problem)
+            self._line.say(Level.ERROR, self.consent_problem)
             return
         if not consent_given:
-            self._say("error", self.tr("Read the consent text to the shopper and tick \"The shopper agrees\" "
-                                       "first. Nothing was sent."))
+            self._line.say(Level.ERROR, self.tr("Read the consent text to the shopper and tick \"The shopper agrees\" "
+                                                "first. Nothing was sent."))
             return
         signup, problems = validate_sign_up(phone_text, email, first_name, last_name, sms_opt_in=sms_opt_in,
                                             email_opt_in=email_opt_in, where=self.where)
         self._set_field_errors(problems)
         if signup is None:
-            self._say("error", self.tr("Nothing was sent: fix what is marked. ") + next(iter(problems.values())))
+            first = next(iter(problems.values()))
+            self._line.say(Level.ERROR, self.tr("Nothing was sent: fix what is marked. ") + first)
             return
         self.cancel()
         self.signing_up = True
@@ -153,18 +154,18 @@ class LoyaltyViewModel(QObject):
             await self._sign_up(signup)
         finally:
             self.signing_up = False
-            self._set_busy("")
+            self._ops.set_busy("")
 
     # -- the steps of a sign-up ----------------------------------------------------------------
 
     async def _sign_up(self, signup: SignUp) -> None:
         phone = signup.phone
-        self._say("", "")
-        self._set_busy(self.tr("Checking whether {phone} is already a member…").format(phone=phone.masked))
+        self._line.clear()
+        self._ops.set_busy(self.tr("Checking whether {phone} is already a member…").format(phone=phone.masked))
         try:
             status = await self._api.loyalty_status(phone)
         except errors.AiqError as exc:
-            self._say("error", _words(exc) + self.tr(" Nothing was signed up."))
+            self._line.say(Level.ERROR, _words(exc) + self.tr(" Nothing was signed up."))
             return
         if status.member:  # a member already, perhaps since the status check: no duplicate
             self._set_status(status, phone, self.tr("{phone} is already a loyalty member").format(phone=phone.masked))
@@ -175,40 +176,40 @@ class LoyaltyViewModel(QObject):
                 self._log.record_consent, self.consent_text, where=self.where, phone=phone,
                 sms_opt_in=signup.sms_opt_in, email_opt_in=signup.email_opt_in, email_given=bool(signup.email))
         except ConsentLogError as exc:
-            log.error("consent not recorded: %s", exc)
-            self._say("error", self.tr("The terminal could not write the consent down, so nothing was sent. "
-                                       "Ask a manager."))
+            log.error("consent not recorded: %s", exc)  # noqa: TRY400 - the reason is enough: not a bug
+            self._line.say(Level.ERROR, self.tr("The terminal could not write the consent down, so nothing was sent. "
+                                                "Ask a manager."))
             return
-        self._set_busy(self.tr("Signing up {phone} with AIQ…").format(phone=phone.masked))
+        self._ops.set_busy(self.tr("Signing up {phone} with AIQ…").format(phone=phone.masked))
         try:
             contact_id = await self._api.sign_up(signup)
         except errors.AiqError as exc:
-            self._say("error", _words(exc))
+            self._line.say(Level.ERROR, _words(exc))
             return
         try:
             await asyncio.to_thread(self._log.record_sign_up, consent_id, contact_id)
         except ConsentLogError as exc:  # the member exists; the consent itself is on disk
-            log.error("sign-up of consent %s not recorded: %s", consent_id, exc)
+            log.error("sign-up of consent %s not recorded: %s", consent_id, exc)  # noqa: TRY400 - as above
         self._set_status(LoyaltyStatus(True, contact_id), phone,
                          self.tr("{phone} is now a loyalty member").format(phone=phone.masked))
         await self._open_wallet(phone, new_member=True)
 
     async def _open_wallet(self, phone: Phone, *, new_member: bool) -> None:
-        self._set_busy(self.tr("Opening the wallet…"))
+        self._ops.set_busy(self.tr("Opening the wallet…"))
         try:
             wallet = await self._api.wallet(phone)
         except errors.AiqError as exc:
             done = self.tr("Signed up {phone}.") if new_member else self.tr("{phone} was already a member.")
-            self._say("error", done.format(phone=phone.masked) + " " + self.tr("Their wallet did not open: ")
+            self._line.say(Level.ERROR, done.format(phone=phone.masked) + " " + self.tr("Their wallet did not open: ")
                       + _words(exc))
             return
         self.wallet, self.new_member = wallet, new_member
         if new_member:
-            self._say("info", self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
-                                      "welcome gift.").format(phone=phone.masked))
+            self._line.say(Level.INFO, self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
+                                               "welcome gift.").format(phone=phone.masked))
         else:
-            self._say("info", self.tr("{phone} was already a member, so no new sign-up was sent. Their wallet "
-                                      "opened without a PIN.").format(phone=phone.masked))
+            self._line.say(Level.INFO, self.tr("{phone} was already a member, so no new sign-up was sent. Their wallet "
+                                               "opened without a PIN.").format(phone=phone.masked))
         self.signed_up.emit(wallet)
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class LoyaltyViewModel(QObject):
             phone = parse_phone(text)
         except PhoneError as exc:
             self._set_field_errors({"phone": str(exc)})
-            self._say("error", str(exc))
+            self._line.say(Level.ERROR, str(exc))
             self._set_status(None, None, "")
             return None
         self._set_field_errors({})
@@ -235,28 +236,10 @@ class LoyaltyViewModel(QObject):
             self.field_errors = dict(problems)
             self.field_errors_changed.emit(dict(problems))
 
-    def _say(self, level: str, text: str) -> None:
-        if (level, text) != self.message:
-            self.message = (level, text)
-            self.message_changed.emit(level, text)
-
-    def _set_busy(self, text: str) -> None:
-        if text != self.busy:
-            self.busy = text
-            self.busy_changed.emit(text)
-
-    def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)  # a strong reference: qasync keeps none
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("unexpected failure in loyalty status or sign-up", exc_info=task.exception())
-            self._set_busy("")
-            self._say("error", self.tr("Something went wrong. Check the status before signing up again."))
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("unexpected failure in loyalty status or sign-up", exc_info=exc)
+        self._ops.set_busy("")
+        self._line.say(Level.ERROR, self.tr("Something went wrong. Check the status before signing up again."))
 
 
 def _words(exc: errors.AiqError) -> str:

@@ -10,9 +10,11 @@ so neither a try nor a new PIN is taken, and the message says what IT does.
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
+from budtender_app.domain.messages import Level
 from budtender_app.services.manager_pin import (
     MAX_DIGITS,
     MIN_DIGITS,
@@ -24,10 +26,22 @@ from budtender_app.services.manager_pin import (
     PinStatus,
 )
 from budtender_app.services.settings_store import SettingsUnreadable, SettingsWriteError
+from budtender_app.viewmodels.operation import MessageLine, MessageText
 
 log = logging.getLogger(__name__)
 
-SET, ASK, REFUSED = "set", "ask", "refused"
+
+
+class PinMode(StrEnum):
+    """What the prompt is for."""
+
+    SET = "set"  # first setup: choose the manager PIN
+    ASK = "ask"  # type it
+    REFUSED = "refused"  # the settings file cannot be read: nothing is taken
+
+
+# The names the dialog imports.
+SET, ASK, REFUSED = PinMode.SET, PinMode.ASK, PinMode.REFUSED
 
 
 class ManagerPinViewModel(QObject):
@@ -37,15 +51,17 @@ class ManagerPinViewModel(QObject):
     """
 
     accepted = Signal()
-    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    message_changed = Signal(str, str)  # (Level, text)
     locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
+    message = MessageText()  # (Level, text) the prompt shows now
 
     def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._guard = guard
-        self.message: tuple[str, str] = ("", "")
+        self._line = MessageLine(self.message_changed.emit)  # a refusal said again shows again
         self.seconds_locked = 0
         self.done = False
+        self.mode: PinMode  # set below, or by _refuse
         try:
             self.mode = ASK if guard.is_set() else SET
         except SettingsUnreadable as exc:
@@ -53,68 +69,62 @@ class ManagerPinViewModel(QObject):
 
     @property
     def digits_range(self) -> tuple[int, int]:
+        """The fewest and most digits a manager PIN may have."""
         return MIN_DIGITS, MAX_DIGITS
 
     def refresh(self) -> None:
         """Re-read the lock (a timer calls this each second while locked)."""
-        if self.mode == REFUSED:
-            self._say("error", self.message[1])
+        if self.mode is REFUSED:
+            self._say(Level.ERROR, self.message[1])
             return
         try:
-            seconds = self._guard.seconds_locked() if self.mode == ASK else 0
+            seconds = self._guard.seconds_locked() if self.mode is ASK else 0
         except SettingsUnreadable as exc:
             self._refuse(exc)
             return
         was_locked = bool(self.seconds_locked)
         self._set_locked(seconds)
         if seconds:
-            self._say("error", self._locked_text(seconds))
+            self._say(Level.ERROR, self._locked_text(seconds))
         elif was_locked:
-            self._say("info", self.tr("You can try the manager PIN again."))
+            self._say(Level.INFO, self.tr("You can try the manager PIN again."))
 
     def submit(self, pin: str) -> None:
         """"ask" mode: one try at the manager PIN."""
-        if self.done or self.mode == REFUSED:
+        if self.done or self.mode is REFUSED:
             return
         if not pin:
-            self._say("error", self.tr("Type the manager PIN."))
+            self._say(Level.ERROR, self.tr("Type the manager PIN."))
             return
         try:
             result = self._guard.check(pin)
         except PinNotSet:
             self.mode = SET
-            self._say("error", self.tr("No manager PIN is set yet: choose one."))
+            self._say(Level.ERROR, self.tr("No manager PIN is set yet: choose one."))
             return
-        except SettingsUnreadable as exc:
-            self._refuse(exc)
-            return
-        except SettingsWriteError as exc:
-            # The try could not be counted, so it was not compared either.
-            self._say("error", str(exc))
+        except SettingsWriteError as exc:  # the try could not be counted, so it was not compared either
+            self._file_failed(exc)
             return
         self._show(result)
 
     def submit_new(self, pin: str, confirm: str) -> None:
         """"set" mode: choose the first manager PIN, typed twice."""
-        if self.done or self.mode != SET:
+        if self.done or self.mode is not SET:
             return
         if pin != confirm:
-            self._say("error", self.tr("The two PINs are not the same. Type them again."))
+            self._say(Level.ERROR, self.tr("The two PINs are not the same. Type them again."))
             return
         try:
             self._guard.set_pin(pin)
         except PinRuleError as exc:
-            self._say("error", str(exc))
+            self._say(Level.ERROR, str(exc))
             return
         except PinAlreadySet:
             self.mode = ASK
-            self._say("error", self.tr("A manager PIN was set meanwhile: type it."))
-            return
-        except SettingsUnreadable as exc:
-            self._refuse(exc)
+            self._say(Level.ERROR, self.tr("A manager PIN was set meanwhile: type it."))
             return
         except SettingsWriteError as exc:
-            self._say("error", str(exc))
+            self._file_failed(exc)
             return
         log.info("A manager PIN was chosen")
         self._accept()
@@ -128,13 +138,20 @@ class ManagerPinViewModel(QObject):
         if result.status is PinStatus.LOCKED:
             log.warning("Manager PIN locked for %d s after wrong tries", result.seconds_left)
             self._set_locked(result.seconds_left)
-            self._say("error", self._locked_text(result.seconds_left))
+            self._say(Level.ERROR, self._locked_text(result.seconds_left))
             return
         if result.tries_left == 1:
             text = self.tr("That is not the manager PIN. 1 try left before it locks.")
         else:
             text = self.tr("That is not the manager PIN. {n} tries left before it locks.").format(n=result.tries_left)
-        self._say("error", text)
+        self._say(Level.ERROR, text)
+
+    def _file_failed(self, exc: SettingsWriteError) -> None:
+        """The settings file could not be read (refused from now on) or written (said)."""
+        if isinstance(exc, SettingsUnreadable):
+            self._refuse(exc)
+        else:
+            self._say(Level.ERROR, str(exc))
 
     def _refuse(self, exc: SettingsUnreadable) -> None:
         # Neither "ask" (a try could not be counted) nor "set" (a new PIN would replace the
@@ -142,7 +159,7 @@ class ManagerPinViewModel(QObject):
         log.error("Manager action refused: the settings file could not be read (%s)", exc.reason)
         self.mode = REFUSED
         self._set_locked(0)
-        self._say("error", str(exc))
+        self._say(Level.ERROR, str(exc))
 
     def _locked_text(self, seconds: int) -> str:
         return self.tr("Too many wrong PINs. Try again in {time}.").format(time=_duration(self, seconds))
@@ -150,7 +167,7 @@ class ManagerPinViewModel(QObject):
     def _accept(self) -> None:
         self.done = True
         self._set_locked(0)
-        self._say("", "")
+        self._say(Level.CLEAR, "")
         self.accepted.emit()
 
     def _set_locked(self, seconds: int) -> None:
@@ -158,9 +175,8 @@ class ManagerPinViewModel(QObject):
             self.seconds_locked = seconds
             self.locked_changed.emit(seconds)
 
-    def _say(self, level: str, text: str) -> None:
-        self.message = (level, text)
-        self.message_changed.emit(level, text)
+    def _say(self, level: Level, text: str) -> None:
+        self._line.say(level, text)
 
 
 def _duration(obj: QObject, seconds: int) -> str:

@@ -7,15 +7,16 @@ audit trail with it. AIQ's redemption report (E11) is SEEN, not CONFIRMED (../sh
 so the wording says what the report shows, never what AIQ did.
 
 Actions return None (PySide6 6.12 drops a reference to a slot's returned True). The async work
-runs in tasks this object keeps (qasync keeps none), so closing the window never drops a send.
+runs through Operations, which keeps every task (qasync keeps none): closing the window never
+drops a send.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -24,10 +25,13 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.domain import errors
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.domain.messages import Level
 from budtender_app.domain.redemption import TransactionIdError, parse_transaction_id
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
-from budtender_app.viewmodels.pending_words import PendingWords, when
+from budtender_app.viewmodels.audit_export import AuditExport
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
+from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, when
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +42,9 @@ REPORT_AFTER = timedelta(hours=24)
 MAX_MANAGER = 40
 MAX_REASON = 200
 
-CHECK, RETRY, REDEEMED, REVERSED, ABANDONED = "check", "retry", "redeemed", "reversed", "abandoned"
+# The names the window imports.
+CHECK, RETRY, REDEEMED, REVERSED = Action.CHECK, Action.RETRY, Action.REDEEMED, Action.REVERSED
+ABANDONED = Action.ABANDONED
 #: Rows a refund can see: the points were taken at checkout.
 REFUNDABLE_STATES = frozenset({State.REDEEMED, State.REVERSING, State.REVERSED})
 
@@ -53,9 +59,11 @@ class PendingViewModel(QObject):
     entries_changed = Signal()
     pending_changed = Signal(int)  # how many are open: for the counter window's warning
     found_changed = Signal()  # the refund lookup's rows changed
-    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
+    message_changed = Signal(str, str)  # (Level, text)
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
     check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
@@ -65,16 +73,17 @@ class PendingViewModel(QObject):
         self._api = api
         self._sender = sender
         self._clock = clock or Clock.system()  # the app's one clock (app.py)
-        self._tasks: set[asyncio.Task] = set()
-        self._check_task: asyncio.Task | None = None
+        self._line = MessageLine(self.message_changed.emit)
+        self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.words = PendingWords(self)
+        self._export = AuditExport(journal, self._line, parent=self)
         self.entries: list[JournalEntry] = []
-        self.checks: dict[int, tuple[str, str]] = {}  # row id -> (kind, text); kind below
+        #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
+        #: look a row up with ("", "") as its default.
+        self.checks: dict[int, tuple[str, str]] = {}
         self.found_transaction = ""
         self.found: list[JournalEntry] = []
-        self.message: tuple[str, str] = ("", "")
-        self.busy = ""
-        self._sending = False  # a send (redemption or refund) is in flight: nothing else may start
+        self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
         self.refresh()
 
     # -- what the window shows ---------------------------------------------------------------
@@ -101,11 +110,11 @@ class PendingViewModel(QObject):
         """What to do first with an open row nobody has checked yet."""
         return self.words.hint(entry)
 
-    def allowed_actions(self, entry: JournalEntry) -> frozenset[str]:
+    def allowed_actions(self, entry: JournalEntry) -> frozenset[Action]:
         """What a manager may do with the row now: CHECK, RETRY, REDEEMED / REVERSED, ABANDONED.
         Once AIQ's report shows the redemption, sending it again is no longer offered."""
         if entry.state is State.UNKNOWN:
-            if self.checks.get(entry.id, ("",))[0] == "found":
+            if self.checks.get(entry.id, ("",))[0] == CheckKind.FOUND:
                 return frozenset({CHECK, REDEEMED, ABANDONED})
             return frozenset({CHECK, RETRY, REDEEMED, ABANDONED})
         if entry.state is State.QUEUED:
@@ -131,6 +140,7 @@ class PendingViewModel(QObject):
         return when(moment)
 
     def get(self, entry_id: int) -> JournalEntry | None:
+        """The journal row as it is now (None when there is no such row)."""
         try:
             return self._journal.get(entry_id)
         except JournalError:
@@ -140,54 +150,46 @@ class PendingViewModel(QObject):
 
     def start_check(self, entry_id: int) -> None:
         """Check AIQ's report for the row; a new check cancels one still running."""
-        if self._check_task is not None and not self._check_task.done():
-            self._check_task.cancel()
-        self._check_task = self._spawn(self.check_with_aiq(entry_id))
+        self._ops.replace(self.check_with_aiq(entry_id))
 
     def start_retry(self, entry_id: int, reason: str, manager: str) -> None:
-        self._spawn(self.retry(entry_id, reason, manager))
+        """Send again, in the background (``retry``)."""
+        self._ops.spawn(self.retry(entry_id, reason, manager))
 
     def start_reverse(self, entry_id: int, reason: str, manager: str) -> None:
-        self._spawn(self.reverse(entry_id, reason, manager))
+        """Give the points back, in the background (``reverse``)."""
+        self._ops.spawn(self.reverse(entry_id, reason, manager))
 
     async def wait_idle(self) -> None:
         """Until nothing is in flight (tests, and quitting without dropping a send)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._ops.wait_idle()
 
     # -- AIQ's report ------------------------------------------------------------------------
 
     async def check_with_aiq(self, entry_id: int) -> None:
         """E11 around the row's time: does AIQ's report show this transaction and discount?
-        Emits check_result(entry_id, text); ``checks[entry_id]`` keeps (kind, text), kind one
-        of "found", "absent", "unclear", "error"."""
+        Emits check_result(entry_id, text); ``checks[entry_id]`` keeps (CheckKind, text)."""
         entry = self.get(entry_id)
         if entry is None or CHECK not in self.allowed_actions(entry):
-            self._say("error", self.tr("That redemption is no longer open."))
+            self._say(Level.ERROR, self.tr("That redemption is no longer open."))
             self.refresh()
             return
-        if self._sending:
-            self._say("error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy))
+        if self._sending_now:
+            self._say(Level.ERROR, self._wait_text())
             return
         if entry.state is State.REVERSING:
-            self._checked(entry_id, "unclear", self.tr(
+            self._checked(entry_id, CheckKind.UNCLEAR, self.tr(
                 "AIQ's redemption report does not list points given back. Check the shopper's points "
                 "history in AIQ's dashboard before deciding."))
             return
         start, end = self._report_window(entry)
-        self._set_busy(self.tr("Checking AIQ's redemption report for transaction {tx}…").format(
-            tx=entry.transaction_id))
+        busy = self.tr("Checking AIQ's redemption report for transaction {tx}…").format(tx=entry.transaction_id)
         try:
-            rows = await self._api.redemptions_between(int(start.timestamp()), int(end.timestamp()))
-        except asyncio.CancelledError:
-            if asyncio.current_task() is self._check_task:
-                self._set_busy("")
-            raise
+            with self._ops.showing(busy):
+                rows = await self._api.redemptions_between(int(start.timestamp()), int(end.timestamp()))
         except errors.AiqError as exc:
-            self._set_busy("")
-            self._checked(entry_id, "error", self.words.report_error(exc))
+            self._checked(entry_id, CheckKind.ERROR, self.words.report_error(exc))
             return
-        self._set_busy("")
         self._checked(entry_id, *self.words.verdict(entry, rows, start, end))
 
     def _report_window(self, entry: JournalEntry) -> tuple[datetime, datetime]:
@@ -195,20 +197,19 @@ class PendingViewModel(QObject):
         end = min(entry.created_at + REPORT_AFTER, self._clock())
         return start, max(end, entry.created_at)  # a till clock behind the journal's: still a window
 
-    def _checked(self, entry_id: int, kind: str, text: str) -> None:
+    def _checked(self, entry_id: int, kind: CheckKind, text: str) -> None:
         self.checks[entry_id] = (kind, text)
         self.check_result.emit(entry_id, text)
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def resolve(self, entry_id: int, action: str, reason: str, manager: str) -> None:
+    def resolve(self, entry_id: int, action: Action, reason: str, manager: str) -> None:
         """Mark an open row REDEEMED (AIQ's report shows it) or ABANDONED (not to be sent); for an
         unanswered refund, REVERSED (the points are back) or ABANDONED (they stay taken)."""
-        decided = self._decision(reason, manager)
-        entry = self._open_row(entry_id, action) if decided else None
-        if entry is None:
+        decided = self._decided(entry_id, action, reason, manager)
+        if decided is None:
             return
-        reason, manager = decided
+        entry, reason, manager = decided
         try:
             if entry.state is State.REVERSING:
                 self._journal.resolve_reversal(entry_id, action, reason, manager)
@@ -216,48 +217,36 @@ class PendingViewModel(QObject):
                 self._journal.resolve(entry_id, action, reason, manager)
         except (JournalError, ValueError) as exc:
             self.refresh()
-            self._say("error", str(exc))
+            self._say(Level.ERROR, str(exc))
             return
         log.info("manager resolved redemption %s as %s", entry_id, action)
-        texts = {
-            (False, REDEEMED): self.tr("Marked redeemed: '{name}' on transaction {tx} ({points:,} points)."),
-            (False, ABANDONED): self.tr("Abandoned: '{name}' on transaction {tx} will not be sent."),
-            (True, REVERSED): self.tr("Marked as given back: {points:,} points for '{name}' on transaction {tx}."),
-            (True, ABANDONED): self.tr("Refund abandoned: the {points:,} points for '{name}' on transaction "
-                                       "{tx} stay taken."),
-        }
         self.refresh()
-        self._say("info", texts[(entry.state is State.REVERSING, action)].format(
-            name=entry.discount_name, tx=entry.transaction_id, points=entry.points))
+        self._say(Level.INFO, self.words.resolved(entry, action))
 
     async def retry(self, entry_id: int, reason: str, manager: str) -> None:
         """Send the row (or its refund) again, through the sender, after recording the decision."""
-        decided = self._decision(reason, manager)
-        entry = self._open_row(entry_id, RETRY) if decided else None
-        if entry is None:
+        decided = self._decided(entry_id, RETRY, reason, manager)
+        if decided is None:
             return
-        reason, manager = decided
-        self._set_busy(self.tr("Sending '{name}' of transaction {tx} to AIQ…").format(
-            name=entry.discount_name, tx=entry.transaction_id), sending=True)
-        try:
-            level, text = await self._send_again(entry, reason, manager)
-        except JournalError as exc:
-            level, text = "error", str(exc)
-        finally:
-            self._set_busy("")
-            self.refresh()
+        entry, reason, manager = decided
+        with self._sending(self.tr("Sending '{name}' of transaction {tx} to AIQ…").format(
+                name=entry.discount_name, tx=entry.transaction_id)):
+            try:
+                level, text = await self._send_again(entry, reason, manager)
+            except JournalError as exc:
+                level, text = Level.ERROR, str(exc)
         self._say(level, text)
 
-    async def _send_again(self, entry: JournalEntry, reason: str, manager: str) -> tuple[str, str]:
+    async def _send_again(self, entry: JournalEntry, reason: str, manager: str) -> tuple[Level, str]:
         journal = self._journal
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
-                journal.resolve_reversal(entry.id, "retry", reason, manager)
+                journal.resolve_reversal(entry.id, Action.RETRY, reason, manager)
             else:
                 self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}")
             return self.words.give_back_outcome(await self._sender.reverse(entry.id))
         if entry.state is State.UNKNOWN:
-            entry = journal.resolve(entry.id, "retry", reason, manager)
+            entry = journal.resolve(entry.id, Action.RETRY, reason, manager)
         else:  # queued: no state to change, but the decision still goes on the record
             self._record("manager_retry", entry, f"sent again by {manager}: {reason}")
         return self.words.send_outcome(await self._sender.redeem(entry))
@@ -277,15 +266,15 @@ class PendingViewModel(QObject):
             except TransactionIdError as exc:
                 self.found_transaction = ""
                 self._find("")
-                self._say("error", str(exc))
+                self._say(Level.ERROR, str(exc))
                 return []
         self.found_transaction = transaction_id
         self._find(transaction_id)
         if transaction_id and not self.found:
-            self._say("info", self.tr("No redeemed discount on transaction {tx} at this store.").format(
+            self._say(Level.INFO, self.tr("No redeemed discount on transaction {tx} at this store.").format(
                 tx=transaction_id))
         else:
-            self._say("", "")
+            self._say(Level.CLEAR, "")
         return list(self.found)
 
     def _find(self, transaction_id: str) -> None:
@@ -295,105 +284,73 @@ class PendingViewModel(QObject):
 
     async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
         """Give a redeemed line's points back (E10) through the sender: at most once."""
-        decided = self._decision(reason, manager)
-        entry = self.get(entry_id) if decided else None
-        if entry is None:
+        decided = self._decided(entry_id, None, reason, manager)
+        if decided is None:
             return
-        reason, manager = decided
-        problem = self._reverse_problem(entry)
-        if problem:
-            self._say(*problem)
+        entry, reason, manager = decided
+        problem = self.words.refund_problem(entry)
+        if problem or self.busy:
+            self._say(*(problem or (Level.ERROR, self._wait_text())))
             return
-        self._set_busy(self.tr("Giving {points:,} points back for '{name}'…").format(
-            points=entry.points, name=entry.discount_name), sending=True)
-        try:
-            self._record("refund_requested", entry,
-                         f"give back {entry.points} points, by {manager}: {reason}")
-            level, text = self.words.give_back_outcome(await self._sender.reverse(entry_id))
-        except JournalError as exc:
-            level, text = "error", str(exc)
-        finally:
-            self._set_busy("")
-            self.refresh()
+        with self._sending(self.tr("Giving {points:,} points back for '{name}'…").format(
+                points=entry.points, name=entry.discount_name)):
+            try:
+                self._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
+                level, text = self.words.give_back_outcome(await self._sender.reverse(entry_id))
+            except JournalError as exc:
+                level, text = Level.ERROR, str(exc)
         self._say(level, text)
-
-    def _reverse_problem(self, entry: JournalEntry) -> tuple[str, str] | None:
-        fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
-                  "when": self.when(entry.updated_at)}
-        if entry.state is State.REVERSED:
-            return "info", self.tr("Already reversed: the {points:,} points for '{name}' were given back "
-                                   "on {when}. Nothing was sent.").format(**fields)
-        if entry.state is State.REVERSING:
-            return "error", self.tr("Giving these points back is already under way or unanswered: see the "
-                                    "Pending tab.")
-        if entry.state is not State.REDEEMED:
-            return "error", self.tr("Only a redeemed discount can have its points given back.")
-        if not entry.contact_id:
-            return "error", self.tr("The journal has no AIQ shopper id for '{name}', so its points cannot be "
-                                    "given back from here: adjust them in AIQ's dashboard.").format(**fields)
-        if self.busy:
-            return "error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy)
-        return None
 
     # -- the auditors' export ----------------------------------------------------------------
 
-    def export_csv(self, path: str | os.PathLike, since: date, until: date | None = None) -> tuple[int, bool] | None:
-        """The audit trail of whole local days ``since``..``until`` as CSV. Checks the hash chain
-        first and exports anyway (auditors must see what is there), saying when it is broken.
-        Returns (events written, chain intact), or None when nothing was written."""
-        if not os.fspath(path).strip():
-            self._say("error", self.tr("Choose where to save the CSV file."))
-            return None
-        if until is not None and until < since:
-            self._say("error", self.tr("The end date is before the start date."))
-            return None
-        report = self._journal.verify_chain()
-        try:
-            count = self._journal.export_csv(path, since, until)
-        except OSError as exc:
-            self._say("error", self.tr("Cannot write {path}: {why}. Nothing was exported.").format(
-                path=os.fspath(path), why=exc.strerror or exc))
-            return None
-        span = f"{since} – {until}" if until else self.tr("{since} – now").format(since=since)
-        done = self.tr("Exported {n} audit events ({span}) to {path}.").format(n=count, span=span, path=os.fspath(path))
-        if report.ok:
-            self._say("info", done + " " + self.tr("The audit trail checks out: its hash chain is unbroken."))
-        else:
-            log.warning("export with a broken audit chain: %s", report)
-            self._say("error", done + " " + self.tr(
-                "WARNING: the audit trail has been altered at row {row} ({problem}). Tell the auditor and "
-                "IT.").format(row=report.bad_id, problem=report.problem))
-        return count, report.ok
+    def export_csv(self, path: str | os.PathLike[str], since: date,
+                   until: date | None = None) -> tuple[int, bool] | None:
+        """The audit trail of whole local days ``since``..``until`` as CSV (AuditExport.export_csv):
+        (events written, chain intact), or None when nothing was written."""
+        return self._export.export_csv(path, since, until)
 
     # -- plumbing ----------------------------------------------------------------------------
+
+    def _decided(self, entry_id: int, action: Action | None, reason: str,
+                 manager: str) -> tuple[JournalEntry, str, str] | None:
+        """The row and the decision's (reason, manager) when both may go ahead (``action`` None:
+        any row); else says why and returns None."""
+        decided = self._decision(reason, manager)
+        if decided is None:
+            return None
+        entry = self.get(entry_id) if action is None else self._open_row(entry_id, action)
+        return None if entry is None else (entry, *decided)
+
+    def _wait_text(self) -> str:
+        return self.tr("Wait until this finishes: {busy}").format(busy=self.busy)
 
     def _decision(self, reason: str, manager: str) -> tuple[str, str] | None:
         reason, manager = (reason or "").strip(), (manager or "").strip()
         if not reason:
-            self._say("error", self.tr("Type a reason: it goes on the audit trail with the decision."))
+            self._say(Level.ERROR, self.tr("Type a reason: it goes on the audit trail with the decision."))
             return None
         if len(reason) > MAX_REASON:
-            self._say("error", self.tr("Keep the reason under {n} characters.").format(n=MAX_REASON))
+            self._say(Level.ERROR, self.tr("Keep the reason under {n} characters.").format(n=MAX_REASON))
             return None
         if not manager or len(manager) > MAX_MANAGER:
-            self._say("error", self.tr("Type your name or initials (up to {n} characters): they go on the "
-                                       "audit trail with the decision.").format(n=MAX_MANAGER))
+            self._say(Level.ERROR, self.tr("Type your name or initials (up to {n} characters): they go on the "
+                                           "audit trail with the decision.").format(n=MAX_MANAGER))
             return None
         return reason, manager
 
-    def _open_row(self, entry_id: int, action: str) -> JournalEntry | None:
+    def _open_row(self, entry_id: int, action: Action) -> JournalEntry | None:
         """The row when ``action`` is allowed on it now; else says why and returns None."""
         if self.busy:
-            self._say("error", self.tr("Wait until this finishes: {busy}").format(busy=self.busy))
+            self._say(Level.ERROR, self._wait_text())
             return None
         entry = self.get(entry_id)
-        if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] == "found":
-            self._say("error", self.tr("AIQ's report shows this redemption: mark it redeemed instead of "
-                                       "sending it again."))
+        if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] == CheckKind.FOUND:
+            self._say(Level.ERROR, self.tr("AIQ's report shows this redemption: mark it redeemed instead of "
+                                           "sending it again."))
             return None
         if entry is None or action not in self.allowed_actions(entry):
             self.refresh()
-            self._say("error", self.tr("That is not possible for this redemption any more: it is now '{state}'.")
+            self._say(Level.ERROR, self.tr("That is not possible for this redemption any more: it is now '{state}'.")
                       .format(state=self.state_text(entry) if entry else "?"))
             return None
         return entry
@@ -403,22 +360,20 @@ class PendingViewModel(QObject):
         self._journal.record_event(event, transaction_id=entry.transaction_id,
                                    detail=f"'{entry.discount_name}'{pos}: {detail}")
 
-    def _spawn(self, coro: Coroutine) -> asyncio.Task:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._on_task_done)
-        return task
+    @contextlib.contextmanager
+    def _sending(self, busy: str) -> Iterator[None]:
+        """A send (redemption or refund) in flight: nothing else may start; then the rows again."""
+        self._sending_now = True
+        self._ops.set_busy(busy)
+        try:
+            yield
+        finally:
+            self._sending_now = False
+            self._ops.set_busy("")
+            self.refresh()
 
-    def _on_task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("manager action failed", exc_info=task.exception())
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("manager action failed", exc_info=exc)
 
-    def _say(self, level: str, text: str) -> None:
-        self.message = (level, text)
-        self.message_changed.emit(level, text)
-
-    def _set_busy(self, text: str, *, sending: bool = False) -> None:
-        self.busy = text
-        self._sending = sending
-        self.busy_changed.emit(text)
+    def _say(self, level: Level, text: str) -> None:
+        self._line.say(level, text)

@@ -8,12 +8,33 @@ CONFIRMED (../shared/AIQ-API.md): the wording says what the report shows, never 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from PySide6.QtCore import QObject
 
 from budtender_app.domain import errors
 from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.domain.messages import Level
 from budtender_app.services.journal import JournalEntry, ReversalPhase, State
+
+
+class Action(StrEnum):
+    """What a manager may do with an open row (a StrEnum: the journal records it as text)."""
+
+    CHECK = "check"
+    RETRY = "retry"
+    REDEEMED = "redeemed"
+    REVERSED = "reversed"
+    ABANDONED = "abandoned"
+
+
+class CheckKind(StrEnum):
+    """What AIQ's report showed about a row (a StrEnum: the window keys its colours by the text)."""
+
+    FOUND = "found"  # the same transaction and discount: mark it redeemed, never send again
+    ABSENT = "absent"  # nothing like it: sending again is safe, as far as the report shows
+    UNCLEAR = "unclear"  # this discount without a transaction ID: check the dashboard
+    ERROR = "error"  # the report could not be read
 
 
 def when(moment: datetime) -> str:
@@ -56,7 +77,7 @@ class PendingWords(QObject):
         return self.tr("Not checked yet: press Check with AIQ before deciding.")
 
     def verdict(self, entry: JournalEntry, rows: list[AiqRedemption], start: datetime,
-                end: datetime) -> tuple[str, str]:
+                end: datetime) -> tuple[CheckKind, str]:
         """(kind, text) for what AIQ's report of [start, end] shows about the row: "found" (same
         transaction and discount), "unclear" (this discount without a transaction ID) or "absent"."""
         same = [r for r in rows if r.transaction_id == entry.transaction_id and r.discount_id == entry.discount_id]
@@ -69,15 +90,15 @@ class PendingWords(QObject):
             if len(same) > 1:
                 text += " " + self.tr("It shows it {n} times: the points may have been taken more than once; "
                                       "check the shopper's history in AIQ's dashboard.").format(n=len(same))
-            return "found", text
+            return CheckKind.FOUND, text
         untagged = [r for r in rows if r.discount_id == entry.discount_id and not r.transaction_id
                     and (not r.contact_id or not entry.contact_id or r.contact_id == entry.contact_id)]
         if untagged:
-            return "unclear", self.tr(
+            return CheckKind.UNCLEAR, self.tr(
                 "AIQ's report shows {n} redemption(s) of this discount without a transaction ID, so it "
                 "cannot tell whether one is this sale. Check the shopper's points history in AIQ's "
                 "dashboard before sending it again.").format(n=len(untagged))
-        return "absent", self.tr(
+        return CheckKind.ABSENT, self.tr(
             "AIQ's report shows no redemption of this discount on transaction {tx} ({start} to {end}): "
             "sending it again is safe, as far as the report shows.").format(
             tx=entry.transaction_id, start=when(start), end=when(end))
@@ -95,34 +116,64 @@ class PendingWords(QObject):
             text = self.tr("AIQ's redemption report could not be read: {why}").format(why=exc)
         return f"{text} {decide}"
 
-    def send_outcome(self, entry: JournalEntry) -> tuple[str, str]:
+    def send_outcome(self, entry: JournalEntry) -> tuple[Level, str]:
         """(level, text) for a redemption a manager sent again, as it ended."""
         fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
                   "id": entry.aiq_redemption_id or "-", "why": entry.message}
         if entry.state is State.REDEEMED:
-            return "info", self.tr("Redeemed at AIQ: '{name}' on transaction {tx}, {points:,} points "
-                                   "(AIQ id {id}).").format(**fields)
+            return Level.INFO, self.tr("Redeemed at AIQ: '{name}' on transaction {tx}, {points:,} points "
+                                       "(AIQ id {id}).").format(**fields)
         if entry.state is State.UNKNOWN:
-            return "error", self.tr("Sent, and again no answer from AIQ: the points may have been taken. "
-                                    "Check with AIQ before anything else.").format(**fields)
+            return Level.ERROR, self.tr("Sent, and again no answer from AIQ: the points may have been taken. "
+                                        "Check with AIQ before anything else.").format(**fields)
         if entry.state is State.REJECTED:
-            return "error", self.tr("AIQ refused '{name}'; no points were taken. {why}").format(**fields)
+            return Level.ERROR, self.tr("AIQ refused '{name}'; no points were taken. {why}").format(**fields)
         if entry.state is State.QUEUED:
-            return "error", self.tr("Not sent: AIQ is still unreachable. No points were taken; try again "
-                                    "later.").format(**fields)
-        return "info", self.state(entry)
+            return Level.ERROR, self.tr("Not sent: AIQ is still unreachable. No points were taken; try again "
+                                        "later.").format(**fields)
+        return Level.INFO, self.state(entry)
 
-    def give_back_outcome(self, entry: JournalEntry) -> tuple[str, str]:
+    def give_back_outcome(self, entry: JournalEntry) -> tuple[Level, str]:
         """(level, text) for points a manager gave back, as it ended."""
         fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
                   "why": entry.message}
         if entry.state is State.REVERSED:
-            return "info", self.tr("Gave {points:,} points back for '{name}' (transaction {tx}).").format(**fields)
+            return Level.INFO, self.tr("Gave {points:,} points back for '{name}' (transaction {tx}).").format(**fields)
         if entry.state is State.REDEEMED:
-            return "error", self.tr("AIQ refused to give the points back; they stay taken. {why}").format(**fields)
+            return Level.ERROR, self.tr("AIQ refused to give the points back; they stay taken. {why}").format(**fields)
         if entry.reversal_phase is ReversalPhase.UNKNOWN:
-            return "error", self.tr("No answer from AIQ while giving {points:,} points back: they may or may "
-                                    "not be back. It is listed under Pending; check the shopper's balance "
-                                    "before trying again.").format(**fields)
-        return "error", self.tr("Could not reach AIQ: the points were not given back yet. It is listed "
-                                "under Pending; try again later.").format(**fields)
+            return Level.ERROR, self.tr("No answer from AIQ while giving {points:,} points back: they may or may "
+                                        "not be back. It is listed under Pending; check the shopper's balance "
+                                        "before trying again.").format(**fields)
+        return Level.ERROR, self.tr("Could not reach AIQ: the points were not given back yet. It is listed "
+                                    "under Pending; try again later.").format(**fields)
+
+    def resolved(self, entry: JournalEntry, action: Action) -> str:
+        """What a manager's decision on the row did (REDEEMED, REVERSED or ABANDONED)."""
+        texts = {  # (a refund?, the decision)
+            (False, Action.REDEEMED): self.tr("Marked redeemed: '{name}' on transaction {tx} ({points:,} points)."),
+            (False, Action.ABANDONED): self.tr("Abandoned: '{name}' on transaction {tx} will not be sent."),
+            (True, Action.REVERSED): self.tr("Marked as given back: {points:,} points for '{name}' on "
+                                             "transaction {tx}."),
+            (True, Action.ABANDONED): self.tr("Refund abandoned: the {points:,} points for '{name}' on "
+                                              "transaction {tx} stay taken."),
+        }
+        return texts[(entry.state is State.REVERSING, action)].format(
+            name=entry.discount_name, tx=entry.transaction_id, points=entry.points)
+
+    def refund_problem(self, entry: JournalEntry) -> tuple[Level, str] | None:
+        """Why this row's points cannot be given back from here (None: they can)."""
+        fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
+                  "when": when(entry.updated_at)}
+        if entry.state is State.REVERSED:
+            return Level.INFO, self.tr("Already reversed: the {points:,} points for '{name}' were given back "
+                                       "on {when}. Nothing was sent.").format(**fields)
+        if entry.state is State.REVERSING:
+            return Level.ERROR, self.tr("Giving these points back is already under way or unanswered: see the "
+                                        "Pending tab.")
+        if entry.state is not State.REDEEMED:
+            return Level.ERROR, self.tr("Only a redeemed discount can have its points given back.")
+        if not entry.contact_id:
+            return Level.ERROR, self.tr("The journal has no AIQ shopper id for '{name}', so its points cannot be "
+                                        "given back from here: adjust them in AIQ's dashboard.").format(**fields)
+        return None

@@ -1,18 +1,25 @@
 """The shopper's phone and PIN steps of the redemption flow: texting, resending, skipping.
 
-A mixin of RedemptionViewModel (it uses the view model's state and plumbing: ``_go``, ``_say``,
-``_set_busy``, ``_run_cancellable``, ``_journal``, ``_api``); kept apart so each file reads in one go.
+An object the redemption view model holds (composition, not a mixin): it reads and writes the
+sale only through ``PinHost`` and the two callables it is given, and runs its calls through the
+view model's ``Operations``, so each file reads in one go and mypy checks what crosses between.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import QObject
 
 from budtender_app.domain import errors
 from budtender_app.domain.flow import Event, Step
+from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 from budtender_app.domain.pin import PinError, parse_pin
 from budtender_app.domain.wallet import Wallet
+from budtender_app.viewmodels.operation import MessageLine, Operations
 
 log = logging.getLogger("budtender_app.viewmodels.redemption")
 
@@ -21,25 +28,69 @@ MAX_WRONG_PINS = 3
 RESEND_AFTER = 30
 
 
-class PinSteps:
-    """From the phone to an open wallet."""
+class PinApi(Protocol):
+    async def verify_wallet(self, phone: Phone) -> None: ...
+    async def view_wallet(self, phone: Phone, pin: str) -> Wallet: ...
+    async def wallet(self, phone: Phone) -> Wallet: ...
+
+
+class EventLog(Protocol):
+    def record_event(self, event: str, *, detail: str = "") -> None: ...
+
+
+class PinHost(Protocol):
+    """What the PIN steps read and write of the sale they belong to."""
+
+    @property
+    def step(self) -> Step: ...
+    @property
+    def skip_pin(self) -> bool: ...
+
+    phone: Phone | None
+    pin_skipped: str  # why the PIN was skipped for this shopper ("" when it was not)
+
+
+class PinSteps(QObject):
+    """From the phone to an open wallet.
+
+    ``go(event)`` moves the sale's step; ``take_wallet(wallet)`` gives the host the opened wallet
+    (it re-filters the offers) before the step moves to the wallet.
+    """
+
+    def __init__(self, host: PinHost, api: PinApi, journal: EventLog, ops: Operations, line: MessageLine, *,
+                 go: Callable[[Event], None], take_wallet: Callable[[Wallet], None],
+                 monotonic: Callable[[], float], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._host = host
+        self._api = api
+        self._journal = journal
+        self._ops = ops
+        self._line = line
+        self._go = go
+        self._take_wallet = take_wallet
+        self._monotonic = monotonic
+        self._resend_at = 0.0
+        self.wrong_pins = 0
+
+    # -- what the cashier does ---------------------------------------------------------------
 
     def submit_phone(self, text: str) -> None:
         """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone."""
-        if self.step is not Step.PHONE:
+        if self._host.step is not Step.PHONE:
             return
         try:
-            self.phone = parse_phone(text)
+            phone = self._host.phone = parse_phone(text)
         except PhoneError as exc:
-            self._say("error", str(exc))
+            self._line.say(Level.ERROR, str(exc))
             return
         self._go(Event.PHONE_SUBMITTED)
-        if self.skip_pin:
-            self._set_busy(self.tr("Opening the wallet of {phone} without a PIN…").format(phone=self.phone.masked))
-            self._run_cancellable(self._open_without_pin(self.phone))
+        if self._host.skip_pin:
+            self._ops.start(lambda: self._api.wallet(phone), success=lambda w: self._opened_without_pin(phone, w),
+                            failure=self._pin_not_sent,
+                            busy=self.tr("Opening the wallet of {phone} without a PIN…").format(phone=phone.masked))
             return
-        self._set_busy(self.tr("Texting a PIN to {phone}…").format(phone=self.phone.masked))
-        self._run_cancellable(self._send_pin(self.phone))
+        self._ops.start(lambda: self._api.verify_wallet(phone), success=self._pin_sent, failure=self._pin_not_sent,
+                        busy=self.tr("Texting a PIN to {phone}…").format(phone=phone.masked))
 
     def resend_seconds_left(self) -> int:
         """Seconds until "Resend PIN" works (0: now)."""
@@ -47,124 +98,107 @@ class PinSteps:
 
     def resend_pin(self) -> None:
         """Text a new PIN (the old one stops working). Does nothing during the countdown."""
-        if self.step is not Step.PIN or self.phone is None or self.resend_seconds_left() or self.busy:
+        phone = self._host.phone
+        if self._host.step is not Step.PIN or phone is None or self.resend_seconds_left() or self._ops.busy:
             return
-        self._set_busy(self.tr("Texting a new PIN to {phone}…").format(phone=self.phone.masked))
-        self._run_cancellable(self._resend_pin(self.phone))
+        self._ops.start(lambda: self._api.verify_wallet(phone), success=lambda _: self._pin_resent(phone),
+                        busy=self.tr("Texting a new PIN to {phone}…").format(phone=phone.masked))
 
     def skip_pin_by_manager(self, reason: str, manager: str) -> None:
         """A manager opens this shopper's wallet without a PIN for this sale (no phone with them).
 
         The manager PIN was checked by the caller; the reason and who go to the audit trail.
         """
-        if self.step is not Step.PIN or self.phone is None:
+        phone = self._host.phone
+        if self._host.step is not Step.PIN or phone is None:
             return
         reason, manager = " ".join(reason.split()), " ".join(manager.split())
         if not reason or not manager:
-            self._say("error", self.tr("Type a reason and the manager's initials to skip the PIN."))
+            self._line.say(Level.ERROR, self.tr("Type a reason and the manager's initials to skip the PIN."))
             return
         try:
             self._journal.record_event("pin_skipped", detail=(
-                f"manager {manager[:40]} skipped the PIN for {self.phone.masked}: {reason[:200]}"))
+                f"manager {manager[:40]} skipped the PIN for {phone.masked}: {reason[:200]}"))
         except Exception:
             log.exception("could not record the PIN skip")
-            self._say("error", self.tr("The terminal could not record the skip, so the PIN is still needed."))
+            self._line.say(Level.ERROR, self.tr("The terminal could not record the skip, so the PIN is still needed."))
             return
-        self.pin_skipped = self.tr("PIN skipped by manager {who}: {why}").format(who=manager[:40], why=reason[:200])
+        self._host.pin_skipped = self.tr("PIN skipped by manager {who}: {why}").format(
+            who=manager[:40], why=reason[:200])
         self._go(Event.PIN_SUBMITTED)
-        self._set_busy(self.tr("Opening the wallet without a PIN…"))
-        self._run_cancellable(self._open_wallet(self.phone, None))
+        self._ops.start(lambda: self._api.wallet(phone), success=self._opened, failure=self._wallet_refused,
+                        busy=self.tr("Opening the wallet without a PIN…"))
 
     def submit_pin(self, text: str) -> None:
         """Enter in the PIN popup: open the wallet with the PIN (E2)."""
-        if self.step is not Step.PIN or self.phone is None:
+        phone = self._host.phone
+        if self._host.step is not Step.PIN or phone is None:
             return
         try:
             pin = parse_pin(text)
         except PinError as exc:
-            self._say("error", str(exc))
+            self._line.say(Level.ERROR, str(exc))
             return
         self._go(Event.PIN_SUBMITTED)
-        self._set_busy(self.tr("Opening the wallet…"))
-        self._run_cancellable(self._open_wallet(self.phone, pin))
+        self._ops.start(lambda: self._api.view_wallet(phone, pin), success=self._opened, failure=self._wallet_refused,
+                        busy=self.tr("Opening the wallet…"))
 
-    async def _send_pin(self, phone: Phone) -> None:
-        try:
-            await self._api.verify_wallet(phone)
-        except errors.UnknownShopper as exc:
-            self._go(Event.PIN_SEND_FAILED)
-            self._say("error", str(exc) + " " + self.tr("Not a member yet? Press F3 to sign them up."))
-            return
-        except errors.AiqError as exc:
-            self._go(Event.PIN_SEND_FAILED)
-            self._say("error", str(exc))
-            return
-        finally:
-            self._set_busy("")
+    # -- AIQ's answers -----------------------------------------------------------------------
+
+    def _pin_not_sent(self, exc: errors.AiqError) -> None:
+        self._go(Event.PIN_SEND_FAILED)
+        if isinstance(exc, errors.UnknownShopper):
+            self._line.say(Level.ERROR, str(exc) + " " + self.tr("Not a member yet? Press F3 to sign them up."))
+        else:
+            self._line.say(Level.ERROR, str(exc))
+
+    def _pin_sent(self, _: None) -> None:
         self._resend_at = self._monotonic() + RESEND_AFTER
         self.wrong_pins = 0  # a new PIN, a new count (after three misses too)
         self._go(Event.PIN_SENT)
-        self._say("", "")  # the PIN popup says where the PIN went and what to do
+        self._line.clear()  # the PIN popup says where the PIN went and what to do
 
-    async def _resend_pin(self, phone: Phone) -> None:
-        try:
-            await self._api.verify_wallet(phone)
-        except errors.AiqError as exc:
-            self._say("error", str(exc))
-            return
-        finally:
-            self._set_busy("")
+    def _pin_resent(self, phone: Phone) -> None:
         self._resend_at = self._monotonic() + RESEND_AFTER
         self.wrong_pins = 0  # a new PIN, a new count
-        self._say("info", self.tr("A new PIN was texted to {phone}; the old one no longer works.").format(
+        self._line.say(Level.INFO, self.tr("A new PIN was texted to {phone}; the old one no longer works.").format(
             phone=phone.masked))
 
-    async def _open_without_pin(self, phone: Phone) -> None:
-        """The store's setting skips the PIN: E3 opens the wallet; the audit trail says so."""
-        try:
-            wallet = await self._api.wallet(phone)
-        except errors.AiqError as exc:
-            self._go(Event.PIN_SEND_FAILED)
-            self._say("error", str(exc))
-            return
-        finally:
-            self._set_busy("")
+    def _opened_without_pin(self, phone: Phone, wallet: Wallet) -> None:
+        """The store's setting skips the PIN: E3 opened the wallet; the audit trail says so."""
         try:
             self._journal.record_event("pin_skipped", detail=f"store setting; wallet of {phone.masked}")
         except Exception:
             log.exception("could not record the store-setting PIN skip")
-        self.pin_skipped = self.tr("PIN skipped: this store's setting opens wallets without the texted PIN.")
+        self._host.pin_skipped = self.tr("PIN skipped: this store's setting opens wallets without the texted PIN.")
         self._show_wallet(wallet, Event.PIN_SKIPPED)
 
-    async def _open_wallet(self, phone: Phone, pin: str | None) -> None:
-        try:
-            wallet = await (self._api.view_wallet(phone, pin) if pin is not None else self._api.wallet(phone))
-        except errors.WrongPin as exc:
-            self.wrong_pins += 1
-            if self.wrong_pins >= MAX_WRONG_PINS:
-                self._go(Event.RESTART)
-                self._say("error", self.tr(
-                    "{n} wrong PINs. Check the phone number with the shopper and press Enter "
-                    "to text a new PIN.").format(n=self.wrong_pins))
-            else:
-                self._go(Event.WALLET_FAILED)
-                left = MAX_WRONG_PINS - self.wrong_pins
-                self._say("error", str(exc) + " " + (self.tr("1 try left.") if left == 1 else self.tr("{n} tries left.").format(n=left)))
-            return
-        except errors.AiqError as exc:
+    def _wallet_refused(self, exc: errors.AiqError) -> None:
+        if not isinstance(exc, errors.WrongPin):
             self._go(Event.WALLET_FAILED)
-            self._say("error", str(exc))
+            self._line.say(Level.ERROR, str(exc))
             return
-        finally:
-            self._set_busy("")
+        self.wrong_pins += 1
+        if self.wrong_pins >= MAX_WRONG_PINS:
+            self._go(Event.RESTART)
+            self._line.say(Level.ERROR, self.tr(
+                "{n} wrong PINs. Check the phone number with the shopper and press Enter "
+                "to text a new PIN.").format(n=self.wrong_pins))
+            return
+        self._go(Event.WALLET_FAILED)
+        left = MAX_WRONG_PINS - self.wrong_pins
+        tries = self.tr("1 try left.") if left == 1 else self.tr("{n} tries left.").format(n=left)
+        self._line.say(Level.ERROR, str(exc) + " " + tries)
+
+    def _opened(self, wallet: Wallet) -> None:
         self._show_wallet(wallet, Event.WALLET_OPENED)
 
     def _show_wallet(self, wallet: Wallet, event: Event) -> None:
-        self.wallet = wallet
         self.wrong_pins = 0
-        self._refilter()
+        self._take_wallet(wallet)
         self._go(event)
-        notes = [self.pin_skipped] if self.pin_skipped else []
+        skipped = self._host.pin_skipped
+        notes = [skipped] if skipped else []
         if wallet.problems:
             notes.append(self.tr("Some discounts could not be read and are not offered: ") + "; ".join(wallet.problems))
-        self._say("info" if notes else "", " ".join(notes))
+        self._line.say(Level.INFO if notes else Level.CLEAR, " ".join(notes))

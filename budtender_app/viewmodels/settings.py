@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import (
     DEFAULT_BASE_URL,
     StoreProfile,
@@ -32,7 +34,9 @@ from budtender_app.services.credentials import (
     KeyringUnavailable,
     normalize_api_key,
 )
-from budtender_app.services.settings_store import Settings, SettingsStore, SettingsUnreadable, SettingsWriteError
+from budtender_app.services.settings_model import Settings
+from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,19 @@ NEW_PROFILE_FIELDS: dict[str, str | bool] = {
     "skip_pin": False,
 }
 Fields = Mapping[str, str | bool]
+
+
+class ConnectionResult(StrEnum):
+    """What "Test connection" found (a StrEnum: it crosses ``connection_result`` as text)."""
+
+    CLEAR = ""  # no result to show (another profile is in the form)
+    WORKS = "works"
+    AUTH = "auth"
+    NOT_FOUND = "not_found"
+    UNREACHABLE = "unreachable"
+    CERTIFICATE = "certificate"
+    ERROR = "error"
+    INVALID = "invalid"  # the form cannot be tested yet
 
 
 class SettingsViewModel(QObject):
@@ -58,9 +75,11 @@ class SettingsViewModel(QObject):
     profiles_changed = Signal()  # the list, or which one is active, changed
     editing_changed = Signal()  # another profile (or a new one) is in the form: refill it
     errors_changed = Signal(dict)  # {field: message}; "api_key" for the key
-    message_changed = Signal(str, str)  # (level "error" | "info" | "", text)
-    connection_result = Signal(str, str)  # (kind, text); kind "" clears the line
+    message_changed = Signal(str, str)  # (Level, text)
+    connection_result = Signal(str, str)  # (ConnectionResult, text); CLEAR clears the line
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+    busy = BusyText()  # what is in flight, in words; "" when nothing is
+    message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(
         self,
@@ -73,12 +92,11 @@ class SettingsViewModel(QObject):
         self._store = store
         self._credentials = credentials
         self._tester = connection_tester
-        self._test_task: asyncio.Task | None = None
+        self._line = MessageLine(self.message_changed.emit)
+        self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.editing: str | None = None  # the stored profile in the form; None: a new one
         self.key_stored = False  # the keyring has a key for the profile in the form
         self.errors: dict[str, str] = {}
-        self.message: tuple[str, str] = ("", "")
-        self.busy = ""
         self.unreadable = ""  # why the settings file cannot be read; "" when it can
         self.settings: Settings = self._read()
         self.edit(self.settings.active)
@@ -87,10 +105,12 @@ class SettingsViewModel(QObject):
 
     @property
     def profiles(self) -> tuple[StoreProfile, ...]:
+        """Every store profile in the settings file, as last read."""
         return self.settings.profiles
 
     @property
     def active_name(self) -> str | None:
+        """The profile the counter uses (None when there is none)."""
         return self.settings.active
 
     def form_fields(self) -> dict[str, str | bool]:
@@ -111,13 +131,13 @@ class SettingsViewModel(QObject):
         profile = self.settings.profile(name)
         self.editing = profile.name if profile else None
         self.key_stored = False
-        self._say("error" if self.unreadable else "", self.unreadable)  # that one stays until it is fixed
+        self._say(Level.ERROR if self.unreadable else Level.CLEAR, self.unreadable)  # that one stays until it is fixed
         if profile is not None:
             try:
                 self.key_stored = self._credentials.load(profile.name) is not None
             except (KeyringUnavailable, CredentialError) as exc:
-                self._say("error", str(exc))
-        self.connection_result.emit("", "")
+                self._say(Level.ERROR, str(exc))
+        self.connection_result.emit(ConnectionResult.CLEAR, "")
         self.editing_changed.emit()
         self.validate(self.form_fields(), "")
 
@@ -135,7 +155,7 @@ class SettingsViewModel(QObject):
     def save(self, fields: Fields, api_key_text: str) -> bool:
         """Key to the keyring, then the profile to the file: both, or (as far as can be) neither."""
         if self.validate(fields, api_key_text):
-            self._say("error", self.tr("Fix the fields marked in red. Nothing was saved."))
+            self._say(Level.ERROR, self.tr("Fix the fields marked in red. Nothing was saved."))
             return False
         profile, _ = validate_profile(fields, other_names=self._other_names())
         assert profile is not None  # validate() just said so
@@ -145,19 +165,19 @@ class SettingsViewModel(QObject):
             key = self._key_to_save(api_key_text, old_name)
             self._credentials.save(profile.name, Credentials(profile.uid, key))
         except (KeyringUnavailable, CredentialError) as exc:
-            self._say("error", str(exc))
+            self._say(Level.ERROR, str(exc))
             return False
         try:
             self.settings = self._store.update(lambda current: _with_saved(current, profile, old_name))
         except (SettingsWriteError, ValueError) as exc:  # ValueError: the name was taken meanwhile
             self._undo_key(profile.name, previous)
-            self._say("error", str(exc))
+            self._say(Level.ERROR, str(exc))
             return False
         if old_name is not None and not same_name(old_name, profile.name):
             self._forget_key(old_name)
         self.profiles_changed.emit()
         self.edit(profile.name)
-        self._say("info", self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
+        self._say(Level.INFO, self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
             name=profile.name, keyring=self._keyring_name()))
         return True
 
@@ -169,13 +189,13 @@ class SettingsViewModel(QObject):
         try:
             self._credentials.clear(profile.name)
         except KeyringUnavailable as exc:
-            self._say("error", str(exc))
+            self._say(Level.ERROR, str(exc))
             return
         if not self._write(lambda current: current.without_profile(profile.name)):
             return
         self.profiles_changed.emit()
         self.edit(self.settings.active)
-        self._say("info", self.tr("Removed {name} and its API key.").format(name=profile.name))
+        self._say(Level.INFO, self.tr("Removed {name} and its API key.").format(name=profile.name))
 
     def set_active(self, name: str) -> None:
         """Make the named profile the one the counter uses."""
@@ -183,61 +203,54 @@ class SettingsViewModel(QObject):
             return
         if self._write(lambda current: current.with_active(name)):
             self.profiles_changed.emit()
-            self._say("info", self.tr("The counter now uses {name}.").format(name=self.settings.active))
+            self._say(Level.INFO, self.tr("The counter now uses {name}.").format(name=self.settings.active))
 
     async def test_connection(self, fields: Fields, api_key_text: str) -> None:
-        """One cheap AIQ call with the form as typed; emits connection_result(kind, text).
-
-        kind: "works", "auth", "not_found", "unreachable", "certificate", "error", or
-        "invalid" when the form cannot be tested yet. A new test cancels one still running.
-        """
-        if self._test_task is not None and not self._test_task.done():
-            self._test_task.cancel()
-        self._test_task = asyncio.current_task()
+        """One cheap AIQ call with the form as typed; emits connection_result(ConnectionResult, text)
+        (INVALID when the form cannot be tested yet). A new test cancels one still running."""
+        self._ops.replace_with_current()
         if self.validate(fields, api_key_text):
-            self.connection_result.emit("invalid", self.tr("Fix the fields marked in red first."))
+            self.connection_result.emit(ConnectionResult.INVALID, self.tr("Fix the fields marked in red first."))
             return
         profile, _ = validate_profile(fields, other_names=self._other_names())
+        assert profile is not None  # validate() just said so
         try:
             credentials = Credentials(profile.uid, self._key_to_save(api_key_text, self.editing))
         except (KeyringUnavailable, CredentialError) as exc:
-            self.connection_result.emit("error", str(exc))
+            self.connection_result.emit(ConnectionResult.ERROR, str(exc))
             return
-        self._set_busy(self.tr("Testing the connection to AIQ…"))
-        try:
+        with self._ops.showing(self.tr("Testing the connection to AIQ…")):
             kind, text = await self._run_test(profile, credentials)
-        except asyncio.CancelledError:
-            if asyncio.current_task() is self._test_task:
-                self._set_busy("")
-            raise
-        self._set_busy("")
         self.connection_result.emit(kind, text)
 
     # -- inside ------------------------------------------------------------------------------
 
-    async def _run_test(self, profile: StoreProfile, credentials: Credentials) -> tuple[str, str]:
+    async def _run_test(self, profile: StoreProfile, credentials: Credentials) -> tuple[ConnectionResult, str]:
         try:
             async with asyncio.timeout(TEST_TIMEOUT):
                 await self._tester(profile, credentials)
         except TimeoutError:
-            return "unreachable", self.tr("AIQ unreachable: no answer within {s:.0f} seconds.").format(s=TEST_TIMEOUT)
+            return ConnectionResult.UNREACHABLE, self.tr(
+                "AIQ unreachable: no answer within {s:.0f} seconds.").format(s=TEST_TIMEOUT)
         except errors.AuthRejected:
-            return "auth", self.tr("API key rejected: AIQ refused this key. Copy it again from "
-                                   "AIQ's Settings > API & Tracking, for this store.")
+            return ConnectionResult.AUTH, self.tr("API key rejected: AIQ refused this key. Copy it again from "
+                                                  "AIQ's Settings > API & Tracking, for this store.")
         except errors.NotFound:
-            return "not_found", self.tr("UID or store not found: AIQ does not know this UID. "
-                                        "Check it in AIQ's Settings > API & Tracking.")
+            return ConnectionResult.NOT_FOUND, self.tr("UID or store not found: AIQ does not know this UID. "
+                                                       "Check it in AIQ's Settings > API & Tracking.")
         except errors.Unreachable:
-            return "unreachable", self.tr("AIQ unreachable: check the internet connection and the base URL.")
+            return ConnectionResult.UNREACHABLE, self.tr(
+                "AIQ unreachable: check the internet connection and the base URL.")
         except errors.CertificateProblem:
-            return "certificate", self.tr("Certificate problem: AIQ's certificate was refused. Check "
-                                          "the computer's date and the base URL, or ask IT about a proxy.")
+            return ConnectionResult.CERTIFICATE, self.tr(
+                "Certificate problem: AIQ's certificate was refused. Check the computer's date and the base URL, "
+                "or ask IT about a proxy.")
         except errors.AiqError as exc:
-            return "error", str(exc)
+            return ConnectionResult.ERROR, str(exc)
         except Exception as exc:  # noqa: BLE001 - the tester is the caller's; say something, not crash
             log.warning("The connection test failed unexpectedly: %s", type(exc).__name__)
-            return "error", self.tr("The test could not run ({kind}).").format(kind=type(exc).__name__)
-        return "works", self.tr("Works: AIQ accepted the UID and the API key.")
+            return ConnectionResult.ERROR, self.tr("The test could not run ({kind}).").format(kind=type(exc).__name__)
+        return ConnectionResult.WORKS, self.tr("Works: AIQ accepted the UID and the API key.")
 
     def _key_problem(self, api_key_text: str) -> str | None:
         if not api_key_text.strip() and self.key_stored:
@@ -285,7 +298,7 @@ class SettingsViewModel(QObject):
             settings = self._store.read()
         except SettingsUnreadable as exc:
             self.unreadable = str(exc)
-            self._say("error", self.unreadable)
+            self._say(Level.ERROR, self.unreadable)
             return Settings()
         self.unreadable = ""
         return settings
@@ -294,7 +307,7 @@ class SettingsViewModel(QObject):
         try:
             self.settings = self._store.update(change)
         except (SettingsWriteError, KeyError) as exc:  # KeyError: that store was removed meanwhile
-            self._say("error", str(exc) if isinstance(exc, SettingsWriteError) else self.tr(
+            self._say(Level.ERROR, str(exc) if isinstance(exc, SettingsWriteError) else self.tr(
                 "That store is no longer in the settings file."))
             return False
         return True
@@ -308,13 +321,11 @@ class SettingsViewModel(QObject):
     def _other_names(self) -> list[str]:
         return [p.name for p in self.settings.profiles if not same_name(p.name, self.editing or "")]
 
-    def _say(self, level: str, text: str) -> None:
-        self.message = (level, text)
-        self.message_changed.emit(level, text)
+    def _say(self, level: Level, text: str) -> None:
+        self._line.say(level, text)
 
-    def _set_busy(self, text: str) -> None:
-        self.busy = text
-        self.busy_changed.emit(text)
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("unexpected failure in the settings screen", exc_info=exc)
 
 
 def _with_saved(current: Settings, profile: StoreProfile, old_name: str | None) -> Settings:

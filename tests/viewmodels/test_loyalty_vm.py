@@ -100,7 +100,8 @@ async def test_sign_up_creates_the_member_then_opens_the_no_pin_wallet_with_the_
     [(wallet,)] = wallets.args
     assert [d.name for d in wallet.discounts] == [WELCOME_GIFT_NAME]
     assert vm.new_member and vm.status.member and vm.status_text == "***-***-1212 is now a loyalty member"
-    assert vm.message == ("info", "Signed up ***-***-1212. Their wallet opened without a PIN: show them the welcome gift.")
+    assert vm.message == ("info", ("Signed up ***-***-1212. Their wallet opened without a PIN: show them the "
+                                  "welcome gift."))
     assert sim.last_pin(NEW_PHONE) is None  # no PIN texted at any point
     assert paths(sim)[1:] == [("GET", f"/api/v2/loyalty/lookup/{NEW_PHONE}"), ("POST", "/api/v2/loyalty"),
                               ("POST", "/api/v2/wallet")]
@@ -158,7 +159,8 @@ async def test_a_hidden_points_member_signing_up_again_just_opens_their_wallet(v
 async def test_aiq_failing_the_sign_up_says_so_and_a_retry_works(vm, server, sim, consents):
     server.inject(500, path_prefix="/api/v2/loyalty", count=1)  # the status look-up meets it
     await sign_up(vm)
-    assert vm.message[0] == "error" and "AIQ is having trouble" in vm.message[1] and "Nothing was signed up" in vm.message[1]
+    assert vm.message[0] == "error" and "AIQ is having trouble" in vm.message[1]
+    assert "Nothing was signed up" in vm.message[1]
     assert consents.all() == []
     server.inject(404, path_prefix="/api/v2/loyalty/lookup")  # status falls back to the contact search
     server.inject(500, path_prefix="/api/v2/loyalty")  # and the sign-up itself fails

@@ -306,7 +306,7 @@ async def test_the_export_has_every_event_and_says_when_the_trail_was_altered(se
     vm.refresh()
     vm.resolve(entry.id, REDEEMED, "report shows it", "JD")
     target = tmp_path / "audit.csv"
-    assert vm.export_csv(target, date.today()) == (len(journal.audit.rows()), True)
+    assert vm.export_csv(target, vm.today()) == (len(journal.audit.rows()), True)
     with target.open(newline="", encoding="utf-8") as handle:
         lines = list(csv.DictReader(handle))
     assert [line["event"] for line in lines] == [r.event for r in journal.audit.rows()]
@@ -315,7 +315,7 @@ async def test_the_export_has_every_event_and_says_when_the_trail_was_altered(se
     with closing(sqlite3.connect(journal.path)) as db, db:
         db.execute("DROP TRIGGER audit_no_update")
         db.execute("UPDATE audit SET points = 1 WHERE id = 3")
-    assert vm.export_csv(target, date.today(), date.today()) == (len(lines), False)
+    assert vm.export_csv(target, vm.today(), vm.today()) == (len(lines), False)
     assert vm.message[0] == "error" and "the audit trail has been altered at row 3" in vm.message[1]
     assert len(target.read_text(encoding="utf-8").splitlines()) == len(lines) + 1  # exported anyway
 

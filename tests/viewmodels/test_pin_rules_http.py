@@ -10,8 +10,8 @@ from budtender_app.domain.flow import Step
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, WRONG_PIN_SHAPES, Simulator
 from budtender_app.simulator.server import SimulatorServer
-from budtender_app.viewmodels.pin_steps import MAX_WRONG_PINS
-from budtender_app.viewmodels.redemption import RESEND_AFTER, RedemptionViewModel
+from budtender_app.viewmodels.pin_steps import MAX_WRONG_PINS, RESEND_AFTER
+from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
 
 

@@ -49,7 +49,7 @@ async def test_a_full_disk_after_aiq_answered_leaves_redeeming_and_says_ask_a_ma
     assert [o.status for o in vm.outcomes] == [Status.UNKNOWN]
     assert "ask a manager" in vm.outcomes[0].message
     assert "Nothing more was sent" not in vm.message[1]
-    await vm._sender.wait_writes()  # the answer, written once there is room again
+    await vm.redemption_sender.wait_writes()  # the answer, written once there is room again
     assert [e.state for e in journal.for_transaction("T-1")] == [State.REDEEMED]
     assert len(api.redeems) == 1
     journal.close()

@@ -12,6 +12,7 @@ from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import parse_wallet
+from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
 
@@ -25,7 +26,8 @@ def wallet(points=1000, hide=False):
     return parse_wallet({"loyaltyPoints": points, "hidePointsInWallet": hide, "discountTemplates": [
         {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5},
         {"id": "b", "name": "$10 off", "redemptionURL": URL.format("b"), "pointsDeduction": 200, "dollarValue": 10},
-        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900, "dollarValue": 100},
+        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900,
+         "dollarValue": 100},
         "garbage",
     ]}, base_url="https://lab.alpineiq.com")
 
@@ -281,9 +283,10 @@ async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_nex
     assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.NOT_SENT]
     assert vm.pending_count == 2
 
-    restarted = RedemptionViewModel(FakeApi(), journal, clock=CLOCK, sleep=no_sleep)
+    after_restart = FakeApi()
+    restarted = RedemptionViewModel(after_restart, journal, clock=CLOCK, sleep=no_sleep)
     await restarted.resume_queued()
-    assert [c[1] for c in restarted._api.redeems] == [URL.format("b")], "the unknown one is never resent"
+    assert [c[1] for c in after_restart.redeems] == [URL.format("b")], "the unknown one is never resent"
     assert [e.state.value for e in journal.for_transaction("T-9")] == ["unknown", "redeemed"]
     assert restarted.pending_count == 1
 
@@ -298,8 +301,7 @@ async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_re
     other.wallet = parse_wallet({"loyaltyPoints": 500, "contactID": "C-OTHER", "discountTemplates": [
         {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5}]},
         base_url="https://lab.alpineiq.com")
-    vm._api = other
-    vm._sender._api = other
+    vm = RedemptionViewModel(other, journal, clock=CLOCK, sleep=no_sleep)  # the same terminal, the next sale
     vm.set_cart_text("50")
     vm.start()
     vm.submit_phone("555-987-6543")
@@ -331,11 +333,12 @@ async def test_what_never_reached_aiq_is_retried_in_the_background_a_tick_later(
             done.set_result(len(api.redeems))  # every tick given so far has been handled
         await ticks.get()
 
-    vm._sleep = tick
-    background = asyncio.ensure_future(vm.retry_queued_forever(every=60))
+    background = ResendLoop(vm.redemption_sender, journal, may_send=vm.may_send_queued,
+                            after_send=vm.refresh_pending, every=60, sleep=tick)
+    background.start()
     for _ in range(2):  # first look: seen waiting; second look: still waiting, so sent
         ticks.put_nowait(None)
     await asyncio.wait_for(done, 5)
-    background.cancel()
+    background.stop()
     assert [e.state.value for e in journal.for_transaction("T-BG")] == ["redeemed"]
     assert len(api.redeems) == 5  # the first try, three quick retries, then one in the background

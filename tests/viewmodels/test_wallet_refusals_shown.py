@@ -57,5 +57,6 @@ async def test_discounts_refused_at_wallet_read_are_named_with_the_reason(server
         assert [o.discount.id for o in vm.offers] == ["ok"]
         kind, text = vm.message
         assert kind == "info" and "not offered" in text
-        assert "'$7 off' skipped: its redemption link does not point at this store's AIQ address (tell a manager)" in text
+        assert ("'$7 off' skipped: its redemption link does not point at this store's AIQ address "
+                "(tell a manager)") in text
         assert "'$9 off' skipped: AIQ did not say how many points it costs" in text

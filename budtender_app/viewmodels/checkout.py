@@ -1,0 +1,147 @@
+"""The counter's sale after the selection: kept while it is applied in the POS, then checked out.
+
+An object the redemption view model holds. It owns the journal's side of the sale: the sale in
+progress (saved when the selection is applied in the POS, read back after a quit or crash,
+forgotten on cancel), the check that a transaction ID is this sale's, and checkout itself:
+every chosen discount journaled in one transaction before any PUT, then each sent once.
+The view model keeps the sale's state and says what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from PySide6.QtCore import QObject
+
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.messages import Level
+from budtender_app.domain.redemption import Outcome, Status
+from budtender_app.domain.wallet import Discount
+from budtender_app.services.applied_sale import AppliedSale, AppliedSales
+from budtender_app.services.journal import Journal, JournalEntry, State
+from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.viewmodels.operation import MessageLine, Operations
+
+# The counter's log, as before this was split out of the view model.
+log = logging.getLogger("budtender_app.viewmodels.redemption")
+
+
+class Checkout(QObject):
+    """The sale in progress and its checkout, with the cashier's words when the journal fails."""
+
+    def __init__(self, journal: Journal, applied: AppliedSales, sender: RedemptionSender, *, clock: Clock,
+                 ops: Operations, line: MessageLine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._journal = journal
+        self._applied = applied
+        self._sender = sender
+        self._clock = clock
+        self._ops = ops
+        self._line = line
+
+    # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
+
+    def read(self) -> AppliedSale | None:
+        """The sale left applied in the POS by an earlier run, if any (None, said, when unreadable)."""
+        try:
+            return self._applied.current()
+        except Exception:
+            log.exception("the sale in progress could not be read")
+            self._line.say(Level.ERROR, self.tr("A sale in progress could not be read back from the journal. "
+                                                "Call a manager before redeeming for that shopper again."))
+            return None
+
+    def resumed_text(self, sale: AppliedSale, discounts: str) -> str:
+        """What the cashier reads about a sale that came back at start."""
+        when = self._clock.local(sale.applied_at) if sale.applied_at else None
+        return self.tr(
+            "A sale was not finished: {n} applied in the POS{at} for {shopper}. If that POS sale went "
+            "through, press F9 and type its transaction ID. If not, press Cancel redemption.").format(
+                n=discounts, at=f" at {when:%H:%M}" if when else "",
+                shopper=sale.shopper_masked or self.tr("a shopper"))
+
+    def save(self, sale: AppliedSale) -> bool:
+        """Keep the sale applied in the POS; False (and said) when the journal cannot."""
+        try:
+            self._applied.save(sale)
+        except Exception:
+            log.exception("could not save the applied selection")
+            self._line.say(Level.ERROR, self.tr(
+                "The terminal cannot record this sale, so its discounts could not be redeemed: do not apply "
+                "them in the POS. Call a manager."))
+            return False
+        return True
+
+    def forget(self, why: str) -> bool:
+        """The sale in progress is given up; True when one was applied in the POS."""
+        try:
+            return self._applied.cancel(why)
+        except Exception:
+            log.exception("could not forget the applied selection")
+            return False
+
+    # -- checkout ------------------------------------------------------------------------------
+
+    def clash(self, transaction_id: str, *, contact_id: str, shopper_masked: str) -> str:
+        """Why this ID cannot be this sale's: journaled already for another shopper or day.
+
+        The journal keeps one row per (transaction, discount) so that confirming twice never
+        redeems twice; a POS number reused by a daily counter or a typo must not match then.
+        """
+        try:
+            rows = self._journal.for_transaction(transaction_id)
+        except Exception:  # noqa: BLE001 - queueing will fail too, and then nothing is sent
+            return ""
+        today = self._clock.today()
+        for row in rows:
+            if row.contact_id and contact_id:
+                same_shopper = row.contact_id == contact_id
+            else:
+                same_shopper = row.shopper_masked == shopper_masked
+            when = self._clock.local(row.created_at)
+            if not same_shopper or when.date() != today:
+                return self.tr(
+                    "POS transaction {txid} was already used on {day} for {shopper}. Check the "
+                    "transaction ID of this sale.").format(
+                        txid=transaction_id, day=f"{when:%b} {when.day} at {when:%H:%M}",
+                        shopper=row.shopper_masked or self.tr("another shopper"))
+        return ""
+
+    async def redeem_all(self, transaction_id: str, chosen: Sequence[Discount], *, shopper_masked: str,
+                         contact_id: str) -> AsyncIterator[list[Outcome]]:
+        """Journal, then send each chosen discount once; yields the outcomes so far as each one
+        ends (all NOT_SENT at once, and nothing sent, when the journal cannot take them)."""
+        try:
+            # Journal before network: every chosen redemption is on disk before any PUT.
+            # The same transaction forgets the sale in progress: never both, never neither.
+            entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
+                                             contact_id=contact_id)
+        except Exception:
+            log.exception("could not journal transaction %s", transaction_id)
+            why = self.tr("The terminal could not record this redemption, so it was not sent.")
+            yield [Outcome(d, Status.NOT_SENT, why) for d in chosen]
+            return
+        outcomes: list[Outcome] = []
+        async for outcome in self._send(transaction_id, chosen, entries):
+            outcomes.append(outcome)
+            yield list(outcomes)
+
+    def finished_text(self, outcomes: Sequence[Outcome]) -> tuple[Level, str]:
+        """What the cashier reads once every redemption of the checkout has ended."""
+        if outcomes and all(o.status is Status.REDEEMED for o in outcomes):
+            return Level.INFO, self.tr("Redeemed. Copy the record onto the POS transaction.")
+        return Level.ERROR, self.tr("Not everything was redeemed: check each line before the shopper leaves.")
+
+    async def _send(self, transaction_id: str, chosen: Sequence[Discount],
+                   entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:
+        """Send each journaled row once, in order, yielding each outcome as it ends."""
+        for index, (discount, entry) in enumerate(zip(chosen, entries, strict=False), start=1):
+            self._ops.set_busy(self.tr("Redeeming {i} of {n} with AIQ…").format(i=index, n=len(chosen)))
+            if entry.state is State.QUEUED:
+                entry = await self._sender.redeem(entry)
+            else:
+                log.info("transaction %s discount %s was journaled already: not sent again",
+                         transaction_id, entry.discount_id)
+            outcome = entry.outcome()
+            yield Outcome(discount, outcome.status, outcome.message, outcome.redemption_id)
