@@ -6,7 +6,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-TESTS = '''
+TESTS = r'''
 import logging
 import pytest
 
@@ -23,9 +23,14 @@ def test_owns_its_lines(caplog):
     logging.getLogger("budtender_app.x").error("expected")
     assert "expected" in caplog.text
 
-@pytest.mark.logs_expected("the test provokes it")
+@pytest.mark.logs_expected(r"WARNING budtender_app\.x: on purpose")
 def test_marked():
     logging.getLogger("budtender_app.x").warning("on purpose")
+
+@pytest.mark.logs_expected(r"on purpose")
+def test_marked_for_another_line():
+    logging.getLogger("budtender_app.x").warning("on purpose")
+    logging.getLogger("budtender_app.x").error("but not this")
 
 class LeftBehind(logging.Handler):
     def emit(self, record):
@@ -39,12 +44,15 @@ def test_root_is_clean_again():
 '''
 
 
-@pytest.mark.logs_expected("the inner run logs on purpose, in this process")
+@pytest.mark.logs_expected(r"budtender_app\.|somebody\.else")  # the inner run logs on purpose, in this process
 def test_unexpected_warnings_and_errors_fail_the_test(pytester):
     pytester.makeconftest('pytest_plugins = ["tests.helpers.logfail"]\n')
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmarkers =\n    logs_expected(why): provoked on purpose\n")
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
+                     "markers =\n    logs_expected: provoked on purpose\n")
     pytester.makepyfile(test_logs=TESTS)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:cov", "-q")
-    result.assert_outcomes(passed=7, errors=2)  # the two that log pass, then fail at teardown
+    result.assert_outcomes(passed=8, errors=3)  # the three that log pass, then fail at teardown
     result.stdout.fnmatch_lines(["*WARNING budtender_app.services.journal: the journal could not be written*",
-                                 "*ERROR somebody.else: a library's error counts too*"])
+                                 "*ERROR somebody.else: a library's error counts too*",
+                                 "*ERROR budtender_app.x: but not this*"])
+    assert "WARNING budtender_app.x: on purpose" not in result.stdout.str()

@@ -5,8 +5,8 @@
 (the background resend), so a second caller of it, or one reached before the cashier confirmed
 the POS transaction ID, would move a shopper's points before checkout. This walks every module of
 ``budtender_app``: the one reference to ``.queue`` is ``AppliedSales.checkout``, and every path to
-that (followed back through the private functions that call it) starts in a function that moved
-the flow on ``Event.TRANSACTION_CONFIRMED`` first.
+that (followed back by name through every function that calls it, in any module) starts in a
+function that moved the flow on ``Event.TRANSACTION_CONFIRMED`` first.
 """
 
 from __future__ import annotations
@@ -72,11 +72,13 @@ def unconfirmed_paths(function: Function, called: str, seen: frozenset[str] = fr
     if confirmed and min(confirmed) < min(function.lines_of(called)):
         return []
     method = function.name.rsplit(".", 1)[-1]
-    callers = [f for f in referring_to(method) if f.module == function.module and f.name not in seen]
-    if not method.startswith("_") or not callers:
-        return [f"{function.module}: {function.name}"]  # public, or called from nowhere we can follow
-    return [f"{path} <- {function.name}"
-            for caller in callers for path in unconfirmed_paths(caller, method, seen | {function.name})]
+    # Followed by name through the whole package (a view model's helper object may hold the
+    # step that journals): a same-named method elsewhere only adds paths to check, never hides one.
+    callers = [f for f in referring_to(method) if f"{f.module}: {f.name}" not in seen and f is not function]
+    if not callers:
+        return [f"{function.module}: {function.name}"]  # called from nowhere we can follow
+    here = seen | {f"{function.module}: {function.name}"}
+    return [f"{path} <- {function.name}" for caller in callers for path in unconfirmed_paths(caller, method, here)]
 
 
 def test_a_row_is_journaled_in_exactly_one_place():

@@ -9,6 +9,9 @@ import pytest
 
 from budtender_app.services.logs import setup_logging
 
+# The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
+pytestmark = pytest.mark.logs_expected(r"budtender_app\.test: ")
+
 KEY = "sk_live_9f8e7d6c5b4a3210"
 TOKEN = "tok3nSECRETvalue99"
 URL = f"https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/d1/{TOKEN}"

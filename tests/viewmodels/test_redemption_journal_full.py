@@ -14,7 +14,8 @@ from tests.helpers import wait_for_step
 from tests.services.test_journal_faults import FullDisk
 from tests.viewmodels.test_redemption_vm import NOW, FakeApi
 
-pytestmark = pytest.mark.asyncio
+# The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
+pytestmark = [pytest.mark.asyncio, pytest.mark.logs_expected(r"could not journal AIQ's answer for redemption")]
 
 
 async def test_a_full_disk_after_aiq_answered_leaves_redeeming_and_says_ask_a_manager(tmp_path):

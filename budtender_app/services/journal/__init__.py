@@ -52,14 +52,13 @@ from budtender_app.services.journal.errors import (
     JournalUnwritable,
     JournalWriteError,
 )
-from budtender_app.services.journal.files import JOURNAL_FILE, default_journal_path
+from budtender_app.services.journal.files import default_journal_path
 from budtender_app.services.journal.lock import JournalLock
 from budtender_app.services.journal.repository import STOPPED_WHILE_SENDING, Journal
 from budtender_app.services.journal.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from budtender_app.services.journal.seal import Seal
 
 __all__ = [
-    "JOURNAL_FILE",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "STOPPED_WHILE_SENDING",

@@ -6,16 +6,13 @@ import os
 import sqlite3
 from pathlib import Path
 
-import platformdirs
-
 from budtender_app.services.journal.errors import JournalDamaged, JournalError, JournalUnwritable
-
-JOURNAL_FILE = "journal.sqlite3"
+from budtender_app.services.paths import folders
 
 
 def default_journal_path() -> Path:
     """Where the journal lives: the user's data folder for this app."""
-    return Path(platformdirs.user_data_dir("budtender-app", appauthor=False)) / JOURNAL_FILE
+    return folders().journal()
 
 
 def connect(path: Path, *, read_only: bool, factory: type[sqlite3.Connection]) -> sqlite3.Connection:

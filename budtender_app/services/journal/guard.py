@@ -12,7 +12,7 @@ What the terminal keeps outside the journal to notice all that:
 * in the OS keyring, "<name>:journal": the journal's id and its audit-chain key (``Seal``),
   written when the journal is created. A keyring that knows a journal which is not on disk
   means it disappeared.
-* in the state folder (``platformdirs.user_state_dir``; on Linux not the data folder),
+* in the state folder (``services/paths.py``; on Linux not the data folder),
   ``journals/<name>.json``: the journal's id, its event count and last hash, with an HMAC by the
   journal's key, rewritten after every commit. A journal holding fewer events, or another hash
   at that count, lost its last events; a sealed journal with events and no valid marker is

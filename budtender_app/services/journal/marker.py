@@ -13,9 +13,8 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import platformdirs
-
 from budtender_app.services.journal.seal import Seal
+from budtender_app.services.paths import folders
 
 log = logging.getLogger("budtender_app.services.journal_guard")  # its name before the package: log filters hold
 
@@ -23,7 +22,7 @@ log = logging.getLogger("budtender_app.services.journal_guard")  # its name befo
 def marker_dir() -> Path:
     """The state folder's ``journals`` folder (on Linux away from the data folder the journal is in;
     settings stay alone in the config folder)."""
-    return Path(platformdirs.user_state_dir("budtender-app", appauthor=False)) / "journals"
+    return folders().journal_markers
 
 
 def journal_name(path: Path) -> str:

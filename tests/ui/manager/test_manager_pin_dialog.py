@@ -11,6 +11,12 @@ from budtender_app.services.settings_store import SettingsStore
 from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
 from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
 
+# The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
+pytestmark = pytest.mark.logs_expected(
+    r"Manager action refused: the settings file could not be read",
+    r"Manager PIN locked for \d+ s after wrong tries",
+)
+
 PIN = "4826"
 
 
