@@ -12,7 +12,7 @@ from __future__ import annotations
 from string import Template
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -52,6 +52,7 @@ PALETTE = {
     "consent_text": "#212121",
     "wallet_bg": "#f1f8e9",
     "wallet_line": "#aed581",
+    "wallet_note": "#33691e",
     "paper_line": "#bbb",
     "desk_bg": "#eceff1",
 }
@@ -106,6 +107,9 @@ QFrame[kind="confirm"] { background: $ask_bg; border: 1px solid $ask_line; borde
 QFrame[kind="confirm"] QLabel { border: none; font-weight: 600; }
 QLabel#pending_empty_label { color: $ok; font-weight: 600; }
 QTableWidget#pending_table::item { padding: 4px 2px; }
+/* Under any application style sheet Qt draws a date edit with a calendar popup 4 px shorter
+   than its native self (Fusion): this gives it its native height back. */
+QDateEdit[calendarPopup="true"] { min-height: 17px; }
 QLabel#export_result_label[level="error"] { color: $error; font-weight: 700; }
 QLabel#skip_pin_warning {
     color: $warning; background: $warning_bg; border: 1px solid $warning_line; border-radius: 4px;
@@ -157,6 +161,9 @@ def set_style_props(widget: QWidget, **props: str) -> None:
         style = widget.style()
         style.unpolish(widget)
         style.polish(widget)
+        # What setStyleSheet() would send: a frame (a QLabel is one) then takes the new padding
+        # and border into its size; without it the text keeps the old box.
+        QApplication.sendEvent(widget, QEvent(QEvent.Type.StyleChange))
 
 
 def set_level(widget: QWidget, level: Level | str) -> None:

@@ -20,11 +20,10 @@ from budtender_app.domain.eligibility import amount_off, totals
 from budtender_app.domain.money import format_money, format_points
 from budtender_app.domain.receipt import build_receipt
 from budtender_app.domain.redemption import Status
+from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-
-TITLE_STYLE = "font-size: 15pt; font-weight: 600;"
 
 
 class CartPage(QWidget):
@@ -33,8 +32,8 @@ class CartPage(QWidget):
         text = QLabel(self.tr(
             "<p style='font-size:14pt'>Type the sale's cart total above, then press <b>F2</b> "
             "(or Enter) to redeem the shopper's AIQ discounts.</p>"
-            "<p style='color:#555'>Nothing is redeemed until the sale is finished in the POS and you "
-            "press <b>F9</b> Checkout complete.</p>"), self)
+            "<p style='color:{hint}'>Nothing is redeemed until the sale is finished in the POS and you "
+            "press <b>F9</b> Checkout complete.</p>").format(hint=PALETTE["hint"]), self)
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignTop)
         keys = QLabel(self.tr(
@@ -46,7 +45,6 @@ class CartPage(QWidget):
             "<tr><td><b>Esc</b></td><td>back one step (before checkout nothing is redeemed)</td></tr>"
             "</table>"), self)
         keys.setObjectName("keys_label")
-        keys.setStyleSheet("background: #fafafa; border: 1px solid #ddd; border-radius: 4px; padding: 8px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(text)
@@ -57,8 +55,7 @@ class CartPage(QWidget):
 class PhonePage(QWidget):
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel(self.tr("Shopper's phone"), self)
-        title.setStyleSheet(TITLE_STYLE)
+        title = styled(QLabel(self.tr("Shopper's phone"), self), kind="title")
         self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
         self.phone_edit.setPlaceholderText("(555) 123-4567")
         self.phone_edit.setMaxLength(25)
@@ -77,8 +74,7 @@ class PhonePage(QWidget):
         row.addWidget(self.send_button)
         row.addWidget(cancel)
         hint = QLabel(self.tr("AIQ texts the shopper a 4-digit PIN: it proves they are here with their phone."), self)
-        hint.setStyleSheet("color: #555;")
-        self.hint_label = hint
+        self.hint_label = styled(hint, kind="hint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
@@ -122,15 +118,12 @@ class ApplyPage(QWidget):
         super().__init__(parent)
         self._vm = vm
         title = QLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self)
-        title.setStyleSheet(TITLE_STYLE)
-        title.setWordWrap(True)
+        styled(title, kind="title").setWordWrap(True)
         self.table = _table(self, "apply_table", "Discounts to apply in the POS",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("apply_totals_label")
-        self.totals_label.setStyleSheet("font-size: 13pt; font-weight: 600;")
         self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button", "Checkout complete")
-        self.checkout_button.setStyleSheet("font-size: 13pt; font-weight: 600; padding: 8px 18px;")
         self.checkout_button.clicked.connect(vm.start_checkout)
         change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button", "Change selection")
         change.clicked.connect(vm.cancel)
@@ -139,7 +132,7 @@ class ApplyPage(QWidget):
         for button in (change, abandon):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)
-        note.setStyleSheet("color: #555;")
+        styled(note, kind="hint")
         buttons = QHBoxLayout()
         buttons.addWidget(abandon)
         buttons.addWidget(change)
@@ -179,7 +172,7 @@ class DonePage(QWidget):
         self._brand, self._country = brand, country
         self.title_label = QLabel(self)
         self.title_label.setObjectName("done_title_label")
-        self.title_label.setStyleSheet(TITLE_STYLE)
+        styled(self.title_label, kind="title")
         self.table = _table(self, "outcome_table", "Redemption outcomes",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
@@ -221,7 +214,7 @@ class DonePage(QWidget):
                  self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
         _fill(self.table, rows)
         for r, o in enumerate(vm.outcomes):
-            color = Qt.GlobalColor.darkGreen if o.status is Status.REDEEMED else Qt.GlobalColor.red
+            color = REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR
             self.table.item(r, 3).setForeground(color)
             if o.message:
                 self.table.item(r, 3).setToolTip(o.message)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,11 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from budtender_app.domain.consent import MAX_EMAIL, MAX_PERSON_NAME
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import button_row
+from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
-
-ERROR_STYLE = "color: #b00020;"
-CONSENT_STYLE = ("background: #fffdf5; border: 1px solid #d7ccc8; border-radius: 4px; padding: 8px 10px; "
-                 "font-size: 11pt; color: #212121;")
 
 
 class WrapLabel(QLabel):
@@ -53,6 +51,16 @@ class SignUpForm(QGroupBox):
     def __init__(self, consent_text: str, consent_problem: str, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Sign up at the counter"), parent)
         self.setObjectName("signup_form")
+        self.edits: dict[str, QLineEdit] = {}
+        self.error_labels: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        for widget in self._build_consent(consent_text, consent_problem):
+            layout.addWidget(widget)
+        layout.addLayout(self._build_fields())
+        self._build_opt_ins(layout)
+
+    def _build_consent(self, consent_text: str, consent_problem: str) -> list[QWidget]:
         read = QLabel(self.tr("Read this to the shopper, or turn the screen so they can read it:"), self)
         read.setWordWrap(True)
         self.consent_label = WrapLabel(consent_text or consent_problem, self)
@@ -60,15 +68,15 @@ class SignUpForm(QGroupBox):
         self.consent_label.setAccessibleName("Consent text")
         self.consent_label.setWordWrap(True)
         self.consent_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.consent_label.setStyleSheet(CONSENT_STYLE if consent_text else CONSENT_STYLE + ERROR_STYLE)
+        set_level(self.consent_label, Level.CLEAR if consent_text else Level.ERROR)  # no text: why, in red
         self.agree_check = named(QCheckBox(self.tr("&The shopper agrees (required before anything is sent)"), self),
                                  "consent_check", "The shopper agrees to the consent text")
-        self.agree_check.setStyleSheet("font-weight: 600;")
         self._has_consent = bool(consent_text)
         self.agree_check.setEnabled(self._has_consent)
         self.agree_check.toggled.connect(self.edited)
-        self.edits: dict[str, QLineEdit] = {}
-        self.error_labels: dict[str, QLabel] = {}
+        return [read, self.consent_label, self.agree_check]
+
+    def _build_fields(self) -> QFormLayout:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setVerticalSpacing(6)
@@ -77,7 +85,11 @@ class SignUpForm(QGroupBox):
             ("last_name", self.tr("&Last name"), self.tr("optional"), MAX_PERSON_NAME),
             ("email", self.tr("E&mail"), self.tr("optional, like name@example.com"), MAX_EMAIL),
         ):
-            form.addRow(self._caption(caption, field), self._field(field, caption.replace("&", ""), placeholder, length))
+            form.addRow(self._caption(caption, field),
+                        self._field(field, caption.replace("&", ""), placeholder, length))
+        return form
+
+    def _build_opt_ins(self, layout: QVBoxLayout) -> None:
         self.sms_check = named(QCheckBox(self.tr("Te&xts: the shopper agrees to get SMS messages"), self),
                                "sms_opt_in_check", "SMS opt-in")
         self.email_check = named(QCheckBox(self.tr("Em&ails: the shopper agrees to get emails"), self),
@@ -88,20 +100,10 @@ class SignUpForm(QGroupBox):
                                     "Sign the shopper up")
         self.sign_up_button.setAutoDefault(False)
         self.sign_up_button.setEnabled(False)
-        self.sign_up_button.setStyleSheet("font-weight: 600; padding: 6px 14px;")
         self.sign_up_button.clicked.connect(self.submitted)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(8)
-        layout.addWidget(read)
-        layout.addWidget(self.consent_label)
-        layout.addWidget(self.agree_check)
-        layout.addLayout(form)
         layout.addWidget(self.sms_check)
         layout.addWidget(self.email_check)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.sign_up_button)
-        layout.addLayout(row)
+        layout.addLayout(button_row(self.sign_up_button))
 
     def _caption(self, text: str, field: str) -> QLabel:
         caption = QLabel(text, self)
@@ -117,7 +119,7 @@ class SignUpForm(QGroupBox):
         error = QLabel(self)
         error.setObjectName(f"{field}_error_label")
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_STYLE)
+        styled(error, kind="field_error")
         error.hide()
         cell = QWidget(self)
         column = QVBoxLayout(cell)

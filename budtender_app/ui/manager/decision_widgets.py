@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
+from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.pending import MAX_MANAGER, MAX_REASON
 
@@ -66,12 +67,10 @@ class ConfirmStrip(QFrame):
     def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(f"{prefix}_confirm_strip")
-        self.setStyleSheet(f"QFrame#{prefix}_confirm_strip {{ background: #fff8e1; border: 1px solid #f0c36d;"
-                           " border-radius: 4px; }")
+        styled(self, kind="confirm")  # the amber box, its question in bold: style.py
         self.question_label = QLabel(self)
         self.question_label.setObjectName(f"{prefix}_confirm_label")
         self.question_label.setWordWrap(True)
-        self.question_label.setStyleSheet("border: none; font-weight: 600;")
         self.yes_button = named(QPushButton(self), f"{prefix}_confirm_yes_button", "Confirm")
         self.no_button = named(QPushButton(self.tr("No, go back"), self), f"{prefix}_confirm_no_button",
                                "Do not do it")

@@ -8,10 +8,8 @@ send in flight. Each decision is confirmed inline (ConfirmStrip), never with a s
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -23,14 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
-#: Row colours by what a manager must do: red = points may have moved, amber = nothing sent yet.
-UNSURE, UNSENT = QColor("#b00020"), QColor("#8a5a00")
 CHECK_LEVELS = {"found": "info", "absent": "info", "unclear": "error", "error": "error"}
 
 
@@ -48,40 +46,12 @@ class PendingTab(QWidget):
         intro.setWordWrap(True)
         self.empty_label = QLabel(self.tr("Nothing is pending: every redemption of this store has AIQ's answer."), self)
         self.empty_label.setObjectName("pending_empty_label")
-        self.empty_label.setStyleSheet("color: #1b5e20; font-weight: 600;")
-        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "pending_table", "Pending redemptions")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
-        self.table.verticalHeader().hide()
-        self.table.setStyleSheet("QTableWidget::item { padding: 4px 2px; }")  # wrapped lines need air
-        header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 250)
-        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
-        header.sectionResized.connect(self._on_header_section_resized)
+        self._build_table()
         self.check_label = MessageLabel("pending_check_label", self)
         self.fields = DecisionFields("pending", self)
         self.fields.changed.connect(self._on_fields_changed)
-        self.check_button = self._button(self.tr("&Check with AIQ"), "check_button", "Check AIQ's redemption report")
-        self.retry_button = self._button(self.tr("&Send again"), "retry_button", "Send the redemption again")
-        self.mark_button = self._button(self.tr("&Mark redeemed"), "mark_redeemed_button", "Mark as redeemed")
-        self.abandon_button = self._button(self.tr("A&bandon"), "abandon_button", "Abandon the redemption")
-        self.check_button.clicked.connect(self._on_check_button_clicked)
-        self.retry_button.clicked.connect(self._on_retry_button_clicked)
-        self.mark_button.clicked.connect(self._on_mark_button_clicked)
-        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        buttons = self._build_buttons()
         self.confirm = ConfirmStrip("pending", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.check_button)
-        buttons.addStretch(1)
-        for button in (self.retry_button, self.mark_button, self.abandon_button):
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.empty_label)
@@ -94,6 +64,34 @@ class PendingTab(QWidget):
         vm.check_result.connect(self._on_vm_check_result)
         vm.busy_changed.connect(self._on_vm_busy_changed)
         self.redraw()
+
+    def _build_table(self) -> None:
+        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "pending_table", "Pending redemptions")
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(5, 250)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+        header.sectionResized.connect(self._on_header_section_resized)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.check_button = self._button(self.tr("&Check with AIQ"), "check_button", "Check AIQ's redemption report")
+        self.retry_button = self._button(self.tr("&Send again"), "retry_button", "Send the redemption again")
+        self.mark_button = self._button(self.tr("&Mark redeemed"), "mark_redeemed_button", "Mark as redeemed")
+        self.abandon_button = self._button(self.tr("A&bandon"), "abandon_button", "Abandon the redemption")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        self.mark_button.clicked.connect(self._on_mark_button_clicked)
+        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        return button_row(self.retry_button, self.mark_button, self.abandon_button, left=[self.check_button])
 
     def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
         button = named(QPushButton(text, self), object_name, accessible)
@@ -117,7 +115,7 @@ class PendingTab(QWidget):
                 if column == 4:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == 5:
-                    item.setForeground(UNSURE if unsure else UNSENT)
+                    item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)  # red: points may have moved
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
@@ -238,15 +236,13 @@ class PendingTab(QWidget):
         self.confirm.ask(question, yes, on_yes)
 
 
-class PendingDialog(QDialog):
+class PendingDialog(AppDialog):
     """"Redemptions (manager)": three tabs over one PendingViewModel."""
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "pending_dialog", "pending_message_label")
         self._vm = vm
-        self.setObjectName("pending_dialog")
         self.setWindowTitle(self.tr("Redemptions (manager)"))
-        self.setModal(True)
         vm.refresh()
         self.pending_tab = PendingTab(vm, self)
         self.refund_tab = RefundTab(vm, self)
@@ -256,9 +252,7 @@ class PendingDialog(QDialog):
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
         self.busy_strip = BusyStrip(self)
-        self.message_label = MessageLabel("pending_message_label", self)
-        self.close_button = named(QPushButton(self.tr("Close"), self), "pending_close_button", "Close")
-        self.close_button.setAutoDefault(False)
+        self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message_label, 1)

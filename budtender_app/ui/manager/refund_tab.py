@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
 from budtender_app.viewmodels.pending import PendingViewModel
@@ -37,6 +38,27 @@ class RefundTab(QWidget):
             "After a sale with redeemed discounts is refunded or voided in the POS, give the shopper's points "
             "back here. Each line can be given back once."), self)
         intro.setWordWrap(True)
+        search = self._build_search()
+        self._build_table()
+        self.fields = DecisionFields("refund", self)
+        self.fields.changed.connect(self._on_fields_changed)
+        self.give_back_button = named(QPushButton(self.tr("&Give points back"), self), "give_back_button",
+                                      "Give the points back")
+        self.give_back_button.setAutoDefault(False)
+        self.give_back_button.clicked.connect(self._on_give_back_button_clicked)
+        self.confirm = ConfirmStrip("refund", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.fields)
+        layout.addLayout(button_row(self.give_back_button))
+        layout.addWidget(self.confirm)
+        vm.found_changed.connect(self.redraw)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        self.redraw()
+
+    def _build_search(self) -> QHBoxLayout:
         self.transaction_edit = named(QLineEdit(self), "refund_transaction_edit", "POS transaction ID")
         # No widget limit: checkout's rule (domain.redemption.parse_transaction_id, at most
         # MAX_TRANSACTION_ID characters) is the one limit, and the view model applies it here too.
@@ -53,6 +75,9 @@ class RefundTab(QWidget):
         search.addWidget(caption)
         search.addWidget(self.transaction_edit, 1)
         search.addWidget(self.find_button)
+        return search
+
+    def _build_table(self) -> None:
         self.table = named(QTableWidget(0, len(self.COLUMNS), self), "refund_table", "Redeemed discounts")
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -64,26 +89,6 @@ class RefundTab(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
-        self.fields = DecisionFields("refund", self)
-        self.fields.changed.connect(self._on_fields_changed)
-        self.give_back_button = named(QPushButton(self.tr("&Give points back"), self), "give_back_button",
-                                      "Give the points back")
-        self.give_back_button.setAutoDefault(False)
-        self.give_back_button.clicked.connect(self._on_give_back_button_clicked)
-        self.confirm = ConfirmStrip("refund", self)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.give_back_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(search)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.fields)
-        layout.addLayout(buttons)
-        layout.addWidget(self.confirm)
-        vm.found_changed.connect(self.redraw)
-        vm.busy_changed.connect(self._on_vm_busy_changed)
-        self.redraw()
 
     def redraw(self) -> None:
         keep = self.selected_id()

@@ -21,14 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import DEFAULT_BASE_URL, MAX_BRAND
+from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
-ERROR_STYLE = "color: #b00020;"
-WARNING_STYLE = ("color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80; border-radius: 4px; "
-                 "padding: 6px 8px; font-weight: 600;")
-RESULT_STYLES = {"works": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
-                 "": "color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;"}
 TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url")
 
 
@@ -88,7 +85,7 @@ class StoreForm(QGroupBox):
         error = QLabel(cell)
         error.setObjectName(f"{field}_error_label")
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_STYLE)
+        styled(error, kind="field_error")
         error.hide()
         column.addWidget(error)
         self.error_labels[field] = error
@@ -105,7 +102,6 @@ class StoreForm(QGroupBox):
             "spend its points."), self)
         self.skip_pin_warning.setObjectName("skip_pin_warning")
         self.skip_pin_warning.setWordWrap(True)
-        self.skip_pin_warning.setStyleSheet(WARNING_STYLE)
         self.skip_pin_warning.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._form.addRow("", self.skip_pin_check)
         self._form.addRow("", self.skip_pin_warning)
@@ -130,7 +126,7 @@ class StoreForm(QGroupBox):
         line.addWidget(self.busy_bar)
         line.addWidget(self.busy_label, 1)
         self.result_label = QLabel(row)
-        self.result_label.setObjectName("connection_result_label")
+        styled(self.result_label, kind="result").setObjectName("connection_result_label")
         self.result_label.setAccessibleName("Connection test result")
         self.result_label.setWordWrap(True)
         self.result_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -182,8 +178,7 @@ class StoreForm(QGroupBox):
     def show_result(self, kind: str, text: str) -> None:
         self.result_label.setText(text)
         self.result_label.setVisible(bool(text))
-        style = RESULT_STYLES.get(kind, RESULT_STYLES[""])
-        self.result_label.setStyleSheet(f"{style} border-radius: 4px; padding: 6px 8px; font-weight: 600;")
+        set_level(self.result_label, Level.OK if kind == "works" else Level.ERROR)  # green works, red else
 
     def show_busy(self, text: str) -> None:
         self.busy_label.setText(text)
