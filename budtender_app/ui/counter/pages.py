@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import ClassVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,7 +66,8 @@ class PhonePage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.phone_edit.setFont(font)
         self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
-        self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button", "Text PIN to shopper")
+        self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button",
+                                 "Text PIN to shopper")
         self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.send_button.clicked.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         cancel = named(QPushButton(self.tr("Cancel (Esc)"), self), "phone_cancel_button", "Cancel")
@@ -123,9 +127,11 @@ class ApplyPage(QWidget):
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("apply_totals_label")
-        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button", "Checkout complete")
+        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
+                                     "Checkout complete")
         self.checkout_button.clicked.connect(vm.start_checkout)
-        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button", "Change selection")
+        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
+                       "Change selection")
         change.clicked.connect(vm.cancel)
         abandon = named(QPushButton(self.tr("Cancel redemption"), self), "abandon_button", "Cancel redemption")
         abandon.clicked.connect(vm.abandon)
@@ -149,7 +155,7 @@ class ApplyPage(QWidget):
 
     def redraw(self) -> None:
         vm = self._vm
-        cart = vm.cart_total or 0
+        cart = vm.cart_total or Decimal(0)
         rows = [[d.name, d.pos_discount_id or "—", format_money(amount_off(d, cart)) + (
             f" ({d.value_text})" if d.percentage_value else ""), f"{d.points:,}"] for d in vm.selected]
         _fill(self.table, rows)
@@ -161,7 +167,7 @@ class ApplyPage(QWidget):
 class DonePage(QWidget):
     """Each redemption's outcome and the record for the POS transaction."""
 
-    STATUS_WORDS = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
+    STATUS_WORDS: ClassVar[dict[Status, str]] = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
                     Status.UNKNOWN: "UNKNOWN: ask a manager", Status.NOT_SENT: "Not sent: AIQ unreachable"}
 
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *,
@@ -174,7 +180,8 @@ class DonePage(QWidget):
         self.title_label.setObjectName("done_title_label")
         styled(self.title_label, kind="title")
         self.table = _table(self, "outcome_table", "Redemption outcomes",
-                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
+                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
+                             self.tr("Outcome")])
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
         self.new_sale_button.clicked.connect(vm.new_sale)
@@ -193,7 +200,7 @@ class DonePage(QWidget):
         layout.addWidget(caption)
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
-        self._drawn: tuple | None = None
+        self._drawn: tuple[object, ...] | None = None
 
     def redraw(self) -> None:
         vm = self._vm
@@ -214,10 +221,12 @@ class DonePage(QWidget):
                  self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
         _fill(self.table, rows)
         for r, o in enumerate(vm.outcomes):
-            color = REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR
-            self.table.item(r, 3).setForeground(color)
+            cell = self.table.item(r, 3)
+            if cell is None:  # _fill made every cell
+                continue
+            cell.setForeground(REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR)
             if o.message:
-                self.table.item(r, 3).setToolTip(o.message)
+                cell.setToolTip(o.message)
         self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
             txid=vm.transaction_id, points=format_points(vm.points_deducted)))
         self.receipt_view.set_receipt(build_receipt(

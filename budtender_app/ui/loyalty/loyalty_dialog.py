@@ -122,8 +122,9 @@ class LoyaltyDialog(AppDialog):
         # Also when "Sign up" is greyed: the view model refuses, sends nothing, and says what is missing.
         self._vm.start_sign_up(self.phone_edit.text(), **self.form.values())
 
-    def _on_form_edited(self, *_args) -> None:
-        self.form.sign_up_button.setEnabled(self._vm.can_sign_up(self.phone_edit.text(), self.form.agree_check.isChecked()))
+    def _on_form_edited(self, *_args: object) -> None:
+        agreed = self.form.agree_check.isChecked()
+        self.form.sign_up_button.setEnabled(self._vm.can_sign_up(self.phone_edit.text(), agreed))
 
     def reject(self) -> None:  # Esc, Close or the window's close button
         if self._vm.busy and not self._vm.signing_up:
@@ -138,6 +139,8 @@ class LoyaltyDialog(AppDialog):
         # Shown or hidden parts change the layout only when it next runs: run it, then fit to it.
         # Wrapped labels need the height for the dialog's real width, not for a guessed one.
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         width = max(self.width(), self.minimumWidth())
         if layout.hasHeightForWidth():
@@ -170,13 +173,12 @@ class LoyaltyDialog(AppDialog):
         slip = QDialog(self)
         slip.setObjectName("signup_slip_dialog")
         slip.setWindowTitle(self.tr("Sign-up QR code"))
-        view = ReceiptView(slip)
-        view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
-                                       brand=self._brand, country=self._country), name="signup")
+        self.slip_view = ReceiptView(slip)
+        self.slip_view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
+                                                 brand=self._brand, country=self._country), name="signup")
         column = QVBoxLayout(slip)
-        column.addWidget(view)
+        column.addWidget(self.slip_view)
         slip.finished.connect(slip.deleteLater)
-        slip.receipt_view = view
         self.slip_dialog = slip
         slip.open()
 
@@ -192,7 +194,7 @@ class LoyaltyDialog(AppDialog):
         self.form.set_busy(busy)
         self._on_form_edited()
 
-    def _on_vm_field_errors_changed(self, problems: dict) -> None:
+    def _on_vm_field_errors_changed(self, problems: dict[str, str]) -> None:
         self.phone_error_label.setText(problems.get("phone", ""))
         self.phone_error_label.setVisible("phone" in problems)
         self.form.show_errors(problems)

@@ -5,7 +5,10 @@ Draws what it is given and says what was typed; LoyaltyDialog passes both to the
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -24,6 +27,17 @@ from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
 
+class SignUpValues(TypedDict):
+    """The sign-up fields, named as LoyaltyViewModel.start_sign_up takes them."""
+
+    email: str
+    first_name: str
+    last_name: str
+    sms_opt_in: bool
+    email_opt_in: bool
+    consent_given: bool
+
+
 class WrapLabel(QLabel):
     """A word-wrapped label that asks for the height its text needs at its real width.
 
@@ -35,7 +49,7 @@ class WrapLabel(QLabel):
         super().__init__(text, parent)
         self.setWordWrap(True)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         needed = self.heightForWidth(self.width())
         if needed > 0 and needed != self.minimumHeight():
@@ -129,16 +143,18 @@ class SignUpForm(QGroupBox):
         column.addWidget(error)
         self.edits[field] = edit
         self.error_labels[field] = error
-        self.findChild(QLabel, f"{field}_caption").setBuddy(edit)
+        caption = self.findChild(QLabel, f"{field}_caption")
+        if caption is not None:
+            caption.setBuddy(edit)
         return cell
 
-    def values(self) -> dict:
+    def values(self) -> SignUpValues:
         """What was typed and ticked, as LoyaltyViewModel.sign_up takes it (less the phone)."""
-        return {
-            "email": self.edits["email"].text(), "first_name": self.edits["first_name"].text(),
-            "last_name": self.edits["last_name"].text(), "sms_opt_in": self.sms_check.isChecked(),
-            "email_opt_in": self.email_check.isChecked(), "consent_given": self.agree_check.isChecked(),
-        }
+        return SignUpValues(
+            email=self.edits["email"].text(), first_name=self.edits["first_name"].text(),
+            last_name=self.edits["last_name"].text(), sms_opt_in=self.sms_check.isChecked(),
+            email_opt_in=self.email_check.isChecked(), consent_given=self.agree_check.isChecked(),
+        )
 
     def clear(self) -> None:
         """Empty for the next shopper: their names, email and agreement are their own."""
@@ -148,7 +164,8 @@ class SignUpForm(QGroupBox):
             check.setChecked(False)
         self.show_errors({})
 
-    def show_errors(self, problems: dict) -> None:
+    def show_errors(self, problems: dict[str, str]) -> None:
+        """Each field's problem under it; a field not in ``problems`` has none."""
         for field, label in self.error_labels.items():
             label.setText(problems.get(field, ""))
             label.setVisible(field in problems)

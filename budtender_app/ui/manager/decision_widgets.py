@@ -6,7 +6,8 @@ static QMessageBox: the event loop, and every send in flight, keeps running.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
@@ -14,6 +15,19 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdi
 from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.pending import MAX_MANAGER, MAX_REASON
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def find_by_id(rows: Sequence[Row], row_id: int | None) -> Row | None:
+    """The row of a table's entries with this id (the selected one), or None."""
+    return next((row for row in rows if row.id == row_id), None)
 
 
 class DecisionFields(QWidget):
@@ -43,11 +57,13 @@ class DecisionFields(QWidget):
 
     @property
     def reason(self) -> str:
-        return self.reason_edit.text()
+        """The reason as typed."""
+        return str(self.reason_edit.text())
 
     @property
     def manager(self) -> str:
-        return self.manager_edit.text()
+        """The manager's name or initials as typed."""
+        return str(self.manager_edit.text())
 
     def complete(self) -> bool:
         """Both typed (the view model checks them again)."""

@@ -109,7 +109,7 @@ class ExportTab(QWidget):
     def _on_export_button_clicked(self) -> None:
         path = self.path_edit.text().strip()
         result = self._vm.export_csv(str(Path(path).expanduser()) if path else "",
-                                     self.since_edit.date().toPython(), self.until_edit.date().toPython())
+                                     _day(self.since_edit), _day(self.until_edit))
         if result is None:
             self.result_label.setText("")
             return
@@ -118,3 +118,8 @@ class ExportTab(QWidget):
             self.tr("Last export: {n} events, audit trail intact.").format(n=count) if intact else
             self.tr("Last export: {n} events, audit trail ALTERED: tell the auditor.").format(n=count))
         set_level(self.result_label, Level.CLEAR if intact else Level.ERROR)
+
+
+def _day(edit: QDateEdit) -> date:
+    shown = edit.date()
+    return date(shown.year(), shown.month(), shown.day())

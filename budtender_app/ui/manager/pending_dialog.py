@@ -7,6 +7,8 @@ send in flight. Each decision is confirmed inline (ConfirmStrip), never with a s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
 from budtender_app.ui.common.dialog import AppDialog, button_row
 from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, find_by_id
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
@@ -132,12 +134,8 @@ class PendingTab(QWidget):
         items = self.table.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
-    def _selected(self):
-        entry_id = self.selected_id()
-        return next((e for e in self._vm.entries if e.id == entry_id), None)
-
     def _update_buttons(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         allowed = self._vm.allowed_actions(entry) if entry is not None and not self._vm.busy else frozenset()
         decided = self.fields.complete()
         refund = entry is not None and self._vm.is_refund(entry)
@@ -148,8 +146,9 @@ class PendingTab(QWidget):
         self.abandon_button.setEnabled(ABANDONED in allowed and decided)
 
     def _show_check(self) -> None:
-        kind, text = self._vm.checks.get(self.selected_id(), ("", ""))
-        entry = self._selected()
+        entry_id = self.selected_id()
+        kind, text = self._vm.checks.get(entry_id, ("", "")) if entry_id is not None else ("", "")
+        entry = find_by_id(self._vm.entries, entry_id)
         if not text and entry is not None:
             self.check_label.show_message("", self._vm.hint(entry))
             return
@@ -185,7 +184,7 @@ class PendingTab(QWidget):
             self._vm.start_check(entry_id)
 
     def _on_retry_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -200,7 +199,7 @@ class PendingTab(QWidget):
         self._ask(question, self.tr("&Yes, send it"), lambda: self._vm.start_retry(entry.id, *self._decision()))
 
     def _on_mark_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -215,7 +214,7 @@ class PendingTab(QWidget):
         self._ask(question, yes, lambda: self._vm.resolve(entry.id, action, *self._decision()))
 
     def _on_abandon_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -232,7 +231,7 @@ class PendingTab(QWidget):
         self.fields.clear_reason()
         return reason, manager
 
-    def _ask(self, question: str, yes: str, on_yes) -> None:
+    def _ask(self, question: str, yes: str, on_yes: Callable[[], None]) -> None:
         self.confirm.ask(question, yes, on_yes)
 
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.widgets import named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, find_by_id
 from budtender_app.viewmodels.pending import PendingViewModel
 
 
@@ -112,12 +112,8 @@ class RefundTab(QWidget):
         items = self.table.selectedItems()
         return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
-    def _selected(self):
-        entry_id = self.selected_id()
-        return next((e for e in self._vm.found if e.id == entry_id), None)
-
     def _update_buttons(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.found, self.selected_id())
         self.give_back_button.setEnabled(
             entry is not None and self._vm.can_give_back(entry) and self.fields.complete() and not self._vm.busy)
 
@@ -138,7 +134,7 @@ class RefundTab(QWidget):
             self.table.setFocus()
 
     def _on_give_back_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.found, self.selected_id())
         if entry is None:
             return
         question = self.tr(

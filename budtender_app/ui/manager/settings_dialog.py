@@ -130,7 +130,7 @@ class SettingsDialog(AppDialog):
         self._select_editing()
         self._update_list_buttons()
 
-    def _on_vm_errors_changed(self, errors: dict) -> None:
+    def _on_vm_errors_changed(self, errors: dict[str, str]) -> None:
         self.form.show_errors(errors)
         self.save_button.setEnabled(not errors)
 
@@ -174,7 +174,8 @@ class SettingsDialog(AppDialog):
             self._vm.delete(name)
         self._confirm_box = None
 
-    def _on_profile_list_current_item_changed(self, current: QListWidgetItem | None, _previous) -> None:
+    def _on_profile_list_current_item_changed(self, current: QListWidgetItem | None,
+                                              _previous: QListWidgetItem | None) -> None:
         if current is not None:
             self._vm.edit(current.data(Qt.ItemDataRole.UserRole))
 
@@ -199,7 +200,7 @@ class SettingsDialog(AppDialog):
         super().done(result)
 
 
-def _retrieve(task: asyncio.Task) -> None:
+def _retrieve(task: asyncio.Task[None]) -> None:
     # test_connection reports its own failures; this only keeps asyncio from warning about them.
     if not task.cancelled():
         task.exception()

@@ -64,7 +64,8 @@ class StoreForm(QGroupBox):
             ("api_key", self.tr("API &key"), "", 400),
             ("base_url", self.tr("Base &URL"), DEFAULT_BASE_URL, 300),
             ("brand", self.tr("&Brand name"), self.tr("As shoppers know it; used in signup texts"), MAX_BRAND),
-            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"), 200),
+            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"),
+             200),
             ("wallet_url", self.tr("&Wallet link"), self.tr("https://… printed as a QR code for members"), 200),
         )
         for field, label, placeholder, length in rows:
@@ -167,7 +168,8 @@ class StoreForm(QGroupBox):
             self.tr("stored — leave empty to keep") if key_stored
             else self.tr("Paste it from AIQ's Settings > API & Tracking"))
 
-    def show_errors(self, errors: dict) -> None:
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each field's problem under it ("" or absent: none), also told to a screen reader."""
         for field, label in self.error_labels.items():
             text = errors.get(field, "")
             label.setText(text)
@@ -189,7 +191,7 @@ class StoreForm(QGroupBox):
 
     # -- from the manager ----------------------------------------------------------------------
 
-    def _on_field_edited(self, *_args) -> None:
+    def _on_field_edited(self, *_args: object) -> None:
         self.result_label.hide()  # a test result says nothing about values typed since
         self.edited.emit()
 

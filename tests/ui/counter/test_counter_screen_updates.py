@@ -282,7 +282,7 @@ async def manager_skips(qtbot, win, vm) -> None:
 
 @pytest.mark.asyncio
 async def test_a_manager_skips_the_pin_twice_with_the_one_popup(qtbot, counter_with_manager):
-    win, vm, journal = counter_with_manager
+    win, vm, _journal = counter_with_manager
     await to_pin_popup(qtbot, win, vm, "5551234567")
     await manager_skips(qtbot, win, vm)
     assert win.pin_dialog is None and vm.pin_skipped.startswith("PIN skipped by manager MK")
