@@ -217,6 +217,7 @@ def open_journal(mode: Mode, credentials: CredentialStore, clock=utc_now):
 
 def run_app(args: argparse.Namespace) -> int:
     from budtender_app.ui.common.crash import CrashReporter
+    from budtender_app.ui.common.style import apply_style
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
@@ -228,6 +229,7 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    apply_style(app)  # the one style sheet (ui/common/style.py), before the first window
     app.setQuitOnLastWindowClosed(False)  # we quit after the loop's clean-up, not before
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():

@@ -10,7 +10,18 @@ from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 
 from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
@@ -28,6 +39,31 @@ Row = TypeVar("Row", bound=_HasId)
 def find_by_id(rows: Sequence[Row], row_id: int | None) -> Row | None:
     """The row of a table's entries with this id (the selected one), or None."""
     return next((row for row in rows if row.id == row_id), None)
+
+
+class EntryTable(QTableWidget):
+    """Journal entries one per row, each cell holding its entry's id; one row is selected at a time."""
+
+    def __init__(self, headers: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(list(headers))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        header = self.horizontalHeader()
+        for column in range(len(headers)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+    def selected_id(self) -> int | None:
+        """The id of the entry on the selected row, or None."""
+        items = self.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def select_id(self, ids: Sequence[int], keep: int | None) -> None:
+        """After a redraw (rows in ``ids`` order): the row the manager was on, else the first."""
+        if ids:
+            self.selectRow(ids.index(keep) if keep in ids else 0)
 
 
 class DecisionFields(QWidget):

@@ -11,12 +11,10 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
@@ -26,7 +24,7 @@ from PySide6.QtWidgets import (
 from budtender_app.ui.common.dialog import AppDialog, button_row
 from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, find_by_id
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
@@ -68,16 +66,10 @@ class PendingTab(QWidget):
         self.redraw()
 
     def _build_table(self) -> None:
-        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "pending_table", "Pending redemptions")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = named(EntryTable([self.tr(c) for c in self.COLUMNS], self), "pending_table",
+                           "Pending redemptions")
         self.table.setWordWrap(True)
-        self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(5, 250)
@@ -125,14 +117,12 @@ class PendingTab(QWidget):
         self.table.resizeRowsToContents()
         self.empty_label.setVisible(not entries)
         self.table.setVisible(bool(entries))
-        ids = [e.id for e in entries]
-        if entries:
-            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+        self.table.select_id([e.id for e in entries], keep)
         self._on_table_item_selection_changed()
 
     def selected_id(self) -> int | None:
-        items = self.table.selectedItems()
-        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        """The id of the selected redemption, or None."""
+        return self.table.selected_id()
 
     def _update_buttons(self) -> None:
         entry = find_by_id(self._vm.entries, self.selected_id())

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -22,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.widgets import named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, find_by_id
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.viewmodels.pending import PendingViewModel
 
 
@@ -78,16 +76,9 @@ class RefundTab(QWidget):
         return search
 
     def _build_table(self) -> None:
-        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "refund_table", "Redeemed discounts")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table = named(EntryTable([self.tr(c) for c in self.COLUMNS], self), "refund_table",
+                           "Redeemed discounts")
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
 
     def redraw(self) -> None:
@@ -103,14 +94,12 @@ class RefundTab(QWidget):
                 if column == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-        ids = [e.id for e in found]
-        if found:
-            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+        self.table.select_id([e.id for e in found], keep)
         self._on_table_item_selection_changed()
 
     def selected_id(self) -> int | None:
-        items = self.table.selectedItems()
-        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+        """The id of the selected redeemed line, or None."""
+        return self.table.selected_id()
 
     def _update_buttons(self) -> None:
         entry = find_by_id(self._vm.found, self.selected_id())
