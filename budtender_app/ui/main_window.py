@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
         else:
             self.busy_strip.show_busy(text, cancellable)
 
-    def _on_vm_message_changed(self, level: str, text: str) -> None:
+    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
         if self.pin_dialog is not None:  # every word goes where the cashier is looking
             self.pin_dialog.show_message(level, text)
         elif self.checkout_dialog is not None and level != Level.INFO:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
 from budtender_app.domain.eligibility import totals
 from budtender_app.domain.flow import Step
+from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_money, format_points
 from budtender_app.ui.common.widgets import MessageLabel
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
@@ -77,7 +78,7 @@ class CounterPopups(QObject):
                 self.pin_dialog = self.ensure_pin_dialog()
                 self.pin_dialog.reset(self._vm.phone.masked if self._vm.phone else "")
                 if self._message_label.text():  # words about the phone step are stale now
-                    self._message_label.show_message("", "")
+                    self._message_label.show_message(Level.CLEAR, "")
                 self._on_resend_timer_timeout()
                 self._resend_timer.start()
                 self._raise(self.pin_dialog, self.pin_dialog.pin_edit)

@@ -131,7 +131,8 @@ class LoyaltyDialog(AppDialog):
             self._vm.cancel()  # Esc first stops a lookup, like the counter window
             return
         if self._vm.signing_up:
-            self.message_label.show_message("info", self.tr("Signing up with AIQ: wait for its answer before closing."))
+            self.message_label.show_message(Level.INFO, self.tr(
+                "Signing up with AIQ: wait for its answer before closing."))
             return
         super().reject()
 
@@ -182,7 +183,7 @@ class LoyaltyDialog(AppDialog):
         self.slip_dialog = slip
         slip.open()
 
-    def _on_vm_message_changed(self, level: str, text: str) -> None:
+    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
         self.message_label.show_message(level, text)
         self._fit()
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QRegularExpression, QTimer, Signal
 from PySide6.QtGui import QFont, QRegularExpressionValidator
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.manager_pin import REFUSED, SET, ManagerPinViewModel
@@ -96,7 +97,7 @@ class ManagerPinDialog(AppDialog):
 
     # -- from the view model -------------------------------------------------------------------
 
-    def _on_vm_message_changed(self, level: str, text: str) -> None:
+    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
         self.message_label.show_message(level, text)
         self._show_mode()  # "no PIN set yet" turns an ask into a set
         self.adjustSize()  # taller for a message, so nothing is squeezed

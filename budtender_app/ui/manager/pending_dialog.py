@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import AppDialog, button_row
 from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
@@ -29,7 +30,8 @@ from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
-CHECK_LEVELS = {"found": "info", "absent": "info", "unclear": "error", "error": "error"}
+#: How loud AIQ's report on a redemption is shown: red when it settles nothing.
+CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERROR, "error": Level.ERROR}
 
 
 class PendingTab(QWidget):
@@ -140,9 +142,9 @@ class PendingTab(QWidget):
         kind, text = self._vm.checks.get(entry_id, ("", "")) if entry_id is not None else ("", "")
         entry = find_by_id(self._vm.entries, entry_id)
         if not text and entry is not None:
-            self.check_label.show_message("", self._vm.hint(entry))
+            self.check_label.show_message(Level.CLEAR, self._vm.hint(entry))
             return
-        self.check_label.show_message(CHECK_LEVELS.get(kind, ""), text)
+        self.check_label.show_message(CHECK_LEVELS.get(kind, Level.CLEAR), text)
 
     # -- from the view model -------------------------------------------------------------------
 
@@ -256,7 +258,7 @@ class PendingDialog(AppDialog):
         vm.busy_changed.connect(self._on_vm_busy_changed)
         vm.pending_changed.connect(self._on_vm_pending_changed)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
-        self.message_label.show_message("", "")
+        self.message_label.show_message(Level.CLEAR, "")
         self._on_vm_pending_changed(len(vm.entries))
         self._on_vm_busy_changed(vm.busy)
         self.pending_tab.table.setFocus()
@@ -270,7 +272,7 @@ class PendingDialog(AppDialog):
     def _on_tabs_current_changed(self, _index: int) -> None:
         self.pending_tab.confirm.cancel()
         self.refund_tab.confirm.cancel()
-        self.message_label.show_message("", "")
+        self.message_label.show_message(Level.CLEAR, "")
 
     def _on_close_button_clicked(self) -> None:
         self.done(0)
