@@ -79,12 +79,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
         self.banner.setVisible(training)
-        status = self._build_status_band()
-        self._side = SideDialogs(self, vm, self.message_label, settings_vm=settings_vm, pending_vm=pending_vm,
-                                 make_pin_vm=make_pin_vm, make_loyalty_vm=make_loyalty_vm, counter=counter,
-                                 signup_url=receipt_links[1])
-        self._build_central(self._build_cart_row(), status, self._build_pages())
-        self._side.cart_edit, self._side.phone_edit = self.cart_edit, self.phone_page.phone_edit
+        cart_row, stack, status = self._build_cart_row(), self._build_pages(), self._build_status_band()
+        self._build_central(cart_row, status, stack)
+        self._side = SideDialogs(self, vm, self.message_label, (self.cart_edit, self.phone_page.phone_edit),
+                                 settings_vm=settings_vm, pending_vm=pending_vm, make_pin_vm=make_pin_vm,
+                                 make_loyalty_vm=make_loyalty_vm, counter=counter, signup_url=receipt_links[1])
+        self.loyalty_button.setVisible(self._side.has_loyalty)
         self._create_status_bar(location)
         self.resize(820, 600)
         self.popups = CounterPopups(vm, self, self.message_label, make_pin_vm)
@@ -115,7 +115,6 @@ class MainWindow(QMainWindow):
                                     "Loyalty status or sign up")
         self.loyalty_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loyalty_button.clicked.connect(self.open_loyalty)
-        self.loyalty_button.setVisible(self._side.has_loyalty)
         cart_row = QHBoxLayout()
         cart_row.addWidget(cart_label)
         cart_row.addWidget(self.cart_edit)
@@ -155,9 +154,12 @@ class MainWindow(QMainWindow):
         status_layout.addWidget(self.message_label)
         status_layout.addWidget(self.busy_strip)
         status_layout.addStretch(1)
-        self.message_label.show_message(Level.INFO, "M")
-        status.setMinimumHeight(max(self.message_label.sizeHint().height(), self.busy_strip.sizeHint().height()))
-        self.message_label.show_message(Level.CLEAR, "")
+        # Measured on a label of its own: restyling this one back to "no message" would be the
+        # process's first touch of QStyle, which PySide6 makes cost ~10 ms (prepare_screens pays it).
+        probe = MessageLabel("message_probe", status)
+        probe.show_message(Level.INFO, "M")
+        status.setMinimumHeight(max(probe.sizeHint().height(), self.busy_strip.sizeHint().height()))
+        probe.setParent(None)  # hidden, and gone with this function
         return status
 
     def _build_central(self, cart_row: QLayout, status: QWidget, stack: QWidget) -> None:
@@ -333,6 +335,10 @@ class MainWindow(QMainWindow):
         """Right after start: lay out and draw, once and off screen, every page and popup the
         first sale will show. Qt does its first-time work (style, layout, glyphs) then, one
         screen per turn of the loop, instead of freezing the first shopper's sale by 20-30 ms."""
+        await asyncio.sleep(0)
+        # A line's first restyle (style.py) touches QStyle, whose Python enums PySide6 builds then
+        # (~10 ms): build them now, not in the first shopper's sale.
+        self.style()
         screens: list[QWidget] = [self.phone_page, self.wallet_page, self.apply_page, self.done_page, self.busy_strip,
                                   self.popups.ensure_pin_dialog(), self.popups.ensure_checkout_dialog()]
         for screen in screens:

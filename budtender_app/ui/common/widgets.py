@@ -37,8 +37,8 @@ class MessageLabel(QLabel):
     def show_message(self, level: Level | str, text: str) -> None:
         """Show ``text`` at ``level`` ("" hides the line); the colours come from the style sheet."""
         self.setText(text)
+        set_level(self, level)  # restyles (and relayouts) only when the level changed; before it shows
         self.setVisible(bool(text))
-        set_level(self, level)  # restyles (and relayouts) only when the level changed
 
 
 class BusyStrip(QWidget):

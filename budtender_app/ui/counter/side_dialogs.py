@@ -31,7 +31,8 @@ LOYALTY_STEPS = (Step.CART, Step.PHONE, Step.DONE)
 class SideDialogs(QObject):
     """Opens the loyalty, settings and redemptions windows over the counter, and gives the keyboard back."""
 
-    def __init__(self, window: QWidget, vm: RedemptionViewModel, message_label: MessageLabel, *,
+    def __init__(self, window: QWidget, vm: RedemptionViewModel, message_label: MessageLabel,
+                 keyboard_homes: tuple[QLineEdit, QLineEdit], *,
                  settings_vm: SettingsViewModel | None, pending_vm: PendingViewModel | None,
                  make_pin_vm: Callable[[], ManagerPinViewModel] | None,
                  make_loyalty_vm: Callable[[], LoyaltyViewModel] | None,
@@ -43,8 +44,7 @@ class SideDialogs(QObject):
         self.gate = ManagerGate(make_pin_vm, self)  # F11 and F12: the manager PIN first
         self.gate.finished.connect(self._on_gate_finished)
         self.loyalty_dialog: QDialog | None = None
-        self.cart_edit: QLineEdit | None = None  # where the keyboard goes back to, set by the window
-        self.phone_edit: QLineEdit | None = None
+        self._cart_edit, self._phone_edit = keyboard_homes  # where the keyboard goes back to
 
     @property
     def has_settings(self) -> bool:
@@ -146,7 +146,7 @@ class SideDialogs(QObject):
 
     def _give_back_keyboard(self, steps: tuple[Step, ...]) -> None:
         self._window.activateWindow()
-        if self._vm.step is Step.CART and Step.CART in steps and self.cart_edit is not None:
-            self.cart_edit.setFocus()
-        elif self._vm.step is Step.PHONE and Step.PHONE in steps and self.phone_edit is not None:
-            self.phone_edit.setFocus()
+        if self._vm.step is Step.CART and Step.CART in steps:
+            self._cart_edit.setFocus()
+        elif self._vm.step is Step.PHONE and Step.PHONE in steps:
+            self._phone_edit.setFocus()
