@@ -346,11 +346,14 @@ def _tell_at_start(window: MainWindow, services: Services) -> None:
 
 
 def _application() -> QApplication:
+    from budtender_app.ui.common.style import apply_style
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)  # the terminal makes no other kind
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)  # we quit after the loop's clean-up, not before
+    apply_style(app)  # the one style sheet: colours and sizes of every screen
     icon = Path(__file__).with_name("resources") / "icon.png"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

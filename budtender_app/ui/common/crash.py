@@ -8,10 +8,13 @@ it reaches the terminal's stderr or the log file: Python's own hooks print the r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import threading
 import traceback
+from types import TracebackType
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QWidget
@@ -23,7 +26,7 @@ class CrashReporter:
     def __init__(self, parent: QWidget | None, log_path: str) -> None:
         self._parent = parent
         self._log_path = log_path
-        self._seen: set[tuple] = set()
+        self._seen: set[tuple[str, tuple[str, int | None] | None]] = set()
 
     def install(self) -> None:
         """Take over every error report Python would print raw."""
@@ -40,11 +43,12 @@ class CrashReporter:
         log.critical("unexpected error in thread %s", name, exc_info=args.exc_value)
 
     @staticmethod
-    def on_unraisable(args) -> None:
+    def on_unraisable(args: sys.UnraisableHookArgs) -> None:
         """An error Python could not raise (in a __del__, a callback): logged, redacted."""
         log.error("unraisable error: %s", args.err_msg or "exception ignored", exc_info=args.exc_value)
 
-    def report(self, exc_type, exc, tb) -> None:
+    def report(self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        """Log the error, then tell the cashier once per distinct error (never its text)."""
         log.critical("unexpected error", exc_info=(exc_type, exc, tb))
         frames = traceback.extract_tb(tb) if tb is not None else []
         where = (frames[-1].filename, frames[-1].lineno) if frames else None
@@ -64,7 +68,8 @@ class CrashReporter:
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # never exec(): the event loop keeps running
 
-    def on_loop_exception(self, loop, context) -> None:
+    def on_loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio's handler for errors no task retrieved: the same report."""
         exc = context.get("exception")
         if exc is None:
             log.error("event loop: %s", context.get("message", "unknown problem"))

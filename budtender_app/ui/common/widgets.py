@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.style import set_level, styled
 
 # A request answered sooner never shows the busy strip (people read a bar that flashes for a
 # moment as something going wrong); a slower one shows it before anyone wonders.
 BUSY_SHOWS_AFTER_MS = 200
 
-COLORS = {"error": "#b00020", "info": "#0b5394", "": "#333333"}
-BOXES = {"error": "background: #fdecea; border: 1px solid #f5c2c0;",
-         "info": "background: #e8f0fe; border: 1px solid #c6d7f5;", "": ""}
+W = TypeVar("W", bound=QWidget)
 
 
-def named(widget, object_name: str, accessible: str):
+def named(widget: W, object_name: str, accessible: str) -> W:
     """Every interactive widget gets an object name (tests, styles) and an accessible name."""
     widget.setObjectName(object_name)
     widget.setAccessibleName(accessible)
@@ -22,26 +25,20 @@ def named(widget, object_name: str, accessible: str):
 
 
 class MessageLabel(QLabel):
-    """One line of plain words for the cashier: red for errors, blue for information."""
+    """One line of plain words for the cashier: red for errors, blue for information (style.py)."""
 
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        named(self, object_name, "Message")
+        styled(named(self, object_name, "Message"), kind="message")
         self.setWordWrap(True)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self._level: str | None = None
-        self.show_message("", "")
+        self.show_message(Level.CLEAR, "")
 
-    def show_message(self, level: str, text: str) -> None:
+    def show_message(self, level: Level | str, text: str) -> None:
+        """Show ``text`` at ``level`` ("" hides the line); the colours come from the style sheet."""
         self.setText(text)
+        set_level(self, level)  # restyles (and relayouts) only when the level changed; before it shows
         self.setVisible(bool(text))
-        if level == self._level:
-            return  # a new style sheet restyles the label and relayouts the window: only on change
-        self._level = level
-        weight = "600" if level == "error" else "400"
-        box = BOXES.get(level, "")
-        padding = "padding: 6px 8px; border-radius: 4px;" if box else ""
-        self.setStyleSheet(f"color: {COLORS.get(level, COLORS[''])}; font-weight: {weight}; {box} {padding}")
 
 
 class BusyStrip(QWidget):
@@ -67,7 +64,8 @@ class BusyStrip(QWidget):
         self.bar.setRange(0, 0)
         self.bar.setTextVisible(False)
         self.bar.setMaximumWidth(160)
-        self.cancel_button = named(QPushButton(self.tr("Cancel (Esc)"), self), "busy_cancel_button", "Cancel the request")
+        self.cancel_button = named(QPushButton(self.tr("Cancel (Esc)"), self), "busy_cancel_button",
+                                   "Cancel the request")
         self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)

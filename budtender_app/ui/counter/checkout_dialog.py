@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
+from budtender_app.ui.common.widgets import named
 
 
-class CheckoutDialog(QDialog):
+class CheckoutDialog(AppDialog):
+    """The last question before AIQ takes the points: the POS transaction ID of the finished sale."""
+
     confirmed = Signal(str)
     cancel_requested = Signal()
 
-    def __init__(self, summary: str, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("checkout_dialog")
+    def __init__(self, summary: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, "checkout_dialog", "checkout_message_label")
         self.setWindowTitle(self.tr("Checkout complete"))
-        self.setModal(True)
         warning = QLabel(self.tr(
             "<b>Confirm only after the sale is paid and closed in the POS.</b><br>"
             "AIQ takes the points as soon as you confirm."), self)
@@ -29,24 +31,17 @@ class CheckoutDialog(QDialog):
         self.transaction_edit.returnPressed.connect(self._on_confirm)
         form = QFormLayout()
         form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
-        self.message_label = MessageLabel("checkout_message_label", self)
-        confirm = named(QPushButton(self.tr("Redeem now (Enter)"), self), "confirm_checkout_button", "Redeem now")
-        confirm.setAutoDefault(False)
+        confirm = self.button(self.tr("Redeem now (Enter)"), "confirm_checkout_button", "Redeem now")
         confirm.clicked.connect(self._on_confirm)
-        back = named(QPushButton(self.tr("Back (Esc)"), self), "checkout_back_button", "Back")
-        back.setAutoDefault(False)
+        back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
         back.clicked.connect(self.cancel_requested)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(back)
-        buttons.addWidget(confirm)
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
         layout.addWidget(what)
         layout.addLayout(form)
         layout.addWidget(self.message_label)
-        layout.addLayout(buttons)
-        self.setMinimumWidth(460)
+        layout.addLayout(button_row(back, confirm))
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
 
     def reset(self, summary: str) -> None:
@@ -57,7 +52,7 @@ class CheckoutDialog(QDialog):
             self.show_error("")
 
     def show_error(self, text: str) -> None:
-        self.message_label.show_message("error" if text else "", text)
+        self.message_label.show_message(Level.ERROR if text else Level.CLEAR, text)
         self.adjustSize()  # a wrapped message needs the room: grow to fit it
 
     def reject(self) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import ClassVar
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,11 +23,10 @@ from budtender_app.domain.eligibility import amount_off, totals
 from budtender_app.domain.money import format_money, format_points
 from budtender_app.domain.receipt import build_receipt
 from budtender_app.domain.redemption import Status
+from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-
-TITLE_STYLE = "font-size: 15pt; font-weight: 600;"
 
 
 class CartPage(QWidget):
@@ -33,8 +35,8 @@ class CartPage(QWidget):
         text = QLabel(self.tr(
             "<p style='font-size:14pt'>Type the sale's cart total above, then press <b>F2</b> "
             "(or Enter) to redeem the shopper's AIQ discounts.</p>"
-            "<p style='color:#555'>Nothing is redeemed until the sale is finished in the POS and you "
-            "press <b>F9</b> Checkout complete.</p>"), self)
+            "<p style='color:{hint}'>Nothing is redeemed until the sale is finished in the POS and you "
+            "press <b>F9</b> Checkout complete.</p>").format(hint=PALETTE["hint"]), self)
         text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignTop)
         keys = QLabel(self.tr(
@@ -46,7 +48,6 @@ class CartPage(QWidget):
             "<tr><td><b>Esc</b></td><td>back one step (before checkout nothing is redeemed)</td></tr>"
             "</table>"), self)
         keys.setObjectName("keys_label")
-        keys.setStyleSheet("background: #fafafa; border: 1px solid #ddd; border-radius: 4px; padding: 8px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(text)
@@ -57,8 +58,7 @@ class CartPage(QWidget):
 class PhonePage(QWidget):
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        title = QLabel(self.tr("Shopper's phone"), self)
-        title.setStyleSheet(TITLE_STYLE)
+        title = styled(QLabel(self.tr("Shopper's phone"), self), kind="title")
         self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
         self.phone_edit.setPlaceholderText("(555) 123-4567")
         self.phone_edit.setMaxLength(25)
@@ -66,7 +66,8 @@ class PhonePage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.5)
         self.phone_edit.setFont(font)
         self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
-        self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button", "Text PIN to shopper")
+        self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button",
+                                 "Text PIN to shopper")
         self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.send_button.clicked.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         cancel = named(QPushButton(self.tr("Cancel (Esc)"), self), "phone_cancel_button", "Cancel")
@@ -77,8 +78,7 @@ class PhonePage(QWidget):
         row.addWidget(self.send_button)
         row.addWidget(cancel)
         hint = QLabel(self.tr("AIQ texts the shopper a 4-digit PIN: it proves they are here with their phone."), self)
-        hint.setStyleSheet("color: #555;")
-        self.hint_label = hint
+        self.hint_label = styled(hint, kind="hint")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
@@ -122,24 +122,23 @@ class ApplyPage(QWidget):
         super().__init__(parent)
         self._vm = vm
         title = QLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self)
-        title.setStyleSheet(TITLE_STYLE)
-        title.setWordWrap(True)
+        styled(title, kind="title").setWordWrap(True)
         self.table = _table(self, "apply_table", "Discounts to apply in the POS",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("apply_totals_label")
-        self.totals_label.setStyleSheet("font-size: 13pt; font-weight: 600;")
-        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button", "Checkout complete")
-        self.checkout_button.setStyleSheet("font-size: 13pt; font-weight: 600; padding: 8px 18px;")
+        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
+                                     "Checkout complete")
         self.checkout_button.clicked.connect(vm.start_checkout)
-        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button", "Change selection")
+        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
+                       "Change selection")
         change.clicked.connect(vm.cancel)
         abandon = named(QPushButton(self.tr("Cancel redemption"), self), "abandon_button", "Cancel redemption")
         abandon.clicked.connect(vm.abandon)
         for button in (change, abandon):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)
-        note.setStyleSheet("color: #555;")
+        styled(note, kind="hint")
         buttons = QHBoxLayout()
         buttons.addWidget(abandon)
         buttons.addWidget(change)
@@ -156,7 +155,7 @@ class ApplyPage(QWidget):
 
     def redraw(self) -> None:
         vm = self._vm
-        cart = vm.cart_total or 0
+        cart = vm.cart_total or Decimal(0)
         rows = [[d.name, d.pos_discount_id or "—", format_money(amount_off(d, cart)) + (
             f" ({d.value_text})" if d.percentage_value else ""), f"{d.points:,}"] for d in vm.selected]
         _fill(self.table, rows)
@@ -168,7 +167,7 @@ class ApplyPage(QWidget):
 class DonePage(QWidget):
     """Each redemption's outcome and the record for the POS transaction."""
 
-    STATUS_WORDS = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
+    STATUS_WORDS: ClassVar[dict[Status, str]] = {Status.REDEEMED: "Redeemed", Status.REJECTED: "Refused by AIQ",
                     Status.UNKNOWN: "UNKNOWN: ask a manager", Status.NOT_SENT: "Not sent: AIQ unreachable"}
 
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *,
@@ -179,9 +178,10 @@ class DonePage(QWidget):
         self._brand, self._country = brand, country
         self.title_label = QLabel(self)
         self.title_label.setObjectName("done_title_label")
-        self.title_label.setStyleSheet(TITLE_STYLE)
+        styled(self.title_label, kind="title")
         self.table = _table(self, "outcome_table", "Redemption outcomes",
-                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"), self.tr("Outcome")])
+                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
+                             self.tr("Outcome")])
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
         self.new_sale_button.clicked.connect(vm.new_sale)
@@ -200,7 +200,7 @@ class DonePage(QWidget):
         layout.addWidget(caption)
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
-        self._drawn: tuple | None = None
+        self._drawn: tuple[object, ...] | None = None
 
     def redraw(self) -> None:
         vm = self._vm
@@ -221,10 +221,12 @@ class DonePage(QWidget):
                  self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
         _fill(self.table, rows)
         for r, o in enumerate(vm.outcomes):
-            color = Qt.GlobalColor.darkGreen if o.status is Status.REDEEMED else Qt.GlobalColor.red
-            self.table.item(r, 3).setForeground(color)
+            cell = self.table.item(r, 3)
+            if cell is None:  # _fill made every cell
+                continue
+            cell.setForeground(REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR)
             if o.message:
-                self.table.item(r, 3).setToolTip(o.message)
+                cell.setToolTip(o.message)
         self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
             txid=vm.transaction_id, points=format_points(vm.points_deducted)))
         self.receipt_view.set_receipt(build_receipt(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QFont, QRegularExpressionValidator
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
+from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, named
 
 
-class PinDialog(QDialog):
+class PinDialog(AppDialog):
     """Asks for the PIN; says what it wants through signals and lets the view model decide."""
 
     pin_submitted = Signal(str)
@@ -17,14 +19,27 @@ class PinDialog(QDialog):
     resend_requested = Signal()
     manager_skip_requested = Signal()
 
-    def __init__(self, phone_masked: str, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("pin_dialog")
+    def __init__(self, phone_masked: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, "pin_dialog", "pin_message_label")
         self.setWindowTitle(self.tr("Shopper PIN"))
-        self.setModal(True)
-        self.intro_label = intro = QLabel(self)
-        intro.setObjectName("pin_intro_label")
-        intro.setWordWrap(True)
+        self.intro_label = QLabel(self)
+        self.intro_label.setObjectName("pin_intro_label")
+        self.intro_label.setWordWrap(True)
+        self._build_pin_edit()
+        form = QFormLayout()
+        form.addRow(self.tr("Shopper pin code:"), self.pin_edit)
+        self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
+        self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro_label)
+        layout.addLayout(form)
+        layout.addWidget(self.message_label)
+        layout.addWidget(self.busy_strip)
+        self._build_buttons(layout)
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
+        self.reset(phone_masked)
+
+    def _build_pin_edit(self) -> None:
         self.pin_edit = named(QLineEdit(self), "pin_edit", "Shopper pin code")
         self.pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self))
         self.pin_edit.setPlaceholderText("____")
@@ -35,42 +50,24 @@ class PinDialog(QDialog):
         self.pin_edit.setFont(font)
         self.pin_edit.setFixedWidth(150)
         self.pin_edit.returnPressed.connect(self._on_pin_edit_return_pressed)
-        form = QFormLayout()
-        form.addRow(self.tr("Shopper pin code:"), self.pin_edit)
-        self.message_label = MessageLabel("pin_message_label", self)
-        self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
-        self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
-        self.open_button = named(QPushButton(self.tr("Open wallet (Enter)"), self), "open_wallet_button", "Open wallet")
+
+    def _build_buttons(self, layout: QVBoxLayout) -> None:
+        self.open_button = self.button(self.tr("Open wallet (Enter)"), "open_wallet_button", "Open wallet")
         self.open_button.clicked.connect(self._on_pin_edit_return_pressed)
-        self.open_button.setAutoDefault(False)
-        back = named(QPushButton(self.tr("Back (Esc)"), self), "pin_back_button", "Back to the phone number")
-        back.setAutoDefault(False)
+        back = self.button(self.tr("Back (Esc)"), "pin_back_button", "Back to the phone number")
         back.clicked.connect(self.cancel_requested)
-        self.resend_button = named(QPushButton(self), "resend_pin_button", "Resend PIN")
-        self.resend_button.setAutoDefault(False)
+        self.resend_button = self.button("", "resend_pin_button", "Resend PIN")
         self.resend_button.clicked.connect(self.resend_requested)
-        self.skip_button = named(QPushButton(self.tr("No phone? Manager skip…"), self), "manager_skip_button",
-                                 "Manager: skip the PIN for this sale")
-        self.skip_button.setAutoDefault(False)
+        self.skip_button = self.button(self.tr("No phone? Manager skip…"), "manager_skip_button",
+                                       "Manager: skip the PIN for this sale")
         self.skip_button.clicked.connect(self.manager_skip_requested)
         self.set_resend_seconds(0)
         help_row = QHBoxLayout()
         help_row.addWidget(self.resend_button)
         help_row.addWidget(self.skip_button)
         help_row.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(back)
-        buttons.addWidget(self.open_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.message_label)
-        layout.addWidget(self.busy_strip)
         layout.addLayout(help_row)
-        layout.addLayout(buttons)
-        self.setMinimumWidth(460)
-        self.reset(phone_masked)
+        layout.addLayout(button_row(back, self.open_button))
 
     def reset(self, phone_masked: str) -> None:
         """Ready for a new shopper: the window keeps one popup and reopens it at every sale."""
@@ -91,15 +88,15 @@ class PinDialog(QDialog):
         if not text:
             self.pin_edit.setFocus()
 
-    def show_message(self, level: str, text: str) -> None:
+    def show_message(self, level: Level | str, text: str) -> None:
         """The view model's words while the popup is up ("" clears): here, where the cashier looks."""
-        self.message_label.show_message(level if text else "", text)
+        self.message_label.show_message(level if text else Level.CLEAR, text)
         self.adjustSize()  # a wrapped message needs the room: grow to fit it
-        if text and level == "error":  # a wrong PIN is wiped so the next try starts clean
+        if text and level == Level.ERROR:  # a wrong PIN is wiped so the next try starts clean
             self.pin_edit.clear()
 
     def show_error(self, text: str) -> None:
-        self.show_message("error", text)
+        self.show_message(Level.ERROR, text)
 
     def set_resend_seconds(self, seconds: int) -> None:
         """The countdown before a new PIN can be texted (SMS can be slow; each one costs)."""

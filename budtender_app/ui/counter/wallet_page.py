@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.eligibility import amount_off
 from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.wallet import Discount
+from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -40,43 +42,17 @@ class DiscountList(QListWidget):
 
 
 class WalletPage(QWidget):
+    """The shopper's wallet for this sale: what can be selected, what cannot and why, the totals."""
+
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        self.header_label = QLabel(self)
+        self.header_label = styled(QLabel(self), kind="title")
         self.header_label.setObjectName("wallet_header_label")
-        self.header_label.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        self.offer_list = named(DiscountList(self), "offer_list", "Discounts for this sale")
-        self.offer_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.offer_list.setAlternatingRowColors(True)
-        # Every row is two lines of the same font: Qt then measures one row, not a thousand.
-        self.offer_list.setUniformItemSizes(True)
-        self.offer_list.setStyleSheet("QListWidget::item { padding: 6px; }")
-        self.offer_list.toggle_requested.connect(vm.toggle)
-        self.offer_list.apply_requested.connect(vm.apply_selection)
-        self.offer_list.itemClicked.connect(lambda item: vm.toggle(item.data(ID_ROLE)))
-        self.unusable_caption = QLabel(self.tr("Not for this sale"), self)
-        self.unusable_caption.setStyleSheet("color: #666; font-weight: 600; margin-top: 6px;")
-        self.unusable_list = named(QListWidget(self), "unusable_list", "Discounts that cannot be used on this sale")
-        self.unusable_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.unusable_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.unusable_list.setUniformItemSizes(True)
-        self.unusable_list.setStyleSheet("QListWidget { color: #808080; background: #f4f4f4; } QListWidget::item { padding: 3px; }")
-        self.summary_label = QLabel(self)
-        self.summary_label.setObjectName("selection_summary_label")
-        self.summary_label.setStyleSheet("font-size: 12pt;")
-        self.apply_button = named(QPushButton(self.tr("Apply selection (Enter)"), self), "apply_selection_button", "Apply selection")
-        self.apply_button.clicked.connect(vm.apply_selection)
-        self.apply_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        cancel = named(QPushButton(self.tr("Cancel redemption (Esc)"), self), "wallet_cancel_button", "Cancel redemption")
-        cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        cancel.clicked.connect(vm.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.summary_label, 1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.apply_button)
-        hint = QLabel(self.tr("↑/↓ move · Space selects or unselects · Enter applies · Esc cancels"), self)
-        hint.setStyleSheet("color: #666;")
+        self._build_lists()
+        buttons = self._build_buttons()
+        hint = styled(QLabel(self.tr("↑/↓ move · Space selects or unselects · Enter applies · Esc cancels"), self),
+                      kind="muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header_label)
@@ -89,41 +65,59 @@ class WalletPage(QWidget):
         # connection keeps the page current; a second redraw per change doubled the cost.
         vm.offers_changed.connect(self.redraw)
 
+    def _build_lists(self) -> None:
+        vm = self._vm
+        self.offer_list = named(DiscountList(self), "offer_list", "Discounts for this sale")
+        self.offer_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.offer_list.setAlternatingRowColors(True)
+        # Every row is two lines of the same font: Qt then measures one row, not a thousand.
+        self.offer_list.setUniformItemSizes(True)
+        self.offer_list.toggle_requested.connect(vm.toggle)
+        self.offer_list.apply_requested.connect(vm.apply_selection)
+        self.offer_list.itemClicked.connect(lambda item: vm.toggle(item.data(ID_ROLE)))
+        self.unusable_caption = QLabel(self.tr("Not for this sale"), self)
+        self.unusable_caption.setObjectName("unusable_caption")
+        self.unusable_list = named(QListWidget(self), "unusable_list", "Discounts that cannot be used on this sale")
+        self.unusable_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.unusable_list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.unusable_list.setUniformItemSizes(True)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.summary_label = QLabel(self)
+        self.summary_label.setObjectName("selection_summary_label")
+        self.apply_button = named(QPushButton(self.tr("Apply selection (Enter)"), self), "apply_selection_button",
+                                  "Apply selection")
+        self.apply_button.clicked.connect(self._vm.apply_selection)
+        self.apply_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        cancel = named(QPushButton(self.tr("Cancel redemption (Esc)"), self), "wallet_cancel_button",
+                       "Cancel redemption")
+        cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        cancel.clicked.connect(self._vm.cancel)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary_label, 1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.apply_button)
+        return buttons
+
     def redraw(self) -> None:
+        """Draw the wallet as the view model has it now, keeping the row the cashier was on."""
         vm = self._vm
         current = self.offer_list.currentItem().data(ID_ROLE) if self.offer_list.currentItem() else None
         if vm.phone is not None:
             points = self.tr("points hidden by the brand") if vm.balance is None else format_points(vm.balance)
-            self.header_label.setText(self.tr("Wallet of {phone} · {points}").format(phone=vm.phone.masked, points=points))
+            self.header_label.setText(self.tr("Wallet of {phone} · {points}").format(phone=vm.phone.masked,
+                                                                                     points=points))
         self.offer_list.clear()
         self.unusable_list.clear()
-        cart = vm.cart_total
         for offer in vm.offers:
-            d = offer.discount
-            bits = []
-            if d.value_text:
-                bits.append(d.value_text)
-            if d.percentage_value and cart is not None:
-                bits.append(self.tr("{amount} on this sale").format(amount=format_money(amount_off(d, cart))))
-            bits.append(format_points(d.points))
-            if d.pos_discount_id:
-                bits.append(self.tr("POS ID {id}").format(id=d.pos_discount_id))
             if offer.usable:
-                mark = "☑" if d.id in vm.selected_ids else "☐"
-                item = QListWidgetItem(f"{mark}  {d.name}\n      " + " · ".join(bits))
-                item.setData(ID_ROLE, d.id)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole,
-                             ("selected: " if d.id in vm.selected_ids else "") + d.name)
-                if d.id in vm.selected_ids:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
+                item = self._usable_item(offer.discount)
                 self.offer_list.addItem(item)
-                if d.id == current:
+                if offer.discount.id == current:
                     self.offer_list.setCurrentItem(item)
             else:
-                item = QListWidgetItem(f"{d.name} — {offer.reason}")
-                item.setData(ID_ROLE, d.id)
+                item = QListWidgetItem(f"{offer.discount.name} — {offer.reason}")
+                item.setData(ID_ROLE, offer.discount.id)
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 self.unusable_list.addItem(item)
         if self.offer_list.currentItem() is None and self.offer_list.count():
@@ -137,3 +131,27 @@ class WalletPage(QWidget):
         self.unusable_list.setVisible(has_unusable)
         self.summary_label.setText(vm.selection_summary())
         self.apply_button.setEnabled(bool(vm.selected))
+
+    def _usable_item(self, d: Discount) -> QListWidgetItem:
+        selected = d.id in self._vm.selected_ids
+        mark = "☑" if selected else "☐"
+        item = QListWidgetItem(f"{mark}  {d.name}\n      " + " · ".join(self._details(d)))
+        item.setData(ID_ROLE, d.id)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, ("selected: " if selected else "") + d.name)
+        if selected:
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+        return item
+
+    def _details(self, d: Discount) -> list[str]:
+        cart = self._vm.cart_total
+        bits = []
+        if d.value_text:
+            bits.append(d.value_text)
+        if d.percentage_value and cart is not None:
+            bits.append(self.tr("{amount} on this sale").format(amount=format_money(amount_off(d, cart))))
+        bits.append(format_points(d.points))
+        if d.pos_discount_id:
+            bits.append(self.tr("POS ID {id}").format(id=d.pos_discount_id))
+        return bits

@@ -9,102 +9,35 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
 from budtender_app.domain.wallet import Wallet
-from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
-from budtender_app.ui.loyalty.signup_form import ERROR_STYLE, SignUpForm, WrapLabel
+from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.style import PALETTE, set_level, styled
+from budtender_app.ui.common.widgets import BusyStrip, named
+from budtender_app.ui.loyalty.signup_form import SignUpForm, WrapLabel
 from budtender_app.viewmodels.loyalty import LoyaltyViewModel
 
-STATUS_STYLES = {
-    True: "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
-    False: "color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80;",
-}
-STATUS_BOX = "font-size: 14pt; font-weight: 600; padding: 8px 10px; border-radius: 4px;"
-WALLET_STYLE = "background: #f1f8e9; border: 1px solid #aed581; border-radius: 4px; padding: 8px 10px;"
 
-
-class LoyaltyDialog(QDialog):
+class LoyaltyDialog(AppDialog):
     """The phone and its one-line status on top, the sign-up form below, the welcome wallet last."""
 
     def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "",
                  signup_url: str = "", brand: str = "", country: str = "US") -> None:
-        super().__init__(parent)
+        super().__init__(parent, "loyalty_dialog", "loyalty_message_label")
         self._vm = vm
         self._signup_url, self._brand, self._country = signup_url, brand, country
         self.slip_dialog: QDialog | None = None
-        self.setObjectName("loyalty_dialog")
         self.setWindowTitle(self.tr("Loyalty status / Sign up"))
-        self.setModal(True)
-        self.phone_edit = named(QLineEdit(self), "loyalty_phone_edit", "Shopper's phone number")
-        self.phone_edit.setPlaceholderText("(555) 123-4567")
-        self.phone_edit.setMaxLength(25)
-        font = QFont(self.phone_edit.font())
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        self.phone_edit.setFont(font)
-        self.phone_edit.returnPressed.connect(self._on_check_button_clicked)
-        self.phone_edit.textChanged.connect(self._on_form_edited)
-        self.phone_edit.textEdited.connect(self._on_phone_edit_text_edited)
-        self.check_button = named(QPushButton(self.tr("&Check status (Enter)"), self), "check_status_button",
-                                  "Check loyalty status")
-        self.check_button.setAutoDefault(False)
-        self.check_button.clicked.connect(self._on_check_button_clicked)
-        caption = QLabel(self.tr("Shopper's &phone:"), self)
-        caption.setBuddy(self.phone_edit)
-        phone_row = QHBoxLayout()
-        phone_row.addWidget(caption)
-        phone_row.addWidget(self.phone_edit, 1)
-        phone_row.addWidget(self.check_button)
-        self.phone_error_label = QLabel(self)
-        self.phone_error_label.setObjectName("loyalty_phone_error_label")
-        self.phone_error_label.setStyleSheet(ERROR_STYLE)
-        self.phone_error_label.setWordWrap(True)
-        self.phone_error_label.hide()
-        hint = QLabel(self.tr("Checking asks AIQ only: no PIN is texted to the shopper."), self)
-        hint.setStyleSheet("color: #555;")
-        self.status_label = WrapLabel("", self)
-        self.status_label.setObjectName("loyalty_status_label")
-        self.status_label.setAccessibleName("Loyalty status")
-        self.status_label.setWordWrap(True)
-        self.status_label.hide()
-        self.message_label = MessageLabel("loyalty_message_label", self)
-        self.busy_strip = BusyStrip(self)
-        self.busy_strip.cancel_button.clicked.connect(vm.cancel)
-        self.form = SignUpForm(vm.consent_text, vm.consent_problem, self)
-        self.form.submitted.connect(self._on_form_submitted)
-        self.form.edited.connect(self._on_form_edited)
-        self.wallet_label = WrapLabel("", self)
-        self.wallet_label.setObjectName("welcome_wallet_label")
-        self.wallet_label.setAccessibleName("The new member's wallet")
-        self.wallet_label.setWordWrap(True)
-        self.wallet_label.setTextFormat(Qt.TextFormat.RichText)
-        self.wallet_label.setStyleSheet(WALLET_STYLE)
-        self.wallet_label.hide()
-        self.close_button = named(QPushButton(self.tr("Close (Esc)"), self), "loyalty_close_button", "Close")
-        self.close_button.setAutoDefault(False)
-        self.close_button.clicked.connect(self.reject)
-        self.slip_button = named(QPushButton(self.tr("Print sign-up QR…"), self), "signup_slip_button",
-                                 "Print a slip with the sign-up QR code")
-        self.slip_button.setAutoDefault(False)
-        self.slip_button.clicked.connect(self.open_signup_slip)
-        self.slip_button.hide()
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.slip_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
-        layout.addLayout(phone_row)
-        layout.addWidget(self.phone_error_label)
-        layout.addWidget(hint)
-        layout.addWidget(self.status_label)
-        layout.addWidget(self.message_label)
-        layout.addWidget(self.busy_strip)
-        layout.addWidget(self.form)
-        layout.addWidget(self.wallet_label)
+        layout.addLayout(self._build_phone_row())
+        for widget in self._build_answers():
+            layout.addWidget(widget)
         layout.addStretch(1)
-        layout.addLayout(buttons)
+        layout.addLayout(self._build_buttons())
         self.setMinimumWidth(640)
         for keys in (Qt.Modifier.CTRL | Qt.Key.Key_Return, Qt.Modifier.CTRL | Qt.Key.Key_Enter):
             QShortcut(QKeySequence(keys), self, self._on_form_submitted)
@@ -115,6 +48,56 @@ class LoyaltyDialog(QDialog):
         vm.signed_up.connect(self._on_vm_signed_up)
         self.phone_edit.setText(phone_text)
         self.phone_edit.setFocus()
+
+    def _build_phone_row(self) -> QHBoxLayout:
+        self.phone_edit = named(QLineEdit(self), "loyalty_phone_edit", "Shopper's phone number")
+        self.phone_edit.setPlaceholderText("(555) 123-4567")
+        self.phone_edit.setMaxLength(25)
+        font = QFont(self.phone_edit.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        self.phone_edit.setFont(font)
+        self.phone_edit.returnPressed.connect(self._on_check_button_clicked)
+        self.phone_edit.textChanged.connect(self._on_form_edited)
+        self.phone_edit.textEdited.connect(self._on_phone_edit_text_edited)
+        self.check_button = self.button(self.tr("&Check status (Enter)"), "check_status_button",
+                                        "Check loyalty status")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        caption = QLabel(self.tr("Shopper's &phone:"), self)
+        caption.setBuddy(self.phone_edit)
+        phone_row = QHBoxLayout()
+        phone_row.addWidget(caption)
+        phone_row.addWidget(self.phone_edit, 1)
+        phone_row.addWidget(self.check_button)
+        return phone_row
+
+    def _build_answers(self) -> list[QWidget]:
+        self.phone_error_label = styled(QLabel(self), kind="field_error")
+        self.phone_error_label.setObjectName("loyalty_phone_error_label")
+        self.phone_error_label.setWordWrap(True)
+        self.phone_error_label.hide()
+        hint = styled(QLabel(self.tr("Checking asks AIQ only: no PIN is texted to the shopper."), self), kind="hint")
+        self.status_label = styled(WrapLabel("", self), kind="status")
+        named(self.status_label, "loyalty_status_label", "Loyalty status")
+        self.status_label.hide()
+        self.busy_strip = BusyStrip(self)
+        self.busy_strip.cancel_button.clicked.connect(self._vm.cancel)
+        self.form = SignUpForm(self._vm.consent_text, self._vm.consent_problem, self)
+        self.form.submitted.connect(self._on_form_submitted)
+        self.form.edited.connect(self._on_form_edited)
+        self.wallet_label = named(WrapLabel("", self), "welcome_wallet_label", "The new member's wallet")
+        self.wallet_label.setTextFormat(Qt.TextFormat.RichText)
+        self.wallet_label.hide()
+        return [self.phone_error_label, hint, self.status_label, self.message_label, self.busy_strip, self.form,
+                self.wallet_label]
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.close_button = self.button(self.tr("Close (Esc)"), "loyalty_close_button", "Close")
+        self.close_button.clicked.connect(self.reject)
+        self.slip_button = self.button(self.tr("Print sign-up QR…"), "signup_slip_button",
+                                       "Print a slip with the sign-up QR code")
+        self.slip_button.clicked.connect(self.open_signup_slip)
+        self.slip_button.hide()
+        return button_row(self.close_button, left=[self.slip_button])
 
     # -- from the cashier ----------------------------------------------------------------------
 
@@ -139,15 +122,17 @@ class LoyaltyDialog(QDialog):
         # Also when "Sign up" is greyed: the view model refuses, sends nothing, and says what is missing.
         self._vm.start_sign_up(self.phone_edit.text(), **self.form.values())
 
-    def _on_form_edited(self, *_args) -> None:
-        self.form.sign_up_button.setEnabled(self._vm.can_sign_up(self.phone_edit.text(), self.form.agree_check.isChecked()))
+    def _on_form_edited(self, *_args: object) -> None:
+        agreed = self.form.agree_check.isChecked()
+        self.form.sign_up_button.setEnabled(self._vm.can_sign_up(self.phone_edit.text(), agreed))
 
     def reject(self) -> None:  # Esc, Close or the window's close button
         if self._vm.busy and not self._vm.signing_up:
             self._vm.cancel()  # Esc first stops a lookup, like the counter window
             return
         if self._vm.signing_up:
-            self.message_label.show_message("info", self.tr("Signing up with AIQ: wait for its answer before closing."))
+            self.message_label.show_message(Level.INFO, self.tr(
+                "Signing up with AIQ: wait for its answer before closing."))
             return
         super().reject()
 
@@ -155,6 +140,8 @@ class LoyaltyDialog(QDialog):
         # Shown or hidden parts change the layout only when it next runs: run it, then fit to it.
         # Wrapped labels need the height for the dialog's real width, not for a guessed one.
         layout = self.layout()
+        if layout is None:
+            return
         layout.activate()
         width = max(self.width(), self.minimumWidth())
         if layout.hasHeightForWidth():
@@ -169,7 +156,7 @@ class LoyaltyDialog(QDialog):
         self.status_label.setText(line)
         self.status_label.setVisible(bool(line))
         if status is not None:
-            self.status_label.setStyleSheet(STATUS_STYLES[status.member] + STATUS_BOX)
+            set_level(self.status_label, Level.OK if status.member else Level.WARNING)
         # A shopper who would rather sign up on their own phone takes the store's sign-up link home.
         self.slip_button.setVisible(bool(self._signup_url) and status is not None and not status.member)
         if not self._vm.signing_up:
@@ -187,17 +174,16 @@ class LoyaltyDialog(QDialog):
         slip = QDialog(self)
         slip.setObjectName("signup_slip_dialog")
         slip.setWindowTitle(self.tr("Sign-up QR code"))
-        view = ReceiptView(slip)
-        view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
-                                       brand=self._brand, country=self._country), name="signup")
+        self.slip_view = ReceiptView(slip)
+        self.slip_view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
+                                                 brand=self._brand, country=self._country), name="signup")
         column = QVBoxLayout(slip)
-        column.addWidget(view)
+        column.addWidget(self.slip_view)
         slip.finished.connect(slip.deleteLater)
-        slip.receipt_view = view
         self.slip_dialog = slip
         slip.open()
 
-    def _on_vm_message_changed(self, level: str, text: str) -> None:
+    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
         self.message_label.show_message(level, text)
         self._fit()
 
@@ -209,7 +195,7 @@ class LoyaltyDialog(QDialog):
         self.form.set_busy(busy)
         self._on_form_edited()
 
-    def _on_vm_field_errors_changed(self, problems: dict) -> None:
+    def _on_vm_field_errors_changed(self, problems: dict[str, str]) -> None:
         self.phone_error_label.setText(problems.get("phone", ""))
         self.phone_error_label.setVisible("phone" in problems)
         self.form.show_errors(problems)
@@ -236,7 +222,7 @@ class LoyaltyDialog(QDialog):
         note = self.tr("Opened without a PIN (the shopper just joined): show them what they can use today.") \
             if self._vm.new_member else self.tr("Opened without a PIN: no new member was created.")
         return (f"<p style='font-size:12pt'><b>{title}</b></p><ul style='margin:0'>{rows}</ul>{balance}"
-                f"<p style='color:#33691e'>{note}</p>")
+                f"<p style='color:{PALETTE['wallet_note']}'>{note}</p>")
 
 
 def _esc(text: str) -> str:

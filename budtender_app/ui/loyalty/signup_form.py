@@ -5,12 +5,14 @@ Draws what it is given and says what was typed; LoyaltyDialog passes both to the
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,11 +21,21 @@ from PySide6.QtWidgets import (
 )
 
 from budtender_app.domain.consent import MAX_EMAIL, MAX_PERSON_NAME
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import button_row
+from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
-ERROR_STYLE = "color: #b00020;"
-CONSENT_STYLE = ("background: #fffdf5; border: 1px solid #d7ccc8; border-radius: 4px; padding: 8px 10px; "
-                 "font-size: 11pt; color: #212121;")
+
+class SignUpValues(TypedDict):
+    """The sign-up fields, named as LoyaltyViewModel.start_sign_up takes them."""
+
+    email: str
+    first_name: str
+    last_name: str
+    sms_opt_in: bool
+    email_opt_in: bool
+    consent_given: bool
 
 
 class WrapLabel(QLabel):
@@ -37,7 +49,7 @@ class WrapLabel(QLabel):
         super().__init__(text, parent)
         self.setWordWrap(True)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         needed = self.heightForWidth(self.width())
         if needed > 0 and needed != self.minimumHeight():
@@ -53,6 +65,16 @@ class SignUpForm(QGroupBox):
     def __init__(self, consent_text: str, consent_problem: str, parent: QWidget | None = None) -> None:
         super().__init__(self.tr("Sign up at the counter"), parent)
         self.setObjectName("signup_form")
+        self.edits: dict[str, QLineEdit] = {}
+        self.error_labels: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        for widget in self._build_consent(consent_text, consent_problem):
+            layout.addWidget(widget)
+        layout.addLayout(self._build_fields())
+        self._build_opt_ins(layout)
+
+    def _build_consent(self, consent_text: str, consent_problem: str) -> list[QWidget]:
         read = QLabel(self.tr("Read this to the shopper, or turn the screen so they can read it:"), self)
         read.setWordWrap(True)
         self.consent_label = WrapLabel(consent_text or consent_problem, self)
@@ -60,15 +82,15 @@ class SignUpForm(QGroupBox):
         self.consent_label.setAccessibleName("Consent text")
         self.consent_label.setWordWrap(True)
         self.consent_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.consent_label.setStyleSheet(CONSENT_STYLE if consent_text else CONSENT_STYLE + ERROR_STYLE)
+        set_level(self.consent_label, Level.CLEAR if consent_text else Level.ERROR)  # no text: why, in red
         self.agree_check = named(QCheckBox(self.tr("&The shopper agrees (required before anything is sent)"), self),
                                  "consent_check", "The shopper agrees to the consent text")
-        self.agree_check.setStyleSheet("font-weight: 600;")
         self._has_consent = bool(consent_text)
         self.agree_check.setEnabled(self._has_consent)
         self.agree_check.toggled.connect(self.edited)
-        self.edits: dict[str, QLineEdit] = {}
-        self.error_labels: dict[str, QLabel] = {}
+        return [read, self.consent_label, self.agree_check]
+
+    def _build_fields(self) -> QFormLayout:
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         form.setVerticalSpacing(6)
@@ -77,7 +99,11 @@ class SignUpForm(QGroupBox):
             ("last_name", self.tr("&Last name"), self.tr("optional"), MAX_PERSON_NAME),
             ("email", self.tr("E&mail"), self.tr("optional, like name@example.com"), MAX_EMAIL),
         ):
-            form.addRow(self._caption(caption, field), self._field(field, caption.replace("&", ""), placeholder, length))
+            form.addRow(self._caption(caption, field),
+                        self._field(field, caption.replace("&", ""), placeholder, length))
+        return form
+
+    def _build_opt_ins(self, layout: QVBoxLayout) -> None:
         self.sms_check = named(QCheckBox(self.tr("Te&xts: the shopper agrees to get SMS messages"), self),
                                "sms_opt_in_check", "SMS opt-in")
         self.email_check = named(QCheckBox(self.tr("Em&ails: the shopper agrees to get emails"), self),
@@ -88,20 +114,10 @@ class SignUpForm(QGroupBox):
                                     "Sign the shopper up")
         self.sign_up_button.setAutoDefault(False)
         self.sign_up_button.setEnabled(False)
-        self.sign_up_button.setStyleSheet("font-weight: 600; padding: 6px 14px;")
         self.sign_up_button.clicked.connect(self.submitted)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(8)
-        layout.addWidget(read)
-        layout.addWidget(self.consent_label)
-        layout.addWidget(self.agree_check)
-        layout.addLayout(form)
         layout.addWidget(self.sms_check)
         layout.addWidget(self.email_check)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.sign_up_button)
-        layout.addLayout(row)
+        layout.addLayout(button_row(self.sign_up_button))
 
     def _caption(self, text: str, field: str) -> QLabel:
         caption = QLabel(text, self)
@@ -117,7 +133,7 @@ class SignUpForm(QGroupBox):
         error = QLabel(self)
         error.setObjectName(f"{field}_error_label")
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_STYLE)
+        styled(error, kind="field_error")
         error.hide()
         cell = QWidget(self)
         column = QVBoxLayout(cell)
@@ -127,16 +143,18 @@ class SignUpForm(QGroupBox):
         column.addWidget(error)
         self.edits[field] = edit
         self.error_labels[field] = error
-        self.findChild(QLabel, f"{field}_caption").setBuddy(edit)
+        caption = self.findChild(QLabel, f"{field}_caption")
+        if caption is not None:
+            caption.setBuddy(edit)
         return cell
 
-    def values(self) -> dict:
+    def values(self) -> SignUpValues:
         """What was typed and ticked, as LoyaltyViewModel.sign_up takes it (less the phone)."""
-        return {
-            "email": self.edits["email"].text(), "first_name": self.edits["first_name"].text(),
-            "last_name": self.edits["last_name"].text(), "sms_opt_in": self.sms_check.isChecked(),
-            "email_opt_in": self.email_check.isChecked(), "consent_given": self.agree_check.isChecked(),
-        }
+        return SignUpValues(
+            email=self.edits["email"].text(), first_name=self.edits["first_name"].text(),
+            last_name=self.edits["last_name"].text(), sms_opt_in=self.sms_check.isChecked(),
+            email_opt_in=self.email_check.isChecked(), consent_given=self.agree_check.isChecked(),
+        )
 
     def clear(self) -> None:
         """Empty for the next shopper: their names, email and agreement are their own."""
@@ -146,7 +164,8 @@ class SignUpForm(QGroupBox):
             check.setChecked(False)
         self.show_errors({})
 
-    def show_errors(self, problems: dict) -> None:
+    def show_errors(self, problems: dict[str, str]) -> None:
+        """Each field's problem under it; a field not in ``problems`` has none."""
         for field, label in self.error_labels.items():
             label.setText(problems.get(field, ""))
             label.setVisible(field in problems)

@@ -6,13 +6,64 @@ static QMessageBox: the event loop, and every send in flight, keeps running.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 
+from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.pending import MAX_MANAGER, MAX_REASON
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def find_by_id(rows: Sequence[Row], row_id: int | None) -> Row | None:
+    """The row of a table's entries with this id (the selected one), or None."""
+    return next((row for row in rows if row.id == row_id), None)
+
+
+class EntryTable(QTableWidget):
+    """Journal entries one per row, each cell holding its entry's id; one row is selected at a time."""
+
+    def __init__(self, headers: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(0, len(headers), parent)
+        self.setHorizontalHeaderLabels(list(headers))
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.verticalHeader().hide()
+        header = self.horizontalHeader()
+        for column in range(len(headers)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+
+    def selected_id(self) -> int | None:
+        """The id of the entry on the selected row, or None."""
+        items = self.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def select_id(self, ids: Sequence[int], keep: int | None) -> None:
+        """After a redraw (rows in ``ids`` order): the row the manager was on, else the first."""
+        if ids:
+            self.selectRow(ids.index(keep) if keep in ids else 0)
 
 
 class DecisionFields(QWidget):
@@ -42,11 +93,13 @@ class DecisionFields(QWidget):
 
     @property
     def reason(self) -> str:
-        return self.reason_edit.text()
+        """The reason as typed."""
+        return str(self.reason_edit.text())
 
     @property
     def manager(self) -> str:
-        return self.manager_edit.text()
+        """The manager's name or initials as typed."""
+        return str(self.manager_edit.text())
 
     def complete(self) -> bool:
         """Both typed (the view model checks them again)."""
@@ -66,12 +119,10 @@ class ConfirmStrip(QFrame):
     def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(f"{prefix}_confirm_strip")
-        self.setStyleSheet(f"QFrame#{prefix}_confirm_strip {{ background: #fff8e1; border: 1px solid #f0c36d;"
-                           " border-radius: 4px; }")
+        styled(self, kind="confirm")  # the amber box, its question in bold: style.py
         self.question_label = QLabel(self)
         self.question_label.setObjectName(f"{prefix}_confirm_label")
         self.question_label.setWordWrap(True)
-        self.question_label.setStyleSheet("border: none; font-weight: 600;")
         self.yes_button = named(QPushButton(self), f"{prefix}_confirm_yes_button", "Confirm")
         self.no_button = named(QPushButton(self.tr("No, go back"), self), f"{prefix}_confirm_no_button",
                                "Do not do it")

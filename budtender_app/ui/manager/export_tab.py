@@ -23,6 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import button_row
+from budtender_app.ui.common.style import set_level
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.pending import PendingViewModel
 
@@ -43,6 +46,21 @@ class ExportTab(QWidget):
             "A value that a spreadsheet would run as a formula (it starts with = + - or @) is written with a ' "
             "in front, so opening the file runs nothing."), self)
         intro.setWordWrap(True)
+        form = self._build_form(today)
+        self.export_button = named(QPushButton(self.tr("E&xport CSV"), self), "export_button", "Export the CSV")
+        self.export_button.setAutoDefault(False)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("export_result_label")
+        self.result_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(button_row(self.export_button))
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)
+
+    def _build_form(self, today: date) -> QFormLayout:
         self.since_edit = self._date_edit("export_since_edit", "First day", today.replace(day=1))
         self.until_edit = self._date_edit("export_until_edit", "Last day", today)
         self.path_edit = named(QLineEdit(self), "export_path_edit", "CSV file to write")
@@ -51,9 +69,6 @@ class ExportTab(QWidget):
                                    "Choose where to save")
         self.browse_button.setAutoDefault(False)
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
-        self.export_button = named(QPushButton(self.tr("E&xport CSV"), self), "export_button", "Export the CSV")
-        self.export_button.setAutoDefault(False)
-        self.export_button.clicked.connect(self._on_export_button_clicked)
         where = QHBoxLayout()
         where.addWidget(self.path_edit, 1)
         where.addWidget(self.browse_button)
@@ -61,18 +76,7 @@ class ExportTab(QWidget):
         form.addRow(self._caption(self.tr("&From:"), self.since_edit), self.since_edit)
         form.addRow(self._caption(self.tr("&To (included):"), self.until_edit), self.until_edit)
         form.addRow(self._caption(self.tr("&Save to:"), self.path_edit), where)
-        self.result_label = QLabel(self)
-        self.result_label.setObjectName("export_result_label")
-        self.result_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.result_label)
-        layout.addStretch(1)
+        return form
 
     def _date_edit(self, object_name: str, accessible: str, day: date) -> QDateEdit:
         edit = named(QDateEdit(QDate(day.year, day.month, day.day), self), object_name, accessible)
@@ -105,7 +109,7 @@ class ExportTab(QWidget):
     def _on_export_button_clicked(self) -> None:
         path = self.path_edit.text().strip()
         result = self._vm.export_csv(str(Path(path).expanduser()) if path else "",
-                                     self.since_edit.date().toPython(), self.until_edit.date().toPython())
+                                     _day(self.since_edit), _day(self.until_edit))
         if result is None:
             self.result_label.setText("")
             return
@@ -113,4 +117,9 @@ class ExportTab(QWidget):
         self.result_label.setText(
             self.tr("Last export: {n} events, audit trail intact.").format(n=count) if intact else
             self.tr("Last export: {n} events, audit trail ALTERED: tell the auditor.").format(n=count))
-        self.result_label.setStyleSheet("" if intact else "color: #b00020; font-weight: 700;")
+        set_level(self.result_label, Level.CLEAR if intact else Level.ERROR)
+
+
+def _day(edit: QDateEdit) -> date:
+    shown = edit.date()
+    return date(shown.year(), shown.month(), shown.day())

@@ -8,65 +8,41 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRegularExpression, QTimer, Signal
 from PySide6.QtGui import QFont, QRegularExpressionValidator
-from PySide6.QtWidgets import (
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
+from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.manager_pin import REFUSED, SET, ManagerPinViewModel
 
 
-class ManagerPinDialog(QDialog):
+class ManagerPinDialog(AppDialog):
     """Asks for the manager PIN (or a new one); the view model decides if it is right."""
 
     accepted_pin = Signal()
     cancelled = Signal()
 
     def __init__(self, vm: ManagerPinViewModel, purpose: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "manager_pin_dialog", "manager_pin_message_label")
         self._vm = vm
         self._purpose = purpose
-        self.setObjectName("manager_pin_dialog")
-        self.setModal(True)
-        low, high = vm.digits_range
         self.intro_label = QLabel(self)
         self.intro_label.setObjectName("manager_pin_intro_label")
         self.intro_label.setWordWrap(True)
-        self.pin_edit = self._pin_edit("manager_pin_edit", self.tr("Manager PIN"), high)
-        self.confirm_edit = self._pin_edit("manager_pin_confirm_edit", self.tr("Manager PIN again"), high)
-        self._form = QFormLayout()
-        self._pin_caption = QLabel(self)
-        self._pin_caption.setBuddy(self.pin_edit)
-        self._confirm_caption = QLabel(self.tr("The same &again:"), self)
-        self._confirm_caption.setBuddy(self.confirm_edit)
-        self._form.addRow(self._pin_caption, self.pin_edit)
-        self._form.addRow(self._confirm_caption, self.confirm_edit)
-        self.message_label = MessageLabel("manager_pin_message_label", self)
-        self.ok_button = named(QPushButton(self), "manager_pin_ok_button", "Submit the manager PIN")
-        self.ok_button.setAutoDefault(False)  # Enter in a PIN field submits once, through returnPressed
+        self._build_form(vm.digits_range[1])
+        self.ok_button = self.button("", "manager_pin_ok_button", "Submit the manager PIN")
+        # Not auto-default: Enter in a PIN field submits once, through returnPressed.
         self.ok_button.clicked.connect(self._on_ok_button_clicked)
-        cancel = named(QPushButton(self.tr("Cancel"), self), "manager_pin_cancel_button", "Cancel")
-        cancel.setAutoDefault(False)
+        cancel = self.button(self.tr("Cancel"), "manager_pin_cancel_button", "Cancel")
         cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.ok_button)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         layout.addWidget(self.intro_label)
         layout.addLayout(self._form)
         layout.addWidget(self.message_label)
         layout.addStretch(1)
-        layout.addLayout(buttons)
-        self.setMinimumWidth(460)
+        layout.addLayout(button_row(cancel, self.ok_button))
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(vm.refresh)
@@ -75,6 +51,17 @@ class ManagerPinDialog(QDialog):
         vm.accepted.connect(self._on_vm_accepted)
         self._show_mode()
         vm.refresh()
+
+    def _build_form(self, max_digits: int) -> None:
+        self.pin_edit = self._pin_edit("manager_pin_edit", self.tr("Manager PIN"), max_digits)
+        self.confirm_edit = self._pin_edit("manager_pin_confirm_edit", self.tr("Manager PIN again"), max_digits)
+        self._form = QFormLayout()
+        self._pin_caption = QLabel(self)
+        self._pin_caption.setBuddy(self.pin_edit)
+        self._confirm_caption = QLabel(self.tr("The same &again:"), self)
+        self._confirm_caption.setBuddy(self.confirm_edit)
+        self._form.addRow(self._pin_caption, self.pin_edit)
+        self._form.addRow(self._confirm_caption, self.confirm_edit)
 
     def _pin_edit(self, object_name: str, accessible: str, max_digits: int) -> QLineEdit:
         edit = named(QLineEdit(self), object_name, accessible)
@@ -110,7 +97,7 @@ class ManagerPinDialog(QDialog):
 
     # -- from the view model -------------------------------------------------------------------
 
-    def _on_vm_message_changed(self, level: str, text: str) -> None:
+    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
         self.message_label.show_message(level, text)
         self._show_mode()  # "no PIN set yet" turns an ask into a set
         self.adjustSize()  # taller for a message, so nothing is squeezed

@@ -7,31 +7,31 @@ send in flight. Each decision is confirmed inline (ConfirmStrip), never with a s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
-#: Row colours by what a manager must do: red = points may have moved, amber = nothing sent yet.
-UNSURE, UNSENT = QColor("#b00020"), QColor("#8a5a00")
-CHECK_LEVELS = {"found": "info", "absent": "info", "unclear": "error", "error": "error"}
+#: How loud AIQ's report on a redemption is shown: red when it settles nothing.
+CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERROR, "error": Level.ERROR}
 
 
 class PendingTab(QWidget):
@@ -48,40 +48,12 @@ class PendingTab(QWidget):
         intro.setWordWrap(True)
         self.empty_label = QLabel(self.tr("Nothing is pending: every redemption of this store has AIQ's answer."), self)
         self.empty_label.setObjectName("pending_empty_label")
-        self.empty_label.setStyleSheet("color: #1b5e20; font-weight: 600;")
-        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "pending_table", "Pending redemptions")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
-        self.table.verticalHeader().hide()
-        self.table.setStyleSheet("QTableWidget::item { padding: 4px 2px; }")  # wrapped lines need air
-        header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 250)
-        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
-        header.sectionResized.connect(self._on_header_section_resized)
+        self._build_table()
         self.check_label = MessageLabel("pending_check_label", self)
         self.fields = DecisionFields("pending", self)
         self.fields.changed.connect(self._on_fields_changed)
-        self.check_button = self._button(self.tr("&Check with AIQ"), "check_button", "Check AIQ's redemption report")
-        self.retry_button = self._button(self.tr("&Send again"), "retry_button", "Send the redemption again")
-        self.mark_button = self._button(self.tr("&Mark redeemed"), "mark_redeemed_button", "Mark as redeemed")
-        self.abandon_button = self._button(self.tr("A&bandon"), "abandon_button", "Abandon the redemption")
-        self.check_button.clicked.connect(self._on_check_button_clicked)
-        self.retry_button.clicked.connect(self._on_retry_button_clicked)
-        self.mark_button.clicked.connect(self._on_mark_button_clicked)
-        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        buttons = self._build_buttons()
         self.confirm = ConfirmStrip("pending", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.check_button)
-        buttons.addStretch(1)
-        for button in (self.retry_button, self.mark_button, self.abandon_button):
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.empty_label)
@@ -94,6 +66,28 @@ class PendingTab(QWidget):
         vm.check_result.connect(self._on_vm_check_result)
         vm.busy_changed.connect(self._on_vm_busy_changed)
         self.redraw()
+
+    def _build_table(self) -> None:
+        self.table = named(EntryTable([self.tr(c) for c in self.COLUMNS], self), "pending_table",
+                           "Pending redemptions")
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(5, 250)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+        header.sectionResized.connect(self._on_header_section_resized)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.check_button = self._button(self.tr("&Check with AIQ"), "check_button", "Check AIQ's redemption report")
+        self.retry_button = self._button(self.tr("&Send again"), "retry_button", "Send the redemption again")
+        self.mark_button = self._button(self.tr("&Mark redeemed"), "mark_redeemed_button", "Mark as redeemed")
+        self.abandon_button = self._button(self.tr("A&bandon"), "abandon_button", "Abandon the redemption")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        self.mark_button.clicked.connect(self._on_mark_button_clicked)
+        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        return button_row(self.retry_button, self.mark_button, self.abandon_button, left=[self.check_button])
 
     def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
         button = named(QPushButton(text, self), object_name, accessible)
@@ -117,7 +111,7 @@ class PendingTab(QWidget):
                 if column == 4:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 if column == 5:
-                    item.setForeground(UNSURE if unsure else UNSENT)
+                    item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)  # red: points may have moved
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
@@ -125,21 +119,15 @@ class PendingTab(QWidget):
         self.table.resizeRowsToContents()
         self.empty_label.setVisible(not entries)
         self.table.setVisible(bool(entries))
-        ids = [e.id for e in entries]
-        if entries:
-            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+        self.table.select_id([e.id for e in entries], keep)
         self._on_table_item_selection_changed()
 
     def selected_id(self) -> int | None:
-        items = self.table.selectedItems()
-        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
-
-    def _selected(self):
-        entry_id = self.selected_id()
-        return next((e for e in self._vm.entries if e.id == entry_id), None)
+        """The id of the selected redemption, or None."""
+        return self.table.selected_id()
 
     def _update_buttons(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         allowed = self._vm.allowed_actions(entry) if entry is not None and not self._vm.busy else frozenset()
         decided = self.fields.complete()
         refund = entry is not None and self._vm.is_refund(entry)
@@ -150,12 +138,13 @@ class PendingTab(QWidget):
         self.abandon_button.setEnabled(ABANDONED in allowed and decided)
 
     def _show_check(self) -> None:
-        kind, text = self._vm.checks.get(self.selected_id(), ("", ""))
-        entry = self._selected()
+        entry_id = self.selected_id()
+        kind, text = self._vm.checks.get(entry_id, ("", "")) if entry_id is not None else ("", "")
+        entry = find_by_id(self._vm.entries, entry_id)
         if not text and entry is not None:
-            self.check_label.show_message("", self._vm.hint(entry))
+            self.check_label.show_message(Level.CLEAR, self._vm.hint(entry))
             return
-        self.check_label.show_message(CHECK_LEVELS.get(kind, ""), text)
+        self.check_label.show_message(CHECK_LEVELS.get(kind, Level.CLEAR), text)
 
     # -- from the view model -------------------------------------------------------------------
 
@@ -187,7 +176,7 @@ class PendingTab(QWidget):
             self._vm.start_check(entry_id)
 
     def _on_retry_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -202,7 +191,7 @@ class PendingTab(QWidget):
         self._ask(question, self.tr("&Yes, send it"), lambda: self._vm.start_retry(entry.id, *self._decision()))
 
     def _on_mark_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -217,7 +206,7 @@ class PendingTab(QWidget):
         self._ask(question, yes, lambda: self._vm.resolve(entry.id, action, *self._decision()))
 
     def _on_abandon_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.entries, self.selected_id())
         if entry is None:
             return
         words = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points}
@@ -234,19 +223,17 @@ class PendingTab(QWidget):
         self.fields.clear_reason()
         return reason, manager
 
-    def _ask(self, question: str, yes: str, on_yes) -> None:
+    def _ask(self, question: str, yes: str, on_yes: Callable[[], None]) -> None:
         self.confirm.ask(question, yes, on_yes)
 
 
-class PendingDialog(QDialog):
+class PendingDialog(AppDialog):
     """"Redemptions (manager)": three tabs over one PendingViewModel."""
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "pending_dialog", "pending_message_label")
         self._vm = vm
-        self.setObjectName("pending_dialog")
         self.setWindowTitle(self.tr("Redemptions (manager)"))
-        self.setModal(True)
         vm.refresh()
         self.pending_tab = PendingTab(vm, self)
         self.refund_tab = RefundTab(vm, self)
@@ -256,9 +243,7 @@ class PendingDialog(QDialog):
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
         self.busy_strip = BusyStrip(self)
-        self.message_label = MessageLabel("pending_message_label", self)
-        self.close_button = named(QPushButton(self.tr("Close"), self), "pending_close_button", "Close")
-        self.close_button.setAutoDefault(False)
+        self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)
         bottom = QHBoxLayout()
         bottom.addWidget(self.message_label, 1)
@@ -273,7 +258,7 @@ class PendingDialog(QDialog):
         vm.busy_changed.connect(self._on_vm_busy_changed)
         vm.pending_changed.connect(self._on_vm_pending_changed)
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
-        self.message_label.show_message("", "")
+        self.message_label.show_message(Level.CLEAR, "")
         self._on_vm_pending_changed(len(vm.entries))
         self._on_vm_busy_changed(vm.busy)
         self.pending_tab.table.setFocus()
@@ -287,7 +272,7 @@ class PendingDialog(QDialog):
     def _on_tabs_current_changed(self, _index: int) -> None:
         self.pending_tab.confirm.cancel()
         self.refund_tab.confirm.cancel()
-        self.message_label.show_message("", "")
+        self.message_label.show_message(Level.CLEAR, "")
 
     def _on_close_button_clicked(self) -> None:
         self.done(0)

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.widgets import named
-from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.viewmodels.pending import PendingViewModel
 
 
@@ -37,6 +36,27 @@ class RefundTab(QWidget):
             "After a sale with redeemed discounts is refunded or voided in the POS, give the shopper's points "
             "back here. Each line can be given back once."), self)
         intro.setWordWrap(True)
+        search = self._build_search()
+        self._build_table()
+        self.fields = DecisionFields("refund", self)
+        self.fields.changed.connect(self._on_fields_changed)
+        self.give_back_button = named(QPushButton(self.tr("&Give points back"), self), "give_back_button",
+                                      "Give the points back")
+        self.give_back_button.setAutoDefault(False)
+        self.give_back_button.clicked.connect(self._on_give_back_button_clicked)
+        self.confirm = ConfirmStrip("refund", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(search)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.fields)
+        layout.addLayout(button_row(self.give_back_button))
+        layout.addWidget(self.confirm)
+        vm.found_changed.connect(self.redraw)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        self.redraw()
+
+    def _build_search(self) -> QHBoxLayout:
         self.transaction_edit = named(QLineEdit(self), "refund_transaction_edit", "POS transaction ID")
         # No widget limit: checkout's rule (domain.redemption.parse_transaction_id, at most
         # MAX_TRANSACTION_ID characters) is the one limit, and the view model applies it here too.
@@ -53,37 +73,13 @@ class RefundTab(QWidget):
         search.addWidget(caption)
         search.addWidget(self.transaction_edit, 1)
         search.addWidget(self.find_button)
-        self.table = named(QTableWidget(0, len(self.COLUMNS), self), "refund_table", "Redeemed discounts")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in self.COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        for column in range(len(self.COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        return search
+
+    def _build_table(self) -> None:
+        self.table = named(EntryTable([self.tr(c) for c in self.COLUMNS], self), "refund_table",
+                           "Redeemed discounts")
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
-        self.fields = DecisionFields("refund", self)
-        self.fields.changed.connect(self._on_fields_changed)
-        self.give_back_button = named(QPushButton(self.tr("&Give points back"), self), "give_back_button",
-                                      "Give the points back")
-        self.give_back_button.setAutoDefault(False)
-        self.give_back_button.clicked.connect(self._on_give_back_button_clicked)
-        self.confirm = ConfirmStrip("refund", self)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.give_back_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(search)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.fields)
-        layout.addLayout(buttons)
-        layout.addWidget(self.confirm)
-        vm.found_changed.connect(self.redraw)
-        vm.busy_changed.connect(self._on_vm_busy_changed)
-        self.redraw()
 
     def redraw(self) -> None:
         keep = self.selected_id()
@@ -98,21 +94,15 @@ class RefundTab(QWidget):
                 if column == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
-        ids = [e.id for e in found]
-        if found:
-            self.table.selectRow(ids.index(keep) if keep in ids else 0)
+        self.table.select_id([e.id for e in found], keep)
         self._on_table_item_selection_changed()
 
     def selected_id(self) -> int | None:
-        items = self.table.selectedItems()
-        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
-
-    def _selected(self):
-        entry_id = self.selected_id()
-        return next((e for e in self._vm.found if e.id == entry_id), None)
+        """The id of the selected redeemed line, or None."""
+        return self.table.selected_id()
 
     def _update_buttons(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.found, self.selected_id())
         self.give_back_button.setEnabled(
             entry is not None and self._vm.can_give_back(entry) and self.fields.complete() and not self._vm.busy)
 
@@ -133,7 +123,7 @@ class RefundTab(QWidget):
             self.table.setFocus()
 
     def _on_give_back_button_clicked(self) -> None:
-        entry = self._selected()
+        entry = find_by_id(self._vm.found, self.selected_id())
         if entry is None:
             return
         question = self.tr(

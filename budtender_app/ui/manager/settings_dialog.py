@@ -10,7 +10,6 @@ import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -22,22 +21,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.style import styled
+from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.store_form import StoreForm
 from budtender_app.viewmodels.settings import SettingsViewModel
 
 
-class SettingsDialog(QDialog):
+class SettingsDialog(AppDialog):
     """Store profiles and their AIQ credentials. Draws the view model; sends it what was typed."""
 
     def __init__(self, vm: SettingsViewModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "settings_dialog", "settings_message_label")
         self._vm = vm
-        self._test_task: asyncio.Task | None = None
+        self._test_task: asyncio.Task[None] | None = None
         self._confirm_box: QMessageBox | None = None
-        self.setObjectName("settings_dialog")
         self.setWindowTitle(self.tr("AIQ settings"))
-        self.setModal(True)
         intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
                                "the computer's keyring; the rest in a settings file."), self)
         intro.setWordWrap(True)
@@ -47,7 +46,6 @@ class SettingsDialog(QDialog):
         body = QHBoxLayout()
         body.addWidget(self._build_store_list(), 1)
         body.addWidget(self.form, 3)
-        self.message_label = MessageLabel("settings_message_label", self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(body, 1)
@@ -61,7 +59,7 @@ class SettingsDialog(QDialog):
         self.empty_list_label = QLabel(self.tr("No store yet. Fill in the form and save it."), box)
         self.empty_list_label.setObjectName("empty_list_label")
         self.empty_list_label.setWordWrap(True)
-        self.empty_list_label.setStyleSheet("color: #555;")
+        styled(self.empty_list_label, kind="hint")
         self.profile_list = named(QListWidget(box), "profile_list", "Store profiles")
         self.profile_list.setMinimumWidth(200)
         self.profile_list.currentItemChanged.connect(self._on_profile_list_current_item_changed)
@@ -88,11 +86,7 @@ class SettingsDialog(QDialog):
         self.close_button = named(QPushButton(self.tr("Close"), self), "close_button", "Close the settings")
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.close_button)
-        buttons.addWidget(self.save_button)
-        return buttons
+        return button_row(self.close_button, self.save_button)
 
     def _connect_vm(self) -> None:
         vm = self._vm
@@ -136,7 +130,7 @@ class SettingsDialog(QDialog):
         self._select_editing()
         self._update_list_buttons()
 
-    def _on_vm_errors_changed(self, errors: dict) -> None:
+    def _on_vm_errors_changed(self, errors: dict[str, str]) -> None:
         self.form.show_errors(errors)
         self.save_button.setEnabled(not errors)
 
@@ -180,7 +174,8 @@ class SettingsDialog(QDialog):
             self._vm.delete(name)
         self._confirm_box = None
 
-    def _on_profile_list_current_item_changed(self, current: QListWidgetItem | None, _previous) -> None:
+    def _on_profile_list_current_item_changed(self, current: QListWidgetItem | None,
+                                              _previous: QListWidgetItem | None) -> None:
         if current is not None:
             self._vm.edit(current.data(Qt.ItemDataRole.UserRole))
 
@@ -205,7 +200,7 @@ class SettingsDialog(QDialog):
         super().done(result)
 
 
-def _retrieve(task: asyncio.Task) -> None:
+def _retrieve(task: asyncio.Task[None]) -> None:
     # test_connection reports its own failures; this only keeps asyncio from warning about them.
     if not task.cancelled():
         task.exception()

@@ -21,14 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import DEFAULT_BASE_URL, MAX_BRAND
+from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
-ERROR_STYLE = "color: #b00020;"
-WARNING_STYLE = ("color: #5d4037; background: #fff4e5; border: 1px solid #ffcc80; border-radius: 4px; "
-                 "padding: 6px 8px; font-weight: 600;")
-RESULT_STYLES = {"works": "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;",
-                 "": "color: #b00020; background: #fdecea; border: 1px solid #f5c2c0;"}
 TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url")
 
 
@@ -67,7 +64,8 @@ class StoreForm(QGroupBox):
             ("api_key", self.tr("API &key"), "", 400),
             ("base_url", self.tr("Base &URL"), DEFAULT_BASE_URL, 300),
             ("brand", self.tr("&Brand name"), self.tr("As shoppers know it; used in signup texts"), MAX_BRAND),
-            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"), 200),
+            ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"),
+             200),
             ("wallet_url", self.tr("&Wallet link"), self.tr("https://… printed as a QR code for members"), 200),
         )
         for field, label, placeholder, length in rows:
@@ -88,7 +86,7 @@ class StoreForm(QGroupBox):
         error = QLabel(cell)
         error.setObjectName(f"{field}_error_label")
         error.setWordWrap(True)
-        error.setStyleSheet(ERROR_STYLE)
+        styled(error, kind="field_error")
         error.hide()
         column.addWidget(error)
         self.error_labels[field] = error
@@ -105,7 +103,6 @@ class StoreForm(QGroupBox):
             "spend its points."), self)
         self.skip_pin_warning.setObjectName("skip_pin_warning")
         self.skip_pin_warning.setWordWrap(True)
-        self.skip_pin_warning.setStyleSheet(WARNING_STYLE)
         self.skip_pin_warning.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._form.addRow("", self.skip_pin_check)
         self._form.addRow("", self.skip_pin_warning)
@@ -130,7 +127,7 @@ class StoreForm(QGroupBox):
         line.addWidget(self.busy_bar)
         line.addWidget(self.busy_label, 1)
         self.result_label = QLabel(row)
-        self.result_label.setObjectName("connection_result_label")
+        styled(self.result_label, kind="result").setObjectName("connection_result_label")
         self.result_label.setAccessibleName("Connection test result")
         self.result_label.setWordWrap(True)
         self.result_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -171,7 +168,8 @@ class StoreForm(QGroupBox):
             self.tr("stored — leave empty to keep") if key_stored
             else self.tr("Paste it from AIQ's Settings > API & Tracking"))
 
-    def show_errors(self, errors: dict) -> None:
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Each field's problem under it ("" or absent: none), also told to a screen reader."""
         for field, label in self.error_labels.items():
             text = errors.get(field, "")
             label.setText(text)
@@ -182,8 +180,7 @@ class StoreForm(QGroupBox):
     def show_result(self, kind: str, text: str) -> None:
         self.result_label.setText(text)
         self.result_label.setVisible(bool(text))
-        style = RESULT_STYLES.get(kind, RESULT_STYLES[""])
-        self.result_label.setStyleSheet(f"{style} border-radius: 4px; padding: 6px 8px; font-weight: 600;")
+        set_level(self.result_label, Level.OK if kind == "works" else Level.ERROR)  # green works, red else
 
     def show_busy(self, text: str) -> None:
         self.busy_label.setText(text)
@@ -194,7 +191,7 @@ class StoreForm(QGroupBox):
 
     # -- from the manager ----------------------------------------------------------------------
 
-    def _on_field_edited(self, *_args) -> None:
+    def _on_field_edited(self, *_args: object) -> None:
         self.result_label.hide()  # a test result says nothing about values typed since
         self.edited.emit()
 

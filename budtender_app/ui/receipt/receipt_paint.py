@@ -9,11 +9,25 @@ whole number of device pixels so none blurs into its neighbour on a printer or a
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPaintDevice,
+    QPainter,
+    QPdfWriter,
+)
 
 from budtender_app.domain.receipt import Receipt
+
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
 
 PAPER_MM = 80.0  # the usual receipt roll
 MARGIN_MM = 4.0
@@ -36,7 +50,7 @@ def _font(size_pt: float, bold: bool = False) -> QFont:
 
 
 def paint_receipt(painter: QPainter | None, receipt: Receipt, *, dpi: float, width_px: float,
-                  device=None, top: float = 0.0, left: float = 0.0) -> float:
+                  device: QPaintDevice | None = None, top: float = 0.0, left: float = 0.0) -> float:
     """Draw ``receipt`` in a column ``width_px`` wide; returns the height used (device pixels).
 
     With ``painter`` None nothing is drawn: the height is measured on ``device`` (for a PDF page).
@@ -60,8 +74,10 @@ def paint_receipt(painter: QPainter | None, receipt: Receipt, *, dpi: float, wid
     return y + margin - top
 
 
-def _text(painter, device, font: QFont, rect: QRectF, text: str, flags: int) -> float:
-    metrics = QFontMetricsF(font, device if device is not None else painter.device())
+def _text(painter: QPainter | None, device: QPaintDevice | None, font: QFont, rect: QRectF, text: str,
+          flags: int) -> float:
+    target = device if device is not None else painter.device() if painter is not None else None
+    metrics = QFontMetricsF(font, target) if target is not None else QFontMetricsF(font)
     bounds = metrics.boundingRect(QRectF(rect.left(), rect.top(), rect.width(), 1e6), flags, text)
     if painter is not None:
         painter.setFont(font)
@@ -70,7 +86,7 @@ def _text(painter, device, font: QFont, rect: QRectF, text: str, flags: int) -> 
     return bounds.height()
 
 
-def _qr(painter, receipt: Receipt, rect: QRectF, dpi: float) -> float:
+def _qr(painter: QPainter | None, receipt: Receipt, rect: QRectF, dpi: float) -> float:
     modules = receipt.qr_modules()
     count = len(modules)
     side = min(rect.width(), _px(QR_MM, dpi))
@@ -110,7 +126,7 @@ def render_image(receipt: Receipt, dpi: float = SCREEN_DPI) -> QImage:
     return image
 
 
-def render_pdf(receipt: Receipt, path: str | os.PathLike) -> None:
+def render_pdf(receipt: Receipt, path: str | os.PathLike[str]) -> None:
     """Write the receipt to ``path`` as a one-page PDF the size of an 80 mm slip."""
     with open(path, "wb"):  # an unwritable place raises here, in words, not as a Qt warning
         pass
@@ -133,7 +149,7 @@ def render_pdf(receipt: Receipt, path: str | os.PathLike) -> None:
         painter.end()
 
 
-def print_receipt(receipt: Receipt, printer) -> None:
+def print_receipt(receipt: Receipt, printer: QPrinter) -> None:
     """Draw the receipt at the top left of the printer's page, 80 mm wide (or the page's width)."""
     page = printer.pageRect(printer.Unit.DevicePixel)
     dpi = printer.resolution()

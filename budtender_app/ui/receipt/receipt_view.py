@@ -38,21 +38,32 @@ class ReceiptView(QWidget):
         self.preview_label.setObjectName("receipt_preview_label")
         self.preview_label.setAccessibleName("Receipt preview")
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.preview_label.setStyleSheet("background: white; border: 1px solid #bbb;")
         self.scroll_area = scroll = QScrollArea(self)
         scroll.setObjectName("receipt_scroll")
         scroll.setWidget(self.preview_label)
         scroll.setWidgetResizable(False)
         scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        scroll.setStyleSheet("QScrollArea { background: #eceff1; border: none; }")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(self._build_buttons())
+        # A QShortcut, not the button's: that one clicks after an animation. Live only while shown.
+        self._print_shortcut = QShortcut(QKeySequence("Ctrl+P"), self, self._on_print_shortcut)
+        self.print_dialog: QPrintDialog | None = None
+        self.save_dialog: QFileDialog | None = None
+        self._printer: QPrinter | None = None
+        self.set_receipt(self.receipt)
+
+    def _build_buttons(self) -> QHBoxLayout:
         self.print_button = named(QPushButton(self.tr("Print receipt… (Ctrl+P)"), self), "print_receipt_button",
                                   "Print the receipt")
         self.print_button.clicked.connect(self.open_print_dialog)
         self.pdf_button = named(QPushButton(self.tr("Save as P&DF…"), self), "save_receipt_pdf_button",
                                 "Save the receipt as PDF")
         self.pdf_button.clicked.connect(self.open_save_dialog)
-        self.copy_button = named(QPushButton(self.tr("Cop&y text"), self), "copy_receipt_button", "Copy the receipt text")
+        self.copy_button = named(QPushButton(self.tr("Cop&y text"), self), "copy_receipt_button",
+                                 "Copy the receipt text")
         self.copy_button.clicked.connect(self.copy_text)
         for button in (self.print_button, self.pdf_button, self.copy_button):
             button.setAutoDefault(False)
@@ -61,16 +72,7 @@ class ReceiptView(QWidget):
         buttons.addWidget(self.pdf_button)
         buttons.addWidget(self.copy_button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        # A QShortcut, not the button's: that one clicks after an animation. Live only while shown.
-        self._print_shortcut = QShortcut(QKeySequence("Ctrl+P"), self, self._on_print_shortcut)
-        self.print_dialog: QPrintDialog | None = None
-        self.save_dialog: QFileDialog | None = None
-        self._printer: QPrinter | None = None
-        self.set_receipt(self.receipt)
+        return buttons
 
     def set_receipt(self, receipt: Receipt, name: str = "receipt") -> None:
         """Show ``receipt``; ``name`` becomes the suggested PDF file name (e.g. the transaction ID)."""
@@ -97,7 +99,7 @@ class ReceiptView(QWidget):
 
     # -- paper and files -----------------------------------------------------------------------
 
-    def render_pdf(self, path: str | os.PathLike) -> None:
+    def render_pdf(self, path: str | os.PathLike[str]) -> None:
         """Write the receipt as an 80 mm PDF at ``path`` (Save as PDF…, and tests)."""
         render_pdf(self.receipt, path)
 
@@ -120,6 +122,8 @@ class ReceiptView(QWidget):
             self.open_print_dialog()
 
     def _on_print_dialog_accepted(self) -> None:
+        if self._printer is None:  # only open_print_dialog opens the dialog, with a printer
+            return
         try:
             print_receipt(self.receipt, self._printer)
         except Exception:

@@ -140,9 +140,13 @@ async def test_escape_at_every_step_before_checkout_redeems_nothing(qtbot, windo
 
 @pytest.mark.asyncio
 async def test_changing_the_cart_total_refilters_the_wallet_at_once(qtbot, window, sim):
-    win, vm = window, window._vm
+    win = window
     await open_wallet(qtbot, win, sim, cart="42")
-    unusable = lambda: [win.wallet_page.unusable_list.item(i).text() for i in range(win.wallet_page.unusable_list.count())]  # noqa: E731
+
+    def unusable() -> list[str]:
+        shown = win.wallet_page.unusable_list
+        return [shown.item(i).text() for i in range(shown.count())]
+
     assert any("$100 off a big haul" in t for t in unusable())
     win.cart_edit.setFocus()
     qtbot.keyClicks(win.cart_edit, "0")  # 420
@@ -168,7 +172,7 @@ async def test_wrong_pin_says_so_and_three_send_the_cashier_back_to_the_phone(qt
     await type_into(qtbot, "5551234567")
     await wait_for_step(vm, Step.PIN)
     await wait_for_focus(win.pin_dialog.pin_edit)
-    for attempt in range(1, 3):
+    for _attempt in range(1, 3):
         await type_into(qtbot, "0000")
         await wait_for_step(vm, Step.PIN)
         await vm.wait_idle()

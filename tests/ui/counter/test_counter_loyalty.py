@@ -83,7 +83,7 @@ async def test_a_non_member_can_take_the_sign_up_qr_home(qtbot, tmp_path):
         dialog.slip_button.click()
         from budtender_app.ui.receipt.receipt_paint import render_image
 
-        image = render_image(dialog.slip_dialog.receipt_view.receipt, dpi=150)  # the slip as it prints
+        image = render_image(dialog.slip_view.receipt, dpi=150)  # the slip as it prints
         assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://greenleaf.example/join"]
         dialog.slip_dialog.close()
         consents.close()

@@ -184,11 +184,11 @@ async def test_preparing_the_screens_at_start_shows_nothing_and_keeps_the_keyboa
     await win.prepare_screens()
     assert vm.step is Step.CART and win.stack.currentWidget() is win.cart_page
     assert win.pin_dialog is None and win.checkout_dialog is None
-    assert not win._pin_dialog.isVisible() and not win._checkout_dialog.isVisible()
+    assert not win.popups._pin_dialog.isVisible() and not win.popups._checkout_dialog.isVisible()
     assert not win.busy_strip.isVisible()
     assert win.cart_edit.hasFocus()
     await to_pin_popup(qtbot, win, vm, "5559876543")  # the prepared popup serves the first shopper
-    assert win.pin_dialog is win._pin_dialog and "***-***-6543" in win.pin_dialog.intro_label.text()
+    assert win.pin_dialog is win.popups._pin_dialog and "***-***-6543" in win.pin_dialog.intro_label.text()
 
 
 @pytest.mark.asyncio
@@ -228,7 +228,7 @@ async def test_words_during_the_pin_step_appear_in_the_popup_where_the_cashier_l
         assert popup.message_label.text() == "", "the popup's own words say where the PIN went"
 
         now[0] += 31  # the resend countdown is over; the shopper got no text
-        win._on_resend_timer_timeout()
+        win.popups._on_resend_timer_timeout()
         assert popup.resend_button.isEnabled()
         qtbot.mouseClick(popup.resend_button, Qt.MouseButton.LeftButton)
         await vm.wait_idle()
@@ -267,11 +267,11 @@ async def counter_with_manager(qtbot, tmp_path):
 
 async def manager_skips(qtbot, win, vm) -> None:
     qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
-    ask = win._skip_dialog
+    ask = win.popups.skip_gate.dialog
     await wait_for_focus(ask.pin_edit)
     qtbot.keyClicks(ask.pin_edit, "4826")
     qtbot.keyClick(ask.pin_edit, Qt.Key.Key_Return)
-    why = win._skip_dialog
+    why = win.popups.skip_gate.dialog
     assert why is not ask and why.objectName() == "skip_pin_dialog"
     await wait_for_focus(why.reason_edit)
     qtbot.keyClicks(why.reason_edit, "phone is dead, ID checked")
@@ -282,7 +282,7 @@ async def manager_skips(qtbot, win, vm) -> None:
 
 @pytest.mark.asyncio
 async def test_a_manager_skips_the_pin_twice_with_the_one_popup(qtbot, counter_with_manager):
-    win, vm, journal = counter_with_manager
+    win, vm, _journal = counter_with_manager
     await to_pin_popup(qtbot, win, vm, "5551234567")
     await manager_skips(qtbot, win, vm)
     assert win.pin_dialog is None and vm.pin_skipped.startswith("PIN skipped by manager MK")
@@ -299,7 +299,7 @@ async def test_when_the_pin_popup_closes_its_manager_dialogs_close_with_it(qtbot
     win, vm, _journal = counter_with_manager
     await to_pin_popup(qtbot, win, vm)
     qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
-    ask = win._skip_dialog
+    ask = win.popups.skip_gate.dialog
     await wait_for_focus(ask.pin_edit)
     vm.cancel()  # the sale is given up elsewhere while the manager's PIN is being asked
     assert vm.step is Step.PHONE and win.pin_dialog is None

@@ -52,7 +52,8 @@ def qr_from_pdf_drawing(path: Path) -> QImage:
         except zlib.error:
             continue
         colour = "black"
-        for op in re.finditer(r"([\d.]+) ([\d.]+) ([\d.]+) scn|([\d.-]+) ([\d.-]+) ([\d.-]+) ([\d.-]+) re\s+f", content):
+        ops = r"([\d.]+) ([\d.]+) ([\d.]+) scn|([\d.-]+) ([\d.-]+) ([\d.-]+) ([\d.-]+) re\s+f"
+        for op in re.finditer(ops, content):
             if op.group(1):
                 colour = "white" if float(op.group(1)) > 0.5 else "black"
             else:

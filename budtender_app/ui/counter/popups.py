@@ -1,0 +1,140 @@
+"""The counter's two popups, the shopper's PIN and "Checkout complete", opened and closed as the step says.
+
+One of each for the window's life, reset and reopened at each sale: building them anew cost
+every sale a few milliseconds at the counter. The manager's "skip the PIN" prompt opens over
+the PIN popup and closes with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
+
+from budtender_app.domain.eligibility import totals
+from budtender_app.domain.flow import Step
+from budtender_app.domain.messages import Level
+from budtender_app.domain.money import format_money, format_points
+from budtender_app.ui.common.widgets import MessageLabel
+from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
+from budtender_app.ui.counter.pin_dialog import PinDialog
+from budtender_app.ui.manager.gate import ManagerGate
+from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+from budtender_app.viewmodels.redemption import RedemptionViewModel
+
+#: The PIN popup is up while the PIN is asked and while the wallet opens with it.
+PIN_STEPS = (Step.PIN, Step.OPENING_WALLET)
+RESEND_TICK_MS = 250
+
+
+class CounterPopups(QObject):
+    """Opens the PIN popup at the PIN step and the checkout popup at checkout; closes them after."""
+
+    def __init__(self, vm: RedemptionViewModel, window: QMainWindow, message_label: MessageLabel,
+                 make_pin_vm: Callable[[], ManagerPinViewModel] | None) -> None:
+        super().__init__(window)
+        self._vm = vm
+        self._window = window
+        self._message_label = message_label
+        self.skip_gate = ManagerGate(make_pin_vm, self)  # the manager PIN, then why the PIN is skipped
+        self.pin_dialog: PinDialog | None = None  # while the PIN popup is open
+        self._pin_dialog: PinDialog | None = None  # the one popup, kept between sales
+        self.checkout_dialog: CheckoutDialog | None = None  # while the checkout popup is open
+        self._checkout_dialog: CheckoutDialog | None = None
+        self._resend_timer = QTimer(self)
+        self._resend_timer.setInterval(RESEND_TICK_MS)
+        self._resend_timer.timeout.connect(self._on_resend_timer_timeout)
+
+    def ensure_pin_dialog(self) -> PinDialog:
+        """The one PIN popup, built at its first use (or while the window warms up)."""
+        if self._pin_dialog is None:
+            dialog = PinDialog("", self._window)
+            dialog.pin_submitted.connect(self._vm.submit_pin)
+            dialog.cancel_requested.connect(self._vm.cancel)
+            dialog.resend_requested.connect(self._vm.resend_pin)
+            dialog.manager_skip_requested.connect(self._on_pin_dialog_manager_skip_requested)
+            dialog.skip_button.setVisible(self.skip_gate.available)
+            self._pin_dialog = dialog
+        return self._pin_dialog
+
+    def ensure_checkout_dialog(self) -> CheckoutDialog:
+        """The one checkout popup, built at its first use (or while the window warms up)."""
+        if self._checkout_dialog is None:
+            self._checkout_dialog = CheckoutDialog("", self._window)
+            self._checkout_dialog.confirmed.connect(self._vm.confirm_checkout)
+            self._checkout_dialog.cancel_requested.connect(self._vm.cancel)
+        return self._checkout_dialog
+
+    def sync(self, step: Step) -> None:
+        """Open or close each popup for ``step``."""
+        self._sync_pin_dialog(step)
+        self._sync_checkout_dialog(step)
+
+    def _sync_pin_dialog(self, step: Step) -> None:
+        if step in PIN_STEPS:
+            if self.pin_dialog is None:
+                self.pin_dialog = self.ensure_pin_dialog()
+                self.pin_dialog.reset(self._vm.phone.masked if self._vm.phone else "")
+                if self._message_label.text():  # words about the phone step are stale now
+                    self._message_label.show_message(Level.CLEAR, "")
+                self._on_resend_timer_timeout()
+                self._resend_timer.start()
+                self._raise(self.pin_dialog, self.pin_dialog.pin_edit)
+        elif self.pin_dialog is not None:
+            self._resend_timer.stop()
+            dialog, self.pin_dialog = self.pin_dialog, None
+            # The popup is kept for the next shopper, so a manager prompt opened from it
+            # (skip the PIN) must be closed with it, not left asking over the counter.
+            self.skip_gate.close()
+            self._close(dialog)
+
+    def _sync_checkout_dialog(self, step: Step) -> None:
+        if step is Step.CHECKOUT:
+            if self.checkout_dialog is None:
+                self.checkout_dialog = self.ensure_checkout_dialog()
+                self.checkout_dialog.reset(self._checkout_summary())
+                self._raise(self.checkout_dialog, self.checkout_dialog.transaction_edit)
+        elif self.checkout_dialog is not None:
+            dialog, self.checkout_dialog = self.checkout_dialog, None
+            self._close(dialog)
+
+    def _checkout_summary(self) -> str:
+        vm = self._vm
+        sums = totals(vm.selected, vm.cart_total or Decimal(0))
+        return self.tr("{count} for {points}, {off} off.").format(
+            count=vm.discount_count(len(vm.selected)), points=format_points(sums.points),
+            off=format_money(sums.amount_off))
+
+    @staticmethod
+    def _raise(dialog: QDialog, field: QWidget) -> None:
+        dialog.open()
+        dialog.activateWindow()
+        field.setFocus()
+
+    def _close(self, dialog: QDialog) -> None:
+        dialog.done(0)
+        self._window.activateWindow()  # give the keyboard back to the counter window
+
+    def _on_resend_timer_timeout(self) -> None:
+        if self.pin_dialog is not None:
+            self.pin_dialog.set_resend_seconds(self._vm.resend_seconds_left())
+
+    # -- a manager skips the shopper's PIN ------------------------------------------------------
+
+    def _on_pin_dialog_manager_skip_requested(self) -> None:
+        """A shopper without their phone: the manager PIN, then a reason, then E3 for this sale."""
+        if self.pin_dialog is None:
+            return
+        self.skip_gate.open(self.tr("Manager PIN to skip the shopper's PIN for this sale."),
+                            self._create_skip_dialog, self.pin_dialog)
+
+    def _create_skip_dialog(self) -> QDialog | None:
+        from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
+
+        if self.pin_dialog is None or self._vm.phone is None:
+            return None
+        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog)
+        why.confirmed.connect(self._vm.skip_pin_by_manager)
+        return why

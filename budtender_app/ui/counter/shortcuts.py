@@ -1,0 +1,30 @@
+"""The counter's keys: F2 redeem, F3 loyalty, F9 checkout, F11 redemptions, F12 settings, Esc, Quit.
+
+QShortcuts on the window, so they work wherever the keyboard is in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
+
+Action = Callable[[], object]
+
+
+def create_counter_shortcuts(window: QWidget, keys: dict[Qt.Key, Action], quit_window: Action) -> None:
+    """One shortcut per key in ``keys``, and the platform's Quit keys for ``quit_window``."""
+    for key, action in keys.items():
+        QShortcut(QKeySequence(key), window, action)
+    # The platform's Quit keys, and Ctrl+Q where the platform names none (Windows, offscreen).
+    quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+    for sequence in quit_keys:
+        QShortcut(sequence, window, quit_window)
+
+
+def create_done_keys(window: QWidget, new_sale: Action) -> tuple[QShortcut, QShortcut]:
+    """Enter (both keys) starts a new sale; the window enables them on the outcome screen only."""
+    return (QShortcut(QKeySequence(Qt.Key.Key_Return), window, new_sale),
+            QShortcut(QKeySequence(Qt.Key.Key_Enter), window, new_sale))
