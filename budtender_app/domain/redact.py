@@ -39,6 +39,8 @@ _LOOKS_SECRET = re.compile("|".join(f"(?P<{name}>{rx})" for name, rx in _PATTERN
 #: Tokens after phones: a token run may start before a phone ("====x555-123-4567") and swallow
 #: only its area code, leaving the rest of the number readable.
 _LOOKS_TOKEN = re.compile(f"(?P<token>{_PATTERNS['token']})")
+#: A phone written as an e-mail's domain ("a@555.123.4567"): the domain is kept, its phone is not.
+_PHONE_IN_DOMAIN = re.compile(f"(?P<phone>{_PATTERNS['phone']})|(?P<digits>{_PATTERNS['digits']})")
 #: With a PIN among the secrets, any 4 digits (also spaced: "2 4 6 8") may be it echoed back.
 #: Not the kept end of a masked phone ("***4567", "***-***-4567"): the cashier sees that anyway.
 _PIN_LIKE = re.compile(r"(?<![\d*])(?<!\*\*\*-)\d(?:[ .\-]?\d){3}(?!\d)")
@@ -95,7 +97,7 @@ def _mask_match(match: re.Match[str]) -> str:
     if kind == "url":
         return LINK
     if kind == "email":
-        return f"{MASK}@{match.group('domain')}"
+        return f"{MASK}@{_PHONE_IN_DOMAIN.sub(_mask_match, match.group('domain'))}"
     if kind in ("phone", "digits"):
         return mask_phone_digits(match.group())
     return MASK
