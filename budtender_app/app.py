@@ -227,7 +227,7 @@ def _logging(args: argparse.Namespace, logs: Path) -> tuple[RedactingFilter, str
 
 def open_journal(mode: Mode, credentials: CredentialStore, clock: Clock | None = None) -> tuple[Journal, list[str]]:
     """The checked journal for this mode and what to tell the manager about it; JournalError
-    (JournalRefused, JournalLocked) when the terminal must not start (``journal_guard``)."""
+    (JournalRefused, JournalLocked) when the terminal must not start (``services/journal/guard.py``)."""
     guard = JournalGuard(journal_path(mode), credentials, training=mode.training)
     journal = guard.open(store=mode.store, terminal=socket.gethostname(), clock=clock or utc_now)
     return journal, guard.notices

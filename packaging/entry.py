@@ -1,6 +1,6 @@
 """The packaged app's entry point: ``--self-test`` first, anything else to the normal command line.
 
-Dispatching here keeps the self-test in every build whether or not cli.py knows the flag.
+Dispatching here keeps the self-test in every build whether or not cli/__init__.py knows the flag.
 """
 
 import sys

@@ -38,7 +38,7 @@ fi
 # The checks first (pyproject.toml has their rules): lint and import order, then types. Once per
 # run of the suite; BUDTENDER_FAKETIME runs (CI's second and third) skip them.
 if [ -z "${BUDTENDER_FAKETIME:-}" ]; then
-  .venv/bin/ruff check budtender_app tests
+  .venv/bin/ruff check budtender_app tests packaging
   .venv/bin/mypy
 fi
 

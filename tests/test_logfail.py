@@ -49,7 +49,7 @@ def test_unexpected_warnings_and_errors_fail_the_test(pytester):
     pytester.makeconftest('pytest_plugins = ["tests.helpers.logfail"]\n')
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n"
                      "markers =\n    logs_expected: provoked on purpose\n")
-    pytester.makepyfile(test_logs=TESTS)
+    pytester.makepyfile(test_logfail_inner=TESTS)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:cov", "-q")
     result.assert_outcomes(passed=8, errors=3)  # the three that log pass, then fail at teardown
     result.stdout.fnmatch_lines(["*WARNING budtender_app.services.journal: the journal could not be written*",

@@ -1,6 +1,6 @@
 """`budtender-app redemptions pending|export`: what is open, and the audit trail for auditors;
 `budtender-app journal check|accept-fresh`: IT's look at a journal the terminal refused to start
-on, and IT's acknowledgement (see ``journal_guard``).
+on, and IT's acknowledgement (see ``services/journal/guard.py``).
 
 `redemptions` and `journal check` read the journal read-only and take no JournalLock, so they
 work while the terminal runs (SQLite's WAL lets a reader see every committed change without

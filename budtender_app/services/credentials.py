@@ -2,9 +2,10 @@
 
 One credential set per retail store, as AIQ hands them out. The keyring holds two entries per
 store under the service "budtender-app": "<store>:uid" and "<store>:api-key"; and one per
-redemption journal, "<name>:journal" (its id and audit-chain key, see ``journal_guard``). When no real
-keyring is usable this module says so (KeyringUnavailable) instead of falling back to a file:
-a plaintext API key on a shared counter PC is exactly what the keyring is there to prevent.
+redemption journal, "<name>:journal" (its id and audit-chain key, see
+``services/journal/guard.py``). When no real keyring is usable this module says so
+(KeyringUnavailable) instead of falling back to a file: a plaintext API key on a shared counter
+PC is exactly what the keyring is there to prevent.
 No message, log line or repr built here carries the API key.
 """
 
@@ -225,8 +226,8 @@ class CredentialStore:
         return value
 
     def journal_seal(self, name: str, *, create: bool = False) -> tuple[str, bytes] | None:
-        """The id and audit-chain key of the redemption journal ``name`` (``journal_guard``
-        names it), kept here so that someone with the journal file cannot re-seal it. None when
+        """The id and audit-chain key of the redemption journal ``name`` (named by
+        ``services/journal/guard.py``), kept here so that someone with the journal file cannot re-seal it. None when
         none is stored; with ``create``, a new random one is saved first and returned."""
         backend = self._usable_backend()
         username = _username(name, "journal")

@@ -40,7 +40,7 @@ from budtender_app.services.settings_model import ManagerPinRecord, PinLockout, 
 log = logging.getLogger(__name__)
 
 VERSION = 1
-#: IT's way back from an unreadable settings file (cli.py runs it; README explains it).
+#: IT's way back from an unreadable settings file (cli/settings.py runs it; README explains it).
 RESET_COMMAND = "budtender-app settings reset"
 
 

@@ -271,7 +271,7 @@ def test_journal_commands_without_a_keyring_say_why(monkeypatch, capsys):
 
 def test_journal_accept_fresh_on_an_unwritable_folder_exits_5(tmp_path, monkeypatch, capsys):
     from budtender_app.cli import journal as journal_cli
-    from tests.services.test_credentials import MemoryKeyring
+    from tests.helpers.memory_keyring import MemoryKeyring
 
     real = journal_cli.CredentialStore
     monkeypatch.setattr(journal_cli, "CredentialStore", lambda: real(MemoryKeyring()))

@@ -24,22 +24,12 @@ from budtender_app.services.credentials import (
     KeyringUnavailable,
     normalize_api_key,
 )
+from tests.helpers.faults import FailingKeyring
 from tests.helpers.memory_keyring import MemoryKeyring
 
 KEY = "s3cretKEY0123456789abcd"
 
 
-class FailingKeyring(MemoryKeyring):
-    """A real-looking keyring whose every call fails with the given error (a locked daemon...)."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__()
-        self.error = error
-
-    def get_password(self, service, username, *password):
-        raise self.error
-
-    set_password = delete_password = get_password
 
 
 class ForgetfulKeyring(MemoryKeyring):

@@ -3,7 +3,6 @@ is told "unknown: ask a manager" at once, and the answer is written as soon as t
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from budtender_app.services.redemption_sender import (
     NOT_RECORDED,
     RedemptionSender,
 )
+from tests.helpers.faults import FullDisk
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(
@@ -27,17 +27,6 @@ pytestmark = pytest.mark.logs_expected(
 )
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
-
-
-class FullDisk(sqlite3.Connection):
-    """Writes fail while the class's ``full`` is set (each test makes its own subclass)."""
-
-    full = False
-
-    def execute(self, sql, *args):
-        if type(self).full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "COMMIT")):
-            raise sqlite3.OperationalError("database or disk is full")
-        return super().execute(sql, *args)
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from budtender_app.services.journal.guard import (
     journal_name,
     marker_dir,
 )
-from tests.services.test_credentials import FailingKeyring, MemoryKeyring
+from tests.helpers.faults import FailingKeyring
+from tests.helpers.memory_keyring import MemoryKeyring
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(

@@ -31,6 +31,8 @@ from budtender_app.services.journal import (
 from budtender_app.services.journal.audit import GENESIS_HASH, UNKEYED, row_hash
 from budtender_app.services.journal.schema import statements as _statements
 from budtender_app.services.redemption_sender import RedemptionSender
+from tests.helpers.fake_aiq import ScriptedAiq
+from tests.helpers.faults import FullDisk
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(
@@ -92,15 +94,6 @@ def edit(path, sql: str, *params) -> None:
         db.execute(sql, params)
 
 
-class FakeApi:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    async def redeem(self, url: str, transaction_id: str) -> str:
-        self.sent.append(url)
-        return "R-1"
-
-
 # -- a hand-edited state ---------------------------------------------------------------------
 
 @pytest.mark.asyncio
@@ -111,9 +104,9 @@ async def test_an_unknown_redemption_edited_back_to_queued_is_never_sent(journal
     assert [e.id for e in journal.queued_to_send()] == [unknown.id + 1]  # only the real queued one
     with pytest.raises(JournalTampered, match="audit trail says 'unknown'"):
         journal.mark_sending(unknown.id)
-    api = FakeApi()
+    api = ScriptedAiq(then="R-1")
     await RedemptionSender(api, journal).send_queued()
-    assert api.sent == [discount(2).redemption_url], "the edited row was not sent"
+    assert [url for url, _ in api.redeems] == [discount(2).redemption_url], "the edited row was not sent"
     ((entry_id, problem),) = journal.tampered()
     assert entry_id == unknown.id
     assert "is 'queued' in the journal, but its audit trail says 'unknown'" in problem
@@ -201,16 +194,6 @@ def test_an_unkeyed_journal_says_so(tmp_path):
 
 
 # -- writes that fail ----------------------------------------------------------------------------
-
-class FullDisk(sqlite3.Connection):
-    """A connection whose writes fail while ``full`` is set, as on a full disk."""
-
-    full = False
-
-    def execute(self, sql, *args):
-        if type(self).full and sql.lstrip().upper().startswith(("INSERT", "UPDATE", "COMMIT")):
-            raise sqlite3.OperationalError("database or disk is full")
-        return super().execute(sql, *args)
 
 
 def test_a_write_that_fails_changes_nothing_and_says_why(path, seal):

@@ -23,6 +23,7 @@ from budtender_app.services.redemption_sender import (
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.server import SimulatorServer
 from tests.helpers import make_journal
+from tests.helpers.fake_aiq import ScriptedAiq
 from tests.services.raw_http import raw_server, trickler
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
@@ -39,29 +40,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-class FakeApi:
-    """Answers each call with the next of ``script``: a value to return or an exception to raise."""
-
-    def __init__(self, *script: object) -> None:
-        self.script = list(script)
-        self.redeems: list[tuple[str, str]] = []
-        self.adjusts: list[tuple[str, int, str]] = []
-
-    def _next(self) -> object:
-        step = self.script.pop(0)
-        if isinstance(step, BaseException):
-            raise step
-        return step
-
-    async def redeem(self, redemption_url: str, transaction_id: str) -> str:
-        self.redeems.append((redemption_url, transaction_id))
-        return self._next()
-
-    async def adjust_points(self, contact_id: str, value: int, note: str) -> None:
-        self.adjusts.append((contact_id, value, note))
-        self._next()
 
 
 @pytest.fixture
@@ -103,7 +81,7 @@ RULES = [
 @pytest.mark.parametrize(("failure", "ends", "_", "again"), RULES)
 async def test_what_each_failure_does_to_a_redemption(journal, failure, ends, _, again):
     sleeps = Sleeps()
-    api = FakeApi(*[failure] * (len(RETRY_DELAYS) + 1))
+    api = ScriptedAiq(*[failure] * (len(RETRY_DELAYS) + 1))
     entry = await RedemptionSender(api, journal, sleep=sleeps).redeem(queued(journal))
     assert entry.state is ends and journal.get(entry.id).state is ends
     assert len(api.redeems) == (len(RETRY_DELAYS) + 1 if again else 1)
@@ -115,7 +93,7 @@ async def test_what_each_failure_does_to_a_redemption(journal, failure, ends, _,
 @pytest.mark.parametrize(("failure", "_", "ends", "again"), RULES)
 async def test_what_each_failure_does_to_a_reversal(journal, failure, _, ends, again):
     sleeps = Sleeps()
-    api = FakeApi(*[failure] * (len(RETRY_DELAYS) + 1))
+    api = ScriptedAiq(*[failure] * (len(RETRY_DELAYS) + 1))
     entry = await RedemptionSender(api, journal, sleep=sleeps).reverse(redeemed(journal).id)
     assert (entry.state, entry.reversal_phase) == ends
     assert len(api.adjusts) == (len(RETRY_DELAYS) + 1 if again else 1)
@@ -126,7 +104,7 @@ async def test_what_each_failure_does_to_a_reversal(journal, failure, _, ends, a
 @pytest.mark.asyncio
 async def test_not_sent_then_answered_is_redeemed_and_reversed_once(journal):
     sleeps = Sleeps()
-    api = FakeApi(errors.Unreachable("x"), "r-77", errors.Unreachable("x"), None)
+    api = ScriptedAiq(errors.Unreachable("x"), "r-77", errors.Unreachable("x"), None)
     sender = RedemptionSender(api, journal, sleep=sleeps)
     entry = await sender.redeem(queued(journal))
     assert (entry.state, entry.aiq_redemption_id, len(api.redeems)) == (State.REDEEMED, "r-77", 2)
@@ -139,7 +117,7 @@ async def test_not_sent_then_answered_is_redeemed_and_reversed_once(journal):
 @pytest.mark.asyncio
 @pytest.mark.parametrize("stop", [asyncio.CancelledError(), KeyboardInterrupt(), RuntimeError("bug")])
 async def test_stopping_mid_send_leaves_it_unknown_in_both_directions(journal, stop):
-    sender = RedemptionSender(FakeApi(stop, stop), journal, sleep=Sleeps())
+    sender = RedemptionSender(ScriptedAiq(stop, stop), journal, sleep=Sleeps())
     with pytest.raises(type(stop)):
         await sender.redeem(queued(journal, "T-1"))
     assert journal.for_transaction("T-1")[0].state is State.UNKNOWN
@@ -150,7 +128,7 @@ async def test_stopping_mid_send_leaves_it_unknown_in_both_directions(journal, s
 
 @pytest.mark.asyncio
 async def test_a_row_not_queued_is_never_sent(journal):
-    api = FakeApi()
+    api = ScriptedAiq()
     sender = RedemptionSender(api, journal, sleep=Sleeps())
     entry = queued(journal)
     journal.mark_sending(entry.id)
@@ -162,7 +140,7 @@ async def test_a_row_not_queued_is_never_sent(journal):
 
 @pytest.mark.asyncio
 async def test_send_queued_sends_only_the_chosen_rows_while_allowed(journal):
-    api = FakeApi("r-1", "r-2")
+    api = ScriptedAiq("r-1", "r-2")
     sender = RedemptionSender(api, journal, sleep=Sleeps())
     first, second, third = (queued(journal, f"T-{n}") for n in (1, 2, 3))
     assert [e.id for e in await sender.send_queued(only={first.id, third.id})] == [first.id, third.id]
@@ -186,7 +164,7 @@ def test_the_wait_before_a_retry(asked, delay, wait):
 async def test_one_send_waits_at_most_the_cap_in_all_however_often_aiq_asks(journal):
     sleeps = Sleeps()
     busy = errors.RateLimited("busy", retry_after=RETRY_AFTER_CAP * 0.6)
-    api = FakeApi(busy, busy, "r-1")
+    api = ScriptedAiq(busy, busy, "r-1")
     entry = await RedemptionSender(api, journal, sleep=sleeps).redeem(queued(journal))
     # The second wait would pass the cap: the row stays queued for the background retry.
     assert entry.state is State.QUEUED and sleeps.waits == [RETRY_AFTER_CAP * 0.6] and len(api.redeems) == 2
@@ -196,7 +174,7 @@ async def test_one_send_waits_at_most_the_cap_in_all_however_often_aiq_asks(jour
 async def test_a_retry_after_is_waited_in_both_directions(journal):
     sleeps = Sleeps()
     busy = errors.RateLimited("busy", retry_after=9.0)
-    sender = RedemptionSender(FakeApi(busy, "r-1", busy, None), journal, sleep=sleeps)
+    sender = RedemptionSender(ScriptedAiq(busy, "r-1", busy, None), journal, sleep=sleeps)
     assert (await sender.redeem(queued(journal))).state is State.REDEEMED
     assert (await sender.reverse(journal.for_transaction("T-1")[0].id)).state is State.REVERSED
     assert sleeps.waits == [9.0, 9.0]
@@ -205,7 +183,7 @@ async def test_a_retry_after_is_waited_in_both_directions(journal):
 @pytest.mark.asyncio
 async def test_a_retry_after_beyond_the_cap_leaves_the_row_queued_without_waiting(journal):
     sleeps = Sleeps()
-    api = FakeApi(errors.RateLimited("busy", retry_after=3600.0))
+    api = ScriptedAiq(errors.RateLimited("busy", retry_after=3600.0))
     entry = await RedemptionSender(api, journal, sleep=sleeps).redeem(queued(journal))
     assert entry.state is State.QUEUED and sleeps.waits == [] and len(api.redeems) == 1
 

@@ -10,7 +10,8 @@ from budtender_app.domain.redemption import Status
 from budtender_app.services.applied_sale import AppliedSales
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
-from tests.viewmodels.test_redemption_vm import CLOCK, URL, FakeApi, at_wallet, no_sleep
+from tests.helpers.fake_aiq import CLOCK, URL, FakeAiq
+from tests.viewmodels.test_redemption_vm import at_wallet, no_sleep
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"the sale in progress could not be read")
@@ -23,7 +24,7 @@ def folder(tmp_path):
 
 async def applied_then_quit(folder, ids=("a", "b")):
     """A cashier applies discounts in the POS, then the app quits (the journal is closed)."""
-    api = FakeApi()
+    api = FakeAiq()
     with make_journal(folder, clock=CLOCK) as journal:
         vm = await at_wallet(api, journal)
         for i in ids:
@@ -35,7 +36,7 @@ async def applied_then_quit(folder, ids=("a", "b")):
 
 def restart(folder, api=None):
     journal = make_journal(folder, clock=CLOCK)
-    vm = RedemptionViewModel(api or FakeApi(), journal, clock=CLOCK, sleep=no_sleep)
+    vm = RedemptionViewModel(api or FakeAiq(), journal, clock=CLOCK, sleep=no_sleep)
     vm.resume_applied()
     return vm, journal
 
@@ -44,7 +45,7 @@ def restart(folder, api=None):
 async def test_a_sale_applied_in_the_pos_comes_back_after_a_restart(folder):
     before = await applied_then_quit(folder)
     assert before.redeems == [], "applying sends nothing"
-    api = FakeApi()
+    api = FakeAiq()
     vm, journal = restart(folder, api)
     try:
         assert vm.step is Step.APPLY_IN_POS

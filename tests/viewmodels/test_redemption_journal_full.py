@@ -11,8 +11,8 @@ from budtender_app.domain.redemption import Status
 from budtender_app.services.journal import Journal, JournalLock, State
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import wait_for_step
-from tests.services.test_journal_faults import FullDisk
-from tests.viewmodels.test_redemption_vm import NOW, FakeApi
+from tests.helpers.fake_aiq import NOW, FakeAiq
+from tests.helpers.faults import FullDisk
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = [pytest.mark.asyncio, pytest.mark.logs_expected(r"could not journal AIQ's answer for redemption")]
@@ -26,7 +26,7 @@ async def test_a_full_disk_after_aiq_answered_leaves_redeeming_and_says_ask_a_ma
     journal = Journal(path, store="s", terminal="t", clock=Clock.fixed(NOW), lock=JournalLock(path).acquire(),
                       connection_class=Disk)
 
-    class Api(FakeApi):
+    class Api(FakeAiq):
         async def redeem(self, url, txid):
             Disk.full = True  # AIQ takes the points; the disk fills before the answer is written
             return await super().redeem(url, txid)

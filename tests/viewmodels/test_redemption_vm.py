@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
 from budtender_app.domain import errors
-from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import parse_wallet
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from tests.helpers import make_journal, wait_for_step
+from tests.helpers.fake_aiq import CLOCK, URL, FakeAiq, demo_wallet
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(
@@ -22,54 +21,6 @@ pytestmark = pytest.mark.logs_expected(
     r"could not save the applied selection",
     r"unexpected failure in the redemption flow",
 )
-
-NOW = datetime(2026, 11, 22, tzinfo=UTC)
-#: The app has one clock: the view model and the journal read the same one.
-CLOCK = Clock.fixed(NOW)
-URL = "https://lab.alpineiq.com/api/v1.1/discount/redeem/1234/{}/tok"
-
-
-def wallet(points=1000, hide=False):
-    return parse_wallet({"loyaltyPoints": points, "hidePointsInWallet": hide, "discountTemplates": [
-        {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5},
-        {"id": "b", "name": "$10 off", "redemptionURL": URL.format("b"), "pointsDeduction": 200, "dollarValue": 10},
-        {"id": "big", "name": "$100 off", "redemptionURL": URL.format("big"), "pointsDeduction": 900,
-         "dollarValue": 100},
-        "garbage",
-    ]}, base_url="https://lab.alpineiq.com")
-
-
-class FakeApi:
-    """In-process stand-in for the AIQ client (unit tests only; the real one is tested over HTTP)."""
-
-    def __init__(self, redeem_results=()):
-        self.calls: list[tuple] = []
-        self.redeem_results = list(redeem_results)
-        self.verify_gate: asyncio.Event | None = None
-        self.wallet = wallet()
-
-    async def verify_wallet(self, phone):
-        self.calls.append(("verify", phone.digits))
-        if self.verify_gate is not None:
-            await self.verify_gate.wait()
-
-    async def view_wallet(self, phone, pin):
-        self.calls.append(("view", phone.digits, pin))
-        if pin != "1234":
-            raise errors.WrongPin("That PIN is wrong or has expired.")
-        return self.wallet
-
-    async def redeem(self, url, txid):
-        self.calls.append(("redeem", url, txid))
-        result = self.redeem_results.pop(0) if self.redeem_results else "r-1"
-        if isinstance(result, Exception):
-            raise result
-        return result
-
-    @property
-    def redeems(self):
-        return [c for c in self.calls if c[0] == "redeem"]
-
 
 async def no_sleep(_seconds):
     return None
@@ -103,14 +54,14 @@ async def redeem(vm, ids, txid="T-1"):
 
 @pytest.mark.asyncio
 async def test_a_bad_discount_is_reported_and_the_rest_work(journal):
-    vm = await at_wallet(FakeApi(), journal)
+    vm = await at_wallet(FakeAiq(), journal)
     assert [o.discount.id for o in vm.offers if o.usable] == ["a", "b"]
     assert vm.message[0] == "info" and "Discount #4 skipped" in vm.message[1]
 
 
 @pytest.mark.asyncio
 async def test_nothing_is_redeemed_until_the_transaction_is_confirmed(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     vm.toggle("a")
     vm.apply_selection()
@@ -124,7 +75,7 @@ async def test_nothing_is_redeemed_until_the_transaction_is_confirmed(journal):
 
 @pytest.mark.asyncio
 async def test_not_reaching_aiq_is_retried_then_reported_not_sent(journal):
-    api = FakeApi([errors.Unreachable("down")] * 4)
+    api = FakeAiq([errors.Unreachable("down")] * 4)
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert len(api.redeems) == 4  # the first try and three retries: nothing was ever sent
@@ -134,7 +85,7 @@ async def test_not_reaching_aiq_is_retried_then_reported_not_sent(journal):
 
 @pytest.mark.asyncio
 async def test_a_retry_that_gets_through_counts_once(journal):
-    api = FakeApi([errors.Unreachable("down"), "r-7"])
+    api = FakeAiq([errors.Unreachable("down"), "r-7"])
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert [(o.status, o.redemption_id) for o in vm.outcomes] == [(Status.REDEEMED, "r-7")]
@@ -142,7 +93,7 @@ async def test_a_retry_that_gets_through_counts_once(journal):
 
 @pytest.mark.asyncio
 async def test_an_unanswered_redemption_is_never_sent_again(journal):
-    api = FakeApi([errors.OutcomeUnknown("timeout"), "r-2"])
+    api = FakeAiq([errors.OutcomeUnknown("timeout"), "r-2"])
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a", "b"])
     assert [c[1] for c in api.redeems] == [URL.format("a"), URL.format("b")]
@@ -154,7 +105,7 @@ async def test_an_unanswered_redemption_is_never_sent_again(journal):
 
 @pytest.mark.asyncio
 async def test_a_refusal_keeps_aiqs_reason(journal):
-    api = FakeApi([errors.Rejected("AIQ refused this redemption; no points were taken.", detail="Insufficient points")])
+    api = FakeAiq([errors.Rejected("AIQ refused this redemption; no points were taken.", detail="Insufficient points")])
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert vm.outcomes[0].status is Status.REJECTED and "Insufficient points" in vm.outcomes[0].message
@@ -162,7 +113,7 @@ async def test_a_refusal_keeps_aiqs_reason(journal):
 
 @pytest.mark.asyncio
 async def test_redeeming_cannot_be_cancelled(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     vm.toggle("a")
     vm.apply_selection()
@@ -176,7 +127,7 @@ async def test_redeeming_cannot_be_cancelled(journal):
 
 @pytest.mark.asyncio
 async def test_escape_while_the_pin_is_being_sent_cancels_the_request(journal):
-    api = FakeApi()
+    api = FakeAiq()
     api.verify_gate = asyncio.Event()  # AIQ never answers
     vm = RedemptionViewModel(api, journal, clock=CLOCK, sleep=no_sleep)
     vm.set_cart_text("20")
@@ -191,8 +142,8 @@ async def test_escape_while_the_pin_is_being_sent_cancels_the_request(journal):
 
 @pytest.mark.asyncio
 async def test_selection_may_not_exceed_the_cart_or_the_balance(journal):
-    api = FakeApi()
-    api.wallet = wallet(points=250)
+    api = FakeAiq()
+    api.wallet = demo_wallet(points=250)
     vm = await at_wallet(api, journal, cart="12")
     vm.toggle("a")
     vm.toggle("b")  # $15 off a $12 sale
@@ -204,7 +155,7 @@ async def test_selection_may_not_exceed_the_cart_or_the_balance(journal):
 
 @pytest.mark.asyncio
 async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits(journal):
-    vm = await at_wallet(FakeApi(), journal, cart="50")
+    vm = await at_wallet(FakeAiq(), journal, cart="50")
     vm.toggle("b")
     vm.set_cart_text("8")
     assert vm.selected_ids == [] and "cart total changed" in vm.message[1]
@@ -213,8 +164,8 @@ async def test_a_smaller_cart_clears_a_selection_that_no_longer_fits(journal):
 
 @pytest.mark.asyncio
 async def test_hidden_points_never_show_and_do_not_block(journal):
-    api = FakeApi()
-    api.wallet = wallet(points=0, hide=True)
+    api = FakeAiq()
+    api.wallet = demo_wallet(points=0, hide=True)
     vm = await at_wallet(api, journal, cart="50")
     assert vm.balance is None
     vm.toggle("a")
@@ -225,7 +176,7 @@ async def test_hidden_points_never_show_and_do_not_block(journal):
 
 @pytest.mark.asyncio
 async def test_confirming_the_same_transaction_twice_sends_one_put_per_discount(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a", "b"], txid="T-7")
     vm.new_sale()
@@ -244,7 +195,7 @@ async def test_confirming_the_same_transaction_twice_sends_one_put_per_discount(
 async def test_every_redemption_is_on_disk_before_its_put(journal):
     seen_on_disk = []
 
-    class Watching(FakeApi):
+    class Watching(FakeAiq):
         async def redeem(self, url, txid):
             seen_on_disk.append([(e.discount_id, e.state.value) for e in journal.for_transaction(txid)])
             return await super().redeem(url, txid)
@@ -257,7 +208,7 @@ async def test_every_redemption_is_on_disk_before_its_put(journal):
 
 @pytest.mark.asyncio
 async def test_if_the_journal_cannot_record_the_selection_is_not_applied_and_nothing_is_sent(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     journal.close()  # the disk is gone
     vm.toggle("a")
@@ -269,7 +220,7 @@ async def test_if_the_journal_cannot_record_the_selection_is_not_applied_and_not
 
 @pytest.mark.asyncio
 async def test_if_the_journal_fails_at_checkout_nothing_is_sent(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     vm.toggle("a")
     vm.apply_selection()
@@ -284,13 +235,13 @@ async def test_if_the_journal_fails_at_checkout_nothing_is_sent(journal):
 
 @pytest.mark.asyncio
 async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_next_start(journal):
-    api = FakeApi([errors.OutcomeUnknown("timeout")] + [errors.Unreachable("down")] * 4)
+    api = FakeAiq([errors.OutcomeUnknown("timeout")] + [errors.Unreachable("down")] * 4)
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a", "b"], txid="T-9")
     assert [o.status for o in vm.outcomes] == [Status.UNKNOWN, Status.NOT_SENT]
     assert vm.pending_count == 2
 
-    after_restart = FakeApi()
+    after_restart = FakeAiq()
     restarted = RedemptionViewModel(after_restart, journal, clock=CLOCK, sleep=no_sleep)
     await restarted.resume_queued()
     assert [c[1] for c in after_restart.redeems] == [URL.format("b")], "the unknown one is never resent"
@@ -300,11 +251,11 @@ async def test_unknown_ones_wait_for_a_manager_and_unsent_ones_go_out_at_the_nex
 
 @pytest.mark.asyncio
 async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_redeemed(journal):
-    api = FakeApi()
+    api = FakeAiq()
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"], txid="1001")
     vm.new_sale()
-    other = FakeApi()
+    other = FakeAiq()
     other.wallet = parse_wallet({"loyaltyPoints": 500, "contactID": "C-OTHER", "discountTemplates": [
         {"id": "a", "name": "$5 off", "redemptionURL": URL.format("a"), "pointsDeduction": 100, "dollarValue": 5}]},
         base_url="https://lab.alpineiq.com")
@@ -328,7 +279,7 @@ async def test_a_transaction_id_used_for_another_shopper_is_refused_not_shown_re
 
 @pytest.mark.asyncio
 async def test_what_never_reached_aiq_is_retried_in_the_background_a_tick_later(journal):
-    api = FakeApi([errors.Unreachable("down")] * 4)
+    api = FakeAiq([errors.Unreachable("down")] * 4)
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"], txid="T-BG")
     assert vm.outcomes[0].status is Status.NOT_SENT and vm.pending_count == 1

@@ -206,6 +206,7 @@ def test_editing_a_stored_store_fills_the_form_and_knows_its_key_is_stored(vm):
 # -- the connection test ----------------------------------------------------------------------
 
 @pytest.mark.asyncio
+@pytest.mark.logs_expected(r"viewmodels\.settings: The connection test failed unexpectedly: RuntimeError$")
 @pytest.mark.parametrize(("error", "kind", "starts"), [
     (None, "works", "Works"),
     (errors.AuthRejected("AIQ rejected this store's API key."), "auth", "API key rejected"),
