@@ -10,7 +10,7 @@ def main() -> int:
     if sys.stdout is None:  # a windowed Windows build has no console: keep print() working
         import os
 
-        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - open for the life of the process
     if "--self-test" in sys.argv[1:]:
         from budtender_app.selftest import run_self_test
 

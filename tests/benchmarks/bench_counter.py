@@ -285,7 +285,7 @@ async def redeem_by_keys(c: Counter, phone: str, picks: int, pause: float = 0.0,
 
     async def key(name: str, widget, step, target) -> None:
         await asyncio.sleep(pause)
-        press = lambda: QTest.keyClick(widget, Key.Key_Return)  # noqa: E731
+        press = lambda: QTest.keyClick(widget, Key.Key_Return)  # noqa: E731 - read as one keystroke
         if timed:
             times[name] = await press_and_wait(press, Redrawn(vm.step_changed, step_is(step), target), c.transport)
         else:

@@ -48,4 +48,4 @@ def test_default_ports_are_filled_in_and_ports_compared():
 def test_an_unusable_base_url_matches_nothing():
     assert not same_origin("", "")
     assert not same_origin("not a url", "not a url")
-    assert origin(None) is None  # type: ignore[arg-type]  # a wallet may hold anything
+    assert origin(None) is None  # type: ignore[arg-type] - a wallet may hold anything

@@ -18,7 +18,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
-import PySide6  # noqa: F401
+import PySide6  # noqa: F401 - before qasync, as in the app
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -118,7 +118,7 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "resources" / "screenshots"
     extras = out if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="pending-shots-"))
     out.mkdir(parents=True, exist_ok=True)
-    app = QApplication.instance() or QApplication([])  # noqa: F841
+    app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive while the shots run
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(shoot(out, extras))
 

@@ -10,8 +10,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 tmp = tempfile.mkdtemp()
 os.environ["XDG_CONFIG_HOME"] = tmp
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import PySide6  # noqa
+import PySide6  # noqa: F401 - before qasync, as in the app
 from PySide6.QtWidgets import QApplication
+
 from budtender_app.app import make_event_loop
 from budtender_app.domain import errors
 from budtender_app.services.credentials import CredentialStore
