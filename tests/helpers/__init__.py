@@ -72,3 +72,16 @@ def make_journal(path, store: str = "test", clock=None):
     file = path / "journal.sqlite3"
     return Journal(file, store=store, terminal="till-1", lock=JournalLock(file).acquire(),
                    clock=clock or Clock.system())
+
+
+def screenshot_clock():
+    """A clock that runs from 2026-11-22 17:43 (US Mountain time) for README's screenshots, so
+    regenerating them changes no time on screen and no picture that has not changed."""
+    import time
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from budtender_app.domain.clock import Clock
+
+    start, at = datetime(2026, 11, 23, 0, 43, tzinfo=UTC), time.monotonic()
+    return Clock(wall=lambda: start + timedelta(seconds=time.monotonic() - at), zone=ZoneInfo("America/Denver"))

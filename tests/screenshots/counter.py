@@ -30,7 +30,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.main_window import MainWindow
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal, wait_for_step
+from tests.helpers import make_journal, screenshot_clock, wait_for_step
 
 BASE = "https://simulator.invalid"
 
@@ -42,10 +42,11 @@ async def settle() -> None:
 
 
 async def shoot(out: Path) -> None:
-    sim = Simulator(base_url=BASE, pin_source=lambda: "4821")
+    clock = screenshot_clock()
+    sim = Simulator(base_url=BASE, pin_source=lambda: "4821", clock=clock.epoch)
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
-    journal = make_journal(Path(tempfile.mkdtemp()))
-    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
+    journal = make_journal(Path(tempfile.mkdtemp()), clock=clock)
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal, clock=clock)
     win = MainWindow(vm, training=True, location="Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333")
     relay = show_texted_pins(sim, win.banner)  # noqa: F841 - kept alive for the run
     win.show()

@@ -31,7 +31,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Sim
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
-from tests.helpers import make_journal
+from tests.helpers import make_journal, screenshot_clock
 
 BASE = "https://simulator.invalid"
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,10 +47,11 @@ async def settle() -> None:
 
 
 async def shoot(out: Path, extras: Path) -> None:
-    sim = Simulator(base_url=BASE)
+    clock = screenshot_clock()
+    sim = Simulator(base_url=BASE, clock=clock.epoch)
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
     api = AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID))
-    journal = make_journal(Path(tempfile.mkdtemp()), store="Main St")
+    journal = make_journal(Path(tempfile.mkdtemp()), store="Main St", clock=clock)
     wallet = await api.wallet(parse_phone(DEMO_PHONE))
     by_id = {d.id: d for d in wallet.discounts}
 
@@ -73,7 +74,7 @@ async def shoot(out: Path, extras: Path) -> None:
     for entry in queue("POS-1038", "101", "103"):
         await sender.redeem(entry)
 
-    vm = PendingViewModel(journal, api, sender)
+    vm = PendingViewModel(journal, api, sender, clock=clock)
     dialog = PendingDialog(vm)
     dialog.open()
 
