@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
 import qasync
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -30,7 +30,7 @@ from budtender_app.domain import eligibility, flow, money, receipt, redemption, 
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
-from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter, default_timeout
+from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import Journal, JournalEntry, JournalError
@@ -42,26 +42,18 @@ from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
+from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
     from budtender_app.domain.settings import StoreProfile
     from budtender_app.services.credentials import Credentials
     from budtender_app.simulator.core import Simulator
     from budtender_app.ui.common.crash import CrashReporter
-    from budtender_app.ui.main_window import MainWindow, TrainingBanner
+    from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 log = logging.getLogger(__name__)
-
-DEMO_LATENCY = 0.35  # seconds: trainees should see the progress a real call shows
-
-
-class _PinRelay(QObject):
-    """Carries the simulator's "texted" PIN to the training banner."""
-
-    pin_sent = Signal(str, str)
-
 
 def make_event_loop() -> asyncio.AbstractEventLoop:
     """The Qt event loop asyncio runs on (tests use this one too).
@@ -73,26 +65,6 @@ def make_event_loop() -> asyncio.AbstractEventLoop:
     loop = qasync.QEventLoop(app, already_running=False)
     loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="io"))
     return loop
-
-
-def build_http(mode: Mode) -> tuple[httpx.AsyncClient, Simulator | None]:
-    """The one httpx client; in training mode it talks to an in-process simulator (returned too)."""
-    if not mode.training:
-        return httpx.AsyncClient(timeout=default_timeout(), follow_redirects=False), None
-    from budtender_app.simulator.core import Simulator
-    from budtender_app.simulator.transport import SimulatorTransport
-
-    simulator = Simulator(base_url=mode.config.base_url)
-    transport = SimulatorTransport(simulator, latency=DEMO_LATENCY)
-    return httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT), simulator
-
-
-def show_texted_pins(simulator: Simulator, banner: TrainingBanner) -> _PinRelay:
-    """Training: the PIN the simulator "texted" appears in the banner. Keep the relay alive."""
-    relay = _PinRelay(banner)
-    relay.pin_sent.connect(banner.show_pin)
-    simulator.on_pin_sent = lambda digits, pin: relay.pin_sent.emit(f"***-***-{digits[-4:]}", pin)
-    return relay
 
 
 def _close_on_signals(window: MainWindow) -> QTimer:
@@ -248,8 +220,9 @@ class Services:
     clock: Clock
     folders: Folders
     mode: Mode
-    settings: SettingsStore
-    credentials: CredentialStore
+    settings: SettingsStore  # training's own in training (training_mode.settings_for)
+    credentials: CredentialStore  # the journal's and the consent record's keys
+    profile_keys: CredentialStore  # where F12 saves API keys: training's own service in training
     journal: Journal
     journal_notices: list[str]
     found_at_start: list[JournalEntry]
@@ -291,11 +264,12 @@ def _counter_info(mode: Mode) -> CounterInfo:
 def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, redactor: RedactingFilter) -> Services:
     """Every service, once, for the mode the settings (or ``--demo``) choose; ``Refused`` when
     the terminal must not start (a bad ``--base-url``, a journal that cannot be trusted)."""
-    settings, credentials = SettingsStore(), CredentialStore()
+    real_settings, credentials = SettingsStore(folders.settings_file()), CredentialStore()
     try:
-        mode = choose_mode(args, settings, credentials)
+        mode = choose_mode(args, real_settings, credentials)  # the real settings choose the mode
     except StartupError as exc:
         raise Refused(str(exc)) from None
+    settings, profile_keys = settings_for(mode, folders, real_settings, credentials)
     redactor.add_secret(mode.config.api_key)
     log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
     try:
@@ -306,7 +280,7 @@ def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, red
     http, simulator = build_http(mode)
     client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
     return Services(
-        clock=clock, folders=folders, mode=mode, settings=settings, credentials=credentials,
+        clock=clock, folders=folders, mode=mode, settings=settings, credentials=credentials, profile_keys=profile_keys,
         journal=journal, journal_notices=notices, found_at_start=found, http=http, simulator=simulator,
         client=client, sender=RedemptionSender(client, journal),
         manager_pin=ManagerPinGuard(settings, clock=clock.epoch), tester=ConnectionTester(),
@@ -328,10 +302,12 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     consents, profile = s.consents, s.mode.profile
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,
-        settings_vm=SettingsViewModel(s.settings, s.credentials, s.tester),
+        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester),
         make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
+    if s.simulator is not None:  # training only: a real store has no simulator to make fail
+        add_trainer_controls(window, s.simulator)
     return window, vm, pending_vm
 
 

@@ -6,7 +6,8 @@ the platform's own variables (``XDG_DATA_HOME`` ...). Nothing else in the packag
 ``platformdirs``; ``tests/test_paths.py`` holds it to that.
 
 - data: the journal and the consent record (the terminal's own records; back these up);
-- config: ``settings.json`` (store profiles, manager PIN: never an API key);
+- config: ``settings.json`` (store profiles, manager PIN: never an API key); training keeps its
+  own, ``training-settings.json``, so a trainee's F12 and manager PIN never touch the store's;
 - state: the journals' markers (on Linux away from the data folder, so a restored backup of
   the data folder alone is noticed);
 - log: ``budtender.log`` (redacted; crash reports point at it).
@@ -49,9 +50,15 @@ class Folders:
         """The sign-up consent record; training's is kept apart (and keyed with a throwaway key)."""
         return self.data / ("training-consents.sqlite3" if training else "consents.sqlite3")
 
+    def settings_file(self, *, training: bool = False) -> Path:
+        """The settings file (store profiles, manager PIN); training's is its own, so a trainee
+        exploring F12 or setting a manager PIN never reads or writes the real store's."""
+        return self.config / ("training-settings.json" if training else "settings.json")
+
     @property
     def settings(self) -> Path:
-        return self.config / "settings.json"
+        """The real store's settings file (the one ``startup.choose_mode`` reads)."""
+        return self.settings_file()
 
     @property
     def journal_markers(self) -> Path:

@@ -44,9 +44,10 @@ VERSION = 1
 RESET_COMMAND = "budtender-app settings reset"
 
 
-def default_settings_path() -> Path:
-    """settings.json in this user's config folder (XDG_CONFIG_HOME, %APPDATA%, ~/Library/...)."""
-    return folders().settings
+def default_settings_path(*, training: bool = False) -> Path:
+    """settings.json in this user's config folder (XDG_CONFIG_HOME, %APPDATA%, ~/Library/...);
+    training-settings.json beside it for training (``Folders.settings_file``)."""
+    return folders().settings_file(training=training)
 
 
 class SettingsWriteError(Exception):

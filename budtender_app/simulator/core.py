@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from budtender_app.simulator import routes
+from budtender_app.simulator.faults import TrainingFaults
 from budtender_app.simulator.records import ENVELOPE, Adjustment, Redemption, RequestRecord, SimFailure, error_envelope
 from budtender_app.simulator.seed import (
     DEMO_API_KEY,
@@ -73,6 +74,8 @@ class Simulator:
         #: Called with (phone digits, PIN) each time a PIN is "texted", outside the lock, on the
         #: thread that handled the request.
         self.on_pin_sent: Callable[[str, str], None] | None = None
+        #: The problem a trainer armed (training's in-process transport acts on it; kept across reset).
+        self.faults = TrainingFaults()
         self._uid = uid
         self._base_url = base_url
         self._pin_source = pin_source or _random_pin
@@ -109,11 +112,13 @@ class Simulator:
         *,
         fault: int | str | None = None,
         record: bool = True,
+        texts: bool = True,
     ) -> tuple[int, object | None]:
         """Answer one request: ``target`` is path + query. Returns (status, JSON-able body).
 
         ``fault`` labels the request record (the server's fault injection); ``record=False``
-        processes a request already recorded (a hung request answered late).
+        processes a request already recorded (a hung request answered late); ``texts=False``
+        issues a PIN whose text never arrives (``on_pin_sent`` is not called: training's lost SMS).
         """
         method = method.upper()
         raw_path, _, query = target.partition("?")
@@ -126,7 +131,7 @@ class Simulator:
             answer = _answer(state, method, raw_path, query, (parsed, malformed), authorized)
             texted, state.texted = state.texted, []
         # Outside the lock: the callback may well read the simulator (last_pin, points_of).
-        callback = self.on_pin_sent
+        callback = self.on_pin_sent if texts else None
         for phone, pin in texted:
             if callback is not None:
                 callback(phone, pin)

@@ -1,0 +1,79 @@
+"""What training mode adds to the composition root (app.py): the in-process simulator, the PIN it
+"texts" shown in the banner, the trainer's problems, and training's own settings.
+
+Training never shares a file or a keyring entry with the real store: its journal and consent
+record (``Folders.journal`` / ``consents``), its settings and manager PIN
+(``Folders.settings_file(training=True)``) and the API keys a trainee saves from F12 (the
+keyring service ``TRAINING_KEYRING_SERVICE``) are all its own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import httpx
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, default_timeout
+from budtender_app.services.credentials import SERVICE, CredentialStore
+from budtender_app.services.paths import Folders
+from budtender_app.services.settings_store import SettingsStore
+from budtender_app.startup import Mode
+
+if TYPE_CHECKING:
+    from budtender_app.simulator.core import Simulator
+    from budtender_app.ui.counter.banner import TrainingBanner
+    from budtender_app.ui.main_window import MainWindow
+    from budtender_app.viewmodels.training import TrainingViewModel
+
+DEMO_LATENCY = 0.35  # seconds: trainees should see the progress a real call shows
+#: Where a trainee's F12 keeps the API keys it saves: never the real store's entries.
+TRAINING_KEYRING_SERVICE = SERVICE + "-training"
+
+
+class _PinRelay(QObject):
+    """Carries the simulator's "texted" PIN to the training banner."""
+
+    pin_sent = Signal(str, str)
+
+
+def build_http(mode: Mode) -> tuple[httpx.AsyncClient, Simulator | None]:
+    """The one httpx client; in training mode it talks to an in-process simulator (returned too)."""
+    if not mode.training:
+        return httpx.AsyncClient(timeout=default_timeout(), follow_redirects=False), None
+    from budtender_app.simulator.core import Simulator
+    from budtender_app.simulator.transport import SimulatorTransport
+
+    simulator = Simulator(base_url=mode.config.base_url)
+    transport = SimulatorTransport(simulator, latency=DEMO_LATENCY)
+    return httpx.AsyncClient(transport=transport, timeout=DEFAULT_TIMEOUT), simulator
+
+
+def show_texted_pins(simulator: Simulator, banner: TrainingBanner) -> _PinRelay:
+    """Training: the PIN the simulator "texted" appears in the banner. Keep the relay alive."""
+    relay = _PinRelay(banner)
+    relay.pin_sent.connect(banner.show_pin)
+    simulator.on_pin_sent = lambda digits, pin: relay.pin_sent.emit(f"***-***-{digits[-4:]}", pin)
+    return relay
+
+
+def settings_for(mode: Mode, folders: Folders, real: SettingsStore,
+                 credentials: CredentialStore) -> tuple[SettingsStore, CredentialStore]:
+    """The settings file (profiles, manager PIN) and the keyring F12 saves API keys in: the real
+    store's, or training's own so that a trainee can explore F12 without touching them."""
+    if not mode.training:
+        return real, credentials
+    return (SettingsStore(folders.settings_file(training=True)),
+            CredentialStore(service=TRAINING_KEYRING_SERVICE))
+
+
+def add_trainer_controls(window: MainWindow, simulator: Simulator) -> TrainingViewModel:
+    """Training: the banner's "Practise a problem…" button, wired to the simulator's problems."""
+    from budtender_app.ui.counter.training_faults import open_training_faults
+    from budtender_app.viewmodels.training import TrainingViewModel
+
+    vm = TrainingViewModel(simulator.faults, parent=window)
+    banner = window.banner
+    vm.changed.connect(lambda: banner.show_practice(vm.status_text()))
+    banner.add_practice(lambda: open_training_faults(vm, window))
+    return vm
