@@ -108,3 +108,113 @@ def test_an_unreadable_settings_file_says_so_instead_of_asking_for_a_set_up(memo
     mode = choose_mode(args())
     assert mode.training and "No store is set up" not in mode.notice and "settings" in mode.notice.lower()
     assert path.read_text(encoding="utf-8") == '{"profiles": [', "never written over"
+
+
+# -- training's own settings, manager PIN and keyring entries (build_services) ---------------
+
+STORE_FORM = {"name": "Main St", "store_id": "77", "uid": "1234", "base_url": "https://lab.alpineiq.com",
+              "brand": "Green Leaf", "country": "US", "skip_pin": False}
+
+
+@pytest.fixture
+def built(memory_keyring):
+    """build_services as app.py calls it; every journal and client it opened is closed after."""
+    import asyncio
+
+    from budtender_app.app import build_services
+    from budtender_app.domain.clock import Clock
+    from budtender_app.services.paths import folders
+
+    made = []
+
+    def build(**kw):
+        services = build_services(args(**kw), folders(), Clock.system(), RedactingFilter())
+        made.append(services)
+        return services
+
+    yield build
+    for services in made:
+        services.close_journals()
+        asyncio.run(services.http.aclose())
+
+
+def real_store(memory_keyring, pin="135790"):
+    """A real store set up on this computer: a profile, its key, a manager PIN."""
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.manager_pin import ManagerPinGuard
+    from budtender_app.services.paths import folders
+    from budtender_app.services.settings_store import SettingsStore
+
+    store = SettingsStore(folders().settings)
+    store.save(store.load().with_profile(StoreProfile(
+        name="Main St", store_id="77", uid="1234", base_url="https://aiq.example.com", brand="Green Leaf")))
+    ManagerPinGuard(store).set_pin(pin)
+    CredentialStore(memory_keyring).save("Main St", Credentials("1234", "real-key-abcd"))
+    return store
+
+
+async def _no_test(profile, credentials):
+    raise AssertionError("no connection test in these tests")
+
+
+def test_f12_in_training_saves_to_training_settings_and_never_touches_the_real_store(built, memory_keyring):
+    from budtender_app.services.credentials import SERVICE
+    from budtender_app.services.paths import folders
+    from budtender_app.services.settings_store import SettingsStore
+    from budtender_app.training_mode import TRAINING_KEYRING_SERVICE
+    from budtender_app.viewmodels.settings import SettingsViewModel
+
+    real = real_store(memory_keyring)
+    before = real.path.read_bytes()
+    services = built(demo=True)
+    assert services.mode.training and services.settings.path == folders().settings_file(training=True)
+    vm = SettingsViewModel(services.settings, services.profile_keys, _no_test)
+    assert vm.profiles == (), "the real store's profiles are not shown in training"
+    assert vm.save(STORE_FORM, "trainee-key-wxyz") is True
+    assert real.path.read_bytes() == before, "the real settings file is byte for byte as it was"
+    assert memory_keyring.entries[(SERVICE, "Main St:api-key")] == "real-key-abcd"
+    assert memory_keyring.entries[(TRAINING_KEYRING_SERVICE, "Main St:api-key")] == "trainee-key-wxyz"
+    [saved] = SettingsStore(folders().settings_file(training=True)).read().profiles
+    assert saved.name == "Main St" and saved.base_url == "https://lab.alpineiq.com"
+
+
+def test_a_manager_pin_set_in_training_does_not_unlock_the_real_settings(built, memory_keyring):
+    from budtender_app.services.manager_pin import ManagerPinGuard
+
+    real = real_store(memory_keyring, pin="135790")
+    before = real.path.read_bytes()
+    services = built(demo=True)
+    assert not services.manager_pin.is_set(), "training does not read the real manager PIN"
+    services.manager_pin.set_pin("246802")
+    assert services.manager_pin.check("246802").ok
+    assert real.path.read_bytes() == before
+    real_guard = ManagerPinGuard(real)
+    assert not real_guard.check("246802").ok and real_guard.check("135790").ok
+
+
+def test_a_real_store_uses_its_own_settings_and_keys(built, memory_keyring):
+    from budtender_app.services.paths import folders
+
+    real_store(memory_keyring)
+    services = built()
+    assert not services.mode.training and services.simulator is None
+    assert services.settings.path == folders().settings
+    assert services.profile_keys is services.credentials
+    assert not folders().settings_file(training=True).exists()
+
+
+def test_the_trainers_problems_exist_only_in_training(built, memory_keyring, qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    from budtender_app.app import build_window
+    from budtender_app.viewmodels.training import TrainingViewModel
+
+    real_store(memory_keyring)
+    for training in (False, True):
+        services = built(demo=training)
+        window, vm, pending = build_window(services)
+        qtbot.addWidget(window)
+        button = window.findChild(QPushButton, "practise_button")
+        has_vm = window.findChild(TrainingViewModel) is not None
+        assert (button is not None, has_vm, services.simulator is not None) == (training,) * 3
+        window.close_without_asking()

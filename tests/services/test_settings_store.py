@@ -44,6 +44,14 @@ def test_the_file_lives_in_the_users_config_folder(tmp_path):
     assert SettingsStore().path == default_settings_path()
 
 
+def test_training_keeps_its_own_settings_file_beside_the_real_one(tmp_path):
+    training = default_settings_path(training=True)
+    assert training == tmp_path / "config" / "budtender-app" / "training-settings.json"
+    SettingsStore(training).save(Settings().with_profile(StoreProfile(name="Practice", store_id="1", uid="1",
+                                                                      brand="Training")))
+    assert SettingsStore().load() == Settings() and not default_settings_path().exists()
+
+
 def test_no_file_means_empty_settings_and_nothing_written(store):
     assert store.load() == Settings()
     assert not store.path.exists()

@@ -76,8 +76,8 @@ class TrainingFaultsDialog(AppDialog):
 
 
 def open_training_faults(vm: TrainingViewModel, parent: QWidget) -> TrainingFaultsDialog:
-    """Open the dialog (never exec(): the event loop keeps running); returns it."""
-    dialog = TrainingFaultsDialog(vm, parent)
-    dialog.finished.connect(dialog.deleteLater)
+    """Open the dialog (never exec(): the event loop keeps running); returns it. One per window,
+    made the first time and kept: it follows the armed problem by itself."""
+    dialog = parent.findChild(TrainingFaultsDialog, "training_faults_dialog") or TrainingFaultsDialog(vm, parent)
     dialog.open()
     return dialog
