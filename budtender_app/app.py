@@ -298,7 +298,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
 
     s = services
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin)
-    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock)
+    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training)
     consents, profile = s.consents, s.mode.profile
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,

@@ -212,9 +212,9 @@ def test_the_trainers_problems_exist_only_in_training(built, memory_keyring, qtb
     real_store(memory_keyring)
     for training in (False, True):
         services = built(demo=training)
-        window, vm, pending = build_window(services)
+        window, _vm, pending = build_window(services)
         qtbot.addWidget(window)
         button = window.findChild(QPushButton, "practise_button")
         has_vm = window.findChild(TrainingViewModel) is not None
-        assert (button is not None, has_vm, services.simulator is not None) == (training,) * 3
+        assert (button is not None, has_vm, services.simulator is not None, pending.training) == (training,) * 4
         window.close_without_asking()

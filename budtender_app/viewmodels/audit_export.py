@@ -1,7 +1,8 @@
 """The auditors' export: the audit trail of whole local days as CSV, its hash chain checked first.
 
 Held by the manager's PendingViewModel (its Export tab). It exports even when the chain is
-broken (auditors must see what is there) and says so, loudly.
+broken (auditors must see what is there) and says so, loudly. In training the file's name and its
+first line say TRAINING (``export_file_name``, ``services/journal/export.training_file``).
 """
 
 from __future__ import annotations
@@ -14,19 +15,29 @@ from PySide6.QtCore import QObject
 
 from budtender_app.domain.messages import Level
 from budtender_app.services.journal import Journal
+from budtender_app.services.journal.export import training_file
 from budtender_app.viewmodels.operation import MessageLine
 
 # The manager window's log, as before this was split out of it.
 log = logging.getLogger("budtender_app.viewmodels.pending")
 
 
-class AuditExport(QObject):
-    """Writes the CSV and says on the manager's message line what was written."""
+def export_file_name(day: date, *, training: bool = False) -> str:
+    """The export's suggested file name; a training one starts with TRAINING."""
+    return ("TRAINING-" if training else "") + f"aiq-redemptions-audit-{day.isoformat()}.csv"
 
-    def __init__(self, journal: Journal, line: MessageLine, parent: QObject | None = None) -> None:
+
+class AuditExport(QObject):
+    """Writes the CSV and says on the manager's message line what was written.
+
+    ``training``: the journal is training's, so the file says TRAINING above its header."""
+
+    def __init__(self, journal: Journal, line: MessageLine, parent: QObject | None = None, *,
+                 training: bool = False) -> None:
         super().__init__(parent)
         self._journal = journal
         self._line = line
+        self.training = training
 
     def export_csv(self, path: str | os.PathLike[str], since: date,
                    until: date | None = None) -> tuple[int, bool] | None:
@@ -41,13 +52,15 @@ class AuditExport(QObject):
             return None
         report = self._journal.verify_chain()
         try:
-            count = self._journal.export_csv(path, since, until)
+            count = self._write(path, since, until)
         except OSError as exc:
             self._line.say(Level.ERROR, self.tr("Cannot write {path}: {why}. Nothing was exported.").format(
                 path=os.fspath(path), why=exc.strerror or exc))
             return None
         span = f"{since} – {until}" if until else self.tr("{since} – now").format(since=since)
         done = self.tr("Exported {n} audit events ({span}) to {path}.").format(n=count, span=span, path=os.fspath(path))
+        if self.training:
+            done = self.tr("TRAINING: ") + done
         if report.ok:
             self._line.say(Level.INFO, done + " " + self.tr("The audit trail checks out: its hash chain is unbroken."))
         else:
@@ -56,3 +69,9 @@ class AuditExport(QObject):
                 "WARNING: the audit trail has been altered at row {row} ({problem}). Tell the auditor and "
                 "IT.").format(row=report.bad_id, problem=report.problem))
         return count, report.ok
+
+    def _write(self, path: str | os.PathLike[str], since: date, until: date | None) -> int:
+        if not self.training:
+            return self._journal.export_csv(path, since, until)
+        with training_file(path) as handle:
+            return self._journal.export_csv(handle, since, until)

@@ -67,7 +67,7 @@ class PendingViewModel(QObject):
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, training: bool = False) -> None:
         super().__init__(parent)
         self._journal = journal
         self._api = api
@@ -76,7 +76,8 @@ class PendingViewModel(QObject):
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.words = PendingWords(self)
-        self._export = AuditExport(journal, self._line, parent=self)
+        self.training = training  # the training journal: its export says TRAINING
+        self._export = AuditExport(journal, self._line, parent=self, training=training)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

@@ -2,7 +2,8 @@
 safe to open in a spreadsheet, and no token, phone or PIN (details go through the one redactor).
 
 Every exported row carries its event number and the previous event's hash, so the first row of an
-export must follow the last row of the one before.
+export must follow the last row of the one before. A training export starts with one more line,
+``TRAINING_TITLE``, above the header (``training_file``), so nobody files it as the store's.
 """
 
 from __future__ import annotations
@@ -74,6 +75,19 @@ def export_csv(conn: sqlite3.Connection, path_or_file: str | os.PathLike[str] | 
     else:
         _write_csv(path_or_file, rows)
     return len(rows)
+
+
+#: The first line of a training export, above the header: it cannot be taken for the store's.
+TRAINING_TITLE = "TRAINING: practice redemptions on a simulated AIQ, no real points. Not for the auditors."
+
+
+@contextmanager
+def training_file(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
+    """A training export's file, written whole or not at all, its first line ``TRAINING_TITLE``;
+    hand it to ``export_csv``, which writes the header and the rows after it."""
+    with _atomic_text(Path(path)) as handle:
+        csv.writer(handle, lineterminator="\r\n").writerow([TRAINING_TITLE])
+        yield handle
 
 
 #: What makes a spreadsheet read a cell as a formula (OWASP's "CSV injection" list, and the

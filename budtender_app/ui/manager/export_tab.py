@@ -27,6 +27,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.style import set_level
 from budtender_app.ui.common.widgets import named
+from budtender_app.viewmodels.audit_export import export_file_name
 from budtender_app.viewmodels.pending import PendingViewModel
 
 
@@ -44,7 +45,9 @@ class ExportTab(QWidget):
             "time, store, terminal, transaction, discount and points, for whole days in this computer's time "
             "zone. The audit trail is checked before the export: an edited or deleted event is reported. "
             "A value that a spreadsheet would run as a formula (it starts with = + - or @) is written with a ' "
-            "in front, so opening the file runs nothing."), self)
+            "in front, so opening the file runs nothing.") + (self.tr(
+            "\n\nTRAINING: this is the training journal. The file's name and first line say TRAINING: it is "
+            "not the store's record.") if vm.training else ""), self)
         intro.setWordWrap(True)
         form = self._build_form(today)
         self.export_button = named(QPushButton(self.tr("E&xport CSV"), self), "export_button", "Export the CSV")
@@ -64,7 +67,7 @@ class ExportTab(QWidget):
         self.since_edit = self._date_edit("export_since_edit", "First day", today.replace(day=1))
         self.until_edit = self._date_edit("export_until_edit", "Last day", today)
         self.path_edit = named(QLineEdit(self), "export_path_edit", "CSV file to write")
-        self.path_edit.setText(str(Path.home() / f"aiq-redemptions-audit-{today.isoformat()}.csv"))
+        self.path_edit.setText(str(Path.home() / export_file_name(today, training=self._vm.training)))
         self.browse_button = named(QPushButton(self.tr("&Browse…"), self), "export_browse_button",
                                    "Choose where to save")
         self.browse_button.setAutoDefault(False)
