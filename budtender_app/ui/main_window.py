@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._quit_confirmed = False
         self._cart_editable: bool | None = None
         self.setObjectName("main_window")
+        self.setProperty("training", "true" if training else "false")  # tints its dialogs (style.py)
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
         self.banner = TrainingBanner(self)
         self.banner.setVisible(training)

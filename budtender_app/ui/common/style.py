@@ -124,6 +124,9 @@ QPushButton#sign_up_button { font-weight: 600; padding: 6px 14px; }
 QLabel#welcome_wallet_label {
     background: $wallet_bg; border: 1px solid $wallet_line; border-radius: 4px; padding: 8px 10px; }
 
+/* Training: every dialog of the training window is tinted the banner's colour (main_window.py). */
+[training="true"] QDialog { background: $ask_bg; }
+
 QLabel#receipt_preview_label { background: white; border: 1px solid $paper_line; }
 QScrollArea#receipt_scroll { background: $desk_bg; border: none; }
 """)

@@ -6,32 +6,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from budtender_app.ui.common.widgets import named
 
+#: Room between the banner's text and the trainer's button, and from the button to the edge.
+BUTTON_GAP = 8
 
-class TrainingBanner(QWidget):
+
+class TrainingBanner(QLabel):
     """On every screen in demo mode, so nobody mistakes training for a real sale."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("training_bar")
-        self.label = QLabel(self)
-        self.label.setObjectName("training_banner")  # its colours: style.py
-        self.label.setAccessibleName("Training mode")
-        self.label.setWordWrap(True)
+        self.setObjectName("training_banner")  # its colours: style.py
+        self.setAccessibleName("Training mode")
+        self.setWordWrap(True)
         self.practise_button: QPushButton | None = None  # only once add_practice is called
-        self._layout = QHBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(0)
-        self._layout.addWidget(self.label, 1)
         self._pin = self._practice = ""
         self.show_pin("", "")
-
-    def text(self) -> str:
-        """What the banner says now."""
-        return self.label.text()
 
     def show_pin(self, phone_masked: str, pin: str) -> None:
         """Show the PIN texted to ``phone_masked`` ("" for none: the next shopper's is their own)."""
@@ -44,15 +38,22 @@ class TrainingBanner(QWidget):
         self._show()
 
     def add_practice(self, open_dialog: Callable[[], Any]) -> QPushButton:
-        """The trainer's button, which calls ``open_dialog`` (training only: app.py)."""
+        """The trainer's button, at the banner's right end, calling ``open_dialog`` (training only:
+        app.py). The text keeps clear of it: the button is laid on the whole banner, the text
+        inside a right margin as wide as the button."""
         button = named(QPushButton(self.tr("Practise a problem…"), self), "practise_button",
                        "Practise a problem: make the simulated AIQ fail")
         button.setAutoDefault(False)
         button.clicked.connect(open_dialog)
-        self._layout.addWidget(button)
+        self.setAttribute(Qt.WidgetAttribute.WA_LayoutOnEntireRect)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, BUTTON_GAP, 0)
+        row.addStretch(1)
+        row.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.setContentsMargins(0, 0, button.sizeHint().width() + 2 * BUTTON_GAP, 0)
         self.practise_button = button
         return button
 
     def _show(self) -> None:
         parts = [self.tr("TRAINING: no real points (simulated AIQ)"), self._practice, self._pin]
-        self.label.setText("   ·   ".join(p for p in parts if p))
+        self.setText("   ·   ".join(p for p in parts if p))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.style import styled
 from budtender_app.viewmodels.training import Practice, TrainingViewModel
 
@@ -20,6 +20,7 @@ class TrainingFaultsDialog(AppDialog):
         super().__init__(parent, "training_faults_dialog", "training_faults_message_label")
         self._vm = vm
         self.setWindowTitle(self.tr("Practise a problem"))
+        self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.buttons: dict[str, QPushButton] = {}
         self.now_label = styled(QLabel(self), kind="hint")
         self.now_label.setObjectName("training_faults_now_label")

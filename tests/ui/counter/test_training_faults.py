@@ -113,3 +113,25 @@ async def test_a_lost_pin_text_shows_no_pin_in_the_banner_and_a_resend_does(qtbo
     vm.resend_pin()
     await vm.wait_idle()
     assert window.banner.text().endswith("***-***-4567: 4321"), "the resent PIN arrives"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("training", [True, False])
+async def test_the_dialogs_of_a_training_window_are_tinted_and_a_real_ones_are_not(qtbot, tmp_path, training):
+    from PySide6.QtGui import QColor
+
+    from budtender_app.ui.common.dialog import AppDialog
+    from budtender_app.ui.common.style import PALETTE
+
+    async with httpx.AsyncClient(transport=SimulatorTransport(Simulator(base_url=BASE))) as http:
+        with make_journal(tmp_path) as journal:
+            vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal)
+            win = MainWindow(vm, training=training, location="test")
+            qtbot.addWidget(win)
+            dialog = AppDialog(win, "any_dialog", "any_message_label")
+            dialog.resize(200, 100)
+            dialog.open()
+            seen = dialog.grab().toImage().pixelColor(100, 50)
+            assert (seen == QColor(PALETTE["ask_bg"])) is training
+            dialog.reject()
+            await vm.wait_idle()
