@@ -7,12 +7,15 @@ store's terminal has no simulator, hence no such view model and no button to ope
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
 
 
 class ProblemSwitch(Protocol):
@@ -80,10 +83,13 @@ class TrainingViewModel(QObject):
 
     def practise(self, problem: str) -> None:
         """Arm ``problem`` (a Problem); it replaces the one armed before."""
-        self._switch.arm(str(Problem(problem)))
+        chosen = Problem(problem)
+        log.info("training: the trainer made the simulated AIQ fail (%s)", chosen)
+        self._switch.arm(str(chosen))
 
     def back_to_normal(self) -> None:
         """No problem armed: the simulated AIQ answers as it should."""
+        log.info("training: the simulated AIQ is back to normal")
         self._switch.clear()
 
     def status_text(self) -> str:
