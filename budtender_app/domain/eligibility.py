@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from budtender_app.domain.money import CENT, format_money, format_points
+from budtender_app.domain.money import format_money, format_points
 from budtender_app.domain.wallet import Discount
 
 
@@ -24,12 +24,73 @@ class Offer:
 
 
 def amount_off(discount: Discount, cart_total: Decimal) -> Decimal:
-    """Dollars this discount takes off this cart (a % discount is worked out on the total)."""
+    """Dollars this discount alone takes off this cart, unrounded (a % is worked out on the total).
+
+    Rounded to cents only where it is shown (money.format_money). With other discounts, see
+    ``pos_order``: a percentage then applies to what the ones keyed before it left.
+    """
     if discount.dollar_value:
         return discount.dollar_value
     if discount.percentage_value:
-        return (cart_total * discount.percentage_value / 100).quantize(CENT)
+        return cart_total * discount.percentage_value / 100
     return Decimal(0)
+
+
+def is_percentage(discount: Discount) -> bool:
+    """A percentage discount: what it takes off depends on the cart and on what is keyed before it."""
+    return bool(discount.percentage_value) and not discount.dollar_value
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """One discount at its place in the POS: the cart left when it is keyed, and what it takes off.
+
+    ``off`` is exact (rounded once, at display); for a percentage it is an estimate (``estimated``).
+    """
+
+    discount: Discount
+    base: Decimal
+    off: Decimal
+
+    @property
+    def estimated(self) -> bool:
+        return is_percentage(self.discount)
+
+
+def pos_order(selected: Sequence[Discount], cart_total: Decimal) -> list[Keyed]:
+    """The order to key ``selected`` into the POS, each with what it takes off there.
+
+    Dollar discounts first (and those with no value), then percentages, each group in the order
+    chosen; each percentage is worked out on what the discounts before it left of the cart (never
+    below $0). AIQ only says a discount has a ``dollarValue`` or a ``percentageValue``; how its
+    builder stacks them is not public (AIQ-API.md), so a percentage's figure is an estimate on the
+    whole cart, in the order the cashier keys them.
+    """
+    keyed: list[Keyed] = []
+    left = cart_total
+    for discount in sorted(selected, key=is_percentage):  # sorted() is stable: chosen order kept
+        base = max(left, Decimal(0))
+        off = amount_off(discount, base)
+        keyed.append(Keyed(discount, base, off))
+        left -= off
+    return keyed
+
+
+def keyed_with(discount: Discount, selected: Sequence[Discount], cart_total: Decimal) -> Keyed:
+    """``discount`` at its place among ``selected`` (added to them when it is not chosen)."""
+    chosen = list(selected) if any(d.id == discount.id for d in selected) else [*selected, discount]
+    return next(k for k in pos_order(chosen, cart_total) if k.discount.id == discount.id)
+
+
+def estimate_text(keyed: Keyed, cart_total: Decimal) -> str:
+    """What a percentage takes off, marked as an estimate: "about $6.30 on a $42.00 cart", or on
+    what is left after the discounts keyed before it. "" for a dollar discount (its value says it)."""
+    if not keyed.estimated:
+        return ""
+    off = format_money(keyed.off)
+    if keyed.base == cart_total:
+        return f"about {off} on a {format_money(cart_total)} cart"
+    return f"about {off} on the {format_money(keyed.base)} left after the discounts keyed before it"
 
 
 def why_not(discount: Discount, cart_total: Decimal, balance: int | None, now: datetime) -> str | None:
@@ -62,15 +123,28 @@ def evaluate(
 
 @dataclass(frozen=True, slots=True)
 class SelectionTotals:
+    """A selection's sums: dollars off (unrounded; estimated when ``estimated``) and points."""
+
     amount_off: Decimal
     points: int
+    estimated: bool = False
 
 
 def totals(selected: Sequence[Discount], cart_total: Decimal) -> SelectionTotals:
+    """What ``selected`` takes off together, keyed in ``pos_order``, and the points it costs."""
+    keyed = pos_order(selected, cart_total)
     return SelectionTotals(
-        amount_off=sum((amount_off(d, cart_total) for d in selected), Decimal(0)),
+        amount_off=sum((k.off for k in keyed), Decimal(0)),
         points=sum(d.points for d in selected),
+        estimated=any(k.estimated for k in keyed),
     )
+
+
+def off_text(sums: SelectionTotals, cart_total: Decimal) -> str:
+    """"$15.00 off", or "about $10.55 off a $42.00 cart" when a percentage is in it."""
+    if sums.estimated:
+        return f"about {format_money(sums.amount_off)} off a {format_money(cart_total)} cart"
+    return f"{format_money(sums.amount_off)} off"
 
 
 def selection_problem(
