@@ -84,13 +84,14 @@ def keyed_with(discount: Discount, selected: Sequence[Discount], cart_total: Dec
 
 def estimate_text(keyed: Keyed, cart_total: Decimal) -> str:
     """What a percentage takes off, marked as an estimate: "about $6.30 on a $42.00 cart", or on
-    what is left after the discounts keyed before it. "" for a dollar discount (its value says it)."""
+    what the discounts keyed before it left: "about $4.80 on the $32.00 left of a $42.00 cart".
+    "" for a dollar discount (its value says it)."""
     if not keyed.estimated:
         return ""
     off = format_money(keyed.off)
     if keyed.base == cart_total:
         return f"about {off} on a {format_money(cart_total)} cart"
-    return f"about {off} on the {format_money(keyed.base)} left after the discounts keyed before it"
+    return f"about {off} on the {format_money(keyed.base)} left of a {format_money(cart_total)} cart"
 
 
 def why_not(discount: Discount, cart_total: Decimal, balance: int | None, now: datetime) -> str | None:

@@ -97,6 +97,11 @@ class RedemptionViewModel(QObject):
     # -- what the screens show ---------------------------------------------------------------
 
     @property
+    def clock(self) -> Clock:
+        """The app's one clock (the receipt prints the store's local time from it)."""
+        return self._clock
+
+    @property
     def wrong_pins(self) -> int:
         """Wrong PINs typed for the PIN texted last."""
         return self._pins.wrong_pins

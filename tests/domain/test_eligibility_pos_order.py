@@ -90,8 +90,8 @@ def test_the_total_is_marked_as_an_estimate_when_a_percentage_is_in_it(chosen, c
         ("15%", [], "42", "about $6.30 on a $42.00 cart"),
         ("15%", ["15%"], "42", "about $6.30 on a $42.00 cart"),
         # with a dollar discount chosen, the percentage is worked out after it
-        ("15%", ["$10"], "42", "about $4.80 on the $32.00 left after the discounts keyed before it"),
-        ("15%", ["15%", "$10"], "42", "about $4.80 on the $32.00 left after the discounts keyed before it"),
+        ("15%", ["$10"], "42", "about $4.80 on the $32.00 left of a $42.00 cart"),
+        ("15%", ["15%", "$10"], "42", "about $4.80 on the $32.00 left of a $42.00 cart"),
         ("$10", ["15%"], "42", ""),  # a dollar discount's value already says what it takes
     ],
 )
