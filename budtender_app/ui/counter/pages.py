@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.eligibility import Keyed, estimate_text, off_text, pos_order, totals
-from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.money import format_points
 from budtender_app.domain.receipt import SlipHeader, build_receipt
 from budtender_app.domain.redemption import Status
 from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
@@ -172,8 +172,9 @@ class ApplyPage(QWidget):
         self.table.setColumnHidden(3, hide_points)  # nothing a shopper could read a point figure from
         _fill(self.table, rows)
         sums = totals(vm.selected, cart)
-        points = self.tr("This brand doesn't show points") if hide_points else self.tr("{points} to be deducted").format(
-            points=format_points(sums.points))
+        points = self.tr("{points} to be deducted").format(points=format_points(sums.points))
+        if hide_points:  # nothing a shopper could read a point figure from
+            points = self.tr("This brand doesn't show points")
         estimate = self.tr(" (percentages estimated on the whole cart, after the dollar discounts)")
         self.totals_label.setText(self.tr("Total: {off}{estimate} · {points}").format(
             off=off_text(sums, cart), estimate=estimate if sums.estimated else "", points=points))

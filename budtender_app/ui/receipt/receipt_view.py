@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-
 from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
