@@ -69,6 +69,27 @@ def test_a_brand_that_hides_points_prints_no_point_figure_but_the_record_keeps_e
     assert "balance" not in copied.lower()  # AIQ sends no balance to show for such a brand
 
 
+@pytest.mark.parametrize(
+    ("statuses", "deducted"),
+    [
+        ([Status.REDEEMED], [100]),
+        ([Status.REDEEMED, Status.REJECTED], [100, 0]),
+        ([Status.UNKNOWN, Status.NOT_SENT], [0, 0]),
+        ([Status.REDEEMED, Status.REDEEMED], [100, 250]),
+    ],
+)
+def test_hidden_points_on_paper_and_in_the_record_whatever_the_outcomes(statuses, deducted):
+    names = [("$5 off", 100, "POS-5OFF"), ("$10 off", 250, "POS-10OFF")]
+    outcomes = [Outcome(discount(i + 1, *names[i]), status) for i, status in enumerate(statuses)]
+    text = record_text("T-8", outcomes, shopper="***-***-4567", balance_after=None)
+    receipt = build_receipt(text, member=True, hide_points=True, header=HEADER)
+    assert point_figures(receipt.text()) == []
+    assert receipt.lines.count(HIDDEN_POINTS) == 1
+    copied = receipt.record_text()
+    assert [int(n) for n in re.findall(r"\| points deducted \(for the record\): (\d+)", copied)] == deducted
+    assert f"Total points deducted (for the record): {sum(deducted)}" in copied
+
+
 def test_a_brand_that_shows_points_prints_them_and_the_record_is_unchanged():
     receipt = build_receipt(record(1150), member=True, hide_points=False)
     assert receipt.record_text() == record(1150)
