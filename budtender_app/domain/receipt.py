@@ -81,6 +81,11 @@ class Receipt:
             parts += ["", self.qr_caption, self.qr_url]
         return "\n".join(parts)
 
+    @property
+    def training(self) -> bool:
+        """A training slip (its file name and PDF title say so too)."""
+        return TRAINING_LINE in self.lines
+
     def record_text(self) -> str:
         """What Copy record copies: the transaction record (every point figure), else the slip."""
         return self.record or self.text()

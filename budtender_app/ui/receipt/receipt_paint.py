@@ -155,7 +155,7 @@ def render_pdf(receipt: Receipt, path: str | os.PathLike[str]) -> None:
     writer = QPdfWriter(os.fspath(path))
     writer.setResolution(PDF_DPI)
     writer.setCreator("Budtender wallet terminal")
-    writer.setTitle("AIQ loyalty receipt")
+    writer.setTitle(("TRAINING - " if receipt.training else "") + "AIQ loyalty receipt")
     width = _px(PAPER_MM, PDF_DPI)
     height = paint_receipt(None, receipt, dpi=PDF_DPI, width_px=width, device=_image(10, 10, PDF_DPI))
     height_mm = height / PDF_DPI * 25.4 + 2  # a little slack for the PDF's own font metrics

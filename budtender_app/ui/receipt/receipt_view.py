@@ -96,6 +96,8 @@ class ReceiptView(QWidget):
         """Show ``receipt``; ``name`` becomes the suggested PDF file name (e.g. the transaction ID)."""
         self.receipt = receipt
         self.name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "receipt"
+        if receipt.training:  # a saved or printed training slip is named so, too
+            self.name = f"TRAINING-{self.name}"
         has_content = bool(receipt.lines or receipt.qr_url)
         image = render_image(receipt, dpi=self._preview_dpi()) if has_content else None
         if image is None:

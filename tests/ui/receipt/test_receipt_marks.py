@@ -112,6 +112,23 @@ def test_save_as_pdf_starts_in_the_documents_folder(qtbot, tmp_path, monkeypatch
         view.save_dialog.reject()
 
 
+@needs_pdftotext
+def test_a_training_pdf_is_named_and_titled_training(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    view = ReceiptView()
+    qtbot.addWidget(view)
+    view.set_receipt(receipt(True), "T-1001")
+    view.pdf_button.click()
+    try:
+        assert Path(view.save_dialog.selectedFiles()[0]).name == "TRAINING-T-1001.pdf"
+    finally:
+        view.save_dialog.reject()
+    view.save_pdf(str(tmp_path / "slip.pdf"))
+    info = subprocess.run(["pdfinfo", str(tmp_path / "slip.pdf")], check=True, timeout=30, capture_output=True,
+                          text=True).stdout
+    assert "TRAINING - AIQ loyalty receipt" in info
+
+
 def test_without_a_documents_folder_save_as_pdf_starts_at_home(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     view = ReceiptView()
