@@ -9,6 +9,7 @@ import pytest
 
 from budtender_app.domain.eligibility import (
     estimate_text,
+    keyed_for,
     keyed_with,
     off_text,
     pos_order,
@@ -111,3 +112,15 @@ def test_a_percentage_rows_estimate_is_at_its_place_in_the_pos(discount, chosen,
 def test_only_dollar_discounts_can_exceed_the_sale(chosen, cart, problem):
     got = selection_problem([d(n) for n in chosen], Decimal(cart), None)
     assert (got is None) if problem is None else (problem in got)
+
+
+@pytest.mark.parametrize("chosen", [[], ["$10"], ["15%"], ["$10", "15%"], ["20%", "$50", "$5"], ["$50", "$40"]])
+def test_keyed_for_a_whole_wallet_is_each_discount_added_to_the_selection_in_pos_order(chosen):
+    cart = Decimal(60)
+    selected = [d(n) for n in chosen]
+    wallet = [d(n) for n in ("$10", "$5", "gift", "15%", "20%", "$50", "$40", "7.5%")]
+    by_id = keyed_for(wallet, selected, cart)
+    for discount in wallet:
+        plain = [*selected] if discount.id in chosen else [*selected, discount]
+        expected = next(k for k in pos_order(plain, cart) if k.discount.id == discount.id)
+        assert by_id[discount.id] == expected

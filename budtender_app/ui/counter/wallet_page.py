@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from budtender_app.domain.eligibility import estimate_text, is_percentage, keyed_with
+from budtender_app.domain.eligibility import Keyed, estimate_text, is_percentage, keyed_for
 from budtender_app.domain.money import format_points
 from budtender_app.domain.wallet import Discount
 from budtender_app.ui.common.style import styled
@@ -47,7 +47,7 @@ class WalletPage(QWidget):
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        self._chosen: list[Discount] = []
+        self._keyed: dict[str, Keyed] = {}
         self._hide_points = False
         self.header_label = styled(QLabel(self), kind="title")
         self.header_label.setObjectName("wallet_header_label")
@@ -105,8 +105,10 @@ class WalletPage(QWidget):
         """Draw the wallet as the view model has it now, keeping the row the cashier was on."""
         vm = self._vm
         current = self.offer_list.currentItem().data(ID_ROLE) if self.offer_list.currentItem() else None
-        # Worked out once per redraw: each percentage row shows its estimate at its place among them.
-        self._chosen = vm.selected
+        # Worked out once per redraw: each percentage row's estimate at its place in the POS order.
+        cart = vm.cart_total
+        percentages = [o.discount for o in vm.offers if o.usable and is_percentage(o.discount)]
+        self._keyed = keyed_for(percentages, vm.selected, cart) if cart is not None else {}
         self._hide_points = vm.wallet is not None and vm.wallet.hide_points
         if vm.phone is not None:
             points = self.tr("This brand doesn't show points") if vm.balance is None else format_points(vm.balance)
@@ -155,8 +157,9 @@ class WalletPage(QWidget):
         bits = []
         if d.value_text:
             bits.append(d.value_text)
-        if is_percentage(d) and cart is not None:
-            bits.append(estimate_text(keyed_with(d, self._chosen, cart), cart))
+        keyed = self._keyed.get(d.id)
+        if keyed is not None and cart is not None:
+            bits.append(estimate_text(keyed, cart))
         if not self._hide_points:
             bits.append(format_points(d.points))
         if d.pos_discount_id:
