@@ -360,7 +360,7 @@ class RedemptionViewModel(QObject):
         self.pin_skipped = sale.pin_skipped
         self.wallet = Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
                              hide_points=sale.balance is None, discounts=sale.discounts)
-        self._selection.restore(sale.discounts)
+        self._selection.restore(sale.discounts, hide_points=self.wallet.hide_points)
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
         self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))

@@ -32,9 +32,10 @@ class Selection(QObject):
         self.offers = []
         self.selected_ids = []
 
-    def restore(self, discounts: tuple[Discount, ...]) -> None:
+    def restore(self, discounts: tuple[Discount, ...], *, hide_points: bool = False) -> None:
         """Exactly what was applied in the POS, chosen: not filtered again (an expiry passed
         meanwhile is AIQ's to refuse at checkout, and the cashier sees that answer)."""
+        self.hide_points = hide_points
         self.offers = [Offer(d, None) for d in discounts]
         self.selected_ids = [d.id for d in discounts]
 
