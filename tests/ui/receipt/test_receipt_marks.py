@@ -99,15 +99,18 @@ def test_the_copy_button_says_copied_for_a_moment_and_keeps_its_key(qtbot):
     assert view.copy_button.shortcut().toString() == "Ctrl+Shift+C"
 
 
-def test_save_as_pdf_starts_in_the_documents_folder(qtbot, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("has_documents", "folder"), [(True, "Documents"), (False, "")])
+def test_save_as_pdf_starts_in_the_documents_folder_else_at_home(qtbot, tmp_path, monkeypatch, has_documents,
+                                                                 folder):
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "Documents").mkdir()
+    if has_documents:
+        (tmp_path / "Documents").mkdir()
     view = ReceiptView()
     qtbot.addWidget(view)
     view.set_receipt(receipt(False), "T-1001")
     view.pdf_button.click()
     try:
-        assert Path(view.save_dialog.selectedFiles()[0]) == tmp_path / "Documents" / "T-1001.pdf"
+        assert Path(view.save_dialog.selectedFiles()[0]) == tmp_path / folder / "T-1001.pdf"
     finally:
         view.save_dialog.reject()
 
@@ -127,15 +130,3 @@ def test_a_training_pdf_is_named_and_titled_training(qtbot, tmp_path, monkeypatc
     info = subprocess.run(["pdfinfo", str(tmp_path / "slip.pdf")], check=True, timeout=30, capture_output=True,
                           text=True).stdout
     assert "TRAINING - AIQ loyalty receipt" in info
-
-
-def test_without_a_documents_folder_save_as_pdf_starts_at_home(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    view = ReceiptView()
-    qtbot.addWidget(view)
-    view.set_receipt(receipt(False), "T-1001")
-    view.pdf_button.click()
-    try:
-        assert Path(view.save_dialog.selectedFiles()[0]) == tmp_path / "T-1001.pdf"
-    finally:
-        view.save_dialog.reject()
