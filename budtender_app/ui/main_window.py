@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self._vm = vm
         self._counter = counter
         self._receipt_links = receipt_links
+        self._training = training
         self._quit_question = QuitQuestion(self)
         self._quit_question.quit_chosen.connect(self.close_without_asking)
         self._quit_confirmed = False
@@ -134,8 +135,7 @@ class MainWindow(QMainWindow):
                 "This store skips the texted PIN: check the shopper's ID before redeeming."))
         self.wallet_page = WalletPage(vm, self)
         self.apply_page = ApplyPage(vm, self)
-        self.done_page = DonePage(vm, self, receipt_links=self._receipt_links,
-                                  brand=counter.brand if counter else "", country=counter.country if counter else "US")
+        self.done_page = DonePage(vm, self, receipt_links=self._receipt_links, counter=counter, training=self._training)
         self.stack = QStackedWidget(self)
         for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
             self.stack.addWidget(page)

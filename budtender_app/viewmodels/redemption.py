@@ -97,6 +97,11 @@ class RedemptionViewModel(QObject):
     # -- what the screens show ---------------------------------------------------------------
 
     @property
+    def clock(self) -> Clock:
+        """The app's one clock (the receipt prints the store's local time from it)."""
+        return self._clock
+
+    @property
     def wrong_pins(self) -> int:
         """Wrong PINs typed for the PIN texted last."""
         return self._pins.wrong_pins
@@ -355,7 +360,7 @@ class RedemptionViewModel(QObject):
         self.pin_skipped = sale.pin_skipped
         self.wallet = Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
                              hide_points=sale.balance is None, discounts=sale.discounts)
-        self._selection.restore(sale.discounts)
+        self._selection.restore(sale.discounts, hide_points=self.wallet.hide_points)
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
         self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))

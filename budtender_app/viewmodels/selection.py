@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from PySide6.QtCore import QObject
 
-from budtender_app.domain.eligibility import Offer, evaluate, selection_problem, totals
-from budtender_app.domain.money import format_money
+from budtender_app.domain.eligibility import Offer, evaluate, off_text, selection_problem, totals
 from budtender_app.domain.wallet import Discount, Wallet
 
 
@@ -25,15 +24,18 @@ class Selection(QObject):
         self.cart_total: Decimal | None = None
         self.offers: list[Offer] = []
         self.selected_ids: list[str] = []
+        #: The wallet's brand hides points: the summary shows no point figure.
+        self.hide_points = False
 
     def clear(self) -> None:
         """No wallet, nothing chosen (the cart total stays)."""
         self.offers = []
         self.selected_ids = []
 
-    def restore(self, discounts: tuple[Discount, ...]) -> None:
+    def restore(self, discounts: tuple[Discount, ...], *, hide_points: bool = False) -> None:
         """Exactly what was applied in the POS, chosen: not filtered again (an expiry passed
         meanwhile is AIQ's to refuse at checkout, and the cashier sees that answer)."""
+        self.hide_points = hide_points
         self.offers = [Offer(d, None) for d in discounts]
         self.selected_ids = [d.id for d in discounts]
 
@@ -44,13 +46,15 @@ class Selection(QObject):
         return [by_id[i] for i in self.selected_ids if i in by_id]
 
     def summary(self) -> str:
-        """One line under the list: how many, how much off, how many points."""
+        """One line under the list: how many, how much off (marked as an estimate when a percentage
+        is in it), how many points (no figure when the brand hides them)."""
         chosen = self.selected
         if not chosen or self.cart_total is None:
             return self.tr("Nothing selected yet: Space selects the highlighted discount.")
         sums = totals(chosen, self.cart_total)
-        return self.tr("Selected: {count}, {off} off, {points:,} points").format(
-            count=self.count_text(len(chosen)), off=format_money(sums.amount_off), points=sums.points)
+        text = self.tr("Selected: {count}, {off}").format(count=self.count_text(len(chosen)),
+                                                         off=off_text(sums, self.cart_total))
+        return text if self.hide_points else text + self.tr(", {points:,} points").format(points=sums.points)
 
     def count_text(self, n: int) -> str:
         """"1 discount", "3 discounts"."""
@@ -76,6 +80,7 @@ class Selection(QObject):
     def refilter(self, wallet: Wallet | None, balance: int | None, now: datetime) -> bool:
         """The offers again, for the wallet and cart total as they are now; True when chosen
         discounts were dropped because they no longer fit."""
+        self.hide_points = wallet is not None and wallet.hide_points
         if wallet is None:
             self.offers = []
         elif self.cart_total is None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from budtender_app.app import make_event_loop, show_texted_pins
+from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.flow import Step
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
@@ -47,7 +48,8 @@ async def shoot(out: Path) -> None:
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
     journal = make_journal(Path(tempfile.mkdtemp()), clock=clock)
     vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal, clock=clock)
-    win = MainWindow(vm, training=True, location="Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333")
+    win = MainWindow(vm, training=True, location="Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333",
+                     counter=CounterInfo("Training Dispensary", store="training", terminal="till-1"))
     relay = show_texted_pins(sim, win.banner)  # noqa: F841 - kept alive for the run
     win.show()
 

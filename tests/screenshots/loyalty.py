@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from budtender_app.app import make_event_loop
 from budtender_app.domain.consent import CounterInfo
-from budtender_app.domain.receipt import build_receipt
+from budtender_app.domain.receipt import SlipHeader, build_receipt
 from budtender_app.domain.redemption import Outcome, Status, record_text
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
@@ -34,6 +34,7 @@ from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.loyalty.loyalty_dialog import LoyaltyDialog
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.loyalty import LoyaltyViewModel
+from tests.helpers import screenshot_clock
 
 BASE = "https://simulator.invalid"
 WALLET_URL = "https://lab.alpineiq.com/wallet/1234"
@@ -89,8 +90,10 @@ async def shoot(out: Path) -> None:
     title = QLabel(page.tr("Receipt for the shopper (wallet link for members)"), page)
     title.setStyleSheet("font-size: 13pt; font-weight: 600;")
     view = ReceiptView(page)
+    clock = screenshot_clock()
+    header = SlipHeader(store=where.store, terminal=where.terminal, moment=clock.local(clock.now()))
     view.set_receipt(build_receipt(sample_record(), member=True, hide_points=False, wallet_url=WALLET_URL,
-                                   brand="Green Leaf"), "POS-2026-11-22-0042")
+                                   brand="Green Leaf", header=header), "POS-2026-11-22-0042")
     layout = QVBoxLayout(page)
     layout.addWidget(title)
     layout.addWidget(view, 1)

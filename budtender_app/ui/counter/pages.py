@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
@@ -19,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from budtender_app.domain.eligibility import amount_off, totals
-from budtender_app.domain.money import format_money, format_points
-from budtender_app.domain.receipt import build_receipt
+from budtender_app.domain.consent import CounterInfo
+from budtender_app.domain.eligibility import Keyed, estimate_text, off_text, pos_order, totals
+from budtender_app.domain.money import format_points
+from budtender_app.domain.receipt import SlipHeader, build_receipt
 from budtender_app.domain.redemption import Status
 from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
 from budtender_app.ui.common.widgets import named
@@ -123,10 +125,15 @@ class ApplyPage(QWidget):
         self._vm = vm
         title = QLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self)
         styled(title, kind="title").setWordWrap(True)
-        self.table = _table(self, "apply_table", "Discounts to apply in the POS",
+        self.order_label = QLabel(self.tr(
+            "Key them into the POS in this order: dollar discounts first, then percentages."), self)
+        self.order_label.setObjectName("apply_order_label")
+        self.order_label.setWordWrap(True)
+        self.table = _table(self, "apply_table", "Discounts to apply in the POS, in the order to key them",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("apply_totals_label")
+        self.totals_label.setWordWrap(True)
         self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
                                      "Checkout complete")
         self.checkout_button.clicked.connect(vm.start_checkout)
@@ -147,6 +154,7 @@ class ApplyPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
+        layout.addWidget(self.order_label)
         layout.addWidget(self.table)
         layout.addWidget(self.totals_label)
         layout.addWidget(note)
@@ -154,14 +162,28 @@ class ApplyPage(QWidget):
         layout.addLayout(buttons)
 
     def redraw(self) -> None:
+        """The selection in the order to key it into the POS (domain/eligibility.pos_order)."""
         vm = self._vm
         cart = vm.cart_total or Decimal(0)
-        rows = [[d.name, d.pos_discount_id or "—", format_money(amount_off(d, cart)) + (
-            f" ({d.value_text})" if d.percentage_value else ""), f"{d.points:,}"] for d in vm.selected]
+        hide_points = vm.wallet is not None and vm.wallet.hide_points
+        rows = [[f"{n}. {k.discount.name}", k.discount.pos_discount_id or "—", self._value_text(k, cart),
+                 "" if hide_points else f"{k.discount.points:,}"]
+                for n, k in enumerate(pos_order(vm.selected, cart), start=1)]
+        self.table.setColumnHidden(3, hide_points)  # nothing a shopper could read a point figure from
         _fill(self.table, rows)
         sums = totals(vm.selected, cart)
-        self.totals_label.setText(self.tr("Total: {off} off a {cart} sale · {points} to be deducted").format(
-            off=format_money(sums.amount_off), cart=format_money(cart), points=format_points(sums.points)))
+        points = self.tr("{points} to be deducted").format(points=format_points(sums.points))
+        if hide_points:  # nothing a shopper could read a point figure from
+            points = self.tr("This brand doesn't show points")
+        estimate = self.tr(" (percentages estimated on the whole cart, after the dollar discounts)")
+        self.totals_label.setText(self.tr("Total: {off}{estimate} · {points}").format(
+            off=off_text(sums, cart), estimate=estimate if sums.estimated else "", points=points))
+
+    def _value_text(self, keyed: Keyed, cart: Decimal) -> str:
+        """"$5.00 off", or "15% off (about $6.30 on a $42.00 cart)"."""
+        value = keyed.discount.value_text or self.tr("no $ value")
+        estimate = estimate_text(keyed, cart)
+        return f"{value} ({estimate})" if estimate else value
 
 
 class DonePage(QWidget):
@@ -171,11 +193,15 @@ class DonePage(QWidget):
                     Status.UNKNOWN: "UNKNOWN: ask a manager", Status.NOT_SENT: "Not sent: AIQ unreachable"}
 
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *,
-                 receipt_links: tuple[str, str] = ("", ""), brand: str = "", country: str = "US") -> None:
+                 receipt_links: tuple[str, str] = ("", ""), counter: CounterInfo | None = None,
+                 training: bool = False) -> None:
         super().__init__(parent)
         self._vm = vm
         self._wallet_url, self._signup_url = receipt_links
-        self._brand, self._country = brand, country
+        #: The store and terminal every receipt names, and whether each says TRAINING.
+        self._counter = counter or CounterInfo(brand="")
+        self._training = training
+        self._moment: datetime | None = None  # when this sale's first answer came: the receipt's time
         self.title_label = QLabel(self)
         self.title_label.setObjectName("done_title_label")
         styled(self.title_label, kind="title")
@@ -185,10 +211,10 @@ class DonePage(QWidget):
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
         self.new_sale_button.clicked.connect(vm.new_sale)
-        # The receipt as it prints is the record: copy it (Ctrl+Shift+C) onto the POS transaction.
+        # The receipt prints for the shopper; Copy record (Ctrl+Shift+C) copies the record for the POS
+        # transaction, which keeps every point figure even when the brand hides them on paper.
         self.receipt_view = ReceiptView(self)
-        self.receipt_view.copy_button.setText(self.tr("Copy record (Ctrl+Shift+C)"))
-        self.receipt_view.copy_button.setShortcut("Ctrl+Shift+C")
+        self.receipt_view.set_copy_label(self.tr("Copy record (Ctrl+Shift+C)"), "Ctrl+Shift+C")
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.new_sale_button)
@@ -196,7 +222,9 @@ class DonePage(QWidget):
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
         layout.addWidget(self.table)
-        caption = QLabel(self.tr("The record for the POS transaction, as it prints:"), self)
+        caption = QLabel(self.tr("The receipt, as it prints (Copy record copies the record for the POS "
+                                 "transaction):"), self)
+        caption.setWordWrap(True)
         layout.addWidget(caption)
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
@@ -213,12 +241,23 @@ class DonePage(QWidget):
             return
         self._drawn = drawn
         if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
+            self._moment = None
             _fill(self.table, [])
             self.title_label.setText(self.tr("Transaction {txid}: redeeming with AIQ…").format(txid=vm.transaction_id))
             self.receipt_view.set_receipt(build_receipt("", member=True, hide_points=True), name=vm.transaction_id)
             return
+        self._draw_outcomes(hide_points)
+        self.receipt_view.set_receipt(build_receipt(
+            record, member=True, hide_points=hide_points, wallet_url=self._wallet_url, signup_url=self._signup_url,
+            brand=self._counter.brand, country=self._counter.country, header=self._header()), name=vm.transaction_id)
+
+    def _draw_outcomes(self, hide_points: bool) -> None:
+        """The outcome table and title; no point figure when the brand hides points (the copied
+        record still has each one, for the POS and the auditors)."""
+        vm = self._vm
         rows = [[o.discount.name, o.discount.pos_discount_id or "—", f"{o.points_deducted:,}",
                  self.tr(self.STATUS_WORDS[o.status])] for o in vm.outcomes]
+        self.table.setColumnHidden(2, hide_points)
         _fill(self.table, rows)
         for r, o in enumerate(vm.outcomes):
             cell = self.table.item(r, 3)
@@ -227,12 +266,19 @@ class DonePage(QWidget):
             cell.setForeground(REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR)
             if o.message:
                 cell.setToolTip(o.message)
-        self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
-            txid=vm.transaction_id, points=format_points(vm.points_deducted)))
-        self.receipt_view.set_receipt(build_receipt(
-            record, member=True, hide_points=hide_points,
-            wallet_url=self._wallet_url, signup_url=self._signup_url, brand=self._brand, country=self._country),
-            name=vm.transaction_id)
+        redeemed = sum(o.status is Status.REDEEMED for o in vm.outcomes)
+        done = vm.discount_count(redeemed) + self.tr(" redeemed") if hide_points else self.tr(
+            "{points} deducted").format(points=format_points(vm.points_deducted))
+        self.title_label.setText(self.tr("Transaction {txid}: {done}").format(txid=vm.transaction_id, done=done))
+
+    def _header(self) -> SlipHeader:
+        """Store, terminal and the store's local time of this sale's first answer, and the mode."""
+        clock = self._vm.clock
+        if self._moment is None:
+            self._moment = clock.now()
+        return SlipHeader(store=self._counter.store, terminal=self._counter.terminal,
+                          moment=clock.local(self._moment), training=self._training)
 
     def record_text(self) -> str:
-        return self._vm.record()
+        """What Copy record copies: the record for the POS transaction, with the store and time."""
+        return self.receipt_view.receipt.record_text()

@@ -13,10 +13,10 @@ from decimal import Decimal
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
-from budtender_app.domain.eligibility import totals
+from budtender_app.domain.eligibility import off_text, totals
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
-from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.money import format_points
 from budtender_app.ui.common.widgets import MessageLabel
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
 from budtender_app.ui.counter.pin_dialog import PinDialog
@@ -102,10 +102,12 @@ class CounterPopups(QObject):
 
     def _checkout_summary(self) -> str:
         vm = self._vm
-        sums = totals(vm.selected, vm.cart_total or Decimal(0))
-        return self.tr("{count} for {points}, {off} off.").format(
-            count=vm.discount_count(len(vm.selected)), points=format_points(sums.points),
-            off=format_money(sums.amount_off))
+        cart = vm.cart_total or Decimal(0)
+        sums = totals(vm.selected, cart)
+        count, off = vm.discount_count(len(vm.selected)), off_text(sums, cart)
+        if vm.wallet is not None and vm.wallet.hide_points:  # no point figure where a shopper may look
+            return self.tr("{count}, {off}.").format(count=count, off=off)
+        return self.tr("{count} for {points}, {off}.").format(count=count, points=format_points(sums.points), off=off)
 
     @staticmethod
     def _raise(dialog: QDialog, field: QWidget) -> None:

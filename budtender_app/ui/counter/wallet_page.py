@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from budtender_app.domain.eligibility import amount_off
-from budtender_app.domain.money import format_money, format_points
+from budtender_app.domain.eligibility import Keyed, estimate_text, is_percentage, keyed_for
+from budtender_app.domain.money import format_points
 from budtender_app.domain.wallet import Discount
 from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
@@ -47,6 +47,8 @@ class WalletPage(QWidget):
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
+        self._keyed: dict[str, Keyed] = {}
+        self._hide_points = False
         self.header_label = styled(QLabel(self), kind="title")
         self.header_label.setObjectName("wallet_header_label")
         self._build_lists()
@@ -103,8 +105,13 @@ class WalletPage(QWidget):
         """Draw the wallet as the view model has it now, keeping the row the cashier was on."""
         vm = self._vm
         current = self.offer_list.currentItem().data(ID_ROLE) if self.offer_list.currentItem() else None
+        # Worked out once per redraw: each percentage row's estimate at its place in the POS order.
+        cart = vm.cart_total
+        percentages = [o.discount for o in vm.offers if o.usable and is_percentage(o.discount)]
+        self._keyed = keyed_for(percentages, vm.selected, cart) if cart is not None else {}
+        self._hide_points = vm.wallet is not None and vm.wallet.hide_points
         if vm.phone is not None:
-            points = self.tr("points hidden by the brand") if vm.balance is None else format_points(vm.balance)
+            points = self.tr("This brand doesn't show points") if vm.balance is None else format_points(vm.balance)
             self.header_label.setText(self.tr("Wallet of {phone} · {points}").format(phone=vm.phone.masked,
                                                                                      points=points))
         self.offer_list.clear()
@@ -145,13 +152,16 @@ class WalletPage(QWidget):
         return item
 
     def _details(self, d: Discount) -> list[str]:
+        """"15% off · about $6.30 on a $42.00 cart · 300 points · POS ID X" (no points when hidden)."""
         cart = self._vm.cart_total
         bits = []
         if d.value_text:
             bits.append(d.value_text)
-        if d.percentage_value and cart is not None:
-            bits.append(self.tr("{amount} on this sale").format(amount=format_money(amount_off(d, cart))))
-        bits.append(format_points(d.points))
+        keyed = self._keyed.get(d.id)
+        if keyed is not None and cart is not None:
+            bits.append(estimate_text(keyed, cart))
+        if not self._hide_points:
+            bits.append(format_points(d.points))
         if d.pos_discount_id:
             bits.append(self.tr("POS ID {id}").format(id=d.pos_discount_id))
         return bits

@@ -4,6 +4,9 @@ Sizes are physical (millimetres, points) turned into the device's pixels through
 80 mm slip is 80 mm on a thermal printer, in a PDF and on paper from an office printer. The QR
 code is drawn from segno's module matrix as filled rectangles (vector in a PDF), each module a
 whole number of device pixels so none blurs into its neighbour on a printer or a screen.
+
+A training slip's TRAINING line is painted as a black band with white capitals, top and bottom:
+a tint would vanish on a one-colour thermal printer, a band cannot.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from PySide6.QtGui import (
     QPdfWriter,
 )
 
-from budtender_app.domain.receipt import Receipt
+from budtender_app.domain.receipt import TRAINING_LINE, Receipt
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
@@ -59,9 +62,14 @@ def paint_receipt(painter: QPainter | None, receipt: Receipt, *, dpi: float, wid
     inner = QRectF(left + margin, top + margin, width_px - 2 * margin, 0)
     y = inner.top()
     flags = int(Qt.TextFlag.TextWordWrap)
+    first = next((i for i, line in enumerate(receipt.lines) if line != TRAINING_LINE), -1)
     for index, line in enumerate(receipt.lines):
-        font = _font(TEXT_PT + (1 if index == 0 else 0), bold=index == 0)
-        y += _text(painter, device, font, QRectF(inner.left(), y, inner.width(), 0), line or " ", flags)
+        row = QRectF(inner.left(), y, inner.width(), 0)
+        if line == TRAINING_LINE:
+            y += _band(painter, device, row, line, dpi)
+            continue
+        font = _font(TEXT_PT + (1 if index == first else 0), bold=index == first)
+        y += _text(painter, device, font, row, line or " ", flags)
     if receipt.qr_url:
         y += _px(3, dpi)
         y += _qr(painter, receipt, QRectF(inner.left(), y, inner.width(), 0), dpi)
@@ -75,15 +83,29 @@ def paint_receipt(painter: QPainter | None, receipt: Receipt, *, dpi: float, wid
 
 
 def _text(painter: QPainter | None, device: QPaintDevice | None, font: QFont, rect: QRectF, text: str,
-          flags: int) -> float:
+          flags: int, colour: str = "black") -> float:
     target = device if device is not None else painter.device() if painter is not None else None
     metrics = QFontMetricsF(font, target) if target is not None else QFontMetricsF(font)
     bounds = metrics.boundingRect(QRectF(rect.left(), rect.top(), rect.width(), 1e6), flags, text)
     if painter is not None:
         painter.setFont(font)
-        painter.setPen(QColor("black"))
+        painter.setPen(QColor(colour))
         painter.drawText(QRectF(rect.left(), rect.top(), rect.width(), bounds.height()), flags, text)
     return bounds.height()
+
+
+def _band(painter: QPainter | None, device: QPaintDevice | None, rect: QRectF, text: str, dpi: float) -> float:
+    """``text`` in bold white on a full-width black band, with a little room above and below."""
+    pad = _px(1.2, dpi)
+    flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignHCenter)
+    font = _font(TEXT_PT + 2, bold=True)
+    inside = QRectF(rect.left(), rect.top() + 2 * pad, rect.width(), 0)
+    target = device if device is not None else painter.device() if painter is not None else None
+    height = _text(None, target, font, inside, text, flags)
+    if painter is not None:
+        painter.fillRect(QRectF(rect.left(), rect.top() + pad, rect.width(), height + 2 * pad), QColor("black"))
+        _text(painter, None, font, inside, text, flags, colour="white")
+    return height + 4 * pad
 
 
 def _qr(painter: QPainter | None, receipt: Receipt, rect: QRectF, dpi: float) -> float:
@@ -133,7 +155,7 @@ def render_pdf(receipt: Receipt, path: str | os.PathLike[str]) -> None:
     writer = QPdfWriter(os.fspath(path))
     writer.setResolution(PDF_DPI)
     writer.setCreator("Budtender wallet terminal")
-    writer.setTitle("AIQ loyalty receipt")
+    writer.setTitle(("TRAINING - " if receipt.training else "") + "AIQ loyalty receipt")
     width = _px(PAPER_MM, PDF_DPI)
     height = paint_receipt(None, receipt, dpi=PDF_DPI, width_px=width, device=_image(10, 10, PDF_DPI))
     height_mm = height / PDF_DPI * 25.4 + 2  # a little slack for the PDF's own font metrics

@@ -1,7 +1,9 @@
 """The receipt block on screen: a preview of the paper slip with its QR code, Print… and Save as PDF….
 
 Qt's print dialog (opened with open(), never exec()) offers every printer and, on Linux, "Print to
-File (PDF)"; Windows lists "Microsoft Print to PDF"; "Save as PDF…" writes an 80 mm PDF directly.
+File (PDF)"; Windows lists "Microsoft Print to PDF"; "Save as PDF…" writes an 80 mm PDF directly,
+asking where in the user's documents folder first. Copying says "Copied" on its button for a moment:
+a cashier pasting into the POS needs to know it worked without looking anywhere else.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import re
+from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
@@ -20,6 +23,15 @@ from budtender_app.ui.common.widgets import named
 from budtender_app.ui.receipt.receipt_paint import print_receipt, render_image, render_pdf
 
 log = logging.getLogger(__name__)
+
+#: How long the copy button says "Copied" after a copy.
+COPIED_MS = 2000
+
+
+def documents_folder() -> str:
+    """The user's documents folder (where Save as PDF starts), or their home when there is none."""
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return folder if folder and Path(folder).is_dir() else str(Path.home())
 
 
 class ReceiptView(QWidget):
@@ -53,6 +65,12 @@ class ReceiptView(QWidget):
         self.print_dialog: QPrintDialog | None = None
         self.save_dialog: QFileDialog | None = None
         self._printer: QPrinter | None = None
+        # The copy button's own words and key, put back when "Copied" has been shown long enough.
+        self._copy_label = (self.copy_button.text(), self.copy_button.shortcut())
+        self._copied_timer = QTimer(self)
+        self._copied_timer.setSingleShot(True)
+        self._copied_timer.setInterval(COPIED_MS)
+        self._copied_timer.timeout.connect(self._on_copied_timer_timeout)
         self.set_receipt(self.receipt)
 
     def _build_buttons(self) -> QHBoxLayout:
@@ -78,6 +96,8 @@ class ReceiptView(QWidget):
         """Show ``receipt``; ``name`` becomes the suggested PDF file name (e.g. the transaction ID)."""
         self.receipt = receipt
         self.name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "receipt"
+        if receipt.training:  # a saved or printed training slip is named so, too
+            self.name = f"TRAINING-{self.name}"
         has_content = bool(receipt.lines or receipt.qr_url)
         image = render_image(receipt, dpi=self._preview_dpi()) if has_content else None
         if image is None:
@@ -141,7 +161,8 @@ class ReceiptView(QWidget):
         """Ask where to save the PDF (without blocking), then write it."""
         if self.save_dialog is not None:
             return
-        dialog = QFileDialog(self, self.tr("Save the receipt as PDF"), f"{self.name}.pdf", self.tr("PDF (*.pdf)"))
+        start = str(Path(documents_folder()) / f"{self.name}.pdf")
+        dialog = QFileDialog(self, self.tr("Save the receipt as PDF"), start, self.tr("PDF (*.pdf)"))
         dialog.setObjectName("receipt_save_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("pdf")
@@ -164,5 +185,26 @@ class ReceiptView(QWidget):
             self.save_dialog.deleteLater()
         self.save_dialog = None
 
+    def set_copy_label(self, text: str, key: str = "") -> None:
+        """The copy button's words (and key), e.g. "Copy record (Ctrl+Shift+C)" on the outcome page."""
+        self._copied_timer.stop()
+        self.copy_button.setMinimumWidth(0)
+        self.copy_button.setText(text)
+        if key:  # after setText: Qt resets a button's shortcut to the mnemonic of its new text
+            self.copy_button.setShortcut(QKeySequence(key))
+        self._copy_label = (text, self.copy_button.shortcut())
+
     def copy_text(self) -> None:
-        QGuiApplication.clipboard().setText(self.receipt.text())
+        """Copy the record for the POS (every point figure, the store, the time) and say "Copied"."""
+        QGuiApplication.clipboard().setText(self.receipt.record_text())
+        key = self._copy_label[1]
+        if not self._copied_timer.isActive():
+            self.copy_button.setMinimumWidth(self.copy_button.sizeHint().width())  # no jump as the words change
+        self.copy_button.setText(self.tr("Copied"))
+        self.copy_button.setShortcut(key)  # Ctrl+Shift+C still copies while it says so
+        self._copied_timer.start()
+
+    def _on_copied_timer_timeout(self) -> None:
+        text, key = self._copy_label
+        self.copy_button.setText(text)
+        self.copy_button.setShortcut(key)

@@ -105,13 +105,18 @@ def test_the_pdf_rasterized_by_poppler_scans(qapp, tmp_path):
     assert decoded(QImage(str(tmp_path / "page.png"))) == [WALLET_URL]
 
 
-def test_hidden_points_print_no_balance(qtbot):
+def test_hidden_points_print_no_figure_while_the_copied_record_keeps_them(qtbot):
     view = ReceiptView()
     qtbot.addWidget(view)
     view.set_receipt(member_receipt(hide_points=True))
+    printed = view.receipt.text()
+    assert not re.findall(r"\d[\d,]*\s+points?\b|points?\b[^$\n\d]*:\s*\d", printed, flags=re.IGNORECASE)
+    assert "350" not in printed and "balance" not in printed.lower()
+    assert "This brand doesn't show points" in printed
     view.copy_text()
     copied = QGuiApplication.clipboard().text()
-    assert "Total points deducted: 350" in copied and "balance" not in copied.lower()
+    assert "Total points deducted (for the record): 350" in copied and "balance" not in copied.lower()
+    assert "points deducted (for the record): 100" in copied
     assert decoded(view.preview_label.pixmap().toImage()) == [WALLET_URL]
 
 
