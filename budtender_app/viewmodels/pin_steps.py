@@ -152,15 +152,15 @@ class PinSteps(QObject):
     def _release_shopper(self, phone: Phone) -> bool:
         """Another phone than the kept shopper's (or theirs, no longer fresh): the kept shopper is
         forgotten, unless their discounts are applied in the POS (refused: cancel that first)."""
+        if phone != self._host.phone:
+            if self._host.sale_applied:
+                self._line.say(Level.ERROR, self.tr(
+                    "The discounts of {phone} are applied in the POS. Type their number to go back to their "
+                    "wallet, or cancel the redemption first (Shift+Esc).").format(phone=self._host.shopper_masked))
+                return False
+            self._host.forget_shopper()
+        # else the same shopper, only needing a new PIN: their choice stays
         self._left_wallet_at = None
-        if phone == self._host.phone:
-            return True  # the same shopper, only needing a new PIN: their choice stays
-        if self._host.sale_applied:
-            self._line.say(Level.ERROR, self.tr(
-                "The discounts of {phone} are applied in the POS. Type their number to go back to their "
-                "wallet, or cancel the redemption first (Shift+Esc).").format(phone=self._host.shopper_masked))
-            return False
-        self._host.forget_shopper()
         return True
 
     def _send_pin(self, phone: Phone) -> None:
