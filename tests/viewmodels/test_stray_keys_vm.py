@@ -212,8 +212,8 @@ async def test_a_cart_edit_in_the_wallet_counts_once_done_keeps_what_fits_and_na
         assert vm.selected_ids == ["a", "b"] and vm.cart_total == 50
     vm.finish_cart_edit()
     assert vm.cart_total == 12 and vm.selected_ids == ["a"]
-    assert vm.message == (Level.INFO, "Cart total now $12.00. Dropped $10 off: with the others it would take "
-                                      "$15.00 off a $12.00 sale.")
+    assert vm.message == (Level.INFO, ("Cart total now $12.00. Dropped $10 off: with the others it would take "
+                                       "$15.00 off a $12.00 sale."))
     vm.set_cart_text("4")
     vm.apply_selection()  # Enter while the edit is pending: read first, and stop to show what it dropped
     assert vm.step is Step.WALLET and vm.selected_ids == []
