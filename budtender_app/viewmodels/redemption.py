@@ -160,13 +160,14 @@ class RedemptionViewModel(QObject):
     # -- cashier actions -------------------------------------------------------------------
 
     def submit_phone(self, text: str) -> None:
-        """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone or
-        cart total; the shopper verified a moment ago gets their wallet back (pin_steps.py)."""
-        self._cart.settle()
+        """Enter on the phone: a PIN texted (E1), or the kept shopper's wallet back (pin_steps.py)."""
+        dropped = self.message[1] if self._settled() else ""  # what a cart total typed here dropped
         if self.step is Step.PHONE and self.wallet is None and self._cart.problem():
             self._line.say(Level.ERROR, self._cart.problem())
             return
         self._pins.submit_phone(text)
+        if dropped and self.step is Step.WALLET:  # re-opened: what the new total dropped is said too
+            self._line.say(Level.INFO, f"{self.message[1]} {dropped}")
 
     @property
     def sale_applied(self) -> bool:
@@ -364,8 +365,6 @@ class RedemptionViewModel(QObject):
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
         self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))
-
-    # -- plumbing ----------------------------------------------------------------------------
 
     def _go(self, event: Event) -> None:
         self.step = transition(self.step, event)

@@ -300,3 +300,20 @@ async def test_a_hurried_cashier_never_sends_a_redemption_before_checkout(journa
     vm.confirm_checkout("T-1")
     await wait_for_step(vm, Step.DONE)
     assert len(api.redeems) == 1 and not vm.sale_applied
+
+
+@pytest.mark.asyncio
+async def test_a_cart_edit_at_the_phone_step_is_read_on_enter_and_its_drops_are_named_in_the_reopened_wallet(
+        journal, ticks):
+    api = FakeAiq()
+    vm = counter(api, journal, ticks)
+    await at_wallet(vm, cart="50")
+    vm.toggle("a")
+    vm.toggle("b")
+    vm.cancel()  # Esc: at the phone, the shopper kept
+    vm.set_cart_text("1")  # "$1" on the way to "$12": nothing dropped yet
+    vm.set_cart_text("12")
+    assert vm.selected_ids == ["a", "b"]
+    vm.submit_phone("5551234567")
+    assert vm.step is Step.WALLET and vm.selected_ids == ["a"] and len(verifies(api)) == 1
+    assert "re-opened with no new PIN" in vm.message[1] and "Dropped $10 off" in vm.message[1]
