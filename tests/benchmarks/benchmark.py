@@ -291,7 +291,7 @@ async def big_wallet_figures(c: Counter, runs: int) -> tuple[list[float], list[f
                 refilter.append(ms(refilter_seconds))
         if run:
             shown.append(ms(seconds))
-        c.vm.cancel()
+        c.vm.abandon()  # Esc in the wallet only steps back to the phone now
         await until_step(c.vm, Step.CART)
     return shown, refilter
 
