@@ -113,7 +113,7 @@ class PinDialog(AppDialog):
     def set_resend_seconds(self, seconds: int) -> None:
         """The countdown before a new PIN can be texted (SMS can be slow; each one costs)."""
         self.resend_button.setEnabled(seconds == 0)
-        self.resend_button.setText(self.tr("Resend PIN in {s} s").format(s=seconds) if seconds
+        self.resend_button.setText(self.tr("Resend PIN in {s} s ({key})").format(s=seconds, key=RESEND_KEY) if seconds
                                    else self.tr("Resend PIN ({key})").format(key=RESEND_KEY))
 
     def _on_resend_key(self) -> None:

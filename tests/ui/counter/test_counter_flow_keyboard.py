@@ -70,7 +70,7 @@ async def open_wallet(qtbot, win, sim, cart="42.00"):
     await wait_for_focus(win.pin_dialog.pin_edit)
     assert win.banner.text().endswith("***-***-4567: 4321")
     resend = win.pin_dialog.resend_button
-    assert not resend.isEnabled() and resend.text() in ("Resend PIN in 30 s", "Resend PIN in 29 s")
+    assert not resend.isEnabled() and resend.text() in ("Resend PIN in 30 s (Ctrl+R)", "Resend PIN in 29 s (Ctrl+R)")
     await type_into(qtbot, "4321")
     await wait_for_step(vm, Step.WALLET)
     await wait_for_focus(win.wallet_page.offer_list)

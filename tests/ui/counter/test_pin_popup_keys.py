@@ -39,7 +39,7 @@ async def test_the_resend_key_is_on_the_button_and_works_only_after_the_countdow
     dialog.pin_edit.setFocus()
     await wait_for_focus(dialog.pin_edit)  # a shortcut works in the active window only
     dialog.set_resend_seconds(12)
-    assert dialog.resend_button.text() == "Resend PIN in 12 s"
+    assert dialog.resend_button.text() == "Resend PIN in 12 s (Ctrl+R)"
     qtbot.keyClick(dialog.pin_edit, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert resent == []
     dialog.set_resend_seconds(0)
