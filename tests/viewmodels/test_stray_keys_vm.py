@@ -41,11 +41,15 @@ def counter(api, journal, ticks) -> RedemptionViewModel:
     return RedemptionViewModel(api, journal, clock=CLOCK, sleep=no_sleep, monotonic=ticks)
 
 
-async def at_wallet(vm, cart="50", phone="555-123-4567"):
+async def at_pin(vm, cart="50", phone="555-123-4567"):
     vm.set_cart_text(cart)
     vm.start()
     vm.submit_phone(phone)
     await wait_for_step(vm, Step.PIN)
+
+
+async def at_wallet(vm, cart="50", phone="555-123-4567"):
+    await at_pin(vm, cart, phone)
     vm.submit_pin("1234")
     await wait_for_step(vm, Step.WALLET)
 
@@ -146,10 +150,7 @@ async def test_esc_then_enter_on_the_phone_offers_the_pin_texted_already(journal
     api = FakeAiq()
     vm = counter(api, journal, ticks)
     offers = asked(vm.texted_pin_offered)
-    vm.set_cart_text("50")
-    vm.start()
-    vm.submit_phone("5551234567")
-    await wait_for_step(vm, Step.PIN)
+    await at_pin(vm)
     ticks.now += 20
     vm.cancel()  # Esc in the PIN popup
     vm.submit_phone("5551234567")  # Enter
@@ -168,10 +169,7 @@ async def test_once_the_countdown_allows_a_new_pin_is_texted_at_the_cashiers_wor
     api = FakeAiq()
     vm = counter(api, journal, ticks)
     offers = asked(vm.texted_pin_offered)
-    vm.set_cart_text("50")
-    vm.start()
-    vm.submit_phone("5551234567")
-    await wait_for_step(vm, Step.PIN)
+    await at_pin(vm)
     vm.cancel()
     vm.cancel()  # Esc Esc: at the cart
     vm.start()
@@ -188,10 +186,7 @@ async def test_after_three_wrong_pins_enter_texts_a_new_one_without_asking(journ
     api = FakeAiq()
     vm = counter(api, journal, ticks)
     offers = asked(vm.texted_pin_offered)
-    vm.set_cart_text("50")
-    vm.start()
-    vm.submit_phone("5551234567")
-    await wait_for_step(vm, Step.PIN)
+    await at_pin(vm)
     for _ in range(3):
         vm.submit_pin("0000")
         await vm.wait_idle()
