@@ -89,9 +89,10 @@ class Checkout(QObject):
             log.exception("could not forget the applied selection")
             return False
 
-    def abandon_question(self) -> str:
-        """What the cashier is asked before the whole redemption is given up."""
-        text = self.tr("Cancel this redemption? The shopper's selection is dropped.")
+    def abandon_question(self, chosen: bool) -> str:
+        """What the cashier is asked before the whole redemption is given up (``chosen``: discounts are)."""
+        text = self.tr("Cancel this redemption? The shopper's selection is dropped.") if chosen else self.tr(
+            "Cancel this redemption? Nothing has been redeemed.")
         if self.applied:
             text += " " + self.tr("Then remove the discounts you applied from the POS sale.")
         return text

@@ -286,7 +286,7 @@ class RedemptionViewModel(QObject):
         """"Cancel redemption" (Shift+Esc): ask first (abandon_asked); abandon() when confirmed."""
         if not allowed(self.step, Event.ABANDON):
             return
-        self.abandon_asked.emit(self._checkout.abandon_question())
+        self.abandon_asked.emit(self._checkout.abandon_question(bool(self.selected_ids)))
 
     def abandon(self) -> None:
         """Give up this shopper's redemption before checkout (confirmed): no points are taken."""
