@@ -312,3 +312,23 @@ async def test_a_cart_edit_at_the_phone_step_is_read_on_enter_and_its_drops_are_
     vm.submit_phone("5551234567")
     assert vm.step is Step.WALLET and vm.selected_ids == ["a"] and len(verifies(api)) == 1
     assert "re-opened with no new PIN" in vm.message[1] and "Dropped $10 off" in vm.message[1]
+
+
+@pytest.mark.asyncio
+async def test_a_sale_resumed_at_start_has_no_phone_to_go_back_to_so_esc_in_its_wallet_asks(journal, ticks):
+    from decimal import Decimal
+
+    from budtender_app.services.applied_sale import AppliedSale, AppliedSales
+    from tests.helpers.fake_aiq import demo_wallet
+
+    AppliedSales(journal).save(AppliedSale(cart_total=Decimal(50), discounts=(demo_wallet().discounts[0],),
+                                           shopper_masked="***-***-4567"))
+    vm = counter(FakeAiq(), journal, ticks)
+    questions = asked(vm.abandon_asked)
+    vm.resume_applied()
+    vm.cancel()  # Esc on the POS step: back to its wallet
+    assert vm.step is Step.WALLET
+    vm.cancel()  # Esc in that wallet: no phone step to go back to
+    assert vm.step is Step.WALLET and len(questions) == 1
+    assert "remove the discounts you applied" in questions[0]
+    assert AppliedSales(journal).current() is not None, "the applied sale is kept until a confirmed cancel"
