@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
                 "Redeeming with AIQ: wait for its answer before closing."))
             event.ignore()
             return
-        if self._vm.step in SALE_IN_PROGRESS and not self._quit_confirmed:
+        if (self._vm.step in SALE_IN_PROGRESS or self._vm.sale_applied) and not self._quit_confirmed:
             event.ignore()
             self._quit_question.ask()  # discounts are keyed into the POS: never quit by a stray Ctrl+Q
             return

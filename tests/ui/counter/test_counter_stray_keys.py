@@ -270,3 +270,21 @@ async def test_a_cancel_question_taken_back_is_not_read_as_the_last_answer(qtbot
     vm.ask_abandon()
     win.popups.cancel_question.close()
     assert chosen == [True] and vm.step is Step.WALLET
+
+
+@pytest.mark.asyncio
+async def test_ctrl_q_after_stepping_back_from_an_applied_sale_still_asks(qtbot, counter):
+    """Esc from the POS step to the wallet and on to the phone: the discounts are still keyed into
+    the POS, so a stray Ctrl+Q asks, as it does on the POS step."""
+    win, vm, sim, _ticks = counter
+    await to_wallet(qtbot, win, vm)
+    qtbot.keyClick(win.wallet_page.offer_list, ENTER)
+    assert vm.step is Step.APPLY_IN_POS
+    qtbot.keyClick(focused(), ESC)
+    qtbot.keyClick(focused(), ESC)
+    assert vm.step is Step.PHONE and vm.sale_applied
+    qtbot.keyClick(focused(), Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    box = win.findChild(QMessageBox, "quit_confirm_box")
+    assert box is not None and box.isVisible() and win.isVisible()
+    qtbot.keyClick(box, ESC)
+    assert win.isVisible() and vm.step is Step.PHONE and redemptions_sent(sim) == []
