@@ -2,11 +2,28 @@
 
 One Enum of steps, one of events, one table. The only way into REDEEMING is confirming the POS
 transaction ID at CHECKOUT: that is AIQ's rule that no points move before checkout.
+
+Esc undoes one step. In the wallet it goes back to the phone and the shopper stays verified for
+a moment (``KEEP_VERIFIED_FOR``): Enter on the same number re-opens the same wallet with no new
+PIN (``REOPEN_WALLET``). Likewise a PIN texted a moment ago is offered again instead of a new
+text (``REOPEN_PIN``). Giving up the whole redemption (``ABANDON``) is its own, confirmed event.
 """
 
 from __future__ import annotations
 
 from enum import Enum, auto
+
+#: Seconds (the injected clock's monotonic time) a shopper stays verified after Esc in the wallet.
+#: The rule: counted from that Esc, since until then the cashier was in the wallet with the shopper;
+#: only the same phone number re-opens it; and never longer than the sale: a confirmed Cancel
+#: redemption, another phone number, checkout or a new sale forget the shopper at once.
+KEEP_VERIFIED_FOR = 120.0
+
+
+def still_verified(left_wallet_at: float | None, now: float) -> bool:
+    """Whether a shopper who left the wallet at ``left_wallet_at`` may have it re-opened without a
+    new PIN at ``now`` (None: they never left it, or the kept wallet was forgotten)."""
+    return left_wallet_at is not None and 0 <= now - left_wallet_at <= KEEP_VERIFIED_FOR
 
 
 class Step(Enum):
@@ -38,6 +55,8 @@ class Event(Enum):
     CHECKOUT_STARTED = auto()
     TRANSACTION_CONFIRMED = auto()
     REDEMPTIONS_FINISHED = auto()
+    REOPEN_WALLET = auto()  # Enter on the phone of the shopper verified a moment ago: no new PIN
+    REOPEN_PIN = auto()  # back to the PIN popup for the PIN texted a moment ago: no new text
     CANCEL = auto()  # Esc: undo the current step
     ABANDON = auto()  # give up the whole redemption, nothing redeemed
     NEW_SALE = auto()
@@ -61,6 +80,8 @@ TRANSITIONS: dict[tuple[Step, Event], Step] = {
     (Step.CART, Event.RESUME_APPLIED): Step.APPLY_IN_POS,
     (Step.PHONE, Event.PHONE_SUBMITTED): Step.SENDING_PIN,
     (Step.PHONE, Event.CANCEL): Step.CART,
+    (Step.PHONE, Event.REOPEN_WALLET): Step.WALLET,
+    (Step.PHONE, Event.REOPEN_PIN): Step.PIN,
     (Step.SENDING_PIN, Event.PIN_SENT): Step.PIN,
     (Step.SENDING_PIN, Event.PIN_SEND_FAILED): Step.PHONE,
     (Step.SENDING_PIN, Event.PIN_SKIPPED): Step.WALLET,
@@ -73,7 +94,7 @@ TRANSITIONS: dict[tuple[Step, Event], Step] = {
     (Step.OPENING_WALLET, Event.RESTART): Step.PHONE,
     (Step.OPENING_WALLET, Event.CANCEL): Step.PIN,
     (Step.WALLET, Event.SELECTION_APPLIED): Step.APPLY_IN_POS,
-    (Step.WALLET, Event.CANCEL): Step.CART,
+    (Step.WALLET, Event.CANCEL): Step.PHONE,  # the shopper stays verified for a moment
     (Step.APPLY_IN_POS, Event.CHANGE_SELECTION): Step.WALLET,
     (Step.APPLY_IN_POS, Event.CANCEL): Step.WALLET,
     (Step.APPLY_IN_POS, Event.CHECKOUT_STARTED): Step.CHECKOUT,
@@ -96,4 +117,5 @@ def transition(step: Step, event: Event) -> Step:
 
 
 def allowed(step: Step, event: Event) -> bool:
+    """Whether the rules let ``event`` happen at ``step``."""
     return (step, event) in TRANSITIONS

@@ -9,6 +9,8 @@ CENT = Decimal("0.01")
 MAX_CART = Decimal(1000000)
 
 _MONEY_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)?(\.\d{0,2})?$")
+#: A number with fractions of a cent ("12.345"): said as such, not as "not a number".
+_TOO_FINE_RE = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)?\.\d{3,}$")
 
 
 class MoneyError(ValueError):
@@ -25,6 +27,8 @@ def parse_money(text: str) -> Decimal:
         raise MoneyError("Enter the cart total.")
     if cleaned.startswith("-"):
         raise MoneyError("The cart total cannot be negative.")
+    if _TOO_FINE_RE.match(cleaned):
+        raise MoneyError("Two decimals at most: type the cents, like 42.50.")
     match = _MONEY_RE.match(cleaned)
     if not match or not (match.group(1) or (match.group(3) or "").strip(".")):
         raise MoneyError("Type the cart total as a number, like 42.50.")

@@ -39,7 +39,7 @@ from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhoneP
 from budtender_app.ui.counter.pin_dialog import PinDialog
 from budtender_app.ui.counter.popups import CounterPopups
 from budtender_app.ui.counter.quit_question import SALE_IN_PROGRESS, QuitQuestion
-from budtender_app.ui.counter.shortcuts import create_counter_shortcuts, create_done_keys
+from budtender_app.ui.counter.shortcuts import CANCEL_REDEMPTION_KEY, create_counter_shortcuts, create_done_keys
 from budtender_app.ui.counter.side_dialogs import SideDialogs
 from budtender_app.ui.counter.wallet_page import WalletPage
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.cart_edit.setFont(font)
         self.cart_edit.setMaximumWidth(220)
         self.cart_edit.textEdited.connect(self._vm.set_cart_text)
+        self.cart_edit.editingFinished.connect(self._vm.finish_cart_edit)  # with a wallet open: read now
         self.cart_edit.returnPressed.connect(self._on_start)
         self.redeem_button = named(QPushButton(self.tr("Redeem discounts for shopper (F2)"), self),
                                    "redeem_button", "Redeem discounts for shopper")
@@ -206,7 +207,7 @@ class MainWindow(QMainWindow):
         create_counter_shortcuts(self, {
             Qt.Key.Key_F2: self._on_start, Qt.Key.Key_F9: vm.start_checkout, Qt.Key.Key_Escape: vm.cancel,
             Qt.Key.Key_F12: self.open_manager_settings, Qt.Key.Key_F11: self.open_pending_redemptions,
-            Qt.Key.Key_F3: self.open_loyalty}, self.close)
+            Qt.Key.Key_F3: self.open_loyalty, CANCEL_REDEMPTION_KEY: vm.ask_abandon}, self.close)
         self._done_keys = create_done_keys(self, vm.new_sale)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -382,7 +383,7 @@ class MainWindow(QMainWindow):
                 "Redeeming with AIQ: wait for its answer before closing."))
             event.ignore()
             return
-        if self._vm.step in SALE_IN_PROGRESS and not self._quit_confirmed:
+        if (self._vm.step in SALE_IN_PROGRESS or self._vm.sale_applied) and not self._quit_confirmed:
             event.ignore()
             self._quit_question.ask()  # discounts are keyed into the POS: never quit by a stray Ctrl+Q
             return

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from PySide6.QtCore import QObject
 
 from budtender_app.domain.clock import Clock
+from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.domain.redemption import Outcome, Status
 from budtender_app.domain.wallet import Discount
@@ -39,13 +40,17 @@ class Checkout(QObject):
         self._clock = clock
         self._ops = ops
         self._line = line
+        #: Whether a sale is applied in the POS now (saved, read back at start; gone at checkout or cancel).
+        self.applied = False
 
     # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
 
     def read(self) -> AppliedSale | None:
         """The sale left applied in the POS by an earlier run, if any (None, said, when unreadable)."""
         try:
-            return self._applied.current()
+            sale = self._applied.current()
+            self.applied = sale is not None
+            return sale
         except Exception:
             log.exception("the sale in progress could not be read")
             self._line.say(Level.ERROR, self.tr("A sale in progress could not be read back from the journal. "
@@ -65,6 +70,7 @@ class Checkout(QObject):
         """Keep the sale applied in the POS; False (and said) when the journal cannot."""
         try:
             self._applied.save(sale)
+            self.applied = True
         except Exception:
             log.exception("could not save the applied selection")
             self._line.say(Level.ERROR, self.tr(
@@ -76,10 +82,41 @@ class Checkout(QObject):
     def forget(self, why: str) -> bool:
         """The sale in progress is given up; True when one was applied in the POS."""
         try:
-            return self._applied.cancel(why)
+            gone = self._applied.cancel(why)
+            self.applied = False
+            return gone
         except Exception:
             log.exception("could not forget the applied selection")
             return False
+
+    def abandon_question(self, chosen: bool) -> str:
+        """What the cashier is asked before the whole redemption is given up (``chosen``: discounts are)."""
+        text = self.tr("Cancel this redemption? The shopper's selection is dropped.") if chosen else self.tr(
+            "Cancel this redemption? Nothing has been redeemed.")
+        if self.applied:
+            text += " " + self.tr("Then remove the discounts you applied from the POS sale.")
+        return text
+
+    def cancelled_text(self, was_applied: bool) -> str:
+        """What the cashier reads once the redemption is given up."""
+        if was_applied:
+            return self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts you applied from "
+                           "the POS sale.")
+        return self.tr("Redemption cancelled: nothing was redeemed.")
+
+    def not_yet_text(self, step: Step) -> str:
+        """What F9 (Checkout complete) says at a step where there is nothing to check out yet."""
+        if step is Step.CART:
+            return self.tr("Nothing to check out yet: type the cart total and press F2 to redeem for a shopper.")
+        if step is Step.WALLET:
+            return self.tr("Apply the selection first (Enter), key the discounts into the POS, then press F9 "
+                           "when the sale is finished.")
+        if step in (Step.PHONE, Step.SENDING_PIN, Step.PIN, Step.OPENING_WALLET):
+            return self.tr("Open the shopper's wallet first, then apply the selection (Enter) and key it into "
+                           "the POS; press F9 when the sale is finished.")
+        if step is Step.DONE:
+            return self.tr("This sale is checked out: Enter starts a new sale.")
+        return ""  # redeeming, or the checkout popup is up already
 
     # -- checkout ------------------------------------------------------------------------------
 
@@ -117,6 +154,7 @@ class Checkout(QObject):
             # The same transaction forgets the sale in progress: never both, never neither.
             entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
                                              contact_id=contact_id)
+            self.applied = False
         except Exception:
             log.exception("could not journal transaction %s", transaction_id)
             why = self.tr("The terminal could not record this redemption, so it was not sent.")

@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
-from budtender_app.domain.flow import Event, Step
+from budtender_app.domain.flow import KEEP_VERIFIED_FOR, Event, Step, still_verified
 from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 from budtender_app.domain.pin import PinError, parse_pin
@@ -47,18 +47,33 @@ class PinHost(Protocol):
     def skip_pin(self) -> bool: ...
 
     phone: Phone | None
+    wallet: Wallet | None  # kept at the phone step for a moment after Esc in the wallet
     pin_skipped: str  # why the PIN was skipped for this shopper ("" when it was not)
+
+    @property
+    def sale_applied(self) -> bool: ...
+    @property
+    def shopper_masked(self) -> str: ...
+
+    def forget_shopper(self) -> None:
+        """Another phone is typed at the phone step: the shopper kept there is forgotten."""
 
 
 class PinSteps(QObject):
     """From the phone to an open wallet.
 
     ``go(event)`` moves the sale's step; ``take_wallet(wallet)`` gives the host the opened wallet
-    (it re-filters the offers) before the step moves to the wallet.
+    (it re-filters the offers and returns a line for each chosen discount it dropped) before the
+    step moves to the wallet. No PIN is texted twice in a row within ``RESEND_AFTER`` to the same
+    phone without asking first (``texted_pin_offered``), and a shopper who stepped back from the
+    wallet a moment ago (flow.KEEP_VERIFIED_FOR) gets the same wallet back with no new PIN.
     """
 
+    #: "A PIN was texted 20 s ago: use that one?" (answered by use_texted_pin / text_new_pin)
+    texted_pin_offered = Signal(str)
+
     def __init__(self, host: PinHost, api: PinApi, journal: EventLog, ops: Operations, line: MessageLine, *,
-                 go: Callable[[Event], None], take_wallet: Callable[[Wallet], None],
+                 go: Callable[[Event], None], take_wallet: Callable[[Wallet], list[str]],
                  monotonic: Callable[[], float], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._host = host
@@ -71,18 +86,85 @@ class PinSteps(QObject):
         self._monotonic = monotonic
         self._resend_at = 0.0
         self.wrong_pins = 0
+        self._texted: Phone | None = None  # where the last PIN went, while it may still be typed
+        self._texted_at = 0.0
+        self._left_wallet_at: float | None = None  # Esc in the wallet (flow.still_verified)
 
     # -- what the cashier does ---------------------------------------------------------------
 
     def submit_phone(self, text: str) -> None:
-        """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone."""
+        """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone;
+        the shopper verified a moment ago gets their wallet back, and a PIN texted a moment ago
+        to this phone is offered again instead of a new text."""
         if self._host.step is not Step.PHONE:
             return
         try:
-            phone = self._host.phone = parse_phone(text)
+            phone = parse_phone(text)
         except PhoneError as exc:
             self._line.say(Level.ERROR, str(exc))
             return
+        if self._host.wallet is not None:  # the shopper stepped back from the wallet (Esc)
+            if phone == self._host.phone and still_verified(self._left_wallet_at, self._monotonic()):
+                self._reopen_wallet(self._host.wallet)
+                return
+            if not self._release_shopper(phone):
+                return
+        self._host.phone = phone
+        if phone == self._texted and self.resend_seconds_left():
+            ago = max(0, int(self._monotonic() - self._texted_at))
+            self.texted_pin_offered.emit(self.tr("A PIN was texted {s} s ago: use that one?").format(s=ago))
+            return
+        self._send_pin(phone)
+
+    def use_texted_pin(self) -> None:
+        """"Use that one": back to the PIN popup for the PIN texted a moment ago; nothing is sent."""
+        if self._host.step is not Step.PHONE or self._texted is None or self._texted != self._host.phone:
+            return
+        self._go(Event.REOPEN_PIN)
+        self._line.say(Level.INFO, self.tr("No new PIN was texted: type the one the shopper already has."))
+
+    def text_new_pin(self) -> None:
+        """"Text a new PIN" instead of using the one texted a moment ago: once the countdown allows."""
+        phone = self._host.phone
+        if self._host.step is not Step.PHONE or phone is None:
+            return
+        if self.resend_seconds_left():
+            self._line.say(Level.INFO, self.tr("A new PIN can be texted in {s} s; the one texted already still "
+                                               "works.").format(s=self.resend_seconds_left()))
+            return
+        self._send_pin(phone)
+
+    def left_wallet(self) -> None:
+        """Esc in the wallet: the shopper stays verified for a moment (flow.KEEP_VERIFIED_FOR)."""
+        self._left_wallet_at = self._monotonic()
+
+    def forget_wallet(self) -> None:
+        """The kept shopper is gone (cancelled, a new sale): their wallet needs a PIN again."""
+        self._left_wallet_at = None
+
+    def kept_note(self) -> str:
+        """What the phone step says while the shopper who left the wallet is kept."""
+        phone = self._host.phone
+        return self.tr("Back at the phone. Enter re-opens the wallet of {phone} with no new PIN (within "
+                       "{minutes} minutes); Shift+Esc cancels the redemption.").format(
+                           phone=phone.masked if phone else "", minutes=int(KEEP_VERIFIED_FOR // 60))
+
+    def _release_shopper(self, phone: Phone) -> bool:
+        """Another phone than the kept shopper's (or theirs, no longer fresh): the kept shopper is
+        forgotten, unless their discounts are applied in the POS (refused: cancel that first)."""
+        if phone != self._host.phone:
+            if self._host.sale_applied:
+                self._line.say(Level.ERROR, self.tr(
+                    "The discounts of {phone} are applied in the POS. Type their number to go back to their "
+                    "wallet, or cancel the redemption first (Shift+Esc).").format(phone=self._host.shopper_masked))
+                return False
+            self._host.forget_shopper()
+        # else the same shopper, only needing a new PIN: their choice stays
+        self._left_wallet_at = None
+        return True
+
+    def _send_pin(self, phone: Phone) -> None:
+        self._host.pin_skipped = ""  # a new PIN: a skip of before does not carry over
         self._go(Event.PHONE_SUBMITTED)
         if self._host.skip_pin:
             self._ops.start(lambda: self._api.wallet(phone), success=lambda w: self._opened_without_pin(phone, w),
@@ -91,6 +173,12 @@ class PinSteps(QObject):
             return
         self._ops.start(lambda: self._api.verify_wallet(phone), success=self._pin_sent, failure=self._pin_not_sent,
                         busy=self.tr("Texting a PIN to {phone}…").format(phone=phone.masked))
+
+    def _reopen_wallet(self, wallet: Wallet) -> None:
+        self._left_wallet_at = None
+        dropped = self._take_wallet(wallet)
+        self._go(Event.REOPEN_WALLET)
+        self._line.say(Level.INFO, " ".join([self.tr("Wallet re-opened with no new PIN."), *dropped]))
 
     def resend_seconds_left(self) -> int:
         """Seconds until "Resend PIN" works (0: now)."""
@@ -153,13 +241,15 @@ class PinSteps(QObject):
             self._line.say(Level.ERROR, str(exc))
 
     def _pin_sent(self, _: None) -> None:
-        self._resend_at = self._monotonic() + RESEND_AFTER
+        self._texted, self._texted_at = self._host.phone, self._monotonic()
+        self._resend_at = self._texted_at + RESEND_AFTER
         self.wrong_pins = 0  # a new PIN, a new count (after three misses too)
         self._go(Event.PIN_SENT)
         self._line.clear()  # the PIN popup says where the PIN went and what to do
 
     def _pin_resent(self, phone: Phone) -> None:
-        self._resend_at = self._monotonic() + RESEND_AFTER
+        self._texted, self._texted_at = phone, self._monotonic()
+        self._resend_at = self._texted_at + RESEND_AFTER
         self.wrong_pins = 0  # a new PIN, a new count
         self._line.say(Level.INFO, self.tr("A new PIN was texted to {phone}; the old one no longer works.").format(
             phone=phone.masked))
@@ -180,6 +270,7 @@ class PinSteps(QObject):
             return
         self.wrong_pins += 1
         if self.wrong_pins >= MAX_WRONG_PINS:
+            self._texted = None  # that PIN is spent: Enter on the phone texts a new one
             self._go(Event.RESTART)
             self._line.say(Level.ERROR, self.tr(
                 "{n} wrong PINs. Check the phone number with the shopper and press Enter "
@@ -195,10 +286,11 @@ class PinSteps(QObject):
 
     def _show_wallet(self, wallet: Wallet, event: Event) -> None:
         self.wrong_pins = 0
-        self._take_wallet(wallet)
+        self._texted, self._left_wallet_at = None, None  # the PIN did its work
+        dropped = self._take_wallet(wallet)
         self._go(event)
         skipped = self._host.pin_skipped
-        notes = [skipped] if skipped else []
+        notes = ([skipped] if skipped else []) + dropped
         if wallet.problems:
             notes.append(self.tr("Some discounts could not be read and are not offered: ") + "; ".join(wallet.problems))
         self._line.say(Level.INFO if notes else Level.CLEAR, " ".join(notes))

@@ -15,9 +15,9 @@ from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.eligibility import Offer
-from budtender_app.domain.flow import Event, InvalidTransition, Step, transition
+from budtender_app.domain.flow import Event, Step, allowed, transition
 from budtender_app.domain.messages import Level
-from budtender_app.domain.money import MoneyError, parse_money
+from budtender_app.domain.money import format_money
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redemption import Outcome, TransactionIdError, parse_transaction_id, record_text
 from budtender_app.domain.wallet import Discount, Wallet
@@ -27,7 +27,7 @@ from budtender_app.services.redemption_sender import PointsApi, RedemptionSender
 from budtender_app.viewmodels.checkout import Checkout
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pin_steps import PinApi, PinSteps
-from budtender_app.viewmodels.selection import Selection
+from budtender_app.viewmodels.selection import CartEdit, Selection
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class RedemptionViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     offers_changed = Signal()  # wallet, cart total or selection changed
     outcomes_changed = Signal()
+    abandon_asked = Signal(str)  # "Cancel this redemption? …": the screen asks, abandon() if confirmed
+    texted_pin_offered = Signal(str)  # "A PIN was texted 20 s ago: use that one?"
     busy = BusyText()  # what is in flight, in words; "" when nothing is
     message = MessageText()  # (Level, text) the screen shows now
 
@@ -76,8 +78,19 @@ class RedemptionViewModel(QObject):
                                   ops=self._ops, line=self._line, parent=self)
         self.step = Step.CART
         self._selection = Selection(parent=self)
+        self._cart = CartEdit(self._selection, self._line, self._refilter, parent=self)
         self._pins = PinSteps(self, api, journal, self._ops, self._line, go=self._go,
                               take_wallet=self._take_wallet, monotonic=self._monotonic, parent=self)
+        self._pins.texted_pin_offered.connect(self.texted_pin_offered)
+        # The PIN steps' actions, as the screens call them (each documented in pin_steps.py).
+        self.submit_pin = self._pins.submit_pin  # Enter in the PIN popup: open the wallet (E2)
+        self.resend_pin = self._pins.resend_pin  # a new PIN, once the countdown allows
+        self.resend_seconds_left = self._pins.resend_seconds_left
+        self.skip_pin_by_manager = self._pins.skip_pin_by_manager  # the caller checked the manager PIN
+        self.use_texted_pin = self._pins.use_texted_pin  # answers to texted_pin_offered
+        self.text_new_pin = self._pins.text_new_pin
+        self.selection_summary = self._selection.summary
+        self.discount_count = self._selection.count_text
         self._reset_sale()
 
     def _reset_sale(self) -> None:
@@ -90,7 +103,7 @@ class RedemptionViewModel(QObject):
         self._selection.clear()
         self.transaction_id = ""
         self.outcomes: list[Outcome] = []
-        self._pins.wrong_pins = 0
+        self._pins.forget_wallet()
         self.pin_skipped = ""  # why the PIN was skipped for this shopper ("" when it was not)
         self._resumed_shopper = ""  # the masked phone of a sale resumed at start (no full phone)
 
@@ -136,12 +149,6 @@ class RedemptionViewModel(QObject):
     def selected(self) -> list[Discount]:
         return self._selection.selected
 
-    def selection_summary(self) -> str:
-        return self._selection.summary()
-
-    def discount_count(self, n: int) -> str:
-        return self._selection.count_text(n)
-
     @property
     def points_deducted(self) -> int:
         return sum(o.points_deducted for o in self.outcomes)
@@ -158,49 +165,41 @@ class RedemptionViewModel(QObject):
     # -- cashier actions -------------------------------------------------------------------
 
     def submit_phone(self, text: str) -> None:
-        """Enter on the phone: AIQ texts the shopper a PIN (E1). Nothing is sent for a bad phone."""
+        """Enter on the phone: a PIN texted (E1), or the kept shopper's wallet back (pin_steps.py)."""
+        dropped = self.message[1] if self._settled() else ""  # what a cart total typed here dropped
+        if self.step is Step.PHONE and self.wallet is None and self._cart.problem():
+            self._line.say(Level.ERROR, self._cart.problem())
+            return
         self._pins.submit_phone(text)
+        if dropped and self.step is Step.WALLET:  # re-opened: what the new total dropped is said too
+            self._line.say(Level.INFO, f"{self.message[1]} {dropped}")
 
-    def resend_seconds_left(self) -> int:
-        """Seconds until "Resend PIN" works (0: now)."""
-        return self._pins.resend_seconds_left()
+    @property
+    def sale_applied(self) -> bool:
+        """Whether this sale's discounts are applied in the POS (kept in the journal)."""
+        return self._checkout.applied
 
-    def resend_pin(self) -> None:
-        """Text a new PIN (the old one stops working). Does nothing during the countdown."""
-        self._pins.resend_pin()
-
-    def skip_pin_by_manager(self, reason: str, manager: str) -> None:
-        """A manager opens the wallet without a PIN for this sale; the caller checked the manager PIN."""
-        self._pins.skip_pin_by_manager(reason, manager)
-
-    def submit_pin(self, text: str) -> None:
-        """Enter in the PIN popup: open the wallet with the PIN (E2)."""
-        self._pins.submit_pin(text)
+    def forget_shopper(self) -> None:
+        """Another phone is typed at the phone step: the shopper kept there is forgotten."""
+        self._reset_shopper()
+        self._refilter()
 
     def set_cart_text(self, text: str) -> None:
-        """The cart total as typed. Re-filters the wallet at once. False (and a message) if bad."""
+        """The cart total as typed: read at once with no wallet, else when done (not at "$1" of "$12")."""
         if self.step not in CART_EDITABLE:
             return
-        try:
-            value = parse_money(text)
-        except MoneyError as exc:
-            self._selection.cart_total = None
-            self._refilter()
-            self._line.say(Level.ERROR, str(exc))
-            return
-        changed = value != self.cart_total
-        self._selection.cart_total = value
-        if changed:
-            self._refilter()
-        if self.message[0] is Level.ERROR:
-            self._line.clear()
+        self._cart.edited(text, wait=self.wallet is not None)
+
+    def finish_cart_edit(self) -> None:
+        """Enter in the cart total, or the keyboard leaving it: read what was typed now."""
+        self._cart.settle()
 
     def start(self) -> None:
         """F2: "Redeem discounts for shopper". Needs a cart total first."""
         if self.step is not Step.CART:
             return
-        if self.cart_total is None:
-            self._line.say(Level.ERROR, self.tr("Type the cart total first, then press F2."))
+        if self._cart.problem():
+            self._line.say(Level.ERROR, self._cart.problem().removesuffix(".") + self.tr(", then press F2."))
             return
         self._reset_shopper()
         self._go(Event.START)
@@ -208,8 +207,8 @@ class RedemptionViewModel(QObject):
 
     def toggle(self, discount_id: str) -> None:
         """Space on a discount: select or unselect it, refusing what this sale cannot take."""
-        if self.step is not Step.WALLET or self.cart_total is None:
-            return
+        if self.step is not Step.WALLET or self._settled() or self.cart_total is None:
+            return  # a cart total just read dropped a choice under the cashier: look first
         refused = self._selection.toggle(discount_id, self.balance)
         if refused:
             self._line.say(Level.ERROR, refused)
@@ -219,19 +218,29 @@ class RedemptionViewModel(QObject):
 
     def apply_selection(self) -> None:
         """Enter in the wallet: show what to apply in the POS. Nothing is sent to AIQ."""
-        if self.step is not Step.WALLET:
+        if self.step is not Step.WALLET or self._settled():
+            return  # a cart total just read dropped a choice: the cashier reads which first
+        if self.cart_total is None:
+            self._line.say(Level.ERROR, self.tr("Type a valid cart total first, then apply the selection."))
             return
         if not self.selected:
             self._line.say(Level.ERROR, self.tr("Select at least one discount first (Space selects)."))
             return
-        if not self._save_applied():
+        if not self._checkout.save(AppliedSale(
+                cart_total=self.cart_total, discounts=tuple(self.selected), shopper_masked=self.shopper_masked,
+                contact_id=self.wallet.contact_id if self.wallet else "", balance=self.balance,
+                pin_skipped=self.pin_skipped)):
             return
         self._go(Event.SELECTION_APPLIED)
         self._line.clear()  # the screen itself says what to do next
 
     def start_checkout(self) -> None:
-        """F9: "Checkout complete". Asks for the POS transaction ID; still nothing sent."""
+        """F9: "Checkout complete". Asks for the POS transaction ID; still nothing sent. Before the
+        selection is applied it says what to do instead."""
         if self.step is not Step.APPLY_IN_POS:
+            hint = self._checkout.not_yet_text(self.step)
+            if hint:
+                self._line.say(Level.INFO, hint)
             return
         self._go(Event.CHECKOUT_STARTED)
 
@@ -255,7 +264,8 @@ class RedemptionViewModel(QObject):
         self._ops.spawn(self._redeem_all(self.transaction_id, list(self.selected)))
 
     def cancel(self) -> None:
-        """Esc: undo the current step. Redeeming cannot be cancelled."""
+        """Esc: undo the current step. Redeeming cannot be cancelled. In the wallet it goes back to
+        the phone with the shopper kept for a moment; where going back would drop them, it asks."""
         if self.step is Step.REDEEMING:
             self._line.say(Level.INFO, self.tr("Redeeming with AIQ: wait for its answer."))
             return
@@ -265,33 +275,38 @@ class RedemptionViewModel(QObject):
         if self.step is Step.DONE:
             self.new_sale()
             return
+        if (self.step is Step.PHONE and self.wallet is not None) or (self.step is Step.WALLET and self.phone is None):
+            self.ask_abandon()  # the kept shopper, or a sale resumed at start (no phone to go back to)
+            return
         leaving_wallet = self.step is Step.WALLET
+        self._cart.settle()
         self._go(Event.CANCEL)
         if leaving_wallet:
-            self._end_redemption(self.tr("cancelled in the wallet (Esc)"))
+            self._pins.left_wallet()
+            self._line.say(Level.INFO, self._pins.kept_note())
         else:
             self._line.clear()
 
+    def ask_abandon(self) -> None:
+        """"Cancel redemption" (Shift+Esc): ask first (abandon_asked); abandon() when confirmed."""
+        if not allowed(self.step, Event.ABANDON):
+            return
+        self.abandon_asked.emit(self._checkout.abandon_question(bool(self.selected_ids)))
+
     def abandon(self) -> None:
-        """Give up this shopper's redemption before checkout: no points are taken."""
-        try:
-            transition(self.step, Event.ABANDON)
-        except InvalidTransition:
+        """Give up this shopper's redemption before checkout (confirmed): no points are taken."""
+        if not allowed(self.step, Event.ABANDON):
             return
         self._ops.cancel_replaceable()
+        self._cart.settle()
         self._go(Event.ABANDON)
         self._end_redemption(self.tr("cancelled by the cashier (Cancel redemption)"))
 
     def _end_redemption(self, why: str) -> None:
         """The shopper's redemption is given up before checkout: nothing was or will be sent."""
         was_applied = self._checkout.forget(why)
-        self._reset_shopper()
-        self._refilter()
-        if was_applied:
-            self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed. Remove the discounts "
-                                               "you applied from the POS sale."))
-        else:
-            self._line.say(Level.INFO, self.tr("Redemption cancelled: nothing was redeemed."))
+        self.forget_shopper()
+        self._line.say(Level.INFO, self._checkout.cancelled_text(was_applied))
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:
@@ -304,8 +319,6 @@ class RedemptionViewModel(QObject):
     async def wait_idle(self) -> None:
         """Until nothing is in flight (for tests and for a clean quit)."""
         await self._ops.wait_idle()
-
-    # -- async work --------------------------------------------------------------------------
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []
@@ -337,23 +350,16 @@ class RedemptionViewModel(QObject):
         self.refresh_pending()
 
     def start_resume(self) -> None:
-        """At start: offer the sale left applied in the POS, and resend what never reached AIQ.
-        (Retrying now and then after that is ResendLoop's, started by app.py.)"""
+        """At start: offer the sale left applied in the POS; resend what never reached AIQ (then ResendLoop)."""
         self.resume_applied()
         self._ops.spawn(self.resume_queued())
-
-    # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
 
     def resume_applied(self) -> None:
         """At start: a sale applied in the POS before a quit or crash comes back at the POS step,
         to be finished (F9 and the transaction ID) or cancelled. Nothing is sent by itself."""
-        if self.step is not Step.CART:
+        sale = self._checkout.read() if self.step is Step.CART else None
+        if sale is None:
             return
-        sale = self._checkout.read()
-        if sale is not None:
-            self._restore(sale)
-
-    def _restore(self, sale: AppliedSale) -> None:
         self._selection.cart_total = sale.cart_total
         self._reset_shopper()
         self._resumed_shopper = sale.shopper_masked
@@ -365,29 +371,31 @@ class RedemptionViewModel(QObject):
         self.offers_changed.emit()
         self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))
 
-    def _save_applied(self) -> bool:
-        sale = AppliedSale(cart_total=self.cart_total or Decimal(0), discounts=tuple(self.selected),
-                           shopper_masked=self.shopper_masked,
-                           contact_id=self.wallet.contact_id if self.wallet else "",
-                           balance=self.balance, pin_skipped=self.pin_skipped)
-        return self._checkout.save(sale)
-
-    # -- plumbing ----------------------------------------------------------------------------
-
     def _go(self, event: Event) -> None:
         self.step = transition(self.step, event)
+        if self.step not in CART_EDITABLE:
+            self._cart.drop()  # locked now: what was typed and not read yet no longer counts
         log.debug("step %s", self.step.name)
         self.step_changed.emit(self.step)
 
-    def _take_wallet(self, wallet: Wallet) -> None:
-        self.wallet = wallet
-        self._refilter()
+    def _settled(self) -> bool:
+        """Reads a cart total still being typed; True when that dropped a chosen discount."""
+        before = list(self.selected_ids)
+        self._cart.settle()
+        return self.selected_ids != before
 
-    def _refilter(self) -> None:
-        if self._selection.refilter(self.wallet, self.balance, self._clock()):
-            self._line.say(Level.INFO, self.tr(
-                "The cart total changed: the selection was cleared where it no longer fits."))
+    def _take_wallet(self, wallet: Wallet) -> list[str]:
+        self.wallet = wallet
+        return self._refilter(say=False)  # the PIN steps say it with the wallet's other notes
+
+    def _refilter(self, *, say: bool = True) -> list[str]:
+        """The offers again; says (and returns) a line for each chosen discount dropped."""
+        dropped = self._selection.refilter(self.wallet, self.balance, self._clock())
+        if dropped and say and self.cart_total is not None:
+            self._line.say(Level.INFO, " ".join([self.tr("Cart total now {total}.").format(
+                total=format_money(self.cart_total)), *dropped]))
         self.offers_changed.emit()
+        return dropped
 
     def _crashed(self, exc: BaseException) -> None:
         log.error("unexpected failure in the redemption flow", exc_info=exc)

@@ -60,3 +60,6 @@ class CheckoutDialog(AppDialog):
 
     def _on_confirm(self) -> None:
         self.confirmed.emit(self.transaction_edit.text())
+        if self.isVisible():  # refused (the popup closes on a confirmed ID): ready to be typed over
+            self.transaction_edit.setFocus()
+            self.transaction_edit.selectAll()

@@ -140,8 +140,9 @@ class ApplyPage(QWidget):
         change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
                        "Change selection")
         change.clicked.connect(vm.cancel)
-        abandon = named(QPushButton(self.tr("Cancel redemption"), self), "abandon_button", "Cancel redemption")
-        abandon.clicked.connect(vm.abandon)
+        abandon = named(QPushButton(self.tr("Cancel redemption (Shift+Esc)"), self), "abandon_button",
+                        "Cancel redemption")
+        abandon.clicked.connect(vm.ask_abandon)  # asked first
         for button in (change, abandon):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QRegularExpression, Signal
-from PySide6.QtGui import QFont, QRegularExpressionValidator
+from PySide6.QtGui import QFont, QKeySequence, QRegularExpressionValidator, QShortcut
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, named
+
+#: Text a new PIN (once the countdown allows): shown on the button.
+RESEND_KEY = "Ctrl+R"
 
 
 class PinDialog(AppDialog):
@@ -62,12 +67,19 @@ class PinDialog(AppDialog):
                                        "Manager: skip the PIN for this sale")
         self.skip_button.clicked.connect(self.manager_skip_requested)
         self.set_resend_seconds(0)
+        # A shortcut of the popup, not of the button: a button's text change drops its own.
+        QShortcut(QKeySequence(RESEND_KEY), self, self._on_resend_key)
         help_row = QHBoxLayout()
         help_row.addWidget(self.resend_button)
         help_row.addWidget(self.skip_button)
         help_row.addStretch(1)
         layout.addLayout(help_row)
         layout.addLayout(button_row(back, self.open_button))
+        # Tab runs forward: the PIN, what to do with it, then the ways out (left to right, top to bottom).
+        chain = [self.pin_edit, self.open_button, self.resend_button, self.skip_button, back,
+                 self.busy_strip.cancel_button]
+        for before, after in itertools.pairwise(chain):
+            self.setTabOrder(before, after)
 
     def reset(self, phone_masked: str) -> None:
         """Ready for a new shopper: the window keeps one popup and reopens it at every sale."""
@@ -101,8 +113,12 @@ class PinDialog(AppDialog):
     def set_resend_seconds(self, seconds: int) -> None:
         """The countdown before a new PIN can be texted (SMS can be slow; each one costs)."""
         self.resend_button.setEnabled(seconds == 0)
-        self.resend_button.setText(self.tr("Resend PIN in {s} s").format(s=seconds) if seconds
-                                   else self.tr("Resend PIN"))
+        self.resend_button.setText(self.tr("Resend PIN in {s} s ({key})").format(s=seconds, key=RESEND_KEY) if seconds
+                                   else self.tr("Resend PIN ({key})").format(key=RESEND_KEY))
+
+    def _on_resend_key(self) -> None:
+        if self.resend_button.isEnabled() and self.resend_button.isVisible():
+            self.resend_requested.emit()
 
     def reject(self) -> None:  # Esc or the window's close button
         self.cancel_requested.emit()

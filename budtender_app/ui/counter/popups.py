@@ -1,4 +1,6 @@
-"""The counter's two popups, the shopper's PIN and "Checkout complete", opened and closed as the step says.
+"""The counter's popups, the shopper's PIN and "Checkout complete", opened and closed as the step says,
+and the two questions the view model asks: "Cancel this redemption?" and "A PIN was texted 20 s ago:
+use that one?".
 
 One of each for the window's life, reset and reopened at each sale: building them anew cost
 every sale a few milliseconds at the counter. The manager's "skip the PIN" prompt opens over
@@ -14,12 +16,14 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
 from budtender_app.domain.eligibility import off_text, totals
-from budtender_app.domain.flow import Step
+from budtender_app.domain.flow import Event, Step, allowed
 from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
 from budtender_app.ui.common.widgets import MessageLabel
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
 from budtender_app.ui.counter.pin_dialog import PinDialog
+from budtender_app.ui.counter.quit_question import Question
+from budtender_app.ui.counter.texted_pin_question import TextedPinQuestion
 from budtender_app.ui.manager.gate import ManagerGate
 from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
 from budtender_app.viewmodels.redemption import RedemptionViewModel
@@ -46,6 +50,12 @@ class CounterPopups(QObject):
         self._resend_timer = QTimer(self)
         self._resend_timer.setInterval(RESEND_TICK_MS)
         self._resend_timer.timeout.connect(self._on_resend_timer_timeout)
+        self.cancel_question = Question(window, "cancel", self.tr("Keep the redemption"),
+                                        self.tr("Cancel redemption"))
+        self.cancel_question.chosen.connect(vm.abandon)
+        vm.abandon_asked.connect(self._on_vm_abandon_asked)
+        self.texted_question: TextedPinQuestion | None = None  # built at its first use
+        vm.texted_pin_offered.connect(self._on_vm_texted_pin_offered)
 
     def ensure_pin_dialog(self) -> PinDialog:
         """The one PIN popup, built at its first use (or while the window warms up)."""
@@ -71,6 +81,10 @@ class CounterPopups(QObject):
         """Open or close each popup for ``step``."""
         self._sync_pin_dialog(step)
         self._sync_checkout_dialog(step)
+        if not allowed(step, Event.ABANDON):
+            self.cancel_question.close()  # nothing left to cancel (cancelled, or checked out)
+        if step is not Step.PHONE and self.texted_question is not None and self.texted_question.isVisible():
+            self.texted_question.done(0)
 
     def _sync_pin_dialog(self, step: Step) -> None:
         if step in PIN_STEPS:
@@ -83,7 +97,6 @@ class CounterPopups(QObject):
                 self._resend_timer.start()
                 self._raise(self.pin_dialog, self.pin_dialog.pin_edit)
         elif self.pin_dialog is not None:
-            self._resend_timer.stop()
             dialog, self.pin_dialog = self.pin_dialog, None
             # The popup is kept for the next shopper, so a manager prompt opened from it
             # (skip the PIN) must be closed with it, not left asking over the counter.
@@ -122,6 +135,23 @@ class CounterPopups(QObject):
     def _on_resend_timer_timeout(self) -> None:
         if self.pin_dialog is not None:
             self.pin_dialog.set_resend_seconds(self._vm.resend_seconds_left())
+        elif self.texted_question is not None and self.texted_question.isVisible():
+            self.texted_question.set_resend_seconds(self._vm.resend_seconds_left())
+        else:
+            self._resend_timer.stop()
+
+    # -- the view model's questions ---------------------------------------------------------------
+
+    def _on_vm_abandon_asked(self, text: str) -> None:
+        self.cancel_question.ask(self.tr("Cancel redemption"), text)
+
+    def _on_vm_texted_pin_offered(self, text: str) -> None:
+        if self.texted_question is None:
+            self.texted_question = TextedPinQuestion(self._window)
+            self.texted_question.use_requested.connect(self._vm.use_texted_pin)
+            self.texted_question.new_requested.connect(self._vm.text_new_pin)
+        self.texted_question.ask(text, self._vm.resend_seconds_left())
+        self._resend_timer.start()
 
     # -- a manager skips the shopper's PIN ------------------------------------------------------
 

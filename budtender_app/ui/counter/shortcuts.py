@@ -1,4 +1,5 @@
-"""The counter's keys: F2 redeem, F3 loyalty, F9 checkout, F11 redemptions, F12 settings, Esc, Quit.
+"""The counter's keys: F2 redeem, F3 loyalty, F9 checkout, F11 redemptions, F12 settings, Esc (back one
+step), Shift+Esc (cancel the redemption: asked first), Quit.
 
 QShortcuts on the window, so they work wherever the keyboard is in it.
 """
@@ -12,10 +13,13 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
 
 Action = Callable[[], object]
+#: Cancel the whole redemption (asked first): a deliberate key, never the Esc that steps back.
+CANCEL_REDEMPTION_KEY = "Shift+Esc"
 
 
-def create_counter_shortcuts(window: QWidget, keys: dict[Qt.Key, Action], quit_window: Action) -> None:
-    """One shortcut per key in ``keys``, and the platform's Quit keys for ``quit_window``."""
+def create_counter_shortcuts(window: QWidget, keys: dict[Qt.Key | str, Action], quit_window: Action) -> None:
+    """One shortcut per key (a Qt.Key, or a combination such as "Shift+Esc") in ``keys``, and the
+    platform's Quit keys for ``quit_window``."""
     for key, action in keys.items():
         QShortcut(QKeySequence(key), window, action)
     # The platform's Quit keys, and Ctrl+Q where the platform names none (Windows, offscreen).

@@ -53,8 +53,8 @@ class WalletPage(QWidget):
         self.header_label.setObjectName("wallet_header_label")
         self._build_lists()
         buttons = self._build_buttons()
-        hint = styled(QLabel(self.tr("↑/↓ move · Space selects or unselects · Enter applies · Esc cancels"), self),
-                      kind="muted")
+        hint = styled(QLabel(self.tr("↑/↓ move · Space selects or unselects · Enter applies · "
+                                     "Esc back to the phone"), self), kind="muted")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header_label)
@@ -91,10 +91,10 @@ class WalletPage(QWidget):
                                   "Apply selection")
         self.apply_button.clicked.connect(self._vm.apply_selection)
         self.apply_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        cancel = named(QPushButton(self.tr("Cancel redemption (Esc)"), self), "wallet_cancel_button",
+        cancel = named(QPushButton(self.tr("Cancel redemption (Shift+Esc)"), self), "wallet_cancel_button",
                        "Cancel redemption")
         cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        cancel.clicked.connect(self._vm.cancel)
+        cancel.clicked.connect(self._vm.ask_abandon)  # asked first: the shopper's choice is dropped
         buttons = QHBoxLayout()
         buttons.addWidget(self.summary_label, 1)
         buttons.addWidget(cancel)
