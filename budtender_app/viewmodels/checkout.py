@@ -18,7 +18,7 @@ from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.domain.redemption import Outcome, Status
-from budtender_app.domain.wallet import Discount
+from budtender_app.domain.wallet import Discount, Wallet
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal, JournalEntry, State
 from budtender_app.services.redemption_sender import RedemptionSender
@@ -56,6 +56,12 @@ class Checkout(QObject):
             self._line.say(Level.ERROR, self.tr("A sale in progress could not be read back from the journal. "
                                                 "Call a manager before redeeming for that shopper again."))
             return None
+
+    @staticmethod
+    def wallet_of(sale: AppliedSale) -> Wallet:
+        """The wallet a resumed sale stands on: its shopper, balance and the discounts applied."""
+        return Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
+                      hide_points=sale.balance is None, discounts=sale.discounts)
 
     def resumed_text(self, sale: AppliedSale, discounts: str) -> str:
         """What the cashier reads about a sale that came back at start."""

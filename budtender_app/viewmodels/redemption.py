@@ -17,7 +17,6 @@ from budtender_app.domain.clock import Clock
 from budtender_app.domain.eligibility import Offer
 from budtender_app.domain.flow import Event, Step, allowed, transition
 from budtender_app.domain.messages import Level
-from budtender_app.domain.money import format_money
 from budtender_app.domain.phone import Phone
 from budtender_app.domain.redemption import Outcome, TransactionIdError, parse_transaction_id, record_text
 from budtender_app.domain.wallet import Discount, Wallet
@@ -364,8 +363,7 @@ class RedemptionViewModel(QObject):
         self._reset_shopper()
         self._resumed_shopper = sale.shopper_masked
         self.pin_skipped = sale.pin_skipped
-        self.wallet = Wallet(contact_id=sale.contact_id, points=sale.balance or 0,
-                             hide_points=sale.balance is None, discounts=sale.discounts)
+        self.wallet = self._checkout.wallet_of(sale)
         self._selection.restore(sale.discounts, hide_points=self.wallet.hide_points)
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
@@ -392,8 +390,7 @@ class RedemptionViewModel(QObject):
         """The offers again; says (and returns) a line for each chosen discount dropped."""
         dropped = self._selection.refilter(self.wallet, self.balance, self._clock())
         if dropped and say and self.cart_total is not None:
-            self._line.say(Level.INFO, " ".join([self.tr("Cart total now {total}.").format(
-                total=format_money(self.cart_total)), *dropped]))
+            self._line.say(Level.INFO, self._selection.dropped_line(dropped))
         self.offers_changed.emit()
         return dropped
 

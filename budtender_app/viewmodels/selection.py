@@ -68,6 +68,11 @@ class Selection(QObject):
                                                          off=off_text(sums, self.cart_total))
         return text if self.hide_points else text + self.tr(", {points:,} points").format(points=sums.points)
 
+    def dropped_line(self, dropped: list[str]) -> str:
+        """What the cashier reads when a cart edit dropped chosen discounts (``refilter``'s lines)."""
+        total = format_money(self.cart_total) if self.cart_total is not None else ""
+        return " ".join([self.tr("Cart total now {total}.").format(total=total), *dropped])
+
     def count_text(self, n: int) -> str:
         """"1 discount", "3 discounts"."""
         return self.tr("1 discount") if n == 1 else self.tr("{n} discounts").format(n=n)
