@@ -24,6 +24,11 @@ def named(widget: W, object_name: str, accessible: str) -> W:
     return widget
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 redemption", "2 redemptions": a count in words, never "redemption(s)"."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 class MessageLabel(QLabel):
     """One line of plain words for the cashier: red for errors, blue for information (style.py)."""
 

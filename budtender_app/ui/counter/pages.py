@@ -20,11 +20,19 @@ from PySide6.QtWidgets import (
 )
 
 from budtender_app.domain.eligibility import amount_off, totals
+from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_money, format_points
 from budtender_app.domain.receipt import build_receipt
 from budtender_app.domain.redemption import Status
-from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
-from budtender_app.ui.common.widgets import named
+from budtender_app.ui.common.style import (
+    NOT_REDEEMED_COLOR,
+    PALETTE,
+    REDEEMED_COLOR,
+    UNSENT_COLOR,
+    styled,
+    touch_rows,
+)
+from budtender_app.ui.common.widgets import MessageLabel, named
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -62,13 +70,11 @@ class PhonePage(QWidget):
         self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
         self.phone_edit.setPlaceholderText("(555) 123-4567")
         self.phone_edit.setMaxLength(25)
-        font = self.phone_edit.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        self.phone_edit.setFont(font)
         self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button",
                                  "Text PIN to shopper")
         self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        styled(self.send_button, kind="primary")
         self.send_button.clicked.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         cancel = named(QPushButton(self.tr("Cancel (Esc)"), self), "phone_cancel_button", "Cancel")
         cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -94,6 +100,7 @@ def _table(parent: QWidget, name: str, accessible: str, headers: list[str]) -> Q
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    touch_rows(table)
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, len(headers)):
@@ -130,6 +137,7 @@ class ApplyPage(QWidget):
         self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
                                      "Checkout complete")
         self.checkout_button.clicked.connect(vm.start_checkout)
+        styled(self.checkout_button, kind="primary")
         change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
                        "Change selection")
         change.clicked.connect(vm.cancel)
@@ -164,6 +172,19 @@ class ApplyPage(QWidget):
             off=format_money(sums.amount_off), cart=format_money(cart), points=format_points(sums.points)))
 
 
+#: How loud each outcome is: green done, amber saved and sent by itself, red for a manager.
+OUTCOME_LEVELS = {Status.REDEEMED: Level.OK, Status.NOT_SENT: Level.WARNING,
+                  Status.UNKNOWN: Level.ERROR, Status.REJECTED: Level.ERROR}
+_LEVEL_COLORS = {Level.OK: REDEEMED_COLOR, Level.WARNING: UNSENT_COLOR, Level.ERROR: NOT_REDEEMED_COLOR}
+_LOUDNESS = (Level.OK, Level.WARNING, Level.ERROR)
+
+
+def outcome_level(statuses: list[Status]) -> Level:
+    """The banner of a sale's outcomes: as loud as its loudest line (nothing yet: CLEAR)."""
+    levels = [OUTCOME_LEVELS[s] for s in statuses]
+    return max(levels, key=_LOUDNESS.index) if levels else Level.CLEAR
+
+
 class DonePage(QWidget):
     """Each redemption's outcome and the record for the POS transaction."""
 
@@ -182,8 +203,10 @@ class DonePage(QWidget):
         self.table = _table(self, "outcome_table", "Redemption outcomes",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
                              self.tr("Outcome")])
+        self.outcome_label = MessageLabel("done_outcome_label", self)
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
+        styled(self.new_sale_button, kind="primary")
         self.new_sale_button.clicked.connect(vm.new_sale)
         # The receipt as it prints is the record: copy it (Ctrl+Shift+C) onto the POS transaction.
         self.receipt_view = ReceiptView(self)
@@ -195,6 +218,7 @@ class DonePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
+        layout.addWidget(self.outcome_label)
         layout.addWidget(self.table)
         caption = QLabel(self.tr("The record for the POS transaction, as it prints:"), self)
         layout.addWidget(caption)
@@ -212,6 +236,7 @@ class DonePage(QWidget):
         if drawn == self._drawn:
             return
         self._drawn = drawn
+        self._show_outcome_level()
         if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
             _fill(self.table, [])
             self.title_label.setText(self.tr("Transaction {txid}: redeeming with AIQ…").format(txid=vm.transaction_id))
@@ -224,7 +249,7 @@ class DonePage(QWidget):
             cell = self.table.item(r, 3)
             if cell is None:  # _fill made every cell
                 continue
-            cell.setForeground(REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR)
+            cell.setForeground(_LEVEL_COLORS[OUTCOME_LEVELS[o.status]])
             if o.message:
                 cell.setToolTip(o.message)
         self.title_label.setText(self.tr("Transaction {txid}: {points} deducted").format(
@@ -233,6 +258,15 @@ class DonePage(QWidget):
             record, member=True, hide_points=hide_points,
             wallet_url=self._wallet_url, signup_url=self._signup_url, brand=self._brand, country=self._country),
             name=vm.transaction_id)
+
+    def _show_outcome_level(self) -> None:
+        level = outcome_level([o.status for o in self._vm.outcomes])
+        next_step = {
+            Level.OK: self.tr("Done: every discount is redeemed. Enter starts the next sale."),
+            Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
+            Level.ERROR: self.tr("Call a manager: AIQ refused a discount or gave no answer (F11)."),
+        }.get(level, "")
+        self.outcome_label.show_message(level, next_step)
 
     def record_text(self) -> str:
         return self._vm.record()
