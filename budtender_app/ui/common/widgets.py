@@ -25,7 +25,7 @@ def named(widget: W, object_name: str, accessible: str) -> W:
 
 
 def plural(count: int, one: str, many: str) -> str:
-    """ "1 redemption", "2 redemptions": a count in words, never "redemption(s)"."""
+    """ "1 redemption", "2 redemptions": a count with its noun spelled out for one or for many."""
     return f"{count:,} {one if count == 1 else many}"
 
 
