@@ -32,7 +32,7 @@ from budtender_app import APP_NAME
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.style import CONTENT_MAX_WIDTH, ensure_style, styled
-from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named, plural
+from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, centred, named, plural
 from budtender_app.ui.counter.banner import TrainingBanner
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
 from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhonePage
@@ -172,21 +172,16 @@ class MainWindow(QMainWindow):
         # buttons that act on it stay within a glance, not 1,500 px apart. The banner spans it all.
         self.content = QWidget(central)
         self.content.setObjectName("counter_content")
-        self.content.setMaximumWidth(CONTENT_MAX_WIDTH)
         body = QVBoxLayout(self.content)
         body.setContentsMargins(16, 12, 16, 12)
         body.addLayout(cart_row)
         body.addWidget(status)
         body.addWidget(stack, 1)
-        column = QHBoxLayout()
-        column.addStretch(1)
-        column.addWidget(self.content, 1000)  # takes the room up to its maximum, the margins the rest
-        column.addStretch(1)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.banner)
-        outer.addLayout(column, 1)
+        outer.addLayout(centred(self.content, CONTENT_MAX_WIDTH), 1)
         self.setCentralWidget(central)
 
     def _create_status_bar(self, location: str) -> None:

@@ -134,11 +134,14 @@ QPushButton:flat:hover { background: $button_hover; border-color: $button_line; 
 
 QLineEdit {
     color: $text; background: $base_bg; border: 1px solid $button_line; border-radius: 4px;
-    padding: 2px 8px; min-height: 36px; selection-background-color: $selection_bg;
+    padding: 2px 8px; min-height: 38px; selection-background-color: $selection_bg;
     selection-color: $selection_text; }
 QLineEdit:focus { border: 3px solid $focus; padding: 0px 6px; }
 QLineEdit:disabled { color: $disabled_text; background: $disabled_bg; }
 QComboBox, QDateEdit, QSpinBox { min-height: 38px; padding: 0px 8px; }
+/* A date or spin box's own line edit: the box around it is the field, drawn (and focused) by Qt. */
+QAbstractSpinBox QLineEdit, QAbstractSpinBox QLineEdit:focus {
+    border: none; padding: 0px; min-height: 0px; background: transparent; }
 /* Under any application style sheet Qt draws a date edit with a calendar popup 4 px shorter
    than its native self (Fusion): min-height gives it its height back, and a touch till's. */
 QDateEdit[calendarPopup="true"] { min-height: 38px; }

@@ -20,7 +20,6 @@ from budtender_app.ui.common.widgets import BusyStrip, named
 from budtender_app.ui.loyalty.signup_form import SignUpForm, WrapLabel
 from budtender_app.viewmodels.loyalty import LoyaltyViewModel
 
-
 #: Wide enough for the consent text in four or five lines at counter size, narrower than a 1024 px screen.
 LOYALTY_WIDTH = 880
 

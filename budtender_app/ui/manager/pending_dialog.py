@@ -74,7 +74,7 @@ class PendingTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 190)  # AIQ's message (stretched) keeps room to wrap in a 1000 px window
+        self.table.setColumnWidth(5, 160)  # AIQ's message (stretched) keeps room to wrap in a 1000 px window
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         header.sectionResized.connect(self._on_header_section_resized)
 

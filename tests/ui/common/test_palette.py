@@ -39,7 +39,7 @@ def contrast(a: str, b: str) -> float:
 
 def _rules() -> list[tuple[list[str], str | None, str | None]]:
     rules = []
-    for selectors, body in RULE.findall(re.sub(r"/\*.*?\*/", "", STYLE_SHEET, flags=re.S)):
+    for selectors, body in RULE.findall(re.sub(r"/\*.*?\*/", "", STYLE_SHEET, flags=re.DOTALL)):
         colour, background = COLOUR.search(body), BACKGROUND.search(body)
         rules.append(([s.strip() for s in selectors.split(",")], colour and colour.group(1),
                       background and background.group(1)))
