@@ -44,6 +44,7 @@ from budtender_app.ui.main_window import MainWindow
 from budtender_app.viewmodels.loyalty import LoyaltyViewModel
 from budtender_app.viewmodels.pending import PendingViewModel
 from budtender_app.viewmodels.redemption import RedemptionViewModel
+from budtender_app.viewmodels.settings import SettingsViewModel
 from tests.helpers import make_journal, screenshot_clock, wait_for_step
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -69,8 +70,6 @@ class Shots:
         await settle()
         picture = self.win.grab()
         if dialog is not None:
-            dialog.adjustSize() if not dialog.isVisible() else None
-            await settle()
             over = dialog.grab()
             painter = QPainter(picture)
             painter.fillRect(picture.rect(), QColor(0, 0, 0, 60))  # the window behind, dimmed
@@ -98,8 +97,13 @@ def build(training: bool, clock) -> tuple[MainWindow, RedemptionViewModel, Simul
     consents = ConsentLog(Path(tempfile.mkdtemp()) / "consents.sqlite3")
     win = MainWindow(vm, training=training, location=location, pending_vm=pending_vm,
                      make_pin_vm=lambda: _pin_vm(), counter=COUNTER, receipt_links=LINKS,
-                     make_loyalty_vm=lambda: LoyaltyViewModel(api, consents, COUNTER))
+                     make_loyalty_vm=lambda: LoyaltyViewModel(api, consents, COUNTER),
+                     settings_vm=SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), _tester))
     return win, vm, sim, http, (journal, api, pending_vm)
+
+
+async def _tester(_profile, _creds) -> None:
+    await asyncio.sleep(0)
 
 
 def _pin_vm():
@@ -140,12 +144,8 @@ async def manager_dialogs(shots: Shots, win: MainWindow, services) -> None:
     from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
     from budtender_app.ui.manager.settings_dialog import SettingsDialog
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
-    from budtender_app.viewmodels.settings import SettingsViewModel
 
-    async def tester(_profile, _creds) -> None:
-        await asyncio.sleep(0)
-
-    settings = SettingsDialog(SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), tester), win)
+    settings = SettingsDialog(SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), _tester), win)
     settings.open()
     await shots.save("settings", settings)
     settings.done(0)
@@ -154,6 +154,12 @@ async def manager_dialogs(shots: Shots, win: MainWindow, services) -> None:
     ask.open()
     await shots.save("manager-pin", ask)
     ask.done(0)
+    from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
+
+    skip = SkipPinDialog("***-***-4567", win)
+    skip.open()
+    await shots.save("manager-skip-pin", skip)
+    skip.done(0)
     await redemptions(shots, win, services)
 
 
