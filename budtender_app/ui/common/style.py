@@ -128,7 +128,7 @@ $sel_primary_pressed { background: $primary_down; }
 QPushButton:focus { border: 3px solid $focus; padding: 0px 14px; }
 $sel_primary_focus { border-color: $focus; }
 QPushButton:disabled, $sel_primary_disabled {
-    color: $disabled_text; background: $disabled_bg; border-color: $disabled_line; font-weight: 400; }
+    color: $disabled_text; background: $disabled_bg; border-color: $disabled_line; }
 QPushButton:flat { background: transparent; border-color: transparent; }
 QPushButton:flat:hover { background: $button_hover; border-color: $button_line; }
 
@@ -204,12 +204,14 @@ QLineEdit#cart_edit[locked="true"] { background: $locked_bg; color: $text; }
 QLabel#pending_label { color: $error; font-weight: 700; }
 QLabel#wallet_header_label { font-size: $amount_size; }
 QLineEdit#cart_edit, QLineEdit#phone_edit { font-size: $amount_size; }
-/* A line whose words come from the view model wraps rather than being cut off beside its buttons. */
-QLabel#selection_summary_label, QLabel#apply_totals_label, QLabel#location_label {
-    qproperty-wordWrap: true; }
+/* The location wraps rather than being cut off by the status bar's buttons. (Not the wallet's and
+   the apply page's lines: a wrapping label there made every redraw of the sale relayout the window
+   for its height, 2-3 ms a step; their size below keeps them whole beside the buttons at 1024 px.) */
+QLabel#location_label { qproperty-wordWrap: true; }
 
 QLabel#keys_label { background: $panel_bg; border: 1px solid $panel_line; border-radius: 4px; padding: 8px; }
-QLabel#apply_totals_label, QLabel#selection_summary_label { font-size: $large_size; font-weight: 600; }
+QLabel#apply_totals_label { font-size: $large_size; font-weight: 600; }
+QLabel#selection_summary_label { font-size: $medium_size; font-weight: 600; }
 QLabel#done_title_label { font-size: $amount_size; }
 QListWidget#offer_list::item { padding: 6px 8px; }
 QLabel#unusable_caption { color: $muted; font-weight: 600; margin-top: 6px; }

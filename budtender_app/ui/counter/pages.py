@@ -203,7 +203,12 @@ class DonePage(QWidget):
         self.table = _table(self, "outcome_table", "Redemption outcomes",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
                              self.tr("Outcome")])
-        self.outcome_label = MessageLabel("done_outcome_label", self)
+        # One banner per level, each styled once: restyling one banner from level to level
+        # relayouted the whole window as the answer came in, doubling the time to draw it.
+        self.outcome_labels = {level: MessageLabel(f"done_outcome_{level}_label", self) for level in _LOUDNESS}
+        for level, label in self.outcome_labels.items():
+            label.setWordWrap(False)  # one short line: a wrapping label made every relayout of the page dearer
+            label.show_message(level, "")
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
         styled(self.new_sale_button, kind="primary")
@@ -218,7 +223,8 @@ class DonePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
-        layout.addWidget(self.outcome_label)
+        for label in self.outcome_labels.values():
+            layout.addWidget(label)
         layout.addWidget(self.table)
         caption = QLabel(self.tr("The record for the POS transaction, as it prints:"), self)
         layout.addWidget(caption)
@@ -266,7 +272,8 @@ class DonePage(QWidget):
             Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
             Level.ERROR: self.tr("Call a manager: AIQ refused a discount or gave no answer (F11)."),
         }.get(level, "")
-        self.outcome_label.show_message(level, next_step)
+        for each, label in self.outcome_labels.items():
+            label.show_message(each, next_step if each == level else "")
 
     def record_text(self) -> str:
         return self._vm.record()
