@@ -123,7 +123,7 @@ async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop
 
     window.closed.connect(on_window_closed)
     _close_on_signals(window)
-    window.show()
+    window.showMaximized()  # the counter's whole screen; un-maximised it keeps a 1024x768 size (main_window.py)
     window.raise_()
     window.activateWindow()
     log.info("window shown")
@@ -168,9 +168,11 @@ def found_at_start(entries: Sequence[JournalEntry]) -> str:
     unsent = len(entries) - unknown
     parts = []
     if unsent:
-        parts.append(f"{unsent} redemption(s) from before never reached AIQ: sending them now")
+        parts.append(f"{unsent} redemption{'' if unsent == 1 else 's'} from before never reached AIQ: "
+                     "sending now, nothing for you to do")
     if unknown:
-        parts.append(f"{unknown} redemption(s) have no answer from AIQ: a manager must check them (F11)")
+        parts.append(f"{unknown} redemption{' has' if unknown == 1 else 's have'} no answer from AIQ: "
+                     "a manager must check (F11)")
     return ". ".join(parts) + "."
 
 

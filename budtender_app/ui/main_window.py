@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 from budtender_app import APP_NAME
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
-from budtender_app.ui.common.style import ensure_style, styled
-from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, named
+from budtender_app.ui.common.style import CONTENT_MAX_WIDTH, ensure_style, styled
+from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, centred, named, plural
 from budtender_app.ui.counter.banner import TrainingBanner
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
 from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhonePage
@@ -53,7 +53,10 @@ if TYPE_CHECKING:  # the manager's and the loyalty screens load when first opene
 
 log = logging.getLogger(__name__)
 
-
+#: A 1024x768 till's screen, less its task bar and title bar: the window's first size un-maximised.
+WINDOW_WIDTH, WINDOW_HEIGHT = 1024, 700
+#: Below this a page would be cut off; the window never gets narrower, so no step makes it jump.
+MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT = 980, 660
 
 class MainWindow(QMainWindow):
     """The cashier's window; every word and every decision comes from the RedemptionViewModel."""
@@ -88,7 +91,10 @@ class MainWindow(QMainWindow):
                                  make_loyalty_vm=make_loyalty_vm, counter=counter, signup_url=receipt_links[1])
         self.loyalty_button.setVisible(self._side.has_loyalty)
         self._create_status_bar(location)
-        self.resize(820, 600)
+        # app.py shows it maximised; un-maximised it starts at a 1024x768 screen's size and
+        # never below it, so no step's page or band is cut off and the width never jumps.
+        self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
+        self.resize(WINDOW_WIDTH, WINDOW_HEIGHT)
         self.popups = CounterPopups(vm, self, self.message_label, make_pin_vm)
         self._create_shortcuts()
         self._connect_view_model(pending_vm)
@@ -101,15 +107,13 @@ class MainWindow(QMainWindow):
         # No validator and no length limit: both drop keys without a word ("1e9" became $19,
         # "-5" $5). The field keeps what was typed; parse_money refuses it with a message in the
         # band right under the field, and F2 starts nothing until the total reads.
-        font = self.cart_edit.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        self.cart_edit.setFont(font)
-        self.cart_edit.setMaximumWidth(220)
+        self.cart_edit.setMaximumWidth(220)  # its type size: style.py
         self.cart_edit.textEdited.connect(self._vm.set_cart_text)
         self.cart_edit.editingFinished.connect(self._vm.finish_cart_edit)  # with a wallet open: read now
         self.cart_edit.returnPressed.connect(self._on_start)
         self.redeem_button = named(QPushButton(self.tr("Redeem discounts for shopper (F2)"), self),
                                    "redeem_button", "Redeem discounts for shopper")
+        styled(self.redeem_button, kind="primary")
         self.redeem_button.clicked.connect(self._on_start)
         cart_label = QLabel(self.tr("Cart total  $"), self)
         cart_label.setObjectName("cart_label")
@@ -165,17 +169,21 @@ class MainWindow(QMainWindow):
         return status
 
     def _build_central(self, cart_row: QLayout, status: QWidget, stack: QWidget) -> None:
-        body = QVBoxLayout()
+        central = QWidget(self)
+        # The sale in one readable column, centred: on a 1920 px screen the cart total and the
+        # buttons that act on it stay within a glance, not 1,500 px apart. The banner spans it all.
+        self.content = QWidget(central)
+        self.content.setObjectName("counter_content")
+        body = QVBoxLayout(self.content)
         body.setContentsMargins(16, 12, 16, 12)
         body.addLayout(cart_row)
         body.addWidget(status)
         body.addWidget(stack, 1)
-        central = QWidget(self)
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.banner)
-        outer.addLayout(body, 1)
+        outer.addLayout(centred(self.content, CONTENT_MAX_WIDTH), 1)
         self.setCentralWidget(central)
 
     def _create_status_bar(self, location: str) -> None:
@@ -193,7 +201,9 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.settings_button)
         self.statusBar().addWidget(self.pending_button)
         self.statusBar().addWidget(self.pending_label)
-        self.statusBar().addPermanentWidget(self.location_label)
+        # The rest of the bar is the location's: it wraps onto a second line rather than being cut off.
+        self.location_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.statusBar().addPermanentWidget(self.location_label, 1)
 
     def _create_flat_button(self, text: str, name: str, accessible: str, action: Callable[[], None]) -> QPushButton:
         button = named(QPushButton(text, self), name, accessible)
@@ -277,8 +287,8 @@ class MainWindow(QMainWindow):
         self._side.open_loyalty(self.phone_page.phone_edit.text() if self._vm.step is Step.PHONE else "")
 
     def _on_vm_pending_changed(self, count: int) -> None:
-        self.pending_label.setText(
-            self.tr("⚠ {n} redemption(s) need a manager or are waiting to be sent").format(n=count) if count else "")
+        self.pending_label.setText(self.tr("⚠ {count} pending (F11)").format(
+            count=plural(count, self.tr("redemption"), self.tr("redemptions"))) if count else "")
         self.pending_label.setVisible(bool(count))
 
     # -- redraw from the view model --------------------------------------------------------
@@ -379,8 +389,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._vm.step is Step.REDEEMING:
             # Quitting mid-redemption would leave AIQ's answer unseen; wait for it.
-            self.message_label.show_message(Level.ERROR, self.tr(
-                "Redeeming with AIQ: wait for its answer before closing."))
+            self.message_label.show_message(Level.ERROR, self.tr("Redeeming with AIQ: wait for its answer first."))
             event.ignore()
             return
         if (self._vm.step in SALE_IN_PROGRESS or self._vm.sale_applied) and not self._quit_confirmed:

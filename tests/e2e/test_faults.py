@@ -251,8 +251,8 @@ def assert_none_lost_none_twice(count: Count, transaction: str, discounts) -> No
     unsent = sum(state == "queued" for state in count.at_restart.values())
     unknown = sum(state in ("sending", "unknown") for state in count.at_restart.values())
     assert count.resent == unsent, count
-    said_unsent = re.search(r"(\d+) redemption\(s\) from before never reached AIQ", count.told)
-    said_unknown = re.search(r"(\d+) redemption\(s\) have no answer from AIQ", count.told)
+    said_unsent = re.search(r"(\d+) redemptions? from before never reached AIQ", count.told)
+    said_unknown = re.search(r"(\d+) redemptions? ha(?:s|ve) no answer from AIQ", count.told)
     assert (int(said_unsent.group(1)) if said_unsent else 0) == unsent, count.told
     assert (int(said_unknown.group(1)) if said_unknown else 0) == unknown, count.told
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 from budtender_app.ui.common.style import ensure_style
 from budtender_app.ui.common.widgets import MessageLabel, named
 
-#: Wide enough for a two-line message without the dialog growing sideways.
-DIALOG_MIN_WIDTH = 460
+#: Wide enough for a two-line message (at counter size) without the dialog growing sideways.
+DIALOG_MIN_WIDTH = 520
+#: A big dialog (settings, redemptions): it fits a 1024x768 screen with its task bar and title bar.
+DIALOG_MIN_SIZE = QSize(900, 620)
 
 
 class AppDialog(QDialog):

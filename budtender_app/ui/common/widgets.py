@@ -24,6 +24,21 @@ def named(widget: W, object_name: str, accessible: str) -> W:
     return widget
 
 
+def centred(widget: QWidget, max_width: int) -> QHBoxLayout:
+    """A row holding ``widget`` as wide as the room allows up to ``max_width``, centred in the rest."""
+    widget.setMaximumWidth(max_width)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(widget, 1000)  # the widget takes the room up to its maximum, the margins the rest
+    row.addStretch(1)
+    return row
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 redemption", "2 redemptions": a count with its noun spelled out for one or for many."""
+    return f"{count:,} {one if count == 1 else many}"
+
+
 class MessageLabel(QLabel):
     """One line of plain words for the cashier: red for errors, blue for information (style.py)."""
 

@@ -22,11 +22,19 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.eligibility import Keyed, estimate_text, off_text, pos_order, totals
+from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
 from budtender_app.domain.receipt import SlipHeader, build_receipt
 from budtender_app.domain.redemption import Status
-from budtender_app.ui.common.style import NOT_REDEEMED_COLOR, PALETTE, REDEEMED_COLOR, styled
-from budtender_app.ui.common.widgets import named
+from budtender_app.ui.common.style import (
+    NOT_REDEEMED_COLOR,
+    PALETTE,
+    REDEEMED_COLOR,
+    UNSENT_COLOR,
+    styled,
+    touch_rows,
+)
+from budtender_app.ui.common.widgets import MessageLabel, named
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -64,13 +72,11 @@ class PhonePage(QWidget):
         self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
         self.phone_edit.setPlaceholderText("(555) 123-4567")
         self.phone_edit.setMaxLength(25)
-        font = self.phone_edit.font()
-        font.setPointSizeF(font.pointSizeF() * 1.5)
-        self.phone_edit.setFont(font)
         self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button",
                                  "Text PIN to shopper")
         self.send_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        styled(self.send_button, kind="primary")
         self.send_button.clicked.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         cancel = named(QPushButton(self.tr("Cancel (Esc)"), self), "phone_cancel_button", "Cancel")
         cancel.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -96,6 +102,7 @@ def _table(parent: QWidget, name: str, accessible: str, headers: list[str]) -> Q
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
     table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    touch_rows(table)
     header = table.horizontalHeader()
     header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
     for column in range(1, len(headers)):
@@ -134,24 +141,9 @@ class ApplyPage(QWidget):
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("apply_totals_label")
         self.totals_label.setWordWrap(True)
-        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
-                                     "Checkout complete")
-        self.checkout_button.clicked.connect(vm.start_checkout)
-        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
-                       "Change selection")
-        change.clicked.connect(vm.cancel)
-        abandon = named(QPushButton(self.tr("Cancel redemption (Shift+Esc)"), self), "abandon_button",
-                        "Cancel redemption")
-        abandon.clicked.connect(vm.ask_abandon)  # asked first
-        for button in (change, abandon):
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)
         styled(note, kind="hint")
-        buttons = QHBoxLayout()
-        buttons.addWidget(abandon)
-        buttons.addWidget(change)
-        buttons.addStretch(1)
-        buttons.addWidget(self.checkout_button)
+        buttons = self._build_buttons(vm)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
@@ -161,6 +153,26 @@ class ApplyPage(QWidget):
         layout.addWidget(note)
         layout.addStretch(1)
         layout.addLayout(buttons)
+
+    def _build_buttons(self, vm: RedemptionViewModel) -> QHBoxLayout:
+        self.checkout_button = named(QPushButton(self.tr("Checkout complete (F9)"), self), "checkout_button",
+                                     "Checkout complete")
+        self.checkout_button.clicked.connect(vm.start_checkout)
+        styled(self.checkout_button, kind="primary")
+        change = named(QPushButton(self.tr("Change selection (Esc)"), self), "change_selection_button",
+                       "Change selection")
+        change.clicked.connect(vm.cancel)
+        abandon = named(QPushButton(self.tr("Cancel redemption (Shift+Esc)"), self), "abandon_button",
+                        "Cancel redemption")
+        abandon.clicked.connect(vm.ask_abandon)  # asked first
+        for button in (change, abandon):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        buttons = QHBoxLayout()
+        buttons.addWidget(abandon)
+        buttons.addWidget(change)
+        buttons.addStretch(1)
+        buttons.addWidget(self.checkout_button)
+        return buttons
 
     def redraw(self) -> None:
         """The selection in the order to key it into the POS (domain/eligibility.pos_order)."""
@@ -187,6 +199,19 @@ class ApplyPage(QWidget):
         return f"{value} ({estimate})" if estimate else value
 
 
+#: How loud each outcome is: green done, amber saved and sent by itself, red for a manager.
+OUTCOME_LEVELS = {Status.REDEEMED: Level.OK, Status.NOT_SENT: Level.WARNING,
+                  Status.UNKNOWN: Level.ERROR, Status.REJECTED: Level.ERROR}
+_LEVEL_COLORS = {Level.OK: REDEEMED_COLOR, Level.WARNING: UNSENT_COLOR, Level.ERROR: NOT_REDEEMED_COLOR}
+_LOUDNESS = (Level.OK, Level.WARNING, Level.ERROR)
+
+
+def outcome_level(statuses: list[Status]) -> Level:
+    """The banner of a sale's outcomes: as loud as its loudest line (nothing yet: CLEAR)."""
+    levels = [OUTCOME_LEVELS[s] for s in statuses]
+    return max(levels, key=_LOUDNESS.index) if levels else Level.CLEAR
+
+
 class DonePage(QWidget):
     """Each redemption's outcome and the record for the POS transaction."""
 
@@ -203,14 +228,10 @@ class DonePage(QWidget):
         self._counter = counter or CounterInfo(brand="")
         self._training = training
         self._moment: datetime | None = None  # when this sale's first answer came: the receipt's time
-        self.title_label = QLabel(self)
-        self.title_label.setObjectName("done_title_label")
-        styled(self.title_label, kind="title")
-        self.table = _table(self, "outcome_table", "Redemption outcomes",
-                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
-                             self.tr("Outcome")])
+        self._build_outcome_widgets()
         self.new_sale_button = named(QPushButton(self.tr("New sale (Enter)"), self), "new_sale_button", "New sale")
         self.new_sale_button.setDefault(True)
+        styled(self.new_sale_button, kind="primary")
         self.new_sale_button.clicked.connect(vm.new_sale)
         # The receipt prints for the shopper; Copy record (Ctrl+Shift+C) copies the record for the POS
         # transaction, which keeps every point figure even when the brand hides them on paper.
@@ -222,6 +243,8 @@ class DonePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
+        for label in self.outcome_labels.values():
+            layout.addWidget(label)
         layout.addWidget(self.table)
         caption = QLabel(self.tr("The receipt, as it prints (Copy record copies the record for the POS "
                                  "transaction):"), self)
@@ -230,6 +253,20 @@ class DonePage(QWidget):
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
         self._drawn: tuple[object, ...] | None = None
+
+    def _build_outcome_widgets(self) -> None:
+        self.title_label = QLabel(self)
+        self.title_label.setObjectName("done_title_label")
+        styled(self.title_label, kind="title")
+        self.table = _table(self, "outcome_table", "Redemption outcomes",
+                            [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
+                             self.tr("Outcome")])
+        # One banner per level, each styled once: restyling one banner from level to level
+        # relayouted the whole window as the answer came in, doubling the time to draw it.
+        self.outcome_labels = {level: MessageLabel(f"done_outcome_{level}_label", self) for level in _LOUDNESS}
+        for level, label in self.outcome_labels.items():
+            label.setWordWrap(False)  # one short line: a wrapping label made every relayout of the page dearer
+            label.show_message(level, "")
 
     def redraw(self) -> None:
         vm = self._vm
@@ -241,6 +278,7 @@ class DonePage(QWidget):
         if drawn == self._drawn:
             return
         self._drawn = drawn
+        self._show_outcome_level()
         if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
             self._moment = None
             _fill(self.table, [])
@@ -264,7 +302,7 @@ class DonePage(QWidget):
             cell = self.table.item(r, 3)
             if cell is None:  # _fill made every cell
                 continue
-            cell.setForeground(REDEEMED_COLOR if o.status is Status.REDEEMED else NOT_REDEEMED_COLOR)
+            cell.setForeground(_LEVEL_COLORS[OUTCOME_LEVELS[o.status]])
             if o.message:
                 cell.setToolTip(o.message)
         redeemed = sum(o.status is Status.REDEEMED for o in vm.outcomes)
@@ -279,6 +317,16 @@ class DonePage(QWidget):
             self._moment = clock.now()
         return SlipHeader(store=self._counter.store, terminal=self._counter.terminal,
                           moment=clock.local(self._moment), training=self._training)
+
+    def _show_outcome_level(self) -> None:
+        level = outcome_level([o.status for o in self._vm.outcomes])
+        next_step = {
+            Level.OK: self.tr("Done: every discount is redeemed. Enter starts the next sale."),
+            Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
+            Level.ERROR: self.tr("Call a manager: AIQ refused a discount or gave no answer (F11)."),
+        }.get(level, "")
+        for each, label in self.outcome_labels.items():
+            label.show_message(each, next_step if each == level else "")
 
     def record_text(self) -> str:
         """What Copy record copies: the record for the POS transaction, with the store and time."""

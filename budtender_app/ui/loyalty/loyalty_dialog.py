@@ -20,6 +20,9 @@ from budtender_app.ui.common.widgets import BusyStrip, named
 from budtender_app.ui.loyalty.signup_form import SignUpForm, WrapLabel
 from budtender_app.viewmodels.loyalty import LoyaltyViewModel
 
+#: Wide enough for the consent text in four or five lines at counter size, narrower than a 1024 px screen.
+LOYALTY_WIDTH = 880
+
 
 class LoyaltyDialog(AppDialog):
     """The phone and its one-line status on top, the sign-up form below, the welcome wallet last."""
@@ -38,7 +41,7 @@ class LoyaltyDialog(AppDialog):
             layout.addWidget(widget)
         layout.addStretch(1)
         layout.addLayout(self._build_buttons())
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(LOYALTY_WIDTH)  # the consent text in few lines: it fits a 1024x768 screen
         for keys in (Qt.Modifier.CTRL | Qt.Key.Key_Return, Qt.Modifier.CTRL | Qt.Key.Key_Enter):
             QShortcut(QKeySequence(keys), self, self._on_form_submitted)
         vm.status_changed.connect(self._on_vm_status_changed)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -115,8 +116,11 @@ class SignUpForm(QGroupBox):
         self.sign_up_button.setAutoDefault(False)
         self.sign_up_button.setEnabled(False)
         self.sign_up_button.clicked.connect(self.submitted)
-        layout.addWidget(self.sms_check)
-        layout.addWidget(self.email_check)
+        opt_ins = QHBoxLayout()  # side by side: the dialog fits a 768 px high screen at counter size
+        opt_ins.addWidget(self.sms_check)
+        opt_ins.addWidget(self.email_check)
+        opt_ins.addStretch(1)
+        layout.addLayout(opt_ins)
         layout.addLayout(button_row(self.sign_up_button))
 
     def _caption(self, text: str, field: str) -> QLabel:

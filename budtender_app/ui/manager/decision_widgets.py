@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from budtender_app.ui.common.style import styled
+from budtender_app.ui.common.style import styled, touch_rows
 from budtender_app.ui.common.widgets import named
 from budtender_app.viewmodels.pending import MAX_MANAGER, MAX_REASON
 
@@ -51,6 +51,7 @@ class EntryTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.verticalHeader().hide()
+        touch_rows(self)
         header = self.horizontalHeader()
         for column in range(len(headers)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)

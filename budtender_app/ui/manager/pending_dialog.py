@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from budtender_app.domain.messages import Level
-from budtender_app.ui.common.dialog import AppDialog, button_row
-from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
+from budtender_app.ui.common.dialog import DIALOG_MIN_SIZE, AppDialog, button_row
+from budtender_app.ui.common.style import DIALOG_MAX_WIDTH, UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.ui.manager.export_tab import ExportTab
@@ -74,7 +74,7 @@ class PendingTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 250)
+        self.table.setColumnWidth(5, 160)  # AIQ's message (stretched) keeps room to wrap in a 1000 px window
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         header.sectionResized.connect(self._on_header_section_resized)
 
@@ -253,7 +253,9 @@ class PendingDialog(AppDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.busy_strip)
         layout.addLayout(bottom)
-        self.setMinimumSize(1060, 620)
+        # Fits a 1024x768 screen whole (the AIQ message column wraps rather than widening it).
+        self.setMinimumSize(DIALOG_MIN_SIZE)
+        self.resize(DIALOG_MAX_WIDTH, DIALOG_MIN_SIZE.height())
         vm.message_changed.connect(self.message_label.show_message)
         vm.busy_changed.connect(self._on_vm_busy_changed)
         vm.pending_changed.connect(self._on_vm_pending_changed)

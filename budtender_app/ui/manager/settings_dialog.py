@@ -10,6 +10,7 @@ import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -17,11 +18,12 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from budtender_app.ui.common.dialog import AppDialog, button_row
+from budtender_app.ui.common.dialog import DIALOG_MIN_SIZE, AppDialog, button_row
 from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.store_form import StoreForm
@@ -45,14 +47,26 @@ class SettingsDialog(AppDialog):
         self.form.test_requested.connect(self._on_form_test_requested)
         body = QHBoxLayout()
         body.addWidget(self._build_store_list(), 1)
-        body.addWidget(self.form, 3)
+        body.addWidget(self._build_form_scroll(), 3)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(body, 1)
         layout.addWidget(self.message_label)
         layout.addLayout(self._build_buttons())
-        self.setMinimumSize(900, 640)  # room for every field's error, the warning and a test result
+        # Fits a 1024x768 screen: the form scrolls when every field's error, the warning and a test
+        # result are shown at once, instead of squeezing its rows onto each other.
+        self.setMinimumSize(DIALOG_MIN_SIZE)
+        self.resize(DIALOG_MIN_SIZE.width(), DIALOG_MIN_SIZE.height() + 60)
         self._connect_vm()
+
+    def _build_form_scroll(self) -> QScrollArea:
+        scroll = QScrollArea(self)
+        scroll.setObjectName("store_form_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.form)
+        return scroll
 
     def _build_store_list(self) -> QWidget:
         box = QGroupBox(self.tr("Stores"), self)
