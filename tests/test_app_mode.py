@@ -192,6 +192,23 @@ def test_a_manager_pin_set_in_training_does_not_unlock_the_real_settings(built, 
     assert not real_guard.check("246802").ok and real_guard.check("135790").ok
 
 
+@pytest.mark.logs_expected(r"The settings file .* could not be read")
+def test_training_forced_by_an_unreadable_settings_file_keeps_manager_actions_refused(built, memory_keyring):
+    """The start-up notice says manager actions are off: F12 must not open training's settings,
+    where a manager would set the store up in a file the real terminal never reads."""
+    from budtender_app.services.paths import folders
+    from budtender_app.services.settings_store import SettingsUnreadable
+
+    path = folders().settings
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"{not json")
+    services = built()
+    assert services.mode.training and services.settings.path == path
+    with pytest.raises(SettingsUnreadable):
+        services.settings.read()
+    assert path.read_bytes() == b"{not json"
+
+
 def test_a_real_store_uses_its_own_settings_and_keys(built, memory_keyring):
     from budtender_app.services.paths import folders
 

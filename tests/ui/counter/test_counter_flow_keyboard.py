@@ -267,3 +267,35 @@ async def test_a_sale_left_applied_shows_at_start_on_the_pos_step_and_f9_finishe
     await type_into(qtbot, "T-77")
     await wait_for_step(vm, Step.DONE)
     assert [(r.transaction_id, r.points) for r in sim.redemptions] == [("T-77", chosen.points)]
+
+
+@pytest.mark.asyncio
+async def test_a_clean_redemption_takes_seven_keys_beyond_what_is_typed(qtbot, window, sim):
+    """README counts them: F2, Enter, Enter, Space, Enter, F9, Enter. Each key goes to whatever has
+    the focus by then, as at the counter: the focus must move to the next field by itself."""
+    win, vm = window, window._vm
+    keys: list[str] = []
+
+    def press(key: Qt.Key) -> None:
+        keys.append(key.name)
+        qtbot.keyClick(focused(), key)
+
+    qtbot.keyClicks(focused(), "42.00")
+    press(Qt.Key.Key_F2)
+    qtbot.keyClicks(focused(), "(555) 123-4567")
+    press(Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.PIN)
+    await wait_for_focus(win.pin_dialog.pin_edit)
+    qtbot.keyClicks(focused(), "4321")
+    press(Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+    await wait_for_focus(win.wallet_page.offer_list)
+    press(Qt.Key.Key_Space)
+    press(Qt.Key.Key_Return)
+    press(Qt.Key.Key_F9)
+    await wait_for_focus(win.checkout_dialog.transaction_edit)
+    qtbot.keyClicks(focused(), "T-7")
+    press(Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.DONE)
+    assert [(r.transaction_id, r.points) for r in sim.redemptions] == [("T-7", 100)]
+    assert keys == ["Key_F2", "Key_Return", "Key_Return", "Key_Space", "Key_Return", "Key_F9", "Key_Return"]
