@@ -61,6 +61,8 @@ class LoyaltyViewModel(QObject):
         self.wallet: Wallet | None = None
         #: After signed_up: True when AIQ created the member now, False when it had one already.
         self.new_member = False
+        #: The phone AIQ created a member for in this dialog, and that new wallet (continue_sale.py).
+        self._created: tuple[Phone, Wallet] | None = None
         self.signing_up = False
         self.field_errors: dict[str, str] = {}
         self._line = MessageLine(self.message_changed.emit, only_changes=True)
@@ -79,6 +81,16 @@ class LoyaltyViewModel(QObject):
         except PhoneError as exc:
             return str(exc)
         return ""
+
+    def new_member_wallet(self, phone: Phone) -> Wallet | None:
+        """The wallet of ``phone`` if AIQ created it as a new member in this dialog just now, else None.
+
+        Only that wallet may continue into the sale without a PIN (the shopper gave consent at the
+        counter); an existing member, even one "signed up" again, still needs the texted PIN.
+        """
+        if self._created is None or self._created[0] != phone:
+            return None
+        return self._created[1]
 
     def can_sign_up(self, phone_text: str, consent_given: bool) -> bool:
         """Whether "Sign up" may be pressed: consent ticked, a valid phone, nothing in flight."""
@@ -205,6 +217,7 @@ class LoyaltyViewModel(QObject):
             return
         self.wallet, self.new_member = wallet, new_member
         if new_member:
+            self._created = (phone, wallet)
             self._line.say(Level.INFO, self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
                                                "welcome gift.").format(phone=phone.masked))
         else:

@@ -71,6 +71,8 @@ class PinSteps(QObject):
 
     #: "A PIN was texted 20 s ago: use that one?" (answered by use_texted_pin / text_new_pin)
     texted_pin_offered = Signal(str)
+    #: AIQ has no member with this phone: the phone page offers "Sign up this shopper (F3)" (masked phone)
+    signup_offered = Signal(str)
 
     def __init__(self, host: PinHost, api: PinApi, journal: EventLog, ops: Operations, line: MessageLine, *,
                  go: Callable[[Event], None], take_wallet: Callable[[Wallet], list[str]],
@@ -174,6 +176,29 @@ class PinSteps(QObject):
         self._ops.start(lambda: self._api.verify_wallet(phone), success=self._pin_sent, failure=self._pin_not_sent,
                         busy=self.tr("Texting a PIN to {phone}…").format(phone=phone.masked))
 
+    def open_for_new_member(self, phone: Phone, wallet: Wallet) -> None:
+        """The shopper just signed up at this counter (consent given there): their new wallet, opened
+        by the sign-up without a PIN, continues into this sale. The caller (continue_sale.py) gives
+        only the wallet of the phone signed up just now, never an existing member's."""
+        if self._host.step is not Step.PHONE:
+            return
+        if self._host.wallet is not None and phone != self._host.phone and not self._release_shopper(phone):
+            return
+        try:
+            self._journal.record_event("pin_skipped", detail=f"new member signed up at the counter; wallet of "
+                                                             f"{phone.masked}")
+        except Exception:
+            log.exception("could not record the new member's PIN skip")
+            self._line.say(Level.ERROR, self.tr("The terminal could not record the sign-up, so the PIN is still "
+                                                "needed: press Enter to text one."))
+            return
+        log.info("wallet of %s continues into the sale without a PIN: signed up just now", phone.masked)
+        self._host.phone = phone
+        self._host.pin_skipped = self.tr("No PIN: {phone} just signed up at this counter.").format(
+            phone=phone.masked)
+        self._go(Event.PHONE_SUBMITTED)
+        self._show_wallet(wallet, Event.PIN_SKIPPED)
+
     def _reopen_wallet(self, wallet: Wallet) -> None:
         self._left_wallet_at = None
         dropped = self._take_wallet(wallet)
@@ -235,8 +260,10 @@ class PinSteps(QObject):
 
     def _pin_not_sent(self, exc: errors.AiqError) -> None:
         self._go(Event.PIN_SEND_FAILED)
-        if isinstance(exc, errors.UnknownShopper):
-            self._line.say(Level.ERROR, str(exc) + " " + self.tr("Not a member yet? Press F3 to sign them up."))
+        if isinstance(exc, errors.UnknownShopper):  # not an error at the counter: an offer to sign them up
+            phone = self._host.phone
+            self._line.say(Level.INFO, str(exc) + " " + self.tr("Not a member yet? Press F3 to sign them up."))
+            self.signup_offered.emit(phone.masked if phone else "")
         else:
             self._line.say(Level.ERROR, str(exc))
 

@@ -86,10 +86,9 @@ class RedemptionViewModel(QObject):
         self.resend_pin = self._pins.resend_pin  # a new PIN, once the countdown allows
         self.resend_seconds_left = self._pins.resend_seconds_left
         self.skip_pin_by_manager = self._pins.skip_pin_by_manager  # the caller checked the manager PIN
-        self.use_texted_pin = self._pins.use_texted_pin  # answers to texted_pin_offered
-        self.text_new_pin = self._pins.text_new_pin
-        self.selection_summary = self._selection.summary
-        self.discount_count = self._selection.count_text
+        self.use_texted_pin, self.text_new_pin = self._pins.use_texted_pin, self._pins.text_new_pin  # its answers
+        self.signup_offered, self.open_for_new_member = self._pins.signup_offered, self._pins.open_for_new_member
+        self.selection_summary, self.discount_count = self._selection.summary, self._selection.count_text
         self._reset_sale()
 
     def _reset_sale(self) -> None:

@@ -87,12 +87,29 @@ class PhonePage(QWidget):
         row.addWidget(cancel)
         hint = QLabel(self.tr("AIQ texts the shopper a 4-digit PIN: it proves they are here with their phone."), self)
         self.hint_label = styled(hint, kind="hint")
+        # Not a member is not a dead end: the offer opens the loyalty dialog (F3) with this phone.
+        self.signup_button = named(QPushButton(self.tr("Sign up this shopper (F3)"), self), "signup_offer_button",
+                                   "Sign up this shopper")
+        self.signup_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.signup_button.hide()
+        vm.signup_offered.connect(self._on_vm_signup_offered)
+        vm.step_changed.connect(self._on_vm_step_changed)
+        self.phone_edit.textEdited.connect(self.signup_button.hide)  # another number: the offer was for the last
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
         layout.addLayout(row)
         layout.addWidget(hint)
+        layout.addWidget(self.signup_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
+
+    def _on_vm_signup_offered(self, masked: str) -> None:
+        self.signup_button.setText(self.tr("Sign up {phone} (F3)").format(phone=masked) if masked
+                                   else self.tr("Sign up this shopper (F3)"))
+        self.signup_button.show()
+
+    def _on_vm_step_changed(self, _step: object) -> None:
+        self.signup_button.hide()  # shown again only by AIQ's "no such member" for the phone just typed
 
 
 def _table(parent: QWidget, name: str, accessible: str, headers: list[str]) -> QTableWidget:

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.widgets import MessageLabel
 from budtender_app.ui.manager.gate import ManagerGate
+from budtender_app.viewmodels.continue_sale import ContinueSale
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 if TYPE_CHECKING:  # these screens load when first opened, not at start
@@ -44,7 +45,13 @@ class SideDialogs(QObject):
         self.gate = ManagerGate(make_pin_vm, self)  # F11 and F12: the manager PIN first
         self.gate.finished.connect(self._on_gate_finished)
         self.loyalty_dialog: QDialog | None = None
+        self._loyalty_vm: LoyaltyViewModel | None = None
         self._cart_edit, self._phone_edit = keyboard_homes  # where the keyboard goes back to
+        self._continue = ContinueSale(vm, self)  # "Redeem for this shopper" in the loyalty dialog
+        self._continue.continued.connect(self._phone_edit.setText)
+        offer = window.findChild(QPushButton, "signup_offer_button")  # the phone page's "Sign up this shopper"
+        if offer is not None:
+            offer.clicked.connect(lambda: self.open_loyalty(self._phone_edit.text()))
 
     @property
     def has_settings(self) -> bool:
@@ -122,9 +129,12 @@ class SideDialogs(QObject):
         from budtender_app.ui.loyalty.loyalty_dialog import LoyaltyDialog
 
         counter = self._counter
-        dialog = LoyaltyDialog(self._make_loyalty_vm(), self._window, phone_text=phone, signup_url=self._signup_url,
-                               brand=counter.brand if counter else "", country=counter.country if counter else "US")
+        self._loyalty_vm = self._make_loyalty_vm()
+        dialog = LoyaltyDialog(self._loyalty_vm, self._window, phone_text=phone, signup_url=self._signup_url,
+                               brand=counter.brand if counter else "", country=counter.country if counter else "US",
+                               can_redeem=True)
         dialog.finished.connect(self._on_loyalty_dialog_finished)
+        dialog.redeem_requested.connect(self._on_loyalty_redeem_requested)
         self.loyalty_dialog = dialog
         dialog.open()
         if phone.strip():
@@ -133,8 +143,21 @@ class SideDialogs(QObject):
     def _on_loyalty_dialog_finished(self, _result: int = 0) -> None:
         if self.loyalty_dialog is not None:
             self.loyalty_dialog.deleteLater()
-        self.loyalty_dialog = None
+        self.loyalty_dialog, self._loyalty_vm = None, None
         self._give_back_keyboard((Step.CART, Step.PHONE))
+
+    def _on_loyalty_redeem_requested(self) -> None:
+        """"Redeem for this shopper": the dialog closes and the sale goes on for the member checked."""
+        loyalty_vm, dialog = self._loyalty_vm, self.loyalty_dialog
+        phone = loyalty_vm.status_phone if loyalty_vm and loyalty_vm.status and loyalty_vm.status.member else None
+        if phone is None or dialog is None or loyalty_vm is None or loyalty_vm.busy:
+            return
+        new_member_wallet = loyalty_vm.new_member_wallet(phone)  # None for anyone not created just now
+        dialog.accept()
+        why = self._continue.redeem_for(phone, new_member_wallet)
+        if why:
+            self._message_label.show_message(Level.INFO, why)
+            self._give_back_keyboard((Step.CART, Step.PHONE))
 
     # -- both ------------------------------------------------------------------------------------------
 

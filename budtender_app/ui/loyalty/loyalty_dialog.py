@@ -7,7 +7,7 @@ or closes. The view model does the work; this only draws it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -27,10 +27,14 @@ LOYALTY_WIDTH = 880
 class LoyaltyDialog(AppDialog):
     """The phone and its one-line status on top, the sign-up form below, the welcome wallet last."""
 
+    #: "Redeem for this shopper": the counter's sale goes on for the member checked (side_dialogs.py)
+    redeem_requested = Signal()
+
     def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "",
-                 signup_url: str = "", brand: str = "", country: str = "US") -> None:
+                 signup_url: str = "", brand: str = "", country: str = "US", can_redeem: bool = False) -> None:
         super().__init__(parent, "loyalty_dialog", "loyalty_message_label")
         self._vm = vm
+        self._can_redeem = can_redeem  # opened from the counter, with a sale to go on with
         self._signup_url, self._brand, self._country = signup_url, brand, country
         self.slip_dialog: QDialog | None = None
         self.setWindowTitle(self.tr("Loyalty status / Sign up"))
@@ -100,7 +104,11 @@ class LoyaltyDialog(AppDialog):
                                        "Print a slip with the sign-up QR code")
         self.slip_button.clicked.connect(self.open_signup_slip)
         self.slip_button.hide()
-        return button_row(self.close_button, left=[self.slip_button])
+        self.redeem_button = self.button(self.tr("&Redeem for this shopper"), "loyalty_redeem_button",
+                                         "Redeem discounts for this shopper", auto_default=True)
+        self.redeem_button.clicked.connect(self.redeem_requested)
+        self.redeem_button.hide()
+        return button_row(self.close_button, self.redeem_button, left=[self.slip_button])
 
     # -- from the cashier ----------------------------------------------------------------------
 
@@ -118,6 +126,7 @@ class LoyaltyDialog(AppDialog):
         # An answer about the last number must not stand next to a different one.
         self.status_label.hide()
         self.wallet_label.hide()
+        self.redeem_button.hide()  # it would go on with the number checked, not this one
         self.form.show()
         self._fit()
 
@@ -162,11 +171,14 @@ class LoyaltyDialog(AppDialog):
             set_level(self.status_label, Level.OK if status.member else Level.WARNING)
         # A shopper who would rather sign up on their own phone takes the store's sign-up link home.
         self.slip_button.setVisible(bool(self._signup_url) and status is not None and not status.member)
+        self.redeem_button.setVisible(self._can_redeem and status is not None and status.member)
         if not self._vm.signing_up:
             # A member needs no sign-up form; anyone else (or no answer) gets it.
             self.form.setVisible(status is None or not status.member)
             if status is not None and not status.member and self.form.agree_check.isEnabled():
                 self.form.agree_check.setFocus()  # next: read the consent text, tick the box
+            elif self.redeem_button.isVisible():
+                self.redeem_button.setFocus()  # a member: Enter goes on with the sale for them
         self._fit()
 
     def open_signup_slip(self) -> None:
@@ -209,7 +221,7 @@ class LoyaltyDialog(AppDialog):
         self.wallet_label.show()
         self.form.clear()  # the next shopper agrees, and is named, for themselves
         self.form.hide()  # done: the wallet is what matters now
-        self.close_button.setFocus()
+        (self.redeem_button if self.redeem_button.isVisible() else self.close_button).setFocus()
         self._fit()
 
     def wallet_html(self, wallet: Wallet) -> str:

@@ -87,3 +87,65 @@ async def test_a_non_member_can_take_the_sign_up_qr_home(qtbot, tmp_path):
         assert [c.text for c in zxingcpp.read_barcodes(image)] == ["https://greenleaf.example/join"]
         dialog.slip_dialog.close()
         consents.close()
+
+
+def _focused():
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.focusWidget()
+
+
+@pytest.mark.asyncio
+async def test_not_a_member_signs_up_at_the_counter_and_goes_on_into_the_sale_with_no_pin(qtbot, window):
+    from budtender_app.simulator.seed import WELCOME_GIFT_NAME
+    from tests.helpers import wait_for_focus
+
+    win, vm = window, window._vm
+    qtbot.keyClicks(win.cart_edit, "30")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    qtbot.keyClicks(win.phone_page.phone_edit, "(555) 777-1212")
+    qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
+    await vm.wait_idle()
+    offer = win.phone_page.signup_button
+    assert offer.isVisible() and offer.text() == "Sign up ***-***-1212 (F3)"
+    offer.click()  # or F3, as the message says
+    dialog = win.loyalty_dialog
+    assert dialog is not None and dialog.phone_edit.text() == "(555) 777-1212"
+    await dialog._vm.wait_idle()
+    await wait_for_focus(dialog.form.agree_check)
+    qtbot.keyClick(dialog.form.agree_check, Qt.Key.Key_Space)
+    qtbot.keyClicks(dialog.form.edits["first_name"], "Kim")
+    qtbot.keyClicks(dialog.form.edits["email"], "kim@example.com")
+    qtbot.keyClick(dialog.form.edits["email"], Qt.Key.Key_Return)
+    await dialog._vm.wait_idle()
+    assert dialog.redeem_button.isVisible()
+    await wait_for_focus(dialog.redeem_button)
+    qtbot.keyClick(dialog.redeem_button, Qt.Key.Key_Return)
+    await wait_for_step(vm, Step.WALLET)
+    assert win.loyalty_dialog is None and win.stack.currentWidget() is win.wallet_page
+    assert win.phone_page.phone_edit.text() == "(555) 777-1212"
+    assert any(o.discount.name == WELCOME_GIFT_NAME and o.usable for o in vm.offers)
+    assert win.sim.last_pin("5557771212") is None  # the shopper gave consent here: no second PIN
+    assert not [r for r in win.sim.requests if r.method == "PUT"]  # nothing redeemed before checkout
+
+
+@pytest.mark.asyncio
+async def test_redeem_for_a_member_from_f3_needs_the_cart_total_then_texts_the_pin(qtbot, window):
+    from budtender_app.simulator.core import DEMO_PHONE
+
+    win, vm = window, window._vm
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F3)
+    dialog = win.loyalty_dialog
+    qtbot.keyClicks(dialog.phone_edit, "(555) 123-4567")
+    qtbot.keyClick(dialog.phone_edit, Qt.Key.Key_Return)
+    await dialog._vm.wait_idle()
+    assert dialog.status_label.text() == "***-***-4567 is a loyalty member"
+    assert dialog.redeem_button.isVisible() and _focused() is dialog.redeem_button
+    qtbot.keyClick(dialog.redeem_button, Qt.Key.Key_Return)
+    assert win.loyalty_dialog is None and vm.step is Step.CART
+    assert win.message_label.text().startswith("Type the cart total first")
+    qtbot.waitUntil(lambda: _focused() is win.cart_edit, timeout=2000)
+    qtbot.keyClicks(win.cart_edit, "30")
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
+    await wait_for_step(vm, Step.PIN)  # an existing member: the texted PIN, as always
+    assert win.sim.last_pin(DEMO_PHONE) is not None and vm.wallet is None
