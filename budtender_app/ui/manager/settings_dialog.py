@@ -43,11 +43,12 @@ class SettingsDialog(AppDialog):
         intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
                                "the computer's keyring; the rest in a settings file."), self)
         intro.setWordWrap(True)
+        stores = self._build_store_list()  # first: Tab starts in the left column, as a reader does
         self.form = StoreForm(self)
         self.form.edited.connect(self._on_form_edited)
         self.form.test_requested.connect(self._on_form_test_requested)
         body = QHBoxLayout()
-        body.addWidget(self._build_store_list(), 1)
+        body.addWidget(stores, 1)
         body.addWidget(self._build_form_scroll(), 3)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -68,6 +69,7 @@ class SettingsDialog(AppDialog):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a Tab stop: it scrolls to the field Tab reaches
         scroll.setWidget(self.form)
         return scroll
 
