@@ -75,7 +75,7 @@ async def makers(qtbot, tmp_path) -> Iterator[dict[str, Callable[[QWidget], QDia
         "settings": lambda p: SettingsDialog(
             SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), _tester), p),
         "manager_pin": lambda p: ManagerPinDialog(ManagerPinViewModel(guard), "Type the manager PIN.", p),
-        "skip_pin": lambda p: SkipPinDialog("***-***-4567", p),
+        "skip_pin": lambda p: SkipPinDialog("***-***-4567", p, pin_vm=ManagerPinViewModel(guard)),
         "pending:pending": lambda p: _tab(PendingDialog(pending_vm, p), "pending_tab"),
         "pending:refund": lambda p: _tab(PendingDialog(pending_vm, p), "refund_tab"),
         "pending:export": lambda p: _tab(PendingDialog(pending_vm, p), "export_tab"),
@@ -195,8 +195,10 @@ TAB_ORDER_KNOWN_WRONG = {
     "pending:pending": "the tab bar comes after the tab's fields (pending_dialog.py)",
     "pending:refund": "the tab bar comes after the tab's fields (pending_dialog.py)",
     "pending:export": "the tab bar comes after the tab's fields (pending_dialog.py)",
-    "pin_popup": "Open wallet comes before Resend and Skip above it (counter/pin_dialog.py)",
 }
+#: Orders chosen on purpose, pinned by their own test: the PIN, then Open wallet, then the rest
+#: (tests/ui/counter/test_pin_popup_keys.py). Reach and once-each still hold for them.
+TAB_ORDER_BY_DESIGN = {"pin_popup"}
 
 
 @pytest.mark.asyncio
@@ -210,6 +212,8 @@ async def test_tab_visits_every_control_once_in_reading_order(dialog, qtbot, req
     assert len(set(visited)) == len(visited), f"Tab visits one twice: {names}"
     missed = [w.objectName() or type(w).__name__ for w in stops if w not in visited]
     assert not missed, f"Tab never reaches {missed}"
+    if request.node.callspec.id in TAB_ORDER_BY_DESIGN:
+        return
     # Round the whole cycle, Tab goes back up-left once: from the last control to the first.
     cycle = [*visited, visited[0]]
     wrong = [(names[i], names[(i + 1) % len(names)]) for i in range(len(visited)) if _backwards(cycle[i], cycle[i + 1])]
