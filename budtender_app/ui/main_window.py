@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
     def _build_pages(self) -> QStackedWidget:
         vm, counter = self._vm, self._counter
         self.cart_page = CartPage(self)
-        self.phone_page = PhonePage(vm, self)
+        self.phone_page = PhonePage(vm, self, training=self._training)
         if vm.skip_pin:  # the store opens wallets without the texted PIN (AIQ's 2FA bypass)
             self.phone_page.send_button.setText(self.tr("Open wallet, no PIN (Enter)"))
             self.phone_page.hint_label.setText(self.tr(

@@ -12,6 +12,7 @@ view model read the file) is never written back as it was.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from enum import StrEnum
@@ -78,6 +79,7 @@ class SettingsViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     connection_result = Signal(str, str)  # (ConnectionResult, text); CLEAR clears the line
     busy_changed = Signal(str)  # progress text; "" when nothing is in flight
+    confirm_needed = Signal(str)  # save(confirmed=False) stopped: the question to ask the manager
     busy = BusyText()  # what is in flight, in words; "" when nothing is
     message = MessageText()  # (Level, text) the screen shows now
 
@@ -98,7 +100,10 @@ class SettingsViewModel(QObject):
         self.key_stored = False  # the keyring has a key for the profile in the form
         self.errors: dict[str, str] = {}
         self.unreadable = ""  # why the settings file cannot be read; "" when it can
+        self.keyring_problem = ""  # why no key can be saved or read; "" when the keyring works
+        self._refused = ""  # the form (hashed) whose key the last test saw AIQ refuse
         self.settings: Settings = self._read()
+        self._check_keyring()
         self.edit(self.settings.active)
 
     # -- what the dialog shows ---------------------------------------------------------------
@@ -123,6 +128,7 @@ class SettingsViewModel(QObject):
     def reload(self) -> None:
         """Show the file as it is now (another process may have changed it)."""
         self.settings = self._read()
+        self._check_keyring()
         self.profiles_changed.emit()
         self.edit(self.editing if self.settings.profile(self.editing) else self.settings.active)
 
@@ -131,8 +137,9 @@ class SettingsViewModel(QObject):
         profile = self.settings.profile(name)
         self.editing = profile.name if profile else None
         self.key_stored = False
+        self._refused = ""
         self._say(Level.ERROR if self.unreadable else Level.CLEAR, self.unreadable)  # that one stays until it is fixed
-        if profile is not None:
+        if profile is not None and not self.keyring_problem:
             try:
                 self.key_stored = self._credentials.load(profile.name) is not None
             except (KeyringUnavailable, CredentialError) as exc:
@@ -152,10 +159,17 @@ class SettingsViewModel(QObject):
         self.errors_changed.emit(dict(errs))
         return errs
 
-    def save(self, fields: Fields, api_key_text: str) -> bool:
-        """Key to the keyring, then the profile to the file: both, or (as far as can be) neither."""
+    def save(self, fields: Fields, api_key_text: str, confirmed: bool = False) -> bool:
+        """Key to the keyring, then the profile to the file: both, or (as far as can be) neither.
+
+        A key the last test saw refused by AIQ is saved only ``confirmed``; unconfirmed,
+        confirm_needed says what to ask and nothing is saved."""
         if self.validate(fields, api_key_text):
             self._say(Level.ERROR, self.tr("Fix the fields marked in red. Nothing was saved."))
+            return False
+        if not confirmed and self._refused and self._refused == _fingerprint(fields, api_key_text):
+            self.confirm_needed.emit(self.tr(
+                "This API key was Refused by AIQ at the test just now. Save it anyway?"))
             return False
         profile, _ = validate_profile(fields, other_names=self._other_names())
         assert profile is not None  # validate() just said so
@@ -177,7 +191,7 @@ class SettingsViewModel(QObject):
             self._forget_key(old_name)
         self.profiles_changed.emit()
         self.edit(profile.name)
-        self._say(Level.INFO, self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
+        self._say(Level.OK, self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
             name=profile.name, keyring=self._keyring_name()))
         return True
 
@@ -221,6 +235,7 @@ class SettingsViewModel(QObject):
             return
         with self._ops.showing(self.tr("Testing the connection to AIQ…")):
             kind, text = await self._run_test(profile, credentials)
+        self._refused = _fingerprint(fields, api_key_text) if kind is ConnectionResult.AUTH else ""
         self.connection_result.emit(kind, text)
 
     # -- inside ------------------------------------------------------------------------------
@@ -233,7 +248,7 @@ class SettingsViewModel(QObject):
             return ConnectionResult.UNREACHABLE, self.tr(
                 "AIQ unreachable: no answer within {s:.0f} seconds.").format(s=TEST_TIMEOUT)
         except errors.AuthRejected:
-            return ConnectionResult.AUTH, self.tr("API key rejected: AIQ refused this key. Copy it again from "
+            return ConnectionResult.AUTH, self.tr("API key Refused by AIQ: copy it again from "
                                                   "AIQ's Settings > API & Tracking, for this store.")
         except errors.NotFound:
             return ConnectionResult.NOT_FOUND, self.tr("UID or store not found: AIQ does not know this UID. "
@@ -293,6 +308,15 @@ class SettingsViewModel(QObject):
         except KeyringUnavailable:
             log.warning("Could not remove the old keyring entry of renamed store %r", name)
 
+    def _check_keyring(self) -> None:
+        """Find out before the manager types a key that it could not be kept."""
+        try:
+            self._credentials.ensure_usable()
+        except KeyringUnavailable as exc:
+            self.keyring_problem = str(exc)
+        else:
+            self.keyring_problem = ""
+
     def _read(self) -> Settings:
         try:
             settings = self._store.read()
@@ -338,3 +362,9 @@ def _with_saved(current: Settings, profile: StoreProfile, old_name: str | None) 
     was_active = same_name(current.active or "", old_name)
     renamed = current.without_profile(old_name).with_profile(profile)
     return renamed.with_active(profile.name) if was_active else renamed
+
+
+def _fingerprint(fields: Fields, api_key_text: str) -> str:
+    """The form as typed, hashed: enough to know it is unchanged without keeping another copy of the key."""
+    text = repr(sorted((k, str(v)) for k, v in fields.items())) + "\0" + api_key_text
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -85,7 +85,7 @@ def test_saving_puts_the_key_in_the_keyring_and_the_rest_in_the_file(vm, ring):
     assert vm.editing == "Main St" and vm.key_stored and vm.active_name == "Main St"
     assert profiles.seen
     level, text = vm.message
-    assert level == "info" and "Saved Main St" in text and KEY not in text
+    assert level == "ok" and text.startswith("Saved Main St.") and KEY not in text
 
 
 @pytest.mark.parametrize(("changes", "key", "field"), [
@@ -209,7 +209,7 @@ def test_editing_a_stored_store_fills_the_form_and_knows_its_key_is_stored(vm):
 @pytest.mark.logs_expected(r"viewmodels\.settings: The connection test failed unexpectedly: RuntimeError$")
 @pytest.mark.parametrize(("error", "kind", "starts"), [
     (None, "works", "Works"),
-    (errors.AuthRejected("AIQ rejected this store's API key."), "auth", "API key rejected"),
+    (errors.AuthRejected("AIQ rejected this store's API key."), "auth", "API key Refused by AIQ"),
     (errors.NotFound("AIQ does not know this UID."), "not_found", "UID or store not found"),
     (errors.Unreachable("Cannot reach AIQ."), "unreachable", "AIQ unreachable"),
     (errors.CertificateProblem("refused"), "certificate", "Certificate problem"),
@@ -311,3 +311,25 @@ def test_an_unreadable_file_is_never_replaced_by_a_saved_store(ring, tester):
     level, text = vm.message
     assert level == "error" and text.startswith("The settings file could not be read")
     assert ring.entries == {} and store.path.read_bytes() == b"\xff not json"
+
+
+def test_an_unusable_keyring_is_known_before_anything_is_typed(tester):
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(fail.Keyring()), tester)
+    assert "no secure password store" in vm.keyring_problem
+
+
+def test_a_usable_keyring_has_no_problem(vm):
+    assert vm.keyring_problem == ""
+
+
+@pytest.mark.asyncio
+async def test_a_key_refused_by_aiq_is_saved_only_when_confirmed(vm, tester, ring):
+    tester.error = errors.AuthRejected("no")
+    await vm.test_connection(FORM, KEY)
+    asked = []
+    vm.confirm_needed.connect(asked.append)
+    assert vm.save(FORM, KEY) is False
+    assert asked and "Refused by AIQ" in asked[0] and KEY not in asked[0]
+    assert not ring.entries
+    assert vm.save(FORM, KEY, confirmed=True) is True
+    assert stored_key(ring) == KEY

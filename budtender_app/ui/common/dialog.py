@@ -6,6 +6,7 @@ Opened with open(), never exec(): the event loop, and every task on it, keeps ru
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
@@ -39,9 +40,13 @@ class AppDialog(QDialog):
 def button_row(*right: QWidget, left: Iterable[QWidget] = ()) -> QHBoxLayout:
     """The row at the bottom of a dialog: ``left`` at the start, ``right`` at the end (the main one last)."""
     row = QHBoxLayout()
+    left = list(left)
     for widget in left:
         row.addWidget(widget)
     row.addStretch(1)
     for widget in right:
         row.addWidget(widget)
+    widgets = [*left, *right]
+    for before, after in pairwise(widgets):
+        QWidget.setTabOrder(before, after)  # Tab goes left to right, whichever button was made first
     return row

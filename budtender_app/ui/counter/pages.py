@@ -66,11 +66,14 @@ class CartPage(QWidget):
 
 
 class PhonePage(QWidget):
-    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None, *, training: bool = False) -> None:
         super().__init__(parent)
         title = styled(QLabel(self.tr("Shopper's phone"), self), kind="title")
         self.phone_edit = named(QLineEdit(self), "phone_edit", "Shopper's phone number")
-        self.phone_edit.setPlaceholderText("(555) 123-4567")
+        # Training: a demo shopper's number to try. Real: only the format, so a cashier never
+        # types (or a shopper reads) a number that looks like someone's.
+        self.phone_edit.setPlaceholderText("(555) 123-4567" if training
+                                           else self.tr("10-digit phone, e.g. (xxx) xxx-xxxx"))
         self.phone_edit.setMaxLength(25)
         self.phone_edit.returnPressed.connect(lambda: vm.submit_phone(self.phone_edit.text()))
         self.send_button = named(QPushButton(self.tr("Text PIN to shopper (Enter)"), self), "send_pin_button",

@@ -156,17 +156,17 @@ class CounterPopups(QObject):
     # -- a manager skips the shopper's PIN ------------------------------------------------------
 
     def _on_pin_dialog_manager_skip_requested(self) -> None:
-        """A shopper without their phone: the manager PIN, then a reason, then E3 for this sale."""
+        """A shopper without their phone: the manager PIN, a reason and initials in one dialog, then E3."""
         if self.pin_dialog is None:
             return
         self.skip_gate.open(self.tr("Manager PIN to skip the shopper's PIN for this sale."),
-                            self._create_skip_dialog, self.pin_dialog)
+                            self._create_skip_dialog, self.pin_dialog, together=self._create_skip_dialog)
 
-    def _create_skip_dialog(self) -> QDialog | None:
+    def _create_skip_dialog(self, pin_vm: ManagerPinViewModel | None = None) -> QDialog | None:
         from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
 
         if self.pin_dialog is None or self._vm.phone is None:
             return None
-        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog)
+        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog, pin_vm=pin_vm)
         why.confirmed.connect(self._vm.skip_pin_by_manager)
         return why

@@ -13,10 +13,12 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
-from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+from budtender_app.viewmodels.manager_pin import ASK, ManagerPinViewModel
 
 #: What the gate opens once the PIN is right: a dialog to show, or None (an action was run).
 Then = Callable[[], QDialog | None]
+#: A dialog that asks the manager PIN itself (with the PIN view model), or None to ask it apart.
+Together = Callable[[ManagerPinViewModel], QDialog | None]
 
 
 class ManagerGate(QObject):
@@ -40,14 +42,22 @@ class ManagerGate(QObject):
         """The PIN prompt, or the dialog behind it, while one is open."""
         return self._dialog
 
-    def open(self, purpose: str, then: Then, parent: QWidget) -> bool:
-        """Ask the manager PIN (saying ``purpose``), then call ``then``; False when one is already open."""
+    def open(self, purpose: str, then: Then, parent: QWidget, together: Together | None = None) -> bool:
+        """Ask the manager PIN (saying ``purpose``), then call ``then``; False when one is already open.
+
+        With ``together``, a PIN already set is asked in the dialog it makes: one dialog, not two.
+        """
         if self._make_pin_vm is None or self._dialog is not None:
             return False
+        pin_vm = self._make_pin_vm()
+        one = together(pin_vm) if together is not None and pin_vm.mode is ASK else None
+        if one is not None:
+            self._show(one)
+            return True
         # Imported here: the manager's screens cost start-up time and most sales never open them.
         from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
 
-        ask = ManagerPinDialog(self._make_pin_vm(), purpose, parent)
+        ask = ManagerPinDialog(pin_vm, purpose, parent)
         ask.accepted_pin.connect(self._on_ask_accepted_pin)
         self._then = then
         self._show(ask)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_SIZE, AppDialog, button_row
 from budtender_app.ui.common.style import styled
 from budtender_app.ui.common.widgets import named
@@ -42,15 +43,18 @@ class SettingsDialog(AppDialog):
         intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
                                "the computer's keyring; the rest in a settings file."), self)
         intro.setWordWrap(True)
+        stores = self._build_store_list()  # first: Tab starts in the left column, as a reader does
         self.form = StoreForm(self)
         self.form.edited.connect(self._on_form_edited)
         self.form.test_requested.connect(self._on_form_test_requested)
         body = QHBoxLayout()
-        body.addWidget(self._build_store_list(), 1)
+        body.addWidget(stores, 1)
         body.addWidget(self._build_form_scroll(), 3)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(self._build_keyring_label())
         layout.addLayout(body, 1)
+        layout.addWidget(self._build_confirm_frame())
         layout.addWidget(self.message_label)
         layout.addLayout(self._build_buttons())
         # Fits a 1024x768 screen: the form scrolls when every field's error, the warning and a test
@@ -65,8 +69,39 @@ class SettingsDialog(AppDialog):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a Tab stop: it scrolls to the field Tab reaches
         scroll.setWidget(self.form)
         return scroll
+
+    def _build_keyring_label(self) -> QLabel:
+        # Said before anything is typed: a key the keyring cannot keep is typed for nothing.
+        self.keyring_label = styled(QLabel(self), kind="result", level=Level.ERROR)
+        self.keyring_label.setObjectName("keyring_problem_label")
+        self.keyring_label.setWordWrap(True)
+        self.keyring_label.hide()
+        return self.keyring_label
+
+    def _build_confirm_frame(self) -> QFrame:
+        # Inline, not a modal box: the manager sees the form they are about to save under it.
+        self.confirm_frame = styled(QFrame(self), kind="confirm")
+        self.confirm_frame.setObjectName("refused_key_confirm")
+        self.confirm_label = QLabel(self.confirm_frame)
+        self.confirm_label.setObjectName("refused_key_confirm_label")
+        self.confirm_label.setWordWrap(True)
+        self.save_anyway_button = named(QPushButton(self.tr("Sa&ve anyway"), self.confirm_frame),
+                                        "save_anyway_button", "Save the refused key anyway")
+        self.keep_editing_button = named(QPushButton(self.tr("Keep &editing"), self.confirm_frame),
+                                         "keep_editing_button", "Do not save; keep editing")
+        for button in (self.save_anyway_button, self.keep_editing_button):
+            button.setAutoDefault(False)
+        self.save_anyway_button.clicked.connect(self._on_save_anyway_button_clicked)
+        self.keep_editing_button.clicked.connect(self._on_keep_editing_button_clicked)
+        row = QHBoxLayout(self.confirm_frame)
+        row.addWidget(self.confirm_label, 1)
+        row.addWidget(self.keep_editing_button)
+        row.addWidget(self.save_anyway_button)
+        self.confirm_frame.hide()
+        return self.confirm_frame
 
     def _build_store_list(self) -> QWidget:
         box = QGroupBox(self.tr("Stores"), self)
@@ -78,7 +113,7 @@ class SettingsDialog(AppDialog):
         self.profile_list.setMinimumWidth(200)
         self.profile_list.currentItemChanged.connect(self._on_profile_list_current_item_changed)
         self.add_button = named(QPushButton(self.tr("&Add store"), box), "add_store_button", "Add a store")
-        self.activate_button = named(QPushButton(self.tr("&Use at the counter"), box), "make_active_button",
+        self.activate_button = named(QPushButton(self.tr("Use at the &counter"), box), "make_active_button",
                                      "Use the selected store at the counter")
         self.delete_button = named(QPushButton(self.tr("&Delete"), box), "delete_store_button",
                                    "Delete the selected store")
@@ -111,10 +146,18 @@ class SettingsDialog(AppDialog):
         vm.message_changed.connect(self.message_label.show_message)
         vm.connection_result.connect(self.form.show_result)
         vm.busy_changed.connect(self.form.show_busy)
+        vm.confirm_needed.connect(self._on_vm_confirm_needed)
         self._on_vm_profiles_changed()
         self._on_vm_editing_changed()
         self._on_vm_errors_changed(vm.errors)
         self.message_label.show_message(*vm.message)
+        self._show_keyring_problem(vm.keyring_problem)
+
+    def _show_keyring_problem(self, problem: str) -> None:
+        self.keyring_label.setText(problem)
+        self.keyring_label.setVisible(bool(problem))
+        for widget in (self.form, self.save_button, self.add_button):
+            widget.setEnabled(not problem)
 
     # -- from the view model -------------------------------------------------------------------
 
@@ -139,6 +182,7 @@ class SettingsDialog(AppDialog):
 
     def _on_vm_editing_changed(self) -> None:
         self.form.fill(self._vm.form_fields(), self._vm.key_stored)
+        self.confirm_frame.hide()
         editing = self._vm.editing
         self.form.setTitle(self.tr("Store: {name}").format(name=editing) if editing else self.tr("New store"))
         self._select_editing()
@@ -146,17 +190,36 @@ class SettingsDialog(AppDialog):
 
     def _on_vm_errors_changed(self, errors: dict[str, str]) -> None:
         self.form.show_errors(errors)
-        self.save_button.setEnabled(not errors)
+
+    def _on_vm_confirm_needed(self, question: str) -> None:
+        self.confirm_label.setText(question)
+        self.confirm_frame.show()
+        self.keep_editing_button.setFocus()  # Enter or Space does the safe thing
 
     # -- from the manager ----------------------------------------------------------------------
 
     def _on_form_edited(self) -> None:
+        self.confirm_frame.hide()  # the question was about the form as it was
         self._vm.validate(self.form.fields(), self.form.api_key_edit.text())
 
     def _on_save_button_clicked(self) -> None:
-        self._vm.save(self.form.fields(), self.form.api_key_edit.text())
+        self._save(confirmed=False)
+
+    def _on_save_anyway_button_clicked(self) -> None:
+        self._save(confirmed=True)
+
+    def _on_keep_editing_button_clicked(self) -> None:
+        self.confirm_frame.hide()
+        self.form.api_key_edit.setFocus()
+
+    def _save(self, confirmed: bool) -> None:
+        self.confirm_frame.hide()
+        self.form.reveal_errors()
+        self._vm.save(self.form.fields(), self.form.api_key_edit.text(), confirmed)
 
     def _on_form_test_requested(self) -> None:
+        self.confirm_frame.hide()
+        self.form.reveal_errors()
         coro = self._vm.test_connection(self.form.fields(), self.form.api_key_edit.text())
         task = asyncio.ensure_future(coro)
         task.add_done_callback(_retrieve)
@@ -205,7 +268,7 @@ class SettingsDialog(AppDialog):
 
     def _update_list_buttons(self) -> None:
         editing = self._vm.editing
-        self.delete_button.setEnabled(editing is not None)
+        self.delete_button.setEnabled(editing is not None and not self._vm.keyring_problem)
         self.activate_button.setEnabled(editing is not None and editing != self._vm.active_name)
 
     def done(self, result: int) -> None:  # Close, Esc or the window's close button

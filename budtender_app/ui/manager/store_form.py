@@ -43,13 +43,18 @@ class StoreForm(QGroupBox):
         self._form.setVerticalSpacing(8)
         self.error_labels: dict[str, QLabel] = {}
         self.edits: dict[str, QLineEdit] = {}
+        # A field's error shows once it was edited, or every one once Save or Test was pressed:
+        # a first visit opens on an empty form, not on a column of red.
+        self._errors: dict[str, str] = {}
+        self._touched: set[str] = set()
+        self._show_all = False
         self._add_line_edits()
         self.api_key_edit = self.edits["api_key"]
         self.api_key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.country_combo = named(QComboBox(self), "country_combo", "Country")
         for code, country in (("US", self.tr("United States")), ("CA", self.tr("Canada"))):
             self.country_combo.addItem(country, code)
-        self.country_combo.currentIndexChanged.connect(self._on_field_edited)
+        self.country_combo.currentIndexChanged.connect(lambda: self._on_field_edited("country"))
         self._add_row("country", self.tr("C&ountry"), self.country_combo)
         self._add_skip_pin()
         self._form.addRow("", self._build_test_row())
@@ -59,10 +64,10 @@ class StoreForm(QGroupBox):
             # No widget limit: one that cut a pasted name short would pass what the rule (and
             # the command line, which has no such limit) refuses. The rule says what is wrong.
             ("name", self.tr("Store &name"), self.tr("Main St"), None),
-            ("store_id", self.tr("AIQ s&tore ID"), self.tr("Digits, from AIQ's Settings > Retail Stores"), 20),
+            ("store_id", self.tr("AIQ store &ID"), self.tr("Digits, from AIQ's Settings > Retail Stores"), 20),
             ("uid", self.tr("AIQ &UID"), self.tr("Digits, from AIQ's Settings > API & Tracking"), 20),
             ("api_key", self.tr("API &key"), "", 400),
-            ("base_url", self.tr("Base &URL"), DEFAULT_BASE_URL, 300),
+            ("base_url", self.tr("Base U&RL"), DEFAULT_BASE_URL, 300),
             ("brand", self.tr("&Brand name"), self.tr("As shoppers know it; used in signup texts"), MAX_BRAND),
             ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"),
              200),
@@ -73,7 +78,7 @@ class StoreForm(QGroupBox):
             edit.setPlaceholderText(placeholder)
             if length is not None:
                 edit.setMaxLength(length)
-            edit.textEdited.connect(self._on_field_edited)
+            edit.textEdited.connect(lambda _text, f=field: self._on_field_edited(f))
             self.edits[field] = edit
             self._add_row(field, label, edit)
 
@@ -163,15 +168,23 @@ class StoreForm(QGroupBox):
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
+        self._touched.clear()
+        self._show_all = False
         self._show_skip_pin_warning(self.skip_pin_check.isChecked())
         self.api_key_edit.setPlaceholderText(
             self.tr("stored — leave empty to keep") if key_stored
             else self.tr("Paste it from AIQ's Settings > API & Tracking"))
 
+    def reveal_errors(self) -> None:
+        """Save or Test was pressed: every field's problem shows from now on, edited or not."""
+        self._show_all = True
+        self.show_errors(self._errors)
+
     def show_errors(self, errors: dict[str, str]) -> None:
-        """Each field's problem under it ("" or absent: none), also told to a screen reader."""
+        """Each edited field's problem under it ("" or absent: none), also told to a screen reader."""
+        self._errors = dict(errors)
         for field, label in self.error_labels.items():
-            text = errors.get(field, "")
+            text = errors.get(field, "") if self._show_all or field in self._touched else ""
             label.setText(text)
             label.setVisible(bool(text))
             editor = self.edits.get(field) or self.country_combo
@@ -191,13 +204,14 @@ class StoreForm(QGroupBox):
 
     # -- from the manager ----------------------------------------------------------------------
 
-    def _on_field_edited(self, *_args: object) -> None:
+    def _on_field_edited(self, field: str) -> None:
+        self._touched.add(field)
         self.result_label.hide()  # a test result says nothing about values typed since
         self.edited.emit()
 
     def _on_skip_pin_check_toggled(self, checked: bool) -> None:
         self._show_skip_pin_warning(checked)
-        self._on_field_edited()
+        self._on_field_edited("skip_pin")
 
     def _show_skip_pin_warning(self, shown: bool) -> None:
         self._form.setRowVisible(self.skip_pin_warning, shown)  # the whole row: no gap when hidden

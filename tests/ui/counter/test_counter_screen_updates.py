@@ -267,13 +267,10 @@ async def counter_with_manager(qtbot, tmp_path):
 
 async def manager_skips(qtbot, win, vm) -> None:
     qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
-    ask = win.popups.skip_gate.dialog
-    await wait_for_focus(ask.pin_edit)
-    qtbot.keyClicks(ask.pin_edit, "4826")
-    qtbot.keyClick(ask.pin_edit, Qt.Key.Key_Return)
-    why = win.popups.skip_gate.dialog
-    assert why is not ask and why.objectName() == "skip_pin_dialog"
-    await wait_for_focus(why.reason_edit)
+    why = win.popups.skip_gate.dialog  # one dialog: the manager PIN, the reason and the initials
+    assert why.objectName() == "skip_pin_dialog"
+    await wait_for_focus(why.manager_pin_edit)
+    qtbot.keyClicks(why.manager_pin_edit, "4826")
     qtbot.keyClicks(why.reason_edit, "phone is dead, ID checked")
     qtbot.keyClicks(why.initials_edit, "MK")
     qtbot.keyClick(why.initials_edit, Qt.Key.Key_Return)
@@ -300,7 +297,7 @@ async def test_when_the_pin_popup_closes_its_manager_dialogs_close_with_it(qtbot
     await to_pin_popup(qtbot, win, vm)
     qtbot.mouseClick(win.pin_dialog.skip_button, Qt.MouseButton.LeftButton)
     ask = win.popups.skip_gate.dialog
-    await wait_for_focus(ask.pin_edit)
+    await wait_for_focus(ask.manager_pin_edit)
     vm.cancel()  # the sale is given up elsewhere while the manager's PIN is being asked
     assert vm.step is Step.PHONE and win.pin_dialog is None
     assert not ask.isVisible(), "a manager prompt must not outlive the popup it belongs to"

@@ -74,3 +74,56 @@ def test_close_takes_the_prompt_away(qtbot, gate, owner):
     ask = gate.dialog
     gate.close()
     assert not ask.isVisible() and gate.dialog is None and gate.ends == ["finished"]
+
+
+def _skip_dialog(owner, pin_vm):
+    from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
+
+    return SkipPinDialog("***-***-4567", owner, pin_vm=pin_vm)
+
+
+def test_with_a_pin_set_the_manager_skip_is_one_dialog_pin_reason_and_initials(qtbot, gate, owner):
+    from PySide6.QtWidgets import QLineEdit
+
+    ManagerPinGuard(SettingsStore(), clock=lambda: 1_700_000_000.0).set_pin(PIN)
+    skipped = []
+    opened = gate.open("Manager PIN to skip", lambda: pytest.fail("a second dialog"), owner,
+                       together=lambda vm: _connected(_skip_dialog(owner, vm), skipped))
+    one = gate.dialog
+    assert opened and one.objectName() == "skip_pin_dialog" and one.isVisible()
+    assert not owner.findChildren(ManagerPinDialog), "no PIN prompt stacked under it"
+    qtbot.keyClicks(one.findChild(QLineEdit, "skip_reason_edit"), "phone dead, ID checked")
+    qtbot.keyClicks(one.findChild(QLineEdit, "skip_initials_edit"), "MK")
+    qtbot.keyClicks(one.findChild(QLineEdit, "skip_manager_pin_edit"), "9999")
+    qtbot.keyClick(one.findChild(QLineEdit, "skip_manager_pin_edit"), Qt.Key.Key_Return)
+    assert skipped == [] and "not the manager PIN" in one.message_label.text()
+    assert one.findChild(QLineEdit, "skip_manager_pin_edit").text() == ""  # wiped after the try
+    qtbot.keyClicks(one.findChild(QLineEdit, "skip_manager_pin_edit"), PIN)
+    qtbot.keyClick(one.findChild(QLineEdit, "skip_manager_pin_edit"), Qt.Key.Key_Return)
+    assert skipped == [("phone dead, ID checked", "MK")]
+    assert gate.dialog is None and gate.ends == ["finished"]
+
+
+def test_a_half_filled_skip_spends_no_pin_try(qtbot, gate, owner):
+    from PySide6.QtWidgets import QLineEdit
+
+    ManagerPinGuard(SettingsStore(), clock=lambda: 1_700_000_000.0).set_pin(PIN)
+    gate.open("Manager PIN to skip", lambda: None, owner, together=lambda vm: _skip_dialog(owner, vm))
+    one = gate.dialog
+    qtbot.keyClicks(one.findChild(QLineEdit, "skip_manager_pin_edit"), "9999")
+    qtbot.keyClick(one.findChild(QLineEdit, "skip_manager_pin_edit"), Qt.Key.Key_Return)
+    assert "Type a reason and your initials" in one.message_label.text()
+    assert "tries left" not in one.message_label.text()
+
+
+def test_with_no_pin_yet_the_pin_is_chosen_first_then_the_reason_is_asked(qtbot, gate, owner):
+    gate.open("Manager PIN to skip", lambda: _skip_dialog(owner, None), owner,
+              together=lambda vm: _skip_dialog(owner, vm))
+    choose_pin(qtbot, gate)
+    why = gate.dialog
+    assert why.objectName() == "skip_pin_dialog" and not why.manager_pin_edit.isVisible()
+
+
+def _connected(dialog, seen):
+    dialog.confirmed.connect(lambda reason, initials: seen.append((reason, initials)))
+    return dialog

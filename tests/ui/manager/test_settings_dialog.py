@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 import pytest_asyncio
+from keyring.backends import fail
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QListWidget, QMessageBox
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QLineEdit, QListWidget, QMessageBox, QWidget
 
 from budtender_app.domain import errors
 from budtender_app.services.credentials import SERVICE, CredentialStore
@@ -71,14 +72,77 @@ def shown_errors(dlg) -> dict[str, str]:
 
 
 @pytest.mark.asyncio
-async def test_an_empty_form_says_what_is_missing_under_each_field(dialog):
+async def test_a_first_visit_opens_without_red_and_save_says_what_is_missing_under_each_field(qtbot, dialog):
+    assert shown_errors(dialog) == {}  # nothing typed yet: nothing is wrong yet
+    assert not dialog.findChild(QLabel, "keyring_problem_label").isVisible()
+    assert dialog.form.edits["base_url"].text() == "https://lab.alpineiq.com"
+    assert dialog.form.country_combo.currentText() == "United States"
+    qtbot.mouseClick(dialog.findChild(QAbstractButton, "save_button"), Qt.MouseButton.LeftButton)
     errors_shown = shown_errors(dialog)
     assert set(errors_shown) == {"name", "store_id", "uid", "api_key", "brand"}
     assert "Settings > API & Tracking" in errors_shown["uid"]
-    assert not dialog.save_button.isEnabled()
-    assert dialog.form.edits["base_url"].text() == "https://lab.alpineiq.com"
-    assert dialog.form.country_combo.currentText() == "United States"
     assert dialog.form.edits["uid"].accessibleDescription() == errors_shown["uid"]
+    assert "Nothing was saved" in dialog.message_label.text()
+
+
+@pytest.mark.asyncio
+async def test_a_field_shows_its_error_once_edited_and_the_others_stay_quiet(qtbot, dialog):
+    qtbot.keyClicks(dialog.form.edits["uid"], "12a")
+    assert set(shown_errors(dialog)) == {"uid"}
+
+
+@pytest.mark.asyncio
+async def test_test_connection_shows_every_missing_field(qtbot, dialog):
+    dialog.form.test_button.click()
+    await asyncio.sleep(0)
+    assert {"name", "uid", "api_key"} <= set(shown_errors(dialog))
+
+
+@pytest.mark.asyncio
+async def test_an_unusable_keyring_is_said_at_the_top_before_anything_is_typed(qtbot, tester):
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(fail.Keyring()), tester)
+    dlg = SettingsDialog(vm)
+    qtbot.addWidget(dlg)
+    dlg.open()
+    qtbot.waitExposed(dlg)
+    banner = dlg.findChild(QLabel, "keyring_problem_label")
+    assert banner.isVisible() and "no secure password store" in banner.text()
+    assert banner.y() < dlg.findChild(QWidget, "store_form_scroll").y()  # above the form
+    assert not dlg.findChild(QWidget, "store_form").isEnabled()
+    assert not dlg.findChild(QAbstractButton, "save_button").isEnabled()
+    assert shown_errors(dlg) == {}
+    dlg.done(0)
+
+
+@pytest.mark.asyncio
+async def test_a_key_refused_by_aiq_is_saved_only_after_an_inline_confirmation(qtbot, dialog, tester, ring):
+    fill(qtbot, dialog)
+    tester.error = errors.AuthRejected("no")
+    dialog.form.test_button.click()
+    await await_signal(dialog._vm.connection_result)
+    confirm = dialog.findChild(QWidget, "refused_key_confirm")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert confirm.isVisible() and "Refused by AIQ" in dialog.findChild(QLabel, "refused_key_confirm_label").text()
+    assert not ring.entries  # nothing saved yet
+    qtbot.mouseClick(dialog.findChild(QAbstractButton, "keep_editing_button"), Qt.MouseButton.LeftButton)
+    assert not confirm.isVisible() and not ring.entries
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.findChild(QAbstractButton, "save_anyway_button"), Qt.MouseButton.LeftButton)
+    assert ring.entries[(SERVICE, "Main St:api-key")] == KEY
+    assert not confirm.isVisible()
+
+
+@pytest.mark.asyncio
+async def test_a_key_edited_after_the_refusal_saves_without_asking(qtbot, dialog, tester, ring):
+    fill(qtbot, dialog)
+    tester.error = errors.AuthRejected("no")
+    dialog.form.test_button.click()
+    await await_signal(dialog._vm.connection_result)
+    dialog.form.api_key_edit.clear()
+    qtbot.keyClicks(dialog.form.api_key_edit, "aiqNEW0123456789abcdWXYZ")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not dialog.findChild(QWidget, "refused_key_confirm").isVisible()
+    assert ring.entries[(SERVICE, "Main St:api-key")] == "aiqNEW0123456789abcdWXYZ"
 
 
 @pytest.mark.asyncio
@@ -94,15 +158,17 @@ async def test_typing_a_valid_form_enables_save_and_saving_stores_it(qtbot, dial
     assert dialog.form.api_key_edit.text() == ""  # the key does not linger in the widget
     assert dialog.form.api_key_edit.placeholderText() == "stored — leave empty to keep"
     assert dialog.save_button.isEnabled()  # an empty key keeps the stored one
-    assert "Saved Main St" in dialog.message_label.text()
+    assert dialog.message_label.text().startswith("Saved Main St.")
+    assert dialog.message_label.property("level") == "ok"  # green: it worked
 
 
 @pytest.mark.asyncio
-async def test_a_wrong_field_shows_its_message_right_under_it_and_blocks_save(qtbot, dialog):
+async def test_a_wrong_field_shows_its_message_right_under_it_and_blocks_save(qtbot, dialog, ring):
     fill(qtbot, dialog, uid="12a4")
     assert set(shown_errors(dialog)) == {"uid"}
     assert "digits only" in dialog.form.error_labels["uid"].text()
-    assert not dialog.save_button.isEnabled()
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert not ring.entries
     dialog.form.edits["base_url"].clear()
     qtbot.keyClicks(dialog.form.edits["base_url"], "http://lab.alpineiq.com")
     assert set(shown_errors(dialog)) == {"uid", "base_url"}
@@ -140,7 +206,7 @@ async def test_test_connection_shows_busy_then_the_result_in_words(qtbot, dialog
     await waiting
     assert not dialog.form.busy_bar.isVisible() and dialog.form.test_button.isEnabled()
     assert dialog.form.result_label.isVisible()
-    assert dialog.form.result_label.text().startswith("API key rejected")
+    assert dialog.form.result_label.text().startswith("API key Refused by AIQ")
 
 
 @pytest.mark.asyncio
@@ -322,7 +388,8 @@ async def test_a_store_name_too_long_is_refused_as_typed_not_cut_short(qtbot, di
     fill(qtbot, dialog, name="x" * 300)
     assert dialog.form.edits["name"].text() == "x" * 300
     assert shown_errors(dialog) == {"name": "Keep the store name to 40 characters."}
-    assert not dialog.save_button.isEnabled()
+    dialog.save_button.click()
+    assert ring.entries == {}
     fill(qtbot, dialog, name="a:b")
     assert shown_errors(dialog)["name"].endswith("not :")
     assert ring.entries == {}
