@@ -63,13 +63,13 @@ def scrub(text: str, *secrets: str) -> str:
 
 _REDEEM = Words(
     busy="AIQ is busy. Nothing was redeemed; try again in a moment.",
-    refused="AIQ refused this redemption; no points were taken.",
+    refused="Refused by AIQ: no points were taken.",
     unknown="AIQ's answer (HTTP {status}) does not say whether it redeemed. The points may or may "
             "not have been taken: do not redeem again; ask a manager.",
 )
 _ADJUST = Words(
     busy="AIQ is busy. No points were moved; try again in a moment.",
-    refused="AIQ refused the points adjustment; nothing moved.",
+    refused="Points adjustment refused by AIQ: nothing moved.",
     unknown="AIQ's answer (HTTP {status}) does not say whether the points moved. They may or may "
             "not have: check the shopper's balance before trying again.",
 )

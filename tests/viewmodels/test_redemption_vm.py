@@ -105,7 +105,7 @@ async def test_an_unanswered_redemption_is_never_sent_again(journal):
 
 @pytest.mark.asyncio
 async def test_a_refusal_keeps_aiqs_reason(journal):
-    api = FakeAiq([errors.Rejected("AIQ refused this redemption; no points were taken.", detail="Insufficient points")])
+    api = FakeAiq([errors.Rejected("Refused by AIQ: no points were taken.", detail="Insufficient points")])
     vm = await at_wallet(api, journal)
     await redeem(vm, ["a"])
     assert vm.outcomes[0].status is Status.REJECTED and "Insufficient points" in vm.outcomes[0].message

@@ -31,7 +31,7 @@ class CheckoutDialog(AppDialog):
         self.transaction_edit.returnPressed.connect(self._on_confirm)
         form = QFormLayout()
         form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
-        confirm = self.button(self.tr("Redeem now (Enter)"), "confirm_checkout_button", "Redeem now")
+        confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
         back.clicked.connect(self.cancel_requested)

@@ -343,7 +343,7 @@ class DonePage(QWidget):
         next_step = {
             Level.OK: self.tr("Done: every discount is redeemed. Enter starts the next sale."),
             Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
-            Level.ERROR: self.tr("Call a manager: AIQ refused a discount or gave no answer (F11)."),
+            Level.ERROR: self.tr("Call a manager: a discount was refused by AIQ or got no answer (F11)."),
         }.get(level, "")
         for each, label in self.outcome_labels.items():
             label.show_message(each, next_step if each == level else "")

@@ -1,4 +1,4 @@
-"""The PIN popup: "Shopper pin code: ____". Opened with open(), never exec()."""
+"""The PIN popup (AIQ's "Shopper pin code: ____", said "PIN" as everywhere else). Opened with open(), never exec()."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class PinDialog(AppDialog):
         self.intro_label.setWordWrap(True)
         self._build_pin_edit()
         form = QFormLayout()
-        form.addRow(self.tr("Shopper pin code:"), self.pin_edit)
+        form.addRow(self.tr("Shopper's PIN:"), self.pin_edit)
         self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
         layout = QVBoxLayout(self)
@@ -45,7 +45,7 @@ class PinDialog(AppDialog):
         self.reset(phone_masked)
 
     def _build_pin_edit(self) -> None:
-        self.pin_edit = named(QLineEdit(self), "pin_edit", "Shopper pin code")
+        self.pin_edit = named(QLineEdit(self), "pin_edit", "Shopper's PIN")
         self.pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self))
         self.pin_edit.setPlaceholderText("____")
         self.pin_edit.setMaxLength(4)
