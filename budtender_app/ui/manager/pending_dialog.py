@@ -37,7 +37,8 @@ CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERRO
 class PendingTab(QWidget):
     """Unknown and unsent redemptions, AIQ's report on the selected one, and the decisions."""
 
-    COLUMNS = ("Time", "Transaction", "Discount", "POS ID", "Points", "State", "AIQ's message")
+    COLUMNS = ("Time", "Transaction", "Shopper", "Discount", "POS ID", "Points", "State", "AIQ's message")
+    POINTS, STATE, MESSAGE = 5, 6, 7
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,7 +47,8 @@ class PendingTab(QWidget):
             "Redemptions that did not finish. Check with AIQ first, then decide. Every decision needs a "
             "reason and your name: both go on the audit trail."), self)
         intro.setWordWrap(True)
-        self.empty_label = QLabel(self.tr("Nothing is pending: every redemption of this store has AIQ's answer."), self)
+        # Calm, not an alarm: nothing is wrong (style.py draws it in the neutral muted grey).
+        self.empty_label = QLabel(self.tr("Nothing waiting. Every redemption reached AIQ."), self)
         self.empty_label.setObjectName("pending_empty_label")
         self._build_table()
         self.check_label = MessageLabel("pending_check_label", self)
@@ -72,9 +74,9 @@ class PendingTab(QWidget):
                            "Pending redemptions")
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 160)  # AIQ's message (stretched) keeps room to wrap in a 1000 px window
+        header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self.MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(self.STATE, 160)  # AIQ's message (stretched) keeps room to wrap at 1000 px
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         header.sectionResized.connect(self._on_header_section_resized)
 
@@ -102,15 +104,16 @@ class PendingTab(QWidget):
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             unsure = bool({REDEEMED, REVERSED} & self._vm.allowed_actions(entry))
-            cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.discount_name,
-                     entry.pos_discount_id or "—", f"{entry.points:,}", self._vm.state_text(entry), entry.message)
+            cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.shopper_masked or "—",
+                     entry.discount_name, entry.pos_discount_id or "—", f"{entry.points:,}",
+                     self._vm.state_text(entry), entry.message)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.id)
                 item.setToolTip(text)
-                if column == 4:
+                if column == self.POINTS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 5:
+                if column == self.STATE:
                     item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)  # red: points may have moved
                     font = item.font()
                     font.setBold(True)
