@@ -275,15 +275,15 @@ class PendingDialog(AppDialog):
         self.busy_strip.show_busy(text, False)
 
     def _on_tabs_current_changed(self, _index: int) -> None:
-        self.pending_tab.confirm.cancel()
-        self.refund_tab.confirm.cancel()
+        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
+            strip.cancel()
         self.message_label.show_message(Level.CLEAR, "")
 
     def _on_close_button_clicked(self) -> None:
         self.done(0)
 
     def reject(self) -> None:  # Esc: first take back an open question, then close
-        for strip in (self.pending_tab.confirm, self.refund_tab.confirm):
+        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
             if strip.asking:
                 strip.cancel()
                 return

@@ -237,6 +237,7 @@ async def test_export_writes_the_file_and_says_when_the_trail_was_altered(qtbot,
         db.execute("DROP TRIGGER audit_no_delete")
         db.execute("DELETE FROM audit WHERE id = 2")
     tab.export_button.click()
+    tab.confirm.yes_button.click()  # the same file again: asked first (see test_export_overwrite.py)
     assert tab.result_label.text() == "Last export: 5 events, audit trail ALTERED: tell the auditor."
     assert "the audit trail has been altered at row 3" in dialog.message_label.text()
     assert tab.since_edit.date().toPython() == datetime.now().astimezone().date().replace(day=1)
