@@ -37,8 +37,10 @@ CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERRO
 class PendingTab(QWidget):
     """Unknown and unsent redemptions, AIQ's report on the selected one, and the decisions."""
 
-    COLUMNS = ("Time", "Transaction", "Shopper", "Discount", "POS ID", "Points", "State", "AIQ's message")
-    POINTS, STATE, MESSAGE = 5, 6, 7
+    # The POS ID goes under the discount's name: a column of its own pushed AIQ's message off a
+    # 1024 px screen once the shopper got one.
+    COLUMNS = ("Time", "Transaction", "Shopper", "Discount / POS ID", "Points", "State", "AIQ's message")
+    DISCOUNT, POINTS, STATE, MESSAGE = 3, 4, 5, 6
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,7 +60,7 @@ class PendingTab(QWidget):
         self.confirm = ConfirmStrip("pending", self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_label, 1, Qt.AlignmentFlag.AlignTop)  # holds the table's room when empty
         layout.addWidget(self.table, 1)
         layout.addWidget(self.check_label)
         layout.addWidget(self.fields)
@@ -74,6 +76,8 @@ class PendingTab(QWidget):
                            "Pending redemptions")
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self.DISCOUNT, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(self.DISCOUNT, 180)  # a longer name wraps
         header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(self.MESSAGE, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(self.STATE, 160)  # AIQ's message (stretched) keeps room to wrap at 1000 px
@@ -104,9 +108,9 @@ class PendingTab(QWidget):
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             unsure = bool({REDEEMED, REVERSED} & self._vm.allowed_actions(entry))
+            discount = "\n".join(t for t in (entry.discount_name, entry.pos_discount_id) if t)
             cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.shopper_masked or "—",
-                     entry.discount_name, entry.pos_discount_id or "—", f"{entry.points:,}",
-                     self._vm.state_text(entry), entry.message)
+                     discount, f"{entry.points:,}", self._vm.state_text(entry), entry.message)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.id)

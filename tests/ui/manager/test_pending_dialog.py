@@ -27,7 +27,7 @@ from tests.helpers import await_signal, make_journal
 pytestmark = pytest.mark.logs_expected(r"export with a broken audit chain")
 
 BASE = "https://simulator.invalid"
-SHOPPER, DISCOUNT, POINTS, STATE, MESSAGE = 2, 3, 5, 6, 7
+SHOPPER, DISCOUNT, POINTS, STATE, MESSAGE = 2, 3, 4, 5, 6
 REFUND_TX, REFUND_STATE = 1, 6
 
 
@@ -101,7 +101,7 @@ async def test_the_table_says_each_state_in_words(qtbot, journal, api):
     assert cell(tab.table, 0, STATE) == "No answer from AIQ — points may have been taken"
     assert cell(tab.table, 1, STATE) == "Not sent yet — AIQ was unreachable"
     assert cell(tab.table, 0, MESSAGE) == "AIQ did not answer in time."
-    assert cell(tab.table, 0, DISCOUNT) == "$10 off your order" and cell(tab.table, 0, POINTS) == "250"
+    assert cell(tab.table, 0, DISCOUNT) == "$10 off your order\nPOS-10OFF" and cell(tab.table, 0, POINTS) == "250"
     assert tab.check_label.text() == "Not checked yet: press Check with AIQ before deciding."
     tab.table.selectRow(1)
     assert tab.check_label.text().startswith("This never reached AIQ, so no points were taken")
