@@ -42,13 +42,19 @@ def dialog(qtbot, journal, api):
     return window
 
 
-@pytest.mark.asyncio
-async def test_an_existing_file_is_asked_about_and_kept_on_no(dialog, tmp_path):
+def export_over_an_old_file(dialog, tmp_path):
+    """Export to a file that is already there: (the tab, the file)."""
     tab = dialog.export_tab
     target = tmp_path / "audit.csv"
     target.write_text(OLD, encoding="utf-8")
     tab.path_edit.setText(str(target))
     tab.export_button.click()
+    return tab, target
+
+
+@pytest.mark.asyncio
+async def test_an_existing_file_is_asked_about_and_kept_on_no(dialog, tmp_path):
+    tab, target = export_over_an_old_file(dialog, tmp_path)
     assert tab.confirm.isVisible() and str(target) in tab.confirm.question_label.text()
     assert "already there. Replace it" in tab.confirm.question_label.text()
     assert target.read_text(encoding="utf-8") == OLD  # nothing written while it asks
@@ -88,11 +94,7 @@ async def test_the_file_dialog_asks_itself_so_its_choice_is_not_asked_twice(dial
 
 @pytest.mark.asyncio
 async def test_esc_takes_the_overwrite_question_back_first(dialog, tmp_path):
-    tab = dialog.export_tab
-    target = tmp_path / "audit.csv"
-    target.write_text(OLD, encoding="utf-8")
-    tab.path_edit.setText(str(target))
-    tab.export_button.click()
+    tab, target = export_over_an_old_file(dialog, tmp_path)
     dialog.reject()
     assert not tab.confirm.isVisible() and dialog.isVisible()
     assert target.read_text(encoding="utf-8") == OLD
