@@ -26,12 +26,12 @@ from budtender_app.domain import errors
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.messages import Level
-from budtender_app.domain.redemption import TransactionIdError, parse_transaction_id
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
-from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, when
+from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
+from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,10 @@ log = logging.getLogger(__name__)
 #: to a day after it, never past now.
 REPORT_BEFORE = timedelta(hours=1)
 REPORT_AFTER = timedelta(hours=24)
-MAX_MANAGER = 40
-MAX_REASON = 200
 
 # The names the window imports.
 CHECK, RETRY, REDEEMED, REVERSED = Action.CHECK, Action.RETRY, Action.REDEEMED, Action.REVERSED
 ABANDONED = Action.ABANDONED
-#: Rows a refund can see: the points were taken at checkout.
-REFUNDABLE_STATES = frozenset({State.REDEEMED, State.REVERSING, State.REVERSED})
 
 
 class ReportApi(Protocol):
@@ -75,15 +71,14 @@ class PendingViewModel(QObject):
         self._clock = clock or Clock.system()  # the app's one clock (app.py)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
-        self.words = PendingWords(self)
+        self.words = PendingWords(self._clock, self)
         self.training = training  # the training journal: its export says TRAINING
         self._export = AuditExport(journal, self._line, parent=self, training=training)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.
         self.checks: dict[int, tuple[str, str]] = {}
-        self.found_transaction = ""
-        self.found: list[JournalEntry] = []
+        self._lookup = RefundLookup(journal, self._clock, self.words)  # the refund tab's rows
         self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
         self.refresh()
 
@@ -100,8 +95,19 @@ class PendingViewModel(QObject):
         self.checks = {k: v for k, v in self.checks.items() if k in ids}
         self.entries_changed.emit()
         self.pending_changed.emit(len(self.entries))
-        if self.found_transaction:
-            self._find(self.found_transaction)
+        if self._lookup.transaction or self._lookup.recent is not None:
+            self._lookup.again()
+            self.found_changed.emit()
+
+    @property
+    def found(self) -> list[JournalEntry]:
+        """The refund tab's rows: a transaction's lines whose points were taken, or the Recent ones."""
+        return self._lookup.rows
+
+    @property
+    def found_transaction(self) -> str:
+        """The transaction the refund tab shows ("" none, or the Recent lines)."""
+        return self._lookup.transaction
 
     def state_text(self, entry: JournalEntry) -> str:
         """The row's state in the words a manager needs."""
@@ -135,10 +141,9 @@ class PendingViewModel(QObject):
         """A refund tab row whose points can be given back from here."""
         return entry.state is State.REDEEMED and bool(entry.contact_id)
 
-    @staticmethod
-    def when(moment: datetime) -> str:
-        """A journal time in this computer's zone, to the minute."""
-        return when(moment)
+    def when(self, moment: datetime) -> str:
+        """A journal time in the store's zone (the view model's clock), to the minute."""
+        return self.words.when(moment)
 
     def get(self, entry_id: int) -> JournalEntry | None:
         """The journal row as it is now (None when there is no such row)."""
@@ -160,6 +165,10 @@ class PendingViewModel(QObject):
     def start_reverse(self, entry_id: int, reason: str, manager: str) -> None:
         """Give the points back, in the background (``reverse``)."""
         self._ops.spawn(self.reverse(entry_id, reason, manager))
+
+    def start_reverse_all(self, transaction_id: str, reason: str, manager: str) -> None:
+        """Give a whole transaction's points back, in the background (``reverse_all``)."""
+        self._ops.spawn(self.reverse_all(transaction_id, reason, manager))
 
     async def wait_idle(self) -> None:
         """Until nothing is in flight (tests, and quitting without dropping a send)."""
@@ -256,32 +265,22 @@ class PendingViewModel(QObject):
 
     def find_redeemed(self, transaction_id: str) -> list[JournalEntry]:
         """This store's lines of a POS transaction whose points were taken (redeemed, being given
-        back, or given back). Also kept in ``found`` for the window.
-
-        The ID follows checkout's rule (parse_transaction_id): one that checkout would refuse
-        is refused here with the same words, so no sale is refundable by a different rule."""
-        transaction_id = transaction_id.strip()
-        if transaction_id:
-            try:
-                transaction_id = parse_transaction_id(transaction_id)
-            except TransactionIdError as exc:
-                self.found_transaction = ""
-                self._find("")
-                self._say(Level.ERROR, str(exc))
-                return []
-        self.found_transaction = transaction_id
-        self._find(transaction_id)
-        if transaction_id and not self.found:
-            self._say(Level.INFO, self.tr("No redeemed discount on transaction {tx} at this store.").format(
-                tx=transaction_id))
-        else:
-            self._say(Level.CLEAR, "")
+        back, or given back). Also kept in ``found`` for the window. The ID follows checkout's rule
+        (RefundLookup.find), so no sale is refundable by a different rule."""
+        self._say(*self._lookup.find(transaction_id))
+        self.found_changed.emit()
         return list(self.found)
 
-    def _find(self, transaction_id: str) -> None:
-        rows = self._journal.for_transaction(transaction_id) if transaction_id else []
-        self.found = [e for e in rows if e.state in REFUNDABLE_STATES]
+    def find_recent(self, last4: str = "", day: date | None = None) -> list[JournalEntry]:
+        """This store's redeemed lines of ``day`` (else of the last days), newest first, of the
+        shopper whose phone ends with ``last4`` ("" any). Also kept in ``found`` for the window."""
+        self._say(*self._lookup.find_recent(last4, day))
         self.found_changed.emit()
+        return list(self.found)
+
+    def refund_plan(self, transaction_id: str) -> RefundPlan:
+        """What giving back the whole transaction would do now (its preview)."""
+        return plan_refund(transaction_id, self._journal.for_transaction(transaction_id), self.words.skip_reason)
 
     async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
         """Give a redeemed line's points back (E10) through the sender: at most once."""
@@ -296,11 +295,32 @@ class PendingViewModel(QObject):
         with self._sending(self.tr("Giving {points:,} points back for '{name}'…").format(
                 points=entry.points, name=entry.discount_name)):
             try:
-                self._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
-                level, text = self.words.give_back_outcome(await self._sender.reverse(entry_id))
+                level, text = self.words.give_back_outcome(await self._give_back(entry, reason, manager))
             except JournalError as exc:
                 level, text = Level.ERROR, str(exc)
         self._say(level, text)
+
+    async def reverse_all(self, transaction_id: str, reason: str, manager: str) -> None:
+        """Give back every line of the transaction that can be (``refund_plan``), each through the
+        sender and so at most once; the lines already given back or not redeemed are skipped."""
+        decided = self._decision(reason, manager)
+        if decided is None or self._busy_said():
+            return
+        plan = self.refund_plan(transaction_id)
+        if not plan.to_give:
+            self._say(Level.INFO, self.words.nothing_to_give_back(plan))
+            return
+        with self._sending(self.words.giving_back(plan)):
+            try:
+                ended = [await self._give_back(entry, *decided) for entry in plan.to_give]  # one by one
+                level, text = self.words.whole_refund_outcome(plan, ended)
+            except JournalError as exc:
+                level, text = Level.ERROR, str(exc)
+        self._say(level, text)
+
+    async def _give_back(self, entry: JournalEntry, reason: str, manager: str) -> JournalEntry:
+        self._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
+        return await self._sender.reverse(entry.id)
 
     # -- the auditors' export ----------------------------------------------------------------
 
@@ -327,22 +347,21 @@ class PendingViewModel(QObject):
 
     def _decision(self, reason: str, manager: str) -> tuple[str, str] | None:
         reason, manager = (reason or "").strip(), (manager or "").strip()
-        if not reason:
-            self._say(Level.ERROR, self.tr("Type a reason: it goes on the audit trail with the decision."))
-            return None
-        if len(reason) > MAX_REASON:
-            self._say(Level.ERROR, self.tr("Keep the reason under {n} characters.").format(n=MAX_REASON))
-            return None
-        if not manager or len(manager) > MAX_MANAGER:
-            self._say(Level.ERROR, self.tr("Type your name or initials (up to {n} characters): they go on the "
-                                           "audit trail with the decision.").format(n=MAX_MANAGER))
+        problem = self.words.decision_problem(reason, manager)
+        if problem:
+            self._say(Level.ERROR, problem)
             return None
         return reason, manager
 
-    def _open_row(self, entry_id: int, action: Action) -> JournalEntry | None:
-        """The row when ``action`` is allowed on it now; else says why and returns None."""
+    def _busy_said(self) -> bool:
+        """Something is in flight (and the manager was told to wait)."""
         if self.busy:
             self._say(Level.ERROR, self._wait_text())
+        return bool(self.busy)
+
+    def _open_row(self, entry_id: int, action: Action) -> JournalEntry | None:
+        """The row when ``action`` is allowed on it now; else says why and returns None."""
+        if self._busy_said():
             return None
         entry = self.get(entry_id)
         if entry is not None and action == RETRY and self.checks.get(entry_id, ("",))[0] == CheckKind.FOUND:

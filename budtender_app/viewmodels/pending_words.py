@@ -13,9 +13,15 @@ from enum import StrEnum
 from PySide6.QtCore import QObject
 
 from budtender_app.domain import errors
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.messages import Level
 from budtender_app.services.journal import JournalEntry, ReversalPhase, State
+from budtender_app.viewmodels.refund_plan import RefundPlan, valid_last4
+
+#: The longest manager's name and reason the audit trail takes (the window's fields say so too).
+MAX_MANAGER = 40
+MAX_REASON = 200
 
 
 class Action(StrEnum):
@@ -37,13 +43,27 @@ class CheckKind(StrEnum):
     ERROR = "error"  # the report could not be read
 
 
-def when(moment: datetime) -> str:
-    """A journal time in this computer's zone, to the minute."""
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+def when(moment: datetime, clock: Clock | None = None) -> str:
+    """A journal time in the store's zone (the clock's; this computer's without one), to the minute."""
+    local = clock.local(moment) if clock is not None else moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def lines(n: int) -> str:
+    """"1 line" / "3 lines"."""
+    return "1 line" if n == 1 else f"{n} lines"
 
 
 class PendingWords(QObject):
-    """Sentences for a manager about one journal row."""
+    """Sentences for a manager about one journal row; times in the store's zone (``clock``)."""
+
+    def __init__(self, clock: Clock | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock = clock
+
+    def when(self, moment: datetime) -> str:
+        """A journal time in the store's zone, to the minute."""
+        return when(moment, self.clock)
 
     def state(self, entry: JournalEntry) -> str:
         """The row's state in the words a manager needs."""
@@ -94,14 +114,15 @@ class PendingWords(QObject):
         untagged = [r for r in rows if r.discount_id == entry.discount_id and not r.transaction_id
                     and (not r.contact_id or not entry.contact_id or r.contact_id == entry.contact_id)]
         if untagged:
-            return CheckKind.UNCLEAR, self.tr(
-                "AIQ's report shows {n} redemption(s) of this discount without a transaction ID, so it "
-                "cannot tell whether one is this sale. Check the shopper's points history in AIQ's "
-                "dashboard before sending it again.").format(n=len(untagged))
+            shows = (self.tr("AIQ's report shows 1 redemption") if len(untagged) == 1 else
+                     self.tr("AIQ's report shows {n} redemptions").format(n=len(untagged)))
+            return CheckKind.UNCLEAR, shows + self.tr(
+                " of this discount without a transaction ID, so it cannot tell whether one is this sale. "
+                "Check the shopper's points history in AIQ's dashboard before sending it again.")
         return CheckKind.ABSENT, self.tr(
             "AIQ's report shows no redemption of this discount on transaction {tx} ({start} to {end}): "
             "sending it again is safe, as far as the report shows.").format(
-            tx=entry.transaction_id, start=when(start), end=when(end))
+            tx=entry.transaction_id, start=self.when(start), end=self.when(end))
 
     def report_error(self, exc: errors.AiqError) -> str:
         """Why AIQ's report could not be read, and that the manager may still decide."""
@@ -164,7 +185,7 @@ class PendingWords(QObject):
     def refund_problem(self, entry: JournalEntry) -> tuple[Level, str] | None:
         """Why this row's points cannot be given back from here (None: they can)."""
         fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
-                  "when": when(entry.updated_at)}
+                  "when": self.when(entry.updated_at)}
         if entry.state is State.REVERSED:
             return Level.INFO, self.tr("Already reversed: the {points:,} points for '{name}' were given back "
                                        "on {when}. Nothing was sent.").format(**fields)
@@ -176,4 +197,86 @@ class PendingWords(QObject):
         if not entry.contact_id:
             return Level.ERROR, self.tr("The journal has no AIQ shopper id for '{name}', so its points cannot be "
                                         "given back from here: adjust them in AIQ's dashboard.").format(**fields)
+        return None
+
+    def skip_reason(self, entry: JournalEntry) -> str | None:
+        """Why a whole-transaction refund leaves this line out, in a few words (None: it gives it back)."""
+        if entry.state is State.REVERSED:
+            return self.tr("already given back on {when}").format(when=self.when(entry.updated_at))
+        if entry.state is State.REVERSING:
+            return self.tr("being given back: see Pending")
+        if entry.state is not State.REDEEMED:
+            return self.tr("not redeemed")
+        if not entry.contact_id:
+            return self.tr("no AIQ shopper id: adjust it in AIQ's dashboard")
+        return None
+
+    def skipped_text(self, plan: RefundPlan) -> str:
+        """"Skipped: '$5 off' (already given back on …)." or ""."""
+        if not plan.skipped:
+            return ""
+        named = "; ".join(f"'{e.discount_name}' ({why})" for e, why in plan.skipped)
+        return " " + self.tr("Skipped: {lines}.").format(lines=named)
+
+    def whole_refund_question(self, plan: RefundPlan) -> str:
+        """The preview a manager confirms: every line, the points together, to whom."""
+        total = len(plan.to_give) + len(plan.skipped)
+        fields = {"tx": plan.transaction_id, "points": plan.points, "lines": lines(len(plan.to_give)),
+                  "shopper": plan.shoppers or self.tr("the shopper"), "n": len(plan.to_give), "total": total}
+        if plan.skipped:
+            head = self.tr("Give back {n} of {total} lines of {tx}: {points:,} points to {shopper}?")
+        elif total == 1:
+            head = self.tr("Give back the 1 line of {tx}: {points:,} points to {shopper}?")
+        else:
+            head = self.tr("Give back all {lines} of {tx}: {points:,} points to {shopper}?")
+        return (head.format(**fields) + self.skipped_text(plan) + " "
+                + self.tr("Only when the sale was refunded or voided in the POS."))
+
+    def giving_back(self, plan: RefundPlan) -> str:
+        """The busy text while a whole transaction's points go back."""
+        return self.tr("Giving {points:,} points back for transaction {tx}…").format(
+            points=plan.points, tx=plan.transaction_id)
+
+    def nothing_to_give_back(self, plan: RefundPlan) -> str:
+        """A whole refund with no line left to give back: nothing was sent, and why."""
+        if not plan.skipped:
+            return self.no_redeemed(plan.transaction_id)
+        return (self.tr("Nothing was sent: no line of {tx} has points left to give back.").format(
+            tx=plan.transaction_id) + self.skipped_text(plan))
+
+    def whole_refund_outcome(self, plan: RefundPlan, ended: list[JournalEntry]) -> tuple[Level, str]:
+        """(level, text) for a whole transaction given back: what came back, each failure, the skipped."""
+        back = [e for e in ended if e.state is State.REVERSED]
+        text = self.tr("Gave {points:,} points back for {lines} of {tx}.").format(
+            points=sum(e.points for e in back), lines=lines(len(back)), tx=plan.transaction_id)
+        failed = [e for e in ended if e.state is not State.REVERSED]
+        for entry in failed:
+            text += " " + f"'{entry.discount_name}': " + self.give_back_outcome(entry)[1]
+        return (Level.ERROR if failed else Level.INFO), text + self.skipped_text(plan)
+
+    def no_redeemed(self, transaction_id: str) -> str:
+        """A transaction with no line whose points were taken."""
+        return self.tr("No redeemed discount on transaction {tx} at this store.").format(tx=transaction_id)
+
+    def recent_problem(self, last4: str) -> str | None:
+        """Why the Recent filter cannot be used as typed (None: it can)."""
+        if valid_last4(last4):
+            return None
+        return self.tr("Type up to the last 4 digits of the shopper's phone number, digits only.")
+
+    def nothing_recent(self, last4: str) -> str:
+        """The Recent lookup found no redeemed line."""
+        if last4:
+            return self.tr("No redeemed discount for a shopper whose phone ends in {d} in that time.").format(d=last4)
+        return self.tr("No redeemed discount at this store in that time.")
+
+    def decision_problem(self, reason: str, manager: str) -> str | None:
+        """Why a decision cannot go on the audit trail as typed (stripped), or None."""
+        if not reason:
+            return self.tr("Type a reason: it goes on the audit trail with the decision.")
+        if len(reason) > MAX_REASON:
+            return self.tr("Keep the reason under {n} characters.").format(n=MAX_REASON)
+        if not manager or len(manager) > MAX_MANAGER:
+            return self.tr("Type your name or initials (up to {n} characters): they go on the audit trail "
+                           "with the decision.").format(n=MAX_MANAGER)
         return None

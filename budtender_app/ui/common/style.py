@@ -219,7 +219,7 @@ QListWidget#unusable_list { color: $greyed; background: $greyed_bg; }
 
 QFrame[kind="confirm"] { background: $ask_bg; border: 1px solid $ask_line; border-radius: 4px; }
 QFrame[kind="confirm"] QLabel { border: none; font-weight: 600; }
-QLabel#pending_empty_label { color: $ok; font-weight: 600; }
+QLabel#pending_empty_label { color: $muted; font-weight: 600; }
 QLabel#export_result_label[level="error"] { color: $error; font-weight: 700; }
 QLabel#skip_pin_warning {
     color: $warning; background: $warning_bg; border: 1px solid $warning_line; border-radius: 4px;

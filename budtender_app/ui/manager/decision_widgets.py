@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.ui.common.style import styled, touch_rows
 from budtender_app.ui.common.widgets import named
-from budtender_app.viewmodels.pending import MAX_MANAGER, MAX_REASON
+from budtender_app.viewmodels.pending_words import MAX_MANAGER, MAX_REASON
 
 
 class _HasId(Protocol):

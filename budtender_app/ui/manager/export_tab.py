@@ -3,6 +3,10 @@
 The file dialog is a QFileDialog opened with open(), never the static getSaveFileName (which
 runs its own event loop and freezes every task). The view model checks the hash chain first and
 says in the window's message line how many events went out and whether the trail is intact.
+
+A file that is already there is never replaced without asking: the file dialog confirms its own
+choice (its overwrite question is kept on), and any other path that exists (the suggested one, a
+typed one, or the same file a second time) is asked about inline (ConfirmStrip) before writing.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.style import set_level
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip
 from budtender_app.viewmodels.audit_export import export_file_name
 from budtender_app.viewmodels.pending import PendingViewModel
 
@@ -38,6 +43,7 @@ class ExportTab(QWidget):
         super().__init__(parent)
         self._vm = vm
         self.file_dialog: QFileDialog | None = None
+        self._confirmed_path = ""  # the file dialog just asked about replacing this file
         today = today or vm.today()
         self._today = today
         intro = QLabel(self.tr(
@@ -56,10 +62,12 @@ class ExportTab(QWidget):
         self.result_label = QLabel(self)
         self.result_label.setObjectName("export_result_label")
         self.result_label.setWordWrap(True)
+        self.confirm = ConfirmStrip("export", self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addLayout(button_row(self.export_button))
+        layout.addWidget(self.confirm)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
 
@@ -71,6 +79,7 @@ class ExportTab(QWidget):
         self.browse_button = named(QPushButton(self.tr("&Browse…"), self), "export_browse_button",
                                    "Choose where to save")
         self.browse_button.setAutoDefault(False)
+        self.path_edit.textChanged.connect(self._on_path_edit_text_changed)
         self.browse_button.clicked.connect(self._on_browse_button_clicked)
         where = QHBoxLayout()
         where.addWidget(self.path_edit, 1)
@@ -101,18 +110,32 @@ class ExportTab(QWidget):
         dialog.setObjectName("export_file_dialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
+        dialog.setOption(QFileDialog.Option.DontConfirmOverwrite, False)  # it asks before replacing a file
         dialog.fileSelected.connect(self._on_file_dialog_file_selected)
         self.file_dialog = dialog
         dialog.open()  # never exec(): the event loop keeps running
 
+    def _on_path_edit_text_changed(self, _text: str) -> None:
+        self.confirm.cancel()  # the question was about the file named before
+
     def _on_file_dialog_file_selected(self, path: str) -> None:
         self.path_edit.setText(path)
+        self._confirmed_path = path
         self.export_button.setFocus()
 
     def _on_export_button_clicked(self) -> None:
-        path = self.path_edit.text().strip()
-        result = self._vm.export_csv(str(Path(path).expanduser()) if path else "",
-                                     _day(self.since_edit), _day(self.until_edit))
+        typed = self.path_edit.text().strip()
+        path = str(Path(typed).expanduser()) if typed else ""
+        if path and Path(path).exists() and path != self._confirmed_path:
+            self.confirm.ask(self.tr("{name} is already there. Replace it with this export?").format(
+                name=path), self.tr("&Yes, replace it"), lambda: self._export(path))
+            return
+        self._export(path)
+
+    def _export(self, path: str) -> None:
+        self.confirm.cancel()
+        self._confirmed_path = ""  # a confirmation is for one write
+        result = self._vm.export_csv(path, _day(self.since_edit), _day(self.until_edit))
         if result is None:
             self.result_label.setText("")
             return

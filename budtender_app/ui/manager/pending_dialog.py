@@ -37,7 +37,10 @@ CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERRO
 class PendingTab(QWidget):
     """Unknown and unsent redemptions, AIQ's report on the selected one, and the decisions."""
 
-    COLUMNS = ("Time", "Transaction", "Discount", "POS ID", "Points", "State", "AIQ's message")
+    # The POS ID goes under the discount's name: a column of its own pushed AIQ's message off a
+    # 1024 px screen once the shopper got one.
+    COLUMNS = ("Time", "Transaction", "Shopper", "Discount / POS ID", "Points", "State", "AIQ's message")
+    DISCOUNT, POINTS, STATE, MESSAGE = 3, 4, 5, 6
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,7 +49,8 @@ class PendingTab(QWidget):
             "Redemptions that did not finish. Check with AIQ first, then decide. Every decision needs a "
             "reason and your name: both go on the audit trail."), self)
         intro.setWordWrap(True)
-        self.empty_label = QLabel(self.tr("Nothing is pending: every redemption of this store has AIQ's answer."), self)
+        # Calm, not an alarm: nothing is wrong (style.py draws it in the neutral muted grey).
+        self.empty_label = QLabel(self.tr("Nothing waiting. Every redemption reached AIQ."), self)
         self.empty_label.setObjectName("pending_empty_label")
         self._build_table()
         self.check_label = MessageLabel("pending_check_label", self)
@@ -56,7 +60,7 @@ class PendingTab(QWidget):
         self.confirm = ConfirmStrip("pending", self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_label, 1, Qt.AlignmentFlag.AlignTop)  # holds the table's room when empty
         layout.addWidget(self.table, 1)
         layout.addWidget(self.check_label)
         layout.addWidget(self.fields)
@@ -72,9 +76,11 @@ class PendingTab(QWidget):
                            "Pending redemptions")
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(5, 160)  # AIQ's message (stretched) keeps room to wrap in a 1000 px window
+        header.setSectionResizeMode(self.DISCOUNT, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(self.DISCOUNT, 180)  # a longer name wraps
+        header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(self.MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(self.STATE, 160)  # AIQ's message (stretched) keeps room to wrap at 1000 px
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         header.sectionResized.connect(self._on_header_section_resized)
 
@@ -102,15 +108,16 @@ class PendingTab(QWidget):
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             unsure = bool({REDEEMED, REVERSED} & self._vm.allowed_actions(entry))
-            cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.discount_name,
-                     entry.pos_discount_id or "—", f"{entry.points:,}", self._vm.state_text(entry), entry.message)
+            discount = "\n".join(t for t in (entry.discount_name, entry.pos_discount_id) if t)
+            cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.shopper_masked or "—",
+                     discount, f"{entry.points:,}", self._vm.state_text(entry), entry.message)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.id)
                 item.setToolTip(text)
-                if column == 4:
+                if column == self.POINTS:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if column == 5:
+                if column == self.STATE:
                     item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)  # red: points may have moved
                     font = item.font()
                     font.setBold(True)
@@ -272,15 +279,15 @@ class PendingDialog(AppDialog):
         self.busy_strip.show_busy(text, False)
 
     def _on_tabs_current_changed(self, _index: int) -> None:
-        self.pending_tab.confirm.cancel()
-        self.refund_tab.confirm.cancel()
+        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
+            strip.cancel()
         self.message_label.show_message(Level.CLEAR, "")
 
     def _on_close_button_clicked(self) -> None:
         self.done(0)
 
     def reject(self) -> None:  # Esc: first take back an open question, then close
-        for strip in (self.pending_tab.confirm, self.refund_tab.confirm):
+        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
             if strip.asking:
                 strip.cancel()
                 return

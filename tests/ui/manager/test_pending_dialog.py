@@ -27,7 +27,8 @@ from tests.helpers import await_signal, make_journal
 pytestmark = pytest.mark.logs_expected(r"export with a broken audit chain")
 
 BASE = "https://simulator.invalid"
-STATE, MESSAGE = 5, 6
+SHOPPER, DISCOUNT, POINTS, STATE, MESSAGE = 2, 3, 4, 5, 6
+REFUND_TX, REFUND_STATE = 1, 6
 
 
 async def no_sleep(_seconds):
@@ -100,7 +101,7 @@ async def test_the_table_says_each_state_in_words(qtbot, journal, api):
     assert cell(tab.table, 0, STATE) == "No answer from AIQ — points may have been taken"
     assert cell(tab.table, 1, STATE) == "Not sent yet — AIQ was unreachable"
     assert cell(tab.table, 0, MESSAGE) == "AIQ did not answer in time."
-    assert cell(tab.table, 0, 2) == "$10 off your order" and cell(tab.table, 0, 4) == "250"
+    assert cell(tab.table, 0, DISCOUNT) == "$10 off your order\nPOS-10OFF" and cell(tab.table, 0, POINTS) == "250"
     assert tab.check_label.text() == "Not checked yet: press Check with AIQ before deciding."
     tab.table.selectRow(1)
     assert tab.check_label.text().startswith("This never reached AIQ, so no points were taken")
@@ -204,7 +205,7 @@ async def test_the_refund_tab_gives_points_back_once(qtbot, journal, api, sim):
     tab = dialog.refund_tab
     qtbot.keyClicks(tab.transaction_edit, "T-9")
     qtbot.keyClick(tab.transaction_edit, Qt.Key.Key_Return)
-    assert tab.table.rowCount() == 1 and tab.table.item(0, 5).text() == "Redeemed"
+    assert tab.table.rowCount() == 1 and tab.table.item(0, REFUND_STATE).text() == "Redeemed"
     assert not tab.give_back_button.isEnabled()
     type_decision(qtbot, tab.fields, reason="sale refunded")
     tab.give_back_button.click()
@@ -212,7 +213,7 @@ async def test_the_refund_tab_gives_points_back_once(qtbot, journal, api, sim):
     tab.confirm.yes_button.click()
     await vm.wait_idle()
     assert sim.points_of(DEMO_PHONE) == 1500 and len(sim.adjustments) == 1
-    assert tab.table.item(0, 5).text() == "Points given back"
+    assert tab.table.item(0, REFUND_STATE).text() == "Points given back"
     type_decision(qtbot, tab.fields, reason="again")
     assert not tab.give_back_button.isEnabled()
 
@@ -236,6 +237,7 @@ async def test_export_writes_the_file_and_says_when_the_trail_was_altered(qtbot,
         db.execute("DROP TRIGGER audit_no_delete")
         db.execute("DELETE FROM audit WHERE id = 2")
     tab.export_button.click()
+    tab.confirm.yes_button.click()  # the same file again: asked first (see test_export_overwrite.py)
     assert tab.result_label.text() == "Last export: 5 events, audit trail ALTERED: tell the auditor."
     assert "the audit trail has been altered at row 3" in dialog.message_label.text()
     assert tab.since_edit.date().toPython() == datetime.now().astimezone().date().replace(day=1)
@@ -284,12 +286,12 @@ async def test_the_longest_transaction_id_checkout_takes_can_be_refunded(qtbot, 
     qtbot.keyClicks(tab.transaction_edit, txid)
     assert tab.transaction_edit.text() == txid
     qtbot.keyClick(tab.transaction_edit, Qt.Key.Key_Return)
-    assert tab.table.rowCount() == 1 and tab.table.item(0, 5).text() == "Redeemed"
+    assert tab.table.rowCount() == 1 and tab.table.item(0, REFUND_STATE).text() == "Redeemed"
     type_decision(qtbot, tab.fields, reason="sale refunded")
     tab.give_back_button.click()
     tab.confirm.yes_button.click()
     await vm.wait_idle()
-    assert tab.table.item(0, 5).text() == "Points given back" and len(sim.adjustments) == 1
+    assert tab.table.item(0, REFUND_STATE).text() == "Points given back" and len(sim.adjustments) == 1
 
 
 @pytest.mark.asyncio
