@@ -128,7 +128,7 @@ class PendingWords(QObject):
         """Why AIQ's report could not be read, and that the manager may still decide."""
         decide = self.tr("You can still decide without it.")
         if isinstance(exc, errors.AuthRejected):
-            text = self.tr("AIQ refused this store's API key, so its redemption report cannot be checked.")
+            text = self.tr("This store's API key was refused by AIQ, so its redemption report cannot be checked.")
         elif isinstance(exc, errors.NotFound):
             text = self.tr("AIQ's redemption report is not available with this store's credentials.")
         elif isinstance(exc, (errors.Unreachable, errors.CertificateProblem)):
@@ -148,7 +148,7 @@ class PendingWords(QObject):
             return Level.ERROR, self.tr("Sent, and again no answer from AIQ: the points may have been taken. "
                                         "Check with AIQ before anything else.").format(**fields)
         if entry.state is State.REJECTED:
-            return Level.ERROR, self.tr("AIQ refused '{name}'; no points were taken. {why}").format(**fields)
+            return Level.ERROR, self.tr("Refused by AIQ: '{name}'; no points were taken. {why}").format(**fields)
         if entry.state is State.QUEUED:
             return Level.ERROR, self.tr("Not sent: AIQ is still unreachable. No points were taken; try again "
                                         "later.").format(**fields)
@@ -161,7 +161,8 @@ class PendingWords(QObject):
         if entry.state is State.REVERSED:
             return Level.INFO, self.tr("Gave {points:,} points back for '{name}' (transaction {tx}).").format(**fields)
         if entry.state is State.REDEEMED:
-            return Level.ERROR, self.tr("AIQ refused to give the points back; they stay taken. {why}").format(**fields)
+            return Level.ERROR, self.tr("Refused by AIQ: the points were not given back; they stay taken. "
+                                        "{why}").format(**fields)
         if entry.reversal_phase is ReversalPhase.UNKNOWN:
             return Level.ERROR, self.tr("No answer from AIQ while giving {points:,} points back: they may or may "
                                         "not be back. It is listed under Pending; check the shopper's balance "
@@ -187,7 +188,7 @@ class PendingWords(QObject):
         fields = {"name": entry.discount_name, "tx": entry.transaction_id, "points": entry.points,
                   "when": self.when(entry.updated_at)}
         if entry.state is State.REVERSED:
-            return Level.INFO, self.tr("Already reversed: the {points:,} points for '{name}' were given back "
+            return Level.INFO, self.tr("Already given back: the {points:,} points for '{name}' were given back "
                                        "on {when}. Nothing was sent.").format(**fields)
         if entry.state is State.REVERSING:
             return Level.ERROR, self.tr("Giving these points back is already under way or unanswered: see the "

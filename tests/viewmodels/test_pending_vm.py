@@ -233,7 +233,7 @@ async def test_every_action_needs_a_reason_and_the_managers_name(server, client,
 # -- AIQ's report unavailable: say so, the manager still decides ---------------------------------
 
 @pytest.mark.parametrize(("setup", "says"), [
-    ("bad_key", "AIQ refused this store's API key, so its redemption report cannot be checked."),
+    ("bad_key", "This store's API key was refused by AIQ, so its redemption report cannot be checked."),
     ("no_report", "AIQ's redemption report is not available with this store's credentials."),
     ("down", "Cannot reach AIQ to check its redemption report"),
 ])
@@ -275,7 +275,7 @@ async def test_a_refund_gives_the_points_back_once(server, client, journal, vm):
     assert any(e == "refund_requested" and "by JD: refund at the register" in d for e, d in events(journal))
 
     await vm.reverse(entry.id, "clicked twice", "JD")
-    assert vm.message[1].startswith("Already reversed: the 250 points for '$10 off your order' were given back")
+    assert vm.message[1].startswith("Already given back: the 250 points for '$10 off your order' were given back")
     assert len(server.simulator.adjustments) == 1 and len(puts(server, ADJUST_PATH)) == 1
     assert server.simulator.points_of(DEMO_PHONE) == 1500
 

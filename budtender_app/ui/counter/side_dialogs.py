@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QLineEdit, QPushButton, QWidget
 
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
+from budtender_app.domain.receipt import SlipHeader
 from budtender_app.ui.common.widgets import MessageLabel
 from budtender_app.ui.manager.gate import ManagerGate
 from budtender_app.viewmodels.continue_sale import ContinueSale
@@ -67,6 +68,12 @@ class SideDialogs(QObject):
     def has_loyalty(self) -> bool:
         """F3 leads somewhere."""
         return self._make_loyalty_vm is not None
+
+    def _slip_header(self) -> SlipHeader:
+        """Now, at this counter, in this mode: what a sign-up slip prints at its top."""
+        clock, counter = self._vm.clock, self._counter
+        return SlipHeader(store=counter.store if counter else "", terminal=counter.terminal if counter else "",
+                          moment=clock.local(clock.now()), training=self._window.property("training") == "true")
 
     # -- the manager's windows ---------------------------------------------------------------------
 
@@ -132,7 +139,7 @@ class SideDialogs(QObject):
         self._loyalty_vm = self._make_loyalty_vm()
         dialog = LoyaltyDialog(self._loyalty_vm, self._window, phone_text=phone, signup_url=self._signup_url,
                                brand=counter.brand if counter else "", country=counter.country if counter else "US",
-                               can_redeem=True)
+                               can_redeem=True, slip_header=self._slip_header)
         dialog.finished.connect(self._on_loyalty_dialog_finished)
         dialog.redeem_requested.connect(self._on_loyalty_redeem_requested)
         self.loyalty_dialog = dialog

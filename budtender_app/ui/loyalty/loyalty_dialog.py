@@ -7,12 +7,15 @@ or closes. The view model does the work; this only draws it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
+from budtender_app.domain.receipt import SlipHeader
 from budtender_app.domain.wallet import Wallet
 from budtender_app.ui.common.dialog import AppDialog, button_row
 from budtender_app.ui.common.style import PALETTE, set_level, styled
@@ -31,11 +34,13 @@ class LoyaltyDialog(AppDialog):
     redeem_requested = Signal()
 
     def __init__(self, vm: LoyaltyViewModel, parent: QWidget | None = None, *, phone_text: str = "",
-                 signup_url: str = "", brand: str = "", country: str = "US", can_redeem: bool = False) -> None:
+                 signup_url: str = "", brand: str = "", country: str = "US", can_redeem: bool = False,
+                 slip_header: Callable[[], SlipHeader] | None = None) -> None:
         super().__init__(parent, "loyalty_dialog", "loyalty_message_label")
         self._vm = vm
         self._can_redeem = can_redeem  # opened from the counter, with a sale to go on with
         self._signup_url, self._brand, self._country = signup_url, brand, country
+        self._slip_header = slip_header  # the store, terminal, time and mode every slip names
         self.slip_dialog: QDialog | None = None
         self.setWindowTitle(self.tr("Loyalty status / Sign up"))
         layout = QVBoxLayout(self)
@@ -190,8 +195,10 @@ class LoyaltyDialog(AppDialog):
         slip.setObjectName("signup_slip_dialog")
         slip.setWindowTitle(self.tr("Sign-up QR code"))
         self.slip_view = ReceiptView(slip)
+        header = self._slip_header() if self._slip_header else None
         self.slip_view.set_receipt(build_receipt("", member=False, hide_points=True, signup_url=self._signup_url,
-                                                 brand=self._brand, country=self._country), name="signup")
+                                                 brand=self._brand, country=self._country, header=header),
+                                   name="TRAINING-signup" if header and header.training else "signup")
         column = QVBoxLayout(slip)
         column.addWidget(self.slip_view)
         slip.finished.connect(slip.deleteLater)

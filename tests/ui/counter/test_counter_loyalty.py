@@ -149,3 +149,16 @@ async def test_redeem_for_a_member_from_f3_needs_the_cart_total_then_texts_the_p
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
     await wait_for_step(vm, Step.PIN)  # an existing member: the texted PIN, as always
     assert win.sim.last_pin(DEMO_PHONE) is not None and vm.wallet is None
+
+
+@pytest.mark.asyncio
+async def test_a_training_sign_up_slip_says_training_and_names_the_store_terminal_and_time(qtbot, window):
+    """Every output of training says TRAINING: the sign-up QR slip too, with the store and terminal."""
+    win = window
+    qtbot.keyClick(win.cart_edit, Qt.Key.Key_F3)
+    dialog = win.loyalty_dialog
+    assert dialog is not None
+    dialog.open_signup_slip()
+    text = dialog.slip_view.receipt.text()
+    assert "TRAINING - no real points" in text
+    assert "Store: Main St" in text and "Terminal: till-1" in text and "Date: " in text
