@@ -107,7 +107,7 @@ class RefundTab(QWidget):
         self.day_edit.setMinimumWidth(150)
         day_caption = QLabel(self.tr("&Day:"), self)
         day_caption.setBuddy(self.day_edit)
-        self.recent_button = named(QPushButton(self.tr("Show &recent"), self), "refund_recent_button",
+        self.recent_button = named(QPushButton(self.tr("Sh&ow recent"), self), "refund_recent_button",
                                    "Show recent redeemed transactions")
         self.recent_button.setAutoDefault(False)
         self.recent_button.clicked.connect(self._on_recent_button_clicked)
