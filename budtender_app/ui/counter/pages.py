@@ -102,6 +102,8 @@ class PhonePage(QWidget):
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
         layout.addLayout(row)
+        self.error_label = MessageLabel("phone_error_label", self)  # a refused phone, under it (field_errors.py)
+        layout.addWidget(self.error_label)
         layout.addWidget(hint)
         layout.addWidget(self.signup_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
