@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
@@ -26,11 +28,18 @@ class CheckoutDialog(AppDialog):
         self.summary_label = what = QLabel(self)
         what.setObjectName("checkout_summary_label")
         what.setWordWrap(True)
+        # The popup covers the apply table: the IDs being confirmed are said here too, so the
+        # cashier checks them against the POS receipt without closing it (issue 12).
+        self.pos_ids_label = ids = QLabel(self)
+        ids.setObjectName("checkout_pos_ids_label")
+        ids.setWordWrap(True)
+        ids.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.transaction_edit = named(QLineEdit(self), "transaction_edit", "POS transaction ID")
         self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_confirm)
         form = QFormLayout()
         form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
+        form.addRow("", self.message_label)  # a refused ID is said right under it (issue 12)
         confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
@@ -38,15 +47,20 @@ class CheckoutDialog(AppDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
         layout.addWidget(what)
+        layout.addWidget(ids)
         layout.addLayout(form)
-        layout.addWidget(self.message_label)
         layout.addLayout(button_row(back, confirm))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
 
-    def reset(self, summary: str) -> None:
-        """Ready for a new sale: the window keeps one popup and reopens it at every checkout."""
+    def reset(self, summary: str, pos_ids: Sequence[str] = ()) -> None:
+        """Ready for a new sale: the window keeps one popup and reopens it at every checkout.
+
+        ``pos_ids``: the POS discount ID of each discount being confirmed, as keyed into the POS.
+        """
         self.summary_label.setText(summary)
+        self.pos_ids_label.setText(self.tr("POS discount IDs: {ids}").format(ids=", ".join(pos_ids)) if pos_ids else "")
+        self.pos_ids_label.setVisible(bool(pos_ids))
         self.transaction_edit.clear()
         if self.message_label.text():
             self.show_error("")
