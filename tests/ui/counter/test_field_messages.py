@@ -6,11 +6,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from budtender_app.domain.flow import Step
-from tests.ui.counter.test_counter_screen_updates import (  # noqa: F401 - the fixture is used by name
-    counter,
-    to_checkout_popup,
-    to_pin_popup,
-)
+from tests.ui.counter import test_counter_screen_updates as screens
+
+counter = screens.counter  # the same window over the simulator, found by pytest by this name
+to_pin_popup, to_checkout_popup = screens.to_pin_popup, screens.to_checkout_popup
 
 
 def _below(label, field) -> bool:
