@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.counter.field_errors import field_grid
 
 
 class CheckoutDialog(AppDialog):
@@ -37,9 +38,7 @@ class CheckoutDialog(AppDialog):
         self.transaction_edit = named(QLineEdit(self), "transaction_edit", "POS transaction ID")
         self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_confirm)
-        form = QFormLayout()
-        form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
-        form.addRow("", self.message_label)  # a refused ID is said right under it (issue 12)
+        form = field_grid(QLabel(self.tr("POS transaction ID:"), self), self.transaction_edit, self.message_label)
         confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")

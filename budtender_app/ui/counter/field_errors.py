@@ -8,14 +8,18 @@ time: whichever line shows the message, the others are cleared.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.widgets import MessageLabel
-from budtender_app.ui.counter.popups import CounterPopups
 from budtender_app.viewmodels.redemption import RedemptionViewModel
+
+if TYPE_CHECKING:  # popups.py builds the popups, which use field_grid from here
+    from budtender_app.ui.counter.popups import CounterPopups
 
 #: The cart row's spacing, fixed so the cart total's error line can start right under the field.
 CART_ROW_SPACING = 8
@@ -29,6 +33,22 @@ def create_field_error_row(name: str, parent: QWidget, after: QLabel) -> tuple[Q
     row.setContentsMargins(after.sizeHint().width() + CART_ROW_SPACING, 0, 0, 0)
     row.addWidget(label, 1)
     return row, label
+
+
+def field_grid(label: QLabel, field: QWidget, error: QLabel) -> QGridLayout:
+    """A popup's field beside its label, and its error line right under the field (issue 12).
+
+    A grid, not a QFormLayout: a form row sizes a wrapped line by its one-line hint, which left
+    the error's box a line too tall.
+    """
+    label.setBuddy(field)
+    grid = QGridLayout()
+    grid.addWidget(label, 0, 0)
+    fixed = field.minimumWidth() == field.maximumWidth()  # the PIN's four boxes: kept at the left, not centred
+    grid.addWidget(field, 0, 1, Qt.AlignmentFlag.AlignLeft if fixed else Qt.AlignmentFlag(0))
+    grid.addWidget(error, 1, 1)
+    grid.setColumnStretch(1, 1)
+    return grid
 
 
 class FieldErrors(QObject):

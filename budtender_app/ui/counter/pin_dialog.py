@@ -6,11 +6,12 @@ import itertools
 
 from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QFont, QKeySequence, QRegularExpressionValidator, QShortcut
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, named
+from budtender_app.ui.counter.field_errors import field_grid
 
 #: Text a new PIN (once the countdown allows): shown on the button.
 RESEND_KEY = "Ctrl+R"
@@ -31,9 +32,7 @@ class PinDialog(AppDialog):
         self.intro_label.setObjectName("pin_intro_label")
         self.intro_label.setWordWrap(True)
         self._build_pin_edit()
-        form = QFormLayout()
-        form.addRow(self.tr("Shopper's PIN:"), self.pin_edit)
-        form.addRow("", self.message_label)  # a wrong PIN is said right under the PIN (issue 12)
+        form = field_grid(QLabel(self.tr("Shopper's PIN:"), self), self.pin_edit, self.message_label)
         self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
         layout = QVBoxLayout(self)
