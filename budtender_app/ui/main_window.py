@@ -35,6 +35,7 @@ from budtender_app.ui.common.style import CONTENT_MAX_WIDTH, ensure_style, style
 from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, MessageLabel, centred, named, plural
 from budtender_app.ui.counter.banner import TrainingBanner
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
+from budtender_app.ui.counter.field_errors import CART_ROW_SPACING, FieldErrors, create_field_error_row
 from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhonePage
 from budtender_app.ui.counter.pin_dialog import PinDialog
 from budtender_app.ui.counter.popups import CounterPopups
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
         self.resize(WINDOW_WIDTH, WINDOW_HEIGHT)
         self.popups = CounterPopups(vm, self, self.message_label, make_pin_vm)
+        self.field_errors = FieldErrors(vm, self.message_label, self.popups, self.cart_error_label,
+                                        self.phone_page.error_label)
         self._create_shortcuts()
         self._connect_view_model(pending_vm)
 
@@ -115,7 +118,7 @@ class MainWindow(QMainWindow):
                                    "redeem_button", "Redeem discounts for shopper")
         styled(self.redeem_button, kind="primary")
         self.redeem_button.clicked.connect(self._on_start)
-        cart_label = QLabel(self.tr("Cart total  $"), self)
+        self._cart_label = cart_label = QLabel(self.tr("Cart total  $"), self)
         cart_label.setObjectName("cart_label")
         cart_label.setBuddy(self.cart_edit)
         self.loyalty_button = named(QPushButton(self.tr("Loyalty status / sign up (F3)"), self), "loyalty_button",
@@ -123,6 +126,7 @@ class MainWindow(QMainWindow):
         self.loyalty_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loyalty_button.clicked.connect(self.open_loyalty)
         cart_row = QHBoxLayout()
+        cart_row.setSpacing(CART_ROW_SPACING)
         cart_row.addWidget(cart_label)
         cart_row.addWidget(self.cart_edit)
         cart_row.addStretch(1)
@@ -157,6 +161,9 @@ class MainWindow(QMainWindow):
         status_layout = QVBoxLayout(status)
         status_layout.setContentsMargins(0, 0, 0, 0)
         status_layout.setSpacing(4)
+        # A bad cart total is said right under the field (field_errors.py), in the band's room.
+        cart_row, self.cart_error_label = create_field_error_row("cart_error_label", status, self._cart_label)
+        status_layout.addLayout(cart_row)
         status_layout.addWidget(self.message_label)
         status_layout.addWidget(self.busy_strip)
         status_layout.addStretch(1)
@@ -227,7 +234,7 @@ class MainWindow(QMainWindow):
         vm = self._vm
         vm.step_changed.connect(self._on_vm_step_changed)
         vm.busy_changed.connect(self._on_vm_busy_changed)
-        vm.message_changed.connect(self._on_vm_message_changed)
+        vm.message_changed.connect(self.field_errors.show)  # where the cashier is looking
         vm.outcomes_changed.connect(self.done_page.redraw)
         vm.pending_changed.connect(self._on_vm_pending_changed)
         if pending_vm is not None:  # the count follows a manager's decisions too
@@ -370,14 +377,6 @@ class MainWindow(QMainWindow):
             self.busy_strip.show_busy("", False)
         else:
             self.busy_strip.show_busy(text, cancellable)
-
-    def _on_vm_message_changed(self, level: Level | str, text: str) -> None:
-        if self.pin_dialog is not None:  # every word goes where the cashier is looking
-            self.pin_dialog.show_message(level, text)
-        elif self.checkout_dialog is not None and level != Level.INFO:
-            self.checkout_dialog.show_error(text)
-        else:
-            self.message_label.show_message(level, text)
 
     # -- quitting ----------------------------------------------------------------------------
 

@@ -191,11 +191,7 @@ def _backwards(before: QWidget, after: QWidget) -> bool:
 
 #: Dialogs whose Tab order is wrong today, in files other helpers own (issue 12): the test turns
 #: red ("XPASS strict") the day one is fixed, so it is taken off this list.
-TAB_ORDER_KNOWN_WRONG = {
-    "pending:pending": "the tab bar comes after the tab's fields (pending_dialog.py)",
-    "pending:refund": "the tab bar comes after the tab's fields (pending_dialog.py)",
-    "pending:export": "the tab bar comes after the tab's fields (pending_dialog.py)",
-}
+TAB_ORDER_KNOWN_WRONG: dict[str, str] = {}
 #: Orders chosen on purpose, pinned by their own test: the PIN, then Open wallet, then the rest
 #: (tests/ui/counter/test_pin_popup_keys.py). Reach and once-each still hold for them.
 TAB_ORDER_BY_DESIGN = {"pin_popup"}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.counter.field_errors import field_grid
 
 
 class CheckoutDialog(AppDialog):
@@ -26,11 +29,16 @@ class CheckoutDialog(AppDialog):
         self.summary_label = what = QLabel(self)
         what.setObjectName("checkout_summary_label")
         what.setWordWrap(True)
+        # The popup covers the apply table: the IDs being confirmed are said here too, so the
+        # cashier checks them against the POS receipt without closing it (issue 12).
+        self.pos_ids_label = ids = QLabel(self)
+        ids.setObjectName("checkout_pos_ids_label")
+        ids.setWordWrap(True)
+        ids.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.transaction_edit = named(QLineEdit(self), "transaction_edit", "POS transaction ID")
         self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_confirm)
-        form = QFormLayout()
-        form.addRow(self.tr("POS transaction ID:"), self.transaction_edit)
+        form = field_grid(QLabel(self.tr("POS transaction ID:"), self), self.transaction_edit, self.message_label)
         confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
@@ -38,15 +46,20 @@ class CheckoutDialog(AppDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(warning)
         layout.addWidget(what)
+        layout.addWidget(ids)
         layout.addLayout(form)
-        layout.addWidget(self.message_label)
         layout.addLayout(button_row(back, confirm))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
 
-    def reset(self, summary: str) -> None:
-        """Ready for a new sale: the window keeps one popup and reopens it at every checkout."""
+    def reset(self, summary: str, pos_ids: Sequence[str] = ()) -> None:
+        """Ready for a new sale: the window keeps one popup and reopens it at every checkout.
+
+        ``pos_ids``: the POS discount ID of each discount being confirmed, as keyed into the POS.
+        """
         self.summary_label.setText(summary)
+        self.pos_ids_label.setText(self.tr("POS discount IDs: {ids}").format(ids=", ".join(pos_ids)) if pos_ids else "")
+        self.pos_ids_label.setVisible(bool(pos_ids))
         self.transaction_edit.clear()
         if self.message_label.text():
             self.show_error("")

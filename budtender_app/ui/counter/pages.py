@@ -98,11 +98,16 @@ class PhonePage(QWidget):
         vm.signup_offered.connect(self._on_vm_signup_offered)
         vm.step_changed.connect(self._on_vm_step_changed)
         self.phone_edit.textEdited.connect(self.signup_button.hide)  # another number: the offer was for the last
+        self.error_label = MessageLabel("phone_error_label", self)  # a refused phone, under it (field_errors.py)
+        self._build_layout(title, row)
+
+    def _build_layout(self, title: QLabel, row: QHBoxLayout) -> None:
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(title)
         layout.addLayout(row)
-        layout.addWidget(hint)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.hint_label)
         layout.addWidget(self.signup_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
 

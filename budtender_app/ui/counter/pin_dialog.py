@@ -6,11 +6,12 @@ import itertools
 
 from PySide6.QtCore import QRegularExpression, Signal
 from PySide6.QtGui import QFont, QKeySequence, QRegularExpressionValidator, QShortcut
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, named
+from budtender_app.ui.counter.field_errors import field_grid
 
 #: Text a new PIN (once the countdown allows): shown on the button.
 RESEND_KEY = "Ctrl+R"
@@ -31,14 +32,12 @@ class PinDialog(AppDialog):
         self.intro_label.setObjectName("pin_intro_label")
         self.intro_label.setWordWrap(True)
         self._build_pin_edit()
-        form = QFormLayout()
-        form.addRow(self.tr("Shopper's PIN:"), self.pin_edit)
+        form = field_grid(QLabel(self.tr("Shopper's PIN:"), self), self.pin_edit, self.message_label)
         self.busy_strip = BusyStrip(self, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(self.cancel_requested)
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro_label)
         layout.addLayout(form)
-        layout.addWidget(self.message_label)
         layout.addWidget(self.busy_strip)
         self._build_buttons(layout)
         self.setMinimumWidth(DIALOG_MIN_WIDTH)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QDialog, QMainWindow, QWidget
 
-from budtender_app.domain.eligibility import off_text, totals
+from budtender_app.domain.eligibility import off_text, pos_order, totals
 from budtender_app.domain.flow import Event, Step, allowed
 from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
@@ -107,7 +107,7 @@ class CounterPopups(QObject):
         if step is Step.CHECKOUT:
             if self.checkout_dialog is None:
                 self.checkout_dialog = self.ensure_checkout_dialog()
-                self.checkout_dialog.reset(self._checkout_summary())
+                self.checkout_dialog.reset(self._checkout_summary(), self._pos_ids())
                 self._raise(self.checkout_dialog, self.checkout_dialog.transaction_edit)
         elif self.checkout_dialog is not None:
             dialog, self.checkout_dialog = self.checkout_dialog, None
@@ -121,6 +121,12 @@ class CounterPopups(QObject):
         if vm.wallet is not None and vm.wallet.hide_points:  # no point figure where a shopper may look
             return self.tr("{count}, {off}.").format(count=count, off=off)
         return self.tr("{count} for {points}, {off}.").format(count=count, points=format_points(sums.points), off=off)
+
+    def _pos_ids(self) -> list[str]:
+        # In the apply table's order (the order keyed into the POS); one with no POS ID is named, not skipped.
+        keyed = pos_order(self._vm.selected, self._vm.cart_total or Decimal(0))
+        return [k.discount.pos_discount_id or self.tr("{name} (no POS ID)").format(name=k.discount.name)
+                for k in keyed]
 
     @staticmethod
     def _raise(dialog: QDialog, field: QWidget) -> None:

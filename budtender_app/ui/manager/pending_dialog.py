@@ -242,10 +242,12 @@ class PendingDialog(AppDialog):
         self._vm = vm
         self.setWindowTitle(self.tr("Redemptions (manager)"))
         vm.refresh()
+        # The tab widget (and its tab bar) first: Tab follows creation order, so it reaches the
+        # tab bar before the tab's fields, as the eye reads them (tests/ui/test_keyboard_reach.py).
+        self.tabs = named(QTabWidget(self), "pending_tabs", "Redemption tasks")
         self.pending_tab = PendingTab(vm, self)
         self.refund_tab = RefundTab(vm, self)
         self.export_tab = ExportTab(vm, self)
-        self.tabs = named(QTabWidget(self), "pending_tabs", "Redemption tasks")
         self.tabs.addTab(self.pending_tab, "")
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))

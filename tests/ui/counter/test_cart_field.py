@@ -50,21 +50,22 @@ async def test_what_the_cart_field_cannot_take_stays_as_typed_and_is_refused_wit
     win = window
     qtbot.keyClicks(win.cart_edit, typed)
     assert win.cart_edit.text() == typed, "nothing typed is dropped"
-    assert win.message_label.isVisible() and win.message_label.text() == says
+    assert win.cart_error_label.isVisible() and win.cart_error_label.text() == says, "said under the field"
+    assert not win.message_label.isVisible(), "and only there, not again in the band"
     assert win._vm.cart_total is None
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
-    assert win._vm.step is Step.CART and win.message_label.text() == says
+    assert win._vm.step is Step.CART and win.cart_error_label.text() == says
 
 
 @pytest.mark.asyncio
 async def test_fixing_what_was_typed_clears_the_message_and_the_sale_goes_on(qtbot, window):
     win = window
     qtbot.keyClicks(win.cart_edit, "1e9")
-    assert win.message_label.text() == NOT_A_NUMBER
+    assert win.cart_error_label.text() == NOT_A_NUMBER
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_Backspace)
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_Backspace)
     qtbot.keyClicks(win.cart_edit, "9.50")
-    assert win.cart_edit.text() == "19.50" and not win.message_label.isVisible()
+    assert win.cart_edit.text() == "19.50" and not win.cart_error_label.isVisible()
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
     assert win._vm.step is Step.PHONE and str(win._vm.cart_total) == "19.50"
 
@@ -74,4 +75,4 @@ async def test_fixing_what_was_typed_clears_the_message_and_the_sale_goes_on(qtb
 async def test_a_cart_total_with_dollar_sign_commas_or_spaces_still_reads(qtbot, window, typed):
     qtbot.keyClicks(window.cart_edit, typed)
     assert window.cart_edit.text() == typed and window._vm.cart_total is not None
-    assert not window.message_label.isVisible()
+    assert not window.message_label.isVisible() and not window.cart_error_label.isVisible()

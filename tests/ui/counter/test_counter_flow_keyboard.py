@@ -167,7 +167,8 @@ async def test_bad_phone_is_refused_before_any_call(qtbot, window, sim):
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
     await type_into(qtbot, "555-1234")
     assert vm.step is Step.PHONE
-    assert "10 digits" in win.message_label.text()
+    assert "10 digits" in win.phone_page.error_label.text(), "said under the phone field"
+    assert win.message_label.text() == ""
     assert sim.requests == []
 
 
@@ -188,7 +189,7 @@ async def test_wrong_pin_says_so_and_three_send_the_cashier_back_to_the_phone(qt
     await type_into(qtbot, "0000")
     await wait_for_step(vm, Step.PHONE)
     assert win.pin_dialog is None
-    assert "3 wrong PINs" in win.message_label.text()
+    assert "3 wrong PINs" in win.phone_page.error_label.text()  # where the next phone is typed
 
 
 @pytest.mark.asyncio
@@ -196,10 +197,10 @@ async def test_a_bad_cart_total_says_what_is_wrong_and_starts_nothing(qtbot, win
     win, vm = window, window._vm
     qtbot.keyClicks(win.cart_edit, "12.345")
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
-    assert vm.step is Step.CART and "Two decimals at most" in win.message_label.text()
+    assert vm.step is Step.CART and "Two decimals at most" in win.cart_error_label.text()
     win.cart_edit.clear()
     qtbot.keyClicks(win.cart_edit, "abc")  # kept as typed, refused with words (tests/ui/counter/test_cart_field.py)
-    assert win.cart_edit.text() == "abc" and "like 42.50" in win.message_label.text()
+    assert win.cart_edit.text() == "abc" and "like 42.50" in win.cart_error_label.text()
 
 
 @pytest.mark.asyncio

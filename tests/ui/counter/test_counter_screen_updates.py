@@ -221,9 +221,10 @@ async def test_words_during_the_pin_step_appear_in_the_popup_where_the_cashier_l
         qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
         qtbot.keyClicks(win.phone_page.phone_edit, "555-1234")
         qtbot.keyClick(win.phone_page.phone_edit, Qt.Key.Key_Return)
-        assert "10 digits" in win.message_label.text()  # a typo first
+        assert "10 digits" in win.phone_page.error_label.text()  # a typo first
         await to_pin_popup(qtbot, win, vm, "5551234567")
-        assert win.message_label.text() == "", "the phone's error is stale once the PIN is out"
+        assert win.phone_page.error_label.text() == "", "the phone's error is stale once the PIN is out"
+        assert win.message_label.text() == ""
         popup = win.pin_dialog
         assert popup.message_label.text() == "", "the popup's own words say where the PIN went"
 

@@ -229,7 +229,7 @@ async def test_a_zero_cart_texts_no_pin(qtbot, counter):
     win, vm, sim, _ticks = counter
     qtbot.keyClicks(win.cart_edit, "0.00")
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F2)
-    assert vm.step is Step.CART and "Nothing to discount on a $0.00 sale" in win.message_label.text()
+    assert vm.step is Step.CART and "Nothing to discount on a $0.00 sale" in win.cart_error_label.text()
     assert sim.requests == []
 
 
@@ -237,7 +237,7 @@ async def test_a_zero_cart_texts_no_pin(qtbot, counter):
 async def test_twelve_point_three_four_five_is_told_two_decimals_at_most(qtbot, counter):
     win, _vm, _sim, _ticks = counter
     qtbot.keyClicks(win.cart_edit, "12.345")
-    assert win.message_label.text().startswith("Two decimals at most")
+    assert win.cart_error_label.text().startswith("Two decimals at most")
 
 
 @pytest.mark.asyncio
