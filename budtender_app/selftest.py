@@ -222,18 +222,9 @@ async def _walk(vm, simulator) -> str:
 
 async def _until(vm, step, timeout: float = 20.0) -> None:  # noqa: ASYNC109 - names where it stuck
     """Until the view model reaches ``step`` (by its signal); says where it stuck otherwise."""
-    if vm.step is step:
-        return
-    reached = asyncio.get_running_loop().create_future()
+    from budtender_app.viewmodels.operation import until_step
 
-    def on_step(now) -> None:
-        if now is step and not reached.done():
-            reached.set_result(None)
-
-    vm.step_changed.connect(on_step)
     try:
-        await asyncio.wait_for(reached, timeout)
-    except TimeoutError:
-        raise RuntimeError(f"stuck at {vm.step.name} waiting for {step.name}: {vm.message[1]}") from None
-    finally:
-        vm.step_changed.disconnect(on_step)
+        await until_step(vm, step, timeout)
+    except TimeoutError as exc:
+        raise RuntimeError(str(exc)) from None

@@ -33,6 +33,8 @@ class Mode:
     skip_pin: bool = False
     notice: str = ""  # said once at start (why we are in training mode, for instance)
     profile: StoreProfile | None = None
+    #: Training only because the store's settings file cannot be read: manager actions stay off.
+    settings_unreadable: bool = False
 
 
 def journal_path(mode: Mode) -> Path:
@@ -40,9 +42,9 @@ def journal_path(mode: Mode) -> Path:
     return folders().journal(training=mode.training)
 
 
-def training_mode(notice: str = "") -> Mode:
+def training_mode(notice: str = "", *, settings_unreadable: bool = False) -> Mode:
     return Mode(True, AiqConfig("https://simulator.invalid", DEMO_API_KEY, DEMO_UID), TRAINING_STORE,
-                DEMO_PHONES_HINT, notice=notice)
+                DEMO_PHONES_HINT, notice=notice, settings_unreadable=settings_unreadable)
 
 
 def choose_mode(args: argparse.Namespace, settings: SettingsStore | None = None,
@@ -56,7 +58,7 @@ def choose_mode(args: argparse.Namespace, settings: SettingsStore | None = None,
     try:
         loaded = settings.read()
     except SettingsUnreadable as exc:  # the store profiles are in there: say so, not "set one up"
-        return training_mode(f"{exc} Until then the terminal runs in training mode.")
+        return training_mode(f"{exc} Until then the terminal runs in training mode.", settings_unreadable=True)
     profile = loaded.profile(args.store) if args.store else loaded.active_profile
     name = profile.name if profile else (args.store or DEFAULT_STORE)
     try:

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, default_timeout
 from budtender_app.services.credentials import SERVICE, CredentialStore
 from budtender_app.services.paths import Folders
-from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable
+from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode
 
 if TYPE_CHECKING:
@@ -61,11 +61,7 @@ def settings_for(mode: Mode, folders: Folders, real: SettingsStore,
                  credentials: CredentialStore) -> tuple[SettingsStore, CredentialStore]:
     """The settings file (profiles, manager PIN) and the keyring F12 saves API keys in: the real
     store's, or training's own so that a trainee can explore F12 without touching them."""
-    if not mode.training:
-        return real, credentials
-    try:
-        real.read()
-    except SettingsUnreadable:
+    if not mode.training or mode.settings_unreadable:
         # Training because the store's own settings cannot be read: manager actions stay refused
         # (as the start-up notice says) rather than open training's, where a manager would set up
         # the store in a file the real terminal never reads.

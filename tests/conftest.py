@@ -38,3 +38,22 @@ def _isolated_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def journal(tmp_path):
+    """A real journal in the test's folder (a test module may define its own, on its clock)."""
+    from tests.helpers import make_journal
+
+    with make_journal(tmp_path) as j:
+        yield j
+
+
+@pytest.fixture
+def server():
+    """The simulated AIQ over HTTP on 127.0.0.1, seeded with the demo shoppers."""
+    from budtender_app.simulator.core import Simulator
+    from budtender_app.simulator.server import SimulatorServer
+
+    with SimulatorServer(Simulator()) as srv:
+        yield srv

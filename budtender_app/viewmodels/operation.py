@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, Protocol, TypeVar, overload
 
 from budtender_app.domain import errors
+from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 
 T = TypeVar("T")
@@ -181,3 +182,32 @@ class MessageText:
     def __get__(self, vm: _HasLine, owner: type | None = None) -> tuple[Level, str]: ...
     def __get__(self, vm: _HasLine | None, owner: type | None = None) -> tuple[Level, str] | MessageText:
         return self if vm is None else vm._line.current
+
+
+# -- waiting for the flow, by its signal ----------------------------------------------------------
+
+class _Stepping(Protocol):
+    step: Step
+    step_changed: Any  # the view model's Signal(object)
+    message: tuple[Level, str]
+
+
+async def until_step(vm: _Stepping, step: Step, timeout: float) -> None:  # noqa: ASYNC109 - says where it stuck
+    """Until ``vm`` reaches ``step`` (at once when it is there), by its ``step_changed`` signal,
+    never by polling; TimeoutError naming the step it stuck at and the line on its screen.
+    The self-test, the tests and the benchmark wait this way."""
+    if vm.step is step:
+        return
+    reached = asyncio.get_running_loop().create_future()
+
+    def on_step(now: Step) -> None:
+        if now is step and not reached.done():
+            reached.set_result(None)
+
+    vm.step_changed.connect(on_step)
+    try:
+        await asyncio.wait_for(reached, timeout)
+    except TimeoutError:
+        raise TimeoutError(f"stuck at {vm.step.name} waiting for {step.name}: {vm.message[1]}") from None
+    finally:
+        vm.step_changed.disconnect(on_step)

@@ -34,6 +34,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
 from budtender_app.simulator.seed import _alex_discounts
 from budtender_app.simulator.server import SimulatorServer
 from budtender_app.ui.main_window import MainWindow
+from budtender_app.viewmodels.operation import until_step as _until_step
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 BENCH_PHONE = "5550102030"  # the demo shopper's kinds of discount, all reusable, lots of points
@@ -233,21 +234,7 @@ def step_is(step):
 
 
 async def until_step(vm, step, timeout: float = 15.0) -> None:
-    if vm.step is step:
-        return
-    future = asyncio.get_running_loop().create_future()
-
-    def on_step(now) -> None:
-        if now is step and not future.done():
-            future.set_result(None)
-
-    vm.step_changed.connect(on_step)
-    try:
-        await asyncio.wait_for(future, timeout)
-    except TimeoutError:
-        raise RuntimeError(f"stuck at {vm.step.name} waiting for {step.name}: {vm.message}") from None
-    finally:
-        vm.step_changed.disconnect(on_step)
+    await _until_step(vm, step, timeout)  # the app's own wait (viewmodels/operation.py)
 
 
 async def type_text(widget, text: str, typing: float) -> None:

@@ -5,25 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from budtender_app.domain.flow import Step
+from budtender_app.viewmodels.operation import until_step
 
 
 async def wait_for_step(vm, step: Step, timeout: float = 5.0) -> None:
     """Until the view model reaches ``step`` (returns at once if it is there)."""
-    if vm.step is step:
-        return
-    future = asyncio.get_running_loop().create_future()
-
-    def on_step(now):
-        if now is step and not future.done():
-            future.set_result(None)
-
-    vm.step_changed.connect(on_step)
     try:
-        await asyncio.wait_for(future, timeout)
-    except TimeoutError:
-        raise AssertionError(f"still at {vm.step.name} waiting for {step.name}; message: {vm.message}") from None
-    finally:
-        vm.step_changed.disconnect(on_step)
+        await until_step(vm, step, timeout)
+    except TimeoutError as exc:
+        raise AssertionError(str(exc)) from None
 
 
 async def await_signal(signal, timeout: float = 5.0):
@@ -85,3 +75,8 @@ def screenshot_clock():
 
     start, at = datetime(2026, 11, 23, 0, 43, tzinfo=UTC), time.monotonic()
     return Clock(wall=lambda: start + timedelta(seconds=time.monotonic() - at), zone=ZoneInfo("America/Denver"))
+
+
+async def no_sleep(_seconds: float) -> None:
+    """A sleep that returns at once: retries and countdowns run without waiting."""
+    return

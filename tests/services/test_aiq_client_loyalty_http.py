@@ -12,17 +12,10 @@ from budtender_app.domain import errors
 from budtender_app.domain.loyalty import SignUp
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
-from budtender_app.simulator.server import SimulatorServer
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"AIQ PUT failed after sending: RemoteProtocolError")
-
-
-@pytest.fixture
-def server():
-    with SimulatorServer(Simulator()) as srv:
-        yield srv
 
 
 @pytest_asyncio.fixture

@@ -20,9 +20,7 @@ from budtender_app.services.redemption_sender import (
     RedemptionSender,
     wait_before_retry,
 )
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
-from budtender_app.simulator.server import SimulatorServer
-from tests.helpers import make_journal
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 from tests.helpers.fake_aiq import ScriptedAiq
 from tests.services.raw_http import raw_server, trickler
 
@@ -40,12 +38,6 @@ class Sleeps:
 
     async def __call__(self, seconds: float) -> None:
         self.waits.append(seconds)
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 def queued(journal, txid="T-1", url=URL):
@@ -186,12 +178,6 @@ async def test_a_retry_after_beyond_the_cap_leaves_the_row_queued_without_waitin
     api = ScriptedAiq(errors.RateLimited("busy", retry_after=3600.0))
     entry = await RedemptionSender(api, journal, sleep=sleeps).redeem(queued(journal))
     assert entry.state is State.QUEUED and sleeps.waits == [] and len(api.redeems) == 1
-
-
-@pytest.fixture
-def server():
-    with SimulatorServer(Simulator()) as srv:
-        yield srv
 
 
 @pytest_asyncio.fixture

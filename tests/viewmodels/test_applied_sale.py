@@ -9,9 +9,9 @@ from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.services.applied_sale import AppliedSales
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal, wait_for_step
+from tests.helpers import make_journal, no_sleep, wait_for_step
 from tests.helpers.fake_aiq import CLOCK, URL, FakeAiq
-from tests.viewmodels.test_redemption_vm import at_wallet, no_sleep
+from tests.viewmodels.test_redemption_vm import at_wallet
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"the sale in progress could not be read")

@@ -16,31 +16,14 @@ from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import State
 from budtender_app.services.redemption_sender import RedemptionSender
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
-from budtender_app.simulator.server import SimulatorServer
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 from budtender_app.viewmodels.pending import PendingViewModel
-from tests.helpers import make_journal
+from tests.helpers import make_journal, no_sleep
 
 ADJUST_PATH = "/api/v1.1/adjust"
 #: Alex's "$5 off any purchase" (100), "$10 off your order" (250), "15% off everything" (300).
 THREE = ("101", "102", "103")
 TIMEOUT = httpx.Timeout(connect=2.0, read=2.0, write=2.0, pool=2.0)
-
-
-async def no_sleep(_seconds):
-    return None
-
-
-@pytest.fixture
-def server():
-    with SimulatorServer(Simulator()) as srv:
-        yield srv
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 @pytest_asyncio.fixture

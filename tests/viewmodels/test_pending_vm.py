@@ -18,10 +18,9 @@ from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
-from budtender_app.simulator.server import SimulatorServer
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 from budtender_app.viewmodels.pending import ABANDONED, REDEEMED, RETRY, REVERSED, PendingViewModel
-from tests.helpers import await_signal, make_journal
+from tests.helpers import await_signal, no_sleep
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(
@@ -34,22 +33,6 @@ ADJUST_PATH = "/api/v1.1/adjust"
 TEN_OFF = "102"  # Alex's "$10 off your order": 250 points, single use
 #: Reads give up after half a second, so a hung PUT becomes "unknown" quickly.
 TIMEOUT = httpx.Timeout(connect=2.0, read=0.5, write=2.0, pool=2.0)
-
-
-async def no_sleep(_seconds):
-    return None
-
-
-@pytest.fixture
-def server():
-    with SimulatorServer(Simulator()) as srv:
-        yield srv
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 @pytest_asyncio.fixture

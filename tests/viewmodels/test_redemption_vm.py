@@ -12,7 +12,7 @@ from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import parse_wallet
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal, wait_for_step
+from tests.helpers import make_journal, no_sleep, wait_for_step
 from tests.helpers.fake_aiq import CLOCK, URL, FakeAiq, demo_wallet
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
@@ -21,9 +21,6 @@ pytestmark = pytest.mark.logs_expected(
     r"could not save the applied selection",
     r"unexpected failure in the redemption flow",
 )
-
-async def no_sleep(_seconds):
-    return None
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import pytest
 
 from budtender_app.domain.flow import Step
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal
+from tests.helpers import make_journal, no_sleep
 from tests.helpers.fake_aiq import CLOCK, FakeAiq, demo_wallet
-from tests.viewmodels.test_redemption_vm import at_wallet, no_sleep
+from tests.viewmodels.test_redemption_vm import at_wallet
 
 
 @pytest.mark.asyncio

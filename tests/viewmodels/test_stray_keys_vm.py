@@ -8,12 +8,8 @@ from budtender_app.domain.flow import KEEP_VERIFIED_FOR, Step
 from budtender_app.domain.messages import Level
 from budtender_app.viewmodels.pin_steps import RESEND_AFTER
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal, wait_for_step
+from tests.helpers import make_journal, no_sleep, wait_for_step
 from tests.helpers.fake_aiq import CLOCK, FakeAiq
-
-
-async def no_sleep(_seconds):
-    return None
 
 
 class Ticks:

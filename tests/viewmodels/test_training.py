@@ -16,7 +16,6 @@ from budtender_app.simulator import faults
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.viewmodels.training import Problem, TrainingViewModel
-from tests.helpers import make_journal
 
 BASE = "https://simulator.invalid"
 PHONE = parse_phone(DEMO_PHONE)
@@ -36,12 +35,6 @@ def vm(sim):
 async def client(sim):
     async with httpx.AsyncClient(transport=SimulatorTransport(sim)) as http:
         yield AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID))
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 async def no_wait(seconds: float) -> None:

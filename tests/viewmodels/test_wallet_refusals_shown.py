@@ -14,14 +14,10 @@ from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
 from budtender_app.simulator.server import SimulatorServer
 from budtender_app.viewmodels.redemption import RedemptionViewModel
-from tests.helpers import make_journal, wait_for_step
+from tests.helpers import make_journal, no_sleep, wait_for_step
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 PHONE = "5550002222"
-
-
-async def no_sleep(_seconds):
-    return None
 
 
 @pytest.fixture

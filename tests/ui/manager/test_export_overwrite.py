@@ -14,16 +14,9 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
-from tests.helpers import make_journal
 
 BASE = "https://simulator.invalid"
 OLD = "the auditor's copy from last week\n"
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 @pytest_asyncio.fixture

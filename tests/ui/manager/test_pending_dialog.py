@@ -21,7 +21,7 @@ from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Sim
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
-from tests.helpers import await_signal, make_journal
+from tests.helpers import await_signal, no_sleep
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"export with a broken audit chain")
@@ -29,16 +29,6 @@ pytestmark = pytest.mark.logs_expected(r"export with a broken audit chain")
 BASE = "https://simulator.invalid"
 SHOPPER, DISCOUNT, POINTS, STATE, MESSAGE = 2, 3, 4, 5, 6
 REFUND_TX, REFUND_STATE = 1, 6
-
-
-async def no_sleep(_seconds):
-    return None
-
-
-@pytest.fixture
-def journal(tmp_path):
-    with make_journal(tmp_path) as j:
-        yield j
 
 
 @pytest.fixture

@@ -22,17 +22,13 @@ from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.common.style import PALETTE, STYLE_SHEET
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
-from tests.helpers import make_journal
+from tests.helpers import make_journal, no_sleep
 
 BASE = "https://simulator.invalid"
 DENVER = ZoneInfo("America/Denver")
 #: 2026-11-22 00:43 UTC is 17:43 the day before in Denver: the store's day, not UTC's.
 CLOCK = Clock.fixed(datetime(2026, 11, 23, 0, 43, tzinfo=UTC), zone=DENVER)
 TX_COLUMN, STATE_COLUMN = 1, 6
-
-
-async def no_sleep(_seconds):
-    return None
 
 
 @pytest.fixture
