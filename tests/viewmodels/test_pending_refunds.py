@@ -4,6 +4,7 @@ and the Recent lookup finds a sale by the shopper's last 4 digits or by its day.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -138,3 +139,11 @@ async def test_the_report_counts_untagged_redemptions_in_proper_english(client, 
     rows = [AiqRedemption(f"r{i}", "102", "", "", 250, None) for i in range(n)]
     kind, text = vm.words.verdict(line, rows, line.created_at, line.created_at)
     assert kind == "unclear" and words in text and "(s)" not in text
+
+
+@pytest.mark.asyncio
+async def test_a_double_click_on_the_whole_refund_gives_each_line_back_once(server, client, journal, vm):
+    await checkout(client, journal, "POS-1042")
+    await asyncio.gather(vm.reverse_all("POS-1042", "sale refunded", "JD"),
+                         vm.reverse_all("POS-1042", "sale refunded", "JD"))
+    assert len(adjusts(server)) == 3 and server.simulator.points_of(DEMO_PHONE) == 1500
