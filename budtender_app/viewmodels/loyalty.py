@@ -2,8 +2,8 @@
 
 Status is AIQ's lookup (E6, E7 as its fallback): no PIN is texted. Sign-up needs the shopper's
 consent first, checks the form before anything is sent, asks AIQ again whether the phone is a
-member (it may have become one since the status check: then that member's wallet opens and no
-second member is created), writes the consent down locally, creates the member (E5) and opens
+member (it may have become one since the status check: then no second member is created, and
+their wallet does not open here: an existing member's points need their texted PIN), writes the consent down locally, creates the member (E5) and opens
 the new wallet without a PIN (E3) so the cashier can show the welcome gift.
 """
 
@@ -40,7 +40,7 @@ class LoyaltyViewModel(QObject):
     message_changed = Signal(str, str)  # (Level, text)
     busy_changed = Signal(str)  # what is in flight; "" when nothing
     field_errors_changed = Signal(object)  # {"phone" | "email" | "first_name" | "last_name": message}
-    signed_up = Signal(object)  # the Wallet opened without a PIN (new member, or one already there)
+    signed_up = Signal(object)  # the new member's Wallet, opened without a PIN
     busy = BusyText()  # what is in flight, in words; "" when nothing is
     message = MessageText()  # (Level, text) the screen shows now
 
@@ -59,7 +59,7 @@ class LoyaltyViewModel(QObject):
         self.status_phone: Phone | None = None
         self.status_text = ""
         self.wallet: Wallet | None = None
-        #: After signed_up: True when AIQ created the member now, False when it had one already.
+        #: After signed_up: True (only a member AIQ created just now gets a wallet without a PIN).
         self.new_member = False
         #: The phone AIQ created a member for in this dialog, and that new wallet (continue_sale.py).
         self._created: tuple[Phone, Wallet] | None = None
@@ -167,6 +167,9 @@ class LoyaltyViewModel(QObject):
         finally:
             self.signing_up = False
             self._ops.set_busy("")
+        phone = self.status_phone
+        if self.status is not None and self.status.member and phone and self.new_member_wallet(phone) is None:
+            self.status_changed.emit(self.status_text)  # a member already: the screen offers Redeem, not the form
 
     # -- the steps of a sign-up ----------------------------------------------------------------
 
@@ -179,9 +182,11 @@ class LoyaltyViewModel(QObject):
         except errors.AiqError as exc:
             self._line.say(Level.ERROR, _words(exc) + self.tr(" Nothing was signed up."))
             return
-        if status.member:  # a member already, perhaps since the status check: no duplicate
+        if status.member:  # a member already, perhaps since the status check: no duplicate, and no wallet
+            # without their PIN: typing a member's phone into the sign-up form must not open their points.
             self._set_status(status, phone, self.tr("{phone} is already a loyalty member").format(phone=phone.masked))
-            await self._open_wallet(phone, new_member=False)
+            self._line.say(Level.INFO, self.tr("{phone} is already a member, so no new sign-up was sent. Redeem for "
+                                               "this shopper texts them a PIN, as always.").format(phone=phone.masked))
             return
         try:
             consent_id = await asyncio.to_thread(
@@ -204,25 +209,21 @@ class LoyaltyViewModel(QObject):
             log.error("sign-up of consent %s not recorded: %s", consent_id, exc)  # noqa: TRY400 - as above
         self._set_status(LoyaltyStatus(True, contact_id), phone,
                          self.tr("{phone} is now a loyalty member").format(phone=phone.masked))
-        await self._open_wallet(phone, new_member=True)
+        await self._open_new_wallet(phone)
 
-    async def _open_wallet(self, phone: Phone, *, new_member: bool) -> None:
+    async def _open_new_wallet(self, phone: Phone) -> None:
+        """The wallet of the member AIQ created just now: the only one opened without a PIN."""
         self._ops.set_busy(self.tr("Opening the wallet…"))
         try:
             wallet = await self._api.wallet(phone)
         except errors.AiqError as exc:
-            done = self.tr("Signed up {phone}.") if new_member else self.tr("{phone} was already a member.")
-            self._line.say(Level.ERROR, done.format(phone=phone.masked) + " " + self.tr("Their wallet did not open: ")
-                      + _words(exc))
+            self._line.say(Level.ERROR, self.tr("Signed up {phone}.").format(phone=phone.masked) + " "
+                           + self.tr("Their wallet did not open: ") + _words(exc))
             return
-        self.wallet, self.new_member = wallet, new_member
-        if new_member:
-            self._created = (phone, wallet)
-            self._line.say(Level.INFO, self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
-                                               "welcome gift.").format(phone=phone.masked))
-        else:
-            self._line.say(Level.INFO, self.tr("{phone} was already a member, so no new sign-up was sent. Their wallet "
-                                               "opened without a PIN.").format(phone=phone.masked))
+        self.wallet, self.new_member = wallet, True
+        self._created = (phone, wallet)
+        self._line.say(Level.INFO, self.tr("Signed up {phone}. Their wallet opened without a PIN: show them the "
+                                           "welcome gift.").format(phone=phone.masked))
         self.signed_up.emit(wallet)
 
     # -- plumbing ------------------------------------------------------------------------------

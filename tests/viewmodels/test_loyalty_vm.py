@@ -140,22 +140,23 @@ async def test_a_bad_form_is_refused_before_sending(vm, sim, consents, phone, em
 
 
 @pytest.mark.asyncio
-async def test_a_phone_that_became_a_member_meanwhile_opens_that_wallet_not_a_duplicate(vm, sim, consents):
+async def test_a_phone_that_became_a_member_meanwhile_is_not_duplicated_nor_opened_without_a_pin(vm, sim, consents):
     await vm.check_status(NEW_PHONE)
     assert not vm.status.member
-    contact = sim.add_shopper(NEW_PHONE, points=40, discounts=[{"id": "77", "name": "$3 off", "dollarValue": 3}])
+    sim.add_shopper(NEW_PHONE, points=40, discounts=[{"id": "77", "name": "$3 off", "dollarValue": 3}])
     wallets = Emissions(vm.signed_up)
     await sign_up(vm)
-    [(wallet,)] = wallets.args
-    assert wallet.contact_id == contact and [d.name for d in wallet.discounts] == ["$3 off"]
+    assert wallets.args == [] and vm.wallet is None and not vm.new_member
     assert ("POST", "/api/v2/loyalty") not in paths(sim) and consents.all() == []
-    assert not vm.new_member and "already a member, so no new sign-up was sent" in vm.message[1]
+    assert not any("/wallet" in path for _, path in paths(sim)), "a wallet was read without a PIN"
+    assert vm.status.member and "already a member, so no new sign-up was sent" in vm.message[1]
+    assert vm.new_member_wallet(parse_phone(NEW_PHONE)) is None  # Redeem for this shopper texts a PIN
 
 
 @pytest.mark.asyncio
-async def test_a_hidden_points_member_signing_up_again_just_opens_their_wallet(vm, sim):
+async def test_a_dishonest_sign_up_of_an_existing_member_shows_no_points(vm, sim):
     await sign_up(vm, DEMO_PHONE_HIDDEN)
-    assert vm.wallet.hide_points and vm.wallet.points == 0 and not vm.new_member
+    assert vm.wallet is None and not vm.new_member and vm.status.member
 
 
 @pytest.mark.asyncio

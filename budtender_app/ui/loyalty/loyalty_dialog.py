@@ -233,7 +233,7 @@ class LoyaltyDialog(AppDialog):
 
     def wallet_html(self, wallet: Wallet) -> str:
         """The opened wallet: its discounts (name and value), the balance unless the brand hides it."""
-        title = self.tr("Welcome wallet") if self._vm.new_member else self.tr("Their wallet")
+        title = self.tr("Welcome wallet")
         rows = "".join(
             f"<li><b>{_esc(d.name)}</b>{(' — ' + _esc(d.value_text)) if d.value_text else ''}</li>"
             for d in wallet.discounts)
@@ -241,8 +241,7 @@ class LoyaltyDialog(AppDialog):
             rows = "<li>" + self.tr("No discounts in this wallet yet.") + "</li>"
         balance = "" if wallet.hide_points else "<p>" + self.tr("Balance: {points}").format(
             points=format_points(wallet.points)) + "</p>"
-        note = self.tr("Opened without a PIN (the shopper just joined): show them what they can use today.") \
-            if self._vm.new_member else self.tr("Opened without a PIN: no new member was created.")
+        note = self.tr("Opened without a PIN (the shopper just joined): show them what they can use today.")
         return (f"<p style='font-size:12pt'><b>{title}</b></p><ul style='margin:0'>{rows}</ul>{balance}"
                 f"<p style='color:{PALETTE['wallet_note']}'>{note}</p>")
 

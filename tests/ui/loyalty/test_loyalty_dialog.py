@@ -33,9 +33,9 @@ async def make_dialog(qtbot, server, tmp_path):
     async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
         api = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID))
 
-        def make(country="US", phone_text=""):
+        def make(country="US", phone_text="", can_redeem=False):
             vm = LoyaltyViewModel(api, consents, CounterInfo("Green Leaf", country, "Main St", "42", "till-1"))
-            dialog = LoyaltyDialog(vm, phone_text=phone_text)
+            dialog = LoyaltyDialog(vm, phone_text=phone_text, can_redeem=can_redeem)
             qtbot.addWidget(dialog)
             dialog.open()
             qtbot.waitExposed(dialog)
@@ -169,13 +169,14 @@ async def test_every_interactive_widget_is_named(make_dialog):
 
 
 @pytest.mark.asyncio
-async def test_a_member_whose_brand_hides_points_sees_no_balance(qtbot, make_dialog, server):
+async def test_signing_up_an_existing_member_offers_redeem_and_shows_no_wallet(qtbot, make_dialog, server):
     from budtender_app.simulator.core import DEMO_PHONE_HIDDEN
 
-    dialog, vm = make_dialog(phone_text=DEMO_PHONE_HIDDEN)
+    dialog, vm = make_dialog(phone_text=DEMO_PHONE_HIDDEN, can_redeem=True)
     dialog.form.agree_check.setChecked(True)
-    dialog.form.sign_up_button.click()  # already a member: their wallet opens, nobody is created
+    dialog.form.sign_up_button.click()  # already a member: nobody is created, and no wallet without a PIN
     await vm.wait_idle()
-    assert dialog.wallet_label.isVisible() and "Their wallet" in dialog.wallet_label.text()
-    assert "Balance" not in dialog.wallet_label.text() and "point" not in dialog.wallet_label.text().lower()
-    assert all(r.path != "/api/v2/loyalty" for r in server.simulator.requests)
+    assert not dialog.wallet_label.isVisible() and not dialog.form.isVisible()
+    assert dialog.redeem_button.isVisible() and dialog.redeem_button.hasFocus()
+    assert "already a member" in vm.message[1]
+    assert all(r.path != "/api/v2/loyalty" and "/wallet" not in r.path for r in server.simulator.requests)
