@@ -171,12 +171,6 @@ class Checkout(QObject):
             outcomes.append(outcome)
             yield list(outcomes)
 
-    def finished_text(self, outcomes: Sequence[Outcome]) -> tuple[Level, str]:
-        """What the cashier reads once every redemption of the checkout has ended."""
-        if outcomes and all(o.status is Status.REDEEMED for o in outcomes):
-            return Level.OK, self.tr("Redeemed. Copy the record onto the POS transaction.")
-        return Level.ERROR, self.tr("Not everything was redeemed: check each line before the shopper leaves.")
-
     async def _send(self, transaction_id: str, chosen: Sequence[Discount],
                    entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:
         """Send each journaled row once, in order, yielding each outcome as it ends."""

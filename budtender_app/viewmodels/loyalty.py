@@ -3,8 +3,9 @@
 Status is AIQ's lookup (E6, E7 as its fallback): no PIN is texted. Sign-up needs the shopper's
 consent first, checks the form before anything is sent, asks AIQ again whether the phone is a
 member (it may have become one since the status check: then no second member is created, and
-their wallet does not open here: an existing member's points need their texted PIN), writes the consent down locally, creates the member (E5) and opens
-the new wallet without a PIN (E3) so the cashier can show the welcome gift.
+their wallet does not open here, since an existing member's points need their texted PIN),
+writes the consent down locally, creates the member (E5) and opens the new wallet without a PIN
+(E3) so the cashier can show the welcome gift.
 """
 
 from __future__ import annotations

@@ -328,7 +328,7 @@ class RedemptionViewModel(QObject):
         self._go(Event.REDEMPTIONS_FINISHED)
         self.outcomes_changed.emit()
         self.refresh_pending()
-        self._line.say(*self._checkout.finished_text(self.outcomes))
+        self._line.clear()  # the done page's banner says the outcome and the next step: said once, there
 
     @property
     def pending_count(self) -> int:

@@ -103,7 +103,7 @@ async def test_signing_up_a_number_that_is_already_a_member_does_not_skip_the_pi
     sale.set_cart_text("30")
     sale.start()
     await sign_up(loyalty, DEMO_PHONE)  # the cashier "signs up" an existing member
-    assert loyalty.wallet is not None and not loyalty.new_member
+    assert loyalty.wallet is None and not loyalty.new_member and loyalty.status.member  # no wallet without the PIN
     phone = parse_phone(DEMO_PHONE)
     assert loyalty.new_member_wallet(phone) is None
     assert go_on.redeem_for(phone, loyalty.new_member_wallet(phone)) == ""

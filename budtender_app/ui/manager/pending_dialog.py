@@ -37,10 +37,10 @@ CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERRO
 class PendingTab(QWidget):
     """Unknown and unsent redemptions, AIQ's report on the selected one, and the decisions."""
 
-    # The POS ID goes under the discount's name: a column of its own pushed AIQ's message off a
-    # 1024 px screen once the shopper got one.
-    COLUMNS = ("Time", "Transaction", "Shopper", "Discount / POS ID", "Points", "State", "AIQ's message")
-    DISCOUNT, POINTS, STATE, MESSAGE = 3, 4, 5, 6
+    # The POS ID goes under the discount's name, and AIQ's message under the table for the selected
+    # line: as columns they squeezed the state into a word per line at 1024 px.
+    COLUMNS = ("Time", "Transaction", "Shopper", "Discount / POS ID", "Points", "State")
+    DISCOUNT, POINTS, STATE = 3, 4, 5
 
     def __init__(self, vm: PendingViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,6 +53,9 @@ class PendingTab(QWidget):
         self.empty_label = QLabel(self.tr("Nothing waiting. Every redemption reached AIQ."), self)
         self.empty_label.setObjectName("pending_empty_label")
         self._build_table()
+        self.aiq_label = named(QLabel(self), "pending_aiq_message_label", "AIQ's message on the selected line")
+        self.aiq_label.setWordWrap(True)
+        self.aiq_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check_label = MessageLabel("pending_check_label", self)
         self.fields = DecisionFields("pending", self)
         self.fields.changed.connect(self._on_fields_changed)
@@ -62,6 +65,7 @@ class PendingTab(QWidget):
         layout.addWidget(intro)
         layout.addWidget(self.empty_label, 1, Qt.AlignmentFlag.AlignTop)  # holds the table's room when empty
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.aiq_label)
         layout.addWidget(self.check_label)
         layout.addWidget(self.fields)
         layout.addLayout(buttons)
@@ -78,9 +82,7 @@ class PendingTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(self.DISCOUNT, QHeaderView.ResizeMode.Interactive)
         self.table.setColumnWidth(self.DISCOUNT, 180)  # a longer name wraps
-        header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(self.MESSAGE, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(self.STATE, 160)  # AIQ's message (stretched) keeps room to wrap at 1000 px
+        header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         header.sectionResized.connect(self._on_header_section_resized)
 
@@ -110,7 +112,7 @@ class PendingTab(QWidget):
             unsure = bool({REDEEMED, REVERSED} & self._vm.allowed_actions(entry))
             discount = "\n".join(t for t in (entry.discount_name, entry.pos_discount_id) if t)
             cells = (self._vm.when(entry.created_at), entry.transaction_id, entry.shopper_masked or "—",
-                     discount, f"{entry.points:,}", self._vm.state_text(entry), entry.message)
+                     discount, f"{entry.points:,}", self._vm.state_text(entry))
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, entry.id)
@@ -148,6 +150,9 @@ class PendingTab(QWidget):
         entry_id = self.selected_id()
         kind, text = self._vm.checks.get(entry_id, ("", "")) if entry_id is not None else ("", "")
         entry = find_by_id(self._vm.entries, entry_id)
+        said = entry.message if entry is not None else ""
+        self.aiq_label.setText(self.tr("What happened: {message}").format(message=said) if said else "")
+        self.aiq_label.setVisible(bool(said))
         if not text and entry is not None:
             self.check_label.show_message(Level.CLEAR, self._vm.hint(entry))
             return
@@ -156,7 +161,7 @@ class PendingTab(QWidget):
     # -- from the view model -------------------------------------------------------------------
 
     def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:
-        self.table.resizeRowsToContents()  # wrapped state and message lines stay whole
+        self.table.resizeRowsToContents()  # wrapped names and states stay whole
 
     def _on_vm_check_result(self, entry_id: int, _text: str) -> None:
         if entry_id == self.selected_id():
