@@ -265,7 +265,10 @@ class SettingsViewModel(QObject):
         except Exception as exc:  # noqa: BLE001 - the tester is the caller's; say something, not crash
             log.warning("The connection test failed unexpectedly: %s", type(exc).__name__)
             return ConnectionResult.ERROR, self.tr("The test could not run ({kind}).").format(kind=type(exc).__name__)
-        return ConnectionResult.WORKS, self.tr("Works: AIQ accepted the UID and the API key.")
+        # AIQ's answer names no store (E7 returns contacts only): the UID is what says which store it is.
+        return ConnectionResult.WORKS, self.tr("Works: AIQ accepted the API key for UID {uid}. AIQ names no store "
+                                               "in its answer: check this UID is {store}'s.").format(
+            uid=profile.uid, store=profile.name)
 
     def _key_problem(self, api_key_text: str) -> str | None:
         if not api_key_text.strip() and self.key_stored:
