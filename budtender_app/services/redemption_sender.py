@@ -114,8 +114,8 @@ class RedemptionSender:
         """
         sent = []
         for entry in self._journal.queued_to_send():
-            if only is not None and entry.id not in only:
-                continue
+            if (only is not None and entry.id not in only) or entry.store != self._journal.store:
+                continue  # the store changed mid-round (Manager settings): its rows wait for it
             if not may_send():
                 break
             log.info("sending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
