@@ -98,7 +98,8 @@ def add_profile_switch(services: Services, vm: RedemptionViewModel, pending_vm: 
                        read: Callable[[], Target | str]) -> ProfileSwitch:
     """The counter's profile switch, keeping ``services`` (mode, counter) in step with it."""
     switch = ProfileSwitch(target_of(services.mode), vm, services.journal, read_target=read,
-                           rebind=rebinder(services), idle=(vm.wait_idle, pending_vm.wait_idle), parent=vm)
+                           rebind=rebinder(services), idle=(vm.wait_idle, pending_vm.wait_idle),
+                           stores=lambda: _store_names(services.settings), parent=vm)
 
     def on_switched() -> None:
         current = switch.current
@@ -108,3 +109,10 @@ def add_profile_switch(services: Services, vm: RedemptionViewModel, pending_vm: 
 
     switch.switched.connect(on_switched)
     return switch
+
+
+def _store_names(settings: SettingsStore) -> set[str]:
+    try:
+        return {p.name for p in settings.read().profiles}
+    except SettingsUnreadable:
+        return set()

@@ -114,10 +114,12 @@ class RedemptionSender:
         """
         sent = []
         for entry in self._journal.queued_to_send():
-            if (only is not None and entry.id not in only) or entry.store != self._journal.store:
-                continue  # the store changed mid-round (Manager settings): its rows wait for it
+            if only is not None and entry.id not in only:
+                continue
             if not may_send():
                 break
+            if entry.store != self._journal.store:
+                continue  # the counter moved to another store mid-round (Manager settings): this row waits for its own
             log.info("sending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
             sent.append(await self.redeem(entry))
         return sent

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # built only after the window: app.py's start-up does not wai
 log = logging.getLogger(__name__)
 
 WHEN_SALE_ENDS = "The counter switches to the new settings when this sale ends."
+WHEN_SENT = "The counter switches to the new settings once the redemption being sent to AIQ has its answer."
 
 
 @dataclass(frozen=True)
@@ -70,14 +71,16 @@ class ProfileSwitch(QObject):
 
     def __init__(self, current: Target, vm: RedemptionViewModel, journal: Journal, *, read_target: ReadTarget,
                  rebind: Rebind, idle: Sequence[Callable[[], Awaitable[None]]] = (),
-                 parent: QObject | None = None) -> None:
+                 stores: Callable[[], set[str]] = set, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.current = current
         self.waiting: Target | None = None  # saved during a sale: used when it ends
         self._vm, self._journal = vm, journal
         self._read, self._rebind, self._idle = read_target, rebind, idle
+        self._stores = stores  # the store names set up in the settings now
         self._closing: set[asyncio.Task[None]] = set()  # strong references (qasync keeps none)
         vm.step_changed.connect(self._on_vm_step_changed)
+        vm.pending_changed.connect(self._on_vm_step_changed)  # a background send has its answer
 
     def settings_saved(self) -> str:
         """After a save in Manager settings: switch now, or when the sale ends; returns what to
@@ -96,7 +99,7 @@ class ProfileSwitch(QObject):
         if self.sale_in_progress():
             self.waiting = target
             log.info("profile switch to %s waits for the sale to end", target.store)
-            return self.tr(WHEN_SALE_ENDS)
+            return self.tr(WHEN_SALE_ENDS if self._vm.step is not Step.CART else WHEN_SENT)
         left = self._left_behind(target)
         self._apply(target)
         return self.tr(self.now_text).format(store=target.store) + left
@@ -115,7 +118,7 @@ class ProfileSwitch(QObject):
         while self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
 
-    def _on_vm_step_changed(self, _step: object) -> None:
+    def _on_vm_step_changed(self, _changed: object) -> None:
         target = self.waiting
         if target is None or self.sale_in_progress():
             return
@@ -151,9 +154,13 @@ class ProfileSwitch(QObject):
         open_rows = len(self._journal.pending(include_sending=True))
         if not open_rows:
             return ""
+        words = {"rows": _redemptions(open_rows), "old": self.current.store,
+                 "stay": "stays" if open_rows == 1 else "stay"}
+        if self.current.store not in self._stores():  # renamed or removed: nothing would send them
+            return self.tr(" {rows} still open {stay} recorded under {old}, which is no longer set up: set {old} "
+                           "up again (F12) and use it to send them or check them in F11.").format(**words)
         return self.tr(" {rows} still open for {old} {stay} with {old}: sent, or shown in F11, when the counter "
-                       "uses {old} again.").format(rows=_redemptions(open_rows), old=self.current.store,
-                                                   stay="stays" if open_rows == 1 else "stay")
+                       "uses {old} again.").format(**words)
 
     def _apply(self, target: Target) -> None:
         """Everything at once, on the GUI thread: no request leaves between two of these."""
