@@ -32,6 +32,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.journal import Journal
 from budtender_app.services.profile_switch import same_account
+from budtender_app.viewmodels.operation import MessageLine, Operations
 
 if TYPE_CHECKING:  # built only after the window: app.py's start-up does not wait on it
     from budtender_app.viewmodels.redemption import RedemptionViewModel
@@ -78,7 +79,8 @@ class ProfileSwitch(QObject):
         self._vm, self._journal = vm, journal
         self._read, self._rebind, self._idle = read_target, rebind, idle
         self._stores = stores  # the store names set up in the settings now
-        self._closing: set[asyncio.Task[None]] = set()  # strong references (qasync keeps none)
+        # Closing the old httpx client: in the background, the counter's view models' way.
+        self._ops = Operations(lambda _busy: None, MessageLine(self.told.emit), on_crash=self._crashed)
         vm.step_changed.connect(self._on_vm_step_changed)
         vm.pending_changed.connect(self._on_vm_step_changed)  # a background send has its answer
 
@@ -115,8 +117,7 @@ class ProfileSwitch(QObject):
 
     async def wait_idle(self) -> None:
         """Until every old httpx client is closed (tests; quitting)."""
-        while self._closing:
-            await asyncio.gather(*list(self._closing), return_exceptions=True)
+        await self._ops.wait_idle()
 
     def _on_vm_step_changed(self, _changed: object) -> None:
         target = self.waiting
@@ -172,15 +173,16 @@ class ProfileSwitch(QObject):
         log.info("the counter now uses store %s", target.store)
         self.switched.emit()
         if close is not None:
-            task = asyncio.ensure_future(self._close(close))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            self._ops.spawn(self._close(close))
 
     async def _close(self, close: Callable[[], Awaitable[None]]) -> None:
         for idle in self._idle:  # what was already in flight on the old client ends first
             await idle()
         await close()
         log.info("the previous AIQ connection is closed")
+
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("closing the previous AIQ connection failed", exc_info=exc)
 
     def _tell(self, level: Level, text: str) -> None:
         # After the step's own redraw (which clears the message band), not under it.
