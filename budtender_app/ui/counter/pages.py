@@ -335,6 +335,10 @@ class DonePage(QWidget):
             "{points} deducted").format(points=format_points(vm.points_deducted))
         self.title_label.setText(self.tr("Transaction {txid}: {done}").format(txid=vm.transaction_id, done=done))
 
+    def show_store(self, counter: CounterInfo, receipt_links: tuple[str, str]) -> None:
+        """The next receipt's store (Manager settings switched the counter's profile)."""
+        self._counter, (self._wallet_url, self._signup_url) = counter, receipt_links
+
     def _header(self) -> SlipHeader:
         """Store, terminal and the store's local time of this sale's first answer, and the mode."""
         clock = self._vm.clock
