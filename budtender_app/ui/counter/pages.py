@@ -350,7 +350,8 @@ class DonePage(QWidget):
     def _show_outcome_level(self) -> None:
         level = outcome_level([o.status for o in self._vm.outcomes])
         next_step = {
-            Level.OK: self.tr("Done: all redeemed. Copy the record onto the POS transaction; Enter starts the next sale."),
+            Level.OK: self.tr("Done: all redeemed. Copy the record onto the POS transaction; "
+                              "Enter starts the next sale."),
             Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
             Level.ERROR: self.tr("Not everything was redeemed: call a manager before the shopper leaves (F11). "
                                  "Each line says what happened."),
