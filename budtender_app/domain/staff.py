@@ -161,7 +161,9 @@ def passcode_problem(passcode: str) -> str | None:
     if is_repeated_digit(passcode):
         return "A passcode of one repeated digit is the first thing anyone tries. Choose another."
     if is_straight_run(passcode):
-        return "A straight run like 1234 or 4321 is the first thing anyone tries. Choose another."
+        # No example digits here: "like 1234" would repeat the passcode 1234 (a property test found it).
+        return ("A straight run of digits, each one up or down from the last, is the first thing anyone tries. "
+                "Choose another.")
     return None
 
 

@@ -32,8 +32,8 @@ import hmac
 import secrets
 from enum import Enum
 
+from budtender_app.services import slow_hash
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-from budtender_app.services.slow_hash import scrypt
 from budtender_app.services.staff.schema import StaffStoreError
 
 #: The key's entry in the OS keyring, under the app's keyring service.
@@ -64,7 +64,7 @@ class Tagger:
 
     def tag(self, kind: Secret, secret: str) -> str:
         """The tag of ``secret`` (one scrypt: slow on purpose)."""
-        stretched = scrypt(secret, self._salt + b"\x00" + kind.value)
+        stretched = slow_hash.scrypt(secret, self._salt + b"\x00" + kind.value)
         return hmac.new(self._key, kind.value + b"\x00" + stretched, hashlib.sha256).hexdigest()
 
 
