@@ -75,7 +75,7 @@ def _list(args: argparse.Namespace, store: StaffStore) -> int:
     if not members:
         print("No staff accounts yet. Add the first manager: budtender-app staff add --name NAME --role manager")
         return EXIT_OK
-    width = max(len(m.name) for m in members)
+    width = max(len("NAME"), *(len(m.name) for m in members))
     print(f"{'ID':>4}  {'NAME':<{width}}  {'ROLE':<8}  {'BADGE':<5}  REMOVED")
     for m in members:
         removed = m.removed_at.date().isoformat() if m.removed_at is not None else "no"
