@@ -86,7 +86,9 @@ def pin_problem(pin: str) -> str | None:
     if is_repeated_digit(pin):
         return "A PIN of one repeated digit is the first thing anyone tries. Choose another."
     if is_straight_run(pin):
-        return "A straight run like 1234 or 4321 is the first thing anyone tries. Choose another."
+        # No example digits: "like 1234" repeated the PIN 1234 back (found by the staff rules' property test).
+        return ("A straight run of digits, each one up or down from the last, is the first thing anyone tries. "
+                "Choose another.")
     return None
 
 
