@@ -292,3 +292,22 @@ def test_training_has_its_own_demo_staff_list_and_the_real_one_stays_empty(now):
         assert real.list() == [] and not real.has_manager()
         assert real.identify("2468").status is CheckStatus.WRONG
     assert folders().staff(training=True) != folders().staff()
+
+
+def test_two_processes_opening_at_once_upgrade_the_manager_pin_once(path, now):
+    settings = _settings_with_pin()
+    opened, start = [], threading.Barrier(4)
+
+    def open_one():
+        start.wait()
+        opened.append(open_store(path, now, read_manager_pin=lambda: settings.read().manager_pin))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [m.name for m in opened[0].list()] == ["Manager"]
+    assert [e.action for e in opened[0].events()] == ["added"]
+    for s in opened:
+        s.close()
