@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from budtender_app.domain.messages import Level
@@ -37,6 +37,38 @@ def centred(widget: QWidget, max_width: int) -> QHBoxLayout:
 def plural(count: int, one: str, many: str) -> str:
     """ "1 redemption", "2 redemptions": a count with its noun spelled out for one or for many."""
     return f"{count:,} {one if count == 1 else many}"
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped line that remembers its height for a width until its words or look change.
+
+    Qt asks every page of the counter's stack for its height at a width, the hidden pages too,
+    at each layout pass of the window (every step), and at two widths in turn, so a page's
+    cache never held: each wrapped line was laid out again, glyph by glyph, several times a
+    step. With issue 12's larger type that was most of what a step cost the GUI thread. The
+    answer is Qt's own (QLabel.heightForWidth); only asking again for the same one is spared.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._heights: dict[tuple[object, ...], int] = {}
+
+    def heightForWidth(self, width: int) -> int:
+        margins = self.contentsMargins()
+        key = (width, self.text(), self.font().key(), margins.left(), margins.right(), margins.top(),
+               margins.bottom(), self.frameWidth(), self.margin(), self.indent())
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) > 16:  # a few widths per text: the window's, a size hint's
+                self._heights.clear()
+            height = self._heights[key] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
 
 
 class MessageLabel(QLabel):
