@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from PySide6.QtCore import QEvent, Qt, QTimer
@@ -32,6 +34,26 @@ def centred(widget: QWidget, max_width: int) -> QHBoxLayout:
     row.addWidget(widget, 1000)  # the widget takes the room up to its maximum, the margins the rest
     row.addStretch(1)
     return row
+
+
+@contextmanager
+def one_layout_pass(widget: QWidget) -> Iterator[None]:
+    """Lay out what changes in ``widget`` once, on the loop's next turn (before it paints).
+
+    Qt lays a shown widget's parent out at once, each time a child appears: the outcome page
+    showing its banner as AIQ's first answer came relayouted the page there and then (about
+    2 ms), and again with the table and the slip a moment later.
+    """
+    layout = widget.layout()
+    if layout is None or not layout.isEnabled():
+        yield
+        return
+    layout.setEnabled(False)
+    try:
+        yield
+    finally:
+        layout.setEnabled(True)
+        layout.update()  # one posted layout request: Qt lays it out before the next paint
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -34,7 +34,7 @@ from budtender_app.ui.common.style import (
     styled,
     touch_rows,
 )
-from budtender_app.ui.common.widgets import MessageLabel, WrappedLabel, named
+from budtender_app.ui.common.widgets import MessageLabel, WrappedLabel, named, one_layout_pass
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -299,6 +299,11 @@ class DonePage(QWidget):
         if drawn == self._drawn:
             return
         self._drawn = drawn
+        with one_layout_pass(self):
+            self._draw(record, hide_points)
+
+    def _draw(self, record: str, hide_points: bool) -> None:
+        vm = self._vm
         self._show_outcome_level()
         if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
             self._moment = None
