@@ -32,6 +32,7 @@ from budtender_app.viewmodels.audit_export import AuditExport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
+from budtender_app.viewmodels.refunds import GiveBack
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class PendingViewModel(QObject):
         #: look a row up with ("", "") as its default.
         self.checks: dict[int, tuple[str, str]] = {}
         self._lookup = RefundLookup(journal, self._clock, self.words)  # the refund tab's rows
+        self._refunds = GiveBack(self)  # giving points back (refunds.py): reverse, reverse_all
+        self.reverse, self.reverse_all = self._refunds.reverse, self._refunds.reverse_all
         self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
         self.refresh()
 
@@ -281,46 +284,6 @@ class PendingViewModel(QObject):
     def refund_plan(self, transaction_id: str) -> RefundPlan:
         """What giving back the whole transaction would do now (its preview)."""
         return plan_refund(transaction_id, self._journal.for_transaction(transaction_id), self.words.skip_reason)
-
-    async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
-        """Give a redeemed line's points back (E10) through the sender: at most once."""
-        decided = self._decided(entry_id, None, reason, manager)
-        if decided is None:
-            return
-        entry, reason, manager = decided
-        problem = self.words.refund_problem(entry)
-        if problem or self.busy:
-            self._say(*(problem or (Level.ERROR, self._wait_text())))
-            return
-        with self._sending(self.tr("Giving {points:,} points back for '{name}'…").format(
-                points=entry.points, name=entry.discount_name)):
-            try:
-                level, text = self.words.give_back_outcome(await self._give_back(entry, reason, manager))
-            except JournalError as exc:
-                level, text = Level.ERROR, str(exc)
-        self._say(level, text)
-
-    async def reverse_all(self, transaction_id: str, reason: str, manager: str) -> None:
-        """Give back every line of the transaction that can be (``refund_plan``), each through the
-        sender and so at most once; the lines already given back or not redeemed are skipped."""
-        decided = self._decision(reason, manager)
-        if decided is None or self._busy_said():
-            return
-        plan = self.refund_plan(transaction_id)
-        if not plan.to_give:
-            self._say(Level.INFO, self.words.nothing_to_give_back(plan))
-            return
-        with self._sending(self.words.giving_back(plan)):
-            try:
-                ended = [await self._give_back(entry, *decided) for entry in plan.to_give]  # one by one
-                level, text = self.words.whole_refund_outcome(plan, ended)
-            except JournalError as exc:
-                level, text = Level.ERROR, str(exc)
-        self._say(level, text)
-
-    async def _give_back(self, entry: JournalEntry, reason: str, manager: str) -> JournalEntry:
-        self._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
-        return await self._sender.reverse(entry.id)
 
     # -- the auditors' export ----------------------------------------------------------------
 
