@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication
 
 from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
+from budtender_app.domain.actor import acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
@@ -299,8 +300,10 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin)
-    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training)
+    acting = acting_counter  # who acts at this terminal (domain/actor.py) until staff sign-in replaces it
+    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
+    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
+                                  acting=acting)
     consents, profile = s.consents, s.mode.profile
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,

@@ -13,6 +13,7 @@ with no staff id (``Actor.typed``) until managers approve with their own passcod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -60,6 +61,15 @@ Actor.terminal = Actor("terminal", "The terminal")
 Actor.command_line = Actor("command-line", "IT (command line)")
 Actor.counter = Actor("counter", "Counter")
 Actor.unknown = Actor("", "Not signed in")
+
+
+#: Who is acting now: the view models ask this once per act (app.py wires it; sign-in will change it).
+Acting = Callable[[], Actor]
+
+
+def acting_counter() -> Actor:
+    """The default ``Acting`` until staff sign-in exists: the shared Counter."""
+    return Actor.counter
 
 
 def names(actor: Actor | None) -> tuple[str, str]:

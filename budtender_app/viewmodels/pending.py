@@ -23,6 +23,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.messages import Level
@@ -64,11 +65,12 @@ class PendingViewModel(QObject):
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
-                 parent: QObject | None = None, *, training: bool = False) -> None:
+                 parent: QObject | None = None, *, training: bool = False, acting: Acting = acting_counter) -> None:
         super().__init__(parent)
         self._journal = journal
         self._api = api
         self._sender = sender
+        self.acting = acting  # who is signed in: records each decision (the typed name approves it)
         self._clock = clock or Clock.system()  # the app's one clock (app.py)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
@@ -225,9 +227,9 @@ class PendingViewModel(QObject):
         entry, reason, manager = decided
         try:
             if entry.state is State.REVERSING:
-                self._journal.resolve_reversal(entry_id, action, reason, manager)
+                self._journal.resolve_reversal(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
             else:
-                self._journal.resolve(entry_id, action, reason, manager)
+                self._journal.resolve(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
         except (JournalError, ValueError) as exc:
             self.refresh()
             self._say(Level.ERROR, str(exc))
@@ -254,14 +256,15 @@ class PendingViewModel(QObject):
         journal = self._journal
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
-                journal.resolve_reversal(entry.id, Action.RETRY, reason, manager)
+                journal.resolve_reversal(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
             else:
-                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}")
-            return self.words.give_back_outcome(await self._sender.reverse(entry.id))
+                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}", manager)
+            return self.words.give_back_outcome(await self._sender.reverse(
+                entry.id, staff=self.acting(), approver=Actor.typed(manager)))
         if entry.state is State.UNKNOWN:
-            entry = journal.resolve(entry.id, Action.RETRY, reason, manager)
+            entry = journal.resolve(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
         else:  # queued: no state to change, but the decision still goes on the record
-            self._record("manager_retry", entry, f"sent again by {manager}: {reason}")
+            self._record("manager_retry", entry, f"sent again by {manager}: {reason}", manager)
         return self.words.send_outcome(await self._sender.redeem(entry))
 
     # -- refunds and voids -------------------------------------------------------------------
@@ -338,9 +341,11 @@ class PendingViewModel(QObject):
             return None
         return entry
 
-    def _record(self, event: str, entry: JournalEntry, detail: str) -> None:
+    def _record(self, event: str, entry: JournalEntry, detail: str, manager: str) -> None:
+        """An audit event of the manager's decision: the person signed in did it, ``manager`` approved."""
         pos = f", POS {entry.pos_discount_id}" if entry.pos_discount_id else ""
-        self._journal.record_event(event, transaction_id=entry.transaction_id,
+        self._journal.record_event(event, staff=self.acting(), approver=Actor.typed(manager),
+                                   transaction_id=entry.transaction_id,
                                    detail=f"'{entry.discount_name}'{pos}: {detail}")
 
     @contextlib.contextmanager

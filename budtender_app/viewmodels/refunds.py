@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.messages import Level
 from budtender_app.services.journal import JournalEntry, JournalError
 
@@ -59,6 +60,6 @@ class GiveBack:
         self._vm._say(level, text)
 
     async def _give_back(self, entry: JournalEntry, reason: str, manager: str) -> JournalEntry:
-        self._vm._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
-        return await self._vm._sender.reverse(entry.id)
+        self._vm._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}", manager)
+        return await self._vm._sender.reverse(entry.id, staff=self._vm.acting(), approver=Actor.typed(manager))
 
