@@ -318,3 +318,16 @@ def test_an_export_that_cannot_be_written_says_so(journal, tmp_path):
     assert vm.message[0] == "error" and "Nothing was exported" in vm.message[1]
     assert vm.export_csv(tmp_path / "a.csv", date(2024, 2, 1), date(2024, 1, 1)) is None
     assert vm.message == ("error", "The end date is before the start date.")
+
+
+@pytest.mark.asyncio
+async def test_a_resolution_is_recorded_by_the_signed_in_person_and_approved_by_the_named_manager(
+        server, client, journal):
+    entry = await checkout(server, client, journal, fault="drop_after")
+    signed_in = Actor("4", "Sam Shift-Lead")
+    vm = PendingViewModel(journal, client, RedemptionSender(client, journal, sleep=no_sleep), acting=lambda: signed_in)
+    vm.resolve(entry.id, ABANDONED, "not in AIQ's report", "Mo Manager")
+    last = journal.audit.rows()[-1]
+    assert (last.event, last.staff, last.approver) == ("resolved", signed_in, Actor("", "Mo Manager"))
+    assert journal.get(entry.id).approver == Actor("", "Mo Manager")
+    assert [r.staff for r in journal.audit.rows()[:3]] == [CASHIER] * 3  # queued, sent, unknown: the cashier's

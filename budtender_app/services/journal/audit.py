@@ -59,8 +59,8 @@ EVENTS = frozenset({
     "reversal_unknown", "reversal_resolved", "pin_skipped", "applied", "applied_cancelled",
     # IT's `journal accept-fresh` (guard.py):
     "journal_replaced", "events_lost", "marker_reset", "state_restored",
-    # The Redemptions window's records (viewmodels/pending.py) and a saved settings change:
-    "manager_retry", "refund_requested", "settings_changed",
+    # The Redemptions window's records of a manager's decision (viewmodels/pending.py):
+    "manager_retry", "refund_requested",
 })
 
 SCHEMA = """
