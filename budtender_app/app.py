@@ -307,7 +307,8 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     consents, profile = s.consents, s.mode.profile
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,
-        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester),
+        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester, audit=lambda note: s.journal.record_event(
+            "settings_changed", staff=acting(), detail=note)),
         make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))

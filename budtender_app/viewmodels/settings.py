@@ -24,6 +24,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import (
     DEFAULT_BASE_URL,
     StoreProfile,
+    change_note,
     check_store_name,
     same_name,
     validate_profile,
@@ -89,9 +90,14 @@ class SettingsViewModel(QObject):
         credentials: CredentialStore,
         connection_tester: ConnectionTester,
         parent: QObject | None = None,
+        *,
+        audit: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._store = store
+        #: Writes a saved change to the audit trail (app.py: a "settings_changed" journal event by the
+        #: person acting); None: not recorded (tests, the command line's own tools).
+        self._audit = audit
         self._credentials = credentials
         self._tester = connection_tester
         self._line = MessageLine(self.message_changed.emit)
@@ -174,6 +180,7 @@ class SettingsViewModel(QObject):
         profile, _ = validate_profile(fields, other_names=self._other_names())
         assert profile is not None  # validate() just said so
         old_name = self.editing
+        before = self.settings.profile(old_name) if old_name is not None else None
         try:
             previous = self._stored(profile.name)
             key = self._key_to_save(api_key_text, old_name)
@@ -189,6 +196,7 @@ class SettingsViewModel(QObject):
             return False
         if old_name is not None and not same_name(old_name, profile.name):
             self._forget_key(old_name)
+        self._record(change_note(before, profile, key_replaced=previous is None or previous.api_key != key))
         self.profiles_changed.emit()
         self.edit(profile.name)
         self._say(Level.OK, self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
@@ -338,6 +346,15 @@ class SettingsViewModel(QObject):
                 "That store is no longer in the settings file."))
             return False
         return True
+
+    def _record(self, note: str) -> None:
+        """The saved change on the audit trail; the save itself stands when that fails (said in the log)."""
+        if self._audit is None:
+            return
+        try:
+            self._audit(note)
+        except Exception:
+            log.exception("the settings change could not be written to the audit trail")
 
     def _keyring_name(self) -> str:
         try:

@@ -49,6 +49,8 @@ def every_event(journal: Journal) -> None:
     journal.resolve(d.id, "redeemed", "AIQ's report shows it", MANAGER, staff=CASHIER)
     journal.record_event("manager_retry", staff=CASHIER, approver=MANAGER, detail="sent again")
     journal.record_event("refund_requested", staff=CASHIER, approver=MANAGER, detail="give back")
+    # What app.py hands the settings view model (tests/viewmodels/test_settings_vm.py drives a save).
+    journal.record_event("settings_changed", staff=CASHIER, approver=MANAGER, detail="store 'Main St': uid changed")
     for row, end in ((a, Action.REVERSED), (d, Action.REVERSAL_REJECTED)):
         journal.queue_reversal(row.id, staff=CASHIER, approver=MANAGER)
         journal.mark_reversal_sending(row.id)
@@ -105,7 +107,7 @@ def test_restart_recovery_is_the_terminals_and_the_row_remembers_its_cashier(tmp
 
 
 def test_the_export_has_staff_and_approved_by_and_a_removed_account_keeps_its_name(journal):
-    (entry,) = journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
+    journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     journal.record_event("pin_skipped", staff=Actor("9", "=Gone Person"), approver=MANAGER)
     out = io.StringIO()
     journal.export_csv(out, date(2000, 1, 1))
@@ -127,9 +129,10 @@ def _schema3_journal(path) -> None:
         from budtender_app.services.journal.audit import GENESIS_HASH, UNKEYED, V2_FIELDS, row_hash
         prev = GENESIS_HASH
         for n, event in enumerate(["queued", "sent", "redeemed"], start=1):
-            fields = dict(id=n, at=f"2026-11-0{n}T10:00:00.000000+00:00", event=event, store="s", terminal="t",
-                          transaction_id="T-1", discount_id="d1", discount_name="Ten off", pos_discount_id="",
-                          points=100, detail="", prev_hash=prev, entry_id=0, state="", phase="")
+            fields = {"id": n, "at": f"2026-11-0{n}T10:00:00.000000+00:00", "event": event, "store": "s",
+                      "terminal": "t", "transaction_id": "T-1", "discount_id": "d1", "discount_name": "Ten off",
+                      "pos_discount_id": "", "points": 100, "detail": "", "prev_hash": prev, "entry_id": 0,
+                      "state": "", "phase": ""}
             fields["hash"] = prev = row_hash(fields, UNKEYED)
             db.execute(f"INSERT INTO audit ({', '.join(V2_FIELDS)}) VALUES ({', '.join('?' * len(V2_FIELDS))})",
                        [fields[k] for k in V2_FIELDS])
@@ -146,7 +149,7 @@ def test_a_schema_3_journal_upgrades_its_old_events_verify_and_new_ones_are_attr
         assert j.verify_chain().ok and j.audit.rows()[-1].staff == CASHIER
         out = io.StringIO()
         j.export_csv(out, date(2000, 1, 1))
-        assert [r["staff"] for r in csv.DictReader(io.StringIO(out.getvalue()))][0] == "Not signed in"
+        assert next(csv.DictReader(io.StringIO(out.getvalue())))["staff"] == "Not signed in"
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 4
 

@@ -334,3 +334,21 @@ async def test_a_key_refused_by_aiq_is_saved_only_when_confirmed(vm, tester, rin
     assert not ring.entries
     assert vm.save(FORM, KEY, confirmed=True) is True
     assert stored_key(ring) == KEY
+
+
+def test_a_saved_store_is_on_the_audit_trail_by_field_name_never_the_key(tmp_path, ring, tester):
+    """Issue 13: who changed the store's AIQ settings, and which fields (never the API key's value)."""
+    from budtender_app.domain.actor import Actor
+    from tests.helpers import make_journal
+
+    manager = Actor("2", "Mo Manager")
+    with make_journal(tmp_path) as journal:
+        vm = SettingsViewModel(SettingsStore(), CredentialStore(ring), tester,
+                               audit=lambda note: journal.record_event("settings_changed", staff=manager, detail=note))
+        assert vm.save(FORM, KEY)
+        assert vm.save(form(uid=FORM["uid"] + "9", base_url="https://api.alpineiq.com"), "")
+        rows = [r for r in journal.audit.rows() if r.event == "settings_changed"]
+        assert [r.staff for r in rows] == [manager, manager]
+        assert rows[0].detail == f"store {FORM['name']!r} added; API key stored"
+        assert rows[1].detail == f"store {FORM['name']!r}: uid, base_url changed"
+        assert all(KEY not in r.detail for r in rows) and journal.verify_chain().ok

@@ -61,6 +61,8 @@ EVENTS = frozenset({
     "journal_replaced", "events_lost", "marker_reset", "state_restored",
     # The Redemptions window's records of a manager's decision (viewmodels/pending.py):
     "manager_retry", "refund_requested",
+    # A store profile saved in the settings (viewmodels/settings.py): which fields, never a value.
+    "settings_changed",
 })
 
 SCHEMA = """
