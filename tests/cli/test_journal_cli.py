@@ -130,7 +130,8 @@ def test_export_to_standard_output(running_app, path, capsys):
     some_redemptions(running_app)
     assert run("redemptions", "--journal", str(path), "export", "--since", "2024-05-31", "--csv", "-") == 0
     out = capsys.readouterr().out
-    assert out.startswith("time,event,store,terminal,transaction_id,discount,pos_discount_id,points,detail,hash")
+    assert out.startswith("time,event,store,terminal,transaction_id,discount,pos_discount_id,points,detail,"
+                          "staff,approved_by,hash")
     assert out.count("\n") == 10
 
 
