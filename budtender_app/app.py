@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication
 
 from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
+from budtender_app.domain.actor import acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
@@ -302,14 +303,18 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin)
-    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training)
+    acting = acting_counter  # who acts at this terminal (domain/actor.py) until staff sign-in replaces it
+    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
+    pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
+                                  acting=acting)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,
         settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester,
-                                      after_change=switch.settings_saved if switch else None),
+                                      after_change=switch.settings_saved if switch else None,
+                                      audit=lambda note: s.journal.record_event("settings_changed", staff=acting(),
+                                                                                detail=note)),
         make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))

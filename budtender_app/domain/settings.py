@@ -52,6 +52,15 @@ class StoreProfile:
         return {field: getattr(self, field) for field in FIELDS}
 
 
+def change_note(before: StoreProfile | None, after: StoreProfile, *, key_replaced: bool) -> str:
+    """The audit trail's words for a saved store profile: which fields changed, by name (never a
+    value: the form's values stay in the settings file, the API key never leaves the keyring)."""
+    if before is None:
+        return f"store {after.name!r} added" + ("; API key stored" if key_replaced else "")
+    changed = [f for f in FIELDS if getattr(before, f) != getattr(after, f)] + (["api_key"] if key_replaced else [])
+    return f"store {after.name!r}: " + (", ".join(changed) + " changed" if changed else "saved unchanged")
+
+
 def same_name(a: str, b: str) -> bool:
     """Two store names that would clash: Windows' credential store ignores case, so do we."""
     return a.strip().casefold() == b.strip().casefold()

@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import (
     Journal,
@@ -69,8 +70,9 @@ class AppliedSales:
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
 
-    def save(self, sale: AppliedSale) -> None:
-        """Keep ``sale`` as this store's sale in progress (replacing an earlier selection)."""
+    def save(self, sale: AppliedSale, *, staff: Actor, approver: Actor | None = None) -> None:
+        """Keep ``sale`` as this store's sale in progress (replacing an earlier selection), applied
+        by ``staff`` (``approver``: the manager who skipped its PIN, if one did)."""
         row = (utc_text(self._journal.now()), str(sale.cart_total), sale.shopper_masked, sale.contact_id,
                sale.balance, sale.pin_skipped, json.dumps([_discount_json(d) for d in sale.discounts]))
         with self._journal.atomic() as conn:
@@ -78,7 +80,7 @@ class AppliedSales:
                 f"INSERT OR REPLACE INTO applied_sale (store, {_ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (self._journal.store, *row))
             # Verbatim: the redactor would mask the digest as if it were a key.
-            self._journal.record_event("applied", verbatim=True,
+            self._journal.record_event("applied", staff=staff, approver=approver, verbatim=True,
                                        detail=f"{safe_text(sale.summary())} (selection {_digest(row)})")
 
     def current(self) -> AppliedSale | None:
@@ -94,17 +96,18 @@ class AppliedSales:
                                "match what the audit trail says was applied (changed outside the app?).")
         return _sale(row)
 
-    def cancel(self, why: str) -> bool:
-        """Forget this store's sale in progress (the cashier cancelled it); True if there was one."""
+    def cancel(self, why: str, *, staff: Actor) -> bool:
+        """Forget this store's sale in progress (``staff`` cancelled it); True if there was one."""
         with self._journal.atomic() as conn:
             gone = conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,)).rowcount
             if gone:
-                self._journal.record_event("applied_cancelled", detail=why)
+                self._journal.record_event("applied_cancelled", staff=staff, detail=why)
             return bool(gone)
 
     def checkout(self, transaction_id: str, discounts: Sequence[Discount], *, shopper_masked: str,
-                 contact_id: str) -> list[JournalEntry]:
-        """Queue the redemptions of the checked-out sale and forget it as one transaction.
+                 contact_id: str, staff: Actor, approver: Actor | None = None) -> list[JournalEntry]:
+        """Queue the redemptions of the checked-out sale and forget it as one transaction; the
+        rows remember ``staff`` (the cashier) and ``approver`` (who skipped the PIN, if anyone).
 
         The one place a redemption row is journaled, and only after checkout is confirmed: the
         counter calls this once the cashier confirmed the POS transaction ID (the flow's
@@ -112,7 +115,7 @@ class AppliedSales:
         fails when ``Journal.queue`` gains another caller or this is reached another way."""
         with self._journal.atomic() as conn:
             entries = self._journal.queue(transaction_id, discounts, shopper_masked=shopper_masked,
-                                          contact_id=contact_id)
+                                          contact_id=contact_id, staff=staff, approver=approver)
             conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,))
             return entries
 

@@ -21,6 +21,7 @@ from functools import partial
 from typing import Protocol
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.journal_rules import (
     AFTER_FAILURE,
     Direction,
@@ -124,9 +125,10 @@ class RedemptionSender:
             sent.append(await self.redeem(entry))
         return sent
 
-    async def reverse(self, entry_id: int) -> JournalEntry:
-        """Give a redeemed discount's points back (E10, +pointsDeduction), at most once."""
-        entry = self._journal.queue_reversal(entry_id)
+    async def reverse(self, entry_id: int, *, staff: Actor, approver: Actor | None = None) -> JournalEntry:
+        """Give a redeemed discount's points back (E10, +pointsDeduction), at most once, as ``staff``
+        asked (approved by ``approver``). Its send and AIQ's answer are attributed to them too."""
+        entry = self._journal.queue_reversal(entry_id, staff=staff, approver=approver)
         return await self._send(entry, self._reverse_marks,
                                 lambda e: self._api.adjust_points(e.contact_id, e.points, reversal_note(e)))
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from PySide6.QtCore import QObject
 
+from budtender_app.domain.actor import Acting, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
@@ -32,7 +33,8 @@ class Checkout(QObject):
     """The sale in progress and its checkout, with the cashier's words when the journal fails."""
 
     def __init__(self, journal: Journal, applied: AppliedSales, sender: RedemptionSender, *, clock: Clock,
-                 ops: Operations, line: MessageLine, parent: QObject | None = None) -> None:
+                 ops: Operations, line: MessageLine, acting: Acting = acting_counter,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._journal = journal
         self._applied = applied
@@ -40,6 +42,7 @@ class Checkout(QObject):
         self._clock = clock
         self._ops = ops
         self._line = line
+        self._acting = acting  # the cashier: the sale in progress, its cancel and its checkout are theirs
         #: Whether a sale is applied in the POS now (saved, read back at start; gone at checkout or cancel).
         self.applied = False
 
@@ -75,7 +78,7 @@ class Checkout(QObject):
     def save(self, sale: AppliedSale) -> bool:
         """Keep the sale applied in the POS; False (and said) when the journal cannot."""
         try:
-            self._applied.save(sale)
+            self._applied.save(sale, staff=self._acting())
             self.applied = True
         except Exception:
             log.exception("could not save the applied selection")
@@ -88,7 +91,7 @@ class Checkout(QObject):
     def forget(self, why: str) -> bool:
         """The sale in progress is given up; True when one was applied in the POS."""
         try:
-            gone = self._applied.cancel(why)
+            gone = self._applied.cancel(why, staff=self._acting())
             self.applied = False
             return gone
         except Exception:
@@ -159,7 +162,7 @@ class Checkout(QObject):
             # Journal before network: every chosen redemption is on disk before any PUT.
             # The same transaction forgets the sale in progress: never both, never neither.
             entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
-                                             contact_id=contact_id)
+                                             contact_id=contact_id, staff=self._acting())
             self.applied = False
         except Exception:
             log.exception("could not journal transaction %s", transaction_id)

@@ -23,6 +23,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.messages import Level
@@ -32,6 +33,7 @@ from budtender_app.viewmodels.audit_export import AuditExport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
+from budtender_app.viewmodels.refunds import GiveBack
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +65,12 @@ class PendingViewModel(QObject):
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
-                 parent: QObject | None = None, *, training: bool = False) -> None:
+                 parent: QObject | None = None, *, training: bool = False, acting: Acting = acting_counter) -> None:
         super().__init__(parent)
         self._journal = journal
         self._api = api
         self._sender = sender
+        self.acting = acting  # who is signed in: records each decision (the typed name approves it)
         self._clock = clock or Clock.system()  # the app's one clock (app.py)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
@@ -79,6 +82,8 @@ class PendingViewModel(QObject):
         #: look a row up with ("", "") as its default.
         self.checks: dict[int, tuple[str, str]] = {}
         self._lookup = RefundLookup(journal, self._clock, self.words)  # the refund tab's rows
+        self._refunds = GiveBack(self)  # giving points back (refunds.py): reverse, reverse_all
+        self.reverse, self.reverse_all = self._refunds.reverse, self._refunds.reverse_all
         self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
         self.refresh()
 
@@ -222,9 +227,9 @@ class PendingViewModel(QObject):
         entry, reason, manager = decided
         try:
             if entry.state is State.REVERSING:
-                self._journal.resolve_reversal(entry_id, action, reason, manager)
+                self._journal.resolve_reversal(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
             else:
-                self._journal.resolve(entry_id, action, reason, manager)
+                self._journal.resolve(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
         except (JournalError, ValueError) as exc:
             self.refresh()
             self._say(Level.ERROR, str(exc))
@@ -251,14 +256,15 @@ class PendingViewModel(QObject):
         journal = self._journal
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
-                journal.resolve_reversal(entry.id, Action.RETRY, reason, manager)
+                journal.resolve_reversal(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
             else:
-                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}")
-            return self.words.give_back_outcome(await self._sender.reverse(entry.id))
+                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}", manager)
+            return self.words.give_back_outcome(await self._sender.reverse(
+                entry.id, staff=self.acting(), approver=Actor.typed(manager)))
         if entry.state is State.UNKNOWN:
-            entry = journal.resolve(entry.id, Action.RETRY, reason, manager)
+            entry = journal.resolve(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
         else:  # queued: no state to change, but the decision still goes on the record
-            self._record("manager_retry", entry, f"sent again by {manager}: {reason}")
+            self._record("manager_retry", entry, f"sent again by {manager}: {reason}", manager)
         return self.words.send_outcome(await self._sender.redeem(entry))
 
     # -- refunds and voids -------------------------------------------------------------------
@@ -281,46 +287,6 @@ class PendingViewModel(QObject):
     def refund_plan(self, transaction_id: str) -> RefundPlan:
         """What giving back the whole transaction would do now (its preview)."""
         return plan_refund(transaction_id, self._journal.for_transaction(transaction_id), self.words.skip_reason)
-
-    async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
-        """Give a redeemed line's points back (E10) through the sender: at most once."""
-        decided = self._decided(entry_id, None, reason, manager)
-        if decided is None:
-            return
-        entry, reason, manager = decided
-        problem = self.words.refund_problem(entry)
-        if problem or self.busy:
-            self._say(*(problem or (Level.ERROR, self._wait_text())))
-            return
-        with self._sending(self.tr("Giving {points:,} points back for '{name}'…").format(
-                points=entry.points, name=entry.discount_name)):
-            try:
-                level, text = self.words.give_back_outcome(await self._give_back(entry, reason, manager))
-            except JournalError as exc:
-                level, text = Level.ERROR, str(exc)
-        self._say(level, text)
-
-    async def reverse_all(self, transaction_id: str, reason: str, manager: str) -> None:
-        """Give back every line of the transaction that can be (``refund_plan``), each through the
-        sender and so at most once; the lines already given back or not redeemed are skipped."""
-        decided = self._decision(reason, manager)
-        if decided is None or self._busy_said():
-            return
-        plan = self.refund_plan(transaction_id)
-        if not plan.to_give:
-            self._say(Level.INFO, self.words.nothing_to_give_back(plan))
-            return
-        with self._sending(self.words.giving_back(plan)):
-            try:
-                ended = [await self._give_back(entry, *decided) for entry in plan.to_give]  # one by one
-                level, text = self.words.whole_refund_outcome(plan, ended)
-            except JournalError as exc:
-                level, text = Level.ERROR, str(exc)
-        self._say(level, text)
-
-    async def _give_back(self, entry: JournalEntry, reason: str, manager: str) -> JournalEntry:
-        self._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}")
-        return await self._sender.reverse(entry.id)
 
     # -- the auditors' export ----------------------------------------------------------------
 
@@ -375,9 +341,11 @@ class PendingViewModel(QObject):
             return None
         return entry
 
-    def _record(self, event: str, entry: JournalEntry, detail: str) -> None:
+    def _record(self, event: str, entry: JournalEntry, detail: str, manager: str) -> None:
+        """An audit event of the manager's decision: the person signed in did it, ``manager`` approved."""
         pos = f", POS {entry.pos_discount_id}" if entry.pos_discount_id else ""
-        self._journal.record_event(event, transaction_id=entry.transaction_id,
+        self._journal.record_event(event, staff=self.acting(), approver=Actor.typed(manager),
+                                   transaction_id=entry.transaction_id,
                                    detail=f"'{entry.discount_name}'{pos}: {detail}")
 
     @contextlib.contextmanager

@@ -14,6 +14,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Acting, Actor
 from budtender_app.domain.flow import KEEP_VERIFIED_FOR, Event, Step, still_verified
 from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
@@ -35,7 +36,7 @@ class PinApi(Protocol):
 
 
 class EventLog(Protocol):
-    def record_event(self, event: str, *, detail: str = "") -> None: ...
+    def record_event(self, event: str, *, staff: Actor, approver: Actor | None = None, detail: str = "") -> None: ...
 
 
 class PinHost(Protocol):
@@ -49,6 +50,7 @@ class PinHost(Protocol):
     phone: Phone | None
     wallet: Wallet | None  # kept at the phone step for a moment after Esc in the wallet
     pin_skipped: str  # why the PIN was skipped for this shopper ("" when it was not)
+    acting: Acting  # who works the counter now: the PIN skips are theirs
 
     @property
     def sale_applied(self) -> bool: ...
@@ -185,8 +187,8 @@ class PinSteps(QObject):
         if self._host.wallet is not None and phone != self._host.phone and not self._release_shopper(phone):
             return
         try:
-            self._journal.record_event("pin_skipped", detail=f"new member signed up at the counter; wallet of "
-                                                             f"{phone.masked}")
+            self._journal.record_event("pin_skipped", staff=self._host.acting(),
+                                       detail=f"new member signed up at the counter; wallet of {phone.masked}")
         except Exception:
             log.exception("could not record the new member's PIN skip")
             self._line.say(Level.ERROR, self.tr("The terminal could not record the sign-up, so the PIN is still "
@@ -230,8 +232,9 @@ class PinSteps(QObject):
             self._line.say(Level.ERROR, self.tr("Type a reason and the manager's initials to skip the PIN."))
             return
         try:
-            self._journal.record_event("pin_skipped", detail=(
-                f"manager {manager[:40]} skipped the PIN for {phone.masked}: {reason[:200]}"))
+            self._journal.record_event("pin_skipped", staff=self._host.acting(), approver=Actor.typed(manager),
+                                       detail=f"manager {manager[:40]} skipped the PIN for {phone.masked}: "
+                                              f"{reason[:200]}")
         except Exception:
             log.exception("could not record the PIN skip")
             self._line.say(Level.ERROR, self.tr("The terminal could not record the skip, so the PIN is still needed."))
@@ -284,7 +287,8 @@ class PinSteps(QObject):
     def _opened_without_pin(self, phone: Phone, wallet: Wallet) -> None:
         """The store's setting skips the PIN: E3 opened the wallet; the audit trail says so."""
         try:
-            self._journal.record_event("pin_skipped", detail=f"store setting; wallet of {phone.masked}")
+            self._journal.record_event("pin_skipped", staff=self._host.acting(),
+                                       detail=f"store setting; wallet of {phone.masked}")
         except Exception:
             log.exception("could not record the store-setting PIN skip")
         self._host.pin_skipped = self.tr("PIN skipped: this store's setting opens wallets without the texted PIN.")

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
+from budtender_app.domain.actor import Acting, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.eligibility import Offer
 from budtender_app.domain.flow import Event, Step, allowed, transition
@@ -59,14 +60,14 @@ class RedemptionViewModel(QObject):
 
     def __init__(self, api: WalletApi, journal: Journal, *, clock: Clock | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 monotonic: Callable[[], float] | None = None, skip_pin: bool = False,
+                 monotonic: Callable[[], float] | None = None, skip_pin: bool = False, acting: Acting = acting_counter,
                  applied: AppliedSales | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        #: The app's one clock (app.py); the journal reads the same one.
-        self._clock = clock or Clock.system()
+        self._clock = clock or Clock.system()  # the app's one clock (app.py); the journal reads it too
         self._monotonic = monotonic or self._clock.monotonic
         #: The store's "Skip the SMS PIN" setting (AIQ's 2FA bypass): wallets open with E3.
         self.skip_pin = skip_pin
+        self.acting = acting  # who works the counter now (domain/actor.py): each act is theirs
         self._journal = journal
         #: The one sender of this counter (app.py's background ResendLoop uses it too).
         self.redemption_sender = RedemptionSender(api, journal, sleep=sleep)
@@ -74,7 +75,7 @@ class RedemptionViewModel(QObject):
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed, only_changes=True)
         #: The sale applied in the POS (kept in the journal until checkout or cancel) and its checkout.
         self._checkout = Checkout(journal, applied or AppliedSales(journal), self.redemption_sender, clock=self._clock,
-                                  ops=self._ops, line=self._line, parent=self)
+                                  ops=self._ops, line=self._line, acting=self.acting, parent=self)
         self.step = Step.CART
         self._selection = Selection(parent=self)
         self._cart = CartEdit(self._selection, self._line, self._refilter, parent=self)

@@ -11,19 +11,17 @@ view model read the file) is never written back as it was.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from enum import StrEnum
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
-from budtender_app.domain import errors
 from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import (
     DEFAULT_BASE_URL,
     StoreProfile,
+    change_note,
     check_store_name,
     same_name,
     validate_profile,
@@ -37,31 +35,18 @@ from budtender_app.services.credentials import (
 )
 from budtender_app.services.settings_model import Settings
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
+from budtender_app.viewmodels.connection_test import TEST_TIMEOUT, ConnectionCheck, ConnectionResult, ConnectionTester
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
+
+__all__ = ["TEST_TIMEOUT", "ConnectionResult", "ConnectionTester", "SettingsViewModel"]
 
 log = logging.getLogger(__name__)
 
-ConnectionTester = Callable[[StoreProfile, Credentials], Awaitable[None]]
-#: A test that has not finished by then has its answer: AIQ is not answering.
-TEST_TIMEOUT = 30.0
 NEW_PROFILE_FIELDS: dict[str, str | bool] = {
     "name": "", "store_id": "", "uid": "", "base_url": DEFAULT_BASE_URL, "brand": "", "country": "US",
     "skip_pin": False,
 }
 Fields = Mapping[str, str | bool]
-
-
-class ConnectionResult(StrEnum):
-    """What "Test connection" found (a StrEnum: it crosses ``connection_result`` as text)."""
-
-    CLEAR = ""  # no result to show (another profile is in the form)
-    WORKS = "works"
-    AUTH = "auth"
-    NOT_FOUND = "not_found"
-    UNREACHABLE = "unreachable"
-    CERTIFICATE = "certificate"
-    ERROR = "error"
-    INVALID = "invalid"  # the form cannot be tested yet
 
 
 class SettingsViewModel(QObject):
@@ -91,6 +76,7 @@ class SettingsViewModel(QObject):
         parent: QObject | None = None,
         *,
         after_change: Callable[[], str] | None = None,
+        audit: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         #: Called after each change is on disk: moves the running counter to it (profile_switch.py)
@@ -99,8 +85,12 @@ class SettingsViewModel(QObject):
         self.follows_changes = after_change is not None
         self.switch_note = ""
         self._store = store
+        #: Writes a saved change to the audit trail (app.py: a "settings_changed" journal event by the
+        #: person acting); None: not recorded (tests, the command line's own tools).
+        self._audit = audit
         self._credentials = credentials
         self._tester = connection_tester
+        self._check = ConnectionCheck(self)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.editing: str | None = None  # the stored profile in the form; None: a new one
@@ -181,6 +171,7 @@ class SettingsViewModel(QObject):
         profile, _ = validate_profile(fields, other_names=self._other_names())
         assert profile is not None  # validate() just said so
         old_name = self.editing
+        before = self.settings.profile(old_name) if old_name is not None else None
         try:
             previous = self._stored(profile.name)
             key = self._key_to_save(api_key_text, old_name)
@@ -196,6 +187,7 @@ class SettingsViewModel(QObject):
             return False
         if old_name is not None and not same_name(old_name, profile.name):
             self._forget_key(old_name)
+        self._record(change_note(before, profile, key_replaced=previous is None or previous.api_key != key))
         note = self._switch()
         self.profiles_changed.emit()
         self.edit(profile.name)
@@ -245,7 +237,7 @@ class SettingsViewModel(QObject):
             self.connection_result.emit(ConnectionResult.ERROR, str(exc))
             return
         with self._ops.showing(self.tr("Testing the connection to AIQ…")):
-            kind, text = await self._run_test(profile, credentials)
+            kind, text = await self._check.run(self._tester, profile, credentials)
         self._refused = _fingerprint(fields, api_key_text) if kind is ConnectionResult.AUTH else ""
         self.connection_result.emit(kind, text)
 
@@ -255,36 +247,6 @@ class SettingsViewModel(QObject):
         """The running counter told of the change; " " and what it said (or "" when nothing)."""
         self.switch_note = self._after_change() if self._after_change is not None else ""
         return f" {self.switch_note}" if self.switch_note else ""
-
-    async def _run_test(self, profile: StoreProfile, credentials: Credentials) -> tuple[ConnectionResult, str]:
-        try:
-            async with asyncio.timeout(TEST_TIMEOUT):
-                await self._tester(profile, credentials)
-        except TimeoutError:
-            return ConnectionResult.UNREACHABLE, self.tr(
-                "AIQ unreachable: no answer within {s:.0f} seconds.").format(s=TEST_TIMEOUT)
-        except errors.AuthRejected:
-            return ConnectionResult.AUTH, self.tr("API key Refused by AIQ: copy it again from "
-                                                  "AIQ's Settings > API & Tracking, for this store.")
-        except errors.NotFound:
-            return ConnectionResult.NOT_FOUND, self.tr("UID or store not found: AIQ does not know this UID. "
-                                                       "Check it in AIQ's Settings > API & Tracking.")
-        except errors.Unreachable:
-            return ConnectionResult.UNREACHABLE, self.tr(
-                "AIQ unreachable: check the internet connection and the base URL.")
-        except errors.CertificateProblem:
-            return ConnectionResult.CERTIFICATE, self.tr(
-                "Certificate problem: AIQ's certificate was refused. Check the computer's date and the base URL, "
-                "or ask IT about a proxy.")
-        except errors.AiqError as exc:
-            return ConnectionResult.ERROR, str(exc)
-        except Exception as exc:  # noqa: BLE001 - the tester is the caller's; say something, not crash
-            log.warning("The connection test failed unexpectedly: %s", type(exc).__name__)
-            return ConnectionResult.ERROR, self.tr("The test could not run ({kind}).").format(kind=type(exc).__name__)
-        # AIQ's answer names no store (E7 returns contacts only): the UID is what says which store it is.
-        return ConnectionResult.WORKS, self.tr("Works: AIQ accepted the API key for UID {uid}. AIQ names no store "
-                                               "in its answer: check this UID is {store}'s.").format(
-            uid=profile.uid, store=profile.name)
 
     def _key_problem(self, api_key_text: str) -> str | None:
         if not api_key_text.strip() and self.key_stored:
@@ -354,6 +316,15 @@ class SettingsViewModel(QObject):
                 "That store is no longer in the settings file."))
             return False
         return True
+
+    def _record(self, note: str) -> None:
+        """The saved change on the audit trail; the save itself stands when that fails (said in the log)."""
+        if self._audit is None:
+            return
+        try:
+            self._audit(note)
+        except Exception:
+            log.exception("the settings change could not be written to the audit trail")
 
     def _keyring_name(self) -> str:
         try:

@@ -12,8 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from budtender_app.cli.journal import build_redemptions_parser, run_redemptions
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import Journal, JournalLock
+
+CASHIER = Actor("7", "Dana Cashier")
 
 TOKEN = "tok3nSECRETvalue99"
 
@@ -48,7 +51,7 @@ def running_app(path):
 
 def some_redemptions(journal: Journal) -> None:
     a, b, c = journal.queue("T-1", [discount(1), discount(2, 250), discount(3)],
-                            shopper_masked="***-***-4567", contact_id="C-1")
+                            staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
     journal.mark_sending(a.id)
     journal.mark_redeemed(a.id, "R-1")
     journal.mark_sending(b.id)
@@ -84,7 +87,7 @@ def test_pending_lists_unknown_and_unsent_while_the_app_runs(running_app, path, 
 
 
 def test_pending_shows_a_redemption_left_mid_send(running_app, path, capsys):
-    (entry,) = running_app.queue("T-5", [discount(1)], shopper_masked="", contact_id="")
+    (entry,) = running_app.queue("T-5", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     running_app.mark_sending(entry.id)
     assert run("redemptions", "--journal", str(path), "pending") == 0
     assert "stopped mid-send" in capsys.readouterr().out
@@ -93,7 +96,7 @@ def test_pending_shows_a_redemption_left_mid_send(running_app, path, capsys):
 def test_pending_names_stores_when_there_are_several(running_app, path, capsys):
     some_redemptions(running_app)
     elm = Journal(path, store="Elm St", terminal="till-2")
-    elm.queue("T-9", [discount(1)], shopper_masked="", contact_id="")
+    elm.queue("T-9", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     elm.close()
     assert run("redemptions", "--journal", str(path), "pending") == 0
     out = capsys.readouterr().out
@@ -127,7 +130,8 @@ def test_export_to_standard_output(running_app, path, capsys):
     some_redemptions(running_app)
     assert run("redemptions", "--journal", str(path), "export", "--since", "2024-05-31", "--csv", "-") == 0
     out = capsys.readouterr().out
-    assert out.startswith("time,event,store,terminal,transaction_id,discount,pos_discount_id,points,detail,hash")
+    assert out.startswith("time,event,store,terminal,transaction_id,discount,pos_discount_id,points,detail,"
+                          "staff,approved_by,hash")
     assert out.count("\n") == 10
 
 
@@ -179,7 +183,7 @@ def test_export_needs_since_and_csv():
 def test_the_default_journal_is_the_users(tmp_path, capsys):
     # conftest points XDG_DATA_HOME at the test's folder; the app would write its journal there
     with Journal(tmp_path / "data" / "budtender-app" / "journal.sqlite3", store="s", terminal="t") as j:
-        j.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+        j.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     assert run("redemptions", "pending") == 0
     assert "T-1" in capsys.readouterr().out
 
@@ -236,7 +240,7 @@ def test_journal_check_and_accept_fresh_for_a_deleted_journal(tmp_path, capsys):
     keys = CredentialStore()
     try:
         with JournalGuard(path, keys).open(store="s", terminal="t", clock=lambda: datetime.now(UTC)) as j:
-            j.record_event("pin_skipped")
+            j.record_event("pin_skipped", staff=CASHIER)
         assert main("journal", "check") == 0
         assert "in order: 1 events" in capsys.readouterr().out
         path.unlink()

@@ -14,6 +14,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from budtender_app.domain.actor import Actor
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
@@ -94,7 +96,7 @@ async def shoot(out: Path) -> None:
     vm.new_sale()
     # What the next start shows after a quit with discounts applied in the POS.
     AppliedSales(journal).save(AppliedSale(cart_total=Decimal("42.00"), discounts=applied,
-                                           shopper_masked="***-***-4567"))
+                                           shopper_masked="***-***-4567"), staff=Actor.counter)
     vm.resume_applied()
     await save("5c-sale-not-finished")
     vm.abandon()

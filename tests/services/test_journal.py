@@ -19,6 +19,8 @@ from typing import ClassVar
 
 import pytest
 
+from budtender_app.domain.actor import Actor
+from budtender_app.domain.journal_rules import Action
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import (
@@ -34,6 +36,8 @@ from budtender_app.services.journal import (
     default_journal_path,
     reversal_note,
 )
+
+CASHIER = Actor("7", "Dana Cashier")
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok3nSECRETvalue99"
@@ -78,7 +82,7 @@ def journal(path):
 
 def queue(journal, *discounts, txid="T-1001"):
     return journal.queue(txid, list(discounts) or [discount(1), discount(2)],
-                         shopper_masked="***-***-4567", contact_id="C-77")
+                         staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-77")
 
 
 @contextmanager
@@ -132,7 +136,7 @@ def test_queue_is_all_or_nothing(journal, path):
 
 def test_a_full_phone_number_is_refused(journal):
     with pytest.raises(ValueError, match="masked"):
-        journal.queue("T-1", [discount(1)], shopper_masked="5551234567", contact_id="C-1")
+        journal.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="5551234567", contact_id="C-1")
 
 
 # -- sending and its outcomes -------------------------------------------------------------------
@@ -238,7 +242,7 @@ def test_a_manager_resolves(journal, path, start, action, state):
     if start != "queued":
         journal.mark_sending(entry.id)
         getattr(journal, f"mark_{start}")(entry.id, "no answer")
-    done = journal.resolve(entry.id, action, "Checked AIQ's redemption report", "Dana")
+    done = journal.resolve(entry.id, action, "Checked AIQ's redemption report", Actor.typed("Dana"))
     assert (done.state, done.resolved_by, done.resolution_reason) == (state, "Dana", "Checked AIQ's redemption report")
     with raw(path) as other:
         assert other.execute("SELECT event, detail FROM audit ORDER BY id DESC LIMIT 1").fetchone() == (
@@ -256,7 +260,7 @@ def test_a_manager_cannot_resolve_what_is_not_open(journal, start, action):
         getattr(journal, f"mark_{start}")(entry.id, "x")
     before = journal.get(entry.id)
     with pytest.raises(JournalStateError):
-        journal.resolve(entry.id, action, "reason", "Dana")
+        journal.resolve(entry.id, action, "reason", Actor.typed("Dana"))
     assert journal.get(entry.id) == before
 
 
@@ -264,7 +268,7 @@ def test_a_resolution_needs_a_reason_and_a_manager(journal):
     entry = queue(journal)[0]
     for reason, manager in (("", "Dana"), ("why", "  ")):
         with pytest.raises(ValueError):
-            journal.resolve(entry.id, "abandoned", reason, manager)
+            journal.resolve(entry.id, "abandoned", reason, Actor.typed(manager))
 
 
 # -- reversals ----------------------------------------------------------------------------------
@@ -277,8 +281,8 @@ def redeemed(journal):
 
 
 def test_a_reversal_is_queued_once(journal, redeemed):
-    first = journal.queue_reversal(redeemed.id)
-    second = journal.queue_reversal(redeemed.id)
+    first = journal.queue_reversal(redeemed.id, staff=CASHIER)
+    second = journal.queue_reversal(redeemed.id, staff=CASHIER)
     assert first == second
     assert (first.state, first.reversal_phase) == (State.REVERSING, ReversalPhase.QUEUED)
     assert journal.reversals_to_send() == [first]
@@ -287,33 +291,33 @@ def test_a_reversal_is_queued_once(journal, redeemed):
         journal.mark_reversal_sending(redeemed.id)
     done = journal.mark_reversed(redeemed.id, reversal_note(first))
     assert (done.state, done.reversal_phase, done.reversal_attempts) == (State.REVERSED, None, 1)
-    assert journal.queue_reversal(redeemed.id) == done  # reversing a reversed one does nothing
+    assert journal.queue_reversal(redeemed.id, staff=CASHIER) == done  # reversing a reversed one does nothing
     assert journal.reversals_to_send() == []
 
 
 def test_only_a_redeemed_discount_can_be_reversed(journal):
     entry = queue(journal)[0]
     with pytest.raises(JournalStateError):
-        journal.queue_reversal(entry.id)
+        journal.queue_reversal(entry.id, staff=CASHIER)
 
 
 def test_a_refused_reversal_leaves_the_points_taken(journal, redeemed):
-    journal.queue_reversal(redeemed.id)
+    journal.queue_reversal(redeemed.id, staff=CASHIER)
     journal.mark_reversal_sending(redeemed.id)
-    back = journal.mark_reversal_rejected(redeemed.id, "Contact not found")
+    back = journal.mark_failed(redeemed.id, Action.REVERSAL_REJECTED, "Contact not found")
     assert (back.state, back.reversal_phase, back.message) == (State.REDEEMED, None, "Contact not found")
 
 
 def test_an_unknown_reversal_waits_for_a_manager(journal, redeemed):
-    journal.queue_reversal(redeemed.id)
+    journal.queue_reversal(redeemed.id, staff=CASHIER)
     journal.mark_reversal_sending(redeemed.id)
-    journal.mark_reversal_not_sent(redeemed.id, "Cannot reach AIQ")
+    journal.mark_failed(redeemed.id, Action.REVERSAL_NOT_SENT, "Cannot reach AIQ")
     assert journal.reversals_to_send()[0].reversal_phase is ReversalPhase.QUEUED
     journal.mark_reversal_sending(redeemed.id)
-    unknown = journal.mark_reversal_unknown(redeemed.id, "timeout")
+    unknown = journal.mark_failed(redeemed.id, Action.REVERSAL_UNKNOWN, "timeout")
     assert unknown.needs_manager and unknown in journal.pending()
     assert journal.reversals_to_send() == []
-    assert journal.resolve_reversal(redeemed.id, "reversed", "Seen in AIQ", "Dana").state is State.REVERSED
+    assert journal.resolve_reversal(redeemed.id, "reversed", "Seen in AIQ", Actor.typed("Dana")).state is State.REVERSED
 
 
 def test_a_reversal_in_flight_at_a_crash_becomes_unknown(path):
@@ -322,7 +326,7 @@ def test_a_reversal_in_flight_at_a_crash_becomes_unknown(path):
     entry = queue(j, discount(1))[0]
     j.mark_sending(entry.id)
     j.mark_redeemed(entry.id)
-    j.queue_reversal(entry.id)
+    j.queue_reversal(entry.id, staff=CASHIER)
     j.mark_reversal_sending(entry.id)
     pending = j.recover_after_restart()
     assert [(e.state, e.reversal_phase, e.message) for e in pending] == [
@@ -416,12 +420,13 @@ def _python(script: str, **kw) -> subprocess.Popen:
 def test_a_process_killed_right_after_mark_sending_leaves_an_unknown_redemption(path):
     child = _python(f"""
         import os, signal
+        from budtender_app.domain.actor import Actor
         from budtender_app.domain.wallet import Discount
         from budtender_app.services.journal import Journal, JournalLock
         lock = JournalLock({str(path)!r}).acquire()
         j = Journal({str(path)!r}, store="Main St", terminal="till-1", lock=lock)
         d = Discount("d1", "Ten off", "https://lab.alpineiq.com/api/v1.1/discount/redeem/1/d1/{TOKEN}", 100)
-        entry = j.queue("T-9", [d], shopper_masked="***-***-4567", contact_id="C-1")[0]
+        entry = j.queue("T-9", [d], staff=Actor.counter, shopper_masked="***-***-4567", contact_id="C-1")[0]
         j.mark_sending(entry.id)
         os.kill(os.getpid(), signal.SIGKILL)  # the PUT would go out now
     """)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.redemption import Status
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import Journal, JournalLock, State
@@ -25,6 +26,8 @@ pytestmark = pytest.mark.logs_expected(
     r"gave up writing AIQ's answer for redemption",
     r"the late answer for redemption \d+ was not written",
 )
+
+CASHIER = Actor("7", "Dana Cashier")
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 
@@ -78,7 +81,7 @@ class Sleeps:
 def queued(journal):
     (entry,) = journal.queue("T-1", [Discount(id="d1", name="$5 off", points=100,
                                               redemption_url="https://lab.alpineiq.com/r/1234/d1/tok3nSECRET")],
-                             shopper_masked="***-***-4567", contact_id="C-1")
+                             staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
     return entry
 
 

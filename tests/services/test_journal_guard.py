@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.journal import Journal, JournalLock, JournalLocked, Seal, State
@@ -36,6 +37,8 @@ pytestmark = pytest.mark.logs_expected(
     r"ERROR budtender_app\.services\.journal_guard: journal at start: ",
     r"the journal marker .* is unreadable; ignoring it",
 )
+
+CASHIER = Actor("7", "Dana Cashier")
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 
@@ -77,7 +80,7 @@ def day_of_work(path, keys, clock) -> None:
     with start(path, keys, clock) as journal:
         (entry,) = journal.queue("T-1", [Discount(id="d1", name="$5 off", points=100,
                                                   redemption_url="https://x/r/1234/d1/tok3nSECRET")],
-                                 shopper_masked="***-***-4567", contact_id="C-1")
+                                 staff=CASHIER, shopper_masked="***-***-4567", contact_id="C-1")
         journal.mark_sending(entry.id)
         journal.mark_unknown(entry.id, "AIQ did not answer")
 
@@ -146,7 +149,7 @@ def test_an_older_copy_put_back_is_refused(path, keys, clock):
     day_of_work(path, keys, clock)
     old = path.read_bytes()
     with start(path, keys, clock) as journal:
-        journal.record_event("pin_skipped")
+        journal.record_event("pin_skipped", staff=CASHIER)
     path.write_bytes(old)
     refused(path, keys, clock, Problem.EVENTS_MISSING)
 
@@ -364,7 +367,7 @@ def test_training_without_a_keyring_keeps_an_unkeyed_journal(path, clock):
     for _ in range(2):
         g = guard(path, keys, training=True)
         with g.open(store="training", terminal="t", clock=clock) as journal:
-            journal.record_event("pin_skipped")
+            journal.record_event("pin_skipped", staff=CASHIER)
             assert not journal.seal.keyed and journal.verify_chain().ok
         assert g.notices == []
 

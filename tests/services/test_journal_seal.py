@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.journal_rules import replay as _replay
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.journal import (
@@ -38,6 +39,8 @@ from tests.helpers.faults import FullDisk
 pytestmark = pytest.mark.logs_expected(
     r"ERROR budtender_app\.services\.journal: (journal row refused|no journal row is sent): ",
 )
+
+CASHIER = Actor("7", "Dana Cashier")
 
 START = datetime(2024, 5, 31, 18, 0, tzinfo=UTC)
 KEY = bytes(range(32))
@@ -80,7 +83,8 @@ def journal(path, seal):
 
 
 def an_unknown_and_a_queued(journal):
-    unknown, queued = journal.queue("T-1", [discount(1), discount(2)], shopper_masked="***-***-4567", contact_id="C-1")
+    unknown, queued = journal.queue("T-1", [discount(1), discount(2)], staff=CASHIER,
+                                    shopper_masked="***-***-4567", contact_id="C-1")
     journal.mark_sending(unknown.id)
     journal.mark_unknown(unknown.id, "AIQ did not answer")
     return journal.get(unknown.id), queued
@@ -144,7 +148,7 @@ def test_a_manager_cannot_resolve_an_edited_row_either(journal, path):
     unknown, _ = an_unknown_and_a_queued(journal)
     edit(path, "UPDATE redemptions SET state = 'queued' WHERE id = ?", unknown.id)
     with pytest.raises(JournalTampered):
-        journal.resolve(unknown.id, "abandoned", "looks odd", "Dana")
+        journal.resolve(unknown.id, "abandoned", "looks odd", Actor.typed("Dana"))
 
 
 # -- the key -------------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def test_read_only_without_the_key_reads_but_says_it_cannot_check(journal, path,
 
 def test_an_unkeyed_journal_says_so(tmp_path):
     with Journal(tmp_path / "t.sqlite3", store="s", terminal="t", clock=Clock()) as j:
-        j.record_event("pin_skipped")
+        j.record_event("pin_skipped", staff=CASHIER)
         report = j.verify_chain()
         assert report.ok and not report.keyed and "not keyed" in str(report)
         assert not j.seal.keyed
@@ -201,7 +205,7 @@ def test_a_write_that_fails_changes_nothing_and_says_why(path, seal):
         pass
 
     with open_journal(path, seal, connection_class=Disk) as j:
-        (entry,) = j.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+        (entry,) = j.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
         Disk.full = True
         with pytest.raises(JournalWriteError, match="disk is full"):
             j.mark_sending(entry.id)
@@ -220,7 +224,7 @@ def test_a_failed_commit_is_rolled_back(path, seal):
             return sqlite3.Connection.execute(self, sql, *args)
 
     with open_journal(path, seal, connection_class=Disk) as j:
-        (entry,) = j.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+        (entry,) = j.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
         Disk.full = True
         with pytest.raises(JournalWriteError, match="I/O"):
             j.mark_sending(entry.id)
@@ -233,7 +237,7 @@ def test_a_marker_that_cannot_be_written_does_not_undo_the_commit(path, seal, ca
         raise OSError("read-only config folder")
 
     with open_journal(path, seal, on_commit=broken) as j:
-        j.queue("T-1", [discount(1)], shopper_masked="", contact_id="")
+        j.queue("T-1", [discount(1)], staff=CASHIER, shopper_masked="", contact_id="")
         assert len(j.pending()) == 1
     assert "start-up marker" in caplog.text
 
@@ -241,7 +245,7 @@ def test_a_marker_that_cannot_be_written_does_not_undo_the_commit(path, seal, ca
 def test_a_bug_in_a_write_is_not_called_a_full_disk(journal):
     with pytest.raises(sqlite3.IntegrityError):
         journal.queue("T-1", [Discount(id="x", name="x", points=-1, redemption_url="https://x/y")],
-                      shopper_masked="", contact_id="")
+                      staff=CASHIER, shopper_masked="", contact_id="")
 
 
 # -- upgrading a schema-1 journal ------------------------------------------------------------------
@@ -309,7 +313,7 @@ def test_a_broken_schema_1_chain_is_not_re_keyed_and_still_shows(path, seal):
         assert j.queued_to_send() == []
         with pytest.raises(JournalTampered):
             j.mark_sending(3)
-        j.record_event("pin_skipped")  # new events chain on, keyed
+        j.record_event("pin_skipped", staff=CASHIER)  # new events chain on, keyed
         assert j.audit.rows()[-1].prev_hash == j.audit.rows()[-2].hash
         last = j.audit.rows()[-1]
         assert j.audit.hash_of(last) == row_hash(asdict(last), KEY)
@@ -370,7 +374,7 @@ def test_a_trail_cut_at_its_end_shows_in_the_next_export(journal, path):
     before = export(journal)
     edit(path, "DELETE FROM audit WHERE id >= 3")  # the last events, cut (the chain stays valid)
     assert journal.verify_chain().ok
-    journal.record_event("pin_skipped")
+    journal.record_event("pin_skipped", staff=CASHIER)
     after = export(journal)
     new = after[-1]
     assert new["event_number"] == "3" and new["prev_hash"] != before[-1]["hash"]
@@ -401,7 +405,7 @@ def test_deleting_a_rows_later_events_to_match_a_hand_edit_is_caught_before_send
 def test_start_up_walks_the_chain_from_its_keyed_checkpoint(journal, path):
     an_unknown_and_a_queued(journal)
     assert journal.verify_recent().ok  # the first walk: everything, then a checkpoint at #4
-    journal.record_event("pin_skipped")
+    journal.record_event("pin_skipped", staff=CASHIER)
     assert journal.verify_recent().ok  # from #4 on
     edit(path, "UPDATE audit SET detail = 'x' WHERE id = 5")
     report = journal.verify_recent()
@@ -427,7 +431,7 @@ def test_it_puts_edited_rows_back_as_their_trail_says(journal, path):
     assert journal.tampered() == []
     assert [e.state for e in journal.pending()] == [State.UNKNOWN, State.QUEUED]
     assert journal.audit.rows()[-1].event == "state_restored" and journal.verify_chain().ok
-    journal.resolve(unknown.id, "abandoned", "not in AIQ's report", "Dana")  # a manager can now decide
+    journal.resolve(unknown.id, "abandoned", "not in AIQ's report", Actor.typed("Dana"))  # a manager can now decide
 
 
 def test_rows_the_trail_cannot_vouch_for_are_left_alone(journal, path):

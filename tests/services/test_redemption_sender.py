@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import ReversalPhase, State
@@ -23,6 +24,8 @@ from budtender_app.services.redemption_sender import (
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 from tests.helpers.fake_aiq import ScriptedAiq
 from tests.services.raw_http import raw_server, trickler
+
+CASHIER = Actor("7", "Dana Cashier")
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"AIQ PUT took longer than")
@@ -42,7 +45,7 @@ class Sleeps:
 
 def queued(journal, txid="T-1", url=URL):
     discount = Discount("d1", "Ten off", url, 250)
-    return journal.queue(txid, [discount], shopper_masked="***-***-4567", contact_id="C1001")[0]
+    return journal.queue(txid, [discount], staff=CASHIER, shopper_masked="***-***-4567", contact_id="C1001")[0]
 
 
 def redeemed(journal, txid="T-1"):
@@ -86,7 +89,7 @@ async def test_what_each_failure_does_to_a_redemption(journal, failure, ends, _,
 async def test_what_each_failure_does_to_a_reversal(journal, failure, _, ends, again):
     sleeps = Sleeps()
     api = ScriptedAiq(*[failure] * (len(RETRY_DELAYS) + 1))
-    entry = await RedemptionSender(api, journal, sleep=sleeps).reverse(redeemed(journal).id)
+    entry = await RedemptionSender(api, journal, sleep=sleeps).reverse(redeemed(journal).id, staff=CASHIER)
     assert (entry.state, entry.reversal_phase) == ends
     assert len(api.adjusts) == (len(RETRY_DELAYS) + 1 if again else 1)
     assert api.adjusts[0][:2] == ("C1001", 250)
@@ -100,9 +103,9 @@ async def test_not_sent_then_answered_is_redeemed_and_reversed_once(journal):
     sender = RedemptionSender(api, journal, sleep=sleeps)
     entry = await sender.redeem(queued(journal))
     assert (entry.state, entry.aiq_redemption_id, len(api.redeems)) == (State.REDEEMED, "r-77", 2)
-    entry = await sender.reverse(entry.id)
+    entry = await sender.reverse(entry.id, staff=CASHIER)
     assert (entry.state, len(api.adjusts)) == (State.REVERSED, 2)
-    assert await sender.reverse(entry.id) == journal.get(entry.id) and len(api.adjusts) == 2
+    assert await sender.reverse(entry.id, staff=CASHIER) == journal.get(entry.id) and len(api.adjusts) == 2
     assert sleeps.waits == [RETRY_DELAYS[0], RETRY_DELAYS[0]]
 
 
@@ -114,7 +117,7 @@ async def test_stopping_mid_send_leaves_it_unknown_in_both_directions(journal, s
         await sender.redeem(queued(journal, "T-1"))
     assert journal.for_transaction("T-1")[0].state is State.UNKNOWN
     with pytest.raises(type(stop)):
-        await sender.reverse(redeemed(journal, "T-2").id)
+        await sender.reverse(redeemed(journal, "T-2").id, staff=CASHIER)
     assert journal.for_transaction("T-2")[0].reversal_phase is ReversalPhase.UNKNOWN
 
 
@@ -187,7 +190,7 @@ async def test_a_retry_after_is_waited_in_both_directions(journal):
     busy = errors.RateLimited("busy", retry_after=9.0)
     sender = RedemptionSender(ScriptedAiq(busy, "r-1", busy, None), journal, sleep=sleeps)
     assert (await sender.redeem(queued(journal))).state is State.REDEEMED
-    assert (await sender.reverse(journal.for_transaction("T-1")[0].id)).state is State.REVERSED
+    assert (await sender.reverse(journal.for_transaction("T-1")[0].id, staff=CASHIER)).state is State.REVERSED
     assert sleeps.waits == [9.0, 9.0]
 
 
@@ -234,6 +237,6 @@ async def test_a_trickling_answer_ends_unknown_at_the_deadline_and_is_not_sent_a
         entry = await RedemptionSender(client, journal, sleep=Sleeps()).redeem(entry)
         assert entry.state is State.UNKNOWN and "do not redeem again" in entry.message
         redeemed_row = redeemed(journal, "T-2")
-        back = await RedemptionSender(client, journal, sleep=Sleeps()).reverse(redeemed_row.id)
+        back = await RedemptionSender(client, journal, sleep=Sleeps()).reverse(redeemed_row.id, staff=CASHIER)
         assert back.reversal_phase is ReversalPhase.UNKNOWN
     assert len(seen) == 2

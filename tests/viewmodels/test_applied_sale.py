@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.flow import Step
 from budtender_app.domain.redemption import Status
 from budtender_app.services.applied_sale import AppliedSales
@@ -100,7 +101,7 @@ async def test_checkout_and_forgetting_the_applied_sale_are_one_transaction(fold
 
         journal.queue = queue_then_crash
         with pytest.raises(OSError):
-            applied.checkout("T-1", sale.discounts, shopper_masked="***-***-4567", contact_id="")
+            applied.checkout("T-1", sale.discounts, shopper_masked="***-***-4567", contact_id="", staff=Actor.counter)
         journal.queue = original
         assert journal.for_transaction("T-1") == [], "rolled back together"
         assert applied.current() is not None, "still there to finish"

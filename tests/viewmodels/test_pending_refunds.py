@@ -11,6 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.phone import parse_phone
@@ -20,6 +21,8 @@ from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
 from budtender_app.viewmodels.pending import PendingViewModel
 from tests.helpers import make_journal, no_sleep
+
+CASHIER = Actor("7", "Dana Cashier")
 
 ADJUST_PATH = "/api/v1.1/adjust"
 #: Alex's "$5 off any purchase" (100), "$10 off your order" (250), "15% off everything" (300).
@@ -42,7 +45,7 @@ async def checkout(client, journal, txid, ids=THREE, masked="***-***-4567"):
     """The counter's checkout: journal every line, then redeem each through the sender."""
     wallet = await client.wallet(parse_phone(DEMO_PHONE))
     picked = [d for d in wallet.discounts if d.id in ids]
-    entries = journal.queue(txid, picked, shopper_masked=masked, contact_id=wallet.contact_id)
+    entries = journal.queue(txid, picked, staff=CASHIER, shopper_masked=masked, contact_id=wallet.contact_id)
     sender = RedemptionSender(client, journal, sleep=no_sleep)
     return [await sender.redeem(e) for e in entries]
 
@@ -79,7 +82,8 @@ async def test_a_line_already_given_back_or_not_redeemed_is_skipped_and_named(se
     await vm.reverse(five.id, "one line returned", "JD")
     wallet = await client.wallet(parse_phone(DEMO_PHONE))
     fifteen = next(d for d in wallet.discounts if d.id == "103")
-    journal.queue("POS-7", [fifteen], shopper_masked="***-***-4567", contact_id=wallet.contact_id)  # never sent
+    journal.queue("POS-7", [fifteen], staff=CASHIER,
+                  shopper_masked="***-***-4567", contact_id=wallet.contact_id)  # never sent
     plan = vm.refund_plan("POS-7")
     assert [e.id for e in plan.to_give] == [ten.id] and plan.points == 250
     question = vm.words.whole_refund_question(plan)

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import ReversalPhase, State
@@ -27,6 +28,8 @@ pytestmark = pytest.mark.logs_expected(
     r"AIQ PUT failed after sending: (ReadTimeout|RemoteProtocolError)",
     r"export with a broken audit chain",
 )
+
+CASHIER = Actor("7", "Dana Cashier")
 
 REDEEM_PATH = "/api/v1.1/discount/redeem"
 ADJUST_PATH = "/api/v1.1/adjust"
@@ -55,7 +58,7 @@ async def checkout(server, client, journal, txid="T-100", fault=None, discount_i
     """What the counter does at "Checkout complete": journal, then send (through the sender)."""
     wallet = await client.wallet(parse_phone(DEMO_PHONE))
     ten = next(d for d in wallet.discounts if d.id == discount_id)
-    entry = journal.queue(txid, [ten], shopper_masked="***-***-4567", contact_id=wallet.contact_id)[0]
+    entry = journal.queue(txid, [ten], staff=CASHIER, shopper_masked="***-***-4567", contact_id=wallet.contact_id)[0]
     if fault is not None:
         server.inject(fault, path_prefix=REDEEM_PATH)
     return await RedemptionSender(client, journal, sleep=no_sleep).redeem(entry)
@@ -140,7 +143,7 @@ async def test_an_unknown_that_never_reached_aiq_is_absent_from_the_report_then_
 async def test_a_row_that_was_never_sent_can_be_sent_or_abandoned_but_not_marked_redeemed(server, client, journal, vm):
     wallet = await client.wallet(parse_phone(DEMO_PHONE))
     ten = next(d for d in wallet.discounts if d.id == TEN_OFF)
-    entry = journal.queue("T-300", [ten], shopper_masked="***-***-4567", contact_id=wallet.contact_id)[0]
+    entry = journal.queue("T-300", [ten], staff=CASHIER, shopper_masked="***-***-4567", contact_id=wallet.contact_id)[0]
     vm.refresh()
     assert vm.state_text(vm.entries[0]) == "Not sent yet"
     assert REDEEMED not in vm.allowed_actions(entry)
@@ -315,3 +318,16 @@ def test_an_export_that_cannot_be_written_says_so(journal, tmp_path):
     assert vm.message[0] == "error" and "Nothing was exported" in vm.message[1]
     assert vm.export_csv(tmp_path / "a.csv", date(2024, 2, 1), date(2024, 1, 1)) is None
     assert vm.message == ("error", "The end date is before the start date.")
+
+
+@pytest.mark.asyncio
+async def test_a_resolution_is_recorded_by_the_signed_in_person_and_approved_by_the_named_manager(
+        server, client, journal):
+    entry = await checkout(server, client, journal, fault="drop_after")
+    signed_in = Actor("4", "Sam Shift-Lead")
+    vm = PendingViewModel(journal, client, RedemptionSender(client, journal, sleep=no_sleep), acting=lambda: signed_in)
+    vm.resolve(entry.id, ABANDONED, "not in AIQ's report", "Mo Manager")
+    last = journal.audit.rows()[-1]
+    assert (last.event, last.staff, last.approver) == ("resolved", signed_in, Actor("", "Mo Manager"))
+    assert journal.get(entry.id).approver == Actor("", "Mo Manager")
+    assert [r.staff for r in journal.audit.rows()[:3]] == [CASHIER] * 3  # queued, sent, unknown: the cashier's

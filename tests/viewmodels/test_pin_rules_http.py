@@ -160,3 +160,16 @@ async def test_a_manager_skips_the_pin_for_one_sale_with_a_reason_on_the_audit_t
     events = [row for row in make_vm.journal.audit.rows() if row.event == "pin_skipped"]
     assert len(events) == 1 and "manager JD" in events[0].detail and "ID checked" in events[0].detail
     assert make_vm.journal.verify_chain().ok
+
+
+@pytest.mark.asyncio
+async def test_a_manager_pin_skip_names_the_cashier_and_the_approving_manager(server, make_vm):
+    from budtender_app.domain.actor import Actor
+
+    dana = Actor("7", "Dana Cashier")
+    vm = make_vm(acting=lambda: dana)
+    await at_pin(vm)
+    vm.skip_pin_by_manager("phone battery dead, ID checked", " Mo  Manager ")
+    await wait_for_step(vm, Step.WALLET)
+    (event,) = [row for row in make_vm.journal.audit.rows() if row.event == "pin_skipped"]
+    assert (event.staff, event.approver) == (dana, Actor("", "Mo Manager"))

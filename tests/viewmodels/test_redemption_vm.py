@@ -298,3 +298,28 @@ async def test_what_never_reached_aiq_is_retried_in_the_background_a_tick_later(
     background.stop()
     assert [e.state.value for e in journal.for_transaction("T-BG")] == ["redeemed"]
     assert len(api.redeems) == 5  # the first try, three quick retries, then one in the background
+
+
+@pytest.mark.asyncio
+async def test_a_full_redemption_names_the_signed_in_cashier_on_each_event_and_in_the_export(journal):
+    """Issue 13: signed in as a cashier, every audit event of the sale and the export name them."""
+    import csv
+    import io
+
+    from budtender_app.domain.actor import Actor
+
+    dana = Actor("7", "Dana Cashier")
+    vm = RedemptionViewModel(FakeAiq(), journal, clock=CLOCK, sleep=no_sleep, acting=lambda: dana)
+    vm.set_cart_text("50")
+    vm.start()
+    vm.submit_phone("555-123-4567")
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("1234")
+    await wait_for_step(vm, Step.WALLET)
+    await redeem(vm, [demo_wallet().discounts[0].id])
+    rows = journal.audit.rows()
+    assert [r.event for r in rows] == ["applied", "queued", "sent", "redeemed"]
+    assert {r.staff for r in rows} == {dana} and journal.get(1).staff == dana
+    out = io.StringIO()
+    journal.export_csv(out, CLOCK.today())
+    assert {r["staff"] for r in csv.DictReader(io.StringIO(out.getvalue()))} == {"Dana Cashier"}

@@ -11,7 +11,7 @@ from budtender_app.domain import errors
 from budtender_app.services import settings_store
 from budtender_app.services.credentials import SERVICE, Credentials, CredentialStore
 from budtender_app.services.settings_store import SettingsStore
-from budtender_app.viewmodels import settings as settings_vm
+from budtender_app.viewmodels import connection_test
 from budtender_app.viewmodels.settings import SettingsViewModel
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -206,7 +206,7 @@ def test_editing_a_stored_store_fills_the_form_and_knows_its_key_is_stored(vm):
 # -- the connection test ----------------------------------------------------------------------
 
 @pytest.mark.asyncio
-@pytest.mark.logs_expected(r"viewmodels\.settings: The connection test failed unexpectedly: RuntimeError$")
+@pytest.mark.logs_expected(r"viewmodels\.connection_test: The connection test failed unexpectedly: RuntimeError$")
 @pytest.mark.parametrize(("error", "kind", "starts"), [
     (None, "works", "Works"),
     (errors.AuthRejected("AIQ rejected this store's API key."), "auth", "API key Refused by AIQ"),
@@ -247,7 +247,7 @@ async def test_an_invalid_form_is_not_tested(vm, tester):
 
 @pytest.mark.asyncio
 async def test_a_test_with_no_answer_says_aiq_is_unreachable(vm, tester, monkeypatch):
-    monkeypatch.setattr(settings_vm, "TEST_TIMEOUT", 0.05)
+    monkeypatch.setattr(connection_test, "TEST_TIMEOUT", 0.05)
     tester.gate = asyncio.get_running_loop().create_future()  # never answers
     results = Recorder(vm.connection_result)
     await vm.test_connection(FORM, KEY)
@@ -335,3 +335,21 @@ async def test_a_key_refused_by_aiq_is_saved_only_when_confirmed(vm, tester, rin
     assert not ring.entries
     assert vm.save(FORM, KEY, confirmed=True) is True
     assert stored_key(ring) == KEY
+
+
+def test_a_saved_store_is_on_the_audit_trail_by_field_name_never_the_key(tmp_path, ring, tester):
+    """Issue 13: who changed the store's AIQ settings, and which fields (never the API key's value)."""
+    from budtender_app.domain.actor import Actor
+    from tests.helpers import make_journal
+
+    manager = Actor("2", "Mo Manager")
+    with make_journal(tmp_path) as journal:
+        vm = SettingsViewModel(SettingsStore(), CredentialStore(ring), tester,
+                               audit=lambda note: journal.record_event("settings_changed", staff=manager, detail=note))
+        assert vm.save(FORM, KEY)
+        assert vm.save(form(uid=FORM["uid"] + "9", base_url="https://api.alpineiq.com"), "")
+        rows = [r for r in journal.audit.rows() if r.event == "settings_changed"]
+        assert [r.staff for r in rows] == [manager, manager]
+        assert rows[0].detail == f"store {FORM['name']!r} added; API key stored"
+        assert rows[1].detail == f"store {FORM['name']!r}: uid, base_url changed"
+        assert all(KEY not in r.detail for r in rows) and journal.verify_chain().ok

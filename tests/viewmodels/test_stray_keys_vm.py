@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.flow import KEEP_VERIFIED_FOR, Step
 from budtender_app.domain.messages import Level
 from budtender_app.viewmodels.pin_steps import RESEND_AFTER
@@ -318,7 +319,7 @@ async def test_a_sale_resumed_at_start_has_no_phone_to_go_back_to_so_esc_in_its_
     from tests.helpers.fake_aiq import demo_wallet
 
     AppliedSales(journal).save(AppliedSale(cart_total=Decimal(50), discounts=(demo_wallet().discounts[0],),
-                                           shopper_masked="***-***-4567"))
+                                           shopper_masked="***-***-4567"), staff=Actor.counter)
     vm = counter(FakeAiq(), journal, ticks)
     questions = asked(vm.abandon_asked)
     vm.resume_applied()

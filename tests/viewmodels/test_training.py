@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.journal_rules import State
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
@@ -16,6 +17,8 @@ from budtender_app.simulator import faults
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.viewmodels.training import Problem, TrainingViewModel
+
+CASHIER = Actor("7", "Dana Cashier")
 
 BASE = "https://simulator.invalid"
 PHONE = parse_phone(DEMO_PHONE)
@@ -45,7 +48,8 @@ async def redeem_one(client, journal, txid="T-1"):
     """A redemption as the counter sends it: journaled first, then sent; the row after."""
     wallet = await client.wallet(PHONE)
     discount = next(d for d in wallet.discounts if d.available and d.in_store)
-    [entry] = journal.queue(txid, [discount], shopper_masked="***-***-4567", contact_id=wallet.contact_id)
+    [entry] = journal.queue(txid, [discount], staff=CASHIER,
+                            shopper_masked="***-***-4567", contact_id=wallet.contact_id)
     return await RedemptionSender(client, journal, sleep=no_wait).redeem(entry)
 
 
@@ -90,7 +94,8 @@ async def test_unreachable_fails_every_call_until_back_to_normal(vm, sim, client
 async def test_an_unreachable_redemption_waits_unsent_on_this_computer(vm, sim, client, journal):
     wallet = await client.wallet(PHONE)
     discount = next(d for d in wallet.discounts if d.available and d.in_store)
-    [entry] = journal.queue("T-1", [discount], shopper_masked="***-***-4567", contact_id=wallet.contact_id)
+    [entry] = journal.queue("T-1", [discount], staff=CASHIER,
+                            shopper_masked="***-***-4567", contact_id=wallet.contact_id)
     vm.practise(Problem.UNREACHABLE)
     entry = await RedemptionSender(client, journal, sleep=no_wait).redeem(entry)
     assert entry.state is State.QUEUED and sim.redemptions == []

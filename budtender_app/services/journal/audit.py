@@ -17,6 +17,18 @@ one. Journals from before the key (schema 1) were re-keyed when upgraded if thei
 chain verified; if it did not, those rows keep their old hashes (``legacy_until``) and are
 checked the old way, so the break still shows.
 
+Schema 4: each event names who did it (``staff_id``, ``staff_name``) and the manager who
+approved it (``approver_id``, ``approver_name``, empty for none), as text, so a removed account
+keeps its name in history. Which fields a row's hash covers is the row's own ``fields_version``
+(2: the schema-2 list, rows written before attribution; 4: that list plus the version and the
+four attribution fields), itself covered by the hash of a version-4 row: turning a row's version
+back to 2 (to edit its staff unseen) changes what its hash must be, so the break shows, and the
+rows written before the upgrade verify exactly as they did. An event the terminal makes on its
+own for a person's act (sending a checked-out sale, an answer, a resend) names the person whose
+act it carries out (the row's last attributed event: the cashier who checked it out, the manager
+who asked for the refund or the retry); the ``terminal`` column says which terminal sent it.
+Restart recovery is ``Actor.terminal``'s, IT's repairs ``Actor.command_line``'s.
+
 The CSV auditors get is ``export.py``. The trail lives in the journal's database and is written in
 the same transaction as the journal change it describes (``Journal`` calls ``append`` inside its
 transaction). Nothing here holds a redemption URL, a token, a phone number or a PIN: only what an
@@ -33,6 +45,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from budtender_app.domain.actor import Actor, names
+
 GENESIS_HASH = "0" * 64
 #: The key of a journal that has none in a keyring (training without a keyring, tests): public,
 #: so its chain proves nothing against someone with the file, and ``ChainReport.keyed`` says so.
@@ -45,6 +59,10 @@ EVENTS = frozenset({
     "reversal_unknown", "reversal_resolved", "pin_skipped", "applied", "applied_cancelled",
     # IT's `journal accept-fresh` (guard.py):
     "journal_replaced", "events_lost", "marker_reset", "state_restored",
+    # The Redemptions window's records of a manager's decision (viewmodels/pending.py):
+    "manager_retry", "refund_requested",
+    # A store profile saved in the settings (viewmodels/settings.py): which fields, never a value.
+    "settings_changed",
 })
 
 SCHEMA = """
@@ -78,11 +96,24 @@ ALTER TABLE audit ADD COLUMN phase TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_entry ON audit(entry_id, id);
 """
 
+#: Schema 4: who did it and who approved it; which field list the row's hash covers.
+SCHEMA_V4 = """
+ALTER TABLE audit ADD COLUMN fields_version INTEGER NOT NULL DEFAULT 2;
+ALTER TABLE audit ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN staff_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN approver_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit ADD COLUMN approver_name TEXT NOT NULL DEFAULT '';
+"""
+
 V1_FIELDS = (
     "id", "at", "event", "store", "terminal", "transaction_id", "discount_id",
     "discount_name", "pos_discount_id", "points", "detail", "prev_hash", "hash",
 )
-FIELDS = (*V1_FIELDS, "entry_id", "state", "phase")
+V2_FIELDS = (*V1_FIELDS, "entry_id", "state", "phase")
+#: What the hash of a version-4 row covers (and every column of the table since schema 4).
+FIELDS = (*V2_FIELDS, "fields_version", "staff_id", "staff_name", "approver_id", "approver_name")
+#: The field list new events are written (and hashed) with.
+FIELDS_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +136,21 @@ class AuditRow:
     entry_id: int = 0  # the redemption row, 0 for events about none (like "pin_skipped")
     state: str = ""  # that row's state after this event
     phase: str = ""  # and its reversal phase ("" for none)
+    fields_version: int = 2  # which field list the hash covers: 2 (before attribution) or 4
+    staff_id: str = ""  # who did it (schema 4; "" and "" before attribution)
+    staff_name: str = ""
+    approver_id: str = ""  # the manager who approved it ("" and "" for none)
+    approver_name: str = ""
+
+    @property
+    def staff(self) -> Actor:
+        """Who did it; ``Actor.unknown`` for events from before attribution."""
+        return Actor.from_columns(self.staff_id, self.staff_name) or Actor.unknown
+
+    @property
+    def approver(self) -> Actor | None:
+        """The manager who approved it, or None."""
+        return Actor.from_columns(self.approver_id, self.approver_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +179,11 @@ class ChainReport:
 def row_hash(fields: dict[str, Any], key: bytes | None = None) -> str:
     """The row's hash over the canonical JSON of its fields (all but ``hash``, with ``prev_hash``).
 
-    HMAC-SHA256 with ``key`` over every field; ``key=None`` is schema 1's plain sha256 over its
-    fields, kept only to check rows of an old journal whose chain could not be re-keyed."""
-    names = V1_FIELDS if key is None else FIELDS
-    content = {k: fields[k] for k in names if k != "hash"}
+    HMAC-SHA256 with ``key`` over the fields of the row's ``fields_version`` (2 when absent);
+    ``key=None`` is schema 1's plain sha256 over its fields, kept only to check rows of an old
+    journal whose chain could not be re-keyed."""
+    covered = V1_FIELDS if key is None else FIELDS if int(fields.get("fields_version", 2)) >= 4 else V2_FIELDS
+    content = {k: fields[k] for k in covered if k != "hash"}
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if key is None:
         return hashlib.sha256(canonical).hexdigest()
@@ -147,7 +194,7 @@ def rekey(conn: sqlite3.Connection, key: bytes) -> int:
     """Schema 1 -> 2, inside the migration's transaction with the update trigger dropped: re-chain
     every event with ``key`` if the old sha256 chain verifies. Returns ``legacy_until``: 0 when
     re-keyed, else the last old event (those keep their old hashes, so their break still shows)."""
-    old = Audit(conn, key, legacy_until=1 << 62)
+    old = Audit(conn, key, legacy_until=1 << 62, columns=V2_FIELDS)
     rows = old.rows()
     if not rows:
         return 0
@@ -182,8 +229,10 @@ class Audit:
     sharing the connection between threads serialise the calls (``Journal`` does).
     """
 
-    def __init__(self, conn: sqlite3.Connection, key: bytes = UNKEYED, *, legacy_until: int = 0) -> None:
+    def __init__(self, conn: sqlite3.Connection, key: bytes = UNKEYED, *, legacy_until: int = 0,
+                 columns: tuple[str, ...] = FIELDS) -> None:
         self._conn = conn
+        self._select = ", ".join(columns)  # V2_FIELDS while migrating a schema-1 journal
         self._key = key
         #: Rows up to this id kept their schema-1 sha256 (their old chain did not verify).
         self._legacy_until = legacy_until
@@ -218,8 +267,11 @@ class Audit:
         entry_id: int = 0,
         state: str = "",
         phase: str = "",
+        staff: Actor,
+        approver: Actor | None = None,
     ) -> AuditRow:
-        """Add one event at the end of the chain. Call inside the journal's transaction."""
+        """Add one event at the end of the chain, done by ``staff`` and approved by ``approver``.
+        Call inside the journal's transaction."""
         if not self._conn.in_transaction:
             raise RuntimeError("audit rows are written only inside the journal's transaction")
         last = self._conn.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
@@ -228,8 +280,10 @@ class Audit:
             "store": store, "terminal": terminal, "transaction_id": transaction_id,
             "discount_id": discount_id, "discount_name": discount_name, "pos_discount_id": pos_discount_id,
             "points": int(points), "detail": detail, "prev_hash": GENESIS_HASH if last is None else last[1],
-            "entry_id": int(entry_id), "state": state, "phase": phase,
+            "entry_id": int(entry_id), "state": state, "phase": phase, "fields_version": FIELDS_VERSION,
         }
+        fields["staff_id"], fields["staff_name"] = names(staff)
+        fields["approver_id"], fields["approver_name"] = names(approver)
         fields["hash"] = row_hash(fields, self._key)
         self._conn.execute(
             f"INSERT INTO audit ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})",
@@ -240,7 +294,7 @@ class Audit:
     def rows(self, since: int = 0) -> list[AuditRow]:
         """Every event (from number ``since`` on), oldest first."""
         return [AuditRow(*r) for r in self._conn.execute(
-            f"SELECT {', '.join(FIELDS)} FROM audit WHERE id >= ? ORDER BY id", (since,))]
+            f"SELECT {self._select} FROM audit WHERE id >= ? ORDER BY id", (since,))]
 
     def last(self) -> tuple[int, str]:
         """(number of the last event, its hash); (0, GENESIS_HASH) for an empty trail."""
@@ -257,7 +311,7 @@ class Audit:
     def latest_for(self, entry_id: int) -> AuditRow | None:
         """The last event about redemption row ``entry_id``, or None."""
         row = self._conn.execute(
-            f"SELECT {', '.join(FIELDS)} FROM audit WHERE entry_id = ? ORDER BY id DESC LIMIT 1",
+            f"SELECT {self._select} FROM audit WHERE entry_id = ? ORDER BY id DESC LIMIT 1",
             (entry_id,)).fetchone()
         return None if row is None else AuditRow(*row)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.journal_rules import ReversalPhase, State, status_of
 from budtender_app.domain.redact import redact
 from budtender_app.domain.redemption import Outcome
@@ -18,7 +19,8 @@ COLUMNS = (
     "id", "store", "terminal", "transaction_id", "discount_id", "discount_name", "pos_discount_id",
     "points", "value_text", "dollar_value", "percentage_value", "state", "attempts",
     "aiq_redemption_id", "message", "shopper_masked", "contact_id", "created_at", "updated_at",
-    "resolved_by", "resolution_reason", "reversal_phase", "reversal_attempts", "redemption_url",
+    "resolved_by", "resolution_reason", "reversal_phase", "reversal_attempts",
+    "staff_id", "staff_name", "approver_id", "approver_name", "redemption_url",
 )
 
 
@@ -49,7 +51,21 @@ class JournalEntry:
     resolution_reason: str
     reversal_phase: ReversalPhase | None
     reversal_attempts: int
+    staff_id: str  # the cashier who checked it out ("" before attribution)
+    staff_name: str
+    approver_id: str  # the manager of its last decision, or its sale's PIN skip ("" none)
+    approver_name: str
     redemption_url: str = field(repr=False)  # carries a token
+
+    @property
+    def staff(self) -> Actor:
+        """The cashier who checked it out (``Actor.unknown`` for rows from before attribution)."""
+        return Actor.from_columns(self.staff_id, self.staff_name) or Actor.unknown
+
+    @property
+    def approver(self) -> Actor | None:
+        """The manager who approved its last decision (or its sale's PIN skip), or None."""
+        return Actor.from_columns(self.approver_id, self.approver_name)
 
     @property
     def needs_manager(self) -> bool:

@@ -1,5 +1,6 @@
 """The audit trail as the CSV auditors get: a date range, times in the store's zone, every cell
-safe to open in a spreadsheet, and no token, phone or PIN (details go through the one redactor).
+safe to open in a spreadsheet, who did each event and who approved it (``staff``,
+``approved_by``: names, kept as text), and no token, phone or PIN (details go through the one redactor).
 
 Every exported row carries its event number and the previous event's hash, so the first row of an
 export must follow the last row of the one before. A training export starts with one more line,
@@ -23,7 +24,7 @@ from budtender_app.services.journal.audit import FIELDS, AuditRow, utc_text
 
 CSV_COLUMNS = (
     "time", "event", "store", "terminal", "transaction_id", "discount",
-    "pos_discount_id", "points", "detail", "hash", "event_number", "prev_hash",
+    "pos_discount_id", "points", "detail", "staff", "approved_by", "hash", "event_number", "prev_hash",
 )
 
 
@@ -54,6 +55,9 @@ def _csv_row(row: AuditRow, tz: tzinfo | None) -> dict[str, str]:
         "points": str(row.points),
         # Rows written before the one redactor may hold what AIQ echoed: never export that.
         "detail": redact(row.detail),
+        # Names as they were at the time: a removed account still shows; "Not signed in" before schema 4.
+        "staff": row.staff.name,
+        "approved_by": row.approver.name if row.approver else "",
         "hash": row.hash,
         # An auditor checks that an export's first row follows the last row of the one before.
         "event_number": str(row.id),

@@ -42,6 +42,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.services.credentials import KeyringUnavailable
 from budtender_app.services.journal.errors import (
@@ -366,14 +367,14 @@ class JournalGuard:
         before = self.marker.load()
         if problem is Problem.MARKER:
             with self._open("", terminal, clock, None, check_marker=False) as journal:
-                journal.record_event("marker_reset", verbatim=True, detail=(
+                journal.record_event("marker_reset", staff=Actor.command_line, verbatim=True, detail=(
                     f"IT accepted (journal accept-fresh) the journal as it is although the terminal's record of it "
                     f"was {'missing' if before is None else 'altered'}; {journal.audit.last()[0]} events then."))
             return "Accepted: the journal goes on as it is, and records that its marker was reset."
         if problem is Problem.EVENTS_MISSING and before is not None:
             with self._open("", terminal, clock, None, check_marker=False) as journal:
                 events = journal.audit.last()[0]
-                journal.record_event("events_lost", verbatim=True, detail=(
+                journal.record_event("events_lost", staff=Actor.command_line, verbatim=True, detail=(
                     f"IT accepted (journal accept-fresh) that events #{events + 1} to #{before.events} "
                     f"are lost; the last of them had hash {before.last_hash}."))
             return (f"Accepted: the journal goes on from its event #{events}, and records that events "
@@ -383,7 +384,7 @@ class JournalGuard:
                if before else "unknown")
         kept = f" It was set aside as {aside.name}." if aside.exists() else ""
         with self._open("", terminal, clock, None) as journal:
-            journal.record_event("journal_replaced", verbatim=True, detail=(
+            journal.record_event("journal_replaced", staff=Actor.command_line, verbatim=True, detail=(
                 f"A new journal, started by IT (journal accept-fresh) because the one before was {problem}. "
                 f"The one before: {had}.{kept}"))
         return (f"A new redemption journal was started at {self.path}; it records that the one before "

@@ -19,6 +19,7 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import IO, Any
 
+from budtender_app.domain.actor import Actor, names
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.journal_rules import AFTER_FAILURE, Action, State
 from budtender_app.domain.wallet import Discount
@@ -41,7 +42,8 @@ _MASKED_PHONE = re.compile(r"\*\*\*-\*\*\*-\d{4}")
 _INSERT = (
     "INSERT INTO redemptions (store, terminal, transaction_id, discount_id, discount_name, pos_discount_id, "
     "points, value_text, dollar_value, percentage_value, redemption_url, state, shopper_masked, contact_id, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?) "
+    "created_at, updated_at, staff_id, staff_name, approver_id, approver_name) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (store, transaction_id, discount_id) DO NOTHING"
 )
 #: The moves a failed send may make (``journal_rules.AFTER_FAILURE``), for ``mark_failed``.
@@ -153,9 +155,12 @@ class Journal:
         *,
         shopper_masked: str,
         contact_id: str,
+        staff: Actor,
+        approver: Actor | None = None,
     ) -> list[JournalEntry]:
-        """Write every chosen redemption of a checkout in one transaction; return the rows in the
-        order of ``discounts``. A (transaction, discount) already journaled for this store comes
+        """Write every chosen redemption of a checkout in one transaction, checked out by
+        ``staff`` (the cashier; ``approver``: the manager who skipped the sale's PIN, if one did);
+        return the rows in the order of ``discounts``. A (transaction, discount) already journaled for this store comes
         back untouched in its current state: send only the rows that come back 'queued'.
 
         Invariant: a redemption row is journaled (queued) in exactly one place, and only after
@@ -172,9 +177,11 @@ class Journal:
                 cursor = conn.execute(_INSERT, (
                     self.store, self.terminal, transaction_id, d.id, d.name, d.pos_discount_id,
                     d.points, d.value_text, dec_text(d.dollar_value), dec_text(d.percentage_value),
-                    d.redemption_url, shopper_masked, contact_id, utc_text(now), utc_text(now)))
+                    d.redemption_url, shopper_masked, contact_id, utc_text(now), utc_text(now),
+                    *names(staff), *names(approver)))
                 if cursor.rowcount and cursor.lastrowid is not None:
-                    self._mover.audit_event("queued", self._rows.get(cursor.lastrowid), now, d.value_text)
+                    self._mover.audit_event("queued", self._rows.get(cursor.lastrowid), now, d.value_text,
+                                            staff=staff, approver=approver)
                 ids.append(conn.execute(
                     "SELECT id FROM redemptions WHERE store = ? AND transaction_id = ? AND discount_id = ?",
                     (self.store, transaction_id, d.id)).fetchone()[0])
@@ -211,63 +218,57 @@ class Journal:
         """Sent and no answer (timeout, dropped connection, 5xx, app closed): a manager decides."""
         return self.mark_failed(entry_id, Action.UNKNOWN, message)
 
-    def resolve(self, entry_id: int, action: str, reason: str, manager: str) -> JournalEntry:
-        """A manager's decision, with a reason: 'redeemed' (AIQ's report shows it), 'abandoned'
-        (not redeemed and not to be sent) or 'retry' (back to 'queued', to be sent again).
+    def resolve(self, entry_id: int, action: str, reason: str, approver: Actor, *,
+                staff: Actor | None = None) -> JournalEntry:
+        """A manager's (``approver``'s) decision, recorded by ``staff`` (None: the manager), with a
+        reason: 'redeemed' (AIQ's report shows it), 'abandoned' (not redeemed and not to be sent)
+        or 'retry' (back to 'queued', to be sent again).
 
         Allowed from 'unknown' (all three), 'queued' (abandoned) and 'rejected' (retry)."""
         if action not in ("redeemed", "abandoned", "retry"):
             raise ValueError(f"unknown resolution {action!r}")
-        return self._mover.resolve(entry_id, Action(f"resolve:{action}"), reason, manager)
+        return self._mover.resolve(entry_id, Action(f"resolve:{action}"), reason, approver, staff or approver)
 
-    def record_event(self, event: str, *, transaction_id: str = "", detail: str = "",
-                     verbatim: bool = False) -> None:
+    def record_event(self, event: str, *, staff: Actor, approver: Actor | None = None,
+                     transaction_id: str = "", detail: str = "", verbatim: bool = False) -> None:
         """An audit event that changes no redemption (e.g. 'pin_skipped' when the store's PIN
-        bypass opened a wallet). ``verbatim``: the app's own words holding no secret (journal ids
-        and hashes, which the redactor would mask as if they were keys)."""
+        bypass opened a wallet), done by ``staff`` and approved by ``approver``. ``verbatim``: the
+        app's own words holding no secret (journal ids and hashes, which the redactor would mask
+        as if they were keys)."""
         text = " ".join(detail.split())[:500] if verbatim else safe_text(detail)
         with self._rows.write():
             self.audit.append(event, at=self._now(), store=self.store, terminal=self.terminal,
-                              transaction_id=transaction_id, detail=text)
+                              transaction_id=transaction_id, detail=text, staff=staff, approver=approver)
 
     # -- reversals (E10) ---------------------------------------------------------------------
 
-    def queue_reversal(self, entry_id: int) -> JournalEntry:
-        """Journal giving a redeemed discount's points back. Idempotent: for a row already
+    def queue_reversal(self, entry_id: int, *, staff: Actor, approver: Actor | None = None) -> JournalEntry:
+        """Journal giving a redeemed discount's points back, asked by ``staff``. Idempotent: for a row already
         'reversing' or 'reversed' it returns the row untouched (send only when its
         ``reversal_phase`` is 'queued'). Only a 'redeemed' row can be reversed."""
         with self._rows.write():
             entry = self._rows.get(entry_id)
             if entry.state in (State.REVERSING, State.REVERSED):
                 return entry
-            return self._move(entry_id, Action.REVERSAL)
+            return self._move(entry_id, Action.REVERSAL, staff=staff, approver=approver)
 
     def mark_reversal_sending(self, entry_id: int) -> JournalEntry:
         """Reversal 'queued' -> 'sending', committed before it returns: call E10 only after."""
         return self._move(entry_id, Action.REVERSAL_SENDING, reversal_attempts=True)
 
     def mark_reversed(self, entry_id: int, note: str = "") -> JournalEntry:
-        """AIQ accepted the points adjustment: the points are back."""
+        """AIQ accepted the points adjustment: the points are back. (A failed one: ``mark_failed``
+        with ``Action.REVERSAL_REJECTED``, ``REVERSAL_NOT_SENT`` or ``REVERSAL_UNKNOWN``.)"""
         return self._move(entry_id, Action.REVERSED, message="", detail=note)
 
-    def mark_reversal_rejected(self, entry_id: int, message: str) -> JournalEntry:
-        """AIQ refused the adjustment: the row is 'redeemed' again (points still taken)."""
-        return self.mark_failed(entry_id, Action.REVERSAL_REJECTED, message)
-
-    def mark_reversal_not_sent(self, entry_id: int, message: str) -> JournalEntry:
-        """The adjustment never reached AIQ: back to reversal phase 'queued'."""
-        return self.mark_failed(entry_id, Action.REVERSAL_NOT_SENT, message)
-
-    def mark_reversal_unknown(self, entry_id: int, message: str) -> JournalEntry:
-        """The adjustment was sent and no answer came: a manager decides."""
-        return self.mark_failed(entry_id, Action.REVERSAL_UNKNOWN, message)
-
-    def resolve_reversal(self, entry_id: int, action: str, reason: str, manager: str) -> JournalEntry:
+    def resolve_reversal(self, entry_id: int, action: str, reason: str, approver: Actor, *,
+                         staff: Actor | None = None) -> JournalEntry:
         """A manager's decision on an unknown reversal: 'reversed', 'abandoned' (row back to
         'redeemed') or 'retry'. A queued reversal may also be abandoned."""
         if action not in ("reversed", "abandoned", "retry"):
             raise ValueError(f"unknown reversal resolution {action!r}")
-        return self._mover.resolve(entry_id, Action(f"resolve_reversal:{action}"), reason, manager)
+        return self._mover.resolve(entry_id, Action(f"resolve_reversal:{action}"), reason, approver,
+                                   staff or approver)
 
     # -- start-up and reading ----------------------------------------------------------------
 
@@ -284,7 +285,7 @@ class Journal:
                 if self._proof.mismatch(entry, sending=True):
                     continue  # edited by hand: left as found, for IT (see ``tampered``)
                 action = Action.UNKNOWN if entry.state is State.SENDING else Action.REVERSAL_UNKNOWN
-                self._move(entry.id, action, message=STOPPED_WHILE_SENDING, now=now)
+                self._move(entry.id, action, message=STOPPED_WHILE_SENDING, now=now, staff=Actor.terminal)
         return self._proof.backed(self.pending(all_stores=all_stores), sending=False)
 
     def pending(self, *, all_stores: bool = False, include_sending: bool = False) -> list[JournalEntry]:

@@ -3,7 +3,9 @@ the repository and its proof share.
 
 Schema 1: the redemptions and the audit trail. 2: each audit event names its row and the state it
 left it in, and the chain is keyed (``journal_meta`` holds the journal's id and key check). 3: the
-sale in progress (``applied_sale.py``).
+sale in progress (``applied_sale.py``). 4: attribution: each audit event names who did it and who
+approved it (``audit.py`` says how its hash covers them while older events verify as before), and
+each redemption row the cashier who checked it out and the manager of its last decision.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from budtender_app.services.journal.entry import COLUMNS
 from budtender_app.services.journal.errors import JournalError
 from budtender_app.services.journal.seal import Seal
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA_V1 = """
 CREATE TABLE redemptions (
@@ -67,6 +69,16 @@ CREATE TABLE applied_sale (
 );
 """
 
+#: Schema 4: who checked the row out (the cashier) and who approved its last decision (a manager's
+#: resolution, or the PIN skip of its sale). Rows from before keep their resolution's typed name.
+_REDEMPTIONS_V4 = """
+ALTER TABLE redemptions ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE redemptions ADD COLUMN staff_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE redemptions ADD COLUMN approver_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE redemptions ADD COLUMN approver_name TEXT NOT NULL DEFAULT '';
+UPDATE redemptions SET approver_name = resolved_by WHERE resolved_by != '';
+"""
+
 _META_SCHEMA = """
 CREATE TABLE journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -108,6 +120,7 @@ MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Seal], None]] = {
     1: _SCHEMA_V1 + audit_schema.SCHEMA,
     2: _migrate_v2,
     3: _APPLIED_SALE_V3,
+    4: audit_schema.SCHEMA_V4 + _REDEMPTIONS_V4,
 }
 
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM redemptions"

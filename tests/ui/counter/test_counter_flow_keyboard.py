@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from budtender_app.app import show_texted_pins
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.flow import Step
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
@@ -256,7 +257,7 @@ async def test_a_sale_left_applied_shows_at_start_on_the_pos_step_and_f9_finishe
     vm.abandon()  # back at the cart, as a new start would be; then what a quit left behind:
     win.cart_edit.clear()
     AppliedSales(vm._journal).save(AppliedSale(cart_total=Decimal("42.00"), discounts=(chosen,),
-                                               shopper_masked="***-***-4567"))
+                                               shopper_masked="***-***-4567"), staff=Actor.counter)
     vm.resume_applied()
     assert vm.step is Step.APPLY_IN_POS
     table = win.apply_page.table

@@ -9,6 +9,7 @@ import pytest_asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.flow import Step
 from budtender_app.domain.journal_rules import State
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
@@ -20,6 +21,8 @@ from budtender_app.ui.main_window import MainWindow
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from budtender_app.viewmodels.training import Problem
 from tests.helpers import make_journal, wait_for_step
+
+CASHIER = Actor("7", "Dana Cashier")
 
 BASE = "https://simulator.invalid"
 
@@ -91,7 +94,8 @@ async def test_no_answer_chosen_in_the_dialog_leaves_the_next_redemption_unknown
     client, journal = window.client, window.journal
     wallet = await client.wallet(parse_phone(DEMO_PHONE))
     discount = next(d for d in wallet.discounts if d.available and d.in_store)
-    [entry] = journal.queue("T-1", [discount], shopper_masked="***-***-4567", contact_id=wallet.contact_id)
+    [entry] = journal.queue("T-1", [discount], staff=CASHIER,
+                            shopper_masked="***-***-4567", contact_id=wallet.contact_id)
     entry = await RedemptionSender(client, journal).redeem(entry)
     assert entry.state is State.UNKNOWN and "Practising" not in window.banner.text()
 

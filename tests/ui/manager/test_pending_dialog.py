@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from PySide6.QtCore import Qt
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import State
@@ -22,6 +23,8 @@ from budtender_app.simulator.transport import SimulatorTransport
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
 from tests.helpers import await_signal, no_sleep
+
+CASHIER = Actor("7", "Dana Cashier")
 
 # The faults these tests provoke are logged; any other WARNING/ERROR still fails (tests/helpers/logfail.py).
 pytestmark = pytest.mark.logs_expected(r"export with a broken audit chain")
@@ -48,7 +51,7 @@ async def discounts(api):
 
 
 def queue(journal, txid, discount, contact_id="C1001"):
-    return journal.queue(txid, [discount], shopper_masked="***-***-4567", contact_id=contact_id)[0]
+    return journal.queue(txid, [discount], staff=CASHIER, shopper_masked="***-***-4567", contact_id=contact_id)[0]
 
 
 def unknown_and_unsent(journal, found):

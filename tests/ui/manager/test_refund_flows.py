@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 from PySide6.QtCore import QDate
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
@@ -23,6 +24,8 @@ from budtender_app.ui.common.style import PALETTE, STYLE_SHEET
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.pending import PendingViewModel
 from tests.helpers import make_journal, no_sleep
+
+CASHIER = Actor("7", "Dana Cashier")
 
 BASE = "https://simulator.invalid"
 DENVER = ZoneInfo("America/Denver")
@@ -58,7 +61,7 @@ def make_dialog(qtbot, journal, api):
 
 async def checkout(api, journal, txid, ids=("101", "102", "103"), masked="***-***-4567"):
     wallet = await api.wallet(parse_phone(DEMO_PHONE))
-    entries = journal.queue(txid, [d for d in wallet.discounts if d.id in ids], shopper_masked=masked,
+    entries = journal.queue(txid, [d for d in wallet.discounts if d.id in ids], staff=CASHIER, shopper_masked=masked,
                             contact_id=wallet.contact_id)
     sender = RedemptionSender(api, journal, sleep=no_sleep)
     return [await sender.redeem(e) for e in entries]
@@ -122,7 +125,7 @@ async def test_recent_finds_a_sale_by_the_last_4_digits_or_its_day(qtbot, journa
 @pytest.mark.asyncio
 async def test_pending_rows_show_the_shopper_and_the_stores_time(qtbot, journal, api):
     wallet = await api.wallet(parse_phone(DEMO_PHONE))
-    entry = journal.queue("T-5", [wallet.discounts[0]], shopper_masked="***-***-4567",
+    entry = journal.queue("T-5", [wallet.discounts[0]], staff=CASHIER, shopper_masked="***-***-4567",
                           contact_id=wallet.contact_id)[0]
     journal.mark_sending(entry.id)
     journal.mark_unknown(entry.id, "AIQ did not answer in time.")
