@@ -316,7 +316,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
                                       audit=lambda note: s.journal.record_event("settings_changed", staff=acting(),
                                                                                 detail=note)),
         make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
-        make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
+        make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter, acting=acting)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if switch is not None:
         follow_profile_switch(window, switch)

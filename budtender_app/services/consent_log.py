@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import SYSTEM_CLOCK
 from budtender_app.domain.consent import (
     CONSENT_LANGUAGE,
@@ -50,7 +51,7 @@ from budtender_app.services.credentials import (
 )
 from budtender_app.services.paths import folders
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The key's entry in the OS keyring, under the app's service (credentials.SERVICE).
 CONSENT_KEY_NAME = "consent-record:hmac-key"
 KEY_BYTES = 32
@@ -113,6 +114,12 @@ INSERT INTO meta(key, value) SELECT 'schema 1 rows kept without their phone', CO
 """
 _SCHEMA += _HOW + ";\n"
 _UPGRADE_FROM_1 += _HOW + ";\n"
+#: Schema 3 (issue 13): who took the consent at the counter, as text (a removed account keeps its
+#: name here). Rows from before say nobody ("" and "").
+_ADD_STAFF = """
+ALTER TABLE consents ADD COLUMN staff_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE consents ADD COLUMN staff_name TEXT NOT NULL DEFAULT '';
+"""
 
 
 class ConsentLogError(Exception):
@@ -140,6 +147,8 @@ class ConsentRow:
     email_opt_in: bool
     email_given: bool
     contact_id: str
+    staff_id: str = ""  # who took the consent (schema 3; "" for rows recorded before)
+    staff_name: str = ""
 
 
 def default_consent_path() -> Path:
@@ -204,7 +213,7 @@ class ConsentLog:
     # -- writing -------------------------------------------------------------------------------
 
     def record_consent(self, text: str, *, where: CounterInfo, phone: Phone, sms_opt_in: bool,
-                       email_opt_in: bool, email_given: bool) -> int:
+                       email_opt_in: bool, email_given: bool, staff: Actor) -> int:
         """Write down that the shopper agreed to ``text`` (the exact text shown); its row id.
 
         Call it before sending the sign-up. Raises ConsentLogError when it cannot be written.
@@ -214,7 +223,7 @@ class ConsentLog:
         language = CONSENT_LANGUAGE.get(country, "en")
         row = (self._now(), digest, language, country, where.brand, where.store, where.store_id,
                where.terminal, self.phone_hmac(phone), self.key_id, int(sms_opt_in), int(email_opt_in),
-               int(email_given))
+               int(email_given), staff.staff_id, staff.name)
         try:
             with self._mutex, self._conn:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -223,8 +232,8 @@ class ConsentLog:
                     (digest, language, country, text))
                 cursor = self._conn.execute(
                     "INSERT INTO consents(recorded_at, consent_hash, language, country, brand, store, store_id, "
-                    "terminal, phone_hmac, key_id, sms_opt_in, email_opt_in, email_given) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+                    "terminal, phone_hmac, key_id, sms_opt_in, email_opt_in, email_given, staff_id, staff_name) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 assert cursor.lastrowid is not None  # an INSERT just ran
                 return cursor.lastrowid
         except sqlite3.Error as exc:
@@ -273,12 +282,13 @@ class ConsentLog:
         query = (
             "SELECT c.id, c.recorded_at, c.consent_hash, c.language, c.country, c.brand, c.store, c.store_id, "
             "c.terminal, COALESCE(c.key_id, ''), c.sms_opt_in, c.email_opt_in, c.email_given, "
-            "COALESCE((SELECT s.contact_id FROM sign_ups s WHERE s.consent_id = c.id ORDER BY s.id DESC LIMIT 1), '') "
+            "COALESCE((SELECT s.contact_id FROM sign_ups s WHERE s.consent_id = c.id ORDER BY s.id DESC LIMIT 1), ''), "
+            "c.staff_id, c.staff_name "
             f"FROM consents c {where} ORDER BY c.id")
         with self._mutex:
             rows = self._conn.execute(query, args).fetchall()
         return [ConsentRow(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                           bool(r[10]), bool(r[11]), bool(r[12]), r[13]) for r in rows]
+                           bool(r[10]), bool(r[11]), bool(r[12]), r[13], r[14], r[15]) for r in rows]
 
     def _now(self) -> str:
         return self._clock().astimezone(UTC).isoformat(timespec="seconds")
@@ -287,11 +297,12 @@ class ConsentLog:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version not in (0, 1):
+        if version not in (0, 1, 2):
             raise ConsentLogError(f"The consent record at {self.path} is from a newer app (schema {version}).")
         with self._conn:
             self._conn.execute("BEGIN IMMEDIATE")
-            for statement in ((_SCHEMA if version == 0 else _UPGRADE_FROM_1) + _APPEND_ONLY).split(";\n"):
+            steps = {0: _SCHEMA + _APPEND_ONLY, 1: _UPGRADE_FROM_1 + _APPEND_ONLY, 2: ""}[version] + _ADD_STAFF
+            for statement in steps.split(";\n"):
                 if statement.strip():
                     self._conn.execute(statement)
             self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -17,6 +17,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Acting, acting_counter
 from budtender_app.domain.consent import ConsentError, CounterInfo, consent_hash, consent_text, validate_sign_up
 from budtender_app.domain.loyalty import LoyaltyStatus, SignUp
 from budtender_app.domain.messages import Level
@@ -46,8 +47,9 @@ class LoyaltyViewModel(QObject):
     message = MessageText()  # (Level, text) the screen shows now
 
     def __init__(self, api: LoyaltyApi, consent_log: ConsentLog, where: CounterInfo,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, acting: Acting = acting_counter) -> None:
         super().__init__(parent)
+        self._acting = acting  # who takes the consent: on its record (issue 13)
         self._api = api
         self._log = consent_log
         self.where = where
@@ -192,7 +194,8 @@ class LoyaltyViewModel(QObject):
         try:
             consent_id = await asyncio.to_thread(
                 self._log.record_consent, self.consent_text, where=self.where, phone=phone,
-                sms_opt_in=signup.sms_opt_in, email_opt_in=signup.email_opt_in, email_given=bool(signup.email))
+                sms_opt_in=signup.sms_opt_in, email_opt_in=signup.email_opt_in, email_given=bool(signup.email),
+                staff=self._acting())
         except ConsentLogError as exc:
             log.error("consent not recorded: %s", exc)  # noqa: TRY400 - the reason is enough: not a bug
             self._line.say(Level.ERROR, self.tr("The terminal could not write the consent down, so nothing was sent. "

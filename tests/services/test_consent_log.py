@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import keyring.core
 import pytest
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.consent import CounterInfo, consent_hash, consent_text
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.consent_log import (
@@ -45,6 +46,7 @@ def consent_log(tmp_path):
 def record(log, phone=PHONE, **flags):
     text = consent_text(WHERE.brand, WHERE.country)
     opts = {"sms_opt_in": True, "email_opt_in": True, "email_given": True} | flags
+    opts.setdefault("staff", Actor("3", "Sam Cashier"))
     return log.record_consent(text, where=WHERE, phone=phone, **opts)
 
 
@@ -208,16 +210,41 @@ def test_a_schema_1_file_loses_its_guessable_phone_fields_and_keeps_the_consents
     for gone in (SALT, OLD_HASH, "***-***-1212", "-1212"):
         assert gone.encode() not in data, gone  # not even in a free page or the WAL
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
         assert dict(db.execute("SELECT key, value FROM meta"))["schema 1 rows kept without their phone"] == "2"
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.execute("UPDATE consents SET store = 'Elsewhere'")
 
 
+def test_each_consent_names_who_took_it_and_older_rows_say_nobody(tmp_path):
+    path = tmp_path / "consents.sqlite3"
+    log = ConsentLog(path, key=KEY, clock=lambda: WHEN)
+    record(log)
+    log.close()
+    with closing(sqlite3.connect(path)) as db:  # back to schema 2, as the app before staff wrote it
+        for verb in ("update", "delete"):
+            db.execute(f"DROP TRIGGER consents_no_{verb}")
+        db.execute("ALTER TABLE consents DROP COLUMN staff_id")
+        db.execute("ALTER TABLE consents DROP COLUMN staff_name")
+        for verb in ("UPDATE", "DELETE"):  # append-only again, as schema 2 was
+            db.execute(f"CREATE TRIGGER consents_no_{verb.lower()} BEFORE {verb} ON consents "
+                       "BEGIN SELECT RAISE(ABORT, 'the consent record is append-only'); END")
+        db.execute("PRAGMA user_version=2")
+        db.commit()
+    log = ConsentLog(path, key=KEY, clock=lambda: WHEN)
+    record(log, staff=Actor("7", "Dana Cashier"))
+    assert [(r.staff_id, r.staff_name) for r in log.all()] == [("", ""), ("7", "Dana Cashier")]
+    log.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.execute("UPDATE consents SET staff_name = 'Someone else'")
+
+
 def test_a_file_from_a_newer_app_is_refused(tmp_path):
     path = tmp_path / "consents.sqlite3"
     with closing(sqlite3.connect(path)) as db:
-        db.execute("PRAGMA user_version=3")
+        db.execute("PRAGMA user_version=4")
     with pytest.raises(ConsentLogError, match="newer app"):
         ConsentLog(path, key=KEY)
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.consent import CounterInfo, consent_hash, consent_text
 from budtender_app.domain.phone import parse_phone
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
@@ -56,9 +57,13 @@ def consents(tmp_path):
 @pytest_asyncio.fixture
 async def vm(server, consents):
     async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
-        model = LoyaltyViewModel(AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID)), consents, WHERE)
+        model = LoyaltyViewModel(AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID)), consents, WHERE,
+                                 acting=lambda: DANA)
         yield model
         await model.wait_idle()
+
+
+DANA = Actor("7", "Dana Cashier")
 
 
 def paths(sim):
@@ -102,6 +107,7 @@ async def test_sign_up_creates_the_member_then_opens_the_no_pin_wallet_with_the_
     await sign_up(vm, email="Kim@Example.com", email_opt_in=True)
     [(wallet,)] = wallets.args
     assert [d.name for d in wallet.discounts] == [WELCOME_GIFT_NAME]
+    assert [(c.staff_id, c.staff_name) for c in consents.all()] == [("7", "Dana Cashier")]  # who took the consent
     assert vm.new_member and vm.status.member and vm.status_text == "***-***-1212 is now a loyalty member"
     assert vm.message == ("info", ("Signed up ***-***-1212. Their wallet opened without a PIN: show them the "
                                   "welcome gift."))
