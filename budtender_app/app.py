@@ -30,6 +30,7 @@ from budtender_app.domain import eligibility, flow, money, receipt, redemption, 
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
+from budtender_app.live_profile import add_profile_switch, counter_info, reader, with_training_profile
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
@@ -38,6 +39,7 @@ from budtender_app.services.journal.guard import JournalGuard, utc_now
 from budtender_app.services.logs import RedactingFilter, setup_logging
 from budtender_app.services.manager_pin import ManagerPinGuard
 from budtender_app.services.paths import Folders, folders
+from budtender_app.services.profile_switch import SwitchableAiqClient
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from budtender_app.ui.common.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.pending import PendingViewModel
+    from budtender_app.viewmodels.profile_switch import ProfileSwitch, Target
     from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 log = logging.getLogger(__name__)
@@ -228,14 +231,16 @@ class Services:
     journal: Journal
     journal_notices: list[str]
     found_at_start: list[JournalEntry]
-    http: httpx.AsyncClient
+    http: httpx.AsyncClient  # the one in use: a saved profile replaces it (live_profile.py)
     simulator: Simulator | None
-    client: AiqClient
+    client: SwitchableAiqClient
     sender: RedemptionSender
     manager_pin: ManagerPinGuard
     tester: ConnectionTester
     counter: CounterInfo
     consents: ConsentLog | None
+    read_profile: Callable[[], Target | str] | None = None  # what a restart would use now
+    profile_switch: ProfileSwitch | None = None  # built with the window (build_window)
 
     def close_journals(self) -> None:
         self.journal.close()
@@ -256,13 +261,6 @@ def _consent_log(mode: Mode, folders: Folders, credentials: CredentialStore, clo
         return None
 
 
-def _counter_info(mode: Mode) -> CounterInfo:
-    profile = mode.profile
-    return CounterInfo(brand=profile.brand if profile else "Training Dispensary",
-                       country=profile.country if profile else "US", store=mode.store,
-                       store_id=profile.store_id if profile else "", terminal=socket.gethostname())
-
-
 def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, redactor: RedactingFilter) -> Services:
     """Every service, once, for the mode the settings (or ``--demo``) choose; ``Refused`` when
     the terminal must not start (a bad ``--base-url``, a journal that cannot be trusted)."""
@@ -272,6 +270,9 @@ def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, red
     except StartupError as exc:
         raise Refused(str(exc)) from None
     settings, profile_keys = settings_for(mode, folders, real_settings, credentials)
+    if mode.training and not mode.settings_unreadable:  # the trainee's own store, as F12 switches to it
+        trained = with_training_profile(mode, settings)
+        mode = trained if isinstance(trained, Mode) else mode
     redactor.add_secret(mode.config.api_key)
     log.info("starting %s %s in %s mode", APP_NAME, __version__, "training" if mode.training else "real")
     try:
@@ -280,17 +281,19 @@ def build_services(args: argparse.Namespace, folders: Folders, clock: Clock, red
     except JournalError as exc:
         raise Refused(str(exc)) from None
     http, simulator = build_http(mode)
-    client = AiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
+    client = SwitchableAiqClient(http, mode.config, limiter=RateLimiter(clock=clock.monotonic), clock=clock)
     return Services(
         clock=clock, folders=folders, mode=mode, settings=settings, credentials=credentials, profile_keys=profile_keys,
         journal=journal, journal_notices=notices, found_at_start=found, http=http, simulator=simulator,
         client=client, sender=RedemptionSender(client, journal),
         manager_pin=ManagerPinGuard(settings, clock=clock.epoch), tester=ConnectionTester(),
-        counter=_counter_info(mode), consents=_consent_log(mode, folders, credentials, clock))
+        counter=counter_info(mode), consents=_consent_log(mode, folders, credentials, clock),
+        read_profile=reader(args, mode, settings, profile_keys, redactor))
 
 
 def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, PendingViewModel]:
     """The counter window and its view models, each given the services it uses."""
+    from budtender_app.ui.counter.profile_view import follow_profile_switch
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
@@ -302,12 +305,16 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin)
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training)
     consents, profile = s.consents, s.mode.profile
+    switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,
-        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester),
+        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester,
+                                      after_change=switch.settings_saved if switch else None),
         make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
+    if switch is not None:
+        follow_profile_switch(window, switch)
     if s.simulator is not None:  # training only: a real store has no simulator to make fail
         add_trainer_controls(window, s.simulator)
     return window, vm, pending_vm
@@ -364,7 +371,12 @@ def run_app(args: argparse.Namespace) -> int:
 
     crash = CrashReporter(window, str(where.log_file))
     crash.install()
-    closing = [pending_vm.wait_idle, services.http.aclose, services.tester.aclose, close_journals]
+    async def close_http() -> None:  # the client in use at quit (a saved profile may have replaced it)
+        if services.profile_switch is not None:
+            await services.profile_switch.wait_idle()
+        await services.http.aclose()
+
+    closing = [pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, resend, closing, crash))
     return 0

@@ -22,16 +22,15 @@ security, not ours).
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import hmac
-import itertools
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from budtender_app.domain import lockout
 from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.domain.lockout import LEVEL_COOL_DOWN, LOCK_STEPS, MAX_TRIES, lock_seconds
+from budtender_app.domain.staff import is_repeated_digit, is_straight_run
+from budtender_app.services import slow_hash
 from budtender_app.services.settings_store import (
     ManagerPinRecord,
     PinLockout,
@@ -40,13 +39,9 @@ from budtender_app.services.settings_store import (
 )
 
 MIN_DIGITS, MAX_DIGITS = 4, 8
-MAX_TRIES = 5
-#: Seconds locked for the 1st, 2nd, 3rd and 4th-or-later lockout in a row.
-LOCK_STEPS = (30, 120, 600, 3600)
-LEVEL_COOL_DOWN = 24 * 3600
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-_KEY_LENGTH = 32
-_MAX_MEM = 64 * 1024 * 1024
+# The lockout's numbers live in domain/lockout.py (shared with the staff passcodes); said here too.
+__all__ = ["LEVEL_COOL_DOWN", "LOCK_STEPS", "MAX_TRIES", "ManagerPinGuard", "PinAlreadySet", "PinCheck", "PinNotSet",
+           "PinRuleError", "PinStatus", "lock_seconds", "pin_problem"]
 
 
 class PinRuleError(ValueError):
@@ -88,17 +83,13 @@ def pin_problem(pin: str) -> str | None:
         return "The manager PIN is digits only."
     if not MIN_DIGITS <= len(pin) <= MAX_DIGITS:
         return f"The manager PIN has {MIN_DIGITS} to {MAX_DIGITS} digits."
-    steps = {int(b) - int(a) for a, b in itertools.pairwise(pin)}
-    if steps == {0}:
+    if is_repeated_digit(pin):
         return "A PIN of one repeated digit is the first thing anyone tries. Choose another."
-    if steps in ({1}, {-1}):
-        return "A straight run like 1234 or 4321 is the first thing anyone tries. Choose another."
+    if is_straight_run(pin):
+        # No example digits: "like 1234" repeated the PIN 1234 back (found by the staff rules' property test).
+        return ("A straight run of digits, each one up or down from the last, is the first thing anyone tries. "
+                "Choose another.")
     return None
-
-
-def lock_seconds(level: int) -> int:
-    """How long the ``level``-th lockout in a row lasts (level 1 is the first)."""
-    return LOCK_STEPS[min(max(level, 1), len(LOCK_STEPS)) - 1]
 
 
 class ManagerPinGuard:
@@ -149,7 +140,7 @@ class ManagerPinGuard:
         record = self._store.read().manager_pin
         if record is None:
             return 0
-        return self._remaining(record.lockout, self._clock())
+        return lockout.remaining(record.lockout, self._clock())
 
     def check(self, pin: str) -> PinCheck:
         """One try at the manager PIN. PinNotSet when none was chosen."""
@@ -160,11 +151,11 @@ class ManagerPinGuard:
             record = settings.manager_pin
             if record is None:
                 raise PinNotSet("No manager PIN is set yet.")
-            before = self._clamped(record.lockout, now)
-            locked = self._remaining(before, now)
+            before = lockout.clamped(record.lockout, now)
+            locked = lockout.remaining(before, now)
             # Locked: nothing is counted (only a clock gone back is corrected). Else the try is
             # written, with the lock it would earn, before comparing: a crash gives no free try.
-            after = before if locked else self._count_try(before, now)
+            after = before if locked else lockout.count_try(before, now)
             tried.append((record, before, after, locked))
             return settings.with_manager_pin(replace(record, lockout=after))
 
@@ -173,36 +164,13 @@ class ManagerPinGuard:
         if locked:
             return PinCheck(PinStatus.LOCKED, seconds_left=locked)
         if _matches(record, pin):
-            self._take_back(record, counted, replace(before, failures=0))
+            self._take_back(record, counted, lockout.cleared(before))
             return PinCheck(PinStatus.OK)
         if counted.locked_until > now:
-            return PinCheck(PinStatus.LOCKED, seconds_left=self._remaining(counted, now))
-        return PinCheck(PinStatus.WRONG, tries_left=MAX_TRIES - counted.failures)
+            return PinCheck(PinStatus.LOCKED, seconds_left=lockout.remaining(counted, now))
+        return PinCheck(PinStatus.WRONG, tries_left=lockout.tries_left(counted))
 
     # -- inside --------------------------------------------------------------------------------
-
-    def _count_try(self, lock: PinLockout, now: float) -> PinLockout:
-        failures = lock.failures + 1
-        if failures < MAX_TRIES:
-            return replace(lock, failures=failures)
-        cooled = now - lock.last_lockout >= LEVEL_COOL_DOWN
-        level = 1 if cooled else lock.level + 1
-        return PinLockout(failures=0, locked_until=now + lock_seconds(level), level=level, last_lockout=now)
-
-    @staticmethod
-    def _remaining(lock: PinLockout, now: float) -> int:
-        left = lock.locked_until - now
-        if left <= 0:
-            return 0
-        return int(min(left, LOCK_STEPS[-1]) + 0.999)  # round up: "0 s left" while locked is a lie
-
-    @staticmethod
-    def _clamped(lock: PinLockout, now: float) -> PinLockout:
-        # A lock ending further ahead than the longest step was written under a clock that has
-        # since gone back: count from now instead of locking the manager out for days.
-        if lock.locked_until - now > LOCK_STEPS[-1]:
-            return replace(lock, locked_until=now + LOCK_STEPS[-1], last_lockout=min(lock.last_lockout, now))
-        return lock
 
     def _take_back(self, record: ManagerPinRecord, counted: PinLockout, cleared: PinLockout) -> None:
         """A right PIN: undo the try just counted, unless the record moved on meanwhile."""
@@ -222,23 +190,9 @@ def _new_record(new_pin: str) -> ManagerPinRecord:
     problem = pin_problem(new_pin)
     if problem:
         raise PinRuleError(problem)
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(new_pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return ManagerPinRecord(salt=_b64(salt), hash=_b64(digest), n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    made = slow_hash.slow_hash(new_pin)
+    return ManagerPinRecord(salt=made.salt, hash=made.hash, n=made.n, r=made.r, p=made.p)
 
 
 def _matches(record: ManagerPinRecord, pin: str) -> bool:
-    try:
-        salt, expected = base64.b64decode(record.salt, validate=True), base64.b64decode(record.hash, validate=True)
-        actual = _scrypt(pin, salt, record.n, record.r, record.p, len(expected))
-    except (ValueError, MemoryError):
-        return False  # a damaged record matches nothing; IT can reset it
-    return hmac.compare_digest(actual, expected)
-
-
-def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int, length: int = _KEY_LENGTH) -> bytes:
-    return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAX_MEM, dklen=length)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return slow_hash.matches(record, pin)

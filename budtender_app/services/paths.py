@@ -5,7 +5,8 @@
 the platform's own variables (``XDG_DATA_HOME`` ...). Nothing else in the package asks
 ``platformdirs``; ``tests/test_paths.py`` holds it to that.
 
-- data: the journal and the consent record (the terminal's own records; back these up);
+- data: the journal, the consent record and the staff accounts (the terminal's own records;
+  back these up);
 - config: ``settings.json`` (store profiles, manager PIN: never an API key); training keeps its
   own, ``training-settings.json``, so a trainee's F12 and manager PIN never touch the store's;
 - state: the journals' markers (on Linux away from the data folder, so a restored backup of
@@ -49,6 +50,11 @@ class Folders:
     def consents(self, *, training: bool = False) -> Path:
         """The sign-up consent record; training's is kept apart (and keyed with a throwaway key)."""
         return self.data / ("training-consents.sqlite3" if training else "consents.sqlite3")
+
+    def staff(self, *, training: bool = False) -> Path:
+        """The staff accounts (services/staff/); training's demo staff list is its own file, so a
+        trainee's accounts never sign in at the real counter, nor the real ones in training."""
+        return self.data / ("training-staff.sqlite3" if training else "staff.sqlite3")
 
     def settings_file(self, *, training: bool = False) -> Path:
         """The settings file (store profiles, manager PIN); training's is its own, so a trainee

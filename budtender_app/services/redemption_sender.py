@@ -119,6 +119,8 @@ class RedemptionSender:
                 continue
             if not may_send():
                 break
+            if entry.store != self._journal.store:
+                continue  # the counter moved to another store mid-round (Manager settings): this row waits for its own
             log.info("sending journaled redemption %s of transaction %s", entry.id, entry.transaction_id)
             sent.append(await self.redeem(entry))
         return sent

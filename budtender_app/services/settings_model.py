@@ -8,21 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from budtender_app.domain.lockout import PinLockout
 from budtender_app.domain.settings import StoreProfile, same_name
 
-
-@dataclass(frozen=True, slots=True)
-class PinLockout:
-    """Wrong manager PINs so far and the lock they earned; kept in the file to survive a restart.
-
-    level: how many lockouts in a row (sets the next lock's length); last_lockout: when the
-    latest began (epoch seconds), so the level can cool down.
-    """
-
-    failures: int = 0
-    locked_until: float = 0.0
-    level: int = 0
-    last_lockout: float = 0.0
+__all__ = ["ManagerPinRecord", "PinLockout", "Settings"]
 
 
 @dataclass(frozen=True, slots=True)

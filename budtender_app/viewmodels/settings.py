@@ -89,8 +89,15 @@ class SettingsViewModel(QObject):
         credentials: CredentialStore,
         connection_tester: ConnectionTester,
         parent: QObject | None = None,
+        *,
+        after_change: Callable[[], str] | None = None,
     ) -> None:
         super().__init__(parent)
+        #: Called after each change is on disk: moves the running counter to it (profile_switch.py)
+        #: and returns what to say about that; ``switch_note`` keeps the last answer.
+        self._after_change = after_change
+        self.follows_changes = after_change is not None
+        self.switch_note = ""
         self._store = store
         self._credentials = credentials
         self._tester = connection_tester
@@ -189,10 +196,11 @@ class SettingsViewModel(QObject):
             return False
         if old_name is not None and not same_name(old_name, profile.name):
             self._forget_key(old_name)
+        note = self._switch()
         self.profiles_changed.emit()
         self.edit(profile.name)
         self._say(Level.OK, self.tr("Saved {name}. Its API key is in {keyring}, not in any file.").format(
-            name=profile.name, keyring=self._keyring_name()))
+            name=profile.name, keyring=self._keyring_name()) + note)
         return True
 
     def delete(self, name: str) -> None:
@@ -207,17 +215,20 @@ class SettingsViewModel(QObject):
             return
         if not self._write(lambda current: current.without_profile(profile.name)):
             return
+        note = self._switch()
         self.profiles_changed.emit()
         self.edit(self.settings.active)
-        self._say(Level.INFO, self.tr("Removed {name} and its API key.").format(name=profile.name))
+        self._say(Level.INFO, self.tr("Removed {name} and its API key.").format(name=profile.name) + note)
 
     def set_active(self, name: str) -> None:
         """Make the named profile the one the counter uses."""
         if self.settings.profile(name) is None:
             return
         if self._write(lambda current: current.with_active(name)):
+            self._switch()
             self.profiles_changed.emit()
-            self._say(Level.INFO, self.tr("The counter now uses {name}.").format(name=self.settings.active))
+            self._say(Level.INFO, self.switch_note or self.tr("The counter now uses {name}.").format(
+                name=self.settings.active))
 
     async def test_connection(self, fields: Fields, api_key_text: str) -> None:
         """One cheap AIQ call with the form as typed; emits connection_result(ConnectionResult, text)
@@ -239,6 +250,11 @@ class SettingsViewModel(QObject):
         self.connection_result.emit(kind, text)
 
     # -- inside ------------------------------------------------------------------------------
+
+    def _switch(self) -> str:
+        """The running counter told of the change; " " and what it said (or "" when nothing)."""
+        self.switch_note = self._after_change() if self._after_change is not None else ""
+        return f" {self.switch_note}" if self.switch_note else ""
 
     async def _run_test(self, profile: StoreProfile, credentials: Credentials) -> tuple[ConnectionResult, str]:
         try:

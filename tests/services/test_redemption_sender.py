@@ -143,6 +143,25 @@ async def test_send_queued_sends_only_the_chosen_rows_while_allowed(journal):
     assert journal.get(second.id).state is State.QUEUED and len(api.redeems) == 2
 
 
+@pytest.mark.asyncio
+async def test_a_store_switched_mid_round_keeps_its_rows_from_the_new_stores_credentials(journal):
+    """Manager settings moved the counter to another store while the background resend was
+    between two rows: the rest of the first store's rows wait for their store."""
+    api = ScriptedAiq("r-1", "r-2")
+    sender = RedemptionSender(api, journal, sleep=Sleeps())
+    first, second = (queued(journal, f"T-{n}") for n in (1, 2))
+    asked = []
+
+    def may_send():
+        asked.append(True)
+        if len(asked) == 2:
+            journal.store = "Airport"  # the switch, as profile_switch.py makes it
+        return True
+
+    assert [e.id for e in await sender.send_queued(may_send=may_send)] == [first.id]
+    assert journal.get(second.id).state is State.QUEUED and len(api.redeems) == 1
+
+
 # -- Retry-After ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("asked", "delay", "wait"), [

@@ -267,8 +267,9 @@ async def test_a_new_test_cancels_the_one_still_running(vm, tester):
     tester.gate.set_result(None)
     await second
     assert first.cancelled()
-    assert results.seen == [("works", "Works: AIQ accepted the API key for UID 1234. AIQ names no store in its answer: "
-                                      "check this UID is Main St's.")]
+    works = ("Works: AIQ accepted the API key for UID 1234. AIQ names no store in its answer: "
+             "check this UID is Main St's.")
+    assert results.seen == [("works", works)]
     assert vm.busy == ""
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from budtender_app.domain.messages import Level
@@ -34,9 +36,61 @@ def centred(widget: QWidget, max_width: int) -> QHBoxLayout:
     return row
 
 
+@contextmanager
+def one_layout_pass(widget: QWidget) -> Iterator[None]:
+    """Lay out what changes in ``widget`` once, on the loop's next turn (before it paints).
+
+    Qt lays a shown widget's parent out at once, each time a child appears: the outcome page
+    showing its banner as AIQ's first answer came relayouted the page there and then (about
+    2 ms), and again with the table and the slip a moment later.
+    """
+    layout = widget.layout()
+    if layout is None or not layout.isEnabled():
+        yield
+        return
+    layout.setEnabled(False)
+    try:
+        yield
+    finally:
+        layout.setEnabled(True)
+        layout.update()  # one posted layout request: Qt lays it out before the next paint
+
+
 def plural(count: int, one: str, many: str) -> str:
     """ "1 redemption", "2 redemptions": a count with its noun spelled out for one or for many."""
     return f"{count:,} {one if count == 1 else many}"
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped line that remembers its height for a width until its words or look change.
+
+    Qt asks every page of the counter's stack for its height at a width, the hidden pages too,
+    at each layout pass of the window (every step), and at two widths in turn, so a page's
+    cache never held: each wrapped line was laid out again, glyph by glyph, several times a
+    step. With issue 12's larger type that was most of what a step cost the GUI thread. The
+    answer is Qt's own (QLabel.heightForWidth); only asking again for the same one is spared.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._heights: dict[tuple[object, ...], int] = {}
+
+    def heightForWidth(self, width: int) -> int:
+        margins = self.contentsMargins()
+        key = (width, self.text(), self.font().key(), margins.left(), margins.right(), margins.top(),
+               margins.bottom(), self.frameWidth(), self.margin(), self.indent())
+        height = self._heights.get(key)
+        if height is None:
+            if len(self._heights) > 16:  # a few widths per text: the window's, a size hint's
+                self._heights.clear()
+            height = self._heights[key] = super().heightForWidth(width)
+        return height
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
 
 
 class MessageLabel(QLabel):

@@ -7,22 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from budtender_app.ui.common.widgets import named
+from budtender_app.ui.common.widgets import WrappedLabel, named
 
 #: Room between the banner's text and the trainer's button, and from the button to the edge.
 BUTTON_GAP = 8
 
 
-class TrainingBanner(QLabel):
+class TrainingBanner(WrappedLabel):
     """On every screen in demo mode, so nobody mistakes training for a real sale."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("", parent)
         self.setObjectName("training_banner")  # its colours: style.py
         self.setAccessibleName("Training mode")
-        self.setWordWrap(True)
         self.practise_button: QPushButton | None = None  # only once add_practice is called
         self._pin = self._practice = ""
         self.show_pin("", "")

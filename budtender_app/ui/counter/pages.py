@@ -34,7 +34,7 @@ from budtender_app.ui.common.style import (
     styled,
     touch_rows,
 )
-from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.common.widgets import MessageLabel, WrappedLabel, named, one_layout_pass
 from budtender_app.ui.receipt.receipt_view import ReceiptView
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
@@ -42,12 +42,11 @@ from budtender_app.viewmodels.redemption import RedemptionViewModel
 class CartPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        text = QLabel(self.tr(
+        text = WrappedLabel(self.tr(
             "<p style='font-size:14pt'>Type the sale's cart total above, then press <b>F2</b> "
             "(or Enter) to redeem the shopper's AIQ discounts.</p>"
             "<p style='color:{hint}'>Nothing is redeemed until the sale is finished in the POS and you "
             "press <b>F9</b> Checkout complete.</p>").format(hint=PALETTE["hint"]), self)
-        text.setWordWrap(True)
         text.setAlignment(Qt.AlignmentFlag.AlignTop)
         keys = QLabel(self.tr(
             "<table cellspacing='0' cellpadding='5' style='font-size:12pt'>"
@@ -155,17 +154,15 @@ class ApplyPage(QWidget):
     def __init__(self, vm: RedemptionViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        title = QLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self)
-        styled(title, kind="title").setWordWrap(True)
-        self.order_label = QLabel(self.tr(
+        title = styled(WrappedLabel(self.tr("Apply these discounts in the POS, then finish the sale there"), self),
+                       kind="title")
+        self.order_label = WrappedLabel(self.tr(
             "Key them into the POS in this order: dollar discounts first, then percentages."), self)
         self.order_label.setObjectName("apply_order_label")
-        self.order_label.setWordWrap(True)
         self.table = _table(self, "apply_table", "Discounts to apply in the POS, in the order to key them",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Value"), self.tr("Points")])
-        self.totals_label = QLabel(self)
+        self.totals_label = WrappedLabel("", self)
         self.totals_label.setObjectName("apply_totals_label")
-        self.totals_label.setWordWrap(True)
         note = QLabel(self.tr("No points have been taken. Cancelling now costs the shopper nothing."), self)
         styled(note, kind="hint")
         buttons = self._build_buttons(vm)
@@ -271,9 +268,8 @@ class DonePage(QWidget):
         for label in self.outcome_labels.values():
             layout.addWidget(label)
         layout.addWidget(self.table)
-        caption = QLabel(self.tr("The receipt, as it prints (Copy record copies the record for the POS "
+        caption = WrappedLabel(self.tr("The receipt, as it prints (Copy record copies the record for the POS "
                                  "transaction):"), self)
-        caption.setWordWrap(True)
         layout.addWidget(caption)
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
@@ -303,6 +299,11 @@ class DonePage(QWidget):
         if drawn == self._drawn:
             return
         self._drawn = drawn
+        with one_layout_pass(self):
+            self._draw(record, hide_points)
+
+    def _draw(self, record: str, hide_points: bool) -> None:
+        vm = self._vm
         self._show_outcome_level()
         if not vm.outcomes:  # redeeming has begun, no answer yet: no slip saying "0 deducted"
             self._moment = None
@@ -335,6 +336,10 @@ class DonePage(QWidget):
             "{points} deducted").format(points=format_points(vm.points_deducted))
         self.title_label.setText(self.tr("Transaction {txid}: {done}").format(txid=vm.transaction_id, done=done))
 
+    def show_store(self, counter: CounterInfo, receipt_links: tuple[str, str]) -> None:
+        """The next receipt's store (Manager settings switched the counter's profile)."""
+        self._counter, (self._wallet_url, self._signup_url) = counter, receipt_links
+
     def _header(self) -> SlipHeader:
         """Store, terminal and the store's local time of this sale's first answer, and the mode."""
         clock = self._vm.clock
@@ -346,7 +351,8 @@ class DonePage(QWidget):
     def _show_outcome_level(self) -> None:
         level = outcome_level([o.status for o in self._vm.outcomes])
         next_step = {
-            Level.OK: self.tr("Done: all redeemed. Copy the record onto the POS transaction; Enter starts the next sale."),
+            Level.OK: self.tr("Done: all redeemed. Copy the record onto the POS transaction; "
+                              "Enter starts the next sale."),
             Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
             Level.ERROR: self.tr("Not everything was redeemed: call a manager before the shopper leaves (F11). "
                                  "Each line says what happened."),

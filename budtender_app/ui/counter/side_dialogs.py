@@ -54,6 +54,10 @@ class SideDialogs(QObject):
         if offer is not None:
             offer.clicked.connect(lambda: self.open_loyalty(self._phone_edit.text()))
 
+    def show_store(self, counter: CounterInfo, signup_url: str) -> None:
+        """The store the next loyalty window and slip name (Manager settings switched it)."""
+        self._counter, self._signup_url = counter, signup_url
+
     @property
     def has_settings(self) -> bool:
         """F12 leads somewhere."""
@@ -114,6 +118,11 @@ class SideDialogs(QObject):
         return PendingDialog(self._pending_vm, self._window)
 
     def _on_settings_profiles_changed(self) -> None:
+        vm = self._settings_vm
+        if vm is not None and vm.follows_changes:  # the counter itself said what it did with them
+            self._message_label.show_message(Level.INFO, " ".join(filter(None, [
+                self.tr("Settings saved."), vm.switch_note])))
+            return
         self._message_label.show_message(Level.INFO, self.tr(
             "Settings saved. Close and start the terminal again to use the store settings."))
 

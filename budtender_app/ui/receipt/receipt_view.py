@@ -107,9 +107,12 @@ class ReceiptView(QWidget):
             pixmap.setDevicePixelRatio(self.devicePixelRatioF())
             self.preview_label.setPixmap(pixmap)
         self.preview_label.adjustSize()
-        # As wide as the slip (plus a scroll bar), so a layout never crops the QR code's side.
-        self.scroll_area.setMinimumWidth(self.preview_label.width() + 2 * self.scroll_area.frameWidth()
-                                         + self.scroll_area.verticalScrollBar().sizeHint().width())
+        # As wide as the slip (plus a scroll bar), so a layout never crops the QR code's side. An
+        # empty slip (redeeming, no answer yet) keeps the last width: shrinking it relayouted the
+        # outcome page at every checkout, and growing it back again at AIQ's answer.
+        if image is not None or not self.scroll_area.minimumWidth():
+            self.scroll_area.setMinimumWidth(self.preview_label.width() + 2 * self.scroll_area.frameWidth()
+                                             + self.scroll_area.verticalScrollBar().sizeHint().width())
         for button in (self.print_button, self.pdf_button, self.copy_button):
             button.setEnabled(has_content)
 
