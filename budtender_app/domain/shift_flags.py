@@ -85,9 +85,9 @@ def _pin_skips(events: Sequence[ReportEvent]) -> list[Flag]:
         others = people - {person}
         if len(theirs) < PIN_SKIP_MIN or not others:
             continue
-        rate = len(theirs) / (len(sales[person]) + len(theirs))
-        other_skips = sum(len(skips[o]) for o in others)
-        other_base = sum(len(sales[o]) for o in others) + other_skips
+        rate = len(theirs) / (len(sales.get(person, ())) + len(theirs))
+        other_skips = sum(len(skips.get(o, ())) for o in others)
+        other_base = sum(len(sales.get(o, ())) for o in others) + other_skips
         other_rate = other_skips / other_base if other_base else 0.0
         if rate > PIN_SKIP_FACTOR * other_rate:
             flags.append(Flag(FlagKind.PIN_SKIPS, (

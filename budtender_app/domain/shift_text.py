@@ -49,9 +49,12 @@ def flag_lines(flags: tuple[object, ...], zone: tzinfo) -> list[str]:
         lines.append(f"! {flag.text}")
         for e in flag.events:
             local = e.at.astimezone(zone)
-            who = e.staff.name if e.event == "pin_skipped" else e.cashier.name
+            if e.event == "pin_skipped":
+                approved = f", approved by {e.approver.name}" if e.approver else ""
+                lines.append(f"    #{e.id} {local:%H:%M} PIN skipped by {e.staff.name}{approved}")
+                continue
             lines.append(f"    #{e.id} {local:%H:%M} {e.event} tx {e.transaction_id or '-'} "
-                         f"{e.discount_name or ''} {e.points:,} pts by {who}".replace("  ", " "))
+                         f"{e.discount_name} {e.points:,} pts by {e.cashier.name}")
     return lines
 
 
@@ -69,9 +72,8 @@ def report_text(report: ShiftReport, check: Check | None = None) -> str:
 def check_lines(check: Check, report: ShiftReport) -> list[str]:
     """AIQ's check: the summary, then what is on one side only."""
     lines = [check.summary() + ("." if check.agrees else ":")]
-    for e in check.only_here:
-        lines.append(f"  only here: #{e.id} {e.at.astimezone(report.span.zone):%H:%M} tx {e.transaction_id} "
-                     f"{e.discount_name} {e.points:,} pts")
+    lines += [f"  only here: #{e.id} {e.at.astimezone(report.span.zone):%H:%M} tx {e.transaction_id} "
+              f"{e.discount_name} {e.points:,} pts" for e in check.only_here]
     for r in check.only_aiq:
         when = f"{r.created.astimezone(report.span.zone):%H:%M}" if r.created else "?"
         lines.append(f"  only at AIQ: id {r.id or '?'} {when} tx {r.transaction_id or '-'} "
@@ -101,4 +103,4 @@ def report_slip(report: ShiftReport, header: SlipHeader, check: Check | None = N
     lines += ["", *report.notes]
     if check is not None:
         lines += ["", *check_lines(check, report)]
-    return Receipt(tuple([*lines, *band]))
+    return Receipt((*lines, *band))

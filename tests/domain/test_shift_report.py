@@ -62,13 +62,13 @@ def test_figures_per_staff_and_total():
     ]
     report = build_report(span, events, [SignUp(at(16)), SignUp(at(17), ANA)])
     people = by_name(report)
-    assert (people["Ana"].redemptions, people["Ana"].points, people["Ana"].dollars) == (2, 300, Decimal("15"))
+    assert (people["Ana"].redemptions, people["Ana"].points, people["Ana"].dollars) == (2, 300, Decimal(15))
     assert (people["Ana"].unknown, people["Ana"].sign_ups) == (1, 1)
     assert (people["Bo"].redemptions, people["Bo"].points, people["Bo"].no_fixed_value) == (1, 300, 1)
     assert (people["Bo"].refused, people["Bo"].pin_skips) == (1, 1)
     assert (people["Max"].refunds, people["Max"].refund_points, people["Max"].redemptions) == (1, 100, 0)
     total = report.total
-    assert (total.redemptions, total.points, total.dollars, total.sign_ups) == (3, 600, Decimal("15"), 2)
+    assert (total.redemptions, total.points, total.dollars, total.sign_ups) == (3, 600, Decimal(15), 2)
     assert any("percentage" in n for n in report.notes)  # no dollar figure invented for 15% off
     assert any("total only" in n for n in report.notes)  # the sign-up nobody is named on
 
@@ -132,6 +132,8 @@ def test_one_cashiers_pin_skip_rate_far_above_the_others_is_flagged():
     assert not alone.flags  # nobody to compare with
     once = build_report(span, sales + skips[:1])
     assert not once.flags  # one skip is not a pattern
+    only_bo = [f for f in build_report(span, sales + skips[:3]).flags if f.kind is FlagKind.PIN_SKIPS]
+    assert "everyone else: 0 (0%)" in only_bo[0].text  # Ana skipped none
 
 
 def test_redemptions_outside_opening_hours_are_flagged():
