@@ -22,6 +22,7 @@ import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -34,6 +35,9 @@ from budtender_app.services import shift_report
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import JournalError
 from budtender_app.services.paths import folders
+
+if TYPE_CHECKING:
+    from budtender_app.startup import Mode
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -85,6 +89,11 @@ def run_report(args: argparse.Namespace, clock: Clock | None = None) -> int:
     except (JournalError, sqlite3.Error) as exc:
         _error(f"The redemption journal {path} cannot be read: {exc}")
         return EXIT_FAILED
+    return _show(args, report, mode, training)
+
+
+def _show(args: argparse.Namespace, report: ShiftReport, mode: Mode, training: bool) -> int:
+    """Check with AIQ when asked, print the report, write its CSV; the exit code."""
     check, code, remark = None, EXIT_OK, ""
     if args.check_aiq:
         check, remark = _check(report, mode.config, args.base_url if training else None, training)

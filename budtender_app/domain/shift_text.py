@@ -17,8 +17,8 @@ from budtender_app.domain.shift_flags import Flag
 from budtender_app.domain.shift_report import Figures, ShiftReport
 
 #: The table's columns: (heading, what it shows).
-COLUMNS = ("Staff", "Redeemed", "Points", "Dollars", "%/no $", "Sign-ups", "PIN skips",
-           "Refunds", "Pts back", "Unknown", "Refused")
+COLUMNS = ("Staff", "Redeemed", "Points", "Dollars", "% or no $", "Sign-ups", "PIN skips",
+           "Refunds", "Points back", "Unknown", "Refused")
 
 
 def figure_cells(f: Figures) -> list[str]:

@@ -89,8 +89,15 @@ class ShiftReportViewModel(QObject):
         self.day, self.report, self.check = day, report, None
         self._line.clear()
         self.report_changed.emit()
-        self.check_changed.emit("")
+        self.check_changed.emit(self.check_text)
         return report
+
+    @property
+    def check_text(self) -> str:
+        """What AIQ's report showed, one line a difference ("" before a check)."""
+        if self.check is None or self.report is None:
+            return ""
+        return "\n".join(check_lines(self.check, self.report))
 
     def slip(self) -> Receipt:
         """The report on paper: the receipt's header (store, terminal, printing time), TRAINING band."""
@@ -137,7 +144,7 @@ class ShiftReportViewModel(QObject):
             return
         self.check = check
         self._line.say(Level.INFO if check.agrees else Level.WARNING, check.summary() + ".")
-        self.check_changed.emit("\n".join(check_lines(check, report)))
+        self.check_changed.emit(self.check_text)
 
     async def wait_idle(self) -> None:
         """Until the check is done (tests)."""

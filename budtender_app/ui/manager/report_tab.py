@@ -90,8 +90,8 @@ class ReportTab(QWidget):
         self.message_label = MessageLabel("report_message_label", self)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.table, 3)
-        layout.addWidget(self.flags_tree, 2)
+        layout.addWidget(self.table)
+        layout.addWidget(self.flags_tree, 1)
         layout.addWidget(self.notes_label)
         layout.addWidget(self.check_label)
         layout.addWidget(self.message_label)
@@ -99,11 +99,16 @@ class ReportTab(QWidget):
 
     def _build_table(self) -> None:
         self.table = named(QTableWidget(0, len(COLUMNS), self), "report_table", "Figures per staff member")
-        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
+        # Two-word headings on two lines: eleven columns fit a 1024-pixel screen with whole names.
+        self.table.setHorizontalHeaderLabels(
+            [self.tr(c).replace(" ", "\n", 1).replace("-", "-\n", 1) for c in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # as tall as its rows
+        # The names' column takes what the figures leave (a long name wraps): never a sideways scroll.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS)):
+        for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
@@ -154,8 +159,18 @@ class ReportTab(QWidget):
                 if r == len(rows) - 1:
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
+        self._fit_table_height()
         self._draw_flags()
         self.notes_label.setText("\n".join(report.notes) if report is not None else "")
+
+    def _fit_table_height(self) -> None:
+        """Every row shown (a day has a handful of staff); a long list scrolls past 8 rows."""
+        self.table.resizeRowsToContents()
+        rows = sum(self.table.rowHeight(r) for r in range(min(self.table.rowCount(), 8)))
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height() + rows
+                                  + 2 * self.table.frameWidth())
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.table.rowCount() > 8
+                                              else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def _draw_flags(self) -> None:
         self.flags_tree.clear()
@@ -173,6 +188,7 @@ class ReportTab(QWidget):
 
     def _on_vm_check_changed(self, text: str) -> None:
         self.check_label.setText(text)
+        self.check_label.setVisible(bool(text))  # no empty line's gap before a check
 
     def _on_vm_busy_changed(self, text: str) -> None:
         self.check_button.setEnabled(not text)
