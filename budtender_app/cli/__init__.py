@@ -12,6 +12,7 @@ from budtender_app.domain.settings import DEFAULT_BASE_URL
 def build_parser() -> argparse.ArgumentParser:
     """The app's command line: the options that start the window, and IT's sub-commands."""
     from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
+    from budtender_app.cli.report import build_report_parser
     from budtender_app.cli.staff import build_staff_parser
 
     parser = argparse.ArgumentParser(
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_journal_parser(sub)
     _add_settings_parsers(sub)
     build_staff_parser(sub)
+    build_report_parser(sub)
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -93,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from budtender_app.cli.staff import run_staff
 
         return run_staff(args)
+    if args.command == "report":
+        from budtender_app.cli.report import run_report
+
+        return run_report(args)
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 

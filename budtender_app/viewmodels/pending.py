@@ -34,6 +34,7 @@ from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageTex
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 from budtender_app.viewmodels.refunds import GiveBack
+from budtender_app.viewmodels.shift_report import ShiftReportViewModel
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class PendingViewModel(QObject):
         self.words = PendingWords(self._clock, self)
         self.training = training  # the training journal: its export says TRAINING
         self._export = AuditExport(journal, self._line, parent=self, training=training)
+        self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/screenshots/sizes.py [OUT_DIR]
 
-OUT_DIR defaults to /tmp/budtender-sizes; one PNG per screen, named MODE-SIZE-NN-screen.png. A
+OUT_DIR defaults to /tmp/budtender-sizes; one PNG per screen, named MODE-SIZE-NN-screen.png (with
+BUDTENDER_SHOTS=redemptions only the Redemptions window's, the Shift report tab among them). A
 popup or dialog is drawn over the counter window it opens on, centred as a window manager puts
 it, so each picture is what that screen shows: cut-off text, a dialog wider than the screen or
 a column stretched across it show at a glance. Real mode is the real window (training=False)
@@ -55,6 +56,8 @@ CASHIER = Actor("7", "Dana Cashier")
 BASE = "https://simulator.invalid"
 SCREENS = {"1024x768": (1024, 768), "1920x1080": (1920, 1080)}
 COUNTER = CounterInfo("Green Leaf", "US", store="Main St", store_id="42", terminal="till-1")
+#: BUDTENDER_SHOTS=redemptions: only the Redemptions window's tabs.
+ONLY = os.environ.get("BUDTENDER_SHOTS", "")
 LINKS = ("https://lab.alpineiq.com/wallet/1234", "https://lab.alpineiq.com/join/1234")
 
 
@@ -187,7 +190,26 @@ async def redemptions(shots: Shots, win: MainWindow, services) -> None:
     await shots.save("redemptions-refund", dialog)
     dialog.tabs.setCurrentWidget(dialog.export_tab)
     await shots.save("redemptions-export", dialog)
+    await shift_report(shots, dialog, journal, wallet)
     dialog.done(0)
+
+
+async def shift_report(shots: Shots, dialog, journal, wallet) -> None:
+    """The Shift report tab over a day with two cashiers, a repeat shopper and PIN skips."""
+    other = Actor("8", "Sam Cashier")
+    for n in range(3):
+        rows = journal.queue(f"POS-20{n}", wallet.discounts[1:2], staff=CASHIER, shopper_masked="***-***-4567",
+                             contact_id=wallet.contact_id)
+        for row in rows:
+            journal.mark_sending(row.id)
+            journal.mark_redeemed(row.id, f"aiq-{n}")
+    for _ in range(2):
+        journal.record_event("pin_skipped", staff=other, approver=Actor("2", "Max Manager"), detail="no phone")
+    dialog.tabs.setCurrentWidget(dialog.report_tab)
+    dialog.report_tab.date_edit.setDate(dialog.report_tab.date_edit.date().addDays(-1))
+    dialog.report_tab.date_edit.setDate(dialog.report_tab.date_edit.maximumDate())
+    dialog.report_tab.flags_tree.expandAll()
+    await shots.save("redemptions-shift-report", dialog)
 
 
 async def loyalty_dialogs(shots: Shots, win: MainWindow, http: httpx.AsyncClient) -> None:
@@ -220,9 +242,12 @@ async def shoot(out: Path, training: bool, size: str) -> None:
     if win.size() != QPixmap(*SCREENS[size]).size():
         print(f"window is {win.width()}x{win.height()} on a {size} screen")
     shots = Shots(out, f"{'training' if training else 'real'}-{size}", win)
-    await counter_steps(shots, win, vm)
-    await manager_dialogs(shots, win, services)
-    await loyalty_dialogs(shots, win, http)
+    if ONLY == "redemptions":  # one window's pictures, quickly (the Redemptions window's tabs)
+        await redemptions(shots, win, services)
+    else:
+        await counter_steps(shots, win, vm)
+        await manager_dialogs(shots, win, services)
+        await loyalty_dialogs(shots, win, http)
     win.close_without_asking()
     await vm.wait_idle()
     await http.aclose()

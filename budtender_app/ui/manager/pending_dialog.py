@@ -28,6 +28,7 @@ from budtender_app.ui.common.widgets import BusyStrip, MessageLabel, named
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable, find_by_id
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
+from budtender_app.ui.manager.report_tab import ReportTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
 #: How loud AIQ's report on a redemption is shown: red when it settles nothing.
@@ -256,6 +257,8 @@ class PendingDialog(AppDialog):
         self.tabs.addTab(self.pending_tab, "")
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
+        self.report_tab = ReportTab(vm.shift_report, self)
+        self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
         self.busy_strip = BusyStrip(self)
         self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)

@@ -1,0 +1,141 @@
+"""`budtender-app report --date YYYY-MM-DD [--csv FILE] [--check-aiq]`: the end-of-day report.
+
+Reads the journal and the consent record read-only (it works while the terminal runs) and prints
+the per-staff table, the unusual patterns with their events, and what the figures leave out.
+``--csv`` also writes it as a spreadsheet-safe CSV (never over a file that is there).
+``--check-aiq`` compares it with AIQ's redemption report for the same day (E11), with the store's
+credentials from the keyring. With ``--demo`` it is training's journal, and the check asks the
+simulator: the one at ``--base-url`` (for instance `budtender-app simulator`) or, without it, a
+fresh one in this process, which knows none of training's earlier redemptions.
+
+The day is the store's local day in this computer's time zone (``Clock.system``).
+Exit codes: 0 done, 1 no journal (or one that cannot be read) or AIQ could not be asked,
+2 bad input (a date that is not one, a CSV file that is already there or cannot be written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sqlite3
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from budtender_app.domain import errors
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.shift_check import Check
+from budtender_app.domain.shift_report import ShiftReport, day_range
+from budtender_app.domain.shift_text import report_text
+from budtender_app.services import shift_report
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.journal import JournalError
+from budtender_app.services.paths import folders
+
+if TYPE_CHECKING:
+    from budtender_app.startup import Mode
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `report` to the app's sub-commands; returns the new parser."""
+    parser = subparsers.add_parser("report", help="the end-of-day report: per staff member, with unusual patterns")
+    parser.add_argument("--date", dest="report_date", required=True, metavar="YYYY-MM-DD",
+                        help="the store's local day")
+    parser.add_argument("--csv", dest="report_csv", metavar="FILE", default=None,
+                        help="also write it as CSV (a file that is there is never replaced)")
+    parser.add_argument("--check-aiq", action="store_true", help="compare with AIQ's redemption report (E11)")
+    parser.add_argument("--journal", dest="report_journal", metavar="FILE", default=None,
+                        help="the redemption journal (default: this computer's)")
+    parser.add_argument("--demo", dest="report_demo", action="store_true", help="training's journal and simulator")
+    return parser
+
+
+def run_report(args: argparse.Namespace, clock: Clock | None = None) -> int:
+    """Print the report of ``--date``; write the CSV; check with AIQ. The exit code."""
+    clock = clock or Clock.system()
+    training = bool(args.demo or args.report_demo)
+    try:
+        day = date.fromisoformat(args.report_date.strip())
+    except ValueError:
+        _error(f"--date {args.report_date!r} is not a date; write it as YYYY-MM-DD, like 2026-11-22.")
+        return EXIT_BAD_INPUT
+    if args.report_csv and Path(args.report_csv).exists():
+        _error(f"{args.report_csv} is already there: choose another name (a report never replaces a file).")
+        return EXIT_BAD_INPUT
+    from budtender_app.startup import StartupError, choose_mode
+
+    try:
+        mode = choose_mode(argparse.Namespace(**{**vars(args), "demo": training}))
+    except StartupError as exc:
+        _error(str(exc))
+        return EXIT_BAD_INPUT
+    if not training and mode.training:  # nothing set up (or no keyring): say why, read no journal
+        _error(f"{mode.notice} Use --demo for training's report.")
+        return EXIT_FAILED
+    path = Path(args.report_journal) if args.report_journal else folders().journal(training=training)
+    zone = clock.local(clock.now()).tzinfo
+    assert zone is not None  # Clock.local gives an aware time
+    try:
+        report = shift_report.make_report(path, day_range(day, zone), store=mode.store,
+                                          consents=folders().consents(training=training))
+    except (JournalError, sqlite3.Error) as exc:
+        _error(f"The redemption journal {path} cannot be read: {exc}")
+        return EXIT_FAILED
+    return _show(args, report, mode, training)
+
+
+def _show(args: argparse.Namespace, report: ShiftReport, mode: Mode, training: bool) -> int:
+    """Check with AIQ when asked, print the report, write its CSV; the exit code."""
+    check, code, remark = None, EXIT_OK, ""
+    if args.check_aiq:
+        check, remark = _check(report, mode.config, args.base_url if training else None, training)
+        if check is None:
+            _error(remark)
+            code, remark = EXIT_FAILED, ""
+    print(("TRAINING - no real points\n" if training else "")
+          + f"Store {mode.store} · terminal {socket.gethostname()}\n" + report_text(report, check))
+    if remark:
+        print(remark)
+    if args.report_csv:
+        try:
+            shift_report.write_csv(report, args.report_csv, training=training, check=check)
+        except OSError as exc:
+            _error(f"Cannot write {args.report_csv}: {exc.strerror or exc}.")
+            return EXIT_BAD_INPUT
+        print(f"Wrote the report to {args.report_csv}.")
+    return code
+
+
+def _check(report: ShiftReport, config: AiqConfig, base_url: str | None, training: bool) -> tuple[Check | None, str]:
+    """(AIQ's check, a remark) or (None, why it could not be made)."""
+    async def ask() -> Check:
+        if training and not base_url:
+            from budtender_app.simulator.core import Simulator
+            from budtender_app.simulator.transport import SimulatorTransport
+
+            transport: httpx.AsyncBaseTransport = SimulatorTransport(Simulator(base_url=config.base_url))
+        else:
+            transport = httpx.AsyncHTTPTransport()
+        cfg = AiqConfig(base_url, config.api_key, config.uid) if base_url else config
+        async with httpx.AsyncClient(transport=transport, timeout=15.0, follow_redirects=False) as http:
+            return await shift_report.check_with_aiq(AiqClient(http, cfg), report)
+
+    try:
+        check = asyncio.run(ask())
+    except errors.AiqError as exc:
+        return None, f"AIQ's redemption report could not be read: {exc}"
+    remark = ("TRAINING: checked against a fresh simulator, which knows none of training's earlier "
+              "redemptions (run `budtender-app simulator` and pass --base-url to check against it).")
+    return check, remark if training and not base_url else ""
+
+
+def _error(text: str) -> None:
+    print(text, file=sys.stderr)

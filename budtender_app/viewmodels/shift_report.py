@@ -1,0 +1,155 @@
+"""The Redemptions window's "Shift report" tab: a day's report, its paper, its CSV and AIQ's check.
+
+Held by the PendingViewModel (``pending_vm.shift_report``). The day is the store's local day from
+the app's one clock; the report is read from the journal's file on its own read-only connection
+(``services/shift_report.py``: a day's events, read row by row, in a few milliseconds for a busy
+day, so on the GUI thread like the window's other journal reads). The check with AIQ (E11) runs
+in the background through ``Operations``, like the Pending tab's "Check with AIQ".
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.domain import errors
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.messages import Level
+from budtender_app.domain.receipt import Receipt, SlipHeader
+from budtender_app.domain.shift_check import Check
+from budtender_app.domain.shift_flags import Flag
+from budtender_app.domain.shift_report import ShiftReport, day_range
+from budtender_app.domain.shift_text import check_lines, report_slip
+from budtender_app.services import shift_report
+from budtender_app.services.journal import Journal, JournalError
+from budtender_app.services.paths import folders
+from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
+
+log = logging.getLogger("budtender_app.viewmodels.shift_report")
+
+
+def report_file_name(day: date, suffix: str, *, training: bool = False) -> str:
+    """The suggested file name of a day's report; a training one starts with TRAINING."""
+    return ("TRAINING-" if training else "") + f"shift-report-{day.isoformat()}.{suffix}"
+
+
+class ShiftReportViewModel(QObject):
+    """One day's shift report (``report``), AIQ's check of it (``check``), and their paper and CSV.
+
+    ``api`` is AIQ's report (the app's client: the simulator in training). ``consents``: the
+    consent record's file (default: this computer's, training's in training)."""
+
+    report_changed = Signal()
+    check_changed = Signal(str)  # what AIQ's report shows, in words
+    message_changed = Signal(str, str)  # (Level, text)
+    busy_changed = Signal(str)
+    busy = BusyText()
+    message = MessageText()
+
+    def __init__(self, journal: Journal, api: shift_report.ReportApi, clock: Clock, *, training: bool = False,
+                 consents: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._journal = journal
+        self._api = api
+        self._clock = clock
+        self.training = training
+        self._consents = consents if consents is not None else folders().consents(training=training)
+        self._line = MessageLine(self.message_changed.emit)
+        self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
+        self.day = clock.today()
+        self.report: ShiftReport | None = None
+        self.check: Check | None = None
+
+    def today(self) -> date:
+        """The store's date now (the date picker's default and its last day)."""
+        return self._clock.today()
+
+    @property
+    def flags(self) -> list[Flag]:
+        """The report's unusual patterns (each with its events)."""
+        return [f for f in (self.report.flags if self.report else ()) if isinstance(f, Flag)]
+
+    def load(self, day: date) -> ShiftReport | None:
+        """Read ``day``'s report (the store's local day); None, said on the message line, when the
+        journal cannot be read. AIQ's check of another day is forgotten."""
+        zone = self._clock.local(self._clock.now()).tzinfo
+        assert zone is not None  # Clock.local gives an aware time
+        try:
+            report = shift_report.make_report(self._journal.path, day_range(day, zone), store=self._journal.store,
+                                              consents=self._consents)
+        except (JournalError, sqlite3.Error) as exc:
+            log.warning("shift report: the journal could not be read: %s", exc)
+            self._line.say(Level.ERROR, self.tr("The journal could not be read for this report: {why}").format(why=exc))
+            return None
+        self.day, self.report, self.check = day, report, None
+        self._line.clear()
+        self.report_changed.emit()
+        self.check_changed.emit(self.check_text)
+        return report
+
+    @property
+    def check_text(self) -> str:
+        """What AIQ's report showed, one line a difference ("" before a check)."""
+        if self.check is None or self.report is None:
+            return ""
+        return "\n".join(check_lines(self.check, self.report))
+
+    def slip(self) -> Receipt:
+        """The report on paper: the receipt's header (store, terminal, printing time), TRAINING band."""
+        report = self.report or self.load(self.day)
+        header = SlipHeader(self._journal.store, self._journal.terminal, self._clock.local(self._clock.now()),
+                            self.training)
+        if report is None:
+            return Receipt(())
+        return report_slip(report, header, self.check)
+
+    def save_csv(self, path: str | os.PathLike[str]) -> bool:
+        """The report as CSV at ``path`` (never over a file that is there); said on the message line."""
+        if self.report is None or not os.fspath(path).strip():
+            self._line.say(Level.ERROR, self.tr("Choose where to save the CSV file."))
+            return False
+        try:
+            shift_report.write_csv(self.report, path, training=self.training, check=self.check)
+        except shift_report.ReportFileExists:
+            self._line.say(Level.ERROR, self.tr("{path} is already there: choose another name. A report never "
+                                                "replaces a file.").format(path=os.fspath(path)))
+            return False
+        except OSError as exc:
+            self._line.say(Level.ERROR, self.tr("Cannot write {path}: {why}.").format(
+                path=os.fspath(path), why=exc.strerror or exc))
+            return False
+        self._line.say(Level.INFO, self.tr("Saved the report of {day} to {path}.").format(
+            day=self.day.isoformat(), path=os.fspath(path)))
+        return True
+
+    def start_check(self) -> None:
+        """Check with AIQ in the background; a new check cancels one still running."""
+        self._ops.replace(self.check_with_aiq())
+
+    async def check_with_aiq(self) -> None:
+        """AIQ's redemption report for the same day (E11): matched, only here, only at AIQ."""
+        report = self.report or self.load(self.day)
+        if report is None:
+            return
+        try:
+            with self._ops.showing(self.tr("Checking AIQ's redemption report for {day}…").format(day=self.day)):
+                check = await shift_report.check_with_aiq(self._api, report)
+        except errors.AiqError as exc:
+            self._line.say(Level.ERROR, self.tr("AIQ's redemption report could not be read: {why}").format(why=exc))
+            return
+        self.check = check
+        self._line.say(Level.INFO if check.agrees else Level.WARNING, check.summary() + ".")
+        self.check_changed.emit(self.check_text)
+
+    async def wait_idle(self) -> None:
+        """Until the check is done (tests)."""
+        await self._ops.wait_idle()
+
+    def _crashed(self, exc: BaseException) -> None:
+        log.error("the shift report's check failed", exc_info=exc)
+        self._line.say(Level.ERROR, self.tr("Something went wrong checking with AIQ. Try again."))
