@@ -102,4 +102,5 @@ def _out_of_hours(events: Sequence[ReportEvent], zone: tzinfo, hours: OpeningHou
         return []
     times = ", ".join(f"{e.at.astimezone(zone):%H:%M}" for e in late[:5]) + (", ..." if len(late) > 5 else "")
     return [Flag(FlagKind.OUT_OF_HOURS, (
-        f"{len(late)} redemption(s) outside opening hours ({hours}): {times}."), tuple(late))]
+        f"{len(late)} {'redemption' if len(late) == 1 else 'redemptions'} outside opening hours ({hours}): "
+        f"{times}."), tuple(late))]

@@ -241,8 +241,9 @@ def _order(figures: Figures) -> tuple[bool, str]:
 def _notes(total: Figures, signups: Sequence[SignUp], sign_ups_known: bool, hours: OpeningHours) -> list[str]:
     notes = []
     if total.no_fixed_value:
-        notes.append(f"{total.no_fixed_value} redemption(s) had a percentage (or no fixed) value: "
-                     "they are not in the dollar figure.")
+        count = total.no_fixed_value
+        notes.append(f"{count} {'redemption' if count == 1 else 'redemptions'} had a percentage (or no fixed) "
+                     "value: not in the dollar figure.")
     if not sign_ups_known:
         notes.append("Sign-ups could not be read from the consent record: not counted.")
     elif any(not s.staff.is_known for s in signups):

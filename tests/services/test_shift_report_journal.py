@@ -70,21 +70,21 @@ def test_other_stores_in_the_same_journal_are_left_out(day_journal):
     assert report.total.redemptions == 0 and not report.staff
 
 
-def test_sign_ups_from_the_consent_record_count_without_a_person(tmp_path, day_journal, clock):
+def test_sign_ups_from_the_consent_record_count_for_who_took_the_consent(tmp_path, day_journal, clock):
     consents = ConsentLog(tmp_path / "consents.sqlite3", clock=clock)
     clock.at(local(16))
     where = CounterInfo("Green Leaf", "US", store="Main St", store_id="42", terminal="till-1")
     row = consents.record_consent("I agree", where=where, phone=parse_phone(DEMO_PHONE), sms_opt_in=True,
-                                  email_opt_in=False, email_given=False)
+                                  email_opt_in=False, email_given=False, staff=ANA)
     consents.record_sign_up(row, "c-new")
     consents.record_consent("I agree", where=where, phone=parse_phone(DEMO_PHONE), sms_opt_in=True,
-                            email_opt_in=False, email_given=False)  # never confirmed by AIQ: not a sign-up
+                            email_opt_in=False, email_given=False, staff=BO)  # never confirmed by AIQ: not a sign-up
     consents.close()
     report = shift_report.make_report(day_journal.path, day_range(DAY, DENVER), store="test",
                                       consents=tmp_path / "consents.sqlite3")
     assert report.total.sign_ups == 1
-    assert all(f.sign_ups == 0 for f in report.staff)
-    assert any("total only" in note for note in report.notes)
+    assert {f.staff.name: f.sign_ups for f in report.staff if f.sign_ups} == {ANA.name: 1}
+    assert not any("total only" in note for note in report.notes)
 
 
 def test_the_csv_is_spreadsheet_safe_and_never_replaces_a_file(tmp_path, clock):
