@@ -18,7 +18,7 @@ from budtender_app.domain.shift_report import Figures, ShiftReport
 
 #: The table's columns: (heading, what it shows).
 COLUMNS = ("Staff", "Redeemed", "Points", "Dollars", "% or no $", "Sign-ups", "PIN skips",
-           "Refunds", "Points back", "Unknown", "Refused")
+           "Refunds", "Points back", "No answer", "Refused")
 
 
 def figure_cells(f: Figures) -> list[str]:
@@ -88,7 +88,7 @@ def _person_lines(f: Figures) -> list[str]:
         lines.append(f"    Percent / no fixed value: {f.no_fixed_value}")
     lines += [f"    Sign-ups: {f.sign_ups}", f"    PIN skips: {f.pin_skips}",
               f"    Refunds: {f.refunds} ({f.refund_points:,} points back)",
-              f"    Unknown: {f.unknown}   Refused: {f.refused}"]
+              f"    No answer: {f.unknown}   Refused: {f.refused}"]
     return lines
 
 
