@@ -17,21 +17,16 @@ from typing import TYPE_CHECKING
 
 # Everything that needs no Qt is imported before PySide6: PySide6 hooks every import after its
 # own and reads each new module's source (looking for ``from __feature__``). About 30 ms of
-# start-up on a till, for modules that never touch Qt.
+# start-up on a till, for modules that never touch Qt (keyring, the journal, the services).
 import httpx
-import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
-import qasync
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
 
+# isort: split
 from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
 from budtender_app.domain.actor import acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
-from budtender_app.live_profile import add_profile_switch, counter_info, reader, with_training_profile
 from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
@@ -45,6 +40,15 @@ from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
+
+# isort: split
+import PySide6  # noqa: F401  - before qasync, so qasync binds to PySide6
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from budtender_app.live_profile import add_profile_switch, counter_info, reader, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
