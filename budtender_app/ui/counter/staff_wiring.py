@@ -18,8 +18,12 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QPushButton, QWidget
 
+from budtender_app.domain.messages import Level
+from budtender_app.domain.staff import TRAINING_STAFF
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.counter.setup_page import SetupPage
 from budtender_app.ui.counter.sign_in_page import SignInPage
+from budtender_app.viewmodels.first_setup import FirstSetup
 from budtender_app.viewmodels.staff_session import StaffSession
 
 #: How often the idle time is checked (ms): a lock comes at most this late.
@@ -29,10 +33,16 @@ _PRESSES = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
 _GEOMETRY = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
 
 
+def training_staff_note() -> str:
+    """The demo staff and their passcodes, for the training banner (public by design: domain/staff.py)."""
+    return "Sign in as " + " or ".join(f"{a.name} ({a.passcode})" for a in TRAINING_STAFF)
+
+
 class StaffWiring(QObject):
     """Puts a StaffSession on a counter window (app.py builds one when the terminal has staff)."""
 
-    def __init__(self, window: QMainWindow, session: StaffSession, *, hint: str = "") -> None:
+    def __init__(self, window: QMainWindow, session: StaffSession, *, hint: str = "",
+                 setup: FirstSetup | None = None) -> None:
         super().__init__(window)
         self._window = window
         self._session = session
@@ -44,6 +54,11 @@ class StaffWiring(QObject):
         self._covered: QWidget = getattr(window, "content", None) or central
         self._focus: QWidget | None = None
         self.page = SignInPage(session, self._central, hint=hint)
+        # A terminal with no manager: the first-start setup comes before anything else.
+        self.setup_page = SetupPage(setup, self._central) if setup is not None else None
+        if self.setup_page is not None and setup is not None:
+            setup.created.connect(self._on_setup_created)
+            self.setup_page.hide()
         self._create_status(window)
         QShortcut(QKeySequence(SWITCH_KEY), window, session.lock)
         self._timer = QTimer(self)
@@ -90,6 +105,13 @@ class StaffWiring(QObject):
     def _inside(self, watched: QObject) -> bool:
         return isinstance(watched, QWidget) and watched.window() is self._window
 
+    def _on_setup_created(self, _name: str) -> None:
+        if self.setup_page is not None:
+            self.setup_page.hide()
+            self.setup_page = None  # done once: the store refuses a second first-start setup anyway
+        self._show_locked(True)
+        self.page.show_message(Level.OK, self._window.tr("The manager account is made. Sign in with its passcode."))
+
     def _on_session_signed_in(self, name: str) -> None:
         self._show_locked(False)
 
@@ -106,9 +128,10 @@ class StaffWiring(QObject):
             button.setEnabled(not locked)
         if locked:
             self._place()
-            self.page.show()
-            self.page.raise_()
-            self.page.passcode_edit.setFocus()
+            screen = self.setup_page or self.page
+            self.page.setVisible(screen is self.page)
+            screen.show()
+            screen.raise_()
             return
         self.page.hide()
         if self._focus is not None and self._focus.isVisible() and self._focus.isEnabled():
@@ -121,3 +144,5 @@ class StaffWiring(QObject):
         if self._banner is not None and self._banner.isVisible():
             rect.setTop(self._banner.geometry().bottom() + 1)
         self.page.setGeometry(rect)
+        if self.setup_page is not None:
+            self.setup_page.setGeometry(rect)

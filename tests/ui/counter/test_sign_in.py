@@ -15,13 +15,14 @@ from budtender_app.app import show_texted_pins
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.staff import Actor as ChangeActor
-from budtender_app.domain.staff import Role
+from budtender_app.domain.staff import ActorKind, Role
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.staff.store import StaffStore
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID, Simulator
 from budtender_app.simulator.transport import SimulatorTransport
-from budtender_app.ui.counter.staff_wiring import StaffWiring
+from budtender_app.ui.counter.staff_wiring import StaffWiring, training_staff_note
 from budtender_app.ui.main_window import MainWindow
+from budtender_app.viewmodels.first_setup import FirstSetup
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 from budtender_app.viewmodels.staff_session import StaffSession
 from tests.helpers import make_journal, wait_for_focus, wait_for_step
@@ -150,3 +151,81 @@ async def test_idle_time_locks_the_counter(qtbot, signed, ticks):
     session.check_idle()
     assert wiring.page.isVisible() and session.current is None
     assert "Locked after no use" in wiring.page.message_label.text()
+
+
+# -- first-start setup -------------------------------------------------------------------------
+
+@pytest_asyncio.fixture
+async def fresh(qtbot, ticks, tmp_path):
+    """A real terminal whose staff file has no manager."""
+    with StaffStore(tmp_path / "fresh.sqlite3", clock=ticks.clock(), lookup_key=KEY) as store:
+        sim = Simulator(base_url=BASE, pin_source=lambda: "4321")
+        http = httpx.AsyncClient(transport=SimulatorTransport(sim))
+        journal = make_journal(tmp_path)
+        session = StaffSession(store, ticks.clock())
+        vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal,
+                                 acting=session.actor)
+        win = MainWindow(vm, training=False, location="test")
+        wiring = StaffWiring(win, session, setup=FirstSetup(store) if FirstSetup.needed(store) else None)
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        yield win, session, wiring, store
+        await vm.wait_idle()
+        await http.aclose()
+        journal.close()
+
+
+@pytest.mark.asyncio
+async def test_a_terminal_with_no_manager_shows_the_setup_first_then_sign_in(qtbot, fresh):
+    win, session, wiring, store = fresh
+    setup = wiring.setup_page
+    assert setup is not None and setup.isVisible() and not wiring.page.isVisible()
+    assert setup.title_label.text() == "Set up this terminal"
+    qtbot.keyClick(setup.name_edit, Qt.Key.Key_F12)  # settings (the old PIN's first visit) cannot come first
+    assert win.manager_dialog is None
+    await wait_for_focus(setup.name_edit)
+    qtbot.keyClicks(setup.name_edit, "Robin Owner")
+    qtbot.keyClick(setup.name_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(setup.passcode_edit, "2580")
+    qtbot.keyClick(setup.passcode_edit, Qt.Key.Key_Return)
+    qtbot.keyClicks(setup.again_edit, "2581")
+    qtbot.keyClick(setup.again_edit, Qt.Key.Key_Return)
+    assert "not the same" in setup.message_label.text() and not store.has_manager()
+    qtbot.keyClicks(setup.passcode_edit, "2580")
+    qtbot.keyClicks(setup.again_edit, "2580")
+    qtbot.keyClick(setup.again_edit, Qt.Key.Key_Return)
+    assert store.has_manager()
+    [event] = [e for e in store.events() if e.action == "added"]
+    assert event.actor_kind is ActorKind.FIRST_START_SETUP
+    assert not setup.isVisible() and wiring.setup_page is None
+    assert wiring.page.isVisible()
+    await sign_in(qtbot, wiring, session, "2580")
+    assert session.actor().name == "Robin Owner"
+
+
+def test_the_setup_is_refused_once_a_manager_exists(store):
+    setup = FirstSetup(store)
+    assert not FirstSetup.needed(store)
+    assert not setup.create("Grabber", "8642", "8642")
+    assert "already set up" in setup.message[1]
+    assert [m.name for m in store.list()] == ["Dana Boss", "Sam Till"]
+
+
+def test_only_the_first_start_setup_makes_staff_accounts_in_the_gui():
+    """No other screen or view model adds an account: none can make a manager on an empty terminal."""
+    import pathlib
+
+    root = pathlib.Path(__file__).parents[3] / "budtender_app"
+    adders = sorted(str(p.relative_to(root)) for folder in ("ui", "viewmodels") for p in (root / folder).rglob("*.py")
+                    if "first_start_setup()" in p.read_text() or "Role.MANAGER" in p.read_text())
+    assert adders == ["viewmodels/first_setup.py"]
+
+
+@pytest.mark.asyncio
+async def test_the_training_banner_shows_the_demo_staffs_passcodes(signed):
+    win = signed[0]
+    win.banner.show_staff(training_staff_note())
+    text = win.banner.text()
+    assert "Trainee Cashier (2468)" in text and "Trainer Manager (1357)" in text
+    assert text.startswith("TRAINING")
