@@ -33,6 +33,14 @@ _PRESSES = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
 _GEOMETRY = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
 
 
+def warn_no_sign_in(window: QMainWindow, text: str) -> QLabel:
+    """The staff store cannot open: a red line in the status bar says sign-in is off, and why."""
+    label = named(QLabel(text, window), "staff_off_label", "Staff sign-in is off")
+    label.setWordWrap(True)
+    window.statusBar().insertWidget(0, label, 1)
+    return label
+
+
 def training_staff_note() -> str:
     """The demo staff and their passcodes, for the training banner (public by design: domain/staff.py)."""
     return "Sign in as " + " or ".join(f"{a.name} ({a.passcode})" for a in TRAINING_STAFF)
