@@ -60,7 +60,9 @@ class StaffWiring(QObject):
         self._central: QWidget = central
         self._banner: QWidget | None = getattr(window, "banner", None)
         self._covered: QWidget = getattr(window, "content", None) or central
-        self._focus: QWidget | None = None
+        # Where the keyboard goes back to at sign-in: the counter's own choice at start (the cart
+        # total), else where it was when the counter locked.
+        self._focus: QWidget | None = window.focusWidget()
         self.page = SignInPage(session, self._central, hint=hint)
         # A terminal with no manager: the first-start setup comes before anything else.
         self.setup_page = SetupPage(setup, self._central) if setup is not None else None

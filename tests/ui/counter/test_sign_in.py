@@ -229,3 +229,11 @@ async def test_the_training_banner_shows_the_demo_staffs_passcodes(signed):
     text = win.banner.text()
     assert "Trainee Cashier (2468)" in text and "Trainer Manager (1357)" in text
     assert text.startswith("TRAINING")
+
+
+@pytest.mark.asyncio
+async def test_the_first_sign_in_gives_the_keyboard_to_the_cart_total_not_the_trainers_button(qtbot, signed):
+    win, session, wiring = signed
+    win.banner.add_practice(lambda: None)
+    await sign_in(qtbot, wiring, session, "4971")
+    await wait_for_focus(win.cart_edit)
