@@ -23,7 +23,6 @@ import httpx
 # isort: split
 from budtender_app import APP_NAME, __version__
 from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
-from budtender_app.domain.actor import acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
@@ -39,6 +38,7 @@ from budtender_app.services.profile_switch import SwitchableAiqClient
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
+from budtender_app.staff_signin import acting_of, add_sign_in, open_staff, staff_session
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
 
 # isort: split
@@ -54,6 +54,7 @@ from budtender_app.training_mode import add_trainer_controls, build_http, settin
 if TYPE_CHECKING:
     from budtender_app.domain.settings import StoreProfile
     from budtender_app.services.credentials import Credentials
+    from budtender_app.services.staff import StaffStore
     from budtender_app.simulator.core import Simulator
     from budtender_app.ui.common.crash import CrashReporter
     from budtender_app.ui.main_window import MainWindow
@@ -246,11 +247,14 @@ class Services:
     consents: ConsentLog | None
     read_profile: Callable[[], Target | str] | None = None  # what a restart would use now
     profile_switch: ProfileSwitch | None = None  # built with the window (build_window)
+    staff: StaffStore | None = None  # None: no sign-in (tests; or it cannot open: staff_notice says why)
+    staff_notice: str = ""
 
     def close_journals(self) -> None:
         self.journal.close()
-        if self.consents is not None:
-            self.consents.close()
+        for other in (self.consents, self.staff):
+            if other is not None:
+                other.close()
 
 
 def _consent_log(mode: Mode, folders: Folders, credentials: CredentialStore, clock: Clock) -> ConsentLog | None:
@@ -307,7 +311,8 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    acting = acting_counter  # who acts at this terminal (domain/actor.py) until staff sign-in replaces it
+    session = staff_session(s.staff, s.clock)
+    acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting)
@@ -324,6 +329,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if switch is not None:
         follow_profile_switch(window, switch)
+    add_sign_in(window, session, training=s.mode.training, notice=s.staff_notice)
     if s.simulator is not None:  # training only: a real store has no simulator to make fail
         add_trainer_controls(window, s.simulator)
     return window, vm, pending_vm
@@ -367,6 +373,8 @@ def run_app(args: argparse.Namespace) -> int:
         services = build_services(args, where, Clock.system(), redactor)  # the one clock
     except Refused as exc:
         return _refuse_to_start(str(exc))
+    # Staff sign-in (staff_signin.py): the app's own; a window built without it (tests) has none.
+    services.staff, services.staff_notice = open_staff(services.mode, where, services.clock)
     window, vm, pending_vm = build_window(services)
     # Redemptions that never reached AIQ are retried in the background, never during a sale.
     resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,

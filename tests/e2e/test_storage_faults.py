@@ -237,6 +237,7 @@ class AppOnSmallDisk(AppProcess):
         script = f'mount -t tmpfs -o size={size},mode=0700 tmpfs "$1" && shift && exec "$@"'
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self._display = env.get("DISPLAY", "")  # types the staff sign-in's answers (xapp.AppProcess)
         self.process = subprocess.Popen(
             ["unshare", "-m", "sh", "-c", script, "sh", str(folder), sys.executable, "-m", "budtender_app",
              "--debug", *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -41,12 +41,30 @@ class Xvfb:
             self.process.kill()
 
 
-class AppProcess:
-    """``python -m budtender_app`` with its log lines readable as they come."""
+#: The e2e staff member's passcode: also training's demo cashier's (domain/staff.TRAINING_STAFF),
+#: so one passcode signs in on a real terminal and in training.
+PASSCODE = "2468"
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+
+#: What the e2e till types when the app asks for it by moving the focus (a log line at DEBUG).
+STAFF_TYPING = {"setup_name_edit": "E2E Manager", "setup_passcode_edit": PASSCODE, "setup_again_edit": PASSCODE,
+                "passcode_edit": PASSCODE}
+
+
+class AppProcess:
+    """``python -m budtender_app`` with its log lines readable as they come.
+
+    Staff sign-in (issue 13): when the first-start setup or the sign-in screen takes the keyboard
+    ("focus setup_name_edit", "focus passcode_edit"...), ``expect`` types the answer and Enter, so
+    a test reads on from the counter as before. sign_in=False: the test does it itself.
+    """
+
+    _display = ""  # where to type the staff answers ("": nowhere)
+
+    def __init__(self, args: list[str], env: dict[str, str], *, sign_in: bool = True) -> None:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
+        self._display = env.get("DISPLAY", "") if sign_in else ""
         self.process = subprocess.Popen(
             [sys.executable, "-m", "budtender_app", "--debug", *args],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -81,6 +99,14 @@ class AppProcess:
                 raise AssertionError(f"the app exited waiting for {pattern!r}:\n" + "\n".join(self.seen[-25:]))
             if regex.search(line):
                 return line
+            self._answer_staff(line)
+
+    def _answer_staff(self, line: str) -> None:
+        """Type the first-start setup's or the sign-in screen's answer when it takes the keyboard."""
+        text = STAFF_TYPING.get(line.rpartition(" focus ")[2]) if " focus " in line else None
+        if self._display and text is not None:
+            xdotool(self._display, "type", "--delay", "20", text)
+            xdotool(self._display, "key", "Return")
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM (the app closes its window the normal way), wait for the exit; the exit code."""

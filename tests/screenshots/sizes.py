@@ -232,6 +232,45 @@ async def loyalty_dialogs(shots: Shots, win: MainWindow, http: httpx.AsyncClient
     consents.close()
 
 
+async def staff_screens(out: Path, training: bool, size: str) -> None:
+    """Issue 13: the first-start setup (a real terminal with no manager) and the sign-in screen."""
+    from budtender_app.domain.staff import TRAINING_STAFF, ActorKind
+    from budtender_app.domain.staff import Actor as ChangeActor
+    from budtender_app.services.staff.lookup import TRAINING_LOOKUP_KEY
+    from budtender_app.services.staff.store import StaffStore
+    from budtender_app.ui.counter.staff_wiring import StaffWiring, training_staff_note
+    from budtender_app.viewmodels.first_setup import FirstSetup
+    from budtender_app.viewmodels.staff_session import StaffSession
+
+    clock = screenshot_clock()
+    win, vm, _sim, http, _services = build(training, clock)
+    store = StaffStore(Path(tempfile.mkdtemp()) / "staff.sqlite3", clock=clock, lookup_key=TRAINING_LOOKUP_KEY)
+    if training:
+        store.seed(TRAINING_STAFF, by=ChangeActor(ActorKind.TRAINING, "training"))
+    session = StaffSession(store, clock)
+    wiring = StaffWiring(win, session, setup=None if training else FirstSetup(store))
+    if training:
+        win.banner.show_staff(training_staff_note())
+    win.resize(*SCREENS[size])
+    win.show()
+    shots = Shots(out, f"{'training' if training else 'real'}-{size}-staff", win)
+    if wiring.setup_page is not None:
+        wiring.setup_page.name_edit.setText("Robin Owner")
+        wiring.setup_page.passcode_edit.setText("2580")
+        await shots.save("first-start-setup")
+        wiring.setup_page.again_edit.setText("2580")
+        wiring.setup_page.submit()
+    await shots.save("sign-in")
+    await session.sign_in("9999")
+    await shots.save("sign-in-wrong")
+    await session.sign_in("2468" if training else "2580")
+    await shots.save("signed-in")
+    win.close_without_asking()
+    await vm.wait_idle()
+    await http.aclose()
+    store.close()
+
+
 async def shoot(out: Path, training: bool, size: str) -> None:
     clock = screenshot_clock()
     win, vm, sim, http, services = build(training, clock)
@@ -268,6 +307,7 @@ def main() -> int:
         for training in (True, False):
             for size in SCREENS:
                 runner.run(shoot(out, training, size))
+                runner.run(staff_screens(out, training, size))
     print(f"screenshots in {out}")
     return 0
 

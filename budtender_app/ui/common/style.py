@@ -201,7 +201,8 @@ QLabel#training_banner {
     background: $banner_bg; color: $banner_text; font-size: $big_size; font-weight: 700; padding: 8px; }
 QLabel#cart_label { font-size: $big_size; }
 QLineEdit#cart_edit[locked="true"] { background: $locked_bg; color: $text; }
-QLabel#pending_label { color: $error; font-weight: 700; }
+QLabel#pending_label, QLabel#staff_off_label { color: $error; font-weight: 700; }
+QLabel#signed_in_label { font-weight: 600; padding: 0px 8px; }
 QLabel#wallet_header_label { font-size: $amount_size; }
 QLineEdit#cart_edit, QLineEdit#phone_edit { font-size: $amount_size; }
 /* The location wraps rather than being cut off by the status bar's buttons. (Not the wallet's and

@@ -23,12 +23,17 @@ class TrainingBanner(WrappedLabel):
         self.setObjectName("training_banner")  # its colours: style.py
         self.setAccessibleName("Training mode")
         self.practise_button: QPushButton | None = None  # only once add_practice is called
-        self._pin = self._practice = ""
+        self._pin = self._practice = self._staff = ""
         self.show_pin("", "")
 
     def show_pin(self, phone_masked: str, pin: str) -> None:
         """Show the PIN texted to ``phone_masked`` ("" for none: the next shopper's is their own)."""
         self._pin = self.tr("PIN texted to {phone}: {pin}").format(phone=phone_masked, pin=pin) if pin else ""
+        self._show()
+
+    def show_staff(self, text: str) -> None:
+        """The demo staff's passcodes (training only: domain/staff.TRAINING_STAFF); "" for none."""
+        self._staff = text
         self._show()
 
     def show_practice(self, text: str) -> None:
@@ -54,5 +59,5 @@ class TrainingBanner(WrappedLabel):
         return button
 
     def _show(self) -> None:
-        parts = [self.tr("TRAINING: no real points (simulated AIQ)"), self._practice, self._pin]
+        parts = [self.tr("TRAINING: no real points (simulated AIQ)"), self._staff, self._practice, self._pin]
         self.setText("   ·   ".join(p for p in parts if p))

@@ -1,0 +1,158 @@
+"""Staff sign-in on the counter window (issue 13): the sign-in screen over the counter, the
+signed-in name and "Switch cashier (Ctrl+L)" in the status bar, and the idle lock.
+
+- The sign-in screen is a child of the window's central widget laid over the sale (below the
+  training banner, which stays in view: in training it shows the demo passcodes). The sale's
+  widgets and view model are untouched: a lock only covers them, so the next sign-in returns to
+  the same step with the same picks and the same focus.
+- While locked the sale's widgets and the status bar's buttons are disabled (Tab cannot reach
+  them) and the window's shortcuts are held back: an application event filter accepts the key's
+  ShortcutOverride, so the key goes to the passcode field as typing.
+- The same filter (key and mouse presses only: cheap) tells the session the terminal is in use;
+  a timer asks the session every few seconds whether the idle time is up.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QPushButton, QWidget
+
+from budtender_app.domain.messages import Level
+from budtender_app.domain.staff import TRAINING_STAFF
+from budtender_app.ui.common.widgets import named
+from budtender_app.ui.counter.setup_page import SetupPage
+from budtender_app.ui.counter.sign_in_page import SignInPage
+from budtender_app.viewmodels.first_setup import FirstSetup
+from budtender_app.viewmodels.staff_session import StaffSession
+
+#: How often the idle time is checked (ms): a lock comes at most this late.
+IDLE_CHECK_MS = 5000
+SWITCH_KEY = "Ctrl+L"
+_PRESSES = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
+_GEOMETRY = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
+
+
+def warn_no_sign_in(window: QMainWindow, text: str) -> QLabel:
+    """The staff store cannot open: a red line in the status bar says sign-in is off, and why."""
+    label = named(QLabel(text, window), "staff_off_label", "Staff sign-in is off")
+    label.setWordWrap(True)
+    window.statusBar().insertWidget(0, label, 1)
+    return label
+
+
+def training_staff_note() -> str:
+    """The demo staff and their passcodes, for the training banner (public by design: domain/staff.py)."""
+    return "Sign in as " + " or ".join(f"{a.name} ({a.passcode})" for a in TRAINING_STAFF)
+
+
+class StaffWiring(QObject):
+    """Puts a StaffSession on a counter window (app.py builds one when the terminal has staff)."""
+
+    def __init__(self, window: QMainWindow, session: StaffSession, *, hint: str = "",
+                 setup: FirstSetup | None = None) -> None:
+        super().__init__(window)
+        self._window = window
+        self._session = session
+        central = window.centralWidget()
+        if central is None:
+            raise ValueError("the counter window has no central widget to cover")
+        self._central: QWidget = central
+        self._banner: QWidget | None = getattr(window, "banner", None)
+        self._covered: QWidget = getattr(window, "content", None) or central
+        # Where the keyboard goes back to at sign-in: the counter's own choice at start (the cart
+        # total), else where it was when the counter locked.
+        self._focus: QWidget | None = window.focusWidget()
+        self.page = SignInPage(session, self._central, hint=hint)
+        # A terminal with no manager: the first-start setup comes before anything else.
+        self.setup_page = SetupPage(setup, self._central) if setup is not None else None
+        if self.setup_page is not None and setup is not None:
+            setup.created.connect(self._on_setup_created)
+            self.setup_page.hide()
+        self._create_status(window)
+        QShortcut(QKeySequence(SWITCH_KEY), window, session.lock)
+        self._timer = QTimer(self)
+        self._timer.setInterval(IDLE_CHECK_MS)
+        self._timer.timeout.connect(session.check_idle)
+        self._timer.start()
+        session.signed_in.connect(self._on_session_signed_in)
+        session.signed_out.connect(self._on_session_signed_out)
+        self._central.installEventFilter(self)
+        if self._banner is not None:
+            self._banner.installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self._show_locked(session.current is None)
+
+    def _create_status(self, window: QMainWindow) -> None:
+        self.name_label = named(QLabel(window), "signed_in_label", "Signed in")
+        self.switch_button = named(QPushButton(window.tr("Switch cashier (Ctrl+L)"), window), "switch_button",
+                                   "Switch cashier: lock the counter for the next person")
+        self.switch_button.setFlat(True)
+        self.switch_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.switch_button.clicked.connect(self._session.lock)
+        window.statusBar().insertWidget(0, self.switch_button)
+        window.statusBar().insertWidget(0, self.name_label)
+
+    @property
+    def locked(self) -> bool:
+        return self.page.isVisible() or self._session.current is None
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in _PRESSES:
+            self._session.touch()
+        elif kind == QEvent.Type.ShortcutOverride and self._session.current is None and self._inside(watched):
+            event.accept()  # no counter shortcut while locked: the key is typing in the passcode field
+            return True
+        elif watched in (self._central, self._banner) and kind in _GEOMETRY:
+            self._place()
+        return False
+
+    def _inside(self, watched: QObject) -> bool:
+        return isinstance(watched, QWidget) and watched.window() is self._window
+
+    def _on_setup_created(self, _name: str) -> None:
+        if self.setup_page is not None:
+            self.setup_page.hide()
+            self.setup_page = None  # done once: the store refuses a second first-start setup anyway
+        self._show_locked(True)
+        self.page.show_message(Level.OK, self._window.tr("The manager account is made. Sign in with its passcode."))
+
+    def _on_session_signed_in(self, name: str) -> None:
+        self._show_locked(False)
+
+    def _on_session_signed_out(self) -> None:
+        focus = QApplication.focusWidget()
+        self._focus = focus if focus is not None and focus.window() is self._window else None
+        self._show_locked(True)
+
+    def _show_locked(self, locked: bool) -> None:
+        member = self._session.current
+        self.name_label.setText("" if member is None else self._window.tr("Signed in: {name}").format(name=member.name))
+        self._covered.setEnabled(not locked)
+        for button in self._window.statusBar().findChildren(QPushButton):
+            button.setEnabled(not locked)
+        if locked:
+            self._place()
+            screen = self.setup_page or self.page
+            self.page.setVisible(screen is self.page)
+            screen.show()
+            screen.raise_()
+            return
+        self.page.hide()
+        if self._focus is not None and self._focus.isVisible() and self._focus.isEnabled():
+            self._focus.setFocus()
+        self._focus = None
+
+    def _place(self) -> None:
+        """The sign-in screen covers the central widget below the banner (which stays readable)."""
+        rect = self._central.rect()
+        if self._banner is not None and self._banner.isVisible():
+            rect.setTop(self._banner.geometry().bottom() + 1)
+        self.page.setGeometry(rect)
+        if self.setup_page is not None:
+            self.setup_page.setGeometry(rect)

@@ -1,0 +1,129 @@
+"""Who works the counter now (issue 13): staff sign-in, switching cashier, and the idle lock.
+
+``actor()`` is the ``Acting`` every view model asks once per act (app.py passes ``session.actor``),
+so each journal and audit event names the signed-in person. Nobody signed in answers
+``Actor.counter``, but then the sign-in screen covers the counter, so nothing can be done.
+
+A passcode (digits) is looked up with ``identify``, anything else as a badge scan. The slow hash
+runs on a worker thread. The answers never hint whose a passcode or badge might be.
+
+The idle lock reads the injected Clock's monotonic time: ``touch()`` on every key or mouse press
+(the ui's event filter), ``check_idle()`` from a timer (or a test after moving a fake clock).
+Locking only forgets who is signed in: a sale in progress stays in its view model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PySide6.QtCore import QObject, Signal
+
+from budtender_app.domain.actor import Actor
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.messages import Level
+from budtender_app.domain.staff import CheckStatus, StaffCheck, StaffMember
+from budtender_app.services.staff import StaffStore, StaffStoreError
+from budtender_app.viewmodels.operation import MessageLine, MessageText
+
+log = logging.getLogger(__name__)
+
+#: The store's idle time before the counter locks itself (issue 13: 10 minutes).
+IDLE_SECONDS = 600
+WRONG = "That passcode is not right."
+WRONG_BADGE = "That badge is not known here."
+EMPTY = "Type your passcode, or scan your badge."
+
+
+def locked_text(seconds: int) -> str:
+    return f"Sign-in is locked for {seconds} s after wrong passcodes."
+
+
+class StaffSession(QObject):
+    """The signed-in staff member (``current``), or nobody. Signals: signed_in(name), signed_out()."""
+
+    signed_in = Signal(str)
+    signed_out = Signal()
+    busy_changed = Signal(bool)
+    message_changed = Signal(str, str)  # (Level, text)
+    message = MessageText()
+
+    def __init__(self, store: StaffStore, clock: Clock, *, idle_seconds: float = IDLE_SECONDS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._clock = clock
+        self.idle_seconds = idle_seconds
+        self._line = MessageLine(self.message_changed.emit)
+        self.current: StaffMember | None = None
+        self.busy = False
+        self._last_touch = clock.monotonic()
+
+    @property
+    def store(self) -> StaffStore:
+        return self._store
+
+    def actor(self) -> Actor:
+        """Who acts now: the signed-in member, or the shared Counter when nobody is."""
+        member = self.current
+        return Actor.counter if member is None else Actor(str(member.id), member.name)
+
+    async def sign_in(self, text: str) -> bool:
+        """Sign in whoever this passcode (digits) or badge scan is; True when someone did."""
+        text = text.strip()
+        if self.busy:
+            return False
+        if not text:
+            self._line.say(Level.WARNING, EMPTY)
+            return False
+        badge = not (text.isascii() and text.isdigit())
+        self._set_busy(True)
+        try:
+            check = await asyncio.to_thread(self._store.identify_badge if badge else self._store.identify, text)
+        except StaffStoreError as exc:
+            log.warning("staff sign-in could not read the staff file")
+            self._line.say(Level.ERROR, str(exc))
+            return False
+        finally:
+            self._set_busy(False)
+        return self._answer(check, badge=badge)
+
+    def lock(self) -> None:
+        """Nobody is signed in any more (switch cashier, idle): the sign-in screen covers the counter."""
+        if self.current is None:
+            return
+        self.current = None
+        self._line.say(Level.CLEAR, "")
+        self.signed_out.emit()
+
+    def touch(self) -> None:
+        """Someone used the terminal: the idle time starts again."""
+        self._last_touch = self._clock.monotonic()
+
+    def idle_for(self) -> float:
+        return self._clock.monotonic() - self._last_touch
+
+    def check_idle(self) -> None:
+        """Lock when nobody has touched the terminal for ``idle_seconds``."""
+        if self.current is not None and self.idle_seconds > 0 and self.idle_for() >= self.idle_seconds:
+            self.lock()
+            self._line.say(Level.INFO, "Locked after no use. Sign in to go on.")
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _answer(self, check: StaffCheck, *, badge: bool) -> bool:
+        if check.ok and check.member is not None:
+            self.current = check.member
+            self.touch()
+            self._line.say(Level.CLEAR, "")
+            self.signed_in.emit(check.member.name)
+            return True
+        if check.status is CheckStatus.LOCKED:
+            self._line.say(Level.ERROR, locked_text(check.seconds_left))
+        else:
+            self._line.say(Level.ERROR, WRONG_BADGE if badge else WRONG)
+        return False
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.busy_changed.emit(busy)
