@@ -119,6 +119,7 @@ async def warm_up(window: MainWindow | None = None) -> None:
     # later collections walk only what the sales make.
     gc.collect()
     gc.freeze()
+    gc.enable()  # off while start-up built the window (cli/__init__.py main)
 
 
 async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop,
