@@ -152,8 +152,9 @@ def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 
 def lockout_of(row: sqlite3.Row) -> PinLockout:
-    return PinLockout(failures=int(row["failures"]), locked_until=float(row["locked_until"]),
-                      level=int(row["level"]), last_lockout=float(row["last_lockout"]))
+    # Epoch seconds, not money: the REAL columns hand back floats already (SQLite's REAL affinity).
+    return PinLockout(failures=int(row["failures"]), locked_until=row["locked_until"],
+                      level=int(row["level"]), last_lockout=row["last_lockout"])
 
 
 def lockout_values(lock: PinLockout) -> tuple[int, float, int, float]:
