@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
+from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.viewmodels.operation import until_step
 
@@ -80,3 +82,17 @@ def screenshot_clock():
 async def no_sleep(_seconds: float) -> None:
     """A sleep that returns at once: retries and countdowns run without waiting."""
     return
+
+
+class MovingTime:
+    """A wall clock (and its monotonic ticks) that a test moves by hand: stores and sessions built
+    from ``clock()`` all read it, so lockouts and idle locks are tested with no sleep."""
+
+    def __init__(self) -> None:
+        self.moment = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+    def clock(self) -> Clock:
+        return Clock(wall=lambda: self.moment, ticks=lambda: self.moment.timestamp())
+
+    def pass_(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)

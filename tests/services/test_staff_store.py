@@ -6,11 +6,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from budtender_app.domain.clock import Clock
 from budtender_app.domain.staff import Actor, ActorKind, CheckStatus, Role, StaffRuleError
 from budtender_app.services import slow_hash
 from budtender_app.services.credentials import CredentialStore
@@ -19,23 +17,14 @@ from budtender_app.services.paths import folders
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.services.staff import StaffStoreError, open_staff_store
 from budtender_app.services.staff.store import StaffStore
+from tests.helpers import MovingTime
 from tests.helpers.memory_keyring import MemoryKeyring
 
 IT = Actor.command_line("it")
 KEY = bytes(range(32))
 
 
-class Time:
-    """A wall clock the test moves; every store it builds reads it."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
-
-    def clock(self) -> Clock:
-        return Clock(wall=lambda: self.moment, ticks=lambda: self.moment.timestamp())
-
-    def pass_(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
+Time = MovingTime
 
 
 @pytest.fixture

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from budtender_app.domain.actor import Actor
-from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import Actor as ChangeActor
 from budtender_app.domain.staff import Role
 from budtender_app.services.staff.store import StaffStore
 from budtender_app.viewmodels.staff_session import StaffSession
+from tests.helpers import MovingTime
 
 KEY = bytes(range(32))
 IT = ChangeActor.command_line("it")
 
 
-class Time:
-    """A clock the test moves; the store and the session read it."""
-
-    def __init__(self) -> None:
-        self.moment = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
-
-    def clock(self) -> Clock:
-        return Clock(wall=lambda: self.moment, ticks=lambda: self.moment.timestamp())
-
-    def pass_(self, seconds: float) -> None:
-        self.moment += timedelta(seconds=seconds)
+Time = MovingTime
 
 
 @pytest.fixture
