@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.messages import Level
 from budtender_app.domain.shift_text import COLUMNS, figure_cells, flag_lines
+from budtender_app.ui.common.printing import open_print_dialog
 from budtender_app.ui.common.widgets import MessageLabel, named
 from budtender_app.ui.manager.report_print import print_report, render_report_pdf
 from budtender_app.ui.receipt.receipt_view import documents_folder
@@ -206,15 +206,10 @@ class ReportTab(QWidget):
         """Qt's print dialog, opened without blocking; printing happens when it is accepted."""
         if self.print_dialog is not None:
             return
-        self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        self._printer.setDocName(Path(report_file_name(self.day(), "pdf", training=self._vm.training)).stem)
-        dialog = QPrintDialog(self._printer, self)
-        dialog.setObjectName("report_print_dialog")
-        dialog.setWindowTitle(self.tr("Print the shift report"))
-        dialog.accepted.connect(self._on_print_dialog_accepted)
-        dialog.finished.connect(self._on_print_dialog_finished)
-        self.print_dialog = dialog
-        QDialog.open(dialog)  # PySide6 hides the no-argument open() behind QPrintDialog.open(receiver, slot)
+        self._printer, self.print_dialog = open_print_dialog(
+            self, Path(report_file_name(self.day(), "pdf", training=self._vm.training)).stem, "report_print_dialog",
+            self.tr("Print the shift report"),
+            self._on_print_dialog_accepted, self._on_print_dialog_finished)
 
     def _on_print_dialog_accepted(self) -> None:
         if self._printer is None:

@@ -16,9 +16,10 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from budtender_app.domain.receipt import Receipt
+from budtender_app.ui.common.printing import open_print_dialog
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.receipt.receipt_paint import print_receipt, render_image, render_pdf
 
@@ -130,15 +131,9 @@ class ReceiptView(QWidget):
         """Qt's print dialog, opened without blocking; printing happens when it is accepted."""
         if self.print_dialog is not None:
             return
-        self._printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        self._printer.setDocName(self.name)
-        dialog = QPrintDialog(self._printer, self)
-        dialog.setObjectName("receipt_print_dialog")
-        dialog.setWindowTitle(self.tr("Print the receipt"))
-        dialog.accepted.connect(self._on_print_dialog_accepted)
-        dialog.finished.connect(self._on_print_dialog_finished)
-        self.print_dialog = dialog
-        QDialog.open(dialog)  # PySide6 hides the no-argument open() behind QPrintDialog.open(receiver, slot)
+        self._printer, self.print_dialog = open_print_dialog(
+            self, self.name, "receipt_print_dialog", self.tr("Print the receipt"),
+            self._on_print_dialog_accepted, self._on_print_dialog_finished)
 
     def _on_print_shortcut(self) -> None:
         if self.print_button.isEnabled():
