@@ -26,7 +26,8 @@ from budtender_app.domain import eligibility, flow, money, receipt, redemption, 
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
-from budtender_app.services.aiq_client import DEFAULT_TIMEOUT, AiqClient, AiqConfig, RateLimiter
+from budtender_app.services.aiq_client import RateLimiter
+from budtender_app.services.connection_tester import ConnectionTester
 from budtender_app.services.consent_log import ConsentLog, ConsentLogError, consent_key
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.journal import Journal, JournalEntry, JournalError
@@ -38,7 +39,7 @@ from budtender_app.services.profile_switch import SwitchableAiqClient
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.services.resend_loop import ResendLoop
 from budtender_app.services.settings_store import SettingsStore
-from budtender_app.staff_signin import acting_of, add_sign_in, open_staff, staff_session
+from budtender_app.staff_signin import acting_of, add_sign_in, manager_approval, open_staff, staff_session
 from budtender_app.startup import Mode, StartupError, choose_mode, journal_path
 
 # isort: split
@@ -52,8 +53,6 @@ from budtender_app.live_profile import add_profile_switch, counter_info, reader,
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
-    from budtender_app.domain.settings import StoreProfile
-    from budtender_app.services.credentials import Credentials
     from budtender_app.services.staff import StaffStore
     from budtender_app.simulator.core import Simulator
     from budtender_app.ui.common.crash import CrashReporter
@@ -147,27 +146,6 @@ async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop
     await vm.wait_idle()
     for close in closing:
         await close()
-
-
-class ConnectionTester:
-    """Settings' "Test connection": one cheap authenticated call to the AIQ being set up.
-
-    Its own httpx client (never the training simulator's), made on first use: building one
-    loads the system's CA certificates, about 50 ms that start-up need not wait for.
-    """
-
-    def __init__(self) -> None:
-        self._http: httpx.AsyncClient | None = None
-
-    async def __call__(self, profile: StoreProfile, credentials: Credentials) -> None:
-        if self._http is None:
-            self._http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
-        config = AiqConfig(profile.base_url, credentials.api_key, credentials.uid)
-        await AiqClient(self._http, config).check_connection()
-
-    async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
 
 
 def found_at_start(entries: Sequence[JournalEntry]) -> str:
@@ -306,7 +284,6 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.ui.counter.profile_view import follow_profile_switch
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
-    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
@@ -314,18 +291,24 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     s = services
     session = staff_session(s.staff, s.clock)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
-    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
+    # A manager's own passcode, or (no sign-in) the shared PIN.
+    approval, make_prompt = manager_approval(session, s.manager_pin, settings_unreadable=s.mode.settings_unreadable)
+    approving = approval.approver if approval is not None else None
+    vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting,
+                             approving=approving)
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
-                                  acting=acting)
+                                  acting=acting, approving=approving)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location,
         settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester,
                                       after_change=switch.settings_saved if switch else None,
-                                      audit=lambda note: s.journal.record_event("settings_changed", staff=acting(),
-                                                                                detail=note)),
-        make_pin_vm=lambda: ManagerPinViewModel(s.manager_pin), pending_vm=pending_vm, counter=s.counter,
+                                      audit=lambda note: s.journal.record_event(
+                                          "settings_changed", staff=acting(), detail=note,
+                                          approver=approving() if approving is not None else None),
+                                      approving=approving),
+        make_pin_vm=make_prompt, approval=approval, pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter, acting=acting)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if switch is not None:

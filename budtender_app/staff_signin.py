@@ -2,6 +2,8 @@
 
 - ``open_staff(mode, folders, clock)``: the terminal's staff store (training's own demo list in
   training), or None with the words that say why it cannot open (no keyring, a damaged file).
+- ``manager_approval(session, pin)``: with sign-in, managers approve with their own passcode
+  (viewmodels/manager_approval.py); without, the shared manager PIN of before is asked.
 - ``add_sign_in(window, services)``: the StaffSession over the counter (sign-in screen, first-start
   setup on a real terminal with no manager, the demo passcodes in the training banner); its
   ``actor`` is then who acts on every journal, consent and settings event.
@@ -16,6 +18,7 @@ change may let a store choose to refuse instead.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from budtender_app.domain.actor import Acting, acting_counter
@@ -25,7 +28,9 @@ from budtender_app.services.staff import StaffStore, StaffStoreError, open_staff
 from budtender_app.startup import Mode
 
 if TYPE_CHECKING:
+    from budtender_app.services.manager_pin import ManagerPinGuard
     from budtender_app.ui.main_window import MainWindow
+    from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
     from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,23 @@ def staff_session(store: StaffStore | None, clock: Clock) -> StaffSession | None
 
 def acting_of(session: StaffSession | None) -> Acting:
     return session.actor if session is not None else acting_counter
+
+
+def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *,
+                     settings_unreadable: bool = False) -> tuple[ManagerApproval | None, Callable[[], Prompt]]:
+    """Who approves a manager's act, and the prompt that asks it: with sign-in, a manager's own
+    passcode (or a signed-in manager, asked nothing); without, the terminal's shared manager PIN.
+
+    An unreadable settings file keeps manager actions off, with sign-in too (the manager-PIN prompt
+    refuses and says what IT does): the store's settings cannot be changed safely, and the file
+    may hold the PIN of a terminal that was never upgraded."""
+    from budtender_app.viewmodels.manager_approval import ApprovalPrompt, ManagerApproval
+    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+
+    if session is None or settings_unreadable:
+        return None, lambda: ManagerPinViewModel(pin)
+    approval = ManagerApproval(session)
+    return approval, lambda: ApprovalPrompt(approval)
 
 
 def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: bool, notice: str) -> None:

@@ -90,3 +90,46 @@ def test_a_staff_file_that_cannot_open_leaves_the_counter_working_and_says_so(ri
     label = window.findChild(QLabel, "staff_off_label")
     assert label is not None and "Staff sign-in is off" in label.text() and "keyring" in label.text()
     assert vm.acting() == Actor.counter
+
+
+@pytest.mark.asyncio
+async def test_a_managers_own_passcode_opens_the_redemptions_window_over_a_cashiers_session(ring, started, qtbot):
+    """Issue 13: no shared manager PIN. A cashier's passcode is refused with a wrong one's words; a
+    manager's opens the window, whose decisions then name that manager; the approval ends when the
+    window closes. A signed-in manager is asked nothing, and a lock closes what they opened."""
+    from PySide6.QtCore import Qt
+
+    from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
+    from budtender_app.ui.manager.pending_dialog import PendingDialog
+
+    _services, window, vm = started(demo=True)
+    session = window.findChild(StaffWiring)._session
+    window.show()
+    assert await session.sign_in("2468")  # Trainee Cashier
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    prompt = window.manager_dialog
+    assert isinstance(prompt, ManagerPinDialog) and prompt.windowTitle() == "A manager approves"
+    assert prompt._pin_caption.text() == "Manager's &passcode:"
+    qtbot.keyClicks(prompt.pin_edit, "2468")
+    qtbot.keyClick(prompt.pin_edit, Qt.Key.Key_Return)
+    assert prompt.message_label.text() == "That is not a manager's passcode."
+    assert window.manager_dialog is prompt and vm.approving() is None
+    qtbot.keyClicks(prompt.pin_edit, "1357")  # Trainer Manager's own passcode
+    qtbot.keyClick(prompt.pin_edit, Qt.Key.Key_Return)
+    pending = window.manager_dialog
+    assert isinstance(pending, PendingDialog)
+    fields = pending.pending_tab.fields
+    assert "Decided by Trainer Manager" in fields.approved_label.text()
+    assert not fields.manager_edit.isVisibleTo(pending), "no name to type: the passcode said who"
+    assert vm.approving().name == "Trainer Manager" and vm.acting().name == "Trainee Cashier"
+    pending.reject()
+    qtbot.waitUntil(lambda: window.manager_dialog is None)
+    assert vm.approving() is None, "the approval ended with the window"
+
+    session.lock()
+    assert await session.sign_in("1357")  # the manager signs in: F11 opens at once
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    assert isinstance(window.manager_dialog, PendingDialog)
+    session.lock()  # switch cashier (or the idle lock) over the open window
+    qtbot.waitUntil(lambda: window.manager_dialog is None)
+    assert vm.approving() is None

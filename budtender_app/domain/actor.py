@@ -7,8 +7,10 @@ a few well-known actors: the terminal itself (sends it makes on its own, restart
 command line (``journal accept-fresh``), the shared "Counter" that stands for whoever works the
 till until staff sign-in exists, and "Not signed in" for history written before attribution.
 
-A manager's name typed into a decision field (the Redemptions window, the PIN skip) is an actor
-with no staff id (``Actor.typed``) until managers approve with their own passcode.
+On a terminal with staff sign-in, a manager approves with their own passcode and is an actor
+with their account's id (``Approving``: the manager who approved what is open now). Only a
+terminal without sign-in (its staff file could not open) still takes a manager's name typed into
+a decision field: an actor with no staff id (``Actor.typed``).
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ Actor.unknown = Actor("", "Not signed in")
 
 #: Who is acting now: the view models ask this once per act (app.py wires it; sign-in will change it).
 Acting = Callable[[], Actor]
+
+
+#: The manager who approved the manager's window or action open now, None when nobody has (yet).
+Approving = Callable[[], "Actor | None"]
 
 
 def acting_counter() -> Actor:

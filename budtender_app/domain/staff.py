@@ -30,6 +30,10 @@ BADGE_MIN, BADGE_MAX = 4, 64
 #: The answer when a passcode (or badge) is another active account's: never says whose.
 PASSCODE_TAKEN = "That passcode is taken: choose another."
 BADGE_TAKEN = "That badge is already someone's: use another badge."
+#: A manager's act asked of someone who is not one: never an error, the way to go on.
+NEEDS_MANAGER = "A manager's passcode is needed for this: ask a manager to approve it."
+#: A wrong passcode, or a cashier's, typed where a manager approves: the same words for both.
+NOT_A_MANAGER = "That is not a manager's passcode."
 
 
 class Role(enum.StrEnum):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -53,6 +53,8 @@ class AppliedSale:
     balance: int | None = None
     pin_skipped: str = ""
     applied_at: datetime | None = None
+    #: The manager who skipped the PIN, if one did: on its 'applied' event, not in the row.
+    pin_approver: Actor | None = None
 
     def __repr__(self) -> str:  # the discounts carry tokens
         return f"AppliedSale({len(self.discounts)} discounts, {self.shopper_masked or 'no shopper'})"
@@ -89,12 +91,12 @@ class AppliedSales:
         if row is None:
             return None
         last = self._journal.read_one(
-            "SELECT event, detail FROM audit WHERE store = ? AND event IN ('applied', 'applied_cancelled') "
-            "ORDER BY id DESC LIMIT 1", (self._journal.store,))
+            "SELECT event, detail, approver_id, approver_name FROM audit WHERE store = ? "
+            "AND event IN ('applied', 'applied_cancelled') ORDER BY id DESC LIMIT 1", (self._journal.store,))
         if last is None or last[0] != "applied" or not last[1].endswith(f"(selection {_digest(row)})"):
             raise JournalError("The sale in progress saved in the journal cannot be read: it does not "
                                "match what the audit trail says was applied (changed outside the app?).")
-        return _sale(row)
+        return replace(_sale(row), pin_approver=Actor.from_columns(last[2], last[3]))
 
     def cancel(self, why: str, *, staff: Actor) -> bool:
         """Forget this store's sale in progress (``staff`` cancelled it); True if there was one."""

@@ -48,7 +48,7 @@ from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewMod
 if TYPE_CHECKING:  # the manager's and the loyalty screens load when first opened, not at start
     from budtender_app.domain.consent import CounterInfo
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
-    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+    from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
 
@@ -66,7 +66,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, vm: RedemptionViewModel, *, training: bool, location: str,
                  settings_vm: SettingsViewModel | None = None,
-                 make_pin_vm: Callable[[], ManagerPinViewModel] | None = None,
+                 make_pin_vm: Callable[[], Prompt] | None = None, approval: ManagerApproval | None = None,
                  pending_vm: PendingViewModel | None = None,
                  make_loyalty_vm: Callable[[], LoyaltyViewModel] | None = None,
                  counter: CounterInfo | None = None, receipt_links: tuple[str, str] = ("", "")) -> None:
@@ -89,14 +89,15 @@ class MainWindow(QMainWindow):
         self._build_central(cart_row, status, stack)
         self._side = SideDialogs(self, vm, self.message_label, (self.cart_edit, self.phone_page.phone_edit),
                                  settings_vm=settings_vm, pending_vm=pending_vm, make_pin_vm=make_pin_vm,
-                                 make_loyalty_vm=make_loyalty_vm, counter=counter, signup_url=receipt_links[1])
+                                 approval=approval, make_loyalty_vm=make_loyalty_vm, counter=counter,
+                                 signup_url=receipt_links[1])
         self.loyalty_button.setVisible(self._side.has_loyalty)
         self._create_status_bar(location)
         # app.py shows it maximised; un-maximised it starts at a 1024x768 screen's size and
         # never below it, so no step's page or band is cut off and the width never jumps.
         self.setMinimumSize(MIN_WINDOW_WIDTH, MIN_WINDOW_HEIGHT)
         self.resize(WINDOW_WIDTH, WINDOW_HEIGHT)
-        self.popups = CounterPopups(vm, self, self.message_label, make_pin_vm)
+        self.popups = CounterPopups(vm, self, self.message_label, make_pin_vm, approval=approval)
         self.field_errors = FieldErrors(vm, self.message_label, self.popups, self.cart_error_label,
                                         self.phone_page.error_label)
         self._create_shortcuts()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from PySide6.QtCore import QObject
 
-from budtender_app.domain.actor import Acting, acting_counter
+from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
@@ -78,7 +78,7 @@ class Checkout(QObject):
     def save(self, sale: AppliedSale) -> bool:
         """Keep the sale applied in the POS; False (and said) when the journal cannot."""
         try:
-            self._applied.save(sale, staff=self._acting())
+            self._applied.save(sale, staff=self._acting(), approver=sale.pin_approver)
             self.applied = True
         except Exception:
             log.exception("could not save the applied selection")
@@ -155,14 +155,14 @@ class Checkout(QObject):
         return ""
 
     async def redeem_all(self, transaction_id: str, chosen: Sequence[Discount], *, shopper_masked: str,
-                         contact_id: str) -> AsyncIterator[list[Outcome]]:
+                         contact_id: str, approver: Actor | None = None) -> AsyncIterator[list[Outcome]]:
         """Journal, then send each chosen discount once; yields the outcomes so far as each one
         ends (all NOT_SENT at once, and nothing sent, when the journal cannot take them)."""
         try:
             # Journal before network: every chosen redemption is on disk before any PUT.
             # The same transaction forgets the sale in progress: never both, never neither.
             entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
-                                             contact_id=contact_id, staff=self._acting())
+                                             contact_id=contact_id, staff=self._acting(), approver=approver)
             self.applied = False
         except Exception:
             log.exception("could not journal transaction %s", transaction_id)

@@ -55,6 +55,10 @@ class ManagerPinViewModel(QObject):
     locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
     message = MessageText()  # (Level, text) the prompt shows now
 
+    #: The words the dialogs show for what is typed (ApprovalPrompt says "Manager's passcode").
+    caption = "Manager &PIN:"
+    title = "Manager PIN"
+
     def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._guard = guard
@@ -162,7 +166,7 @@ class ManagerPinViewModel(QObject):
         self._say(Level.ERROR, str(exc))
 
     def _locked_text(self, seconds: int) -> str:
-        return self.tr("Too many wrong PINs. Try again in {time}.").format(time=_duration(self, seconds))
+        return self.tr("Too many wrong PINs. Try again in {time}.").format(time=duration_text(self, seconds))
 
     def _accept(self) -> None:
         self.done = True
@@ -179,7 +183,7 @@ class ManagerPinViewModel(QObject):
         self._line.say(level, text)
 
 
-def _duration(obj: QObject, seconds: int) -> str:
+def duration_text(obj: QObject, seconds: int) -> str:
     """"45 s", "2 min", "1 min 30 s", "1 h": how long a person waits, rounded up to the second."""
     minutes, secs = divmod(max(seconds, 0), 60)
     hours, minutes = divmod(minutes, 60)

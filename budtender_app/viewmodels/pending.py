@@ -2,9 +2,12 @@
 decisions, refunds (points given back) and the auditors' export.
 
 Points move only through RedemptionSender, with the counter's rules: marked on disk before
-sending, never sent twice. Every decision needs a reason and the manager's name; both go to the
-audit trail with it. AIQ's redemption report (E11) is SEEN, not CONFIRMED (../shared/AIQ-API.md),
-so the wording says what the report shows, never what AIQ did.
+sending, never sent twice. Every decision needs a reason and the manager who approved it; both go
+to the audit trail with it. With staff sign-in that manager is ``approving()`` (their own passcode
+or a signed-in manager, viewmodels/manager_approval.py) and a decision no manager approved is
+refused here, whatever the window shows; without sign-in it is the name typed with the decision.
+AIQ's redemption report (E11) is SEEN, not CONFIRMED (../shared/AIQ-API.md), so the wording says
+what the report shows, never what AIQ did.
 
 Actions return None (PySide6 6.12 drops a reference to a slot's returned True). The async work
 runs through Operations, which keeps every task (qasync keeps none): closing the window never
@@ -23,10 +26,11 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
-from budtender_app.domain.actor import Acting, Actor, acting_counter
+from budtender_app.domain.actor import Acting, Actor, Approving, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.loyalty import AiqRedemption
 from budtender_app.domain.messages import Level
+from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
@@ -66,12 +70,14 @@ class PendingViewModel(QObject):
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
-                 parent: QObject | None = None, *, training: bool = False, acting: Acting = acting_counter) -> None:
+                 parent: QObject | None = None, *, training: bool = False, acting: Acting = acting_counter,
+                 approving: Approving | None = None) -> None:
         super().__init__(parent)
         self._journal = journal
         self._api = api
         self._sender = sender
-        self.acting = acting  # who is signed in: records each decision (the typed name approves it)
+        self.acting = acting  # who is signed in: records each decision
+        self.approving = approving  # the manager who approved (staff sign-in); None: a typed name approves
         self._clock = clock or Clock.system()  # the app's one clock (app.py)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
@@ -220,18 +226,18 @@ class PendingViewModel(QObject):
 
     # -- decisions ---------------------------------------------------------------------------
 
-    def resolve(self, entry_id: int, action: Action, reason: str, manager: str) -> None:
+    def resolve(self, entry_id: int, action: Action, reason: str, manager: str = "") -> None:
         """Mark an open row REDEEMED (AIQ's report shows it) or ABANDONED (not to be sent); for an
         unanswered refund, REVERSED (the points are back) or ABANDONED (they stay taken)."""
         decided = self._decided(entry_id, action, reason, manager)
         if decided is None:
             return
-        entry, reason, manager = decided
+        entry, reason, approver = decided
         try:
             if entry.state is State.REVERSING:
-                self._journal.resolve_reversal(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
+                self._journal.resolve_reversal(entry_id, action, reason, approver, staff=self.acting())
             else:
-                self._journal.resolve(entry_id, action, reason, Actor.typed(manager), staff=self.acting())
+                self._journal.resolve(entry_id, action, reason, approver, staff=self.acting())
         except (JournalError, ValueError) as exc:
             self.refresh()
             self._say(Level.ERROR, str(exc))
@@ -240,33 +246,33 @@ class PendingViewModel(QObject):
         self.refresh()
         self._say(Level.INFO, self.words.resolved(entry, action))
 
-    async def retry(self, entry_id: int, reason: str, manager: str) -> None:
+    async def retry(self, entry_id: int, reason: str, manager: str = "") -> None:
         """Send the row (or its refund) again, through the sender, after recording the decision."""
         decided = self._decided(entry_id, RETRY, reason, manager)
         if decided is None:
             return
-        entry, reason, manager = decided
+        entry, reason, approver = decided
         with self._sending(self.tr("Sending '{name}' of transaction {tx} to AIQ…").format(
                 name=entry.discount_name, tx=entry.transaction_id)):
             try:
-                level, text = await self._send_again(entry, reason, manager)
+                level, text = await self._send_again(entry, reason, approver)
             except JournalError as exc:
                 level, text = Level.ERROR, str(exc)
         self._say(level, text)
 
-    async def _send_again(self, entry: JournalEntry, reason: str, manager: str) -> tuple[Level, str]:
+    async def _send_again(self, entry: JournalEntry, reason: str, approver: Actor) -> tuple[Level, str]:
         journal = self._journal
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
-                journal.resolve_reversal(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
+                journal.resolve_reversal(entry.id, Action.RETRY, reason, approver, staff=self.acting())
             else:
-                self._record("manager_retry", entry, f"refund sent again by {manager}: {reason}", manager)
+                self._record("manager_retry", entry, f"refund sent again by {approver}: {reason}", approver)
             return self.words.give_back_outcome(await self._sender.reverse(
-                entry.id, staff=self.acting(), approver=Actor.typed(manager)))
+                entry.id, staff=self.acting(), approver=approver))
         if entry.state is State.UNKNOWN:
-            entry = journal.resolve(entry.id, Action.RETRY, reason, Actor.typed(manager), staff=self.acting())
+            entry = journal.resolve(entry.id, Action.RETRY, reason, approver, staff=self.acting())
         else:  # queued: no state to change, but the decision still goes on the record
-            self._record("manager_retry", entry, f"sent again by {manager}: {reason}", manager)
+            self._record("manager_retry", entry, f"sent again by {approver}: {reason}", approver)
         return self.words.send_outcome(await self._sender.redeem(entry))
 
     # -- refunds and voids -------------------------------------------------------------------
@@ -295,14 +301,19 @@ class PendingViewModel(QObject):
     def export_csv(self, path: str | os.PathLike[str], since: date,
                    until: date | None = None) -> tuple[int, bool] | None:
         """The audit trail of whole local days ``since``..``until`` as CSV (AuditExport.export_csv):
-        (events written, chain intact), or None when nothing was written."""
+        (events written, chain intact), or None when nothing was written. With staff sign-in only
+        for a manager's approval (the file holds every shopper's masked phone and every decision)."""
+        if self.approving is not None and self.approving() is None:
+            log.warning("manager action refused: no manager approved it")
+            self._say(Level.ERROR, self.tr(NEEDS_MANAGER))
+            return None
         return self._export.export_csv(path, since, until)
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def _decided(self, entry_id: int, action: Action | None, reason: str,
-                 manager: str) -> tuple[JournalEntry, str, str] | None:
-        """The row and the decision's (reason, manager) when both may go ahead (``action`` None:
+                 manager: str) -> tuple[JournalEntry, str, Actor] | None:
+        """The row and the decision's (reason, approver) when both may go ahead (``action`` None:
         any row); else says why and returns None."""
         decided = self._decision(reason, manager)
         if decided is None:
@@ -313,13 +324,24 @@ class PendingViewModel(QObject):
     def _wait_text(self) -> str:
         return self.tr("Wait until this finishes: {busy}").format(busy=self.busy)
 
-    def _decision(self, reason: str, manager: str) -> tuple[str, str] | None:
+    def approver_name(self) -> str:
+        """Who approves the decisions now ("" when none has, or a typed name approves)."""
+        approver = self.approving() if self.approving is not None else None
+        return approver.name if approver is not None else ""
+
+    def _decision(self, reason: str, manager: str) -> tuple[str, Actor] | None:
+        """(reason, the manager approving) when a decision may go on the record; else says why."""
         reason, manager = (reason or "").strip(), (manager or "").strip()
-        problem = self.words.decision_problem(reason, manager)
+        approver = Actor.typed(manager) if self.approving is None else self.approving()
+        if approver is None:
+            log.warning("manager action refused: no manager approved it")
+            self._say(Level.ERROR, self.tr(NEEDS_MANAGER))
+            return None
+        problem = self.words.decision_problem(reason, approver.name)
         if problem:
             self._say(Level.ERROR, problem)
             return None
-        return reason, manager
+        return reason, approver
 
     def _busy_said(self) -> bool:
         """Something is in flight (and the manager was told to wait)."""
@@ -343,10 +365,10 @@ class PendingViewModel(QObject):
             return None
         return entry
 
-    def _record(self, event: str, entry: JournalEntry, detail: str, manager: str) -> None:
-        """An audit event of the manager's decision: the person signed in did it, ``manager`` approved."""
+    def _record(self, event: str, entry: JournalEntry, detail: str, approver: Actor) -> None:
+        """An audit event of the manager's decision: the person signed in did it, ``approver`` approved."""
         pos = f", POS {entry.pos_discount_id}" if entry.pos_discount_id else ""
-        self._journal.record_event(event, staff=self.acting(), approver=Actor.typed(manager),
+        self._journal.record_event(event, staff=self.acting(), approver=approver,
                                    transaction_id=entry.transaction_id,
                                    detail=f"'{entry.discount_name}'{pos}: {detail}")
 

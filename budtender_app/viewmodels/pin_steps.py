@@ -14,11 +14,12 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
-from budtender_app.domain.actor import Acting, Actor
+from budtender_app.domain.actor import Acting, Actor, Approving
 from budtender_app.domain.flow import KEEP_VERIFIED_FOR, Event, Step, still_verified
 from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone, PhoneError, parse_phone
 from budtender_app.domain.pin import PinError, parse_pin
+from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.domain.wallet import Wallet
 from budtender_app.viewmodels.operation import MessageLine, Operations
 
@@ -50,7 +51,9 @@ class PinHost(Protocol):
     phone: Phone | None
     wallet: Wallet | None  # kept at the phone step for a moment after Esc in the wallet
     pin_skipped: str  # why the PIN was skipped for this shopper ("" when it was not)
+    pin_approver: Actor | None  # the manager who skipped it, if one did
     acting: Acting  # who works the counter now: the PIN skips are theirs
+    approving: Approving | None  # with staff sign-in: the manager who approved (None: typed initials)
 
     @property
     def sale_applied(self) -> bool: ...
@@ -168,7 +171,7 @@ class PinSteps(QObject):
         return True
 
     def _send_pin(self, phone: Phone) -> None:
-        self._host.pin_skipped = ""  # a new PIN: a skip of before does not carry over
+        self._host.pin_skipped, self._host.pin_approver = "", None  # a new PIN: a skip of before does not carry over
         self._go(Event.PHONE_SUBMITTED)
         if self._host.skip_pin:
             self._ops.start(lambda: self._api.wallet(phone), success=lambda w: self._opened_without_pin(phone, w),
@@ -219,20 +222,29 @@ class PinSteps(QObject):
         self._ops.start(lambda: self._api.verify_wallet(phone), success=lambda _: self._pin_resent(phone),
                         busy=self.tr("Texting a new PIN to {phone}…").format(phone=phone.masked))
 
-    def skip_pin_by_manager(self, reason: str, manager: str) -> None:
+    def skip_pin_by_manager(self, reason: str, manager: str = "") -> None:
         """A manager opens this shopper's wallet without a PIN for this sale (no phone with them).
 
-        The manager PIN was checked by the caller; the reason and who go to the audit trail.
+        With staff sign-in the manager who approved (their own passcode, or signed in) is asked of
+        ``approving`` and ``manager`` is not read; none approved: refused, nothing recorded. Without
+        sign-in the caller checked the manager PIN and ``manager`` is the initials typed. The reason
+        and who go to the audit trail, and onto the sale's redemption rows.
         """
         phone = self._host.phone
         if self._host.step is not Step.PIN or phone is None:
             return
-        reason, manager = " ".join(reason.split()), " ".join(manager.split())
-        if not reason or not manager:
+        reason = " ".join(reason.split())
+        approving = self._host.approving
+        approver = approving() if approving is not None else Actor.typed(manager) if manager.strip() else None
+        if approver is None and approving is not None:
+            self._line.say(Level.ERROR, self.tr(NEEDS_MANAGER))
+            return
+        if not reason or approver is None:
             self._line.say(Level.ERROR, self.tr("Type a reason and the manager's initials to skip the PIN."))
             return
+        manager = approver.name
         try:
-            self._journal.record_event("pin_skipped", staff=self._host.acting(), approver=Actor.typed(manager),
+            self._journal.record_event("pin_skipped", staff=self._host.acting(), approver=approver,
                                        detail=f"manager {manager[:40]} skipped the PIN for {phone.masked}: "
                                               f"{reason[:200]}")
         except Exception:
@@ -241,6 +253,7 @@ class PinSteps(QObject):
             return
         self._host.pin_skipped = self.tr("PIN skipped by manager {who}: {why}").format(
             who=manager[:40], why=reason[:200])
+        self._host.pin_approver = approver
         self._go(Event.PIN_SUBMITTED)
         self._ops.start(lambda: self._api.wallet(phone), success=self._opened, failure=self._wallet_refused,
                         busy=self.tr("Opening the wallet without a PIN…"))

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 
-from budtender_app.domain.actor import Acting, acting_counter
+from budtender_app.domain.actor import Acting, Actor, Approving, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.eligibility import Offer
 from budtender_app.domain.flow import Event, Step, allowed, transition
@@ -61,13 +61,16 @@ class RedemptionViewModel(QObject):
     def __init__(self, api: WalletApi, journal: Journal, *, clock: Clock | None = None,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  monotonic: Callable[[], float] | None = None, skip_pin: bool = False, acting: Acting = acting_counter,
-                 applied: AppliedSales | None = None, parent: QObject | None = None) -> None:
+                 approving: Approving | None = None, applied: AppliedSales | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._clock = clock or Clock.system()  # the app's one clock (app.py); the journal reads it too
         self._monotonic = monotonic or self._clock.monotonic
         #: The store's "Skip the SMS PIN" setting (AIQ's 2FA bypass): wallets open with E3.
         self.skip_pin = skip_pin
         self.acting = acting  # who works the counter now (domain/actor.py): each act is theirs
+        #: With staff sign-in, the manager who approved a PIN skip (manager_approval.py); None: typed initials.
+        self.approving = approving
         self._journal = journal
         #: The one sender of this counter (app.py's background ResendLoop uses it too).
         self.redemption_sender = RedemptionSender(api, journal, sleep=sleep)
@@ -104,6 +107,7 @@ class RedemptionViewModel(QObject):
         self.outcomes: list[Outcome] = []
         self._pins.forget_wallet()
         self.pin_skipped = ""  # why the PIN was skipped for this shopper ("" when it was not)
+        self.pin_approver: Actor | None = None  # the manager who skipped it, if one did
         self._resumed_shopper = ""  # the masked phone of a sale resumed at start (no full phone)
 
     # -- what the screens show ---------------------------------------------------------------
@@ -228,14 +232,13 @@ class RedemptionViewModel(QObject):
         if not self._checkout.save(AppliedSale(
                 cart_total=self.cart_total, discounts=tuple(self.selected), shopper_masked=self.shopper_masked,
                 contact_id=self.wallet.contact_id if self.wallet else "", balance=self.balance,
-                pin_skipped=self.pin_skipped)):
+                pin_skipped=self.pin_skipped, pin_approver=self.pin_approver)):
             return
         self._go(Event.SELECTION_APPLIED)
         self._line.clear()  # the screen itself says what to do next
 
     def start_checkout(self) -> None:
-        """F9: "Checkout complete". Asks for the POS transaction ID; still nothing sent. Before the
-        selection is applied it says what to do instead."""
+        """F9: "Checkout complete": asks for the POS transaction ID (nothing sent); before applying, says what to do."""
         if self.step is not Step.APPLY_IN_POS:
             hint = self._checkout.not_yet_text(self.step)
             if hint:
@@ -263,8 +266,7 @@ class RedemptionViewModel(QObject):
         self._ops.spawn(self._redeem_all(self.transaction_id, list(self.selected)))
 
     def cancel(self) -> None:
-        """Esc: undo the current step. Redeeming cannot be cancelled. In the wallet it goes back to
-        the phone with the shopper kept for a moment; where going back would drop them, it asks."""
+        """Esc: undo the step (not redeeming). Wallet -> phone, shopper kept; asks where going back drops them."""
         if self.step is Step.REDEEMING:
             self._line.say(Level.INFO, self.tr("Redeeming with AIQ: wait for its answer."))
             return
@@ -315,14 +317,14 @@ class RedemptionViewModel(QObject):
         self._refilter()
         self._line.clear()
 
-    async def wait_idle(self) -> None:
-        """Until nothing is in flight (for tests and for a clean quit)."""
+    async def wait_idle(self) -> None:  # until nothing is in flight (tests, a clean quit)
         await self._ops.wait_idle()
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []
         async for outcomes in self._checkout.redeem_all(transaction_id, chosen, shopper_masked=self.shopper_masked,
-                                                        contact_id=self.wallet.contact_id if self.wallet else ""):
+                                                        contact_id=self.wallet.contact_id if self.wallet else "",
+                                                        approver=self.pin_approver):
             self.outcomes = outcomes
             self.outcomes_changed.emit()
         self._ops.set_busy("")
@@ -331,9 +333,7 @@ class RedemptionViewModel(QObject):
         self.refresh_pending()
         self._line.clear()  # the done page's banner says the outcome and the next step: said once, there
 
-    @property
-    def pending_count(self) -> int:
-        return len(self._journal.pending())
+    pending_count = property(lambda self: len(self._journal.pending()))
 
     def refresh_pending(self) -> None:
         """Say how many redemptions are open now (after the background resend sent some)."""
@@ -362,7 +362,7 @@ class RedemptionViewModel(QObject):
         self._selection.cart_total = sale.cart_total
         self._reset_shopper()
         self._resumed_shopper = sale.shopper_masked
-        self.pin_skipped = sale.pin_skipped
+        self.pin_skipped, self.pin_approver = sale.pin_skipped, sale.pin_approver
         self.wallet = self._checkout.wallet_of(sale)
         self._selection.restore(sale.discounts, hide_points=self.wallet.hide_points)
         self._go(Event.RESUME_APPLIED)

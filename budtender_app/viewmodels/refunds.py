@@ -23,12 +23,12 @@ class GiveBack:
     def __init__(self, vm: PendingViewModel) -> None:
         self._vm = vm
 
-    async def reverse(self, entry_id: int, reason: str, manager: str) -> None:
+    async def reverse(self, entry_id: int, reason: str, manager: str = "") -> None:
         """Give a redeemed line's points back (E10) through the sender: at most once."""
         decided = self._vm._decided(entry_id, None, reason, manager)
         if decided is None:
             return
-        entry, reason, manager = decided
+        entry, reason, approver = decided
         problem = self._vm.words.refund_problem(entry)
         if problem or self._vm.busy:
             self._vm._say(*(problem or (Level.ERROR, self._vm._wait_text())))
@@ -36,12 +36,12 @@ class GiveBack:
         with self._vm._sending(self._vm.tr("Giving {points:,} points back for '{name}'…").format(
                 points=entry.points, name=entry.discount_name)):
             try:
-                level, text = self._vm.words.give_back_outcome(await self._give_back(entry, reason, manager))
+                level, text = self._vm.words.give_back_outcome(await self._give_back(entry, reason, approver))
             except JournalError as exc:
                 level, text = Level.ERROR, str(exc)
         self._vm._say(level, text)
 
-    async def reverse_all(self, transaction_id: str, reason: str, manager: str) -> None:
+    async def reverse_all(self, transaction_id: str, reason: str, manager: str = "") -> None:
         """Give back every line of the transaction that can be (``refund_plan``), each through the
         sender and so at most once; the lines already given back or not redeemed are skipped."""
         decided = self._vm._decision(reason, manager)
@@ -59,7 +59,8 @@ class GiveBack:
                 level, text = Level.ERROR, str(exc)
         self._vm._say(level, text)
 
-    async def _give_back(self, entry: JournalEntry, reason: str, manager: str) -> JournalEntry:
-        self._vm._record("refund_requested", entry, f"give back {entry.points} points, by {manager}: {reason}", manager)
-        return await self._vm._sender.reverse(entry.id, staff=self._vm.acting(), approver=Actor.typed(manager))
+    async def _give_back(self, entry: JournalEntry, reason: str, approver: Actor) -> JournalEntry:
+        self._vm._record("refund_requested", entry, f"give back {entry.points} points, by {approver}: {reason}",
+                         approver)
+        return await self._vm._sender.reverse(entry.id, staff=self._vm.acting(), approver=approver)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal
 
+from budtender_app.domain.actor import Approving
 from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import (
     DEFAULT_BASE_URL,
@@ -26,6 +27,7 @@ from budtender_app.domain.settings import (
     same_name,
     validate_profile,
 )
+from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.credentials import (
     CredentialError,
     Credentials,
@@ -77,6 +79,7 @@ class SettingsViewModel(QObject):
         *,
         after_change: Callable[[], str] | None = None,
         audit: Callable[[str], None] | None = None,
+        approving: Approving | None = None,
     ) -> None:
         super().__init__(parent)
         #: Called after each change is on disk: moves the running counter to it (profile_switch.py)
@@ -88,6 +91,9 @@ class SettingsViewModel(QObject):
         #: Writes a saved change to the audit trail (app.py: a "settings_changed" journal event by the
         #: person acting); None: not recorded (tests, the command line's own tools).
         self._audit = audit
+        #: With staff sign-in: the manager who approved opening the settings; a change none
+        #: approved is refused here (a role is enforced where the change is made). None: no sign-in.
+        self._approving = approving
         self._credentials = credentials
         self._tester = connection_tester
         self._check = ConnectionCheck(self)
@@ -161,6 +167,8 @@ class SettingsViewModel(QObject):
 
         A key the last test saw refused by AIQ is saved only ``confirmed``; unconfirmed,
         confirm_needed says what to ask and nothing is saved."""
+        if not self._approved():
+            return False
         if self.validate(fields, api_key_text):
             self._say(Level.ERROR, self.tr("Fix the fields marked in red. Nothing was saved."))
             return False
@@ -198,7 +206,7 @@ class SettingsViewModel(QObject):
     def delete(self, name: str) -> None:
         """Remove the profile and its key. Nothing is removed when the keyring cannot be used."""
         profile = self.settings.profile(name)
-        if profile is None:
+        if profile is None or not self._approved():
             return
         try:
             self._credentials.clear(profile.name)
@@ -207,6 +215,7 @@ class SettingsViewModel(QObject):
             return
         if not self._write(lambda current: current.without_profile(profile.name)):
             return
+        self._record(f"store profile {profile.name} removed, with its API key")
         note = self._switch()
         self.profiles_changed.emit()
         self.edit(self.settings.active)
@@ -214,9 +223,10 @@ class SettingsViewModel(QObject):
 
     def set_active(self, name: str) -> None:
         """Make the named profile the one the counter uses."""
-        if self.settings.profile(name) is None:
+        if self.settings.profile(name) is None or not self._approved():
             return
         if self._write(lambda current: current.with_active(name)):
+            self._record(f"the counter now uses store profile {name}")
             self._switch()
             self.profiles_changed.emit()
             self._say(Level.INFO, self.switch_note or self.tr("The counter now uses {name}.").format(
@@ -316,6 +326,14 @@ class SettingsViewModel(QObject):
                 "That store is no longer in the settings file."))
             return False
         return True
+
+    def _approved(self) -> bool:
+        """A manager approved this change (always so without staff sign-in); else says so."""
+        if self._approving is None or self._approving() is not None:
+            return True
+        log.warning("settings change refused: no manager approved it")
+        self._say(Level.ERROR, self.tr(NEEDS_MANAGER))
+        return False
 
     def _record(self, note: str) -> None:
         """The saved change on the audit trail; the save itself stands when that fails (said in the log)."""

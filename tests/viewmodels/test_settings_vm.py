@@ -353,3 +353,23 @@ def test_a_saved_store_is_on_the_audit_trail_by_field_name_never_the_key(tmp_pat
         assert rows[0].detail == f"store {FORM['name']!r} added; API key stored"
         assert rows[1].detail == f"store {FORM['name']!r}: uid, base_url changed"
         assert all(KEY not in r.detail for r in rows) and journal.verify_chain().ok
+
+
+@pytest.mark.logs_expected(r"settings change refused: no manager approved it")
+def test_with_staff_sign_in_the_settings_change_only_with_a_managers_approval(ring, tester):
+    """Issue 13: the view model refuses a change no manager approved, whatever the dialog shows."""
+    from budtender_app.domain.actor import Actor
+    from budtender_app.domain.messages import Level
+    from budtender_app.domain.staff import NEEDS_MANAGER
+
+    approver: list[Actor] = []
+    audit: list[str] = []
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(ring), tester, audit=audit.append,
+                           approving=lambda: approver[0] if approver else None)
+    assert vm.save(FORM, KEY) is False and vm.message == (Level.ERROR, NEEDS_MANAGER)
+    assert stored_key(ring) is None and vm.profiles == () and audit == []
+    approver.append(Actor("3", "Dana Boss"))
+    assert vm.save(FORM, KEY) is True and stored_key(ring) is not None and len(audit) == 1
+    approver.clear()
+    vm.delete("Main St")
+    assert vm.message == (Level.ERROR, NEEDS_MANAGER) and [p.name for p in vm.profiles] == ["Main St"]

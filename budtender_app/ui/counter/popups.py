@@ -25,7 +25,7 @@ from budtender_app.ui.counter.pin_dialog import PinDialog
 from budtender_app.ui.counter.quit_question import Question
 from budtender_app.ui.counter.texted_pin_question import TextedPinQuestion
 from budtender_app.ui.manager.gate import ManagerGate
-from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 #: The PIN popup is up while the PIN is asked and while the wallet opens with it.
@@ -37,12 +37,13 @@ class CounterPopups(QObject):
     """Opens the PIN popup at the PIN step and the checkout popup at checkout; closes them after."""
 
     def __init__(self, vm: RedemptionViewModel, window: QMainWindow, message_label: MessageLabel,
-                 make_pin_vm: Callable[[], ManagerPinViewModel] | None) -> None:
+                 make_pin_vm: Callable[[], Prompt] | None, *, approval: ManagerApproval | None = None) -> None:
         super().__init__(window)
         self._vm = vm
         self._window = window
         self._message_label = message_label
-        self.skip_gate = ManagerGate(make_pin_vm, self)  # the manager PIN, then why the PIN is skipped
+        # A manager's approval, then why the PIN is skipped
+        self.skip_gate = ManagerGate(make_pin_vm, self, approval=approval)
         self.pin_dialog: PinDialog | None = None  # while the PIN popup is open
         self._pin_dialog: PinDialog | None = None  # the one popup, kept between sales
         self.checkout_dialog: CheckoutDialog | None = None  # while the checkout popup is open
@@ -165,14 +166,17 @@ class CounterPopups(QObject):
         """A shopper without their phone: the manager PIN, a reason and initials in one dialog, then E3."""
         if self.pin_dialog is None:
             return
-        self.skip_gate.open(self.tr("Manager PIN to skip the shopper's PIN for this sale."),
+        self.skip_gate.open(self.tr("A manager approves skipping the shopper's PIN for this sale."),
                             self._create_skip_dialog, self.pin_dialog, together=self._create_skip_dialog)
 
-    def _create_skip_dialog(self, pin_vm: ManagerPinViewModel | None = None) -> QDialog | None:
+    def _create_skip_dialog(self, pin_vm: Prompt | None = None) -> QDialog | None:
         from budtender_app.ui.manager.skip_pin_dialog import SkipPinDialog
 
         if self.pin_dialog is None or self._vm.phone is None:
             return None
-        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog, pin_vm=pin_vm)
+        approving = self._vm.approving  # staff sign-in: the passcode (or the signed-in manager) says who
+        approver = approving() if approving is not None else None
+        why = SkipPinDialog(self._vm.phone.masked, self.pin_dialog, pin_vm=pin_vm,
+                            approved_by=None if approving is None else approver.name if approver else "")
         why.confirmed.connect(self._vm.skip_pin_by_manager)
         return why

@@ -21,7 +21,7 @@ from budtender_app.viewmodels.redemption import RedemptionViewModel
 if TYPE_CHECKING:  # these screens load when first opened, not at start
     from budtender_app.domain.consent import CounterInfo
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
-    from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+    from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
 
@@ -36,14 +36,14 @@ class SideDialogs(QObject):
     def __init__(self, window: QWidget, vm: RedemptionViewModel, message_label: MessageLabel,
                  keyboard_homes: tuple[QLineEdit, QLineEdit], *,
                  settings_vm: SettingsViewModel | None, pending_vm: PendingViewModel | None,
-                 make_pin_vm: Callable[[], ManagerPinViewModel] | None,
+                 make_pin_vm: Callable[[], Prompt] | None, approval: ManagerApproval | None = None,
                  make_loyalty_vm: Callable[[], LoyaltyViewModel] | None,
                  counter: CounterInfo | None, signup_url: str) -> None:
         super().__init__(window)
         self._window, self._vm, self._message_label = window, vm, message_label
         self._settings_vm, self._pending_vm, self._make_loyalty_vm = settings_vm, pending_vm, make_loyalty_vm
         self._counter, self._signup_url = counter, signup_url
-        self.gate = ManagerGate(make_pin_vm, self)  # F11 and F12: the manager PIN first
+        self.gate = ManagerGate(make_pin_vm, self, approval=approval)  # F11 and F12: a manager approves first
         self.gate.finished.connect(self._on_gate_finished)
         self.loyalty_dialog: QDialog | None = None
         self._loyalty_vm: LoyaltyViewModel | None = None

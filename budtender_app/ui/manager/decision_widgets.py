@@ -68,12 +68,17 @@ class EntryTable(QTableWidget):
 
 
 class DecisionFields(QWidget):
-    """The reason and the manager's name or initials: both go on the audit trail."""
+    """The reason and the manager's name or initials: both go on the audit trail.
+
+    With staff sign-in (``approved_by``: the manager who approved opening the window) no name is
+    typed: the line says whose account the decisions go on, and only the reason is asked.
+    """
 
     changed = Signal()
 
-    def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
+    def __init__(self, prefix: str, parent: QWidget | None = None, *, approved_by: str | None = None) -> None:
         super().__init__(parent)
+        self._typed_name = approved_by is None
         self.reason_edit = named(QLineEdit(self), f"{prefix}_reason_edit", "Reason for the audit trail")
         self.reason_edit.setMaxLength(MAX_REASON)
         self.reason_edit.setPlaceholderText(self.tr("e.g. AIQ's report shows it / sale voided in the POS"))
@@ -89,6 +94,13 @@ class DecisionFields(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(reason_label, self.reason_edit)
         form.addRow(manager_label, self.manager_edit)
+        form.setRowVisible(self.manager_edit, self._typed_name)
+        if approved_by is not None:
+            self.approved_label = named(QLabel(self.tr("Decided by {name}: each decision goes on the audit trail "
+                                                       "under that account.").format(name=approved_by or "?"), self),
+                                        f"{prefix}_approved_label", "Who decides")
+            self.approved_label.setWordWrap(True)
+            form.addRow(self.approved_label)
         self.reason_edit.textChanged.connect(self._on_edit_text_changed)
         self.manager_edit.textChanged.connect(self._on_edit_text_changed)
 
@@ -104,7 +116,7 @@ class DecisionFields(QWidget):
 
     def complete(self) -> bool:
         """Both typed (the view model checks them again)."""
-        return bool(self.reason.strip()) and bool(self.manager.strip())
+        return bool(self.reason.strip()) and (not self._typed_name or bool(self.manager.strip()))
 
     def clear_reason(self) -> None:
         """After a decision: the next one needs its own reason; the name stays."""

@@ -1,7 +1,12 @@
-"""The manager PIN, then what it guards: the one way the counter opens a manager's dialog or action.
+"""A manager's approval, then what it guards: the one way the counter opens a manager's dialog or action.
 
-Settings (F12), Redemptions (F11) and "skip the shopper's PIN" all go through here. The PIN
-prompt is opened with open() and answered through its signals, never exec() or a static
+Settings (F12), Redemptions (F11) and "skip the shopper's PIN" all go through here. With staff
+sign-in (``approval`` given) a signed-in manager goes straight on, and over a cashier's session a
+manager types their own passcode (viewmodels/manager_approval.py); the approval lasts until what
+it opened closes, or the counter locks (then what it opened closes too). Without sign-in (the
+staff file could not open) the terminal's shared manager PIN is asked, as before staff accounts.
+
+The prompt is opened with open() and answered through its signals, never exec() or a static
 QMessageBox: the event loop, and every request in flight, keeps running while a manager types.
 """
 
@@ -13,12 +18,13 @@ import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QWidget
 
-from budtender_app.viewmodels.manager_pin import ASK, ManagerPinViewModel
+from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
+from budtender_app.viewmodels.manager_pin import ASK
 
 #: What the gate opens once the PIN is right: a dialog to show, or None (an action was run).
 Then = Callable[[], QDialog | None]
 #: A dialog that asks the manager PIN itself (with the PIN view model), or None to ask it apart.
-Together = Callable[[ManagerPinViewModel], QDialog | None]
+Together = Callable[[Prompt], QDialog | None]
 
 
 class ManagerGate(QObject):
@@ -26,11 +32,15 @@ class ManagerGate(QObject):
 
     finished = Signal()  # the PIN was refused or cancelled, or the guarded dialog closed
 
-    def __init__(self, make_pin_vm: Callable[[], ManagerPinViewModel] | None, parent: QObject | None = None) -> None:
+    def __init__(self, make_pin_vm: Callable[[], Prompt] | None, parent: QObject | None = None, *,
+                 approval: ManagerApproval | None = None) -> None:
         super().__init__(parent)
         self._make_pin_vm = make_pin_vm
+        self._approval = approval
         self._dialog: QDialog | None = None
         self._then: Then | None = None
+        if approval is not None:
+            approval.revoked.connect(self.close)  # a lock: what a manager approved closes with it
 
     @property
     def available(self) -> bool:
@@ -49,6 +59,12 @@ class ManagerGate(QObject):
         """
         if self._make_pin_vm is None or self._dialog is not None:
             return False
+        manager = self._approval.signed_in_manager() if self._approval is not None else None
+        if manager is not None and self._approval is not None:  # a signed-in manager approves their own act
+            self._approval.grant(manager)
+            self._then = then
+            self._go_on()
+            return True
         pin_vm = self._make_pin_vm()
         one = together(pin_vm) if together is not None and pin_vm.mode is ASK else None
         if one is not None:
@@ -75,15 +91,20 @@ class ManagerGate(QObject):
         dialog.open()
 
     def _on_ask_accepted_pin(self) -> None:
-        ask, then = self._dialog, self._then
-        self._dialog, self._then = None, None
+        ask = self._dialog
+        self._dialog = None
         if ask is not None:
             ask.finished.disconnect(self._on_dialog_finished)  # the gate goes on: not finished yet
             ask.done(0)
             ask.deleteLater()
+        self._go_on()
+
+    def _go_on(self) -> None:
+        """Approved: open what is guarded (or run it), and end the approval when that is over."""
+        then, self._then = self._then, None
         follow = then() if then is not None else None
         if follow is None:
-            self.finished.emit()
+            self._end()
         else:
             self._show(follow)
 
@@ -91,4 +112,9 @@ class ManagerGate(QObject):
         dialog, self._dialog, self._then = self._dialog, None, None
         if dialog is not None:
             dialog.deleteLater()
+        self._end()
+
+    def _end(self) -> None:
+        if self._approval is not None:
+            self._approval.end()
         self.finished.emit()

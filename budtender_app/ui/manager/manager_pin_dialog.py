@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import named
+from budtender_app.viewmodels.manager_approval import Prompt
 from budtender_app.viewmodels.manager_pin import REFUSED, SET, ManagerPinViewModel
 
 
@@ -22,7 +23,7 @@ class ManagerPinDialog(AppDialog):
     accepted_pin = Signal()
     cancelled = Signal()
 
-    def __init__(self, vm: ManagerPinViewModel, purpose: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, vm: Prompt, purpose: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent, "manager_pin_dialog", "manager_pin_message_label")
         self._vm = vm
         self._purpose = purpose
@@ -81,14 +82,14 @@ class ManagerPinDialog(AppDialog):
         if refused:
             self.setWindowTitle(self.tr("Manager actions are off"))
         else:
-            self.setWindowTitle(self.tr("Choose a manager PIN") if choosing else self.tr("Manager PIN"))
+            self.setWindowTitle(self.tr("Choose a manager PIN") if choosing else self.tr(self._vm.title))
         if choosing:
             self.intro_label.setText(self.tr(
                 "Choose a manager PIN for this terminal: {low} to {high} digits, not a run like 1234 "
                 "or one digit repeated. Managers type it before changing the AIQ settings.").format(low=low, high=high))
         else:
             self.intro_label.setText(self._purpose or self.tr("A manager PIN is needed for this."))
-        self._pin_caption.setText(self.tr("New &PIN:") if choosing else self.tr("Manager &PIN:"))
+        self._pin_caption.setText(self.tr("New &PIN:") if choosing else self.tr(self._vm.caption))
         self.ok_button.setText(self.tr("Set PIN") if choosing else self.tr("OK"))
         # Refused: no field to type a PIN into; the message says why and what IT does.
         self._form.setRowVisible(self.pin_edit, not refused)
@@ -123,7 +124,7 @@ class ManagerPinDialog(AppDialog):
         pin, confirm = self.pin_edit.text(), self.confirm_edit.text()
         self.pin_edit.clear()  # wiped after each try, right or wrong
         self.confirm_edit.clear()
-        if self._vm.mode == SET:
+        if self._vm.mode == SET and isinstance(self._vm, ManagerPinViewModel):
             self._vm.submit_new(pin, confirm)
         else:
             self._vm.submit(pin)

@@ -48,7 +48,7 @@ class PendingTab(QWidget):
         self._vm = vm
         intro = QLabel(self.tr(
             "Redemptions that did not finish. Check with AIQ first, then decide. Every decision needs a "
-            "reason and your name: both go on the audit trail."), self)
+            "reason: it goes on the audit trail with who decided."), self)
         intro.setWordWrap(True)
         # Calm, not an alarm: nothing is wrong (style.py draws it in the neutral muted grey).
         self.empty_label = QLabel(self.tr("Nothing waiting. Every redemption reached AIQ."), self)
@@ -58,7 +58,7 @@ class PendingTab(QWidget):
         self.aiq_label.setWordWrap(True)
         self.aiq_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check_label = MessageLabel("pending_check_label", self)
-        self.fields = DecisionFields("pending", self)
+        self.fields = DecisionFields("pending", self, approved_by=vm.approver_name() if vm.approving else None)
         self.fields.changed.connect(self._on_fields_changed)
         buttons = self._build_buttons()
         self.confirm = ConfirmStrip("pending", self)

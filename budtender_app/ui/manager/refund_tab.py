@@ -46,7 +46,7 @@ class RefundTab(QWidget):
         search = self._build_search()
         recent = self._build_recent()
         self._build_table()
-        self.fields = DecisionFields("refund", self)
+        self.fields = DecisionFields("refund", self, approved_by=vm.approver_name() if vm.approving else None)
         self.fields.changed.connect(self._on_fields_changed)
         self.give_back_button = named(QPushButton(self.tr("&Give points back"), self), "give_back_button",
                                       "Give the points back")

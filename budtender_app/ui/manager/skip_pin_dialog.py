@@ -1,8 +1,12 @@
-"""A manager skips the shopper's PIN for one sale: the manager PIN, why, and who, in one dialog.
+"""A manager skips the shopper's PIN for one sale: the manager's approval, why, and who, in one dialog.
 
-Opened with open() over the PIN popup. Given the manager-PIN view model (a PIN is set), it asks
-the PIN itself, so the manager types everything in one place instead of a PIN prompt then a
-second dialog; without one (the first PIN is still to be chosen) the gate asks the PIN first.
+Opened with open() over the PIN popup. Given the prompt's view model, it asks the manager PIN (or,
+with staff sign-in, a manager's own passcode) itself, so the manager types everything in one
+place instead of a prompt then a second dialog; without one (a signed-in manager approves, or the
+first PIN is still to be chosen) the gate has dealt with approval first.
+
+With staff sign-in (``approved_by`` given) no initials are asked: the passcode says who approved,
+and the audit trail names their account.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import named
-from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
+from budtender_app.viewmodels.manager_approval import Prompt
 
 
 class SkipPinDialog(AppDialog):
@@ -23,14 +27,19 @@ class SkipPinDialog(AppDialog):
     confirmed = Signal(str, str)  # reason, manager initials
 
     def __init__(self, phone_masked: str, parent: QWidget | None = None,
-                 pin_vm: ManagerPinViewModel | None = None) -> None:
+                 pin_vm: Prompt | None = None, approved_by: str | None = None) -> None:
         super().__init__(parent, "skip_pin_dialog", "skip_message_label")
         self._pin_vm = pin_vm
+        self._initials = approved_by is None  # no sign-in: the manager's initials are typed
         self._typed = ("", "")  # reason and initials, kept while the manager PIN is checked
         self.setWindowTitle(self.tr("Skip the shopper's PIN"))
+        who = (self.tr("The reason and your initials go into the audit trail.") if approved_by is None
+               else self.tr("The reason and your name go into the audit trail.") if not approved_by
+               else self.tr("Approved by {name}: the reason and that name go into the audit trail.").format(
+                   name=approved_by))
         intro = QLabel(self.tr(
             "Open the wallet of {phone} without the texted PIN, for this sale only. Check the shopper's ID "
-            "first. The reason and your initials go into the audit trail.").format(phone=phone_masked), self)
+            "first. {who}").format(phone=phone_masked, who=who), self)
         intro.setWordWrap(True)
         form = self._build_form()
         self.confirm_button = self.button(self.tr("&Open wallet without PIN"), "skip_confirm_button",
@@ -60,7 +69,8 @@ class SkipPinDialog(AppDialog):
         self.reason_edit.setMaxLength(200)
         self.initials_edit = named(QLineEdit(self), "skip_initials_edit", "Manager initials")
         self.initials_edit.setMaxLength(40)
-        rows = ((self.tr("Manager &PIN:"), self.manager_pin_edit), (self.tr("&Reason:"), self.reason_edit),
+        pin_caption = self.tr(self._pin_vm.caption) if self._pin_vm is not None else self.tr("Manager &PIN:")
+        rows = ((pin_caption, self.manager_pin_edit), (self.tr("&Reason:"), self.reason_edit),
                 (self.tr("Manager &initials:"), self.initials_edit))
         for text, edit in rows:
             caption = QLabel(text, self)
@@ -68,9 +78,10 @@ class SkipPinDialog(AppDialog):
             form.addRow(caption, edit)
             edit.returnPressed.connect(self._on_confirm)
         form.setRowVisible(self.manager_pin_edit, self._pin_vm is not None)
+        form.setRowVisible(self.initials_edit, self._initials)
         return form
 
-    def _connect_pin_vm(self, vm: ManagerPinViewModel) -> None:
+    def _connect_pin_vm(self, vm: Prompt) -> None:
         high = vm.digits_range[1]
         self.manager_pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(rf"\d{{0,{high}}}"), self))
         self.manager_pin_edit.setMaxLength(high)
@@ -95,8 +106,9 @@ class SkipPinDialog(AppDialog):
 
     def _on_confirm(self) -> None:
         reason, initials = self.reason_edit.text().strip(), self.initials_edit.text().strip()
-        if not reason or not initials:  # asked first: a PIN try is not spent on a half-filled form
-            self.message_label.show_message(Level.ERROR, self.tr("Type a reason and your initials."))
+        if not reason or (self._initials and not initials):  # asked first: no PIN try spent on a half-filled form
+            self.message_label.show_message(Level.ERROR, self.tr(
+                "Type a reason and your initials." if self._initials else "Type a reason."))
             return
         if self._pin_vm is None:
             self.confirmed.emit(reason, initials)
