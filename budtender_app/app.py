@@ -312,7 +312,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock)
+    session = staff_session(s.staff, s.clock, s.journal)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
