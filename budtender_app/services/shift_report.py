@@ -15,8 +15,8 @@ temporary file, then linked to its name, which fails rather than overwrites.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import csv
+import dataclasses
 import os
 import sqlite3
 import tempfile
