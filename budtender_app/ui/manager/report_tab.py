@@ -65,6 +65,26 @@ class ReportTab(QWidget):
         vm.load(self.day())
 
     def _build(self) -> None:
+        top = self._build_top()
+        self._build_table()
+        self._build_flags()
+        self.notes_label = named(QLabel(self), "report_notes_label", "What the figures leave out")
+        self.notes_label.setWordWrap(True)
+        self.check_label = named(QLabel(self), "report_check_label", "What AIQ's report shows")
+        self.check_label.setWordWrap(True)
+        self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label = MessageLabel("report_message_label", self)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+        layout.addWidget(self.flags_tree, 1)
+        layout.addWidget(self.notes_label)
+        layout.addWidget(self.check_label)
+        layout.addWidget(self.message_label)
+        layout.addLayout(self._build_buttons())
+
+    def _build_top(self) -> QHBoxLayout:
+        """The day, the shift and the paper, in one row."""
         today = self._vm.today()
         self.date_edit = named(QDateEdit(QDate(today.year, today.month, today.day), self), "report_date_edit",
                                "Day of the report")
@@ -89,22 +109,7 @@ class ReportTab(QWidget):
         for widget in (caption, self.date_edit, shift, self.shift_combo, paper, self.paper_combo):
             top.addWidget(widget)
         top.addStretch(1)
-        self._build_table()
-        self._build_flags()
-        self.notes_label = named(QLabel(self), "report_notes_label", "What the figures leave out")
-        self.notes_label.setWordWrap(True)
-        self.check_label = named(QLabel(self), "report_check_label", "What AIQ's report shows")
-        self.check_label.setWordWrap(True)
-        self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label = MessageLabel("report_message_label", self)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table)
-        layout.addWidget(self.flags_tree, 1)
-        layout.addWidget(self.notes_label)
-        layout.addWidget(self.check_label)
-        layout.addWidget(self.message_label)
-        layout.addLayout(self._build_buttons())
+        return top
 
     def _build_table(self) -> None:
         self.table = named(QTableWidget(0, len(COLUMNS), self), "report_table", "Figures per staff member")
