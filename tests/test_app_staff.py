@@ -90,3 +90,18 @@ def test_a_staff_file_that_cannot_open_leaves_the_counter_working_and_says_so(ri
     label = window.findChild(QLabel, "staff_off_label")
     assert label is not None and "Staff sign-in is off" in label.text() and "keyring" in label.text()
     assert vm.acting() == Actor.counter
+
+
+@pytest.mark.asyncio
+async def test_the_app_writes_sign_in_switch_and_quit_to_the_journal(ring, started):
+    services, window, _vm = started(demo=True)
+    wiring = window.findChild(StaffWiring)
+    session = wiring._session
+    assert await session.sign_in("2468")
+    wiring.switch_button.click()  # Switch cashier: clicked(bool) must not become the reason
+    assert await session.sign_in("2468")
+    window.close()  # nothing in progress: it closes, and the journal is still open (app.py closes it after)
+    rows = [(r.event, r.staff.name, r.detail) for r in services.journal.audit.rows()
+            if r.event in ("signed_in", "signed_out")]
+    assert rows == [("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "switched"),
+                    ("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "quit")]
