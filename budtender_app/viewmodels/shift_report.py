@@ -5,6 +5,10 @@ the app's one clock; the report is read from the journal's file on its own read-
 (``services/shift_report.py``: a day's events, read row by row, in a few milliseconds for a busy
 day, so on the GUI thread like the window's other journal reads). The check with AIQ (E11) runs
 in the background through ``Operations``, like the Pending tab's "Check with AIQ".
+
+Each load also lists the day's shifts (``shifts``: a sign-in to its sign-out, read from the audit
+trail, ``domain/shifts.py``); ``load(day, shift=N)`` is the report of shift N only (``shift``),
+and its paper, CSV and file names say which shift.
 """
 
 from __future__ import annotations
