@@ -289,7 +289,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock)
+    session = staff_session(s.staff, s.clock, s.journal)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     # A manager's own passcode, or (no sign-in) the shared PIN.
     approval, make_prompt = manager_approval(session, s.manager_pin, settings_unreadable=s.mode.settings_unreadable)

@@ -21,13 +21,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from budtender_app.domain.actor import Acting, acting_counter
+from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.services.paths import Folders
 from budtender_app.services.staff import StaffStore, StaffStoreError, open_staff_store
 from budtender_app.startup import Mode
 
 if TYPE_CHECKING:
+    from budtender_app.services.journal import Journal
     from budtender_app.services.manager_pin import ManagerPinGuard
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
@@ -47,13 +48,22 @@ def open_staff(mode: Mode, folders: Folders, clock: Clock) -> tuple[StaffStore |
         return None, NO_SIGN_IN.format(why=exc)
 
 
-def staff_session(store: StaffStore | None, clock: Clock) -> StaffSession | None:
-    """The session that says who acts (None: no staff store, the shared Counter acts)."""
+def staff_session(store: StaffStore | None, clock: Clock, journal: Journal | None = None) -> StaffSession | None:
+    """The session that says who acts (None: no staff store, the shared Counter acts); each
+    sign-in and sign-out an audit event in ``journal`` (the shift report's shifts)."""
     if store is None:
         return None
     from budtender_app.viewmodels.staff_session import StaffSession
 
-    return StaffSession(store, clock)
+    return StaffSession(store, clock, on_shift=shift_recorder(journal) if journal is not None else None)
+
+
+def shift_recorder(journal: Journal) -> Callable[[str, Actor, str], None]:
+    """Sign-ins and sign-outs as the journal's audit events ("signed_in", "signed_out")."""
+    def record(event: str, actor: Actor, detail: str) -> None:
+        journal.record_event(event, staff=actor, detail=detail, verbatim=True)
+
+    return record
 
 
 def acting_of(session: StaffSession | None) -> Acting:
@@ -89,5 +99,6 @@ def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: b
     store = session.store
     setup = FirstSetup(store) if not training and FirstSetup.needed(store) else None
     StaffWiring(window, session, setup=setup)
+    window.closed.connect(session.quit)  # before the journal closes (app.py closes it after the window)
     if training:
         window.banner.show_staff(training_staff_note())

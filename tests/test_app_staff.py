@@ -133,3 +133,18 @@ async def test_a_managers_own_passcode_opens_the_redemptions_window_over_a_cashi
     session.lock()  # switch cashier (or the idle lock) over the open window
     qtbot.waitUntil(lambda: window.manager_dialog is None)
     assert vm.approving() is None
+
+
+@pytest.mark.asyncio
+async def test_the_app_writes_sign_in_switch_and_quit_to_the_journal(ring, started):
+    services, window, _vm = started(demo=True)
+    wiring = window.findChild(StaffWiring)
+    session = wiring._session
+    assert await session.sign_in("2468")
+    wiring.switch_button.click()  # Switch cashier: clicked(bool) must not become the reason
+    assert await session.sign_in("2468")
+    window.close()  # nothing in progress: it closes, and the journal is still open (app.py closes it after)
+    rows = [(r.event, r.staff.name, r.detail) for r in services.journal.audit.rows()
+            if r.event in ("signed_in", "signed_out")]
+    assert rows == [("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "switched"),
+                    ("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "quit")]

@@ -1,4 +1,5 @@
-"""`budtender-app report --date YYYY-MM-DD [--csv FILE] [--check-aiq]`: the end-of-day report.
+"""`budtender-app report --date YYYY-MM-DD [--list-shifts | --shift N] [--csv FILE] [--check-aiq]`:
+the end-of-day report, or one shift's.
 
 Reads the journal and the consent record read-only (it works while the terminal runs) and prints
 the per-staff table, the unusual patterns with their events, and what the figures leave out.
@@ -8,9 +9,14 @@ credentials from the keyring. With ``--demo`` it is training's journal, and the 
 simulator: the one at ``--base-url`` (for instance `budtender-app simulator`) or, without it, a
 fresh one in this process, which knows none of training's earlier redemptions.
 
+``--list-shifts`` prints the day's shifts (a sign-in to its sign-out, ``domain/shifts.py``) as
+numbered lines with the name and times; ``--shift N`` is then the report of shift N only: that
+person's events in its hours, titled with the shift (on screen and in the CSV).
+
 The day is the store's local day in this computer's time zone (``Clock.system``).
 Exit codes: 0 done, 1 no journal (or one that cannot be read) or AIQ could not be asked,
-2 bad input (a date that is not one, a CSV file that is already there or cannot be written).
+2 bad input (a date that is not one, a shift number the day does not have, a CSV file that is
+already there or cannot be written).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import asyncio
 import socket
 import sqlite3
 import sys
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +37,7 @@ from budtender_app.domain.clock import Clock
 from budtender_app.domain.shift_check import Check
 from budtender_app.domain.shift_report import ShiftReport, day_range
 from budtender_app.domain.shift_text import report_text
+from budtender_app.domain.shifts import Shift
 from budtender_app.services import shift_report
 from budtender_app.services.aiq_client import AiqClient, AiqConfig
 from budtender_app.services.journal import JournalError
@@ -49,6 +56,10 @@ def build_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     parser = subparsers.add_parser("report", help="the end-of-day report: per staff member, with unusual patterns")
     parser.add_argument("--date", dest="report_date", required=True, metavar="YYYY-MM-DD",
                         help="the store's local day")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--list-shifts", action="store_true", help="list the day's shifts (sign-in to sign-out)")
+    which.add_argument("--shift", dest="report_shift", metavar="N", default=None,
+                       help="the report of shift N only (its number from --list-shifts)")
     parser.add_argument("--csv", dest="report_csv", metavar="FILE", default=None,
                         help="also write it as CSV (a file that is there is never replaced)")
     parser.add_argument("--check-aiq", action="store_true", help="compare with AIQ's redemption report (E11)")
@@ -83,13 +94,42 @@ def run_report(args: argparse.Namespace, clock: Clock | None = None) -> int:
     path = Path(args.report_journal) if args.report_journal else folders().journal(training=training)
     zone = clock.local(clock.now()).tzinfo
     assert zone is not None  # Clock.local gives an aware time
+    span = day_range(day, zone)
     try:
-        report = shift_report.make_report(path, day_range(day, zone), store=mode.store,
-                                          consents=folders().consents(training=training))
+        shifts = shift_report.list_shifts(path, span, mode.store, clock.now())
+        if args.list_shifts:
+            return _list_shifts(day, shifts, zone)
+        shift = _chosen_shift(args.report_shift, day, shifts)
+        if isinstance(shift, int):
+            return shift
+        report = shift_report.make_report(path, shift.span(zone) if shift else span, store=mode.store,
+                                          consents=folders().consents(training=training), shift=shift)
     except (JournalError, sqlite3.Error) as exc:
         _error(f"The redemption journal {path} cannot be read: {exc}")
         return EXIT_FAILED
     return _show(args, report, mode, training)
+
+
+def _list_shifts(day: date, shifts: list[Shift], zone: tzinfo) -> int:
+    """The day's shifts, one numbered line each; the exit code."""
+    if not shifts:
+        print(f"No sign-ins on {day.isoformat()}: no shifts to list (the whole day's report has everything).")
+    for shift in shifts:
+        print(shift.label(zone))
+    return EXIT_OK
+
+
+def _chosen_shift(text: str | None, day: date, shifts: list[Shift]) -> Shift | int | None:
+    """The shift ``--shift`` names (None: the whole day), or EXIT_BAD_INPUT after saying why."""
+    if text is None:
+        return None
+    number = int(text) if text.strip().isdigit() else 0
+    found = next((s for s in shifts if s.number == number), None)
+    if found is None:
+        have = f"shifts 1 to {len(shifts)}" if len(shifts) > 1 else ("shift 1" if shifts else "no shifts")
+        _error(f"--shift {text!r}: {day.isoformat()} has {have}. See them with --list-shifts.")
+        return EXIT_BAD_INPUT
+    return found
 
 
 def _show(args: argparse.Namespace, report: ShiftReport, mode: Mode, training: bool) -> int:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,7 @@ from budtender_app.domain.shift_report import (
     build_report,
 )
 from budtender_app.domain.shift_text import COLUMNS, figure_cells
+from budtender_app.domain.shifts import SIGNED_IN, SIGNED_OUT, Shift, ShiftMark, find_shifts, is_their_event
 from budtender_app.services.journal.audit import utc_text
 from budtender_app.services.journal.export import TRAINING_TITLE, spreadsheet_safe
 from budtender_app.services.journal.files import connect
@@ -50,6 +52,12 @@ _EVENTS = (
     "r.shopper_masked, r.aiq_redemption_id "
     "FROM audit a LEFT JOIN redemptions r ON r.id = a.entry_id AND a.entry_id != 0 "
     "WHERE a.at >= ? AND a.at < ? AND a.store = ? ORDER BY a.id"
+)
+
+
+_MARKS = (
+    "SELECT at, event, staff_id, staff_name, terminal, detail FROM audit "
+    "WHERE event IN (?, ?) AND at >= ? AND at < ? AND store = ? ORDER BY id"
 )
 
 
@@ -106,19 +114,41 @@ def read_sign_ups(consent_path: Path, span: Span) -> Iterator[SignUp]:
         conn.close()
 
 
+def list_shifts(journal_path: Path, day: Span, store: str, now: datetime | None = None) -> list[Shift]:
+    """The shifts of ``day`` at this store (``domain/shifts.py``: numbered from 1 as they began;
+    ``now`` ends a shift still open today). Raises JournalError or sqlite3.Error like ``read_events``."""
+    conn = connect(Path(journal_path), read_only=True, factory=sqlite3.Connection)
+    try:
+        rows = conn.execute(_MARKS, (SIGNED_IN, SIGNED_OUT, utc_text(day.start), utc_text(day.end), store)).fetchall()
+    finally:
+        conn.close()
+    marks = [ShiftMark(datetime.fromisoformat(at), event, Actor.from_columns(sid, name) or Actor.unknown,
+                       terminal, detail) for at, event, sid, name, terminal, detail in rows]
+    return find_shifts(marks, day, now)
+
+
 def make_report(journal_path: Path, span: Span, *, store: str, consents: Path | None = None,
-                hours: OpeningHours = DEFAULT_HOURS) -> ShiftReport:
+                hours: OpeningHours = DEFAULT_HOURS, shift: Shift | None = None) -> ShiftReport:
     """The report of ``span`` for ``store`` from the journal (and the consent record, when given).
-    A consent record that cannot be read leaves sign-ups out, and the report says so."""
-    events = read_events(journal_path, span, store)
+    A consent record that cannot be read leaves sign-ups out, and the report says so. With a
+    ``shift`` (``span`` is then ``shift.span(zone)``), only that person's events at its terminal."""
+    events: Iterable[ReportEvent] = read_events(journal_path, span, store)
+    if shift is not None:
+        events = (e for e in events if is_their_event(shift, e.staff, e.terminal))
     sign_ups: list[SignUp] = []
     known = True
     if consents is not None:
         try:
-            sign_ups = list(read_sign_ups(consents, span))
+            sign_ups = [s for s in read_sign_ups(consents, span)
+                        if shift is None or is_their_event(shift, s.staff, "")]
         except sqlite3.Error:
             known = False
-    return build_report(span, events, sign_ups, hours=hours, sign_ups_known=known)
+    report = build_report(span, events, sign_ups, hours=hours, sign_ups_known=known)
+    if shift is None:
+        return report
+    only = (f"Only {shift.staff.name}'s events at this terminal in these hours; a check with AIQ covers "
+            "every sale AIQ has in them, by anyone.")
+    return dataclasses.replace(report, notes=(only, *report.notes))
 
 
 async def check_with_aiq(api: ReportApi, report: ShiftReport) -> Check:

@@ -5,6 +5,10 @@ the app's one clock; the report is read from the journal's file on its own read-
 (``services/shift_report.py``: a day's events, read row by row, in a few milliseconds for a busy
 day, so on the GUI thread like the window's other journal reads). The check with AIQ (E11) runs
 in the background through ``Operations``, like the Pending tab's "Check with AIQ".
+
+Each load also lists the day's shifts (``shifts``: a sign-in to its sign-out, read from the audit
+trail, ``domain/shifts.py``); ``load(day, shift=N)`` is the report of shift N only (``shift``),
+and its paper, CSV and file names say which shift.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +29,7 @@ from budtender_app.domain.shift_check import Check
 from budtender_app.domain.shift_flags import Flag
 from budtender_app.domain.shift_report import ShiftReport, day_range
 from budtender_app.domain.shift_text import check_lines, report_slip
+from budtender_app.domain.shifts import Shift
 from budtender_app.services import shift_report
 from budtender_app.services.journal import Journal, JournalError
 from budtender_app.services.paths import folders
@@ -33,9 +38,10 @@ from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageTex
 log = logging.getLogger("budtender_app.viewmodels.shift_report")
 
 
-def report_file_name(day: date, suffix: str, *, training: bool = False) -> str:
-    """The suggested file name of a day's report; a training one starts with TRAINING."""
-    return ("TRAINING-" if training else "") + f"shift-report-{day.isoformat()}.{suffix}"
+def report_file_name(day: date, suffix: str, *, training: bool = False, shift: int | None = None) -> str:
+    """The suggested file name of a day's (or one of its shifts') report; a training one starts with TRAINING."""
+    which = f"-shift-{shift}" if shift is not None else ""
+    return ("TRAINING-" if training else "") + f"shift-report-{day.isoformat()}{which}.{suffix}"
 
 
 class ShiftReportViewModel(QObject):
@@ -64,6 +70,8 @@ class ShiftReportViewModel(QObject):
         self.day = clock.today()
         self.report: ShiftReport | None = None
         self.check: Check | None = None
+        self.shifts: list[Shift] = []  # the day's shifts (sign-in to sign-out), numbered from 1
+        self.shift: Shift | None = None  # the one the report is of; None: the whole day
 
     def today(self) -> date:
         """The store's date now (the date picker's default and its last day)."""
@@ -74,23 +82,42 @@ class ShiftReportViewModel(QObject):
         """The report's unusual patterns (each with its events)."""
         return [f for f in (self.report.flags if self.report else ()) if isinstance(f, Flag)]
 
-    def load(self, day: date) -> ShiftReport | None:
-        """Read ``day``'s report (the store's local day); None, said on the message line, when the
-        journal cannot be read. AIQ's check of another day is forgotten."""
+    @property
+    def zone(self) -> tzinfo:
+        """The store's zone (the app's one clock): what every time in the report is shown in."""
         zone = self._clock.local(self._clock.now()).tzinfo
         assert zone is not None  # Clock.local gives an aware time
+        return zone
+
+    def load(self, day: date, shift: int | None = None) -> ShiftReport | None:
+        """Read ``day``'s report (the store's local day), or of its shift number ``shift`` (from
+        ``shifts``; one that is not there is the whole day); None, said on the message line, when
+        the journal cannot be read. AIQ's check of another report is forgotten."""
+        zone = self.zone
+        day_span = day_range(day, zone)
         try:
-            report = shift_report.make_report(self._journal.path, day_range(day, zone), store=self._journal.store,
-                                              consents=self._consents)
+            shifts = shift_report.list_shifts(self._journal.path, day_span, self._journal.store, self._clock.now())
+            chosen = next((s for s in shifts if s.number == shift), None)
+            report = shift_report.make_report(self._journal.path, chosen.span(zone) if chosen else day_span,
+                                              store=self._journal.store, consents=self._consents, shift=chosen)
         except (JournalError, sqlite3.Error) as exc:
             log.warning("shift report: the journal could not be read: %s", exc)
             self._line.say(Level.ERROR, self.tr("The journal could not be read for this report: {why}").format(why=exc))
             return None
-        self.day, self.report, self.check = day, report, None
+        self.day, self.report, self.check, self.shifts, self.shift = day, report, None, shifts, chosen
         self._line.clear()
         self.report_changed.emit()
         self.check_changed.emit(self.check_text)
         return report
+
+    @property
+    def shift_number(self) -> int | None:
+        """The number of the shift the report is of; None for the whole day."""
+        return self.shift.number if self.shift is not None else None
+
+    def shift_labels(self) -> list[str]:
+        """The day's shifts, one line each ("2. Ana, 09:02–13:15 (switched)"), in the store's zone."""
+        return [s.label(self.zone) for s in self.shifts]
 
     @property
     def check_text(self) -> str:
@@ -101,7 +128,7 @@ class ShiftReportViewModel(QObject):
 
     def slip(self) -> Receipt:
         """The report on paper: the receipt's header (store, terminal, printing time), TRAINING band."""
-        report = self.report or self.load(self.day)
+        report = self.report or self.load(self.day, self.shift_number)
         header = SlipHeader(self._journal.store, self._journal.terminal, self._clock.local(self._clock.now()),
                             self.training)
         if report is None:
@@ -124,7 +151,7 @@ class ShiftReportViewModel(QObject):
                 path=os.fspath(path), why=exc.strerror or exc))
             return False
         self._line.say(Level.INFO, self.tr("Saved the report of {day} to {path}.").format(
-            day=self.day.isoformat(), path=os.fspath(path)))
+            day=self.report.span.title, path=os.fspath(path)))
         return True
 
     def start_check(self) -> None:
@@ -133,7 +160,7 @@ class ShiftReportViewModel(QObject):
 
     async def check_with_aiq(self) -> None:
         """AIQ's redemption report for the same day (E11): matched, only here, only at AIQ."""
-        report = self.report or self.load(self.day)
+        report = self.report or self.load(self.day, self.shift_number)
         if report is None:
             return
         try:

@@ -10,18 +10,26 @@ runs on a worker thread. The answers never hint whose a passcode or badge might 
 The idle lock reads the injected Clock's monotonic time: ``touch()`` on every key or mouse press
 (the ui's event filter), ``check_idle()`` from a timer (or a test after moving a fake clock).
 Locking only forgets who is signed in: a sale in progress stays in its view model.
+
+Shifts (``domain/shifts.py``): each sign-in and sign-out is handed to ``on_shift(event, actor,
+detail)`` (app.py: an audit event in the journal), "signed_in" with how ("passcode", "badge"),
+"signed_out" with why (``SignOut``: switched, idle, quit; ``quit()`` is called as the window
+closes). A recorder that fails is logged and forgotten: a full disk never keeps a cashier from
+signing in, and the shift report then ends that shift at the next sign-in or the end of the day.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
+from budtender_app.domain.shifts import SIGNED_IN, SIGNED_OUT, SignOut
 from budtender_app.domain.staff import CheckStatus, StaffCheck, StaffMember
 from budtender_app.services.staff import StaffStore, StaffStoreError
 from budtender_app.viewmodels.operation import MessageLine, MessageText
@@ -33,6 +41,9 @@ IDLE_SECONDS = 600
 WRONG = "That passcode is not right."
 WRONG_BADGE = "That badge is not known here."
 EMPTY = "Type your passcode, or scan your badge."
+
+#: Writes one sign-in or sign-out down: (event, who, detail).
+ShiftRecorder = Callable[[str, Actor, str], None]
 
 
 def locked_text(seconds: int) -> str:
@@ -49,9 +60,10 @@ class StaffSession(QObject):
     message = MessageText()
 
     def __init__(self, store: StaffStore, clock: Clock, *, idle_seconds: float = IDLE_SECONDS,
-                 parent: QObject | None = None) -> None:
+                 on_shift: ShiftRecorder | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._store = store
+        self._on_shift = on_shift
         self._clock = clock
         self.idle_seconds = idle_seconds
         self._line = MessageLine(self.message_changed.emit)
@@ -89,9 +101,19 @@ class StaffSession(QObject):
         return self._answer(check, badge=badge)
 
     def lock(self) -> None:
-        """Nobody is signed in any more (switch cashier, idle): the sign-in screen covers the counter."""
+        """Switch cashier: nobody is signed in any more, the sign-in screen covers the counter."""
+        self._sign_out(SignOut.SWITCHED)
+
+    def quit(self) -> None:
+        """The app is closing: whoever is signed in signs out (recorded as "quit"), no signal."""
+        if self.current is not None:
+            self._record(SIGNED_OUT, self.actor(), SignOut.QUIT)
+            self.current = None
+
+    def _sign_out(self, why: SignOut) -> None:
         if self.current is None:
             return
+        self._record(SIGNED_OUT, self.actor(), why)
         self.current = None
         self._line.say(Level.CLEAR, "")
         self.signed_out.emit()
@@ -106,14 +128,17 @@ class StaffSession(QObject):
     def check_idle(self) -> None:
         """Lock when nobody has touched the terminal for ``idle_seconds``."""
         if self.current is not None and self.idle_seconds > 0 and self.idle_for() >= self.idle_seconds:
-            self.lock()
+            self._sign_out(SignOut.IDLE)
             self._line.say(Level.INFO, "Locked after no use. Sign in to go on.")
 
     # -- inside --------------------------------------------------------------------------------
 
     def _answer(self, check: StaffCheck, *, badge: bool) -> bool:
         if check.ok and check.member is not None:
+            if self.current is not None and self.current != check.member:
+                self._record(SIGNED_OUT, self.actor(), SignOut.SWITCHED)
             self.current = check.member
+            self._record(SIGNED_IN, self.actor(), "badge" if badge else "passcode")
             self.touch()
             self._line.say(Level.CLEAR, "")
             self.signed_in.emit(check.member.name)
@@ -123,6 +148,14 @@ class StaffSession(QObject):
         else:
             self._line.say(Level.ERROR, WRONG_BADGE if badge else WRONG)
         return False
+
+    def _record(self, event: str, actor: Actor, detail: str) -> None:
+        if self._on_shift is None:
+            return
+        try:
+            self._on_shift(event, actor, str(detail))
+        except Exception as exc:  # noqa: BLE001 - a sign-in must not fail over its record; logged
+            log.warning("the %s event could not be written to the audit trail: %s", event, type(exc).__name__)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -15,7 +15,7 @@ import pytest
 
 from budtender_app.startup import TRAINING_STORE
 from tests.helpers import make_journal
-from tests.helpers.shift_journal import ANA, BO, MovableClock, discount, redeem, skip_pin
+from tests.helpers.shift_journal import ANA, BO, MovableClock, discount, redeem, sign_in, sign_out, skip_pin
 
 ROOT = Path(__file__).resolve().parents[2]
 DENVER = ZoneInfo("America/Denver")
@@ -70,3 +70,45 @@ def test_check_aiq_against_the_simulator_over_http(journal_file, server):
     assert done.returncode == 0, done.stderr
     # The simulator never saw these test redemptions: both are "only here".
     assert "AIQ's report: 0 matched, 2 only here, 0 only at AIQ" in done.stdout
+
+
+@pytest.fixture
+def shift_file(tmp_path) -> Path:
+    clock = MovableClock(datetime(2026, 11, 22, 9, tzinfo=DENVER))
+    with make_journal(tmp_path, store=TRAINING_STORE, clock=clock) as journal:
+        sign_in(journal, clock, datetime(2026, 11, 22, 9, 2, tzinfo=DENVER), ANA)
+        redeem(journal, clock, datetime(2026, 11, 22, 10, tzinfo=DENVER), "t1", [discount(1)], staff=ANA)
+        sign_out(journal, clock, datetime(2026, 11, 22, 13, 15, tzinfo=DENVER), ANA)
+        sign_in(journal, clock, datetime(2026, 11, 22, 13, 20, tzinfo=DENVER), BO)
+        skip_pin(journal, clock, datetime(2026, 11, 22, 14, tzinfo=DENVER), staff=BO)
+        redeem(journal, clock, datetime(2026, 11, 22, 15, tzinfo=DENVER), "t2", [discount(2)], staff=BO)
+        sign_out(journal, clock, datetime(2026, 11, 22, 17, tzinfo=DENVER), BO, "idle")
+        return journal.path
+
+
+def test_list_shifts_then_one_shifts_report_and_its_csv(tmp_path, shift_file):
+    listed = report("report", "--demo", "--date", "2026-11-22", "--journal", str(shift_file), "--list-shifts")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [f"1. {ANA.name}, 09:02–13:15 (switched)",
+                                          f"2. {BO.name}, 13:20–17:00 (idle)"]
+    target = tmp_path / "bo.csv"
+    done = report("report", "--demo", "--date", "2026-11-22", "--journal", str(shift_file), "--shift", "2",
+                  "--csv", str(target))
+    assert done.returncode == 0, done.stderr
+    assert f"Shift report 2026-11-22: Shift of {BO.name}, 13:20–17:00" in done.stdout
+    assert ANA.name not in done.stdout
+    bo = next(line for line in done.stdout.splitlines() if line.startswith(BO.name))
+    assert bo.split()[2:4] == ["1", "100"]
+    rows = list(csv.reader(target.open(encoding="utf-8", newline="")))
+    assert rows[1][1] == f"2026-11-22: Shift of {BO.name}, 13:20–17:00"
+
+
+def test_a_shift_the_day_does_not_have_exits_2_with_what_it_has(shift_file):
+    for bad in ("3", "0", "two"):
+        done = report("report", "--demo", "--date", "2026-11-22", "--journal", str(shift_file), "--shift", bad)
+        assert done.returncode == 2 and "2026-11-22 has shifts 1 to 2. See them with --list-shifts." in done.stderr
+    none = report("report", "--demo", "--date", "2026-11-23", "--journal", str(shift_file), "--list-shifts")
+    assert none.returncode == 0 and "No sign-ins on 2026-11-23" in none.stdout
+    both = report("report", "--demo", "--date", "2026-11-22", "--journal", str(shift_file), "--list-shifts",
+                  "--shift", "1")
+    assert both.returncode == 2

@@ -67,3 +67,15 @@ def refund(journal, clock: MovableClock, when: datetime, entry_id: int, *, staff
     journal.queue_reversal(entry_id, staff=staff)
     journal.mark_reversal_sending(entry_id)
     journal.mark_reversed(entry_id, "points back")
+
+
+def sign_in(journal, clock: MovableClock, when: datetime, who: Actor) -> None:
+    """``who`` signs in at the counter at ``when`` (what staff_signin.shift_recorder writes)."""
+    clock.at(when)
+    journal.record_event("signed_in", staff=who, detail="passcode")
+
+
+def sign_out(journal, clock: MovableClock, when: datetime, who: Actor, why: str = "switched") -> None:
+    """``who`` signs out at ``when``: "switched", "idle" or "quit"."""
+    clock.at(when)
+    journal.record_event("signed_out", staff=who, detail=why)

@@ -19,6 +19,7 @@ from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal, JournalLock, migrate
 from budtender_app.services.journal import schema as journal_schema
 from budtender_app.services.journal.audit import EVENTS
+from budtender_app.staff_signin import shift_recorder
 from tests.helpers import make_journal
 
 CASHIER = Actor("7", "Dana Cashier")
@@ -51,6 +52,10 @@ def every_event(journal: Journal) -> None:
     journal.record_event("refund_requested", staff=CASHIER, approver=MANAGER, detail="give back")
     # What app.py hands the settings view model (tests/viewmodels/test_settings_vm.py drives a save).
     journal.record_event("settings_changed", staff=CASHIER, approver=MANAGER, detail="store 'Main St': uid changed")
+    # What staff_signin.shift_recorder writes (tests/viewmodels/test_staff_session.py drives the session).
+    record = shift_recorder(journal)
+    record("signed_in", CASHIER, "passcode")
+    record("signed_out", CASHIER, "switched")
     for row, end in ((a, Action.REVERSED), (d, Action.REVERSAL_REJECTED)):
         journal.queue_reversal(row.id, staff=CASHIER, approver=MANAGER)
         journal.mark_reversal_sending(row.id)
@@ -88,7 +93,8 @@ def test_every_event_kind_names_who_did_it(journal, event):
             assert row.staff == Actor.command_line
         else:  # the terminal's own sends carry out the cashier's checkout (or the manager-approved refund)
             assert row.staff == CASHIER, (event, row.staff)
-            assert row.approver == (None if event == "applied_cancelled" else MANAGER), (event, row.approver)
+            no_approver = event in ("applied_cancelled", "signed_in", "signed_out")
+            assert row.approver == (None if no_approver else MANAGER), (event, row.approver)
     assert journal.verify_chain().ok
 
 

@@ -21,7 +21,18 @@ from budtender_app.services.journal.export import TRAINING_TITLE
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID, Simulator
 from budtender_app.simulator.server import SimulatorServer
 from tests.helpers import make_journal
-from tests.helpers.shift_journal import ANA, BO, MAX, MovableClock, discount, redeem, refund, skip_pin
+from tests.helpers.shift_journal import (
+    ANA,
+    BO,
+    MAX,
+    MovableClock,
+    discount,
+    redeem,
+    refund,
+    sign_in,
+    sign_out,
+    skip_pin,
+)
 
 DENVER = ZoneInfo("America/Denver")
 DAY = date(2026, 11, 22)
@@ -152,3 +163,58 @@ def test_reading_streams_row_by_row(day_journal):
     assert first.event == "queued" and first.cashier == ANA
     events.close()
     assert day_range(DAY, DENVER).end - day_range(DAY, DENVER).start == timedelta(hours=24)
+
+
+@pytest.fixture
+def shift_journal(tmp_path, day_journal, clock):
+    """The day above, with who was signed in: Ana 09:30-10:30 (switched), Bo from 10:45 with no
+    sign-out (ends at Ana's next sign-in, 12:45), Ana 12:45-16:00 (idle)."""
+    sign_in(day_journal, clock, local(9, 30), ANA)
+    sign_out(day_journal, clock, local(10, 30), ANA)
+    sign_in(day_journal, clock, local(10, 45), BO)
+    sign_in(day_journal, clock, local(12, 45), ANA)
+    sign_out(day_journal, clock, local(16), ANA, "idle")
+    consents = ConsentLog(tmp_path / "consents.sqlite3", clock=clock)
+    where = CounterInfo("Green Leaf", "US", store="Main St", store_id="42", terminal="till-1")
+    for when, who in ((local(13, 30), ANA), (local(11), BO)):
+        clock.at(when)
+        row = consents.record_consent("I agree", where=where, phone=parse_phone(DEMO_PHONE), sms_opt_in=True,
+                                      email_opt_in=False, email_given=False, staff=who)
+        consents.record_sign_up(row, f"c-{who.staff_id}")
+    consents.close()
+    return day_journal
+
+
+def test_the_shifts_of_a_day_are_listed_in_the_order_they_began(shift_journal):
+    shifts = shift_report.list_shifts(shift_journal.path, day_range(DAY, DENVER), store="test")
+    assert [s.label(DENVER) for s in shifts] == [
+        f"1. {ANA.name}, 09:30–10:30 (switched)", f"2. {BO.name}, 10:45–12:45 (next sign-in)",
+        f"3. {ANA.name}, 12:45–16:00 (idle)"]
+    assert shift_report.list_shifts(shift_journal.path, day_range(DAY, DENVER), store="another") == []
+
+
+def test_a_shifts_report_counts_only_that_persons_events_in_its_hours(tmp_path, shift_journal):
+    shifts = shift_report.list_shifts(shift_journal.path, day_range(DAY, DENVER), store="test")
+
+    def figures(shift):
+        report = shift_report.make_report(shift_journal.path, shift.span(DENVER), store="test", shift=shift,
+                                          consents=tmp_path / "consents.sqlite3")
+        assert [f.staff for f in report.staff] == [shift.staff]  # nobody else's events
+        return report, report.total
+
+    report, first = figures(shifts[0])
+    assert (first.redemptions, first.points, first.dollars) == (2, 200, Decimal(15))
+    assert report.span.title == f"2026-11-22: Shift of {ANA.name}, 09:30–10:30"
+    assert any("Only Ana Cashier's events" in note for note in report.notes)
+    _, bo = figures(shifts[1])
+    assert (bo.redemptions, bo.no_fixed_value, bo.refused, bo.sign_ups, bo.pin_skips) == (1, 1, 1, 1, 0)
+    _, third = figures(shifts[2])
+    assert (third.redemptions, third.unknown, third.sign_ups, third.refunds) == (0, 1, 1, 0)  # Max's refund is his
+
+
+def test_a_shifts_csv_says_which_shift(tmp_path, shift_journal):
+    shift = shift_report.list_shifts(shift_journal.path, day_range(DAY, DENVER), store="test")[1]
+    report = shift_report.make_report(shift_journal.path, shift.span(DENVER), store="test", shift=shift)
+    shift_report.write_csv(report, tmp_path / "shift.csv")
+    rows = list(csv.reader((tmp_path / "shift.csv").open(encoding="utf-8", newline="")))
+    assert rows[0][:2] == ["Shift report", f"2026-11-22: Shift of {BO.name}, 10:45–12:45"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from budtender_app.domain.actor import Actor
@@ -114,3 +116,76 @@ async def test_idle_seconds_is_the_stores_choice(store, now):
     now.pass_(60)
     session.check_idle()
     assert session.current is None
+
+
+# -- shifts: each sign-in and sign-out on the audit trail ------------------------------------
+
+
+@pytest.fixture
+def recorded():
+    return []
+
+
+@pytest.fixture
+def recording(store, now, recorded):
+    return StaffSession(store, now.clock(), on_shift=lambda event, who, detail: recorded.append((event, who.name,
+                                                                                                   detail)))
+
+
+@pytest.mark.asyncio
+async def test_sign_in_switch_idle_and_quit_are_recorded_with_who_and_why(recording, recorded, now):
+    await recording.sign_in("4971")
+    recording.lock()  # Switch cashier (Ctrl+L)
+    await recording.sign_in("BADGE-0042")
+    now.pass_(600)
+    recording.check_idle()
+    await recording.sign_in("2580")
+    recording.quit()
+    recording.quit()  # nobody left: nothing more
+    assert recorded == [("signed_in", "Sam Till", "passcode"), ("signed_out", "Sam Till", "switched"),
+                        ("signed_in", "Sam Till", "badge"), ("signed_out", "Sam Till", "idle"),
+                        ("signed_in", "Dana Boss", "passcode"), ("signed_out", "Dana Boss", "quit")]
+    assert recording.current is None
+
+
+@pytest.mark.asyncio
+async def test_a_wrong_passcode_records_nothing(recording, recorded):
+    assert not await recording.sign_in("9999")
+    recording.lock()
+    assert recorded == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"signed_in event could not be written")
+async def test_a_record_that_fails_never_keeps_anyone_from_signing_in(store, now):
+    def broken(event, who, detail):
+        raise OSError("disk full")
+
+    session = StaffSession(store, now.clock(), on_shift=broken)
+    assert await session.sign_in("4971")
+    assert session.current.name == "Sam Till"
+    assert session.message == (Level.CLEAR, "")  # nothing scary for the cashier
+
+
+@pytest.mark.asyncio
+async def test_the_journal_holds_the_shift_and_the_export_names_who(store, now, tmp_path):
+    import csv
+    import io
+    from datetime import date
+
+    from budtender_app.domain.shift_report import day_range
+    from budtender_app.services.shift_report import list_shifts
+    from budtender_app.staff_signin import shift_recorder
+    from tests.helpers import make_journal
+
+    with make_journal(tmp_path, clock=now.clock()) as journal:
+        session = StaffSession(store, now.clock(), on_shift=shift_recorder(journal))
+        await session.sign_in("4971")
+        now.pass_(3 * 3600)
+        session.lock()
+        (shift,) = list_shifts(journal.path, day_range(date(2026, 12, 1), UTC), store=journal.store)
+        out = io.StringIO()
+        journal.export_csv(out, date(2026, 12, 1), tz=UTC)
+    assert (shift.staff.name, shift.times(UTC), shift.ended) == ("Sam Till", "15:00–18:00", "switched")
+    rows = [(r["event"], r["staff"], r["detail"]) for r in csv.DictReader(io.StringIO(out.getvalue()))]
+    assert rows == [("signed_in", "Sam Till", "passcode"), ("signed_out", "Sam Till", "switched")]

@@ -63,6 +63,8 @@ EVENTS = frozenset({
     "manager_retry", "refund_requested",
     # A store profile saved in the settings (viewmodels/settings.py): which fields, never a value.
     "settings_changed",
+    # Staff sign-in and sign-out at the counter (viewmodels/staff_session.py): the shifts of the report.
+    "signed_in", "signed_out",
 })
 
 SCHEMA = """

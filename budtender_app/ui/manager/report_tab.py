@@ -3,6 +3,9 @@
 against AIQ's own redemption report.
 
 The day picker starts on today in the store's zone (the app's one clock) and cannot go past it.
+The Shift chooser next to it offers "Whole day" and each shift of that day (a sign-in to its
+sign-out, times in the store's zone); choosing one shows only that person's events in its hours,
+and its paper, PDF and CSV are titled with the shift.
 Every dialog (print, save) is opened with open(), never exec(): the event loop keeps running.
 A CSV is never written over a file that is there (the view model refuses and says so), so the
 file dialog does not ask about replacing one.
@@ -62,24 +65,7 @@ class ReportTab(QWidget):
         vm.load(self.day())
 
     def _build(self) -> None:
-        today = self._vm.today()
-        self.date_edit = named(QDateEdit(QDate(today.year, today.month, today.day), self), "report_date_edit",
-                               "Day of the report")
-        self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("yyyy-MM-dd")
-        self.date_edit.setMaximumDate(QDate(today.year, today.month, today.day))
-        self.date_edit.setMinimumWidth(150)
-        self.date_edit.dateChanged.connect(self._on_date_edit_date_changed)
-        caption = QLabel(self.tr("&Day:"), self)
-        caption.setBuddy(self.date_edit)
-        self.paper_combo = named(QComboBox(self), "report_paper_combo", "Paper size")
-        self.paper_combo.addItems([self.tr("80 mm slip"), self.tr("A4 page")])
-        paper = QLabel(self.tr("&Paper:"), self)
-        paper.setBuddy(self.paper_combo)
-        top = QHBoxLayout()
-        for widget in (caption, self.date_edit, paper, self.paper_combo):
-            top.addWidget(widget)
-        top.addStretch(1)
+        top = self._build_top()
         self._build_table()
         self._build_flags()
         self.notes_label = named(QLabel(self), "report_notes_label", "What the figures leave out")
@@ -96,6 +82,34 @@ class ReportTab(QWidget):
         layout.addWidget(self.check_label)
         layout.addWidget(self.message_label)
         layout.addLayout(self._build_buttons())
+
+    def _build_top(self) -> QHBoxLayout:
+        """The day, the shift and the paper, in one row."""
+        today = self._vm.today()
+        self.date_edit = named(QDateEdit(QDate(today.year, today.month, today.day), self), "report_date_edit",
+                               "Day of the report")
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy-MM-dd")
+        self.date_edit.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.date_edit.setMinimumWidth(150)
+        self.date_edit.dateChanged.connect(self._on_date_edit_date_changed)
+        caption = QLabel(self.tr("&Day:"), self)
+        caption.setBuddy(self.date_edit)
+        self.shift_combo = named(QComboBox(self), "report_shift_combo", "Shift: the whole day or one sign-in")
+        self.shift_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.shift_combo.addItem(self.tr("Whole day"), None)
+        self.shift_combo.currentIndexChanged.connect(self._on_shift_combo_current_index_changed)
+        shift = QLabel(self.tr("S&hift:"), self)
+        shift.setBuddy(self.shift_combo)
+        self.paper_combo = named(QComboBox(self), "report_paper_combo", "Paper size")
+        self.paper_combo.addItems([self.tr("80 mm slip"), self.tr("A4 page")])
+        paper = QLabel(self.tr("&Paper:"), self)
+        paper.setBuddy(self.paper_combo)
+        top = QHBoxLayout()
+        for widget in (caption, self.date_edit, shift, self.shift_combo, paper, self.paper_combo):
+            top.addWidget(widget)
+        top.addStretch(1)
+        return top
 
     def _build_table(self) -> None:
         self.table = named(QTableWidget(0, len(COLUMNS), self), "report_table", "Figures per staff member")
@@ -160,6 +174,7 @@ class ReportTab(QWidget):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
         self._fit_table_height()
+        self._draw_shifts()
         self._draw_flags()
         self.notes_label.setText("\n".join(report.notes) if report is not None else "")
 
@@ -171,6 +186,27 @@ class ReportTab(QWidget):
                                   + 2 * self.table.frameWidth())
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.table.rowCount() > 8
                                               else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def _draw_shifts(self) -> None:
+        """"Whole day" and the day's shifts, the report's one chosen (without asking for it again)."""
+        self.shift_combo.blockSignals(True)
+        try:
+            self.shift_combo.clear()
+            self.shift_combo.addItem(self.tr("Whole day"), None)
+            for number, label in zip((s.number for s in self._vm.shifts), self._vm.shift_labels(), strict=True):
+                self.shift_combo.addItem(label, number)
+            chosen = self._vm.shift_number
+            self.shift_combo.setCurrentIndex(max(0, self.shift_combo.findData(chosen)) if chosen else 0)
+        finally:
+            self.shift_combo.blockSignals(False)
+
+    def shift_number(self) -> int | None:
+        """The shift chosen (its number), or None for the whole day."""
+        data = self.shift_combo.currentData()
+        return data if isinstance(data, int) else None
+
+    def _on_shift_combo_current_index_changed(self, _index: int) -> None:
+        self._vm.load(self.day(), self.shift_number())
 
     def _draw_flags(self) -> None:
         self.flags_tree.clear()
@@ -207,7 +243,7 @@ class ReportTab(QWidget):
         if self.print_dialog is not None:
             return
         self._printer, self.print_dialog = open_print_dialog(
-            self, Path(report_file_name(self.day(), "pdf", training=self._vm.training)).stem, "report_print_dialog",
+            self, Path(self._file_name("pdf")).stem, "report_print_dialog",
             self.tr("Print the shift report"),
             self._on_print_dialog_accepted, self._on_print_dialog_finished)
 
@@ -225,11 +261,14 @@ class ReportTab(QWidget):
             self.print_dialog.deleteLater()
         self.print_dialog = None
 
+    def _file_name(self, suffix: str) -> str:
+        return report_file_name(self._vm.day, suffix, training=self._vm.training, shift=self._vm.shift_number)
+
     def open_file_dialog(self, suffix: str) -> None:
         """Ask where to save the report as ``suffix`` ("pdf" or "csv"), without blocking."""
         if self.file_dialog is not None:
             return
-        start = str(Path(documents_folder()) / report_file_name(self.day(), suffix, training=self._vm.training))
+        start = str(Path(documents_folder()) / self._file_name(suffix))
         kind = self.tr("PDF (*.pdf)") if suffix == "pdf" else self.tr("CSV files (*.csv)")
         dialog = QFileDialog(self, self.tr("Save the shift report as"), start, kind)
         dialog.setObjectName(f"report_{suffix}_dialog")

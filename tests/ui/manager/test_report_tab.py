@@ -23,7 +23,7 @@ from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.ui.manager.report_print import a4_pages, print_report
 from budtender_app.viewmodels.pending import PendingViewModel
 from tests.helpers import make_journal, no_sleep
-from tests.helpers.shift_journal import ANA, BO, MovableClock, discount, redeem, skip_pin
+from tests.helpers.shift_journal import ANA, BO, MovableClock, discount, redeem, sign_in, sign_out, skip_pin
 
 DENVER = ZoneInfo("America/Denver")
 
@@ -130,3 +130,34 @@ async def test_check_with_aiq_over_http(qtbot, tmp_path, pin_server):
             assert "1 matched, 0 only here, 1 only at AIQ" in tab.check_label.text()
             assert "only at AIQ" in tab.check_label.text() and "web" in tab.check_label.text()
             assert "1 matched" in tab.message_label.text()
+
+
+@pytest.mark.asyncio
+async def test_the_shift_chooser_shows_one_persons_shift_and_its_paper_says_which(qtbot, tmp_path, wall):
+    async with httpx.AsyncClient() as http:
+        api = AiqClient(http, AiqConfig("http://127.0.0.1:9", DEMO_API_KEY, DEMO_UID))
+        with make_journal(tmp_path, clock=wall) as journal:
+            day = wall.moment
+            sign_in(journal, wall, day.replace(hour=9, minute=2), ANA)
+            sample_day(journal, wall)  # Ana at 10, 11, 12; Bo at 12:30 and 13:00
+            sign_out(journal, wall, day.replace(hour=12, minute=15), ANA)
+            sign_in(journal, wall, day.replace(hour=12, minute=20), BO)  # still signed in at 18:00
+            wall.at(day.replace(hour=18))
+            _dialog, tab = open_tab(qtbot, journal, api, wall)
+            combo = tab.shift_combo
+            assert [combo.itemText(i) for i in range(combo.count())] == [
+                "Whole day", f"1. {ANA.name}, 09:02–12:15 (switched)", f"2. {BO.name}, 12:20–18:00 (still signed in)"]
+            assert combo.currentIndex() == 0 and tab.table.rowCount() == 3  # Ana, Bo, total
+            combo.setCurrentIndex(1)
+            cells = [[tab.table.item(r, c).text() for c in range(3)] for r in range(tab.table.rowCount())]
+            assert cells == [[ANA.name, "3", "300"], ["Total", "3", "300"]]
+            assert tab._vm.slip().lines[0] == f"Shift report {day:%Y-%m-%d}: Shift of {ANA.name}, 09:02–12:15"
+            assert tab._file_name("pdf") == f"shift-report-{day:%Y-%m-%d}-shift-1.pdf"
+            combo.setCurrentIndex(2)
+            assert [tab.table.item(r, 0).text() for r in range(tab.table.rowCount())] == [BO.name, "Total"]
+            assert tab.table.item(0, 1).text() == "1" and tab.table.item(0, 6).text() == "1"  # redeemed, PIN skip
+            target = tmp_path / "bo.csv"
+            assert tab._vm.save_csv(target)
+            assert "Shift of Bo Cashier" in target.read_text(encoding="utf-8").splitlines()[0]
+            tab.date_edit.setDate(QDate(2020, 1, 1))  # another day: its shifts (none), the whole day
+            assert combo.count() == 1 and combo.currentText() == "Whole day"
