@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
     def _create_status_bar(self, location: str) -> None:
         self.location_label = QLabel(location, self)
         self.location_label.setObjectName("location_label")
-        self.settings_button = self._create_flat_button(self.tr("Manager settings (F12)"), "settings_button",
+        self.settings_button = self._create_flat_button(self.tr("Settings (F12)"), "settings_button",
                                                         "Manager settings", self.open_manager_settings)
         self.settings_button.setVisible(self._side.has_settings)
         self.pending_label = QLabel(self)
@@ -212,6 +212,16 @@ class MainWindow(QMainWindow):
         # The rest of the bar is the location's: it wraps onto a second line rather than being cut off.
         self.location_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.statusBar().addPermanentWidget(self.location_label, 1)
+        self.show_location(location)
+
+    def show_location(self, location: str) -> None:
+        """The store, till and brand at the bar's right: never more than two lines, never cut off
+        (a status bar does not grow for a wrapped label, so the label asks for its room itself)."""
+        label = self.location_label
+        label.setText(location)
+        metrics = label.fontMetrics()
+        label.setMinimumWidth(min(metrics.horizontalAdvance(location) // 2 + metrics.averageCharWidth() * 4, 300))
+        label.setMinimumHeight(metrics.lineSpacing() * 2 + 4)
 
     def _create_flat_button(self, text: str, name: str, accessible: str, action: Callable[[], None]) -> QPushButton:
         button = named(QPushButton(text, self), name, accessible)

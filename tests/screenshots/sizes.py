@@ -265,10 +265,32 @@ async def staff_screens(out: Path, training: bool, size: str) -> None:
     await shots.save("sign-in-wrong")
     await session.sign_in("2468" if training else "2580")
     await shots.save("signed-in")
+    if training:
+        await switching_cashier(shots, win, vm, session)
     win.close_without_asking()
     await vm.wait_idle()
     await http.aclose()
     store.close()
+
+
+async def switching_cashier(shots: Shots, win: MainWindow, vm: RedemptionViewModel, session) -> None:
+    """Issue 13: a manager approves over the cashier's session, then Switch cashier mid-sale."""
+    from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
+    from budtender_app.viewmodels.manager_approval import ApprovalPrompt, ManagerApproval
+
+    approval = ManagerApproval(session)
+    prompt = ApprovalPrompt(approval)
+    ask = ManagerPinDialog(prompt, "Type the manager PIN to settle pending redemptions, give points back or "
+                                   "export for auditors.", win)
+    ask.open()
+    prompt.submit("2468")  # the cashier's own: refused with a wrong passcode's words
+    await shots.save("manager-approval", ask)
+    ask.done(0)
+    win.cart_edit.setText("42.50")
+    vm.set_cart_text("42.50")
+    vm.finish_cart_edit()
+    session.lock()  # Ctrl+L: Switch cashier, the sale stays
+    await shots.save("switch-cashier")
 
 
 async def shoot(out: Path, training: bool, size: str) -> None:

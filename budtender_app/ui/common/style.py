@@ -129,7 +129,7 @@ QPushButton:focus { border: 3px solid $focus; padding: 0px 14px; }
 $sel_primary_focus { border-color: $focus; }
 QPushButton:disabled, $sel_primary_disabled {
     color: $disabled_text; background: $disabled_bg; border-color: $disabled_line; }
-QPushButton:flat { background: transparent; border-color: transparent; }
+QPushButton:flat { background: transparent; border-color: transparent; padding: 2px 8px; }
 QPushButton:flat:hover { background: $button_hover; border-color: $button_line; }
 
 QLineEdit {

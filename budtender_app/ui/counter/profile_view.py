@@ -19,7 +19,7 @@ def follow_profile_switch(window: MainWindow, switch: ProfileSwitch) -> None:
 
     def on_switched() -> None:
         current = switch.current
-        window.location_label.setText(current.location)
+        window.show_location(current.location)
         window.done_page.show_store(current.counter, current.receipt_links)
         if side is not None:
             side.show_store(current.counter, current.receipt_links[1])
