@@ -312,7 +312,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock)
+    session = staff_session(s.staff, s.clock, s.mode.profile)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting)
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
@@ -330,7 +330,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if switch is not None:
         follow_profile_switch(window, switch)
-    add_sign_in(window, session, training=s.mode.training, notice=s.staff_notice)
+    add_sign_in(window, session, training=s.mode.training, notice=s.staff_notice, switch=switch)
     if s.simulator is not None:  # training only: a real store has no simulator to make fail
         add_trainer_controls(window, s.simulator)
     return window, vm, pending_vm
