@@ -113,8 +113,9 @@ class StoreForm(QGroupBox):
         self.idle_spin.setRange(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
         self.idle_spin.setValue(DEFAULT_IDLE_MINUTES)
         self.idle_spin.setSuffix(self.tr(" min with no use"))
+        self.idle_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # as wide as its words
         self.idle_spin.valueChanged.connect(lambda: self._on_field_edited("idle_minutes"))
-        self._add_row("idle_minutes", self.tr("&Lock the counter after"), self.idle_spin)
+        self._add_row("idle_minutes", self.tr("&Lock after"), self.idle_spin)
 
     def _add_skip_pin(self) -> None:
         self.skip_pin_check = named(QCheckBox(self.tr("Skip the SMS &PIN (AIQ's 2FA bypass)"), self),
