@@ -188,9 +188,7 @@ async def test_a_manager_prompt_over_the_pin_popup_comes_back_over_it_without_th
     assert QApplication.activeModalWidget() is why, "the prompt is back on top of the PIN popup"
 
 
-@pytest.mark.asyncio
-async def test_a_managers_window_left_open_does_not_come_back_to_a_cashier(qtbot, counter):
-    win, session, wiring, time, _wire = counter
+async def open_settings(qtbot, win, wiring):
     await sign_in(qtbot, wiring, "2580")
     await wait_for_focus(win.cart_edit)
     qtbot.keyClick(win.cart_edit, Qt.Key.Key_F12)
@@ -201,6 +199,24 @@ async def test_a_managers_window_left_open_does_not_come_back_to_a_cashier(qtbot
     qtbot.waitUntil(lambda: win.manager_dialog is not None and win.manager_dialog is not ask)
     manager = win.manager_dialog
     assert manager.objectName() == "settings_dialog" and manager.isVisible()
+    return manager
+
+
+@pytest.mark.asyncio
+async def test_a_managers_window_left_open_comes_back_to_a_manager(qtbot, counter):
+    win, session, wiring, time, _wire = counter
+    manager = await open_settings(qtbot, win, wiring)
+    idle_lock(session, time)
+    assert not manager.isVisible()
+    await sign_in(qtbot, wiring, "2580")
+    assert win.manager_dialog is manager and manager.isVisible()
+    manager.done(0)
+
+
+@pytest.mark.asyncio
+async def test_a_managers_window_left_open_does_not_come_back_to_a_cashier(qtbot, counter):
+    win, session, wiring, time, _wire = counter
+    manager = await open_settings(qtbot, win, wiring)
     idle_lock(session, time)
     assert not manager.isVisible()
     await sign_in(qtbot, wiring, "4971")
