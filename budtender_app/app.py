@@ -289,7 +289,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock, s.journal)
+    session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     # A manager's own passcode, or (no sign-in) the shared PIN.
     approval, make_prompt = manager_approval(session, s.manager_pin, settings_unreadable=s.mode.settings_unreadable)
@@ -313,7 +313,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
     if switch is not None:
         follow_profile_switch(window, switch)
-    add_sign_in(window, session, training=s.mode.training, notice=s.staff_notice)
+    add_sign_in(window, session, training=s.mode.training, notice=s.staff_notice, switch=switch)
     if s.simulator is not None:  # training only: a real store has no simulator to make fail
         add_trainer_controls(window, s.simulator)
     return window, vm, pending_vm

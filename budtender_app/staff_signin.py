@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
+from budtender_app.domain.settings import DEFAULT_IDLE_MINUTES, StoreProfile
 from budtender_app.services.paths import Folders
 from budtender_app.services.staff import StaffStore, StaffStoreError, open_staff_store
 from budtender_app.startup import Mode
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from budtender_app.services.manager_pin import ManagerPinGuard
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
+    from budtender_app.viewmodels.profile_switch import ProfileSwitch
     from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
@@ -48,14 +50,17 @@ def open_staff(mode: Mode, folders: Folders, clock: Clock) -> tuple[StaffStore |
         return None, NO_SIGN_IN.format(why=exc)
 
 
-def staff_session(store: StaffStore | None, clock: Clock, journal: Journal | None = None) -> StaffSession | None:
+def staff_session(store: StaffStore | None, clock: Clock, journal: Journal | None = None,
+                  profile: StoreProfile | None = None) -> StaffSession | None:
     """The session that says who acts (None: no staff store, the shared Counter acts); each
-    sign-in and sign-out an audit event in ``journal`` (the shift report's shifts)."""
+    sign-in and sign-out an audit event in ``journal`` (the shift report's shifts); locking after
+    the store's idle time (its profile's; 10 minutes with no profile)."""
     if store is None:
         return None
     from budtender_app.viewmodels.staff_session import StaffSession
 
-    return StaffSession(store, clock, on_shift=shift_recorder(journal) if journal is not None else None)
+    return StaffSession(store, clock, on_shift=shift_recorder(journal) if journal is not None else None,
+                        idle_seconds=profile.idle_seconds if profile else DEFAULT_IDLE_MINUTES * 60)
 
 
 def shift_recorder(journal: Journal) -> Callable[[str, Actor, str], None]:
@@ -64,6 +69,16 @@ def shift_recorder(journal: Journal) -> Callable[[str, Actor, str], None]:
         journal.record_event(event, staff=actor, detail=detail, verbatim=True)
 
     return record
+
+
+def follow_idle_time(session: StaffSession, switch: ProfileSwitch) -> None:
+    """A store's idle time saved in F12 applies without a restart, when the counter switches to the
+    saved profile (at once, or when the sale in progress ends: viewmodels/profile_switch.py)."""
+
+    def on_switched() -> None:
+        session.idle_seconds = switch.current.idle_seconds
+
+    switch.switched.connect(on_switched)
 
 
 def acting_of(session: StaffSession | None) -> Acting:
@@ -87,7 +102,8 @@ def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *,
     return approval, lambda: ApprovalPrompt(approval)
 
 
-def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: bool, notice: str) -> None:
+def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: bool, notice: str,
+                switch: ProfileSwitch | None = None) -> None:
     """Cover the counter with sign-in (and first-start setup when needed); or say sign-in is off."""
     from budtender_app.ui.counter.staff_wiring import StaffWiring, training_staff_note, warn_no_sign_in
     from budtender_app.viewmodels.first_setup import FirstSetup
@@ -100,5 +116,7 @@ def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: b
     setup = FirstSetup(store) if not training and FirstSetup.needed(store) else None
     StaffWiring(window, session, setup=setup)
     window.closed.connect(session.quit)  # before the journal closes (app.py closes it after the window)
+    if switch is not None:
+        follow_idle_time(session, switch)
     if training:
         window.banner.show_staff(training_staff_note())

@@ -148,3 +148,25 @@ async def test_the_app_writes_sign_in_switch_and_quit_to_the_journal(ring, start
             if r.event in ("signed_in", "signed_out")]
     assert rows == [("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "switched"),
                     ("signed_in", "Trainee Cashier", "passcode"), ("signed_out", "Trainee Cashier", "quit")]
+
+
+@pytest.mark.asyncio
+async def test_the_idle_time_saved_in_the_settings_applies_without_a_restart_and_at_the_next_start(ring, started):
+    from budtender_app.simulator.core import DEMO_UID
+    from budtender_app.viewmodels.settings import SettingsViewModel
+
+    async def no_test(_profile, _credentials):
+        raise AssertionError("no connection test here")
+
+    services, window, _vm = started(demo=True)
+    session = window.findChild(StaffWiring)._session
+    assert session.idle_seconds == 600, "10 minutes before any store says otherwise"
+    settings = SettingsViewModel(services.settings, services.profile_keys, no_test,
+                                 after_change=services.profile_switch.settings_saved)
+    form = {"name": "Practice St", "store_id": "77", "uid": DEMO_UID, "base_url": "https://lab.alpineiq.com",
+            "brand": "Leafy", "country": "US", "skip_pin": False, "idle_minutes": "3"}
+    assert settings.save(form, "trainee-key-1") is True
+    assert session.idle_seconds == 180, "the running counter uses it at once (no sale in progress)"
+    services.close_journals()  # quit (one terminal at a time), then start again
+    _again, restarted, _ = started(demo=True)
+    assert restarted.findChild(StaffWiring)._session.idle_seconds == 180, "and the next start too"

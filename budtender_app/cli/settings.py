@@ -69,6 +69,6 @@ def _check(store: SettingsStore) -> int:
         print(str(exc), file=sys.stderr)
         return EXIT_NOTHING
     pin = "a manager PIN is set" if settings.manager_pin else "no manager PIN yet"
-    stores = ", ".join(settings.names) or "no store"
+    stores = ", ".join(f"{p.name} (locks after {p.idle_minutes} min idle)" for p in settings.profiles) or "no store"
     print(f"{store.path} reads: {stores}; {pin}.")
     return EXIT_OK

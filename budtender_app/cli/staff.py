@@ -1,4 +1,4 @@
-"""`budtender-app staff add|list|remove|set-role|reset-passcode`: IT's hands on the staff accounts.
+"""`budtender-app staff add|list|remove|set-role|reset-passcode|unlock`: IT's hands on the staff accounts.
 
 The first manager of a terminal is made here (or, later, in the first-start setup): no screen
 of the counter can make one where there is none. Passcodes and badge codes come in on standard
@@ -8,7 +8,12 @@ prompt asks twice. `list` prints id, name, role, badge yes/no and removed: never
 hash. Every change is recorded in the staff history as done by IT at the command line (with the
 computer account that ran it). `budtender-app --demo staff ...` acts on training's staff list.
 
-Exit codes: 0 done, 1 refused (the reason on standard error), 2 usage (argparse's own).
+`unlock ID|NAME` (or `--name NAME`) clears that account's passcode lockout and the terminal's
+sign-in lock (wrong tries at the sign-in screen that matched nobody); `unlock --terminal` only the
+latter. IT checks who asks before running it, as for reset-passcode; the history names IT.
+
+Exit codes: 0 done (unlock: also when nothing was locked, which it says), 1 refused (the reason on
+standard error), 2 usage (argparse's own).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import sys
 from collections.abc import Callable
 
 from budtender_app.domain.clock import SYSTEM_CLOCK
+from budtender_app.domain.lockout import PinLockout
 from budtender_app.domain.staff import Actor, Role, StaffMember, StaffRuleError
 from budtender_app.services.paths import folders
 from budtender_app.services.staff import StaffStore, StaffStoreError, open_staff_store
+from budtender_app.services.staff.unlock import Unlocked
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -31,8 +38,9 @@ class _Refused(Exception):
 
 
 def build_staff_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `staff add|list|remove|set-role|reset-passcode` to the app's sub-commands."""
-    parser = subparsers.add_parser("staff", help="staff accounts: add, list, remove, set-role, reset-passcode")
+    """Add `staff add|list|remove|set-role|reset-passcode|unlock` to the app's sub-commands."""
+    parser = subparsers.add_parser("staff", help="staff accounts: add, list, remove, set-role, reset-passcode, "
+                                                 "unlock")
     actions = parser.add_subparsers(dest="staff_action", required=True)
     add = actions.add_parser("add", help="add an account; the passcode is read from standard input")
     add.add_argument("--name", required=True)
@@ -46,6 +54,11 @@ def build_staff_parser(subparsers: argparse._SubParsersAction) -> argparse.Argum
     role.add_argument("role", choices=[r.value for r in Role])
     reset = actions.add_parser("reset-passcode", help="give an account a new passcode, read from standard input")
     reset.add_argument("who", metavar="ID|NAME")
+    unlock = actions.add_parser("unlock", help="clear an account's passcode lockout and the terminal's sign-in lock")
+    whose = unlock.add_mutually_exclusive_group(required=True)
+    whose.add_argument("who", metavar="ID|NAME", nargs="?")
+    whose.add_argument("--name", help="the account, by name (as ID|NAME)")
+    whose.add_argument("--terminal", action="store_true", help="only the terminal's sign-in lock, no account")
     return parser
 
 
@@ -103,6 +116,28 @@ def _reset_passcode(args: argparse.Namespace, store: StaffStore) -> int:
     return EXIT_OK
 
 
+def _unlock(args: argparse.Namespace, store: StaffStore) -> int:
+    who = args.who or args.name
+    member = _find(store, who) if who else None
+    done = store.unlock(member.id if member is not None else None, by=_it())
+    lines = []
+    if member is not None:
+        lines.append(f"{member.name} (account {member.id}) was not locked out." if done.account is None else
+                     f"Unlocked {member.name} (account {member.id}): {_what(done, done.account)}.")
+    lines.append("Sign-in on this terminal was not locked." if done.terminal is None else
+                 f"Unlocked sign-in on this terminal: {_what(done, done.terminal)}.")
+    if done.account is None and done.terminal is None:
+        lines.append("Nothing was changed.")
+    print(" ".join(lines))
+    return EXIT_OK
+
+
+def _what(done: Unlocked, lock: PinLockout) -> str:
+    left = done.seconds(lock)
+    tries = f"{lock.failures} wrong {'try' if lock.failures == 1 else 'tries'} cleared"
+    return f"{left} s of lock were left, {tries}" if left else tries
+
+
 def _find(store: StaffStore, who: str) -> StaffMember:
     member = store.find(who)
     if member is None:
@@ -148,4 +183,5 @@ _ACTIONS: dict[str, Callable[[argparse.Namespace, StaffStore], int]] = {
     "remove": _remove,
     "set-role": _set_role,
     "reset-passcode": _reset_passcode,
+    "unlock": _unlock,
 }

@@ -26,7 +26,12 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Besides letters, digits and spaces. The name is the keyring username ("<name>:api-key"):
 #: a colon would blur that, and control or odd characters break some keyrings' search.
 NAME_PUNCTUATION = frozenset("-_.'&#()")
-FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url")
+#: How long the counter waits with nobody using it before it locks for the next sign-in (issue 13).
+#: 1 to 60 minutes and no "never": a counter that never locks puts the last cashier's name on
+#: whatever anyone does at it, which is what sign-in is for; a store that wants less asking sets 60.
+DEFAULT_IDLE_MINUTES, MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 10, 1, 60
+FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url",
+          "idle_minutes")
 
 _WHERE_UID = "the AIQ dashboard under Settings > API & Tracking"
 _WHERE_STORE = "the AIQ dashboard under Settings > Retail Stores"
@@ -46,10 +51,19 @@ class StoreProfile:
     #: Printed as QR codes on receipts: sign-up for non-members, the wallet for members ("" = none).
     signup_url: str = ""
     wallet_url: str = ""
+    #: Minutes with no key or click before the counter locks (check_idle_minutes says the bounds).
+    idle_minutes: int = DEFAULT_IDLE_MINUTES
+
+    @property
+    def idle_seconds(self) -> int:
+        """The idle time as the staff session counts it."""
+        return self.idle_minutes * 60
 
     def as_fields(self) -> dict[str, str | bool]:
         """The profile as the settings form shows it (the inverse of validate_profile)."""
-        return {field: getattr(self, field) for field in FIELDS}
+        fields: dict[str, str | bool] = {field: getattr(self, field) for field in FIELDS}
+        fields["idle_minutes"] = str(self.idle_minutes)  # as typed: the form's text
+        return fields
 
 
 def change_note(before: StoreProfile | None, after: StoreProfile, *, key_replaced: bool) -> str:
@@ -92,9 +106,32 @@ def validate_profile(
             values[field] = check(_text(fields.get(field, "")))
         except ValueError as exc:
             errors[field] = str(exc)
+    try:
+        idle = check_idle_minutes(fields.get("idle_minutes", ""))
+    except ValueError as exc:
+        errors["idle_minutes"] = str(exc)
     if errors:
         return None, errors
-    return StoreProfile(**values, skip_pin=_flag(fields.get("skip_pin", False))), {}
+    return StoreProfile(**values, skip_pin=_flag(fields.get("skip_pin", False)), idle_minutes=idle), {}
+
+
+def check_idle_minutes(value: object) -> int:
+    """Whole minutes from 1 to 60 (typed text or the file's number); empty: the usual 10."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        minutes = value
+    else:
+        text = _text(value).strip()
+        if not text:
+            return DEFAULT_IDLE_MINUTES
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"Type the minutes before the counter locks as a whole number, from "
+                             f"{MIN_IDLE_MINUTES} to {MAX_IDLE_MINUTES} ({DEFAULT_IDLE_MINUTES} is usual).")
+        minutes = int(text)
+    if not MIN_IDLE_MINUTES <= minutes <= MAX_IDLE_MINUTES:
+        raise ValueError(f"The counter locks after {MIN_IDLE_MINUTES} to {MAX_IDLE_MINUTES} minutes with nobody "
+                         f"using it ({DEFAULT_IDLE_MINUTES} is usual); it cannot wait longer, nor never lock: "
+                         "then the last cashier's name would go on whatever anyone does.")
+    return minutes
 
 
 def check_store_name(text: str, other_names: Iterable[str] = ()) -> str:

@@ -42,6 +42,7 @@ from budtender_app.ui.counter.popups import CounterPopups
 from budtender_app.ui.counter.quit_question import SALE_IN_PROGRESS, QuitQuestion
 from budtender_app.ui.counter.shortcuts import CANCEL_REDEMPTION_KEY, create_counter_shortcuts, create_done_keys
 from budtender_app.ui.counter.side_dialogs import SideDialogs
+from budtender_app.ui.counter.status_bar import create_status_bar, show_location
 from budtender_app.ui.counter.wallet_page import WalletPage
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
 
@@ -195,40 +196,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _create_status_bar(self, location: str) -> None:
-        self.location_label = QLabel(location, self)
-        self.location_label.setObjectName("location_label")
-        self.settings_button = self._create_flat_button(self.tr("Settings (F12)"), "settings_button",
-                                                        "Manager settings", self.open_manager_settings)
-        self.settings_button.setVisible(self._side.has_settings)
-        self.pending_label = QLabel(self)
-        self.pending_label.setObjectName("pending_label")
-        self.pending_button = self._create_flat_button(self.tr("Redemptions (F11)"), "pending_button",
-                                                       "Pending redemptions, refunds and export",
-                                                       self.open_pending_redemptions)
-        self.pending_button.setVisible(self._side.has_redemptions)
-        self.statusBar().addWidget(self.settings_button)
-        self.statusBar().addWidget(self.pending_button)
-        self.statusBar().addWidget(self.pending_label)
-        # The rest of the bar is the location's: it wraps onto a second line rather than being cut off.
-        self.location_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.statusBar().addPermanentWidget(self.location_label, 1)
-        self.show_location(location)
+        self.settings_button, self.pending_button, self.pending_label, self.location_label = create_status_bar(
+            self, location, settings=self.open_manager_settings if self._side.has_settings else None,
+            redemptions=self.open_pending_redemptions if self._side.has_redemptions else None)
 
     def show_location(self, location: str) -> None:
-        """The store, till and brand at the bar's right: never more than two lines, never cut off
-        (a status bar does not grow for a wrapped label, so the label asks for its room itself)."""
-        label = self.location_label
-        label.setText(location)
-        metrics = label.fontMetrics()
-        label.setMinimumWidth(min(metrics.horizontalAdvance(location) // 2 + metrics.averageCharWidth() * 4, 300))
-        label.setMinimumHeight(metrics.lineSpacing() * 2 + 4)
-
-    def _create_flat_button(self, text: str, name: str, accessible: str, action: Callable[[], None]) -> QPushButton:
-        button = named(QPushButton(text, self), name, accessible)
-        button.setFlat(True)
-        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        button.clicked.connect(action)
-        return button
+        """The store, till and brand at the status bar's right (a saved profile changes them)."""
+        show_location(self.location_label, location)
 
     def _create_shortcuts(self) -> None:
         vm = self._vm

@@ -29,6 +29,7 @@ from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.flow import Step
 from budtender_app.domain.journal_rules import State
 from budtender_app.domain.messages import Level
+from budtender_app.domain.settings import DEFAULT_IDLE_MINUTES
 from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.journal import Journal
 from budtender_app.services.profile_switch import same_account
@@ -53,6 +54,7 @@ class Target:
     skip_pin: bool
     counter: CounterInfo  # the store on receipts, slips and consents
     receipt_links: tuple[str, str]  # (wallet, sign-up) QR links
+    idle_seconds: int = DEFAULT_IDLE_MINUTES * 60  # with no use, the counter locks after this (sign-in)
 
 
 #: What a restart would use now: a Target, or why the running counter cannot use it (a sentence).

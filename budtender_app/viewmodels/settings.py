@@ -21,6 +21,7 @@ from budtender_app.domain.actor import Approving
 from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import (
     DEFAULT_BASE_URL,
+    DEFAULT_IDLE_MINUTES,
     StoreProfile,
     change_note,
     check_store_name,
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 
 NEW_PROFILE_FIELDS: dict[str, str | bool] = {
     "name": "", "store_id": "", "uid": "", "base_url": DEFAULT_BASE_URL, "brand": "", "country": "US",
-    "skip_pin": False,
+    "skip_pin": False, "idle_minutes": str(DEFAULT_IDLE_MINUTES),
 }
 Fields = Mapping[str, str | bool]
 

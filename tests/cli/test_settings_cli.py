@@ -33,6 +33,14 @@ def test_check_says_what_a_readable_file_holds(store, capsys):
     assert capsys.readouterr().out == f"{store.path} reads: no store; a manager PIN is set.\n"
 
 
+def test_check_names_each_store_with_its_idle_time(store, capsys):
+    from budtender_app.domain.settings import StoreProfile
+
+    store.update(lambda s: s.with_profile(StoreProfile("Main St", "4411", "1234", brand="Leafy", idle_minutes=5)))
+    assert main(["settings", "check"]) == 0
+    assert "reads: Main St (locks after 5 min idle); no manager PIN yet." in capsys.readouterr().out
+
+
 def test_check_and_manager_pin_reset_say_what_it_does_about_an_unreadable_file(store, capsys):
     garble(store)
     assert main(["settings", "check"]) == 1

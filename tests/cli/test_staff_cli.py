@@ -122,3 +122,74 @@ def test_at_a_terminal_the_passcode_is_asked_twice_and_two_different_ones_change
     assert run_staff(args, store=store) == 0
     assert [m.name for m in store.list()] == ["Ana"]
     store.close()
+
+
+# -- unlock ----------------------------------------------------------------------------------
+
+@pytest.fixture
+def locked_out(tmp_path):
+    """A staff file where Bo's account is locked (wrong approvals) and so is sign-in (wrong guesses)."""
+    from budtender_app.domain.staff import Actor, CheckStatus, Role
+    from budtender_app.services.staff.store import StaffStore
+    from tests.helpers import MovingTime
+
+    time = MovingTime()
+    store = StaffStore(tmp_path / "staff.sqlite3", clock=time.clock(), lookup_key=bytes(32))
+    store.add("Ana", Role.MANAGER, "48269153", by=Actor.command_line("it"))
+    bo = store.add("Bo", Role.CASHIER, "5937", by=Actor.command_line("it"))
+    for _ in range(5):
+        store.verify(bo.id, "9999")
+        store.identify("86420")
+    assert store.verify(bo.id, "5937").status is CheckStatus.LOCKED and store.seconds_locked() == 30
+    yield store, bo
+    store.close()
+
+
+def unlock(store, capsys, *words: str) -> tuple[int, str, str]:
+    from budtender_app.cli import build_parser
+    from budtender_app.cli.staff import run_staff
+
+    code = run_staff(build_parser().parse_args(["staff", "unlock", *words]), store=store)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_unlock_by_name_clears_the_account_and_the_terminal_and_the_history_names_it(locked_out, capsys):
+    store, bo = locked_out
+    code, out, err = unlock(store, capsys, "--name", "bo")
+    assert (code, err) == (0, "")
+    assert out.startswith("Unlocked Bo (account 2): 30 s of lock were left, 0 wrong tries cleared.")
+    assert "Unlocked sign-in on this terminal: 30 s of lock were left" in out
+    assert store.verify(bo.id, "5937").ok and store.seconds_locked() == 0
+    unlocked = [e for e in store.events() if e.action == "unlocked"]
+    assert [(e.member_name, e.actor_kind.value) for e in unlocked] == [("Bo", "command line"), ("", "command line")]
+    assert not any("5937" in e.detail for e in store.events())
+
+
+def test_unlock_by_id_says_when_nothing_was_locked_and_changes_nothing(locked_out, capsys):
+    store, _bo = locked_out
+    said = ("Ana (account 1) was not locked out. Unlocked sign-in on this terminal: 30 s of lock were left, "
+            "0 wrong tries cleared.\n")
+    assert unlock(store, capsys, "1")[:2] == (0, said)
+    before = len(store.events())
+    code, out, _ = unlock(store, capsys, "--terminal")
+    assert (code, out) == (0, "Sign-in on this terminal was not locked. Nothing was changed.\n")
+    assert len(store.events()) == before, "nothing to clear: nothing written"
+
+
+def test_unlock_refuses_an_unknown_or_removed_account_with_exit_1(locked_out, capsys):
+    from budtender_app.domain.staff import Actor
+
+    store, bo = locked_out
+    code, out, err = unlock(store, capsys, "Nobody")
+    assert (code, out) == (1, "") and "No staff account is 'Nobody'" in err
+    store.remove(bo.id, by=Actor.command_line("it"))
+    assert unlock(store, capsys, str(bo.id))[0] == 1
+    assert store.seconds_locked() == 30, "a refused unlock clears nothing"
+
+
+def test_unlock_usage_errors_exit_2():
+    assert staff("--demo", "staff", "unlock").returncode == 2  # whose?
+    assert staff("--demo", "staff", "unlock", "Bo", "--terminal").returncode == 2
+    done = staff("--demo", "staff", "unlock", "--name", "Trainee Cashier")
+    assert done.returncode == 0 and "Trainee Cashier (account 2) was not locked out." in done.stdout, done.stderr

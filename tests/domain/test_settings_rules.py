@@ -177,3 +177,18 @@ def test_receipt_links_are_https_or_nothing():
     assert errors == {} and profile.wallet_url == "https://example.com/w" and profile.signup_url == ""
     _, errors = validate_profile({**base, "signup_url": "http://example.com/join"})
     assert "https://" in errors["signup_url"]
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("", 10), ("1", 1), (" 25 ", 25), ("60", 60), (15, 15)])
+def test_the_idle_time_is_whole_minutes_from_one_to_sixty_ten_by_default(typed, kept):
+    profile, errors = validate_profile(fields(idle_minutes=typed))
+    assert errors == {} and profile is not None
+    assert profile.idle_minutes == kept and profile.idle_seconds == kept * 60
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("0", "nor never lock"), ("61", "1 to 60 minutes"), ("2.5", "whole number"), ("ten", "whole number"),
+    (-5, "1 to 60 minutes"),
+])
+def test_an_idle_time_out_of_bounds_is_refused_saying_the_bounds(typed, says):
+    assert says in error_for("idle_minutes", typed)

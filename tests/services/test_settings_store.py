@@ -71,7 +71,8 @@ def test_the_file_is_versioned_json_a_person_can_read(store):
     assert data["version"] == 1 and data["active"] == "Main St"
     assert data["profiles"] == [{"name": "Main St", "store_id": "4411", "uid": "1234",
                                  "base_url": "https://lab.alpineiq.com", "brand": "Green Leaf",
-                                 "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": ""}]
+                                 "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": "",
+                                 "idle_minutes": 10}]
     assert data["manager_pin"]["n"] == 2**14 and data["manager_pin"]["lockout"]["failures"] == 2
 
 

@@ -200,7 +200,8 @@ def test_editing_a_stored_store_fills_the_form_and_knows_its_key_is_stored(vm):
     edited = Recorder(vm.editing_changed)
     vm.edit("main st")
     assert edited.seen and vm.editing == "Main St" and vm.key_stored
-    assert vm.form_fields() == {**form(skip_pin=True, country="CA"), "base_url": "https://lab.alpineiq.com"}
+    assert vm.form_fields() == {**form(skip_pin=True, country="CA"), "base_url": "https://lab.alpineiq.com",
+                                 "idle_minutes": "10"}
 
 
 # -- the connection test ----------------------------------------------------------------------
@@ -373,3 +374,27 @@ def test_with_staff_sign_in_the_settings_change_only_with_a_managers_approval(ri
     approver.clear()
     vm.delete("Main St")
     assert vm.message == (Level.ERROR, NEEDS_MANAGER) and [p.name for p in vm.profiles] == ["Main St"]
+
+
+def test_the_idle_time_is_checked_as_typed_and_saved_with_the_store(vm):
+    assert vm.form_fields()["idle_minutes"] == "10"
+    assert "idle_minutes" in vm.validate(form(idle_minutes="0"), KEY)
+    assert vm.save(form(idle_minutes="90"), KEY) is False
+    assert SettingsStore().load().profiles == ()
+    assert vm.save(form(idle_minutes="25"), KEY) is True
+    [saved] = SettingsStore().load().profiles
+    assert saved.idle_minutes == 25
+    assert vm.form_fields()["idle_minutes"] == "25"
+
+
+def test_a_settings_file_from_before_the_idle_time_reads_as_ten_minutes(vm):
+    import json
+
+    assert vm.save(FORM, KEY) is True
+    path = SettingsStore().path
+    data = json.loads(path.read_text("utf-8"))
+    assert data["profiles"][0]["idle_minutes"] == 10
+    del data["profiles"][0]["idle_minutes"]
+    path.write_text(json.dumps(data), "utf-8")
+    [profile] = SettingsStore().read().profiles
+    assert profile.idle_minutes == 10

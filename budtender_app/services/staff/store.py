@@ -57,6 +57,7 @@ from budtender_app.services.staff.schema import (
     set_meta,
 )
 from budtender_app.services.staff.signin import SignInDesk
+from budtender_app.services.staff.unlock import Unlocked, clear_lock, was_text
 from budtender_app.services.staff.upgrade import upgrade_from_manager_pin
 
 _HASHED = {Secret.PASSCODE: ("passcode_hash", "passcode_tag", PASSCODE_TAKEN),
@@ -214,6 +215,24 @@ class StaffStore:
     def set_badge(self, member_id: int, badge: str | None, *, by: Actor) -> None:
         """Give the account a badge (None: take its badge away)."""
         self._replace_secret(Secret.BADGE, member_id, None if badge is None else check_badge(badge), by)
+
+    def unlock(self, member_id: int | None, *, by: Actor) -> Unlocked:
+        """IT steps in for someone locked out: the account's wrong tries and lock (``member_id``;
+        None: no account) and the terminal's sign-in lock, cleared in one transaction, each one
+        that held anything written to the history. Their levels go back to zero too: IT has
+        checked who asks, so the next slip earns the shortest lock again."""
+        now = self._clock.epoch()
+        with self._db.write() as conn:
+            self._authorize(conn, by)
+            member = _active(conn, member_id) if member_id is not None else None
+            account = clear_lock(conn, "staff", member_id, now) if member_id is not None else None
+            terminal = clear_lock(conn, "terminal_lock", 1, now)
+            if account is not None:
+                record_event(conn, self._clock.now(), by, "unlocked", member, was_text(account, now))
+            if terminal is not None:
+                record_event(conn, self._clock.now(), by, "unlocked", None,
+                             "sign-in on this terminal: " + was_text(terminal, now))
+        return Unlocked(member, account, terminal, now)
 
     def seed(self, accounts: Sequence[DemoAccount], *, by: Actor) -> bool:
         """Add ``accounts`` (managers first) when the file has no account at all; True when added.

@@ -12,6 +12,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import DIALOG_MIN_WIDTH, AppDialog, button_row
 from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, named
 from budtender_app.ui.counter.field_errors import field_grid
+from budtender_app.ui.counter.lock_hold import SECRET
 
 #: Text a new PIN (once the countdown allows): shown on the button.
 RESEND_KEY = "Ctrl+R"
@@ -48,6 +49,7 @@ class PinDialog(AppDialog):
         self.pin_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,4}"), self))
         self.pin_edit.setPlaceholderText("____")
         self.pin_edit.setMaxLength(4)
+        self.pin_edit.setProperty(SECRET, True)  # shown (the shopper reads it out) but wiped at a lock
         font = QFont(self.pin_edit.font())
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setLetterSpacing(QFont.SpacingType.AbsoluteSpacing, 6)

@@ -8,6 +8,8 @@ signed-in name and "Switch cashier (Ctrl+L)" in the status bar, and the idle loc
 - While locked the sale's widgets and the status bar's buttons are disabled (Tab cannot reach
   them) and the window's shortcuts are held back: an application event filter accepts the key's
   ShortcutOverride, so the key goes to the passcode field as typing.
+- An open popup (a window of its own, which the sign-in screen cannot cover) is held out of sight
+  while locked and comes back at the next sign-in (ui/counter/lock_hold.py).
 - The same filter (key and mouse presses only: cheap) tells the session the terminal is in use;
   a timer asks the session every few seconds whether the idle time is up.
 """
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QPushButton, QW
 from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import TRAINING_STAFF
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.counter.lock_hold import DialogHold
 from budtender_app.ui.counter.setup_page import SetupPage
 from budtender_app.ui.counter.sign_in_page import SignInPage
 from budtender_app.viewmodels.first_setup import FirstSetup
@@ -64,6 +67,7 @@ class StaffWiring(QObject):
         # total), else where it was when the counter locked.
         self._focus: QWidget | None = window.focusWidget()
         self.page = SignInPage(session, self._central, hint=hint)
+        self.hold = DialogHold(window)
         # A terminal with no manager: the first-start setup comes before anything else.
         self.setup_page = SetupPage(setup, self._central) if setup is not None else None
         if self.setup_page is not None and setup is not None:
@@ -83,6 +87,8 @@ class StaffWiring(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+        if session.current is None:
+            self.hold.hold()  # a popup the counter opens before the first sign-in waits for it
         self._show_locked(session.current is None)
 
     def _create_status(self, window: QMainWindow) -> None:
@@ -103,6 +109,8 @@ class StaffWiring(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if self.hold.filter(watched, event):
+            return True  # a key or click for a popup while locked: nobody acts in a popup unseen
         if kind in _PRESSES:
             self._session.touch()
         elif kind == QEvent.Type.ShortcutOverride and self._session.current is None and self._inside(watched):
@@ -128,6 +136,7 @@ class StaffWiring(QObject):
     def _on_session_signed_out(self) -> None:
         focus = QApplication.focusWidget()
         self._focus = focus if focus is not None and focus.window() is self._window else None
+        self.hold.hold()
         self._show_locked(True)
 
     def _show_locked(self, locked: bool) -> None:
@@ -147,6 +156,10 @@ class StaffWiring(QObject):
         if self._focus is not None and self._focus.isVisible() and self._focus.isEnabled():
             self._focus.setFocus()
         self._focus = None
+        # After the counter's focus: a popup that comes back has the keyboard. A manager's window
+        # (settings, redemptions) left open comes back to a manager only: a cashier's sign-in closes it.
+        manager = member is not None and member.is_manager
+        self.hold.give_back(None if manager else getattr(self._window, "manager_dialog", None))
 
     def _place(self) -> None:
         """The sign-in screen covers the central widget below the banner (which stays readable)."""

@@ -81,8 +81,8 @@ class ManagerGate(QObject):
 
     def close(self) -> None:
         """Close what is open (the screen it belongs to went away): nothing is left asking."""
-        dialog = self._dialog
-        if dialog is not None and shiboken6.isValid(dialog) and dialog.isVisible():
+        dialog = self._dialog  # open, if perhaps held out of sight by a lock (lock_hold.py): closed all the same
+        if dialog is not None and shiboken6.isValid(dialog):
             dialog.done(0)
 
     def _show(self, dialog: QDialog) -> None:

@@ -17,12 +17,19 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from budtender_app.domain.messages import Level
-from budtender_app.domain.settings import DEFAULT_BASE_URL, MAX_BRAND
+from budtender_app.domain.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_IDLE_MINUTES,
+    MAX_BRAND,
+    MAX_IDLE_MINUTES,
+    MIN_IDLE_MINUTES,
+)
 from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
@@ -56,6 +63,7 @@ class StoreForm(QGroupBox):
             self.country_combo.addItem(country, code)
         self.country_combo.currentIndexChanged.connect(lambda: self._on_field_edited("country"))
         self._add_row("country", self.tr("C&ountry"), self.country_combo)
+        self._add_idle_spin()
         self._add_skip_pin()
         self._form.addRow("", self._build_test_row())
 
@@ -98,6 +106,16 @@ class StoreForm(QGroupBox):
         caption = QLabel(label, self)
         caption.setBuddy(editor)
         self._form.addRow(caption, cell)
+
+    def _add_idle_spin(self) -> None:
+        # A spin box: only whole minutes in the allowed range can be typed (the rule still says why).
+        self.idle_spin = named(QSpinBox(self), "idle_minutes_spin", "Minutes with no use before the counter locks")
+        self.idle_spin.setRange(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
+        self.idle_spin.setValue(DEFAULT_IDLE_MINUTES)
+        self.idle_spin.setSuffix(self.tr(" min with no use"))
+        self.idle_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # as wide as its words
+        self.idle_spin.valueChanged.connect(lambda: self._on_field_edited("idle_minutes"))
+        self._add_row("idle_minutes", self.tr("&Lock after"), self.idle_spin)
 
     def _add_skip_pin(self) -> None:
         self.skip_pin_check = named(QCheckBox(self.tr("Skip the SMS &PIN (AIQ's 2FA bypass)"), self),
@@ -152,11 +170,12 @@ class StoreForm(QGroupBox):
         values: dict[str, str | bool] = {f: self.edits[f].text() for f in TEXT_FIELDS}
         values["country"] = self.country_combo.currentData() or ""
         values["skip_pin"] = self.skip_pin_check.isChecked()
+        values["idle_minutes"] = str(self.idle_spin.value())
         return values
 
     def fill(self, values: dict[str, str | bool], key_stored: bool) -> None:
         """Show a profile; the key field starts empty (its placeholder says whether one is stored)."""
-        widgets = [*self.edits.values(), self.country_combo, self.skip_pin_check]
+        widgets = [*self.edits.values(), self.country_combo, self.skip_pin_check, self.idle_spin]
         for widget in widgets:
             widget.blockSignals(True)
         try:
@@ -165,6 +184,8 @@ class StoreForm(QGroupBox):
             self.api_key_edit.clear()
             self.country_combo.setCurrentIndex(max(self.country_combo.findData(values.get("country")), 0))
             self.skip_pin_check.setChecked(bool(values.get("skip_pin")))
+            minutes = str(values.get("idle_minutes", ""))
+            self.idle_spin.setValue(int(minutes) if minutes.isdigit() else DEFAULT_IDLE_MINUTES)
         finally:
             for widget in widgets:
                 widget.blockSignals(False)
@@ -187,7 +208,7 @@ class StoreForm(QGroupBox):
             text = errors.get(field, "") if self._show_all or field in self._touched else ""
             label.setText(text)
             label.setVisible(bool(text))
-            editor = self.edits.get(field) or self.country_combo
+            editor = self.edits.get(field) or (self.idle_spin if field == "idle_minutes" else self.country_combo)
             editor.setAccessibleDescription(text)  # a screen reader hears it with the field
 
     def show_result(self, kind: str, text: str) -> None:

@@ -204,6 +204,26 @@ async def test_a_terminal_with_no_manager_shows_the_setup_first_then_sign_in(qtb
     assert session.actor().name == "Robin Owner"
 
 
+@pytest.mark.asyncio
+async def test_each_setup_field_has_its_label_and_its_alt_key_works_over_the_locked_counter(qtbot, fresh):
+    from PySide6.QtWidgets import QLabel
+
+    win, _session, wiring, _store = fresh
+    setup = wiring.setup_page
+    labels = {label.buddy(): label for label in setup.findChildren(QLabel) if label.buddy() is not None}
+    assert [labels[e].text() for e in (setup.name_edit, setup.passcode_edit, setup.again_edit)] == [
+        "Manager's &name", "&Passcode (4 to 8 digits)", "The same passcode &again"]
+    for edit, label in labels.items():
+        assert label.isVisible() and label.geometry().bottom() < edit.geometry().top(), "each label above its field"
+    await wait_for_focus(setup.name_edit)
+    qtbot.keyClick(setup.name_edit, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    await wait_for_focus(setup.again_edit)
+    assert setup.name_edit.text() == "" and setup.again_edit.text() == "", "Alt+A moved, typed nothing"
+    qtbot.keyClick(setup.again_edit, Qt.Key.Key_N, Qt.KeyboardModifier.AltModifier)
+    await wait_for_focus(setup.name_edit)
+    assert win.manager_dialog is None
+
+
 def test_the_setup_is_refused_once_a_manager_exists(store):
     setup = FirstSetup(store)
     assert not FirstSetup.needed(store)
