@@ -84,7 +84,7 @@ class CounterPopups(QObject):
         self._sync_checkout_dialog(step)
         if not allowed(step, Event.ABANDON):
             self.cancel_question.close()  # nothing left to cancel (cancelled, or checked out)
-        if step is not Step.PHONE and self.texted_question is not None and self.texted_question.isVisible():
+        if step is not Step.PHONE and self.texted_question is not None and self.texted_question.asking:
             self.texted_question.done(0)
 
     def _sync_pin_dialog(self, step: Step) -> None:
@@ -142,7 +142,7 @@ class CounterPopups(QObject):
     def _on_resend_timer_timeout(self) -> None:
         if self.pin_dialog is not None:
             self.pin_dialog.set_resend_seconds(self._vm.resend_seconds_left())
-        elif self.texted_question is not None and self.texted_question.isVisible():
+        elif self.texted_question is not None and self.texted_question.asking:
             self.texted_question.set_resend_seconds(self._vm.resend_seconds_left())
         else:
             self._resend_timer.stop()

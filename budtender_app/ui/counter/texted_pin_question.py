@@ -37,11 +37,17 @@ class TextedPinQuestion(AppDialog):
         layout.addLayout(button_row(self.new_button, self.use_button, left=[back]))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.set_resend_seconds(0)
+        self.asking = False  # open, even while a lock holds it out of sight (isVisible() is then False)
+        self.finished.connect(self._on_finished)
+
+    def _on_finished(self, _result: int = 0) -> None:
+        self.asking = False
 
     def ask(self, question: str, seconds: int) -> None:
         """Show ``question`` with the countdown before a new PIN may be texted."""
         self.question_label.setText(question)
         self.set_resend_seconds(seconds)
+        self.asking = True
         self.open()
         self.activateWindow()
         self.use_button.setFocus()

@@ -222,3 +222,16 @@ async def test_a_managers_window_left_open_does_not_come_back_to_a_cashier(qtbot
     await sign_in(qtbot, wiring, "4971")
     assert win.manager_dialog is None, "closed for the cashier: F12 asks a manager again"
     await wait_for_focus(win.cart_edit)
+
+
+def test_the_texted_pin_question_counts_as_open_while_a_lock_holds_it_out_of_sight(qtbot):
+    """popups.py closes it when the step leaves the phone: a held (hidden) question must still close."""
+    from budtender_app.ui.counter.texted_pin_question import TextedPinQuestion
+
+    question = TextedPinQuestion()
+    qtbot.addWidget(question)
+    question.ask("A PIN was texted 20 s ago: use that one?", 10)
+    question.hide()  # what the lock does
+    assert question.asking and not question.isVisible()
+    question.done(0)
+    assert not question.asking
