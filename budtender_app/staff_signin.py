@@ -105,7 +105,8 @@ def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *,
 def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: bool, notice: str,
                 switch: ProfileSwitch | None = None) -> None:
     """Cover the counter with sign-in (and first-start setup when needed); or say sign-in is off."""
-    from budtender_app.ui.counter.staff_wiring import StaffWiring, training_staff_note, warn_no_sign_in
+    from budtender_app.startup import DEMO_SHOPPERS
+    from budtender_app.ui.counter.staff_wiring import StaffWiring, show_training_hints, warn_no_sign_in
     from budtender_app.viewmodels.first_setup import FirstSetup
 
     if session is None:
@@ -119,4 +120,4 @@ def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: b
     if switch is not None:
         follow_idle_time(session, switch)
     if training:
-        window.banner.show_staff(training_staff_note())
+        show_training_hints(window, session, shoppers=DEMO_SHOPPERS)

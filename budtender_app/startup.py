@@ -16,7 +16,8 @@ from budtender_app.services.settings_store import SettingsStore, SettingsUnreada
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
 
 TRAINING_STORE = "training"
-DEMO_PHONES_HINT = "Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333"
+DEMO_SHOPPERS = "Shoppers to try: (555) 123-4567, 987-6543, 222-3333"
+DEMO_PHONES_HINT = "Training · shoppers (555) 123-4567, 987-6543, 222-3333"
 SETTINGS_HINT = "A manager sets up the store under Settings (F12)."
 
 

@@ -64,6 +64,11 @@ async def test_training_signs_in_with_the_demo_staff_shown_in_the_banner(ring, s
     assert vm.acting() == Actor.counter
     assert await wiring._session.sign_in("2468")
     assert vm.acting().name == "Trainee Cashier"
+    # Signed in, the banner has the demo shoppers' phones instead (the status bar just says Training).
+    assert "Shoppers to try: (555) 123-4567" in window.banner.text() and "(2468)" not in window.banner.text()
+    assert window.location_label.text() == "Training"
+    wiring._session.lock()
+    assert "Trainee Cashier (2468)" in window.banner.text()
 
 
 def test_a_window_built_without_a_staff_store_has_no_sign_in(ring, qtbot):

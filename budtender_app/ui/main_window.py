@@ -279,7 +279,9 @@ class MainWindow(QMainWindow):
         self._side.open_loyalty(self.phone_page.phone_edit.text() if self._vm.step is Step.PHONE else "")
 
     def _on_vm_pending_changed(self, count: int) -> None:
-        self.pending_label.setText(self.tr("⚠ {count} pending (F11)").format(
+        # Short (it stands beside "Redemptions (F11)"), the whole sentence in its tooltip.
+        self.pending_label.setText(self.tr("⚠ {n} pending").format(n=count) if count else "")
+        self.pending_label.setToolTip(self.tr("{count} pending: a manager looks at them in Redemptions (F11)").format(
             count=plural(count, self.tr("redemption"), self.tr("redemptions"))) if count else "")
         self.pending_label.setVisible(bool(count))
 

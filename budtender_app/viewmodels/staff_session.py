@@ -102,7 +102,11 @@ class StaffSession(QObject):
 
     def lock(self) -> None:
         """Switch cashier: nobody is signed in any more, the sign-in screen covers the counter."""
+        name = self.current.name if self.current is not None else ""
         self._sign_out(SignOut.SWITCHED)
+        if name:  # what the next person reads: the counter waits for them, nothing was lost
+            self._line.say(Level.INFO, f"{name} signed out. The next person signs in; a sale in progress "
+                                       "comes back as it was.")
 
     def quit(self) -> None:
         """The app is closing: whoever is signed in signs out (recorded as "quit"), no signal."""

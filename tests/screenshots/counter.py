@@ -50,7 +50,7 @@ async def shoot(out: Path) -> None:
     http = httpx.AsyncClient(transport=SimulatorTransport(sim))
     journal = make_journal(Path(tempfile.mkdtemp()), clock=clock)
     vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal, clock=clock)
-    win = MainWindow(vm, training=True, location="Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333",
+    win = MainWindow(vm, training=True, location="Training · shoppers (555) 123-4567, 987-6543, 222-3333",
                      counter=CounterInfo("Training Dispensary", store="training", terminal="till-1"))
     relay = show_texted_pins(sim, win.banner)  # noqa: F841 - kept alive for the run
     win.show()

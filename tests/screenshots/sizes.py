@@ -99,7 +99,7 @@ def build(training: bool, clock) -> tuple[MainWindow, RedemptionViewModel, Simul
     api = AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID))
     vm = RedemptionViewModel(api, journal, clock=clock)
     pending_vm = PendingViewModel(journal, api, RedemptionSender(api, journal), clock=clock)
-    location = ("Training · try (555) 123-4567, (555) 987-6543 or (555) 222-3333" if training
+    location = ("Training · shoppers (555) 123-4567, 987-6543, 222-3333" if training
                 else "Main St · till-1 · Green Leaf")
     consents = ConsentLog(Path(tempfile.mkdtemp()) / "consents.sqlite3")
     win = MainWindow(vm, training=training, location=location, pending_vm=pending_vm,
@@ -238,7 +238,7 @@ async def staff_screens(out: Path, training: bool, size: str) -> None:
     from budtender_app.domain.staff import Actor as ChangeActor
     from budtender_app.services.staff.lookup import TRAINING_LOOKUP_KEY
     from budtender_app.services.staff.store import StaffStore
-    from budtender_app.ui.counter.staff_wiring import StaffWiring, training_staff_note
+    from budtender_app.ui.counter.staff_wiring import StaffWiring, show_training_hints
     from budtender_app.viewmodels.first_setup import FirstSetup
     from budtender_app.viewmodels.staff_session import StaffSession
 
@@ -250,7 +250,9 @@ async def staff_screens(out: Path, training: bool, size: str) -> None:
     session = StaffSession(store, clock)
     wiring = StaffWiring(win, session, setup=None if training else FirstSetup(store))
     if training:
-        win.banner.show_staff(training_staff_note())
+        from budtender_app.startup import DEMO_SHOPPERS
+
+        show_training_hints(win, session, shoppers=DEMO_SHOPPERS)
     win.resize(*SCREENS[size])
     win.show()
     shots = Shots(out, f"{'training' if training else 'real'}-{size}-staff", win)
@@ -280,8 +282,8 @@ async def switching_cashier(shots: Shots, win: MainWindow, vm: RedemptionViewMod
 
     approval = ManagerApproval(session)
     prompt = ApprovalPrompt(approval)
-    ask = ManagerPinDialog(prompt, "Type the manager PIN to settle pending redemptions, give points back or "
-                                   "export for auditors.", win)
+    ask = ManagerPinDialog(prompt, "A manager approves opening Redemptions: pending redemptions, points given "
+                                   "back, the export for auditors and the shift report.", win)
     ask.open()
     prompt.submit("2468")  # the cashier's own: refused with a wrong passcode's words
     await shots.save("manager-approval", ask)

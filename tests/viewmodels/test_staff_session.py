@@ -189,3 +189,11 @@ async def test_the_journal_holds_the_shift_and_the_export_names_who(store, now, 
     assert (shift.staff.name, shift.times(UTC), shift.ended) == ("Sam Till", "15:00–18:00", "switched")
     rows = [(r["event"], r["staff"], r["detail"]) for r in csv.DictReader(io.StringIO(out.getvalue()))]
     assert rows == [("signed_in", "Sam Till", "passcode"), ("signed_out", "Sam Till", "switched")]
+
+
+@pytest.mark.asyncio
+async def test_switch_cashier_tells_the_next_person_the_sale_waits_for_them(session):
+    assert await session.sign_in("4971")
+    session.lock()
+    level, text = session.message
+    assert level == Level.INFO and "Sam Till signed out" in text and "comes back as it was" in text

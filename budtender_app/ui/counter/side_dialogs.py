@@ -88,7 +88,7 @@ class SideDialogs(QObject):
         if self._refused_mid_sale(MANAGER_STEPS, self.tr(
                 "Finish or cancel this redemption before opening the settings.")):
             return
-        self.gate.open(self.tr("Type the manager PIN to open the AIQ settings."), self._create_settings_dialog,
+        self.gate.open(self.tr("A manager approves opening the AIQ settings."), self._create_settings_dialog,
                        self._window)
 
     def open_redemptions(self) -> None:
@@ -98,8 +98,9 @@ class SideDialogs(QObject):
         if self._refused_mid_sale(MANAGER_STEPS, self.tr(
                 "Finish or cancel this redemption before opening the redemptions window.")):
             return
-        self.gate.open(self.tr("Type the manager PIN to settle pending redemptions, give points back or export "
-                               "for auditors."), self._create_pending_dialog, self._window)
+        self.gate.open(self.tr("A manager approves opening Redemptions: pending redemptions, points given back, "
+                               "the export for auditors and the shift report."), self._create_pending_dialog,
+                       self._window)
 
     def _create_settings_dialog(self) -> QDialog:
         from budtender_app.ui.manager.settings_dialog import SettingsDialog

@@ -32,6 +32,7 @@ from budtender_app.viewmodels.staff_session import StaffSession
 #: How often the idle time is checked (ms): a lock comes at most this late.
 IDLE_CHECK_MS = 5000
 SWITCH_KEY = "Ctrl+L"
+NAME_WIDTH = 260  # px of "Signed in: name" in the status bar at most (1024 px screens: status_bar.py)
 _PRESSES = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
 _GEOMETRY = (QEvent.Type.Resize, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
 
@@ -47,6 +48,25 @@ def warn_no_sign_in(window: QMainWindow, text: str) -> QLabel:
 def training_staff_note() -> str:
     """The demo staff and their passcodes, for the training banner (public by design: domain/staff.py)."""
     return "Sign in as " + " or ".join(f"{a.name} ({a.passcode})" for a in TRAINING_STAFF)
+
+
+def show_training_hints(window: QMainWindow, session: StaffSession, *, shoppers: str) -> None:
+    """Training's banner says what the trainee needs now: the demo passcodes while the counter is
+    locked, the demo shoppers' phones once someone is signed in. The status bar just says
+    "Training" (with a name and the manager's buttons, the phones did not fit a 1024 px bar)."""
+    banner = getattr(window, "banner", None)
+    show_location = getattr(window, "show_location", None)
+    if banner is None:
+        return
+
+    def show() -> None:
+        banner.show_staff(training_staff_note() if session.current is None else shoppers)
+
+    session.signed_in.connect(show)
+    session.signed_out.connect(show)
+    show()
+    if show_location is not None:
+        show_location(window.tr("Training"))
 
 
 class StaffWiring(QObject):
@@ -93,7 +113,7 @@ class StaffWiring(QObject):
 
     def _create_status(self, window: QMainWindow) -> None:
         self.name_label = named(QLabel(window), "signed_in_label", "Signed in")
-        self.switch_button = named(QPushButton(window.tr("Switch cashier (Ctrl+L)"), window), "switch_button",
+        self.switch_button = named(QPushButton(window.tr("Switch (Ctrl+L)"), window), "switch_button",
                                    "Switch cashier: lock the counter for the next person")
         self.switch_button.setFlat(True)
         self.switch_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -141,7 +161,12 @@ class StaffWiring(QObject):
 
     def _show_locked(self, locked: bool) -> None:
         member = self._session.current
-        self.name_label.setText("" if member is None else self._window.tr("Signed in: {name}").format(name=member.name))
+        shown = "" if member is None else self._window.tr("Signed in: {name}").format(name=member.name)
+        # Never squeezed, never past 260 px: a long name is shortened with "…", whole in its tooltip.
+        metrics = self.name_label.fontMetrics()
+        self.name_label.setText(metrics.elidedText(shown, Qt.TextElideMode.ElideRight, NAME_WIDTH))
+        self.name_label.setToolTip(shown)
+        self.name_label.setMinimumWidth(self.name_label.sizeHint().width())
         self._covered.setEnabled(not locked)
         for button in self._window.statusBar().findChildren(QPushButton):
             button.setEnabled(not locked)

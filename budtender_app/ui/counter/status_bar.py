@@ -40,7 +40,7 @@ def show_location(label: QLabel, location: str) -> None:
     wrapped label, so the label asks for the room of two lines itself)."""
     label.setText(location)
     metrics = label.fontMetrics()
-    label.setMinimumWidth(min(metrics.horizontalAdvance(location) // 2 + metrics.averageCharWidth() * 4, 300))
+    label.setMinimumWidth(min(metrics.horizontalAdvance(location) // 2 + metrics.averageCharWidth() * 2, 230))
     label.setMinimumHeight(metrics.lineSpacing() * 2 + 4)
 
 

@@ -250,7 +250,8 @@ async def test_the_status_bar_counts_in_words_and_is_not_cut_off(counter, count,
     _show(win, SMALL)
     win._on_vm_pending_changed(count)
     QApplication.processEvents()
-    assert words in win.pending_label.text() and "(s)" not in win.pending_label.text()
+    assert f"⚠ {count} pending" == win.pending_label.text()
+    assert words in win.pending_label.toolTip() and "(s)" not in win.pending_label.toolTip()
     for label in (win.pending_label, win.location_label):
         assert label.geometry().right() < win.width()
         needed = label.heightForWidth(label.width()) if label.wordWrap() else label.sizeHint().height()
@@ -289,3 +290,39 @@ async def test_every_dialog_fits_a_1024x768_screen(counter):
                 assert_dialog_fits(dialog)
         dialog.done(0)
     await pending_vm.wait_idle()
+
+
+@pytest.mark.asyncio
+async def test_with_someone_signed_in_nothing_in_the_status_bar_is_cut_off(counter, tmp_path):
+    """Issue 13 at 1024x768: the signed-in name, Switch cashier, the manager buttons, the pending
+    warning and the store line all fit, none squeezed or past the window's edge."""
+    from budtender_app.domain.staff import Actor as ChangeActor
+    from budtender_app.domain.staff import Role
+    from budtender_app.services.staff.store import StaffStore
+    from budtender_app.ui.counter.staff_wiring import StaffWiring
+    from budtender_app.viewmodels.staff_session import StaffSession
+    from tests.helpers import MovingTime
+
+    win, *_ = counter
+    time = MovingTime()
+    with StaffStore(tmp_path / "staff.sqlite3", clock=time.clock(), lookup_key=bytes(range(32))) as store:
+        store.add("Dana Boss", Role.MANAGER, "2580", by=ChangeActor.command_line("it"))
+        store.add("Alexandra Montgomery", Role.CASHIER, "4971", by=ChangeActor.command_line("it"))
+        session = StaffSession(store, time.clock())
+        wiring = StaffWiring(win, session)
+        if win.property("training") == "true":
+            from budtender_app.startup import DEMO_SHOPPERS
+            from budtender_app.ui.counter.staff_wiring import show_training_hints
+
+            show_training_hints(win, session, shoppers=DEMO_SHOPPERS)
+        _show(win, SMALL)
+        assert await session.sign_in("4971")
+        win._on_vm_pending_changed(2)
+        QApplication.processEvents()
+        for widget in (wiring.name_label, wiring.switch_button, win.settings_button, win.pending_button,
+                       win.pending_label, win.location_label):
+            assert widget.geometry().right() < win.width(), widget.objectName()
+            assert widget.width() >= widget.minimumSizeHint().width(), widget.objectName()
+        assert wiring.name_label.width() >= wiring.name_label.sizeHint().width()
+        label = win.location_label
+        assert label.height() >= label.heightForWidth(label.width()) - 1, "the store line is cut off"
