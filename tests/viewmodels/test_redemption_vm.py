@@ -309,8 +309,18 @@ async def test_a_full_redemption_names_the_signed_in_cashier_on_each_event_and_i
 
     from budtender_app.domain.actor import Actor
 
-    dana = Actor("7", "Dana Cashier")
-    vm = RedemptionViewModel(FakeAiq(), journal, clock=CLOCK, sleep=no_sleep, acting=lambda: dana)
+    from budtender_app.domain.staff import Actor as ChangeActor
+    from budtender_app.domain.staff import Role
+    from budtender_app.services.staff.store import StaffStore
+    from budtender_app.viewmodels.staff_session import StaffSession
+
+    staff = StaffStore(journal.path.parent / "staff.sqlite3", clock=CLOCK, lookup_key=bytes(range(32)))
+    staff.add("Max Manager", Role.MANAGER, "2580", by=ChangeActor.command_line("it"))
+    member = staff.add("Dana Cashier", Role.CASHIER, "4971", by=ChangeActor.command_line("it"))
+    session = StaffSession(staff, CLOCK)
+    assert await session.sign_in("4971")  # signed in as the cashier, as at the counter
+    dana = Actor(str(member.id), "Dana Cashier")
+    vm = RedemptionViewModel(FakeAiq(), journal, clock=CLOCK, sleep=no_sleep, acting=session.actor)
     vm.set_cart_text("50")
     vm.start()
     vm.submit_phone("555-123-4567")
