@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
 from budtender_app.domain.handoff import MAX_WIRE, HandoffError, from_wire
@@ -57,18 +57,17 @@ class HandoffServer(QObject):
 
     def listen(self) -> bool:
         """Start listening; False (and a warning) when another terminal already does."""
-        if self._server.listen(self.name):
-            log.info("hand-offs: listening")
-            return True
-        if self._server.serverError() == QAbstractSocket.SocketError.AddressInUseError and not _answers(self.name):
-            # A terminal that crashed left its socket behind: nobody answers on it, so it is removed.
-            QLocalServer.removeServer(self.name)
-            if self._server.listen(self.name):
-                log.info("hand-offs: listening (a stale socket was removed)")
-                return True
-        log.warning("hand-offs: cannot listen (%s): another terminal may be running",
-                    self._server.errorString())
-        return False
+        # With an access option Qt binds beside the name and renames over it, so listen() never
+        # fails on a name in use: the check that no terminal answers there is this one.
+        if _answers(self.name):
+            log.warning("hand-offs: cannot listen: another terminal is running for this user")
+            return False
+        QLocalServer.removeServer(self.name)  # nobody answers: what is left is a crashed terminal's
+        if not self._server.listen(self.name):
+            log.warning("hand-offs: cannot listen (%s)", self._server.errorString())
+            return False
+        log.info("hand-offs: listening")
+        return True
 
     def close(self) -> None:
         self._server.close()
