@@ -14,12 +14,11 @@ named pipe and ``QLocalSocket`` talks to it (blocking waits: the second process 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import socket
-import tempfile
+import zlib
 from collections.abc import Callable
 
 from budtender_app.domain.handoff import Handoff, to_wire
@@ -53,12 +52,13 @@ def socket_name() -> str:
         return override
     from budtender_app.services.paths import folders
 
-    digest = hashlib.sha256(str(folders().config).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    # A checksum, not a secret: hashlib would load OpenSSL (~7 ms of every hand-off's process).
+    digest = f"{zlib.crc32(str(folders().config).encode('utf-8', 'surrogatepass')):08x}"
     base = f"budtender-app-{_login()}-{digest}"
     if os.name == "nt":
         return base
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    folder = runtime if runtime and os.path.isdir(runtime) else tempfile.gettempdir()
+    folder = runtime if runtime and os.path.isdir(runtime) else os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - Qt's temp folder too; the file is this user's (0700, owner checked)
     return os.path.join(folder, base + ".sock")
 
 
