@@ -100,6 +100,19 @@ def _command(argv: list[str] | None) -> int:
         from budtender_app.selftest import run_self_test
 
         return run_self_test(require_keyring=args.require_keyring)
+    if args.command:
+        return _run(args)
+    if (running := handoff.raise_running(args)) is not None:
+        return running  # one terminal per user session: the running one came to the front
+    from budtender_app.app import run_app
+
+    return run_app(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """IT's commands (and ``sale``, a hand-off to the running terminal)."""
+    from budtender_app.cli import handoff
+
     if args.command == "credentials":
         from budtender_app.cli.credentials import run_credentials
 
@@ -130,11 +143,7 @@ def _command(argv: list[str] | None) -> int:
         from budtender_app.simulator.server import run_standalone
 
         return run_standalone(port=args.port, latency=args.latency)
-    if (running := handoff.raise_running(args)) is not None:
-        return running  # one terminal per user session: the running one came to the front
-    from budtender_app.app import run_app
-
-    return run_app(args)
+    raise AssertionError(args.command)  # argparse knows no other command
 
 
 if __name__ == "__main__":  # pragma: no cover

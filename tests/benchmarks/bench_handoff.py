@@ -53,7 +53,6 @@ from budtender_app.single_instance import socket_name
 from budtender_app.ui.main_window import MainWindow
 from budtender_app.viewmodels.redemption import RedemptionViewModel
 
-
 # The reference for the command: a Python process that does nothing but send the line.
 BARE_SENDER = ("import socket, sys; c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); "
                "c.sendall(sys.argv[2].encode()); c.recv(4096)")
@@ -68,7 +67,7 @@ class PaintWatch(QObject):
         self.painted_at: float | None = None
         self.loop: QEventLoop | None = None
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self.painted_at is None and watched.text() == self.expected:
             self.painted_at = time.perf_counter()
             QTimer.singleShot(0, self.loop.quit)  # after this paint
@@ -135,7 +134,8 @@ def measure(runs: int) -> dict[str, list[float]]:
             watch.expected, watch.painted_at = total, None
             command = [sys.executable, "-m", "budtender_app", "sale", "--total", total, "--transaction", f"T-{i}"]
             if figure != "command":
-                command = [sys.executable, "-c", BARE_SENDER, server.name, to_wire(Handoff(total=Decimal(total))).decode()]
+                line = to_wire(Handoff(total=Decimal(total))).decode()
+                command = [sys.executable, "-c", BARE_SENDER, server.name, line]
             start = time.perf_counter()
             process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
             wait(watch, lambda: watch.painted_at is not None)
@@ -150,7 +150,7 @@ def measure(runs: int) -> dict[str, list[float]]:
         sender = threading.Thread(target=send_line, args=(server.name, to_wire(Handoff(total=Decimal(total))),
                                                            answered))
         sender.start()
-        wait(watch, lambda: watch.painted_at is not None and bool(answered))
+        wait(watch, lambda a=answered: watch.painted_at is not None and bool(a))
         sender.join()
         if i >= 2:
             out["send to painted"].append((watch.painted_at - start) * 1000)
@@ -162,7 +162,7 @@ def measure(runs: int) -> dict[str, list[float]]:
         start = time.perf_counter()
         sender = threading.Thread(target=send_line, args=(echo_name, b'{"v":1,"sale":null}\n', answered))
         sender.start()
-        wait(watch, lambda: bool(answered))
+        wait(watch, lambda a=answered: bool(a))
         sender.join()
         if i >= 2:
             out["echo"].append((answered[0] - start) * 1000)
