@@ -230,3 +230,42 @@ def test_a_window_without_take_handoff_refuses_in_words(qtbot):
     assert done.returncode == 1 and "cannot take hand-offs yet" in done.stderr
     window.closed.emit()  # the terminal closing takes its socket with it
     assert not Path(server.name).exists()
+
+
+# -- the app itself ------------------------------------------------------------------------------
+
+def test_the_app_listens_once_its_window_shows_and_its_socket_goes_with_it(qtbot):
+    """run_app's wiring: the real terminal (training) takes the second launches; until the counter's
+    take_handoff is wired in, a sale is refused in words."""
+    app = subprocess.Popen([sys.executable, "-m", "budtender_app", "--demo"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, cwd=ROOT, env=dict(os.environ))
+    name = socket_name()
+    try:
+        qtbot.waitUntil(lambda: os.path.exists(name) or app.poll() is not None, timeout=20000)
+        assert app.poll() is None
+        again = second_process(qtbot, "--demo")
+        assert again.returncode == 0 and "already running (in training mode)" in again.stdout
+        sale = second_process(qtbot, "sale", "--total", "42.50")
+        assert sale.returncode in (0, 1) and (sale.stdout or sale.stderr).strip()
+        assert app.poll() is None  # one terminal, still running
+    finally:
+        app.terminate()  # SIGTERM closes the window without asking (app.py)
+        qtbot.waitUntil(lambda: app.poll() is not None, timeout=20000)
+    assert app.returncode == 0 and not os.path.exists(name)
+
+
+def test_a_link_with_a_command_is_refused(qtbot, running, counter):
+    done = second_process(qtbot, "journal", "check", "budtender://sale?total=1.00")
+    assert done.returncode == 2 and "on its own" in done.stderr and counter.taken == []
+
+
+def test_a_sale_without_a_total_is_refused_by_the_command_line(qtbot, running, counter):
+    done = second_process(qtbot, "sale", "--transaction", "T-1")
+    assert done.returncode == 2 and "--total" in done.stderr and counter.taken == []
+
+
+def test_only_the_socket_carries_a_phone(qtbot, running, counter):
+    peer = connect(qtbot, running)
+    peer.write(to_wire(Handoff(total=Decimal("8.00"), phone="5550102030")))
+    assert answer_of(qtbot, peer)["ok"] is True
+    assert counter.taken[0].phone == "5550102030"
