@@ -121,8 +121,15 @@ async def warm_up(window: MainWindow | None = None) -> None:
     gc.enable()  # off while start-up built the window (cli/__init__.py main)
 
 
+def _listen_for_handoffs(window: MainWindow, *, training: bool) -> None:
+    # Once the window is up: QtNetwork's import (~10 ms) stays out of start-up (issue 14).
+    from budtender_app.handoff_server import listen_for_handoffs
+
+    listen_for_handoffs(window, training=training)
+
+
 async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop,
-                 closing: Sequence[Callable[[], Awaitable[None]]], crash: CrashReporter) -> None:
+                 closing: Sequence[Callable[[], Awaitable[None]]], crash: CrashReporter, *, training: bool) -> None:
     asyncio.get_running_loop().set_exception_handler(crash.on_loop_exception)
     closed = asyncio.get_running_loop().create_future()
 
@@ -136,6 +143,7 @@ async def _serve(window: MainWindow, vm: RedemptionViewModel, resend: ResendLoop
     window.raise_()
     window.activateWindow()
     log.info("window shown")
+    QTimer.singleShot(0, window, lambda: _listen_for_handoffs(window, training=training))
     vm.start_resume()
     resend.start()
     warming = asyncio.ensure_future(warm_up(window))
@@ -379,5 +387,5 @@ def run_app(args: argparse.Namespace) -> int:
 
     closing = [pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
-        runner.run(_serve(window, vm, resend, closing, crash))
+        runner.run(_serve(window, vm, resend, closing, crash, training=services.mode.training))
     return 0

@@ -22,9 +22,16 @@ if [ "$here" != "$prefix" ]; then
 fi
 mkdir -p "$share/applications" "$share/icons/hicolor/256x256/apps"
 install -m 644 "$prefix/icon.png" "$share/icons/hicolor/256x256/apps/budtender-app.png"
-sed "s|^Exec=.*|Exec=$prefix/budtender-app|" "$prefix/budtender.desktop" >"$share/applications/budtender-app.desktop"
+# %u: a budtender://sale?... link a browser opens comes as the app's argument (issue 14's hand-off).
+sed "s|^Exec=.*|Exec=$prefix/budtender-app %u|" "$prefix/budtender.desktop" >"$share/applications/budtender-app.desktop"
 chmod 644 "$share/applications/budtender-app.desktop"
 if command -v update-desktop-database >/dev/null; then update-desktop-database -q "$share/applications" || true; fi
+# The entry's MimeType=x-scheme-handler/budtender makes it the handler of budtender:// links; for
+# this user, say so outright (as root the system entry serves every user that has no other one).
+if [ "$(id -u)" != 0 ] && command -v xdg-mime >/dev/null; then
+  xdg-mime default budtender-app.desktop x-scheme-handler/budtender || true
+fi
 if command -v gtk-update-icon-cache >/dev/null; then gtk-update-icon-cache -q "$share/icons/hicolor" || true; fi
 echo "Installed in $prefix: start Budtender from the menu, or run $prefix/budtender-app."
 echo "Check this till: $prefix/budtender-app --self-test"
+echo "budtender://sale?total=... links now open the running terminal (check: xdg-mime query default x-scheme-handler/budtender)."

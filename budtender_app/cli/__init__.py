@@ -7,11 +7,11 @@ import gc
 import sys
 
 from budtender_app import __version__
-from budtender_app.domain.settings import DEFAULT_BASE_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The app's command line: the options that start the window, and IT's sub-commands."""
+    from budtender_app.cli.handoff import build_sale_parser
     from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
     from budtender_app.cli.report import build_report_parser
     from budtender_app.cli.staff import build_staff_parser
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_parsers(sub)
     build_staff_parser(sub)
     build_report_parser(sub)
+    build_sale_parser(sub)
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -35,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_start_options(parser: argparse.ArgumentParser) -> None:
+    from budtender_app.domain.settings import DEFAULT_BASE_URL
+
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--demo", action="store_true", help="training mode: a simulated AIQ, no real points")
     parser.add_argument("--base-url", metavar="URL", help=f"AIQ base URL (default {DEFAULT_BASE_URL})")
@@ -83,13 +86,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command(argv: list[str] | None) -> int:
+    from budtender_app.cli import handoff
+
+    argv, link = handoff.split_link(sys.argv[1:] if argv is None else list(argv))
+    if (fast := handoff.fast_path(argv, link)) is not None:
+        return fast  # a POS waits on a hand-off: none of IT's commands (~250 ms of imports) are loaded
     args = build_parser().parse_args(argv)
+    if link is not None:  # the OS hands a budtender:// link to the registered app: budtender-app URL
+        return handoff.run_link(link) if not args.command else handoff.link_with_command()
     if args.self_test or args.command:
         gc.enable()
     if args.self_test:
         from budtender_app.selftest import run_self_test
 
         return run_self_test(require_keyring=args.require_keyring)
+    if args.command:
+        return _run(args)
+    if (running := handoff.raise_running(args)) is not None:
+        return running  # one terminal per user session: the running one came to the front
+    from budtender_app.app import run_app
+
+    return run_app(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """IT's commands (and ``sale``, a hand-off to the running terminal)."""
+    from budtender_app.cli import handoff
+
     if args.command == "credentials":
         from budtender_app.cli.credentials import run_credentials
 
@@ -114,13 +137,13 @@ def _command(argv: list[str] | None) -> int:
         from budtender_app.cli.report import run_report
 
         return run_report(args)
+    if args.command == "sale":
+        return handoff.run_sale(args)
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 
         return run_standalone(port=args.port, latency=args.latency)
-    from budtender_app.app import run_app
-
-    return run_app(args)
+    raise AssertionError(args.command)  # argparse knows no other command
 
 
 if __name__ == "__main__":  # pragma: no cover
