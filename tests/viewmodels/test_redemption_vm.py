@@ -308,7 +308,6 @@ async def test_a_full_redemption_names_the_signed_in_cashier_on_each_event_and_i
     from datetime import timedelta
 
     from budtender_app.domain.actor import Actor
-
     from budtender_app.domain.staff import Actor as ChangeActor
     from budtender_app.domain.staff import Role
     from budtender_app.services.staff.store import StaffStore
