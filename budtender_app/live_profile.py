@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from budtender_app.domain.consent import CounterInfo
+from budtender_app.domain.transaction_pattern import ANY, parse_pattern
 from budtender_app.services.aiq_client import default_timeout
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.logs import RedactingFilter
@@ -47,7 +48,8 @@ def target_of(mode: Mode) -> Target:
     profile = mode.profile
     return Target(store=mode.store, location=mode.location, config=mode.config, skip_pin=mode.skip_pin,
                   counter=counter_info(mode),
-                  receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
+                  receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""),
+                  transaction_ids=parse_pattern(profile.transaction_pattern) if profile else ANY)
 
 
 def with_training_profile(mode: Mode, settings: SettingsStore) -> Mode | str:

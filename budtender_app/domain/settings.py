@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from budtender_app.domain.receipt import check_qr_url
+from budtender_app.domain.transaction_pattern import check_pattern
 
 DEFAULT_BASE_URL = "https://lab.alpineiq.com"
 #: Countries AIQ's counter signup supports; the consent wording differs between them.
@@ -26,7 +27,8 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Besides letters, digits and spaces. The name is the keyring username ("<name>:api-key"):
 #: a colon would blur that, and control or odd characters break some keyrings' search.
 NAME_PUNCTUATION = frozenset("-_.'&#()")
-FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url")
+FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url",
+          "transaction_pattern")
 
 _WHERE_UID = "the AIQ dashboard under Settings > API & Tracking"
 _WHERE_STORE = "the AIQ dashboard under Settings > Retail Stores"
@@ -46,6 +48,8 @@ class StoreProfile:
     #: Printed as QR codes on receipts: sign-up for non-members, the wallet for members ("" = none).
     signup_url: str = ""
     wallet_url: str = ""
+    #: What the store's POS transaction IDs look like (domain/transaction_pattern.py); "" = any.
+    transaction_pattern: str = ""
 
     def as_fields(self) -> dict[str, str | bool]:
         """The profile as the settings form shows it (the inverse of validate_profile)."""
@@ -84,6 +88,7 @@ def validate_profile(
         "country": check_country,
         "signup_url": lambda v: check_qr_url(v, "loyalty sign-up link"),
         "wallet_url": lambda v: check_qr_url(v, "wallet link"),
+        "transaction_pattern": check_pattern,
     }
     values: dict[str, str] = {}
     errors: dict[str, str] = {}

@@ -29,6 +29,7 @@ from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.flow import Step
 from budtender_app.domain.journal_rules import State
 from budtender_app.domain.messages import Level
+from budtender_app.domain.transaction_pattern import ANY, TransactionPattern
 from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.journal import Journal
 from budtender_app.services.profile_switch import same_account
@@ -53,6 +54,7 @@ class Target:
     skip_pin: bool
     counter: CounterInfo  # the store on receipts, slips and consents
     receipt_links: tuple[str, str]  # (wallet, sign-up) QR links
+    transaction_ids: TransactionPattern = ANY  # the shape of the store's POS transaction IDs (checkout, hand-off)
 
 
 #: What a restart would use now: a Target, or why the running counter cannot use it (a sentence).
@@ -169,6 +171,7 @@ class ProfileSwitch(QObject):
         close = self._rebind(target) if target.config != before.config else None
         self._journal.store = target.store
         self._vm.skip_pin = target.skip_pin
+        self._vm.transaction_ids = target.transaction_ids
         self.current = target
         log.info("the counter now uses store %s", target.store)
         self.switched.emit()

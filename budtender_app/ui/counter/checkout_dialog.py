@@ -52,15 +52,18 @@ class CheckoutDialog(AppDialog):
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
 
-    def reset(self, summary: str, pos_ids: Sequence[str] = ()) -> None:
+    def reset(self, summary: str, pos_ids: Sequence[str] = (), transaction: str = "") -> None:
         """Ready for a new sale: the window keeps one popup and reopens it at every checkout.
 
         ``pos_ids``: the POS discount ID of each discount being confirmed, as keyed into the POS.
+        ``transaction``: the ID the POS handed over (issue 14), filled in and selected: Enter
+        confirms it, typing or a scan replaces it; nothing is redeemed before Enter.
         """
         self.summary_label.setText(summary)
         self.pos_ids_label.setText(self.tr("POS discount IDs: {ids}").format(ids=", ".join(pos_ids)) if pos_ids else "")
         self.pos_ids_label.setVisible(bool(pos_ids))
-        self.transaction_edit.clear()
+        self.transaction_edit.setText(transaction)
+        self.transaction_edit.selectAll()
         if self.message_label.text():
             self.show_error("")
 
