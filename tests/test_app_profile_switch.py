@@ -294,7 +294,7 @@ async def test_renaming_the_store_with_a_row_open_says_where_the_row_stays(count
 
 @pytest.mark.asyncio
 async def test_the_store_transaction_id_shape_reaches_the_counter_at_start_and_when_saved(counter, two_servers):
-    services, window, vm = counter
+    services, _window, vm = counter
     a, _b = two_servers
     assert vm.transaction_ids.any, "Main St was saved with no shape: any ID"
     settings = settings_of(services)

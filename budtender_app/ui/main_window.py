@@ -40,9 +40,9 @@ from budtender_app.ui.counter.popups import CounterPopups
 from budtender_app.ui.counter.quit_question import SALE_IN_PROGRESS, QuitQuestion
 from budtender_app.ui.counter.shortcuts import (
     CANCEL_REDEMPTION_KEY,
+    FocusLog,
     create_counter_shortcuts,
     create_done_keys,
-    log_focus_changes,
 )
 from budtender_app.ui.counter.side_dialogs import SideDialogs
 from budtender_app.ui.counter.wallet_page import WalletPage
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
             Qt.Key.Key_F12: self.open_manager_settings, Qt.Key.Key_F11: self.open_pending_redemptions,
             Qt.Key.Key_F3: self.open_loyalty, CANCEL_REDEMPTION_KEY: vm.ask_abandon}, self.close)
         self._done_keys = create_done_keys(self, vm.new_sale)
-        log_focus_changes()
+        self._focus_log = FocusLog(self)
 
     def _connect_view_model(self, pending_vm: PendingViewModel | None) -> None:
         vm = self._vm

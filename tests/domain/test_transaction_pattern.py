@@ -81,8 +81,8 @@ def test_the_store_profile_keeps_the_shape_in_its_canonical_words_or_refuses_it(
     assert none is None and "Write it like" in errors["transaction_pattern"]
 
 
-prefixes = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="\"'"),
-                   min_size=1, max_size=MAX_PREFIX).filter(lambda p: p.isprintable() and not any(c.isspace() for c in p))
+prefixes = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="\"'"), min_size=1,
+                   max_size=MAX_PREFIX).filter(lambda p: p.isprintable() and not any(c.isspace() for c in p))
 ranges = st.tuples(st.integers(1, 128), st.integers(0, 20)).map(lambda t: (t[0], min(t[0] + t[1], 128)))
 patterns = st.builds(TransactionPattern, prefix=st.one_of(st.just(""), prefixes), digits=st.one_of(st.none(), ranges))
 
@@ -97,7 +97,8 @@ def test_any_text_is_read_or_refused_with_words_never_a_crash(text):
     try:
         pattern = parse_pattern(text)
     except PatternError as exc:
-        assert str(exc)
+        said = str(exc)
+        assert said
     else:
         assert parse_pattern(str(pattern)) == pattern
 

@@ -137,7 +137,7 @@ async def test_a_wrong_total_or_a_transaction_of_another_shape_is_refused_with_t
     vm.transaction_ids = parse_pattern("8 digits")
     ok, text = vm.handoff.take(Handoff(total=Decimal("42.50"), transaction="T-12"))
     assert (ok, text) == (False, "This store's transaction IDs are 8 digits; T-12 is not one.")
-    ok, text = vm.handoff.take(Handoff(total=Decimal("-5")))
+    ok, text = vm.handoff.take(Handoff(total=Decimal(-5)))
     assert not ok and text.startswith("Cart total: ")
     assert vm.cart_total is None and vm.handoff.transaction == "" and vm.message == (Level.WARNING, text)
     assert vm.handoff.take(Handoff(total=Decimal("42.50"), transaction="12345678"))[0]
@@ -176,8 +176,8 @@ async def test_checkout_refuses_a_transaction_id_of_another_shape_before_anythin
     await at_checkout(vm)
     vm.confirm_checkout("POS-12345")
     assert vm.step is Step.CHECKOUT and puts(server) == []
-    assert vm.message == (Level.ERROR, "This store's transaction IDs start with POS- then 6 digits; "
-                                       "POS-12345 is not one.")
+    assert vm.message == (Level.ERROR, ("This store's transaction IDs start with POS- then 6 digits; "
+                                        "POS-12345 is not one."))
     vm.confirm_checkout(" POS-123456 ")
     await wait_for_step(vm, Step.DONE)
     assert [r.path.rsplit("/", 1)[-1] for r in puts(server)] == ["POS-123456"]

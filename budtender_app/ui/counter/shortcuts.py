@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -38,13 +38,16 @@ def create_done_keys(window: QWidget, new_sale: Action) -> tuple[QShortcut, QSho
             QShortcut(QKeySequence(Qt.Key.Key_Enter), window, new_sale))
 
 
-def log_focus_changes() -> None:
-    """At DEBUG, where the keyboard is ("focus cart_edit"): the end-to-end test types only where it should."""
-    app = QApplication.instance()
-    if isinstance(app, QApplication):
-        app.focusChanged.connect(_on_app_focus_changed)
+class FocusLog(QObject):
+    """At DEBUG, where the keyboard is ("focus cart_edit"): the end-to-end test types only where it should.
+    A child of the window, so the application's signal lets go of it with the window."""
 
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
 
-def _on_app_focus_changed(_old: QWidget | None, new: QWidget | None) -> None:
-    if new is not None and new.objectName():
-        log.debug("focus %s", new.objectName())
+    def _on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new.objectName():
+            log.debug("focus %s", new.objectName())

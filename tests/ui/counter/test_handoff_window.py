@@ -136,4 +136,4 @@ async def test_a_hand_off_during_a_sale_is_refused_in_the_band_and_the_fields_st
     assert not ok and text.startswith("Finish or cancel the current sale first:")
     assert win.message_label.text() == text and win.message_label.isVisible()
     assert win.cart_edit.text() == "30" and win.phone_page.phone_edit.text() == "555"
-    assert win._vm.step is Step.PHONE and win._vm.cart_total == Decimal("30")
+    assert win._vm.step is Step.PHONE and win._vm.cart_total == Decimal(30)
