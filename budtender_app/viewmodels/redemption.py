@@ -254,9 +254,9 @@ class RedemptionViewModel(QObject):
         """Enter on the transaction ID: now, and only now, redeem each discount (E4)."""
         if self.step is not Step.CHECKOUT:
             return
-        txid, refused = self._checkout.transaction(text, self.transaction_ids, shopper_masked=self.phone.masked
-                                                   if self.phone else "", contact_id=self.wallet.contact_id
-                                                   if self.wallet else "")
+        txid, refused = self._checkout.transaction(  # checkout's rule, the store's ID shape, another sale's ID
+            text, self.transaction_ids, contact_id=self.wallet.contact_id if self.wallet else "",
+            shopper_masked=self.phone.masked if self.phone else "")
         if refused:
             self._line.say(Level.ERROR, refused)
             return

@@ -39,6 +39,10 @@ class CheckoutDialog(AppDialog):
         self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_confirm)
         form = field_grid(QLabel(self.tr("POS transaction ID:"), self), self.transaction_edit, self.message_label)
+        self.prefill_label = QLabel(self.tr("Filled in by the POS: check it against the receipt, then press Enter."),
+                                    self)
+        self.prefill_label.setObjectName("checkout_prefill_label")
+        self.prefill_label.setWordWrap(True)
         confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
@@ -48,6 +52,7 @@ class CheckoutDialog(AppDialog):
         layout.addWidget(what)
         layout.addWidget(ids)
         layout.addLayout(form)
+        layout.addWidget(self.prefill_label)
         layout.addLayout(button_row(back, confirm))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
@@ -64,6 +69,7 @@ class CheckoutDialog(AppDialog):
         self.pos_ids_label.setVisible(bool(pos_ids))
         self.transaction_edit.setText(transaction)
         self.transaction_edit.selectAll()
+        self.prefill_label.setVisible(bool(transaction))
         if self.message_label.text():
             self.show_error("")
 

@@ -88,6 +88,7 @@ async def test_the_hand_off_fills_the_fields_and_the_popup_then_the_cashier_conf
     assert [d.pos_discount_id for d in win._vm.selected] == ["POS-5OFF"]
     field = dialog.transaction_edit
     assert field.text() == "T-1001" and field.selectedText() == "T-1001" and not field.isReadOnly()
+    assert dialog.prefill_label.isVisible() and "check it against the receipt" in dialog.prefill_label.text()
     assert puts(server) == [], "nothing is redeemed before Enter"
     qtbot.keyClick(field, Qt.Key.Key_Return)
     await wait_for_step(win._vm, Step.DONE)
@@ -103,7 +104,7 @@ async def test_a_scanned_receipt_barcode_of_another_shape_is_refused_then_a_good
     qtbot.keyClicks(win.cart_edit, "42.50")
     dialog = await to_checkout(qtbot, win)
     field = dialog.transaction_edit
-    assert field.text() == ""
+    assert field.text() == "" and not dialog.prefill_label.isVisible()
     qtbot.keyClicks(field, "T-12")  # the scanner types the characters, then Enter
     qtbot.keyClick(field, Qt.Key.Key_Return)
     assert win._vm.step is Step.CHECKOUT and puts(server) == []
