@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.live_profile import add_profile_switch, counter_info, reader, with_training_profile
+from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
@@ -304,6 +304,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     approving = approval.approver if approval is not None else None
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting,
                              approving=approving)
+    vm.transaction_ids = target_of(s.mode).transaction_ids  # the store's POS ID shape; a profile switch updates it
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting, approving=approving)
     consents, profile = s.consents, s.mode.profile

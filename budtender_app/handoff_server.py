@@ -19,7 +19,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QWidget
 
 from budtender_app.domain.handoff import MAX_WIRE, HandoffError, from_wire
-from budtender_app.single_instance import Take, cannot_take_yet, socket_name
+from budtender_app.single_instance import Take, socket_name
 
 if TYPE_CHECKING:
     from budtender_app.ui.main_window import MainWindow
@@ -168,10 +168,9 @@ def _answers(name: str) -> bool:
 
 
 def listen_for_handoffs(window: MainWindow, *, training: bool) -> HandoffServer:
-    """The running terminal's server, for ``window``: its ``take_handoff`` when it has one (the
-    counter's view model, issue 14), else every sale refused in words (``cannot_take_yet``)."""
-    take: Take = getattr(window, "take_handoff", None) or cannot_take_yet
-    server = HandoffServer(take, lambda: bring_to_front(window), training=training, parent=window)
+    """The running terminal's server, for ``window``: each hand-off goes to its ``take_handoff``
+    (the counter's intake, viewmodels/handoff.py), which fills in or refuses in words."""
+    server = HandoffServer(window.take_handoff, lambda: bring_to_front(window), training=training, parent=window)
     window.closed.connect(server.close)  # the socket file goes with the terminal, before the loop stops
     server.listen()
     return server

@@ -19,6 +19,7 @@ import httpx
 
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.settings import DEFAULT_IDLE_MINUTES
+from budtender_app.domain.transaction_pattern import ANY, parse_pattern
 from budtender_app.services.aiq_client import default_timeout
 from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.logs import RedactingFilter
@@ -49,7 +50,8 @@ def target_of(mode: Mode) -> Target:
     return Target(store=mode.store, location=mode.location, config=mode.config, skip_pin=mode.skip_pin,
                   counter=counter_info(mode),
                   receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""),
-                  idle_seconds=profile.idle_seconds if profile else DEFAULT_IDLE_MINUTES * 60)
+                  idle_seconds=profile.idle_seconds if profile else DEFAULT_IDLE_MINUTES * 60,
+                  transaction_ids=parse_pattern(profile.transaction_pattern) if profile else ANY)
 
 
 def with_training_profile(mode: Mode, settings: SettingsStore) -> Mode | str:

@@ -35,11 +35,6 @@ class NoTerminal(Exception):
     """No terminal answers on this user's socket."""
 
 
-def cannot_take_yet(_handoff: Handoff) -> tuple[bool, str]:
-    """The hook a window without hand-offs gets: every sale refused, in words."""
-    return False, "This terminal cannot take hand-offs yet: type the cart total at the counter."
-
-
 def socket_name() -> str:
     """This user's terminal socket: the same for training and real mode.
 

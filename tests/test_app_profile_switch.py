@@ -290,3 +290,23 @@ async def test_renaming_the_store_with_a_row_open_says_where_the_row_stays(count
     said = settings.message[1]
     assert "1 redemption still open stays recorded under Main St, which is no longer set up" in said
     assert services.journal.store == "Main Street"
+
+
+@pytest.mark.asyncio
+async def test_the_store_transaction_id_shape_reaches_the_counter_at_start_and_when_saved(counter, two_servers):
+    services, _window, vm = counter
+    a, _b = two_servers
+    assert vm.transaction_ids.any, "Main St was saved with no shape: any ID"
+    settings = settings_of(services)
+    assert settings.save({**form("Main St", a.url), "transaction_pattern": "8 digits"}, "") is True
+    assert str(vm.transaction_ids) == "8 digits", "used at once: no sale in progress"
+    await to_wallet(vm, a.simulator)
+    vm.toggle(next(o.discount.id for o in vm.offers if o.usable))
+    vm.apply_selection()
+    vm.start_checkout()
+    vm.confirm_checkout("T-A9")
+    assert vm.step is Step.CHECKOUT and puts(a) == []
+    assert vm.message[1] == "This store's transaction IDs are 8 digits; T-A9 is not one."
+    vm.confirm_checkout("12345678")
+    await wait_for_step(vm, Step.DONE)
+    assert puts(a) == [("12345678", True)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from budtender_app.domain.receipt import check_qr_url
+from budtender_app.domain.transaction_pattern import check_pattern
 
 DEFAULT_BASE_URL = "https://lab.alpineiq.com"
 #: Countries AIQ's counter signup supports; the consent wording differs between them.
@@ -31,7 +32,7 @@ NAME_PUNCTUATION = frozenset("-_.'&#()")
 #: whatever anyone does at it, which is what sign-in is for; a store that wants less asking sets 60.
 DEFAULT_IDLE_MINUTES, MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 10, 1, 60
 FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url",
-          "idle_minutes")
+          "idle_minutes", "transaction_pattern")
 
 _WHERE_UID = "the AIQ dashboard under Settings > API & Tracking"
 _WHERE_STORE = "the AIQ dashboard under Settings > Retail Stores"
@@ -58,6 +59,8 @@ class StoreProfile:
     def idle_seconds(self) -> int:
         """The idle time as the staff session counts it."""
         return self.idle_minutes * 60
+    #: What the store's POS transaction IDs look like (domain/transaction_pattern.py); "" = any.
+    transaction_pattern: str = ""
 
     def as_fields(self) -> dict[str, str | bool]:
         """The profile as the settings form shows it (the inverse of validate_profile)."""
@@ -98,6 +101,7 @@ def validate_profile(
         "country": check_country,
         "signup_url": lambda v: check_qr_url(v, "loyalty sign-up link"),
         "wallet_url": lambda v: check_qr_url(v, "wallet link"),
+        "transaction_pattern": check_pattern,
     }
     values: dict[str, str] = {}
     errors: dict[str, str] = {}

@@ -7,15 +7,12 @@ dialog opens through the one manager PIN gate (manager/gate.py).
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -36,24 +33,30 @@ from budtender_app.ui.common.widgets import BUSY_SHOWS_AFTER_MS, BusyStrip, Mess
 from budtender_app.ui.counter.banner import TrainingBanner
 from budtender_app.ui.counter.checkout_dialog import CheckoutDialog
 from budtender_app.ui.counter.field_errors import CART_ROW_SPACING, FieldErrors, create_field_error_row
+from budtender_app.ui.counter.handoff_view import HandoffView
 from budtender_app.ui.counter.pages import ApplyPage, CartPage, DonePage, PhonePage
 from budtender_app.ui.counter.pin_dialog import PinDialog
 from budtender_app.ui.counter.popups import CounterPopups
 from budtender_app.ui.counter.quit_question import SALE_IN_PROGRESS, QuitQuestion
-from budtender_app.ui.counter.shortcuts import CANCEL_REDEMPTION_KEY, create_counter_shortcuts, create_done_keys
+from budtender_app.ui.counter.shortcuts import (
+    CANCEL_REDEMPTION_KEY,
+    FocusLog,
+    create_counter_shortcuts,
+    create_done_keys,
+)
 from budtender_app.ui.counter.side_dialogs import SideDialogs
 from budtender_app.ui.counter.status_bar import create_status_bar, show_location
 from budtender_app.ui.counter.wallet_page import WalletPage
+from budtender_app.ui.counter.warm_up import draw_off_screen
 from budtender_app.viewmodels.redemption import CART_EDITABLE, RedemptionViewModel
 
 if TYPE_CHECKING:  # the manager's and the loyalty screens load when first opened, not at start
     from budtender_app.domain.consent import CounterInfo
+    from budtender_app.domain.handoff import Handoff
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.manager_approval import ManagerApproval, Prompt
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
-
-log = logging.getLogger(__name__)
 
 #: A 1024x768 till's screen, less its task bar and title bar: the window's first size un-maximised.
 WINDOW_WIDTH, WINDOW_HEIGHT = 1024, 700
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
                                         self.phone_page.error_label)
         self._create_shortcuts()
         self._connect_view_model(pending_vm)
+        self.handoff_view = HandoffView(vm, self.cart_edit, self.phone_page.phone_edit, self)  # after the redraw's
 
     # -- builders ------------------------------------------------------------------------------
 
@@ -211,9 +215,7 @@ class MainWindow(QMainWindow):
             Qt.Key.Key_F12: self.open_manager_settings, Qt.Key.Key_F11: self.open_pending_redemptions,
             Qt.Key.Key_F3: self.open_loyalty, CANCEL_REDEMPTION_KEY: vm.ask_abandon}, self.close)
         self._done_keys = create_done_keys(self, vm.new_sale)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            app.focusChanged.connect(self._on_app_focus_changed)
+        self._focus_log = FocusLog(self)
 
     def _connect_view_model(self, pending_vm: PendingViewModel | None) -> None:
         vm = self._vm
@@ -251,11 +253,6 @@ class MainWindow(QMainWindow):
 
     # -- keys ------------------------------------------------------------------------------
 
-    def _on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        # At DEBUG, where the keyboard is: the end-to-end test types only where it should.
-        if new is not None and new.objectName():
-            log.debug("focus %s", new.objectName())
-
     def _on_start(self) -> None:
         if self._vm.step is Step.DONE:
             self._vm.new_sale()
@@ -263,6 +260,10 @@ class MainWindow(QMainWindow):
         self._vm.set_cart_text(self.cart_edit.text())
         if self._vm.cart_total is not None:  # else the message already says what is wrong
             self._vm.start()
+
+    def take_handoff(self, handoff: Handoff) -> tuple[bool, str]:
+        """The POS's sale (issue 14; the socket calls this): fills in, never redeems; said in the band."""
+        return self.handoff_view.take(handoff)
 
     # -- managers and loyalty (counter/side_dialogs.py) ------------------------------------------
 
@@ -338,24 +339,10 @@ class MainWindow(QMainWindow):
                 self.done_page.new_sale_button.setFocus()
 
     async def prepare_screens(self) -> None:
-        """Right after start: lay out and draw, once and off screen, every page and popup the
-        first sale will show. Qt does its first-time work (style, layout, glyphs) then, one
-        screen per turn of the loop, instead of freezing the first shopper's sale by 20-30 ms."""
-        await asyncio.sleep(0)
-        # A line's first restyle (style.py) touches QStyle, whose Python enums PySide6 builds then
-        # (~10 ms): build them now, not in the first shopper's sale.
-        self.style()
-        screens: list[QWidget] = [self.phone_page, self.wallet_page, self.apply_page, self.done_page, self.busy_strip,
-                                  self.popups.ensure_pin_dialog(), self.popups.ensure_checkout_dialog()]
-        for screen in screens:
-            await asyncio.sleep(0)
-            if self._vm.step is not Step.CART:
-                return  # a sale has begun: it does its own drawing
-            screen.ensurePolished()
-            layout = screen.layout()
-            if layout is not None:
-                layout.activate()
-            screen.grab()
+        """Right after start: draw, once and off screen, every page and popup the first sale will show."""
+        await draw_off_screen(self, [self.phone_page, self.wallet_page, self.apply_page, self.done_page,
+                                     self.busy_strip, self.popups.ensure_pin_dialog(),
+                                     self.popups.ensure_checkout_dialog()], lambda: self._vm.step is Step.CART)
 
     def _on_vm_busy_changed(self, text: str) -> None:
         cancellable = self._vm.step in (Step.SENDING_PIN, Step.OPENING_WALLET)

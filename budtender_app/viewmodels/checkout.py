@@ -18,7 +18,8 @@ from budtender_app.domain.actor import Acting, Actor, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
-from budtender_app.domain.redemption import Outcome, Status
+from budtender_app.domain.redemption import Outcome, Status, TransactionIdError, parse_transaction_id
+from budtender_app.domain.transaction_pattern import TransactionPattern
 from budtender_app.domain.wallet import Discount, Wallet
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal, JournalEntry, State
@@ -128,6 +129,23 @@ class Checkout(QObject):
         return ""  # redeeming, or the checkout popup is up already
 
     # -- checkout ------------------------------------------------------------------------------
+
+    def transaction(self, text: str, ids: TransactionPattern, *, contact_id: str,
+                    shopper_masked: str) -> tuple[str, str]:
+        """The transaction ID typed (or scanned) at checkout, and why it is refused ("" when it is
+        not): checkout's rule, then the store's ID shape (``ids``), then a clash with another sale."""
+        try:
+            txid = parse_transaction_id(text)
+        except TransactionIdError as exc:
+            return "", str(exc)
+        shape = ids.problem(txid)
+        if shape:
+            log.info("transaction ID refused: not this store's ID shape (%s)", ids)
+            return txid, shape
+        clash = self.clash(txid, contact_id=contact_id, shopper_masked=shopper_masked)
+        if clash:
+            log.info("transaction ID refused: already used for another sale")
+        return txid, clash
 
     def clash(self, transaction_id: str, *, contact_id: str, shopper_masked: str) -> str:
         """Why this ID cannot be this sale's: journaled already for another shopper or day.

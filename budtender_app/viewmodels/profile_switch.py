@@ -30,6 +30,7 @@ from budtender_app.domain.flow import Step
 from budtender_app.domain.journal_rules import State
 from budtender_app.domain.messages import Level
 from budtender_app.domain.settings import DEFAULT_IDLE_MINUTES
+from budtender_app.domain.transaction_pattern import ANY, TransactionPattern
 from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.journal import Journal
 from budtender_app.services.profile_switch import same_account
@@ -55,6 +56,7 @@ class Target:
     counter: CounterInfo  # the store on receipts, slips and consents
     receipt_links: tuple[str, str]  # (wallet, sign-up) QR links
     idle_seconds: int = DEFAULT_IDLE_MINUTES * 60  # with no use, the counter locks after this (sign-in)
+    transaction_ids: TransactionPattern = ANY  # the shape of the store's POS transaction IDs (checkout, hand-off)
 
 
 #: What a restart would use now: a Target, or why the running counter cannot use it (a sentence).
@@ -171,6 +173,7 @@ class ProfileSwitch(QObject):
         close = self._rebind(target) if target.config != before.config else None
         self._journal.store = target.store
         self._vm.skip_pin = target.skip_pin
+        self._vm.transaction_ids = target.transaction_ids
         self.current = target
         log.info("the counter now uses store %s", target.store)
         self.switched.emit()

@@ -19,12 +19,14 @@ from budtender_app.domain.eligibility import Offer
 from budtender_app.domain.flow import Event, Step, allowed, transition
 from budtender_app.domain.messages import Level
 from budtender_app.domain.phone import Phone
-from budtender_app.domain.redemption import Outcome, TransactionIdError, parse_transaction_id, record_text
+from budtender_app.domain.redemption import Outcome, record_text
+from budtender_app.domain.transaction_pattern import ANY, TransactionPattern
 from budtender_app.domain.wallet import Discount, Wallet
 from budtender_app.services.applied_sale import AppliedSale, AppliedSales
 from budtender_app.services.journal import Journal
 from budtender_app.services.redemption_sender import PointsApi, RedemptionSender
 from budtender_app.viewmodels.checkout import Checkout
+from budtender_app.viewmodels.handoff import HandoffIntake
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pin_steps import PinApi, PinSteps
 from budtender_app.viewmodels.selection import CartEdit, Selection
@@ -68,6 +70,7 @@ class RedemptionViewModel(QObject):
         self._monotonic = monotonic or self._clock.monotonic
         #: The store's "Skip the SMS PIN" setting (AIQ's 2FA bypass): wallets open with E3.
         self.skip_pin = skip_pin
+        self.transaction_ids: TransactionPattern = ANY  # the store's POS ID shape (profile; app.py, profile switch)
         self.acting = acting  # who works the counter now (domain/actor.py): each act is theirs
         #: With staff sign-in, the manager who approved a PIN skip (manager_approval.py); None: typed initials.
         self.approving = approving
@@ -93,6 +96,7 @@ class RedemptionViewModel(QObject):
         self.use_texted_pin, self.text_new_pin = self._pins.use_texted_pin, self._pins.text_new_pin  # its answers
         self.signup_offered, self.open_for_new_member = self._pins.signup_offered, self._pins.open_for_new_member
         self.selection_summary, self.discount_count = self._selection.summary, self._selection.count_text
+        self.handoff = HandoffIntake(self, self._selection, self._line, parent=self)  # what the POS hands over
         self._reset_sale()
 
     def _reset_sale(self) -> None:
@@ -250,17 +254,13 @@ class RedemptionViewModel(QObject):
         """Enter on the transaction ID: now, and only now, redeem each discount (E4)."""
         if self.step is not Step.CHECKOUT:
             return
-        try:
-            self.transaction_id = parse_transaction_id(text)
-        except TransactionIdError as exc:
-            self._line.say(Level.ERROR, str(exc))
+        txid, refused = self._checkout.transaction(  # checkout's rule, the store's ID shape, another sale's ID
+            text, self.transaction_ids, contact_id=self.wallet.contact_id if self.wallet else "",
+            shopper_masked=self.phone.masked if self.phone else "")
+        if refused:
+            self._line.say(Level.ERROR, refused)
             return
-        clash = self._checkout.clash(self.transaction_id, contact_id=self.wallet.contact_id if self.wallet else "",
-                                     shopper_masked=self.phone.masked if self.phone else "")
-        if clash:
-            log.info("transaction ID refused: already used for another sale")
-            self._line.say(Level.ERROR, clash)
-            return
+        self.transaction_id = txid
         self._go(Event.TRANSACTION_CONFIRMED)
         # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
         self._ops.spawn(self._redeem_all(self.transaction_id, list(self.selected)))
@@ -383,8 +383,8 @@ class RedemptionViewModel(QObject):
         return self.selected_ids != before
 
     def _take_wallet(self, wallet: Wallet) -> list[str]:
-        self.wallet = wallet
-        return self._refilter(say=False)  # the PIN steps say it with the wallet's other notes
+        self.wallet = wallet  # the PIN steps say the lines with the wallet's other notes:
+        return self._refilter(say=False) + self.handoff.preselect(wallet, self.balance)  # dropped, then the POS's
 
     def _refilter(self, *, say: bool = True) -> list[str]:
         """The offers again; says (and returns) a line for each chosen discount dropped."""

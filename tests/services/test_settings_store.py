@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from budtender_app.domain.settings import StoreProfile
+from budtender_app.domain.settings import StoreProfile, validate_profile
 from budtender_app.services import settings_store
 from budtender_app.services.settings_store import (
     ManagerPinRecord,
@@ -72,8 +72,24 @@ def test_the_file_is_versioned_json_a_person_can_read(store):
     assert data["profiles"] == [{"name": "Main St", "store_id": "4411", "uid": "1234",
                                  "base_url": "https://lab.alpineiq.com", "brand": "Green Leaf",
                                  "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": "",
-                                 "idle_minutes": 10}]
+                                 "idle_minutes": 10, "transaction_pattern": ""}]
     assert data["manager_pin"]["n"] == 2**14 and data["manager_pin"]["lockout"]["failures"] == 2
+
+
+def test_a_file_from_before_transaction_id_shapes_reads_as_any_id(store):
+    store.save(Settings().with_profile(MAIN))
+    data = json.loads(store.path.read_text("utf-8"))
+    del data["profiles"][0]["transaction_pattern"]
+    store.path.write_text(json.dumps(data), "utf-8")
+    assert SettingsStore(store.path).load().profile("Main St").transaction_pattern == ""
+
+
+def test_a_store_transaction_id_shape_is_saved_in_its_canonical_words(store):
+    fields = {**MAIN.as_fields(), "transaction_pattern": "  Starts with POS-   THEN 6 to 8 digits "}
+    profile, errors = validate_profile(fields)
+    assert not errors and profile is not None
+    store.save(Settings().with_profile(profile))
+    assert SettingsStore(store.path).load().profile("Main St").transaction_pattern == "starts with POS- then 6-8 digits"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")

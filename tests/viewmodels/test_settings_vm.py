@@ -17,7 +17,8 @@ from tests.helpers.memory_keyring import MemoryKeyring
 
 KEY = "aiqKEY0123456789abcdWXYZ"
 FORM = {"name": "Main St", "store_id": "4411", "uid": "1234", "base_url": "https://lab.alpineiq.com/",
-        "brand": "Green Leaf", "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": ""}
+        "brand": "Green Leaf", "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": "",
+        "transaction_pattern": ""}
 
 
 class FakeTester:

@@ -39,6 +39,10 @@ class CheckoutDialog(AppDialog):
         self.transaction_edit.setPlaceholderText(self.tr("from the POS receipt"))
         self.transaction_edit.returnPressed.connect(self._on_confirm)
         form = field_grid(QLabel(self.tr("POS transaction ID:"), self), self.transaction_edit, self.message_label)
+        self.prefill_label = QLabel(self.tr("Filled in by the POS: check it against the receipt, then press Enter."),
+                                    self)
+        self.prefill_label.setObjectName("checkout_prefill_label")
+        self.prefill_label.setWordWrap(True)
         confirm = self.button(self.tr("Checkout complete (Enter)"), "confirm_checkout_button", "Checkout complete")
         confirm.clicked.connect(self._on_confirm)
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
@@ -48,19 +52,24 @@ class CheckoutDialog(AppDialog):
         layout.addWidget(what)
         layout.addWidget(ids)
         layout.addLayout(form)
+        layout.addWidget(self.prefill_label)
         layout.addLayout(button_row(back, confirm))
         self.setMinimumWidth(DIALOG_MIN_WIDTH)
         self.reset(summary)
 
-    def reset(self, summary: str, pos_ids: Sequence[str] = ()) -> None:
+    def reset(self, summary: str, pos_ids: Sequence[str] = (), transaction: str = "") -> None:
         """Ready for a new sale: the window keeps one popup and reopens it at every checkout.
 
         ``pos_ids``: the POS discount ID of each discount being confirmed, as keyed into the POS.
+        ``transaction``: the ID the POS handed over (issue 14), filled in and selected: Enter
+        confirms it, typing or a scan replaces it; nothing is redeemed before Enter.
         """
         self.summary_label.setText(summary)
         self.pos_ids_label.setText(self.tr("POS discount IDs: {ids}").format(ids=", ".join(pos_ids)) if pos_ids else "")
         self.pos_ids_label.setVisible(bool(pos_ids))
-        self.transaction_edit.clear()
+        self.transaction_edit.setText(transaction)
+        self.transaction_edit.selectAll()
+        self.prefill_label.setVisible(bool(transaction))
         if self.message_label.text():
             self.show_error("")
 

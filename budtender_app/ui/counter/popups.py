@@ -108,7 +108,8 @@ class CounterPopups(QObject):
         if step is Step.CHECKOUT:
             if self.checkout_dialog is None:
                 self.checkout_dialog = self.ensure_checkout_dialog()
-                self.checkout_dialog.reset(self._checkout_summary(), self._pos_ids())
+                # A transaction ID the POS handed over opens filled in; the cashier still confirms it.
+                self.checkout_dialog.reset(self._checkout_summary(), self._pos_ids(), self._vm.handoff.transaction)
                 self._raise(self.checkout_dialog, self.checkout_dialog.transaction_edit)
         elif self.checkout_dialog is not None:
             dialog, self.checkout_dialog = self.checkout_dialog, None

@@ -6,11 +6,15 @@ QShortcuts on the window, so they work wherever the keyboard is in it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
+
+# The window's log, as before this moved here: the end-to-end tests read its "focus …" lines.
+log = logging.getLogger("budtender_app.ui.main_window")
 
 Action = Callable[[], object]
 #: Cancel the whole redemption (asked first): a deliberate key, never the Esc that steps back.
@@ -32,3 +36,18 @@ def create_done_keys(window: QWidget, new_sale: Action) -> tuple[QShortcut, QSho
     """Enter (both keys) starts a new sale; the window enables them on the outcome screen only."""
     return (QShortcut(QKeySequence(Qt.Key.Key_Return), window, new_sale),
             QShortcut(QKeySequence(Qt.Key.Key_Enter), window, new_sale))
+
+
+class FocusLog(QObject):
+    """At DEBUG, where the keyboard is ("focus cart_edit"): the end-to-end test types only where it should.
+    A child of the window, so the application's signal lets go of it with the window."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
+
+    def _on_app_focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new.objectName():
+            log.debug("focus %s", new.objectName())

@@ -33,7 +33,7 @@ from budtender_app.domain.settings import (
 from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
 
-TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url")
+TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url", "transaction_pattern")
 
 
 class StoreForm(QGroupBox):
@@ -80,6 +80,9 @@ class StoreForm(QGroupBox):
             ("signup_url", self.tr("Loyalty si&gn-up link"), self.tr("https://… printed as a QR code for non-members"),
              200),
             ("wallet_url", self.tr("&Wallet link"), self.tr("https://… printed as a QR code for members"), 200),
+            # What the POS's transaction IDs look like: a mistyped or mis-scanned one is refused at checkout.
+            ("transaction_pattern", self.tr("POS transaction ID s&hape"),
+             self.tr("any; or 8 digits, 6-10 digits, starts with POS- then 6 digits"), 80),
         )
         for field, label, placeholder, length in rows:
             edit = named(QLineEdit(self), f"{field}_edit", label.replace("&", ""))

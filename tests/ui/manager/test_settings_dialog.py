@@ -393,3 +393,16 @@ async def test_a_store_name_too_long_is_refused_as_typed_not_cut_short(qtbot, di
     fill(qtbot, dialog, name="a:b")
     assert shown_errors(dialog)["name"].endswith("not :")
     assert ring.entries == {}
+
+
+@pytest.mark.asyncio
+async def test_a_transaction_id_shape_the_terminal_cannot_read_is_refused_under_its_field(qtbot, dialog, ring):
+    fill(qtbot, dialog, transaction_pattern="eight digits")
+    assert set(shown_errors(dialog)) == {"transaction_pattern"}
+    assert 'Write it like "8 digits"' in dialog.form.error_labels["transaction_pattern"].text()
+    dialog.form.edits["transaction_pattern"].clear()
+    qtbot.keyClicks(dialog.form.edits["transaction_pattern"], "Starts with POS- then 6 digits")
+    assert shown_errors(dialog) == {}
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    saved = SettingsStore().load().profile("Main St")
+    assert saved is not None and saved.transaction_pattern == "starts with POS- then 6 digits"
