@@ -147,6 +147,26 @@ async def counter_steps(shots: Shots, win: MainWindow, vm: RedemptionViewModel) 
     await settle()
 
 
+async def handoff_steps(shots: Shots, win: MainWindow, vm: RedemptionViewModel) -> None:
+    """Issue 14: the POS handed the sale over (total, transaction, the online order's reward)."""
+    from budtender_app.domain.handoff import from_fields
+
+    win.take_handoff(from_fields("42.50", "POS-77001", ["POS-5OFF"]))
+    await shots.save("handoff-filled")
+    vm.start()
+    vm.submit_phone("(555) 123-4567")
+    await wait_for_step(vm, Step.PIN)
+    vm.submit_pin("4821")
+    await wait_for_step(vm, Step.WALLET)
+    await shots.save("handoff-preselected")
+    vm.apply_selection()
+    vm.start_checkout()
+    await shots.save("handoff-checkout", win.checkout_dialog)
+    vm.cancel()
+    vm.abandon()
+    await settle()
+
+
 async def manager_dialogs(shots: Shots, win: MainWindow, services) -> None:
     from budtender_app.ui.manager.manager_pin_dialog import ManagerPinDialog
     from budtender_app.ui.manager.settings_dialog import SettingsDialog
@@ -309,6 +329,7 @@ async def shoot(out: Path, training: bool, size: str) -> None:
         await redemptions(shots, win, services)
     else:
         await counter_steps(shots, win, vm)
+        await handoff_steps(shots, win, vm)
         await manager_dialogs(shots, win, services)
         await loyalty_dialogs(shots, win, http)
     win.close_without_asking()
