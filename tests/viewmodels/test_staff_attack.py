@@ -1,0 +1,59 @@
+"""Issue 13 attacked the way a dishonest cashier and a careless store would (session 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from budtender_app.domain.staff import Actor as ChangeActor
+from budtender_app.domain.staff import Role
+from budtender_app.services.staff.store import StaffStore
+from budtender_app.viewmodels.manager_approval import ManagerApproval
+from budtender_app.viewmodels.staff_session import StaffSession
+from tests.helpers import MovingTime
+
+KEY = bytes(range(32))
+IT = ChangeActor.command_line("it")
+
+
+@pytest.fixture
+def now():
+    return MovingTime()
+
+
+@pytest.fixture
+def store(tmp_path, now):
+    with StaffStore(tmp_path / "staff.sqlite3", clock=now.clock(), lookup_key=KEY) as s:
+        s.add("Dana Boss", Role.MANAGER, "2580", by=IT)
+        s.add("Lee Second", Role.MANAGER, "3691", by=IT)
+        s.add("Sam Till", Role.CASHIER, "4971", badge="004200420042", by=IT)
+        yield s
+
+
+@pytest.fixture
+def session(store, now):
+    return StaffSession(store, now.clock())
+
+
+@pytest.mark.asyncio
+async def test_a_numeric_badge_a_barcode_reader_types_signs_in(session):
+    """Most barcode badges are digits only: such a scan is not a passcode and must find its badge."""
+    assert await session.sign_in("004200420042\r\n")
+    assert session.current.name == "Sam Till"
+
+
+@pytest.mark.asyncio
+async def test_a_manager_removed_while_their_approval_is_open_approves_nothing_more(session, store):
+    approval = ManagerApproval(session)
+    assert await session.sign_in("4971")
+    lee = store.find("Lee Second")
+    approval.grant(lee)
+    store.remove(lee.id, by=IT)
+    assert approval.approver() is None
+
+
+@pytest.mark.asyncio
+async def test_a_manager_demoted_while_signed_in_approves_nothing_more(session, store):
+    approval = ManagerApproval(session)
+    assert await session.sign_in("3691")
+    store.set_role(store.find("Lee Second").id, Role.CASHIER, by=IT)
+    assert approval.approver() is None
