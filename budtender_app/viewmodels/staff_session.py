@@ -141,7 +141,7 @@ class StaffSession(QObject):
     def _answer(self, check: StaffCheck, *, badge: bool) -> bool:
         if check.ok and check.member is not None:
             if self.current is not None and self.current != check.member:
-                self._record(SIGNED_OUT, self.actor(), SignOut.SWITCHED)
+                self._sign_out(SignOut.SWITCHED)  # heard by all: no approval passes to the next person
             self.current = check.member
             self._record(SIGNED_IN, self.actor(), "badge" if badge else "passcode")
             self.touch()

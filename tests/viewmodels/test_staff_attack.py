@@ -57,3 +57,18 @@ async def test_a_manager_demoted_while_signed_in_approves_nothing_more(session, 
     assert await session.sign_in("3691")
     store.set_role(store.find("Lee Second").id, Role.CASHIER, by=IT)
     assert approval.approver() is None
+
+
+@pytest.mark.asyncio
+async def test_a_sign_in_over_someone_signed_in_ends_what_they_had_approved(session, store):
+    """Whoever signs in next never inherits an approval: the switch is a sign-out for everyone listening."""
+    approval = ManagerApproval(session)
+    revoked = []
+    approval.revoked.connect(lambda: revoked.append(True))
+    assert await session.sign_in("4971")
+    approval.grant(store.find("Lee Second"))
+    assert await session.sign_in("2580")  # Dana signs in over Sam without a lock between
+    assert revoked == [True]
+    approval.end()  # what Dana opens now is hers alone
+    assert await session.sign_in("4971")
+    assert approval.approver() is None
