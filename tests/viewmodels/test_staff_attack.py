@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from budtender_app.domain.staff import Actor as ChangeActor
@@ -72,3 +74,23 @@ async def test_a_sign_in_over_someone_signed_in_ends_what_they_had_approved(sess
     approval.end()  # what Dana opens now is hers alone
     assert await session.sign_in("4971")
     assert approval.approver() is None
+
+
+@pytest.mark.asyncio
+async def test_no_passcode_or_badge_reaches_the_log_even_at_debug(session, store, caplog, tmp_path):
+    from budtender_app.viewmodels.manager_approval import ApprovalPrompt
+
+    caplog.set_level(logging.DEBUG)
+    approval = ManagerApproval(session)
+    for typed in ("9137", "004200420042", "NOT-A-BADGE-77", "4971"):
+        await session.sign_in(typed)
+    prompt = ApprovalPrompt(approval)
+    for typed in ("8642", "4971", "2580"):
+        prompt.submit(typed)
+    assert approval.approver().name == "Dana Boss"
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in ("9137", "0042004200", "NOT-A-BADGE", "4971", "8642", "2580"):
+        assert secret not in logged
+    written = (tmp_path / "staff.sqlite3").read_bytes()
+    for secret in (b"004200420042", b"NOT-A-BADGE"):
+        assert secret not in written
