@@ -94,3 +94,28 @@ async def test_no_passcode_or_badge_reaches_the_log_even_at_debug(session, store
     written = (tmp_path / "staff.sqlite3").read_bytes()
     for secret in (b"004200420042", b"NOT-A-BADGE"):
         assert secret not in written
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"refused: no manager approved it")
+async def test_a_cashier_cannot_save_the_shift_report_file_by_calling_the_view_model(session, store, tmp_path):
+    """The report names every staff member's figures and the flagged shoppers: like the auditors'
+    export, the file is a manager's act, checked where it is written."""
+    from budtender_app.domain.messages import Level
+    from budtender_app.domain.staff import NEEDS_MANAGER
+    from budtender_app.viewmodels.manager_approval import ApprovalPrompt
+    from budtender_app.viewmodels.pending import PendingViewModel
+    from tests.helpers import make_journal
+    from tests.helpers.fake_aiq import CLOCK, FakeAiq
+
+    approval = ManagerApproval(session)
+    assert await session.sign_in("4971")
+    with make_journal(tmp_path, clock=CLOCK) as journal:
+        vm = PendingViewModel(journal, FakeAiq(), None, clock=CLOCK, acting=session.actor,
+                              approving=approval.approver).shift_report
+        assert vm.load(CLOCK.today()) is not None
+        target = tmp_path / "report.csv"
+        assert not vm.save_csv(target)
+        assert vm.message == (Level.ERROR, NEEDS_MANAGER) and not target.exists()
+        ApprovalPrompt(approval).submit("2580")
+        assert vm.save_csv(target) and target.exists()
