@@ -212,6 +212,8 @@ def badge_problem(code: str) -> str | None:
         return f"A badge code has {BADGE_MIN} to {BADGE_MAX} characters: scan the badge again."
     if not code.isprintable():
         return "That badge code holds control characters: scan the badge again."
+    if is_passcode_shaped(code):  # 4-8 digits are read as a passcode at sign-in: it would never be found
+        return f"A badge code of {PASSCODE_MIN} to {PASSCODE_MAX} digits reads as a passcode: use a longer badge."
     return None
 
 

@@ -66,7 +66,19 @@ class ManagerApproval(QObject):
         if self._session.current is None:
             return None  # locked: nobody acts, whatever was granted before
         member = self._granted or self.signed_in_manager()
-        return actor_of(member) if member is not None else None
+        if member is None or not self._still_manager(member):
+            return None
+        return actor_of(member)
+
+    def _still_manager(self, member: StaffMember) -> bool:
+        """The account as stored now is an active manager: one removed or made a cashier (by IT
+        at the command line, say) while a window they approved is open approves nothing more."""
+        try:
+            stored = self._session.store.get(member.id)
+        except StaffStoreError:
+            log.warning("manager approval could not re-read the staff file: refused")
+            return False
+        return stored is not None and stored.is_manager
 
     def grant(self, member: StaffMember) -> None:
         """``member`` (a manager) approved what opens now."""

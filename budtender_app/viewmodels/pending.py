@@ -84,7 +84,8 @@ class PendingViewModel(QObject):
         self.words = PendingWords(self._clock, self)
         self.training = training  # the training journal: its export says TRAINING
         self._export = AuditExport(journal, self._line, parent=self, training=training)
-        self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self)
+        self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self,
+                                                 approving=approving)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

@@ -22,6 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Approving
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
 from budtender_app.domain.receipt import Receipt, SlipHeader
@@ -30,6 +31,7 @@ from budtender_app.domain.shift_flags import Flag
 from budtender_app.domain.shift_report import ShiftReport, day_range
 from budtender_app.domain.shift_text import check_lines, report_slip
 from budtender_app.domain.shifts import Shift
+from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services import shift_report
 from budtender_app.services.journal import Journal, JournalError
 from budtender_app.services.paths import folders
@@ -58,8 +60,10 @@ class ShiftReportViewModel(QObject):
     message = MessageText()
 
     def __init__(self, journal: Journal, api: shift_report.ReportApi, clock: Clock, *, training: bool = False,
-                 consents: Path | None = None, parent: QObject | None = None) -> None:
+                 consents: Path | None = None, parent: QObject | None = None,
+                 approving: Approving | None = None) -> None:
         super().__init__(parent)
+        self._approving = approving  # staff sign-in: the file needs a manager's approval
         self._journal = journal
         self._api = api
         self._clock = clock
@@ -137,6 +141,10 @@ class ShiftReportViewModel(QObject):
 
     def save_csv(self, path: str | os.PathLike[str]) -> bool:
         """The report as CSV at ``path`` (never over a file that is there); said on the message line."""
+        if self._approving is not None and self._approving() is None:
+            log.warning("shift report file refused: no manager approved it")
+            self._line.say(Level.ERROR, self.tr(NEEDS_MANAGER))
+            return False
         if self.report is None or not os.fspath(path).strip():
             self._line.say(Level.ERROR, self.tr("Choose where to save the CSV file."))
             return False

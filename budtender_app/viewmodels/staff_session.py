@@ -4,7 +4,8 @@
 so each journal and audit event names the signed-in person. Nobody signed in answers
 ``Actor.counter``, but then the sign-in screen covers the counter, so nothing can be done.
 
-A passcode (digits) is looked up with ``identify``, anything else as a badge scan. The slow hash
+A passcode (4-8 digits) is looked up with ``identify``, anything else (a numeric barcode too) as a
+badge scan. The slow hash
 runs on a worker thread. The answers never hint whose a passcode or badge might be.
 
 The idle lock reads the injected Clock's monotonic time: ``touch()`` on every key or mouse press
@@ -30,7 +31,7 @@ from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
 from budtender_app.domain.shifts import SIGNED_IN, SIGNED_OUT, SignOut
-from budtender_app.domain.staff import CheckStatus, StaffCheck, StaffMember
+from budtender_app.domain.staff import CheckStatus, StaffCheck, StaffMember, is_passcode_shaped
 from budtender_app.services.staff import StaffStore, StaffStoreError
 from budtender_app.viewmodels.operation import MessageLine, MessageText
 
@@ -88,7 +89,7 @@ class StaffSession(QObject):
         if not text:
             self._line.say(Level.WARNING, EMPTY)
             return False
-        badge = not (text.isascii() and text.isdigit())
+        badge = not is_passcode_shaped(text)  # digits of another length: a numeric barcode badge
         self._set_busy(True)
         try:
             check = await asyncio.to_thread(self._store.identify_badge if badge else self._store.identify, text)
@@ -140,7 +141,7 @@ class StaffSession(QObject):
     def _answer(self, check: StaffCheck, *, badge: bool) -> bool:
         if check.ok and check.member is not None:
             if self.current is not None and self.current != check.member:
-                self._record(SIGNED_OUT, self.actor(), SignOut.SWITCHED)
+                self._sign_out(SignOut.SWITCHED)  # heard by all: no approval passes to the next person
             self.current = check.member
             self._record(SIGNED_IN, self.actor(), "badge" if badge else "passcode")
             self.touch()

@@ -140,3 +140,10 @@ def test_the_lockout_grows_30s_2min_10min_1h_and_a_right_answer_keeps_the_level(
         now = lock.locked_until
     assert seen == [30, 120, 600, 3600, 3600]
     assert lockout.cleared(lock).level == lock.level and lockout.cleared(lock).failures == 0
+
+
+def test_a_badge_of_passcode_digits_is_refused_it_would_read_as_a_passcode():
+    """Sign-in takes 4-8 digits for a passcode: such a badge would never sign anyone in."""
+    with pytest.raises(StaffRuleError, match="reads as a passcode"):
+        check_badge("48261")
+    assert check_badge("004200420042") == "004200420042"  # a numeric barcode of another length is fine

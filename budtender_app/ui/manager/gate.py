@@ -102,7 +102,11 @@ class ManagerGate(QObject):
     def _go_on(self) -> None:
         """Approved: open what is guarded (or run it), and end the approval when that is over."""
         then, self._then = self._then, None
-        follow = then() if then is not None else None
+        try:
+            follow = then() if then is not None else None
+        except BaseException:
+            self._end()  # what was approved failed to open: the approval must not outlive it
+            raise
         if follow is None:
             self._end()
         else:
