@@ -300,8 +300,8 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     # A manager's own passcode, or (no sign-in) the shared PIN.
-    approval, make_prompt = manager_approval(session, s.manager_pin, settings_unreadable=s.mode.settings_unreadable)
-    approving = approval.approver if approval is not None else None
+    approval, make_prompt, approving = manager_approval(session, s.manager_pin,
+                                                        settings_unreadable=s.mode.settings_unreadable)
     vm = RedemptionViewModel(s.client, s.journal, clock=s.clock, skip_pin=s.mode.skip_pin, acting=acting,
                              approving=approving)
     vm.transaction_ids = target_of(s.mode).transaction_ids  # the store's POS ID shape; a profile switch updates it

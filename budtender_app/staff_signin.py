@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from budtender_app.domain.actor import Acting, Actor, acting_counter
+from budtender_app.domain.actor import Acting, Actor, Approving, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.settings import DEFAULT_IDLE_MINUTES, StoreProfile
 from budtender_app.services.paths import Folders
@@ -85,10 +85,11 @@ def acting_of(session: StaffSession | None) -> Acting:
     return session.actor if session is not None else acting_counter
 
 
-def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *,
-                     settings_unreadable: bool = False) -> tuple[ManagerApproval | None, Callable[[], Prompt]]:
-    """Who approves a manager's act, and the prompt that asks it: with sign-in, a manager's own
-    passcode (or a signed-in manager, asked nothing); without, the terminal's shared manager PIN.
+def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *, settings_unreadable: bool = False,
+                     ) -> tuple[ManagerApproval | None, Callable[[], Prompt], Approving | None]:
+    """Who approves a manager's act, the prompt that asks it, and what the view models ask before
+    each act (None: no sign-in, a typed name approves): with sign-in, a manager's own passcode (or
+    a signed-in manager, asked nothing); without, the terminal's shared manager PIN.
 
     An unreadable settings file keeps manager actions off, with sign-in too (the manager-PIN prompt
     refuses and says what IT does): the store's settings cannot be changed safely, and the file
@@ -96,10 +97,16 @@ def manager_approval(session: StaffSession | None, pin: ManagerPinGuard, *,
     from budtender_app.viewmodels.manager_approval import ApprovalPrompt, ManagerApproval
     from budtender_app.viewmodels.manager_pin import ManagerPinViewModel
 
-    if session is None or settings_unreadable:
-        return None, lambda: ManagerPinViewModel(pin)
+    if session is None:
+        return None, lambda: ManagerPinViewModel(pin), None
+    if settings_unreadable:  # the prompt refuses; the view models refuse too, on every path
+        return None, lambda: ManagerPinViewModel(pin), _nobody_approves
     approval = ManagerApproval(session)
-    return approval, lambda: ApprovalPrompt(approval)
+    return approval, lambda: ApprovalPrompt(approval), approval.approver
+
+
+def _nobody_approves() -> Actor | None:
+    return None
 
 
 def add_sign_in(window: MainWindow, session: StaffSession | None, *, training: bool, notice: str,

@@ -175,3 +175,26 @@ async def test_the_idle_time_saved_in_the_settings_applies_without_a_restart_and
     services.close_journals()  # quit (one terminal at a time), then start again
     _again, restarted, _ = started(demo=True)
     assert restarted.findChild(StaffWiring)._session.idle_seconds == 180, "and the next start too"
+
+
+def test_an_unreadable_settings_file_leaves_no_manager_act_open_to_a_signed_in_session(tmp_path):
+    """The manager-PIN prompt refuses then, and the view models refuse too (not 'a typed name approves')."""
+    from budtender_app.domain.staff import Actor as ChangeActor
+    from budtender_app.domain.staff import Role
+    from budtender_app.services.manager_pin import ManagerPinGuard
+    from budtender_app.services.settings_store import SettingsStore
+    from budtender_app.services.staff.store import StaffStore
+    from budtender_app.viewmodels.staff_session import StaffSession
+    from tests.helpers import MovingTime
+
+    time = MovingTime()
+    with StaffStore(tmp_path / "staff.sqlite3", clock=time.clock(), lookup_key=bytes(range(32))) as store:
+        store.add("Dana Boss", Role.MANAGER, "2580", by=ChangeActor.command_line("it"))
+        session = StaffSession(store, time.clock())
+        session.current = store.find("Dana Boss")  # even a signed-in manager
+        pin = ManagerPinGuard(SettingsStore(tmp_path / "settings.json"))
+        approval, _prompt, approving = staff_signin.manager_approval(session, pin, settings_unreadable=True)
+        assert approval is None and approving is not None and approving() is None
+        approval, _prompt, approving = staff_signin.manager_approval(session, pin)
+        assert approving is not None and approving().name == "Dana Boss"
+        assert staff_signin.manager_approval(None, pin)[2] is None
