@@ -53,7 +53,7 @@ def journal_with_sales(folder: Path, sales: int) -> Path:
 
 def test_two_terminals_in_separate_processes_push_to_one_hub(joined, tmp_path):
     first = hub("init")
-    assert first.returncode == 0 and "version 1 (was 0)" in first.stdout
+    assert first.returncode == 0 and "version 2 (was 0)" in first.stdout
     assert "(it already was)" in hub("init").stdout
     a, b = journal_with_sales(tmp_path / "till-1", 40), journal_with_sales(tmp_path / "till-2", 25)
     runs = [spawn("push", "--journal", str(a)), spawn("push", "--journal", str(b))]
@@ -64,7 +64,7 @@ def test_two_terminals_in_separate_processes_push_to_one_hub(joined, tmp_path):
     assert "Pushed 0 events" in again.stdout and "0 events behind" in again.stdout
     status = hub("status", "--journal", str(b))
     assert status.returncode == 0, status.stderr
-    assert "reachable (schema 1, 2 terminals)" in status.stdout and "0 events behind" in status.stdout
+    assert "reachable (schema 2, 2 terminals)" in status.stdout and "0 events behind" in status.stdout
 
 
 def test_status_of_an_unreachable_hub_says_so_quickly():

@@ -7,6 +7,7 @@ Schema 1: the terminals (``hub_terminals``: name, last push, what the chain chec
 audit events as pushed (``hub_events``, keyed by (terminal, sequence), with each event's chain
 hash so the links can be checked on the hub) and their redemption rows' latest state
 (``hub_redemptions``, keyed by (terminal, row id), as of the last event pushed about the row).
+Schema 2: claims (``hub_claims``) and the conflicts of late claims (``hub_claim_conflicts``).
 No column holds a redemption URL, a token, an API key, a PIN, a full phone or AIQ's contact id.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import psycopg
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LOCK_ID = 0x6275_6474  # "budt": the advisory lock of hub migrations
 
 _SCHEMA_V1 = (
@@ -80,7 +81,32 @@ _SCHEMA_V1 = (
     "CREATE INDEX hub_redemptions_sale ON hub_redemptions (store, transaction_id, discount_id)",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1}
+#: Schema 2: claims across registers (``claims.py``): who holds (store, POS transaction, discount),
+#: and the conflicts found when a claim made late (the hub was unreachable at checkout) was held.
+_SCHEMA_V2 = (
+    """CREATE TABLE hub_claims (
+        store TEXT NOT NULL,
+        transaction_id TEXT NOT NULL,
+        discount_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        terminal_name TEXT NOT NULL,
+        claimed_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (store, transaction_id, discount_id))""",
+    """CREATE TABLE hub_claim_conflicts (
+        id BIGSERIAL PRIMARY KEY,
+        store TEXT NOT NULL,
+        transaction_id TEXT NOT NULL,
+        discount_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        terminal_name TEXT NOT NULL,
+        redeemed_at TIMESTAMPTZ NOT NULL,
+        holder_id TEXT NOT NULL,
+        found_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        settled_by TEXT NOT NULL DEFAULT '',
+        UNIQUE (store, transaction_id, discount_id, terminal_id))""",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 class HubSchemaError(Exception):
