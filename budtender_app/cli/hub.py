@@ -5,7 +5,8 @@ folder's hub.json and the password, read from standard input (a hidden prompt at
 in the OS keyring: never on the command line, never in a file. TLS is required except to this
 computer. `init` creates or migrates the hub's schema; `status` says whether the hub answers,
 this terminal's last push and how far behind it is, and any terminal whose chain the hub found
-broken; `push` pushes this terminal's journal now; `leave` forgets the URL and the password.
+broken (it checks this terminal's whole chain on the hub first); `push` pushes this terminal's
+journal now; `leave` forgets the URL and the password.
 
 Exit codes: 0 done, 1 refused or unreachable (or a broken chain found), 2 bad input, 3 no usable keyring.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.hub.config import HubConfig, HubConfigError, HubUnreachable, connect, parse_hub_url
-from budtender_app.services.hub.push import Terminal, push
+from budtender_app.services.hub.push import Terminal, check, push
 from budtender_app.services.hub.schema import HubSchemaError, migrate
 from budtender_app.services.hub.status import describe, hub_state
 from budtender_app.services.journal import Journal, JournalError, Seal, default_journal_path
@@ -103,6 +104,8 @@ def _connected(args: argparse.Namespace, config: HubConfig) -> int:
                     _error(result.problem)
                     return EXIT_REFUSED
                 print(f"Pushed {result.pushed} events; the hub has #{result.hub_last} of {result.local_last}.")
+            else:
+                check(terminal, conn)  # the whole of this terminal's chain on the hub, with its key if here
             lines = describe(hub_state(conn, terminal), where)
     print("\n".join(lines))
     return EXIT_REFUSED if any(line.startswith("WARNING") for line in lines) else EXIT_OK

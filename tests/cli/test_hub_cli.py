@@ -105,3 +105,15 @@ def test_a_remote_url_with_tls_is_taken():
         assert done.returncode == 0, done.stderr
     finally:
         hub("leave")
+
+
+def test_status_flags_a_chain_edited_on_the_hub(joined, tmp_path):
+    import psycopg
+
+    hub("init")
+    path = journal_with_sales(tmp_path / "till-1", 3)
+    assert hub("push", "--journal", str(path)).returncode == 0
+    with psycopg.connect(joined.url, password=joined.password) as conn:
+        conn.execute("UPDATE hub_events SET hash = repeat('0', 64) WHERE seq = 2")
+    status = hub("status", "--journal", str(path))
+    assert status.returncode == 1 and "WARNING: the audit chain of" in status.stdout, status.stdout

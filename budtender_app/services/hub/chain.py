@@ -63,8 +63,11 @@ def verify_links(conn: psycopg.Connection, terminal_id: str) -> ChainReport:
     return ChainReport(True, count, keyed=False, last_hash=prev_hash)
 
 
-def record(conn: psycopg.Connection, terminal_id: str, report: ChainReport) -> None:
-    """What the check found, on the terminal's row (``hub status`` shows a broken chain)."""
+def record(conn: psycopg.Connection, terminal_id: str, report: ChainReport, *, full: bool = True) -> None:
+    """What the check found, on the terminal's row (``hub status`` shows a broken chain). A check
+    of the newest events only (``full`` False) never clears a flag: only a walk of it all does."""
+    if report.ok and not full:
+        return
     with conn.transaction():
         conn.execute("UPDATE hub_terminals SET chain_ok = %s, chain_problem = %s WHERE terminal_id = %s",
                      (report.ok, "" if report.ok else str(report), terminal_id))

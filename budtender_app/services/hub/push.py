@@ -11,7 +11,8 @@ journal, or another hash at the last common event, the journal is not the one th
 What is pushed is the audit trail (which never holds a URL, a token, a phone or a PIN) and the
 redemption rows without their redemption URL and AIQ contact id; the journal keeps only masked
 phones (``Journal.queue`` refuses any other). After each push the chain of what was pushed is
-checked (``chain.py``), keyed when the journal's key is known, and recorded on the hub.
+checked (``chain.py``), keyed when the journal's key is known, and a break recorded on the hub;
+only a check of the whole chain (``check``, ``hub status``'s caller) clears it.
 """
 
 from __future__ import annotations
@@ -79,18 +80,19 @@ def push(terminal: Terminal, conn: psycopg.Connection, *, batch: int = BATCH) ->
         _push_batch(terminal, conn, rows)
         pushed += len(rows)
         hub_last = rows[-1].id
-    report = check(terminal, conn, since=start if pushed else 1)
+    report = check(terminal, conn, since=start) if pushed else None
     return PushResult(pushed, hub_last, local_last, report)
 
 
 def check(terminal: Terminal, conn: psycopg.Connection, *, since: int = 1) -> ChainReport:
-    """Check (and record on the hub) the chain of the terminal's events there from ``since``."""
+    """Check (and record on the hub) the chain of the terminal's events there from ``since``
+    (1: all of it, which alone may clear an earlier flag)."""
     if terminal.keyed:
         report = chain.verify_keyed(conn, terminal.id, terminal.journal.seal.key,
                                     terminal.journal.audit.legacy_until, since)
     else:
-        report = chain.verify_links(conn, terminal.id)
-    chain.record(conn, terminal.id, report)
+        report, since = chain.verify_links(conn, terminal.id), 1
+    chain.record(conn, terminal.id, report, full=since <= 1)
     return report
 
 

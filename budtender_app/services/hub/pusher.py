@@ -71,7 +71,7 @@ class HubPusher:
                                    f"the push failed ({type(exc).__name__}); it is retried", self.state.chain_ok)
         else:
             self.state = PushState(result.local_last - result.hub_last, None, result.problem,
-                                   result.chain.ok if result.chain else not result.problem)
+                                   result.chain.ok if result.chain else self.state.chain_ok and not result.problem)
         self._on_state(self.state)
         return self.state
 

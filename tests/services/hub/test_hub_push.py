@@ -96,6 +96,9 @@ def test_an_event_edited_on_the_hub_flags_the_terminal(conn, tmp_path):
     assert (report.ok, report.bad_id, report.problem) == (False, 3, "edited")
     lines = describe(hub_state(conn, None), "here")
     assert "WARNING: the audit chain of Register 1" in lines[-1] and "#3 (edited)" in lines[-1]
+    write_sales(tmp_path / "j.sqlite3", 1)
+    assert push(terminal(tmp_path / "j.sqlite3"), conn).chain.ok  # the new events are sound...
+    assert hub_state(conn, None).flagged  # ...and the flag stays until the whole chain checks
 
 
 def test_a_journal_tampered_before_its_push_is_flagged_on_the_hub(conn, tmp_path):
