@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from budtender_app.app import make_event_loop
 
-pytest_plugins = ["tests.helpers.logfail"]
+pytest_plugins = ["tests.helpers.logfail", "tests.helpers.pg"]
 
 
 def _qasync_loop() -> asyncio.AbstractEventLoop:

@@ -6,13 +6,14 @@
 # BUDTENDER_FAKETIME="@2027-03-14 01:59:30" runs pytest alone under Debian's faketime, started at
 # that moment (CI: the suite must depend on no date); TZ passes through as usual. (libfaketime
 # 0.9.10 shifts the monotonic clock too: with FAKETIME_DONT_FAKE_MONOTONIC every sleep fails.)
-# Needs Debian's xvfb, dbus, gnome-keyring, libxcb-cursor0 (installed here when run as root).
+# Needs Debian's xvfb, dbus, gnome-keyring, libxcb-cursor0, postgresql (installed here when run as root;
+# the hub tests start their own throwaway PostgreSQL cluster from its binaries, tests/helpers/pg.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 debs=(xvfb xauth dbus dbus-x11 gnome-keyring poppler-utils libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4
       libxcb-keysyms1 libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0
-      libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool faketime)
+      libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core xdotool faketime postgresql)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -12,6 +12,7 @@ from budtender_app import __version__
 def build_parser() -> argparse.ArgumentParser:
     """The app's command line: the options that start the window, and IT's sub-commands."""
     from budtender_app.cli.handoff import build_sale_parser
+    from budtender_app.cli.hub import build_hub_parser
     from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
     from budtender_app.cli.report import build_report_parser
     from budtender_app.cli.staff import build_staff_parser
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_staff_parser(sub)
     build_report_parser(sub)
     build_sale_parser(sub)
+    build_hub_parser(sub)
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -139,6 +141,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_report(args)
     if args.command == "sale":
         return handoff.run_sale(args)
+    if args.command == "hub":
+        from budtender_app.cli.hub import run_hub
+
+        return run_hub(args)
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 

@@ -249,6 +249,27 @@ class CredentialStore:
         with _keyring_failures():
             return _delete(backend, self._service, _username(name, "journal"))
 
+    def secret(self, name: str) -> str | None:
+        """One of the app's own secrets stored under "<name>" (the store hub's password), or None."""
+        backend = self._usable_backend()
+        with _keyring_failures():
+            return backend.get_password(self._service, name)
+
+    def save_secret(self, name: str, value: str) -> None:
+        """Keep ``value`` under "<name>", replacing what was there; never logged."""
+        backend = self._usable_backend()
+        with _keyring_failures():
+            backend.set_password(self._service, name, value)
+            kept = backend.get_password(self._service, name) == value
+        if not kept:
+            raise KeyringUnavailable(f"{backend.name} did not keep the secret {name!r} it was given")
+
+    def forget_secret(self, name: str) -> bool:
+        """Remove "<name>"; True when there was one."""
+        backend = self._usable_backend()
+        with _keyring_failures():
+            return _delete(backend, self._service, name)
+
     def _usable_backend(self) -> KeyringBackend:
         backend = self._resolve()
         if isinstance(backend, chainer.ChainerBackend):

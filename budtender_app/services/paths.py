@@ -67,6 +67,11 @@ class Folders:
         return self.settings_file()
 
     @property
+    def hub_file(self) -> Path:
+        """The store hub's address (``services/hub/config.py``): the URL only, its password is in the keyring."""
+        return self.config / "hub.json"
+
+    @property
     def journal_markers(self) -> Path:
         return self.state / "journals"
 

@@ -293,10 +293,10 @@ class Audit:
         )
         return AuditRow(**fields)
 
-    def rows(self, since: int = 0) -> list[AuditRow]:
-        """Every event (from number ``since`` on), oldest first."""
+    def rows(self, since: int = 0, limit: int = -1) -> list[AuditRow]:
+        """Every event (from number ``since`` on; at most ``limit``, -1 for all), oldest first."""
         return [AuditRow(*r) for r in self._conn.execute(
-            f"SELECT {self._select} FROM audit WHERE id >= ? ORDER BY id", (since,))]
+            f"SELECT {self._select} FROM audit WHERE id >= ? ORDER BY id LIMIT ?", (since, limit))]
 
     def last(self) -> tuple[int, str]:
         """(number of the last event, its hash); (0, GENESIS_HASH) for an empty trail."""

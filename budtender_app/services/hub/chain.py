@@ -1,0 +1,73 @@
+"""Each terminal's audit chain, checked on the hub's copy of its events.
+
+With the terminal's key (its own journal's, from its keyring: only the owning terminal has it),
+the hub's rows are put in an in-memory SQLite audit table and walked by the journal's own
+``Audit.verify_chain``, exactly as the terminal walks its journal: an edited, deleted or
+reordered event shows. Without the key (another terminal, or a journal whose key is not in this
+keyring) only the links are checked: each event's ``prev_hash`` is the hash of the one before
+and no number is missing, so rows removed or replaced on the hub still show.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import astuple
+
+import psycopg
+
+from budtender_app.services.journal import audit as audit_schema
+from budtender_app.services.journal.audit import FIELDS, GENESIS_HASH, Audit, AuditRow, ChainReport
+from budtender_app.services.journal.schema import statements
+
+#: hub_events' columns in AuditRow's order (``seq`` is the event's number, AuditRow.id).
+EVENT_COLUMNS = ("seq", *FIELDS[1:])
+_SELECT = f"SELECT {', '.join(EVENT_COLUMNS)} FROM hub_events WHERE terminal_id = %s AND seq >= %s ORDER BY seq"
+
+
+def hub_rows(conn: psycopg.Connection, terminal_id: str, since: int = 1) -> Iterator[AuditRow]:
+    """The terminal's events on the hub from number ``since``, streamed (a server-side cursor)."""
+    with conn.transaction(), conn.cursor(name="hub_chain") as cursor:
+        cursor.execute(_SELECT, (terminal_id, since))
+        while batch := cursor.fetchmany(2000):
+            for row in batch:
+                yield AuditRow(*row)
+
+
+def verify_keyed(conn: psycopg.Connection, terminal_id: str, key: bytes, legacy_until: int,
+                 since: int = 1) -> ChainReport:
+    """The journal's own check (``Audit.verify_chain``) over the hub's copy from event ``since``."""
+    mem = sqlite3.connect(":memory:")
+    try:
+        for statement in statements(audit_schema.SCHEMA + audit_schema.SCHEMA_V2 + audit_schema.SCHEMA_V4):
+            mem.execute(statement)
+        insert = f"INSERT INTO audit ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})"
+        mem.executemany(insert, (astuple(r) for r in hub_rows(conn, terminal_id, max(since - 1, 1))))
+        return Audit(mem, key, legacy_until=legacy_until).verify_chain(since)
+    finally:
+        mem.close()
+
+
+def verify_links(conn: psycopg.Connection, terminal_id: str) -> ChainReport:
+    """Without the key: every event follows the one before it, none missing."""
+    prev_id, prev_hash, count = 0, GENESIS_HASH, 0
+    for row in hub_rows(conn, terminal_id):
+        count += 1
+        if row.id != prev_id + 1:
+            return ChainReport(False, count, row.id, "deleted",
+                               f"events #{prev_id + 1} to #{row.id - 1} are missing", keyed=False)
+        if row.prev_hash != prev_hash:
+            return ChainReport(False, count, row.id, "deleted",
+                               "the event before it is missing or was replaced", keyed=False)
+        prev_id, prev_hash = row.id, row.hash
+    return ChainReport(True, count, keyed=False, last_hash=prev_hash)
+
+
+def record(conn: psycopg.Connection, terminal_id: str, report: ChainReport, *, full: bool = True) -> None:
+    """What the check found, on the terminal's row (``hub status`` shows a broken chain). A check
+    of the newest events only (``full`` False) never clears a flag: only a walk of it all does."""
+    if report.ok and not full:
+        return
+    with conn.transaction():
+        conn.execute("UPDATE hub_terminals SET chain_ok = %s, chain_problem = %s WHERE terminal_id = %s",
+                     (report.ok, "" if report.ok else str(report), terminal_id))

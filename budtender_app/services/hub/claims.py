@@ -1,0 +1,124 @@
+"""Claims across registers: before a redemption is sent, the terminal claims (store, POS
+transaction, discount) on the hub, all of a checkout's discounts in one transaction, so two
+registers never redeem the same discount of the same sale.
+
+``claim`` is the checkout's call: CLAIMED (go on), HELD (another register holds one of them:
+refuse the checkout, "already redeemed at Register 2 at 14:03"; nothing of this checkout is
+claimed) or UNREACHABLE (the hub did not answer in ``connect_timeout``: redeem anyway, the
+terminal's own journal guards it, and claim later). ``claim_late`` is that later claim: a
+discount already held by another register is a conflict, recorded on the hub for managers
+(``hub_claim_conflicts``) and returned, never resolved silently. Claiming again what this
+terminal holds is a no-op, so a retried checkout or a repeated late claim is harmless.
+
+The race: both registers ``INSERT ... ON CONFLICT DO NOTHING`` on the claim's primary key; the
+second waits for the first's commit, inserts nothing, and reads who holds it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+import psycopg
+
+from budtender_app.services.hub.config import HubUnreachable, connect
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One discount of one POS transaction at one store."""
+
+    store: str
+    transaction_id: str
+    discount_id: str
+
+
+class ClaimOutcome(enum.Enum):
+    CLAIMED = "claimed"
+    HELD = "held"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """What a claim found; for HELD, which register holds which discount and since when."""
+
+    outcome: ClaimOutcome
+    held: Claim | None = None
+    holder_name: str = ""
+    held_since: datetime | None = None
+    reason: str = ""  # UNREACHABLE: why, for IT
+
+    def message(self, zone: tzinfo) -> str:
+        """The cashier's sentence for a refused checkout ("" unless HELD)."""
+        if self.outcome is not ClaimOutcome.HELD or self.held_since is None:
+            return ""
+        return f"already redeemed at {self.holder_name} at {self.held_since.astimezone(zone):%H:%M}"
+
+
+_INSERT = ("INSERT INTO hub_claims (store, transaction_id, discount_id, terminal_id, terminal_name, claimed_at) "
+           "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (store, transaction_id, discount_id) DO NOTHING")
+_HOLDER = ("SELECT terminal_id, terminal_name, claimed_at FROM hub_claims "
+           "WHERE store = %s AND transaction_id = %s AND discount_id = %s")
+
+
+def claim(connect_args: dict[str, Any], terminal_id: str, terminal_name: str, claims: Sequence[Claim],
+          at: datetime) -> ClaimResult:
+    """The checkout's claim of all its discounts, in one transaction (see the module's docstring)."""
+    try:
+        with connect(connect_args) as conn:
+            return claim_on(conn, terminal_id, terminal_name, claims, at)
+    except HubUnreachable as exc:
+        return ClaimResult(ClaimOutcome.UNREACHABLE, reason=str(exc))
+    except psycopg.OperationalError as exc:  # the hub went away mid-claim: as unreachable
+        return ClaimResult(ClaimOutcome.UNREACHABLE, reason=" ".join(str(exc).split()))
+
+
+class _Held(Exception):
+    def __init__(self, result: ClaimResult) -> None:
+        self.result = result
+
+
+def claim_on(conn: psycopg.Connection, terminal_id: str, terminal_name: str, claims: Sequence[Claim],
+             at: datetime) -> ClaimResult:
+    """``claim`` on an open connection: all or none of ``claims``."""
+    try:
+        with conn.transaction():
+            for c in claims:
+                holder = _take(conn, c, terminal_id, terminal_name, at)
+                if holder is not None:
+                    raise _Held(ClaimResult(ClaimOutcome.HELD, c, holder[1], holder[2]))
+    except _Held as held:  # the transaction rolled back: nothing of this checkout is claimed
+        return held.result
+    return ClaimResult(ClaimOutcome.CLAIMED)
+
+
+def claim_late(conn: psycopg.Connection, terminal_id: str, terminal_name: str, claims: Sequence[Claim],
+               at: datetime) -> list[ClaimResult]:
+    """Claims of redemptions made while the hub was unreachable; each one held by another
+    register is recorded in ``hub_claim_conflicts`` (for managers) and returned."""
+    conflicts = []
+    with conn.transaction():
+        for c in claims:
+            holder = _take(conn, c, terminal_id, terminal_name, at)
+            if holder is None:
+                continue
+            conn.execute("INSERT INTO hub_claim_conflicts (store, transaction_id, discount_id, terminal_id, "
+                         "terminal_name, redeemed_at, holder_id) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                         "ON CONFLICT DO NOTHING",
+                         (c.store, c.transaction_id, c.discount_id, terminal_id, terminal_name, at, holder[0]))
+            conflicts.append(ClaimResult(ClaimOutcome.HELD, c, holder[1], holder[2]))
+    return conflicts
+
+
+def _take(conn: psycopg.Connection, c: Claim, terminal_id: str, terminal_name: str,
+          at: datetime) -> tuple[str, str, datetime] | None:
+    """Insert the claim; the other register's (id, name, since) when it holds it, else None."""
+    conn.execute(_INSERT, (c.store, c.transaction_id, c.discount_id, terminal_id, terminal_name, at))
+    row = conn.execute(_HOLDER, (c.store, c.transaction_id, c.discount_id)).fetchone()
+    if row is None or row[0] == terminal_id:
+        return None
+    return str(row[0]), str(row[1]), row[2]

@@ -1,0 +1,107 @@
+"""The background push to the store hub: plain asyncio, no Qt, never in the way of a sale.
+
+Every ``every`` seconds (and at once when ``nudge``d, e.g. after a checkout) the pusher opens
+the hub (``connect_timeout`` keeps an unreachable one short), pushes what the hub lacks and
+closes it. psycopg's blocking calls run in a worker thread (``asyncio.to_thread``) on the
+pusher's own read-only journal connection (SQLite's WAL: it never waits on the counter's
+writes), so neither the GUI nor a sale ever waits on the hub. What the counter may show quietly
+is ``state``: in sync, N events waiting, or unreachable since when (and why, for IT).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from budtender_app.services.hub.config import HubUnreachable, connect
+from budtender_app.services.hub.push import PushResult, Terminal, push
+from budtender_app.services.hub.schema import HubSchemaError
+
+log = logging.getLogger(__name__)
+
+#: Seconds between pushes when nothing nudges the pusher.
+PUSH_EVERY = 30.0
+
+
+@dataclass(frozen=True)
+class PushState:
+    """The hub as the counter may show it: ``waiting`` events not on the hub yet (None before
+    the first contact), ``unreachable_since`` and ``problem`` when the last push failed."""
+
+    waiting: int | None = None
+    unreachable_since: datetime | None = None
+    problem: str = ""
+    chain_ok: bool = True
+
+    @property
+    def in_sync(self) -> bool:
+        return self.waiting == 0 and not self.problem
+
+
+class HubPusher:
+    """Pushes ``terminal``'s journal to the hub reached with ``connect_args``, in the background."""
+
+    def __init__(self, terminal: Terminal, connect_args: dict[str, Any], *, now: Callable[[], datetime],
+                 every: float = PUSH_EVERY, on_state: Callable[[PushState], None] = lambda _s: None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self._terminal = terminal
+        self._args = connect_args
+        self._now = now
+        self._every = every
+        self._on_state = on_state
+        self._sleep = sleep
+        self._nudged = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.state = PushState()
+
+    async def push_once(self) -> PushState:
+        """One push in a worker thread; the new ``state`` (never raises for a hub problem)."""
+        try:
+            result = await asyncio.to_thread(self._push_blocking)
+        except (HubUnreachable, HubSchemaError, OSError) as exc:
+            since = self.state.unreachable_since or self._now()
+            self.state = PushState(self.state.waiting, since, str(exc), self.state.chain_ok)
+        except Exception as exc:  # noqa: BLE001 - a failed query mid-batch: retried next round, never at the counter
+            log.warning("push to the store hub failed: %s", type(exc).__name__)
+            self.state = PushState(self.state.waiting, self.state.unreachable_since or self._now(),
+                                   f"the push failed ({type(exc).__name__}); it is retried", self.state.chain_ok)
+        else:
+            self.state = PushState(result.local_last - result.hub_last, None, result.problem,
+                                   result.chain.ok if result.chain else self.state.chain_ok and not result.problem)
+        self._on_state(self.state)
+        return self.state
+
+    def _push_blocking(self) -> PushResult:
+        with connect(self._args) as conn:
+            return push(self._terminal, conn)
+
+    def nudge(self) -> None:
+        """Push soon (after a checkout): the hub hears of it without waiting a whole round."""
+        self._nudged.set()
+
+    async def run(self) -> None:
+        """Forever: push, then wait a round or a nudge."""
+        while True:
+            await self.push_once()
+            waits = [asyncio.ensure_future(self._nudged.wait()), asyncio.ensure_future(self._sleep(self._every))]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+            self._nudged.clear()
+
+    def start(self) -> None:
+        """Run in the background (kept referenced here: qasync keeps no task alive)."""
+        if self._task is None:
+            self._task = asyncio.ensure_future(self.run())
+
+    def stop(self) -> None:
+        """At quit: a push under way finishes in its thread; its batch commits or rolls back whole."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None

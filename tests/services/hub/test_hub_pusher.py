@@ -1,0 +1,79 @@
+"""The background push (hub_wiring.start_hub + HubPusher) against a real hub: it keeps up with
+the counter's journal, and an unreachable hub is a quiet state, never an error at the counter."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from budtender_app.hub_wiring import start_hub
+from budtender_app.services.credentials import CredentialStore
+from budtender_app.services.hub import schema
+from budtender_app.services.hub.config import HubConfig, parse_hub_url
+from tests.helpers.hub_journal import SEAL, write_sales
+from tests.helpers.memory_keyring import MemoryKeyring
+from tests.helpers.pg import free_port
+
+pytestmark = pytest.mark.hub
+
+
+def now() -> datetime:
+    return datetime(2026, 12, 2, 14, 2, tzinfo=UTC)
+
+
+def joined(url: str, password: str) -> CredentialStore:
+    keys = CredentialStore(MemoryKeyring())
+    HubConfig(keys).save(parse_hub_url(url), password)
+    return keys
+
+
+async def next_state(states: asyncio.Queue, until, timeout: float = 10.0):
+    async with asyncio.timeout(timeout):
+        while not until(state := await states.get()):
+            pass
+    return state
+
+
+@pytest.mark.asyncio
+async def test_the_background_push_keeps_up_with_the_journal(hub_db, tmp_path):
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        schema.migrate(conn)
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 2)
+    states: asyncio.Queue = asyncio.Queue()
+    link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False,
+                     on_state=states.put_nowait)
+    assert link is not None
+    try:
+        assert (await next_state(states, lambda s: s.in_sync)).chain_ok
+        write_sales(path, 1)  # the counter goes on selling
+        link.pusher.nudge()
+        await next_state(states, lambda s: s.in_sync and s.waiting == 0)
+    finally:
+        link.stop()
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        assert conn.execute("SELECT count(*) FROM hub_events").fetchone() == (18,)
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_hub_is_a_state_not_an_error(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 1)
+    link = start_hub(path, SEAL, joined(f"postgresql://u@127.0.0.1:{free_port()}/hub", "pw"), now, training=False)
+    assert link is not None
+    try:
+        state = await link.pusher.push_once()
+        assert state.unreachable_since == now() and "unreachable" in state.problem and not state.in_sync
+    finally:
+        link.stop()
+
+
+def test_no_hub_push_without_a_hub_or_in_training(tmp_path):
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 1)
+    assert start_hub(path, SEAL, CredentialStore(MemoryKeyring()), now, training=False) is None
+    keys = joined("postgresql://u@127.0.0.1/hub", "pw")
+    assert start_hub(path, SEAL, keys, now, training=True) is None
