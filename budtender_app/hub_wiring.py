@@ -16,12 +16,14 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
-from budtender_app.services.hub.config import HubConfig
-from budtender_app.services.hub.push import Terminal
-from budtender_app.services.hub.pusher import HubPusher, PushState
 from budtender_app.services.journal import Journal, JournalError, Seal
+
+if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.services.hub.pusher import HubPusher, PushState
+    from budtender_app.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,10 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     """Start pushing this terminal's journal to its hub; None when there is none to push to."""
     if training:
         return None
+    from budtender_app.services.hub.config import HubConfig
+    from budtender_app.services.hub.push import Terminal
+    from budtender_app.services.hub.pusher import HubPusher
+
     try:
         args = HubConfig(keys).connect_args()
     except KeyringUnavailable:
@@ -59,3 +65,41 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     pusher = HubPusher(Terminal(journal, socket.gethostname()), args, now=now, on_state=on_state)
     pusher.start()
     return HubLink(pusher, journal)
+
+
+def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:
+    """The hub's state in the status bar's few words; never blocks, never alarms a cashier."""
+    if state.unreachable_since is not None:
+        return f"Hub unreachable since {local(state.unreachable_since):%H:%M}"
+    if not state.chain_ok:
+        return "Hub: this terminal's history does not match (IT: hub status)"
+    if state.problem:
+        return "Hub: not in sync (IT: hub status)"
+    if state.waiting is None:
+        return "Hub: connecting…"
+    return "Hub: in sync" if state.in_sync else f"Hub: {state.waiting:,} events waiting"
+
+
+def show_hub(window: MainWindow, start: Callable[[Callable[[PushState], None]], HubLink | None],
+             local: Callable[[datetime], datetime]) -> None:
+    """Start the push once the window is up (psycopg's import stays out of start-up) and show its
+    state quietly at the status bar's left; stopped when the window closes. No hub: nothing shown."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel(window)
+    label.setObjectName("hub_state_label")
+    label.hide()
+
+    def on_state(state: PushState) -> None:
+        label.setText(state_text(state, local))
+        label.show()
+
+    def begin() -> None:
+        link = start(on_state)
+        if link is None:
+            return
+        window.statusBar().addWidget(label)
+        window.closed.connect(link.stop)
+
+    QTimer.singleShot(0, window, begin)

@@ -77,3 +77,53 @@ def test_no_hub_push_without_a_hub_or_in_training(tmp_path):
     assert start_hub(path, SEAL, CredentialStore(MemoryKeyring()), now, training=False) is None
     keys = joined("postgresql://u@127.0.0.1/hub", "pw")
     assert start_hub(path, SEAL, keys, now, training=True) is None
+
+
+@pytest.mark.asyncio
+async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_quit(hub_db, tmp_path, qtbot):
+    """The status bar's left says "Hub: in sync" once pushed (issue 15's visible state); a sale
+    never waits on it; closing the window stops the push."""
+    from PySide6.QtCore import Signal
+    from PySide6.QtWidgets import QLabel, QMainWindow
+
+    from budtender_app.hub_wiring import show_hub
+
+    class Window(QMainWindow):
+        closed = Signal()
+
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        schema.migrate(conn)
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 1)
+    window = Window()
+    qtbot.addWidget(window)
+    links = []
+
+    def start(on_state):
+        link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False, on_state=on_state)
+        links.append(link)
+        return link
+
+    show_hub(window, start, lambda moment: moment)
+    label = window.findChild(QLabel, "hub_state_label")
+    await asyncio.wait_for(_until(lambda: label.text() == "Hub: in sync"), 10)
+    window.closed.emit()
+    assert links[0].pusher._task is None, "the push stopped with the window"
+
+
+async def _until(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)  # yields to the loop; the condition, not the sleep, ends the wait
+
+
+def test_the_hub_state_in_a_few_quiet_words():
+    from budtender_app.hub_wiring import state_text
+    from budtender_app.services.hub.pusher import PushState
+
+    local = lambda moment: moment  # noqa: E731 - the store's zone is UTC here
+    assert state_text(PushState(), local) == "Hub: connecting…"
+    assert state_text(PushState(waiting=0), local) == "Hub: in sync"
+    assert state_text(PushState(waiting=1200), local) == "Hub: 1,200 events waiting"
+    assert state_text(PushState(waiting=3, unreachable_since=now(), problem="x"), local) == \
+        "Hub unreachable since 14:02"
+    assert "does not match" in state_text(PushState(waiting=0, chain_ok=False), local)
