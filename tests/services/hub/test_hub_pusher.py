@@ -98,22 +98,23 @@ async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_qu
     window = Window()
     qtbot.addWidget(window)
     links = []
+    states: asyncio.Queue = asyncio.Queue()
 
     def start(on_state):
-        link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False, on_state=on_state)
+        def shown_then_told(state):
+            on_state(state)  # the label first, as the app has it
+            states.put_nowait(state)
+
+        link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False,
+                         on_state=shown_then_told)
         links.append(link)
         return link
 
     show_hub(window, start, lambda moment: moment)
-    label = window.findChild(QLabel, "hub_state_label")
-    await asyncio.wait_for(_until(lambda: label.text() == "Hub: in sync"), 10)
+    await next_state(states, lambda s: s.in_sync)
+    assert window.findChild(QLabel, "hub_state_label").text() == "Hub: in sync"
     window.closed.emit()
     assert links[0].pusher._task is None, "the push stopped with the window"
-
-
-async def _until(condition) -> None:
-    while not condition():
-        await asyncio.sleep(0.01)  # yields to the loop; the condition, not the sleep, ends the wait
 
 
 def test_the_hub_state_in_a_few_quiet_words():
