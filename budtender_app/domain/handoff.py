@@ -114,7 +114,8 @@ def _from_query(query: str) -> Handoff:
                 raise HandoffError(f"The link names the {name} twice.")
             single[name] = value
         else:
-            raise HandoffError(f"The link has '{name[:20]}', which a budtender link does not take.")
+            said = f"'{name[:20]}'" if name.isascii() and name.isalpha() else "a name"  # never a phone's digits
+            raise HandoffError(f"The link has {said}, which a budtender link does not take.")
     return from_fields(single.get("total"), single.get("transaction"), discounts)
 
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budtender_app.domain.handoff import MAX_WIRE, HandoffError, from_wire
+from budtender_app.domain.handoff import MAX_WIRE, HandoffError, from_wire, parse_url
 
 
 @pytest.mark.parametrize("line", [
@@ -59,3 +59,26 @@ def test_any_bytes_are_a_handoff_or_a_handoff_error(data):
         from_wire(data)
     except HandoffError:
         pass
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=120), st.sampled_from(["budtender://sale?", "BudTender://SALE?", "budtender://sale/?", ""]))
+def test_any_link_is_a_handoff_or_a_handoff_error(tail, head):
+    try:
+        parse_url(head + tail)
+    except HandoffError:
+        pass
+
+
+@pytest.mark.parametrize("link", [
+    "budtender://sale?total=1&5550102030=x",
+    "budtender://sale?total=5550102030x",
+    "budtender://sale?total=1&discount=" + "5550102030" * 7,
+    "budtender://sale?total=1&phone=5550102030",
+    "budtender://sale?total=1&ph%6Fne=5550102030",
+    "budtender://5550102030@sale?total=1",
+])
+def test_a_refused_link_never_repeats_a_phone_it_carried(link):
+    with pytest.raises(HandoffError) as refused:
+        parse_url(link)
+    assert "0102030" not in str(refused.value)
