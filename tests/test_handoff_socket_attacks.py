@@ -42,7 +42,7 @@ def running(qtbot, counter):
 def shared_tmp(monkeypatch):
     """No XDG_RUNTIME_DIR: the socket goes to the temp folder, which every user may write (/tmp).
     A short one of its own (a socket's path has at most 107 bytes)."""
-    tmp = Path(tempfile.mkdtemp(prefix="t14-", dir="/tmp"))  # noqa: S108 - a short path, removed after
+    tmp = Path(tempfile.mkdtemp(prefix="t14-", dir="/tmp"))
     tmp.chmod(0o1777)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.setenv("TMPDIR", str(tmp))

@@ -6,6 +6,7 @@ no), never another exception: a deeply nested JSON line, or a discount ID that i
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -46,28 +47,22 @@ def test_only_version_1_itself_is_read(version):
                     max_leaves=20))
 def test_any_json_sale_is_a_handoff_or_a_handoff_error(sale):
     line = json.dumps({"v": 1, "sale": sale}).encode() + b"\n"
-    try:
+    with contextlib.suppress(HandoffError):
         from_wire(line)
-    except HandoffError:
-        pass
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_are_a_handoff_or_a_handoff_error(data):
-    try:
+    with contextlib.suppress(HandoffError):
         from_wire(data)
-    except HandoffError:
-        pass
 
 
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=120), st.sampled_from(["budtender://sale?", "BudTender://SALE?", "budtender://sale/?", ""]))
 def test_any_link_is_a_handoff_or_a_handoff_error(tail, head):
-    try:
+    with contextlib.suppress(HandoffError):
         parse_url(head + tail)
-    except HandoffError:
-        pass
 
 
 @pytest.mark.parametrize("link", [
