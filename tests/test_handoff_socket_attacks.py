@@ -131,3 +131,17 @@ def test_no_phone_from_the_socket_reaches_the_log_or_the_answer(qtbot, running, 
     answer = answer_of(qtbot, peer)
     assert answer["ok"] is True and "0102030" not in str(answer)
     assert "0102030" not in caplog.text
+
+
+@pytest.mark.logs_expected(r"hand-off refused: the message was not finished in time")
+def test_a_flood_of_silent_connections_never_holds_a_real_hand_off(qtbot, counter):
+    server = HandoffServer(counter.take, counter.bring_forward, read_timeout_ms=500)
+    assert server.listen()
+    try:
+        silent = [connect(qtbot, server) for _ in range(100)]
+        done = second_process(qtbot, "sale", "--total", "6.00")
+        assert done.returncode == 0 and counter.taken == [Handoff(total=Decimal("6.00"))]
+        qtbot.waitUntil(lambda: server.peers == 0, timeout=5000)  # each cut off at its time
+        assert len(silent) == 100
+    finally:
+        server.close()
