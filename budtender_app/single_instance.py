@@ -18,6 +18,7 @@ import json
 import os
 import re
 import socket
+import stat
 import zlib
 from collections.abc import Callable
 
@@ -53,8 +54,36 @@ def socket_name() -> str:
     if os.name == "nt":
         return base
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    folder = runtime if runtime and os.path.isdir(runtime) else os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - Qt's temp folder too; the file is this user's (0700, owner checked)
-    return os.path.join(folder, base + ".sock")
+    if runtime and os.path.isdir(runtime):
+        return os.path.join(runtime, base + ".sock")
+    tmp = os.environ.get("TMPDIR") or "/tmp"  # noqa: S108 - the shared temp folder: only a private folder of ours in it
+    return os.path.join(_private_folder(tmp, str(folders().state)), base + ".sock")
+
+
+def _private_folder(tmp: str, fallback: str) -> str:
+    """This user's own folder in the temp folder, which every user may write: there another user
+    could take the socket's (predictable) name first and shut the terminal out. ``fallback`` (this
+    user's state folder) when another user took the folder's name too, or it cannot be made."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    folder = os.path.join(tmp, f"budtender-app-{uid}")
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return _made(fallback)
+    try:
+        info = os.lstat(folder)  # lstat: a symlink there is someone else's trick, not our folder
+    except OSError:
+        return _made(fallback)
+    if stat.S_ISDIR(info.st_mode) and info.st_uid == uid and not info.st_mode & 0o077:
+        return folder
+    return _made(fallback)
+
+
+def _made(folder: str) -> str:
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
 
 
 def _login() -> str:

@@ -32,6 +32,8 @@ def fast_path(argv: list[str], link: str | None) -> int | None:
     if link is not None and not argv:
         return run_link(link)
     if argv[:1] == ["sale"]:
+        if link is not None:  # "%1" split at a quote in the link (Windows): never the sale, dropping the link
+            return link_with_command()
         parser = argparse.ArgumentParser(prog="budtender-app")
         build_sale_parser(parser.add_subparsers(dest="command"))
         return run_sale(parser.parse_args(argv))

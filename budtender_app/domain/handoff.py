@@ -114,7 +114,8 @@ def _from_query(query: str) -> Handoff:
                 raise HandoffError(f"The link names the {name} twice.")
             single[name] = value
         else:
-            raise HandoffError(f"The link has '{name[:20]}', which a budtender link does not take.")
+            said = f"'{name[:20]}'" if name.isascii() and name.isalpha() else "a name"  # never a phone's digits
+            raise HandoffError(f"The link has {said}, which a budtender link does not take.")
     return from_fields(single.get("total"), single.get("transaction"), discounts)
 
 
@@ -144,9 +145,10 @@ def from_wire(data: bytes) -> Handoff:
         raise HandoffError("The hand-off message is too long.")
     try:
         message = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…" nested past Python's limit
         raise HandoffError("The hand-off message cannot be read.") from None
-    if not isinstance(message, dict) or message.get("v") != WIRE_VERSION:
+    version = message.get("v") if isinstance(message, dict) else None
+    if type(version) is not int or version != WIRE_VERSION:  # true == 1 and 1.0 == 1 in Python: not version 1
         raise HandoffError("The hand-off message is not one this terminal reads.")
     sale = message.get("sale")
     if sale is None:
@@ -155,6 +157,7 @@ def from_wire(data: bytes) -> Handoff:
         raise HandoffError("The hand-off message cannot be read.")
     total, transaction, discounts, phone = (sale.get(k) for k in ("total", "transaction", "discounts", "phone"))
     if not (total is None or isinstance(total, str)) or not isinstance(transaction, str | None) \
-            or not isinstance(discounts, list | None) or not isinstance(phone, str | None):
+            or not isinstance(discounts, list | None) or not isinstance(phone, str | None) \
+            or not all(isinstance(d, str) for d in discounts or []):  # never str() of a number or an object
         raise HandoffError("The hand-off message cannot be read.")
-    return from_fields(total, transaction, [str(d) for d in discounts or []], phone or "")
+    return from_fields(total, transaction, list(discounts or []), phone or "")

@@ -23,7 +23,8 @@ MAX_PREFIX = 20
 EXAMPLES = '"8 digits", "6-10 digits", "starts with POS-" or "starts with POS- then 6 digits"'
 _DIGITS = re.compile(r"^(\d{1,3})(?:\s*(?:-|–|to)\s*(\d{1,3}))?\s+digits?$", re.IGNORECASE)
 _STARTS = re.compile(r"^starts?\s+with\s+(.*)$", re.IGNORECASE | re.DOTALL)
-_THEN = re.compile(r"^(.*?)\s+then\s+(.*)$", re.IGNORECASE | re.DOTALL)
+#: "starts with POS-, then 6 digits": the comma is the sentence's, not the prefix's.
+_THEN = re.compile(r"^(.*?)(?:\s*,\s*|\s+)then\s+(.*)$", re.IGNORECASE | re.DOTALL)
 
 
 class PatternError(ValueError):

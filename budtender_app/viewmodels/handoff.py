@@ -95,6 +95,16 @@ class HandoffIntake(QObject):
         phone, self._phone = self._phone, ""
         return phone
 
+    def forget(self) -> str:
+        """The redemption was given up (Cancel redemption): what the POS handed over was that sale's,
+        never the next one's (its transaction ID, its online order's reward). A sentence when it held any."""
+        held = bool(self.transaction or self.discounts or self._phone)
+        self.transaction, self.discounts, self._phone, self._preselected_for = "", (), "", None
+        if not held:
+            return ""
+        log.info("hand-off forgotten")
+        return " " + self.tr("What the POS handed over is forgotten: hand the sale over again to redeem for it.")
+
     def preselect(self, wallet: Wallet, balance: int | None) -> list[str]:
         """The wallet opened: select each handed-off POS discount ID this sale can take, by the
         cashier's own rules (Space), and a line for each: selected, not offered, or why not."""
@@ -164,5 +174,5 @@ class HandoffIntake(QObject):
 
     def _on_step_changed(self, step: Step) -> None:
         if self._step is Step.DONE and step is Step.CART:  # a new sale: the last one's hand-off is done with
-            self.transaction, self.discounts, self._phone, self._preselected_for = "", (), "", None
+            self.forget()
         self._step = step

@@ -307,7 +307,7 @@ class RedemptionViewModel(QObject):
         """The shopper's redemption is given up before checkout: nothing was or will be sent."""
         was_applied = self._checkout.forget(why)
         self.forget_shopper()
-        self._line.say(Level.INFO, self._checkout.cancelled_text(was_applied))
+        self._line.say(Level.INFO, self._checkout.cancelled_text(was_applied) + self.handoff.forget())  # not the next's
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:

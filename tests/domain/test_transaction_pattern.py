@@ -118,3 +118,18 @@ def test_the_prefix_then_the_digits_match_and_one_digit_more_or_less_does_not(pr
 @given(st.text(max_size=40))
 def test_any_id_passes_the_default(txid):
     assert ANY.matches(txid) and ANY.problem(txid) == ""
+
+
+# -- attacked (session 6) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed", ["starts with POS-, then 6 digits", "starts with POS- , then 6 digits",
+                                   "starts with POS-,then 6 digits"])
+def test_a_comma_before_then_is_the_sentence_s_not_part_of_the_prefix(typed):
+    """A manager writes it as a sentence; read as the prefix "POS-," every real ID was refused."""
+    pattern = parse_pattern(typed)
+    assert str(pattern) == "starts with POS- then 6 digits"
+    assert pattern.matches("POS-123456")
+
+
+def test_then_inside_the_prefix_is_the_prefix_s():
+    assert str(parse_pattern("starts with AUTHEN then 6 digits")) == "starts with AUTHEN then 6 digits"

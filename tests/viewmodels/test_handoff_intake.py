@@ -181,3 +181,37 @@ async def test_checkout_refuses_a_transaction_id_of_another_shape_before_anythin
     vm.confirm_checkout(" POS-123456 ")
     await wait_for_step(vm, Step.DONE)
     assert [r.path.rsplit("/", 1)[-1] for r in puts(server)] == ["POS-123456"]
+
+
+# -- attacked (session 6) ------------------------------------------------------------------------
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("where", [Step.PHONE, Step.WALLET, Step.APPLY_IN_POS])
+async def test_an_abandoned_redemption_forgets_the_hand_off_so_the_next_sale_never_inherits_it(vm, server, where):
+    """Cancel redemption ends that sale's redemption: the next shopper's checkout must not open with
+    the last POS sale's transaction ID, nor their wallet preselect the last online order's reward."""
+    vm.handoff.take(Handoff(total=Decimal("42.50"), transaction="T-1001", discounts=("POS-5OFF",),
+                            phone="5550102030"))
+    await open_wallet(vm)
+    if where is Step.APPLY_IN_POS:
+        vm.apply_selection()
+    elif where is Step.PHONE:
+        vm.cancel()  # Esc: back to the phone, the shopper kept
+    assert vm.step is where
+    vm.abandon()
+    assert vm.step is Step.CART
+    assert (vm.handoff.transaction, vm.handoff.discounts, vm.handoff.take_phone()) == ("", (), "")
+    assert vm.message[1].endswith("What the POS handed over is forgotten: hand the sale over again to redeem for it.")
+    vm.set_cart_text("20.00")  # the next sale, typed
+    vm.finish_cart_edit()
+    await open_wallet(vm)
+    assert vm.selected_ids == []  # nothing the cashier did not choose
+    assert puts(server) == []
+
+
+@pytest.mark.asyncio
+async def test_going_back_from_the_phone_to_fix_the_total_keeps_the_hand_off(vm, server):
+    vm.handoff.take(SALE)
+    vm.start()
+    vm.cancel()  # Esc at the phone, no shopper yet: the same sale, its total to fix
+    assert vm.step is Step.CART and vm.handoff.transaction == "T-1001"
