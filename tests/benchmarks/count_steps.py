@@ -9,7 +9,8 @@ answers at once), runs ``--warm`` sales uncounted, then ``--sales`` counted ones
 each step of each sale (the key to its page painted, as the benchmark times it) is one dump
 named ``sale<N>-<step>`` (``callgrind_annotate`` reads each; the ``totals:`` line is the
 instruction count). Without valgrind it prints the journal's statements and commits per sale
-and each step's GUI-thread CPU. It runs in the tree before issue 11 too (``tests/bench_counter.py``).
+and each step's GUI-thread CPU. ``COUNT_TREE=DIR`` measures the tree in DIR instead, the tree
+before issue 11 too (its ``tests/bench_counter.py``).
 
 The busy strip's 200 ms delay is lifted to a minute: under valgrind every step takes seconds,
 and the strip would show in every step, which it never does at a real counter.
@@ -27,8 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+#: The tree measured: this one, or another checkout (COUNT_TREE=/path/to/tree).
+ROOT = Path(os.environ.get("COUNT_TREE") or Path(__file__).resolve().parents[2]).resolve()
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "benchmarks" if (ROOT / "tests" / "benchmarks" / "bench_counter.py").exists()
                        else ROOT / "tests"))
@@ -39,6 +40,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from budtender_app.domain.flow import Step  # noqa: E402
+import budtender_app  # noqa: E402
 
 CG_SOURCE = r"""
 #include <valgrind/callgrind.h>
@@ -83,10 +85,12 @@ def patch_busy_strip() -> None:
 class SqlCount:
     def __init__(self, journal) -> None:
         self.statements = self.commits = 0
+        self.seen: list[str] = []
         journal._conn.set_trace_callback(self._on)
 
     def _on(self, sql: str) -> None:
         self.statements += 1
+        self.seen.append(" ".join(sql.split())[:110])
         self.commits += sql.lstrip().upper().startswith(("COMMIT", "END"))
 
 
@@ -129,8 +133,10 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=3)
     parser.add_argument("--warm", type=int, default=2)
     parser.add_argument("--no-sql", action="store_true", help="no statement count (its callback costs)")
+    parser.add_argument("--show-sql", action="store_true", help="print the last sale's statements")
     parser.add_argument("--pause", type=float, default=0.6, help="seconds before each request (rate limiter)")
     args = parser.parse_args()
+    print(f"measuring {Path(budtender_app.__file__).parent}", flush=True)
     patch_busy_strip()
     folder = Path(tempfile.mkdtemp(prefix="count-steps-"))
     bc.quiet_app_logging(folder)
@@ -146,9 +152,13 @@ def main() -> int:
                 cg.start()
             marks = {"pause": args.pause, "cpu": {}, "cg": cg if counted else _NoDumps(), "sale": n - args.warm + 1}
             before = (sql.statements, sql.commits)
+            if args.show_sql:
+                sql.seen = []
             await sale(c, marks)
             out.append((sql.statements - before[0], sql.commits - before[1], marks["cpu"]))
         cg.stop()
+        if args.show_sql:
+            print("\n".join(sql.seen))
         await c.close()
         return out
 
@@ -163,6 +173,7 @@ def main() -> int:
 
 class _NoSql:
     statements = commits = 0
+    seen: list[str] = []  # noqa: RUF012 - never written
 
 
 class _NoDumps:
