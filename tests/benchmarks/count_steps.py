@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import cProfile
 import ctypes
 import os
 import subprocess
@@ -36,8 +38,9 @@ sys.path.insert(0, str(ROOT / "tests" / "benchmarks" if (ROOT / "tests" / "bench
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import bench_counter as bc  # noqa: E402 - from whichever tree this runs in
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from budtender_app.domain.flow import Step  # noqa: E402
 import budtender_app  # noqa: E402
@@ -82,6 +85,43 @@ def patch_busy_strip() -> None:
     widgets.BusyStrip.__init__ = init
 
 
+def _nothing() -> None:
+    pass
+
+
+class DumpingTransport(bc.TimedTransport):
+    """The benchmark's transport, with a dump as each request starts and as its answer is in."""
+
+    on_request = on_answer = staticmethod(_nothing)
+
+    async def handle_async_request(self, request):
+        self.on_request()
+        response = await super().handle_async_request(request)
+        self.on_answer()
+        return response
+
+
+class EventTally(QObject):
+    """Which widgets are painted, laid out, resized or polished during a step (counts, summed)."""
+
+    KINDS = (QEvent.Type.Paint, QEvent.Type.LayoutRequest, QEvent.Type.Resize, QEvent.Type.Polish,
+             QEvent.Type.StyleChange, QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        kind = event.type()
+        if kind in self.KINDS and isinstance(watched, QWidget):
+            self.counts[(kind.name, type(watched).__name__, watched.objectName())] += 1
+        return False
+
+    def report(self, sales: int) -> str:
+        return "\n".join(f"{n / sales:6.1f}  {kind:14} {cls:22} {name}" for (kind, cls, name), n
+                         in sorted(self.counts.items(), key=lambda item: (item[0][0], -item[1])))
+
+
 class SqlCount:
     def __init__(self, journal) -> None:
         self.statements = self.commits = 0
@@ -97,10 +137,28 @@ class SqlCount:
 async def step(c, name: str, widget, target, wanted, marks: dict) -> None:
     await asyncio.sleep(marks["pause"])
     cpu = time.thread_time()
-    await bc.press_and_wait(lambda: QTest.keyClick(widget, Qt.Key.Key_Return),
-                            bc.Redrawn(c.vm.step_changed, bc.step_is(wanted), target))
+    profile = marks.get("profile") if name == marks.get("profiled") else None
+    if profile is not None:
+        profile.enable()
+    tally = marks.get("tally") if name == marks.get("tallied") else None
+    if tally is not None:
+        QApplication.instance().installEventFilter(tally)
+    cg, label = marks["cg"], f"sale{marks['sale']}-{name}"
+
+    def press() -> None:
+        QTest.keyClick(widget, Qt.Key.Key_Return)
+        cg.dump(f"{label}.1-key")  # the key's own handling, before the loop turns
+
+    c.transport.on_request = lambda: cg.dump(f"{label}.2-to-request")
+    c.transport.on_answer = lambda: cg.dump(f"{label}.3-http")
+    await bc.press_and_wait(press, bc.Redrawn(c.vm.step_changed, bc.step_is(wanted), target))
+    c.transport.on_request = c.transport.on_answer = _nothing
+    if profile is not None:
+        profile.disable()
+    if tally is not None:
+        QApplication.instance().removeEventFilter(tally)
     marks["cpu"][name] = (time.thread_time() - cpu) * 1000
-    marks["cg"].dump(f"sale{marks['sale']}-{name}")
+    cg.dump(f"{label}.4-drawn")
 
 
 async def sale(c, marks: dict) -> None:
@@ -134,13 +192,19 @@ def main() -> int:
     parser.add_argument("--warm", type=int, default=2)
     parser.add_argument("--no-sql", action="store_true", help="no statement count (its callback costs)")
     parser.add_argument("--show-sql", action="store_true", help="print the last sale's statements")
+    parser.add_argument("--profile", metavar="STEP", help="cProfile this step (verify, view-wallet, redeem) of the counted sales")
+    parser.add_argument("--events", metavar="STEP", help="tally the paints, layouts, resizes of this step")
+    parser.add_argument("--profile-out", default="/tmp/count_steps.pstats")
     parser.add_argument("--pause", type=float, default=0.6, help="seconds before each request (rate limiter)")
     args = parser.parse_args()
     print(f"measuring {Path(budtender_app.__file__).parent}", flush=True)
     patch_busy_strip()
+    bc.TimedTransport = DumpingTransport
     folder = Path(tempfile.mkdtemp(prefix="count-steps-"))
     bc.quiet_app_logging(folder)
     cg = Callgrind()
+    profile = cProfile.Profile() if args.profile else None
+    tally = EventTally() if args.events else None
 
     async def run() -> list[tuple[int, int, dict]]:
         c = await bc.Counter(url, folder).ready()
@@ -151,6 +215,8 @@ def main() -> int:
             if counted and n == args.warm:
                 cg.start()
             marks = {"pause": args.pause, "cpu": {}, "cg": cg if counted else _NoDumps(), "sale": n - args.warm + 1}
+            if counted:
+                marks.update(profile=profile, profiled=args.profile, tally=tally, tallied=args.events)
             before = (sql.statements, sql.commits)
             if args.show_sql:
                 sql.seen = []
@@ -164,6 +230,10 @@ def main() -> int:
 
     with bc.SimulatorProcess(0.0) as url:
         results = bc.run_on_qt_loop(run)
+    if profile is not None:
+        profile.dump_stats(args.profile_out)
+    if tally is not None:
+        print(tally.report(args.sales))
     for n, (statements, commits, cpu) in enumerate(results):
         steps = " ".join(f"{k} {v:.1f}" for k, v in cpu.items())
         print(f"sale {n + 1}{' (warm)' if n < args.warm else ''}: {statements} SQL statements, "

@@ -142,10 +142,12 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
             if c:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             table.setItem(r, c, item)
-    # As tall as its rows (up to eight), so the totals sit right under them.
+    # As tall as its rows (up to eight), so the totals sit right under them; empty, as tall as one
+    # row: the outcome table is empty while AIQ is asked and has a row at its answer, and a table
+    # changing height then relayouted and repainted the whole outcome page twice per sale.
     shown = max(1, min(len(rows), 8))
     height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(min(len(rows), shown)))
-    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else 30))
+    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else table.verticalHeader().defaultSectionSize()))
 
 
 class ApplyPage(QWidget):
