@@ -37,13 +37,13 @@ sys.path.insert(0, str(ROOT / "tests" / "benchmarks" if (ROOT / "tests" / "bench
                        else ROOT / "tests"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import bench_counter as bc  # noqa: E402 - from whichever tree this runs in
-from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+import bench_counter as bc
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
 
-from budtender_app.domain.flow import Step  # noqa: E402
-import budtender_app  # noqa: E402
+import budtender_app
+from budtender_app.domain.flow import Step
 
 CG_SOURCE = r"""
 #include <valgrind/callgrind.h>
@@ -76,7 +76,7 @@ def patch_busy_strip() -> None:
     try:
         from budtender_app.ui.common import widgets
     except ImportError:  # the tree before issue 11
-        from budtender_app.ui import widgets  # type: ignore[no-redef] # noqa: PGH003 - older tree
+        from budtender_app.ui import widgets  # type: ignore[no-redef]
     original = widgets.BusyStrip.__init__
 
     def init(self, parent=None, *, show_after_ms: int = 0) -> None:
@@ -111,7 +111,7 @@ class EventTally(QObject):
         super().__init__()
         self.counts: collections.Counter[tuple[str, str, str]] = collections.Counter()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+    def eventFilter(self, watched, event) -> bool:
         kind = event.type()
         if kind in self.KINDS and isinstance(watched, QWidget):
             self.counts[(kind.name, type(watched).__name__, watched.objectName())] += 1
@@ -192,7 +192,8 @@ def main() -> int:
     parser.add_argument("--warm", type=int, default=2)
     parser.add_argument("--no-sql", action="store_true", help="no statement count (its callback costs)")
     parser.add_argument("--show-sql", action="store_true", help="print the last sale's statements")
-    parser.add_argument("--profile", metavar="STEP", help="cProfile this step (verify, view-wallet, redeem) of the counted sales")
+    parser.add_argument("--profile", metavar="STEP",
+                        help="cProfile this step (verify, view-wallet, redeem) of the counted sales")
     parser.add_argument("--events", metavar="STEP", help="tally the paints, layouts, resizes of this step")
     parser.add_argument("--profile-out", default="/tmp/count_steps.pstats")
     parser.add_argument("--pause", type=float, default=0.6, help="seconds before each request (rate limiter)")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.eligibility import Keyed, estimate_text, off_text, pos_order, totals
+from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
 from budtender_app.domain.receipt import SlipHeader, build_receipt
@@ -275,6 +276,10 @@ class DonePage(QWidget):
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
         self._drawn: tuple[object, ...] | None = None
+        # Connected before the window's own step slot (the window is built around its pages), so
+        # this runs first: redeeming is drawn while the page is still hidden, laid out once as it
+        # shows. Drawn after the switch, it was laid out at the show and again for the new words.
+        vm.step_changed.connect(self._draw_before_shown)
 
     def _build_outcome_widgets(self) -> None:
         self.title_label = QLabel(self)
@@ -313,6 +318,10 @@ class DonePage(QWidget):
         self._drawn = drawn
         with one_layout_pass(self):
             self._draw(record, hide_points)
+
+    def _draw_before_shown(self, step: Step) -> None:
+        if step is Step.REDEEMING:
+            self.redraw()
 
     def _draw(self, record: str, hide_points: bool) -> None:
         vm = self._vm
