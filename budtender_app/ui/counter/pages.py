@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.eligibility import Keyed, estimate_text, off_text, pos_order, totals
+from budtender_app.domain.flow import Step
 from budtender_app.domain.messages import Level
 from budtender_app.domain.money import format_points
 from budtender_app.domain.receipt import SlipHeader, build_receipt
@@ -142,10 +143,12 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
             if c:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             table.setItem(r, c, item)
-    # As tall as its rows (up to eight), so the totals sit right under them.
+    # As tall as its rows (up to eight), so the totals sit right under them; empty, as tall as one
+    # row: the outcome table is empty while AIQ is asked and has a row at its answer, and a table
+    # changing height then relayouted and repainted the whole outcome page twice per sale.
     shown = max(1, min(len(rows), 8))
     height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(min(len(rows), shown)))
-    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else 30))
+    table.setFixedHeight(height + 2 * table.frameWidth() + (0 if rows else table.verticalHeader().defaultSectionSize()))
 
 
 class ApplyPage(QWidget):
@@ -265,8 +268,7 @@ class DonePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.addWidget(self.title_label)
-        for label in self.outcome_labels.values():
-            layout.addWidget(label)
+        layout.addWidget(self.outcome_band)
         layout.addWidget(self.table)
         caption = WrappedLabel(self.tr("The receipt, as it prints (Copy record copies the record for the POS "
                                  "transaction):"), self)
@@ -274,6 +276,10 @@ class DonePage(QWidget):
         layout.addWidget(self.receipt_view, 1)
         layout.addLayout(buttons)
         self._drawn: tuple[object, ...] | None = None
+        # Connected before the window's own step slot (the window is built around its pages), so
+        # this runs first: redeeming is drawn while the page is still hidden, laid out once as it
+        # shows. Drawn after the switch, it was laid out at the show and again for the new words.
+        vm.step_changed.connect(self._draw_before_shown)
 
     def _build_outcome_widgets(self) -> None:
         self.title_label = QLabel(self)
@@ -282,12 +288,23 @@ class DonePage(QWidget):
         self.table = _table(self, "outcome_table", "Redemption outcomes",
                             [self.tr("Discount"), self.tr("POS discount ID"), self.tr("Points deducted"),
                              self.tr("Outcome")])
-        # One banner per level, each styled once: restyling one banner from level to level
-        # relayouted the whole window as the answer came in, doubling the time to draw it.
-        self.outcome_labels = {level: MessageLabel(f"done_outcome_{level}_label", self) for level in _LOUDNESS}
+        # One banner per level, each styled and worded once: restyling one banner from level to
+        # level relayouted the whole window as the answer came in, doubling the time to draw it.
+        # Their band keeps its height while none shows (redeeming): a banner appearing at AIQ's
+        # answer moved the table and the slip below it, so the whole page was laid out and
+        # painted again.
+        self.outcome_band = QWidget(self)
+        band = QVBoxLayout(self.outcome_band)
+        band.setContentsMargins(0, 0, 0, 0)
+        band.setSpacing(0)
+        next_steps = self._next_steps()
+        self.outcome_labels = {level: MessageLabel(f"done_outcome_{level}_label", self.outcome_band)
+                               for level in _LOUDNESS}
         for level, label in self.outcome_labels.items():
             label.setWordWrap(False)  # one short line: a wrapping label made every relayout of the page dearer
-            label.show_message(level, "")
+            label.show_message(level, next_steps[level])
+            label.hide()
+            band.addWidget(label)
 
     def redraw(self) -> None:
         vm = self._vm
@@ -301,6 +318,10 @@ class DonePage(QWidget):
         self._drawn = drawn
         with one_layout_pass(self):
             self._draw(record, hide_points)
+
+    def _draw_before_shown(self, step: Step) -> None:
+        if step is Step.REDEEMING:
+            self.redraw()
 
     def _draw(self, record: str, hide_points: bool) -> None:
         vm = self._vm
@@ -348,17 +369,21 @@ class DonePage(QWidget):
         return SlipHeader(store=self._counter.store, terminal=self._counter.terminal,
                           moment=clock.local(self._moment), training=self._training)
 
-    def _show_outcome_level(self) -> None:
-        level = outcome_level([o.status for o in self._vm.outcomes])
-        next_step = {
+    def _next_steps(self) -> dict[Level, str]:
+        return {
             Level.OK: self.tr("Done: all redeemed. Copy the record onto the POS transaction; "
                               "Enter starts the next sale."),
             Level.WARNING: self.tr("Saved: the terminal sends it to AIQ by itself. Nothing for you to do."),
             Level.ERROR: self.tr("Not everything was redeemed: call a manager before the shopper leaves (F11). "
                                  "Each line says what happened."),
-        }.get(level, "")
+        }
+
+    def _show_outcome_level(self) -> None:
+        level = outcome_level([o.status for o in self._vm.outcomes])
+        labels = self.outcome_labels.values()
+        self.outcome_band.setMinimumHeight(max(label.sizeHint().height() for label in labels))
         for each, label in self.outcome_labels.items():
-            label.show_message(each, next_step if each == level else "")
+            label.setVisible(each == level)
 
     def record_text(self) -> str:
         """What Copy record copies: the record for the POS transaction, with the store and time."""

@@ -107,11 +107,12 @@ class ReceiptView(QWidget):
             pixmap = QPixmap.fromImage(image)
             pixmap.setDevicePixelRatio(self.devicePixelRatioF())
             self.preview_label.setPixmap(pixmap)
-        self.preview_label.adjustSize()
-        # As wide as the slip (plus a scroll bar), so a layout never crops the QR code's side. An
-        # empty slip (redeeming, no answer yet) keeps the last width: shrinking it relayouted the
-        # outcome page at every checkout, and growing it back again at AIQ's answer.
+        # The area as wide as the slip (plus a scroll bar), so a layout never crops the QR code's
+        # side. An empty slip (redeeming, no answer yet) keeps the last slip's size, blank:
+        # shrinking it hid the area's scroll bar and narrowed it at every checkout, and AIQ's
+        # answer grew both back, each a relayout and repaint of the outcome page.
         if image is not None or not self.scroll_area.minimumWidth():
+            self.preview_label.adjustSize()
             self.scroll_area.setMinimumWidth(self.preview_label.width() + 2 * self.scroll_area.frameWidth()
                                              + self.scroll_area.verticalScrollBar().sizeHint().width())
         for button in (self.print_button, self.pdf_button, self.copy_button):
