@@ -8,11 +8,36 @@ import sys
 
 from budtender_app import __version__
 
+#: IT's sub-commands (and ``sale``): a command line naming none starts the window, parsed without
+#: them, so the terminal's start-up does not import what they need (report, journal, staff, hub:
+#: about 150 ms of modules).
+COMMANDS = frozenset({"credentials", "redemptions", "journal", "manager-pin", "settings", "staff", "report",
+                      "sale", "hub", "simulator"})
+
+
+def start_parser() -> argparse.ArgumentParser:
+    """The options that start the window, and nothing else."""
+    parser = argparse.ArgumentParser(prog="budtender-app",
+                                     description="Redeem Alpine IQ loyalty wallet discounts at the counter.")
+    _add_start_options(parser)
+    parser.set_defaults(command=None)
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line as the start-up needs it: the window's options alone when no sub-command is
+    named (anything unknown then goes through the whole parser, for its error and its --help)."""
+    if not COMMANDS.intersection(argv) and not {"-h", "--help"}.intersection(argv):
+        args, rest = start_parser().parse_known_args(argv)
+        if not rest:
+            return args
+    return build_parser().parse_args(argv)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The app's command line: the options that start the window, and IT's sub-commands."""
     from budtender_app.cli.handoff import build_sale_parser
-    from budtender_app.cli.hub import build_hub_parser
+    from budtender_app.cli.hub_parser import build_hub_parser
     from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
     from budtender_app.cli.report import build_report_parser
     from budtender_app.cli.staff import build_staff_parser
@@ -93,7 +118,7 @@ def _command(argv: list[str] | None) -> int:
     argv, link = handoff.split_link(sys.argv[1:] if argv is None else list(argv))
     if (fast := handoff.fast_path(argv, link)) is not None:
         return fast  # a POS waits on a hand-off: none of IT's commands (~250 ms of imports) are loaded
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     if link is not None:  # the OS hands a budtender:// link to the registered app: budtender-app URL
         return handoff.run_link(link) if not args.command else handoff.link_with_command()
     if args.self_test or args.command:

@@ -300,3 +300,22 @@ def test_two_processes_opening_at_once_upgrade_the_manager_pin_once(path, now):
     assert [e.action for e in opened[0].events()] == ["added"]
     for s in opened:
         s.close()
+
+
+def test_training_seeded_once_hashes_nothing_at_the_next_start(tmp_path, monkeypatch):
+    """Four scrypts (~160 ms) at every start of training were the start-up's largest cost."""
+    from budtender_app.domain.clock import Clock
+    from budtender_app.domain.staff import TRAINING_STAFF, ActorKind
+    from budtender_app.domain.staff import Actor as ChangeActor
+    from budtender_app.services import slow_hash
+    from budtender_app.services.staff.store import StaffStore
+
+    by = ChangeActor(ActorKind.TRAINING, "training")
+    with StaffStore(tmp_path / "s.sqlite3", clock=Clock.system(), lookup_key=bytes(32)) as store:
+        assert store.seed(TRAINING_STAFF, by=by)
+    calls = []
+    real = slow_hash.scrypt
+    monkeypatch.setattr(slow_hash, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    with StaffStore(tmp_path / "s.sqlite3", clock=Clock.system(), lookup_key=bytes(32)) as store:
+        assert not store.seed(TRAINING_STAFF, by=by)
+    assert calls == []

@@ -1,0 +1,25 @@
+"""The `hub` sub-command's options (cli/hub.py runs them). Apart, so that building the app's
+command line at every start does not import psycopg and the hub's services (about 150 ms)."""
+
+from __future__ import annotations
+
+import argparse
+
+from budtender_app.services.journal import default_journal_path
+
+
+def build_hub_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add `hub set|init|status|push|leave` to the app's sub-commands."""
+    parser = subparsers.add_parser("hub", help="join the store hub (PostgreSQL), push to it, see its state")
+    actions = parser.add_subparsers(dest="hub_action", required=True)
+    set_p = actions.add_parser("set", help="join a hub; its password is read from standard input")
+    set_p.add_argument("--url", required=True, help="postgresql://USER@HOST[:PORT]/DB?sslmode=verify-full")
+    set_p.add_argument("--password", help=argparse.SUPPRESS)  # only to refuse it with a reason
+    actions.add_parser("init", help="create or migrate the hub's schema (once per hub; safe to repeat)")
+    for name, text in (("status", "is the hub reachable, how far behind is this terminal"),
+                       ("push", "push this terminal's journal to the hub now")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
+                            help=f"the redemption journal (default {default_journal_path()})")
+    actions.add_parser("leave", help="forget the hub's URL and password")
+    return parser
