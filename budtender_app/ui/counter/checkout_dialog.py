@@ -48,13 +48,16 @@ class CheckoutDialog(AppDialog):
         back = self.button(self.tr("Back (Esc)"), "checkout_back_button", "Back")
         back.clicked.connect(self.cancel_requested)
         layout = QVBoxLayout(self)
+        layout.setSpacing(10)  # room between what to check and where to type, at arm's length
         layout.addWidget(warning)
         layout.addWidget(what)
         layout.addWidget(ids)
         layout.addLayout(form)
         layout.addWidget(self.prefill_label)
+        layout.addSpacing(6)
         layout.addLayout(button_row(back, confirm))
-        self.setMinimumWidth(DIALOG_MIN_WIDTH)
+        # Wide enough that the bold first line reads on one line (it wrapped at 520 px).
+        self.setMinimumWidth(DIALOG_MIN_WIDTH + 100)
         self.reset(summary)
 
     def reset(self, summary: str, pos_ids: Sequence[str] = (), transaction: str = "") -> None:
