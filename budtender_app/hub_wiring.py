@@ -70,7 +70,7 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     pusher = HubPusher(terminal, args, now=now, on_state=on_state)
     pusher.start()
     if checkout is not None:
-        checkout.claimer = HubClaimer(args, store=journal.store, terminal_id=terminal.id, terminal_name=terminal.name,
+        checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
     return HubLink(pusher, journal)
 

@@ -63,6 +63,11 @@ class Checkout(QObject):
         self.claimer: Claimer | None = None
         self._claiming = False
 
+    @property
+    def store(self) -> str:
+        """The store this counter's journal (and its claims on the hub) are of."""
+        return self._journal.store
+
     # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
 
     def read(self) -> AppliedSale | None:
