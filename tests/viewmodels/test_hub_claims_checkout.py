@@ -64,7 +64,7 @@ async def registers(server, tmp_path):
         journal = Journal(file, store="Main St", terminal=f"till-{n}", lock=JournalLock(file).acquire(),
                           clock=CLOCK, seal=Seal(f"journal-{n}", bytes([n]) * 32))
         vm = RedemptionViewModel(AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID)), journal, clock=CLOCK)
-        vm.checkout.claimer = HubClaimer(hub_args, store="Main St", terminal_id=journal.seal.journal_id,
+        vm.till.claimer = HubClaimer(hub_args, store="Main St", terminal_id=journal.seal.journal_id,
                                          terminal_name=f"Register {n}", now=CLOCK.now)
         made.append((vm, journal))
         return vm
@@ -125,7 +125,7 @@ async def test_two_registers_racing_the_same_discount_exactly_one_put_reaches_ai
     refused = one if one.step is Step.CHECKOUT else two
     level, text = refused.message
     assert level == Level.ERROR and "already redeemed at Register" in text and "Nothing was sent" in text
-    assert refused.checkout._journal.for_transaction(TXID) == []  # nothing journaled there
+    assert refused.till._journal.for_transaction(TXID) == []  # nothing journaled there
     assert refused.sale_applied  # the cashier is still at checkout, the sale still applied
 
 
@@ -140,7 +140,7 @@ async def test_an_unreachable_hub_redeems_anyway_and_the_push_claims_it_late(reg
     await wait_for_step(two, Step.DONE)
     await two.wait_idle()
     assert len(puts(server)) == 1  # the hub away never stops a sale
-    journal = Journal.open_read_only(two.checkout._journal.path, two.checkout._journal.seal)
+    journal = Journal.open_read_only(two.till._journal.path, two.till._journal.seal)
     try:
         pusher = HubPusher(Terminal(journal, "Register 2"), args, now=CLOCK.now)
         state = await pusher.push_once()
@@ -163,7 +163,7 @@ async def test_a_late_claim_without_a_rival_is_simply_taken(registers, args, ser
     two.confirm_checkout(TXID)
     await wait_for_step(two, Step.DONE)
     await two.wait_idle()
-    journal = Journal.open_read_only(two.checkout._journal.path, two.checkout._journal.seal)
+    journal = Journal.open_read_only(two.till._journal.path, two.till._journal.seal)
     try:
         await HubPusher(Terminal(journal, "Register 2"), args, now=CLOCK.now).push_once()
     finally:
