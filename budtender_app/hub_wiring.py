@@ -24,6 +24,7 @@ from budtender_app.services.journal import Journal, JournalError, Seal
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
+    from budtender_app.viewmodels.checkout import Checkout
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,13 @@ class HubLink:
 
 
 def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
-              training: bool, on_state: Callable[[PushState], None] = lambda _s: None) -> HubLink | None:
-    """Start pushing this terminal's journal to its hub; None when there is none to push to."""
+              training: bool, on_state: Callable[[PushState], None] = lambda _s: None,
+              checkout: Checkout | None = None) -> HubLink | None:
+    """Start pushing this terminal's journal to its hub, and claim ``checkout``'s discounts on it
+    (services/hub/claimer.py); None when there is no hub to push to."""
     if training:
         return None
+    from budtender_app.services.hub.claimer import HubClaimer
     from budtender_app.services.hub.config import HubConfig
     from budtender_app.services.hub.push import Terminal
     from budtender_app.services.hub.pusher import HubPusher
@@ -62,8 +66,12 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     except JournalError as exc:
         log.warning("the store hub push is off this run: %s", exc)
         return None
-    pusher = HubPusher(Terminal(journal, socket.gethostname()), args, now=now, on_state=on_state)
+    terminal = Terminal(journal, socket.gethostname())
+    pusher = HubPusher(terminal, args, now=now, on_state=on_state)
     pusher.start()
+    if checkout is not None:
+        checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
+                                      now=now)
     return HubLink(pusher, journal)
 
 

@@ -10,7 +10,9 @@ The view model keeps the sale's state and says what happened.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 
@@ -26,8 +28,19 @@ from budtender_app.services.journal import Journal, JournalEntry, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.operation import MessageLine, Operations
 
+if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.services.hub.claims import ClaimResult
+
 # The counter's log, as before this was split out of the view model.
 log = logging.getLogger("budtender_app.viewmodels.redemption")
+
+
+class Claimer(Protocol):
+    """The store hub's claims (services/hub/claimer.py ``HubClaimer``), keyed by AIQ discount id."""
+
+    async def claim(self, transaction_id: str, discount_ids: Sequence[str]) -> ClaimResult: ...
+
+    async def release(self, transaction_id: str, discount_ids: Sequence[str]) -> None: ...
 
 
 class Checkout(QObject):
@@ -46,6 +59,14 @@ class Checkout(QObject):
         self._acting = acting  # the cashier: the sale in progress, its cancel and its checkout are theirs
         #: Whether a sale is applied in the POS now (saved, read back at start; gone at checkout or cancel).
         self.applied = False
+        #: The store hub's claims (hub_wiring.py sets it once the hub is joined); None: no hub, as before.
+        self.claimer: Claimer | None = None
+        self._claiming = False
+
+    @property
+    def store(self) -> str:
+        """The store this counter's journal (and its claims on the hub) are of."""
+        return self._journal.store
 
     # -- the sale in progress (applied in the POS, not yet checked out) ------------------------
 
@@ -172,6 +193,36 @@ class Checkout(QObject):
                         shopper=row.shopper_masked or self.tr("another shopper"))
         return ""
 
+    def claim_then(self, transaction_id: str, chosen: Sequence[Discount], *, still: Callable[[], bool],
+                   go: Callable[[str, list[Discount]], None]) -> None:
+        """With a hub joined, claim the sale's discounts on it first (a worker thread, never the GUI),
+        then ``go``: another register's claim refuses the checkout with where and when, and the
+        cashier stays at checkout; an unreachable hub lets it go on (claimed later by the push).
+        No hub: ``go`` at once, as before."""
+        if self.claimer is None:
+            go(transaction_id, list(chosen))
+        elif not self._claiming:  # Enter pressed again while the hub answers: one claim
+            self._claiming = True
+            self._ops.spawn(self._claim(self.claimer, transaction_id, list(chosen), still, go))
+
+    async def _claim(self, claimer: Claimer, transaction_id: str, chosen: list[Discount], still: Callable[[], bool],
+                     go: Callable[[str, list[Discount]], None]) -> None:
+        try:
+            with self._ops.showing(self.tr("Checking with the store hub…")):
+                result = await claimer.claim(transaction_id, [d.id for d in chosen])
+        finally:
+            self._claiming = False
+        if result.outcome.value == "held" and result.held_since is not None:
+            log.info("checkout of transaction %s refused: another register holds a discount", transaction_id)
+            held = next((d.name for d in chosen if result.held and d.id == result.held.discount_id), "")
+            words = result.message(self._clock.local(result.held_since).tzinfo or UTC)
+            self._line.say(Level.ERROR, self.tr("Not redeemed: {discount} is {words}. Nothing was sent; check the "
+                                                "sale with a manager.").format(discount=held, words=words))
+        elif not still():  # the cashier went back while the hub answered: the claims are given back
+            await claimer.release(transaction_id, [d.id for d in chosen])
+        else:
+            go(transaction_id, chosen)
+
     async def redeem_all(self, transaction_id: str, chosen: Sequence[Discount], *, shopper_masked: str,
                          contact_id: str, approver: Actor | None = None) -> AsyncIterator[list[Outcome]]:
         """Journal, then send each chosen discount once; yields the outcomes so far as each one
@@ -191,6 +242,9 @@ class Checkout(QObject):
         async for outcome in self._send(transaction_id, chosen, entries):
             outcomes.append(outcome)
             yield list(outcomes)
+        refused = [o.discount.id for o in outcomes if o.status is Status.REJECTED]
+        if refused and self.claimer is not None:  # AIQ said no: other registers may redeem them
+            await self.claimer.release(transaction_id, refused)
 
     async def _send(self, transaction_id: str, chosen: Sequence[Discount],
                    entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:

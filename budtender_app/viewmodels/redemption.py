@@ -79,9 +79,9 @@ class RedemptionViewModel(QObject):
         self.redemption_sender = RedemptionSender(api, journal, sleep=sleep)
         self._line = MessageLine(self.message_changed.emit, only_changes=True)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed, only_changes=True)
-        #: The sale applied in the POS (kept in the journal until checkout or cancel) and its checkout.
-        self._checkout = Checkout(journal, applied or AppliedSales(journal), self.redemption_sender, clock=self._clock,
-                                  ops=self._ops, line=self._line, acting=self.acting, parent=self)
+        #: The sale applied in the POS (kept until checkout or cancel) and its checkout; hub_wiring sets its claimer.
+        self.till = Checkout(journal, applied or AppliedSales(journal), self.redemption_sender, clock=self._clock,
+                             ops=self._ops, line=self._line, acting=self.acting, parent=self)
         self.step = Step.CART
         self._selection = Selection(parent=self)
         self._cart = CartEdit(self._selection, self._line, self._refilter, parent=self)
@@ -156,13 +156,8 @@ class RedemptionViewModel(QObject):
     def selected(self) -> list[Discount]:
         return self._selection.selected
 
-    @property
-    def points_deducted(self) -> int:
-        return sum(o.points_deducted for o in self.outcomes)
-
-    @property
-    def balance_after(self) -> int | None:
-        return None if self.balance is None else self.balance - self.points_deducted
+    points_deducted = property(lambda self: sum(o.points_deducted for o in self.outcomes))
+    balance_after = property(lambda self: None if self.balance is None else self.balance - self.points_deducted)
 
     def record(self) -> str:
         """The text block for the POS transaction record (auditors need the points on it)."""
@@ -184,7 +179,7 @@ class RedemptionViewModel(QObject):
     @property
     def sale_applied(self) -> bool:
         """Whether this sale's discounts are applied in the POS (kept in the journal)."""
-        return self._checkout.applied
+        return self.till.applied
 
     def forget_shopper(self) -> None:
         """Another phone is typed at the phone step: the shopper kept there is forgotten."""
@@ -233,7 +228,7 @@ class RedemptionViewModel(QObject):
         if not self.selected:
             self._line.say(Level.ERROR, self.tr("Select at least one discount first (Space selects)."))
             return
-        if not self._checkout.save(AppliedSale(
+        if not self.till.save(AppliedSale(
                 cart_total=self.cart_total, discounts=tuple(self.selected), shopper_masked=self.shopper_masked,
                 contact_id=self.wallet.contact_id if self.wallet else "", balance=self.balance,
                 pin_skipped=self.pin_skipped, pin_approver=self.pin_approver)):
@@ -244,7 +239,7 @@ class RedemptionViewModel(QObject):
     def start_checkout(self) -> None:
         """F9: "Checkout complete": asks for the POS transaction ID (nothing sent); before applying, says what to do."""
         if self.step is not Step.APPLY_IN_POS:
-            hint = self._checkout.not_yet_text(self.step)
+            hint = self.till.not_yet_text(self.step)
             if hint:
                 self._line.say(Level.INFO, hint)
             return
@@ -254,16 +249,21 @@ class RedemptionViewModel(QObject):
         """Enter on the transaction ID: now, and only now, redeem each discount (E4)."""
         if self.step is not Step.CHECKOUT:
             return
-        txid, refused = self._checkout.transaction(  # checkout's rule, the store's ID shape, another sale's ID
+        txid, refused = self.till.transaction(  # checkout's rule, the store's ID shape, another sale's ID
             text, self.transaction_ids, contact_id=self.wallet.contact_id if self.wallet else "",
             shopper_masked=self.phone.masked if self.phone else "")
         if refused:
             self._line.say(Level.ERROR, refused)
             return
+        # The store hub's claim first, when one is joined (checkout.py): another register's refuses it.
+        self.till.claim_then(txid, list(self.selected), still=lambda: self.step is Step.CHECKOUT,
+                                 go=self._confirmed)
+
+    def _confirmed(self, txid: str, chosen: list[Discount]) -> None:
         self.transaction_id = txid
         self._go(Event.TRANSACTION_CONFIRMED)
         # Not cancellable: once checkout is confirmed the redemptions must finish or be recorded.
-        self._ops.spawn(self._redeem_all(self.transaction_id, list(self.selected)))
+        self._ops.spawn(self._redeem_all(txid, chosen))
 
     def cancel(self) -> None:
         """Esc: undo the step (not redeeming). Wallet -> phone, shopper kept; asks where going back drops them."""
@@ -292,7 +292,7 @@ class RedemptionViewModel(QObject):
         """"Cancel redemption" (Shift+Esc): ask first (abandon_asked); abandon() when confirmed."""
         if not allowed(self.step, Event.ABANDON):
             return
-        self.abandon_asked.emit(self._checkout.abandon_question(bool(self.selected_ids)))
+        self.abandon_asked.emit(self.till.abandon_question(bool(self.selected_ids)))
 
     def abandon(self) -> None:
         """Give up this shopper's redemption before checkout (confirmed): no points are taken."""
@@ -305,9 +305,9 @@ class RedemptionViewModel(QObject):
 
     def _end_redemption(self, why: str) -> None:
         """The shopper's redemption is given up before checkout: nothing was or will be sent."""
-        was_applied = self._checkout.forget(why)
+        was_applied = self.till.forget(why)
         self.forget_shopper()
-        self._line.say(Level.INFO, self._checkout.cancelled_text(was_applied) + self.handoff.forget())  # not the next's
+        self._line.say(Level.INFO, self.till.cancelled_text(was_applied) + self.handoff.forget())  # not the next's
 
     def new_sale(self) -> None:
         if self.step is not Step.DONE:
@@ -322,7 +322,7 @@ class RedemptionViewModel(QObject):
 
     async def _redeem_all(self, transaction_id: str, chosen: list[Discount]) -> None:
         self.outcomes = []
-        async for outcomes in self._checkout.redeem_all(transaction_id, chosen, shopper_masked=self.shopper_masked,
+        async for outcomes in self.till.redeem_all(transaction_id, chosen, shopper_masked=self.shopper_masked,
                                                         contact_id=self.wallet.contact_id if self.wallet else "",
                                                         approver=self.pin_approver):
             self.outcomes = outcomes
@@ -356,18 +356,18 @@ class RedemptionViewModel(QObject):
     def resume_applied(self) -> None:
         """At start: a sale applied in the POS before a quit or crash comes back at the POS step,
         to be finished (F9 and the transaction ID) or cancelled. Nothing is sent by itself."""
-        sale = self._checkout.read() if self.step is Step.CART else None
+        sale = self.till.read() if self.step is Step.CART else None
         if sale is None:
             return
         self._selection.cart_total = sale.cart_total
         self._reset_shopper()
         self._resumed_shopper = sale.shopper_masked
         self.pin_skipped, self.pin_approver = sale.pin_skipped, sale.pin_approver
-        self.wallet = self._checkout.wallet_of(sale)
+        self.wallet = self.till.wallet_of(sale)
         self._selection.restore(sale.discounts, hide_points=self.wallet.hide_points)
         self._go(Event.RESUME_APPLIED)
         self.offers_changed.emit()
-        self._line.say(Level.ERROR, self._checkout.resumed_text(sale, self.discount_count(len(sale.discounts))))
+        self._line.say(Level.ERROR, self.till.resumed_text(sale, self.discount_count(len(sale.discounts))))
 
     def _go(self, event: Event) -> None:
         self.step = transition(self.step, event)

@@ -122,3 +122,53 @@ def _take(conn: psycopg.Connection, c: Claim, terminal_id: str, terminal_name: s
     if row is None or row[0] == terminal_id:
         return None
     return str(row[0]), str(row[1]), row[2]
+
+
+def release(conn: psycopg.Connection, terminal_id: str, claims: Sequence[Claim]) -> int:
+    """Give back ``terminal_id``'s own claims of ``claims`` (AIQ refused them, a manager abandoned
+    them, or their points were given back): other registers may then redeem those discounts.
+    A claim held by another register is never touched. How many were released."""
+    released = 0
+    with conn.transaction():
+        for c in claims:
+            released += conn.execute("DELETE FROM hub_claims WHERE store = %s AND transaction_id = %s AND "
+                                     "discount_id = %s AND terminal_id = %s",
+                                     (c.store, c.transaction_id, c.discount_id, terminal_id)).rowcount
+    return released
+
+
+#: Journal states whose redemption no longer takes the discount (domain/journal_rules.State).
+FREED = ("rejected", "abandoned", "reversed")
+
+_UNCLAIMED = ("SELECT r.store, r.transaction_id, r.discount_id FROM hub_redemptions r WHERE r.terminal_id = %s "
+              "AND r.state <> ALL(%s) AND NOT EXISTS (SELECT 1 FROM hub_claims c WHERE c.store = r.store AND "
+              "c.transaction_id = r.transaction_id AND c.discount_id = r.discount_id AND c.terminal_id = %s) "
+              "AND NOT EXISTS (SELECT 1 FROM hub_claim_conflicts f WHERE f.store = r.store AND "
+              "f.transaction_id = r.transaction_id AND f.discount_id = r.discount_id AND f.terminal_id = %s)")
+_FREED = ("SELECT r.store, r.transaction_id, r.discount_id FROM hub_redemptions r JOIN hub_claims c ON "
+          "c.store = r.store AND c.transaction_id = r.transaction_id AND c.discount_id = r.discount_id "
+          "AND c.terminal_id = r.terminal_id WHERE r.terminal_id = %s AND r.state = ANY(%s)")
+
+
+def settle(conn: psycopg.Connection, terminal_id: str, terminal_name: str, at: datetime) -> list[ClaimResult]:
+    """At the pusher's contact, after a push: claim late what this terminal redeemed while the hub
+    was unreachable (its pushed redemptions without a claim), and release its claims of
+    redemptions refused, abandoned or reversed since. The conflicts found (new ones only)."""
+    freed = list(FREED)
+    gone = [Claim(*r) for r in conn.execute(_FREED, (terminal_id, freed)).fetchall()]
+    if gone:
+        release(conn, terminal_id, gone)
+    late = [Claim(*r) for r in conn.execute(_UNCLAIMED, (terminal_id, freed, terminal_id, terminal_id)).fetchall()]
+    conn.commit()
+    return claim_late(conn, terminal_id, terminal_name, late, at) if late else []
+
+
+def conflicts(conn: psycopg.Connection) -> list[tuple[str, str, str, str, str]]:
+    """Unsettled conflicts of late claims, for ``hub status``: (store, transaction, discount,
+    the register that redeemed it late, the register that held it)."""
+    rows = conn.execute("SELECT f.store, f.transaction_id, f.discount_id, f.terminal_name, "
+                        "coalesce(c.terminal_name, f.holder_id) FROM hub_claim_conflicts f LEFT JOIN hub_claims c "
+                        "ON c.store = f.store AND c.transaction_id = f.transaction_id AND "
+                        "c.discount_id = f.discount_id WHERE f.settled_by = '' ORDER BY f.found_at").fetchall()
+    conn.commit()
+    return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
 from budtender_app.services.hub.push import PushResult, Terminal, push
 from budtender_app.services.hub.schema import HubSchemaError
@@ -77,7 +78,14 @@ class HubPusher:
 
     def _push_blocking(self) -> PushResult:
         with connect(self._args) as conn:
-            return push(self._terminal, conn)
+            result = push(self._terminal, conn)
+            if not result.problem:  # then what was redeemed while the hub was away is claimed late
+                for c in settle(conn, self._terminal.id, self._terminal.name, self._now()):
+                    log.warning("claim conflict: transaction %s discount %s was redeemed here while the hub was "
+                                "unreachable, and %s holds it: a manager checks it (hub status)",
+                                c.held.transaction_id if c.held else "?", c.held.discount_id if c.held else "?",
+                                c.holder_name)
+            return result
 
     def nudge(self) -> None:
         """Push soon (after a checkout): the hub hears of it without waiting a whole round."""

@@ -1,5 +1,6 @@
 """What ``hub status`` says: the hub reachable or why not, this terminal's last push and how
-many events it is behind, and every terminal whose chain the hub found broken."""
+many events it is behind, every terminal whose chain the hub found broken, and the conflicts of
+late claims (claims.py) for managers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 
 import psycopg
 
+from budtender_app.services.hub.claims import conflicts
 from budtender_app.services.hub.push import Terminal
 from budtender_app.services.hub.schema import schema_version
 
@@ -32,6 +34,8 @@ class HubState:
     terminals: list[TerminalState]
     this: TerminalState | None
     behind: int | None
+    #: Late claims held by another register: (store, transaction, discount, redeemed at, held by).
+    conflicts: tuple[tuple[str, str, str, str, str], ...] = ()
 
     @property
     def flagged(self) -> list[TerminalState]:
@@ -47,14 +51,15 @@ def hub_state(conn: psycopg.Connection, terminal: Terminal | None) -> HubState:
         "SELECT terminal_id, name, last_push, last_sequence, chain_ok, chain_problem FROM hub_terminals "
         "ORDER BY name, terminal_id").fetchall()]
     conn.commit()
+    found = tuple(conflicts(conn)) if version >= 2 else ()
     if terminal is None:
-        return HubState(version, terminals, None, None)
+        return HubState(version, terminals, None, None, found)
     this = next((t for t in terminals if t.terminal_id == terminal.id), None)
     hub_last = conn.execute("SELECT coalesce(max(seq), 0) FROM hub_events WHERE terminal_id = %s",
                             (terminal.id,)).fetchone()
     conn.commit()
     behind = terminal.journal.audit.last()[0] - int(hub_last[0] if hub_last else 0)
-    return HubState(version, terminals, this, behind)
+    return HubState(version, terminals, this, behind, found)
 
 
 def describe(state: HubState, where: str) -> list[str]:
@@ -70,4 +75,7 @@ def describe(state: HubState, where: str) -> list[str]:
         lines.append(f"This terminal has pushed nothing yet ({state.behind} events to push).")
     lines += [f"WARNING: the audit chain of {t.name} ({t.terminal_id}) on the hub is broken: {t.chain_problem}"
               for t in state.flagged]
+    lines += [f"WARNING: claim conflict at {store}: transaction {txid} discount {discount} was redeemed at "
+              f"{late} while the hub was unreachable, and {holder} holds it: a manager checks both"
+              for store, txid, discount, late, holder in state.conflicts]
     return lines

@@ -9,8 +9,11 @@ import psycopg
 import pytest
 
 from budtender_app.services.hub import schema
-from budtender_app.services.hub.claims import Claim, ClaimOutcome, claim, claim_late
+from budtender_app.services.hub.claims import Claim, ClaimOutcome, claim, claim_late, release, settle
 from budtender_app.services.hub.config import parse_hub_url
+from budtender_app.services.hub.push import Terminal, push
+from budtender_app.services.journal import Journal
+from tests.helpers.hub_journal import SEAL, write_sales
 from tests.helpers.pg import free_port
 
 pytestmark = pytest.mark.hub
@@ -68,3 +71,28 @@ def test_an_unreachable_hub_lets_the_checkout_go_on_and_the_late_claim_shows_the
         rows = conn.execute("SELECT terminal_name, holder_id, discount_id FROM hub_claim_conflicts").fetchall()
         assert rows == [("Register 2", "t1", "d1")]
         assert claim_late(conn, "t2", "Register 2", sale("d2"), AT) == []  # its own late claim: no conflict
+
+
+def test_only_the_holding_register_releases_its_claim(args):
+    assert claim(args, "t1", "Register 1", sale("d1", "d2"), AT).outcome is ClaimOutcome.CLAIMED
+    with psycopg.connect(**args) as conn:
+        assert release(conn, "t2", sale("d1")) == 0  # another register's claim is never touched
+        assert release(conn, "t1", sale("d1")) == 1  # AIQ refused d1: given back
+    assert claimed(args) == [("d2", "Register 1")]
+    assert claim(args, "t2", "Register 2", sale("d1"), AT).outcome is ClaimOutcome.CLAIMED
+
+
+def test_the_push_releases_claims_of_redemptions_abandoned_or_reversed(args, tmp_path):
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 1)  # POS-00000000: d1 and d2 redeemed
+    with Journal.open_read_only(path, SEAL) as journal, psycopg.connect(**args) as conn:
+        terminal = Terminal(journal, "Register 1")
+        push(terminal, conn)
+        assert settle(conn, terminal.id, "Register 1", AT) == []  # claimed late, no rival
+        assert sorted(r[0] for r in claimed(args)) == ["d1", "d2"]
+        conn.execute("UPDATE hub_redemptions SET state = 'abandoned' WHERE discount_id = 'd1'")
+        conn.execute("UPDATE hub_redemptions SET state = 'reversed' WHERE discount_id = 'd2'")
+        conn.commit()  # as a later push brings a manager's abandon and a reversal
+        assert settle(conn, terminal.id, "Register 1", AT) == []
+    assert claimed(args) == []
+    assert claim(args, "t2", "Register 2", sale("d1", "d2", txid="POS-00000000"), AT).outcome is ClaimOutcome.CLAIMED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -128,3 +129,25 @@ def test_the_hub_state_in_a_few_quiet_words():
     assert state_text(PushState(waiting=3, unreachable_since=now(), problem="x"), local) == \
         "Hub unreachable since 14:02"
     assert "does not match" in state_text(PushState(waiting=0, chain_ok=False), local)
+
+
+@pytest.mark.asyncio
+async def test_a_joined_hub_gives_the_counter_its_claims_and_the_push_claims_what_was_sold(hub_db, tmp_path):
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        schema.migrate(conn)
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 1)  # POS-00000000, sold while no claim was made
+    checkout = SimpleNamespace(store="Main St", claimer=None)
+    states: asyncio.Queue = asyncio.Queue()
+    link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False,
+                     on_state=states.put_nowait, checkout=checkout)
+    assert link is not None and checkout.claimer is not None
+    try:
+        await next_state(states, lambda s: s.in_sync)
+        held = await checkout.claimer.claim("POS-00000000", ["d1"])  # this terminal's own: claimed late already
+        assert held.outcome.value == "claimed"
+    finally:
+        link.stop()
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        rows = conn.execute("SELECT discount_id, terminal_id FROM hub_claims ORDER BY 1").fetchall()
+    assert rows == [("d1", SEAL.journal_id), ("d2", SEAL.journal_id)]
