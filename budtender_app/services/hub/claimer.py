@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from budtender_app.services.hub.claims import Claim, ClaimResult, claim, release
+from budtender_app.services.hub.claims import Claim, ClaimOutcome, ClaimResult, claim, release
 from budtender_app.services.hub.config import connect
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,12 @@ class HubClaimer:
     async def claim(self, transaction_id: str, discount_ids: Sequence[str]) -> ClaimResult:
         """All of a checkout's discounts, or none (HELD); UNREACHABLE within the connect timeout."""
         claims, at = self._claims(transaction_id, discount_ids), self._now()
-        result = await asyncio.to_thread(claim, self._args, self._id, self._name, claims, at)
+        try:
+            result = await asyncio.to_thread(claim, self._args, self._id, self._name, claims, at)
+        except Exception as exc:  # noqa: BLE001 - a hub that answers wrongly (no schema, no rights) never holds a sale
+            log.warning("the store hub refused the claim of transaction %s (%s): redeemed, claimed later",
+                        transaction_id, type(exc).__name__)
+            result = ClaimResult(ClaimOutcome.UNREACHABLE, reason=type(exc).__name__)
         if result.reason:
             log.info("the store hub could not take the claim of transaction %s (claimed later): %s",
                      transaction_id, result.reason)

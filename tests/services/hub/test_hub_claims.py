@@ -96,3 +96,17 @@ def test_the_push_releases_claims_of_redemptions_abandoned_or_reversed(args, tmp
         assert settle(conn, terminal.id, "Register 1", AT) == []
     assert claimed(args) == []
     assert claim(args, "t2", "Register 2", sale("d1", "d2", txid="POS-00000000"), AT).outcome is ClaimOutcome.CLAIMED
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"the store hub refused the claim")
+async def test_a_hub_that_answers_wrongly_never_holds_a_sale(hub_db):
+    """A hub nobody ran `hub init` on (no tables) answers the claim with an SQL error: the checkout
+    goes on as with an unreachable hub, instead of the cashier stuck at checkout."""
+    from budtender_app.services.hub.claimer import HubClaimer
+    from budtender_app.services.hub.claims import ClaimOutcome
+
+    bare = parse_hub_url(hub_db.url).connect_args(hub_db.password)  # no schema.migrate
+    claimer = HubClaimer(bare, store="Main St", terminal_id="t-1", terminal_name="Register 1", now=lambda: AT)
+    result = await claimer.claim("POS-00000042", ["101"])
+    assert result.outcome is ClaimOutcome.UNREACHABLE and result.reason
