@@ -28,8 +28,7 @@ from budtender_app.domain.actor import Actor
 from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import NOT_A_MANAGER, PASSCODE_MAX, PASSCODE_MIN, CheckStatus, StaffMember
 from budtender_app.services.staff import StaffStoreError
-from budtender_app.viewmodels.manager_pin import ASK, ManagerPinViewModel, PinMode, duration_text
-from budtender_app.viewmodels.operation import MessageLine, MessageText
+from budtender_app.viewmodels.manager_pin import ASK, LockedPrompt, ManagerPinViewModel, PinMode
 from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
@@ -97,28 +96,18 @@ class ManagerApproval(QObject):
         self.revoked.emit()
 
 
-class ApprovalPrompt(QObject):
-    """One "a manager's passcode" prompt. Emits ``accepted`` once, when a manager's passcode is typed.
+class ApprovalPrompt(LockedPrompt):
+    """One "a manager's passcode" prompt. Emits ``accepted`` once, when a manager's passcode is typed."""
 
-    Methods return None (they are called from Qt signals; PySide6 6.12's refcount bug).
-    """
-
-    accepted = Signal()
-    message_changed = Signal(str, str)  # (Level, text)
-    locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
-    message = MessageText()
-
-    #: The words the dialogs show for what is typed (the manager-PIN prompt says "Manager PIN").
     caption = "Manager's &passcode:"
     title = "A manager approves"
+    locked_words = "Too many wrong passcodes. Try again in {time}."
+    unlocked_words = "A manager can type their passcode again."
 
     def __init__(self, approval: ManagerApproval, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._approval = approval
-        self._line = MessageLine(self.message_changed.emit)
         self.mode: PinMode = ASK
-        self.seconds_locked = 0
-        self.done = False
 
     @property
     def digits_range(self) -> tuple[int, int]:
@@ -131,12 +120,7 @@ class ApprovalPrompt(QObject):
         except StaffStoreError as exc:
             self._say(Level.ERROR, str(exc))
             return
-        was_locked = bool(self.seconds_locked)
-        self._set_locked(seconds)
-        if seconds:
-            self._say(Level.ERROR, self._locked_text(seconds))
-        elif was_locked:
-            self._say(Level.INFO, self.tr("A manager can type their passcode again."))
+        self._show_lock(seconds)
 
     def submit(self, passcode: str) -> None:
         """One try: whose passcode this is; only a manager's is accepted."""
@@ -160,20 +144,7 @@ class ApprovalPrompt(QObject):
             self._say(Level.ERROR, self.tr(NOT_A_MANAGER))  # the same words for a cashier's: no hint
             return
         self._approval.grant(member)
-        self.done = True
-        self._say(Level.CLEAR, "")
-        self.accepted.emit()
-
-    def _locked_text(self, seconds: int) -> str:
-        return self.tr("Too many wrong passcodes. Try again in {time}.").format(time=duration_text(self, seconds))
-
-    def _set_locked(self, seconds: int) -> None:
-        if seconds != self.seconds_locked:
-            self.seconds_locked = seconds
-            self.locked_changed.emit(seconds)
-
-    def _say(self, level: Level, text: str) -> None:
-        self._line.say(level, text)
+        self._accept()
 
 
 #: What a manager's prompt draws: the shared manager PIN (a terminal without sign-in) or a

@@ -44,8 +44,9 @@ class PinMode(StrEnum):
 SET, ASK, REFUSED = PinMode.SET, PinMode.ASK, PinMode.REFUSED
 
 
-class ManagerPinViewModel(QObject):
-    """One manager-PIN prompt. Emits ``accepted`` once, when the PIN is right or newly chosen.
+class LockedPrompt(QObject):
+    """What a manager's prompt has whatever it asks (the shared PIN here, a manager's own passcode
+    in manager_approval.py): the message, the lock's countdown, and ``accepted`` emitted once.
 
     Methods return None (they are called from Qt signals; PySide6 6.12's refcount bug).
     """
@@ -55,16 +56,55 @@ class ManagerPinViewModel(QObject):
     locked_changed = Signal(int)  # seconds until the next try; 0 when tries are allowed
     message = MessageText()  # (Level, text) the prompt shows now
 
-    #: The words the dialogs show for what is typed (ApprovalPrompt says "Manager's passcode").
+    #: The words the dialogs show for what is typed, and the prompt's words about its lock.
+    caption = title = ""
+    locked_words = "Too many wrong tries. Try again in {time}."
+    unlocked_words = ""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._line = MessageLine(self.message_changed.emit)  # a refusal said again shows again
+        self.seconds_locked = 0
+        self.done = False
+
+    def _show_lock(self, seconds: int) -> None:
+        """The lock as just read (a timer re-reads it each second while locked)."""
+        was_locked = bool(self.seconds_locked)
+        self._set_locked(seconds)
+        if seconds:
+            self._say(Level.ERROR, self._locked_text(seconds))
+        elif was_locked:
+            self._say(Level.INFO, self.tr(self.unlocked_words))
+
+    def _locked_text(self, seconds: int) -> str:
+        return self.tr(self.locked_words).format(time=duration_text(self, seconds))
+
+    def _accept(self) -> None:
+        self.done = True
+        self._set_locked(0)
+        self._say(Level.CLEAR, "")
+        self.accepted.emit()
+
+    def _set_locked(self, seconds: int) -> None:
+        if seconds != self.seconds_locked:
+            self.seconds_locked = seconds
+            self.locked_changed.emit(seconds)
+
+    def _say(self, level: Level, text: str) -> None:
+        self._line.say(level, text)
+
+
+class ManagerPinViewModel(LockedPrompt):
+    """One manager-PIN prompt. Emits ``accepted`` once, when the PIN is right or newly chosen."""
+
     caption = "Manager &PIN:"
     title = "Manager PIN"
+    locked_words = "Too many wrong PINs. Try again in {time}."
+    unlocked_words = "You can try the manager PIN again."
 
     def __init__(self, guard: ManagerPinGuard, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._guard = guard
-        self._line = MessageLine(self.message_changed.emit)  # a refusal said again shows again
-        self.seconds_locked = 0
-        self.done = False
         self.mode: PinMode  # set below, or by _refuse
         try:
             self.mode = ASK if guard.is_set() else SET
@@ -86,12 +126,7 @@ class ManagerPinViewModel(QObject):
         except SettingsUnreadable as exc:
             self._refuse(exc)
             return
-        was_locked = bool(self.seconds_locked)
-        self._set_locked(seconds)
-        if seconds:
-            self._say(Level.ERROR, self._locked_text(seconds))
-        elif was_locked:
-            self._say(Level.INFO, self.tr("You can try the manager PIN again."))
+        self._show_lock(seconds)
 
     def submit(self, pin: str) -> None:
         """"ask" mode: one try at the manager PIN."""
@@ -165,22 +200,6 @@ class ManagerPinViewModel(QObject):
         self._set_locked(0)
         self._say(Level.ERROR, str(exc))
 
-    def _locked_text(self, seconds: int) -> str:
-        return self.tr("Too many wrong PINs. Try again in {time}.").format(time=duration_text(self, seconds))
-
-    def _accept(self) -> None:
-        self.done = True
-        self._set_locked(0)
-        self._say(Level.CLEAR, "")
-        self.accepted.emit()
-
-    def _set_locked(self, seconds: int) -> None:
-        if seconds != self.seconds_locked:
-            self.seconds_locked = seconds
-            self.locked_changed.emit(seconds)
-
-    def _say(self, level: Level, text: str) -> None:
-        self._line.say(level, text)
 
 
 def duration_text(obj: QObject, seconds: int) -> str:
