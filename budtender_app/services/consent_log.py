@@ -163,15 +163,11 @@ def consent_key(credentials: CredentialStore) -> bytes:
     under a key that would be lost. A damaged key is never replaced: that would orphan every row.
     """
     try:
-        text = credentials.app_secret(CONSENT_KEY_NAME, lambda: secrets.token_hex(KEY_BYTES))
+        key = credentials.app_key(CONSENT_KEY_NAME, KEY_BYTES)
     except KeyringUnavailable as exc:
         raise ConsentLogError("The consent record's key cannot be read from this computer's keyring, so "
                               f"sign-ups cannot be recorded. Ask IT to check the keyring ({exc.detail}).") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
+    if key is None:
         raise ConsentLogError(f"The consent record's key in the keyring ({CONSENT_KEY_NAME}) is damaged. "
                               "Ask IT: restore it from a backup of the keyring; do not delete it.")
     return key

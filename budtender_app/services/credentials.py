@@ -225,6 +225,17 @@ class CredentialStore:
             raise KeyringUnavailable(f"{backend.name} did not keep the key {name!r} it was given")
         return value
 
+    def app_key(self, name: str, size: int) -> bytes | None:
+        """One of the app's own random keys of ``size`` bytes (``app_secret``, kept as hex), made on
+        first use; None when what the keyring holds under ``name`` is not such a key (damaged: the
+        caller says what IT does, and never replaces it, which would orphan what it keyed)."""
+        text = self.app_secret(name, lambda: secrets.token_hex(size))
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            return None
+        return key if len(key) == size else None
+
     def journal_seal(self, name: str, *, create: bool = False) -> tuple[str, bytes] | None:
         """The id and audit-chain key of the redemption journal ``name`` (named by
         ``services/journal/guard.py``), kept here so that someone with the journal file cannot re-seal it. None when

@@ -78,15 +78,11 @@ def keyring_lookup_key(credentials: CredentialStore) -> bytes:
     """This computer's lookup key from the OS keyring, made on first use; StaffStoreError when
     the keyring cannot give it (a key that would be lost with the process must not tag anything)."""
     try:
-        text = credentials.app_secret(LOOKUP_KEY_NAME, lambda: secrets.token_hex(KEY_BYTES))
+        key = credentials.app_key(LOOKUP_KEY_NAME, KEY_BYTES)
     except KeyringUnavailable as exc:
         raise StaffStoreError("The staff sign-in key cannot be read from this computer's keyring, so nobody can "
                               f"sign in. Ask IT to check the keyring ({exc.detail}).") from None
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
+    if key is None:
         raise StaffStoreError(f"The staff sign-in key in the keyring ({LOOKUP_KEY_NAME}) is damaged. Ask IT: restore "
                               "it from a backup of the keyring, or delete it (everyone then signs in once slowly).")
     return key
