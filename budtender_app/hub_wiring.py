@@ -14,19 +14,40 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.domain.clock import Clock
+    from budtender_app.services.hub.carry_out import HubSettler, Sender
+    from budtender_app.services.hub.push import Terminal
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
+    from budtender_app.viewmodels.pending import PendingViewModel, ReportApi
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CounterSide:
+    """What the store-wide Redemptions window and the settlements need of the running counter:
+    its own (writable) journal and sender, which carry out other registers' managers' decisions
+    (services/hub/carry_out.py), its AIQ client (AIQ's report), its clock, whether it may send
+    now (never mid-checkout), and the Redemptions window's view model (it gets ``store_wide``)."""
+
+    journal: Journal
+    sender: Sender
+    api: ReportApi
+    clock: Clock
+    may_send: Callable[[], bool]
+    pending: PendingViewModel
+    after: Callable[[], None] = lambda: None
 
 
 class HubLink:
@@ -44,9 +65,10 @@ class HubLink:
 
 def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
               training: bool, on_state: Callable[[PushState], None] = lambda _s: None,
-              checkout: Checkout | None = None) -> HubLink | None:
+              checkout: Checkout | None = None, counter: CounterSide | None = None) -> HubLink | None:
     """Start pushing this terminal's journal to its hub, and claim ``checkout``'s discounts on it
-    (services/hub/claimer.py); None when there is no hub to push to."""
+    (services/hub/claimer.py); with ``counter``, carry out the settlements addressed to it and
+    give its Redemptions window the whole store's view; None when there is no hub to push to."""
     if training:
         return None
     from budtender_app.services.hub.claimer import HubClaimer
@@ -67,12 +89,26 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
         log.warning("the store hub push is off this run: %s", exc)
         return None
     terminal = Terminal(journal, socket.gethostname())
-    pusher = HubPusher(terminal, args, now=now, on_state=on_state)
+    pusher = HubPusher(terminal, args, now=now, on_state=on_state,
+                       settler=join_counter(counter, args, terminal) if counter is not None else None)
     pusher.start()
     if checkout is not None:
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
     return HubLink(pusher, journal)
+
+
+def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal) -> HubSettler:
+    """The store-wide view in the Redemptions window, and the settler of this terminal's rows."""
+    from budtender_app.services.hub.carry_out import HubSettler
+    from budtender_app.services.hub.desk import HubDesk
+    from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
+
+    pending = counter.pending
+    desk = HubDesk(args, terminal_id=terminal.id, terminal_name=terminal.name)
+    pending.store_wide = StoreWideViewModel(desk, counter.api, lambda: counter.journal.store, counter.clock,
+                                            pending, acting=pending.acting, approving=pending.approving)
+    return HubSettler(counter.journal, counter.sender, may_send=counter.may_send, after=counter.after)
 
 
 def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:

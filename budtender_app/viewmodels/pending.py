@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -35,10 +35,13 @@ from budtender_app.services.journal import Journal, JournalEntry, JournalError, 
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
-from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
+from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, actions_for
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 from budtender_app.viewmodels.refunds import GiveBack
 from budtender_app.viewmodels.shift_report import ShiftReportViewModel
+
+if TYPE_CHECKING:  # the store hub's window loads with the hub, after the window shows
+    from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class PendingViewModel(QObject):
         self._refunds = GiveBack(self)  # giving points back (refunds.py): reverse, reverse_all
         self.reverse, self.reverse_all = self._refunds.reverse, self._refunds.reverse_all
         self._sending_now = False  # a send (redemption or refund) is in flight: nothing else may start
+        self.store_wide: StoreWideViewModel | None = None  # every register's, when a store hub is joined
         self.refresh()
 
     # -- what the window shows ---------------------------------------------------------------
@@ -134,17 +138,7 @@ class PendingViewModel(QObject):
     def allowed_actions(self, entry: JournalEntry) -> frozenset[Action]:
         """What a manager may do with the row now: CHECK, RETRY, REDEEMED / REVERSED, ABANDONED.
         Once AIQ's report shows the redemption, sending it again is no longer offered."""
-        if entry.state is State.UNKNOWN:
-            if self.checks.get(entry.id, ("",))[0] == CheckKind.FOUND:
-                return frozenset({CHECK, REDEEMED, ABANDONED})
-            return frozenset({CHECK, RETRY, REDEEMED, ABANDONED})
-        if entry.state is State.QUEUED:
-            return frozenset({CHECK, RETRY, ABANDONED})  # never reached AIQ: cannot be redeemed
-        if entry.state is State.REVERSING and entry.reversal_phase is ReversalPhase.UNKNOWN:
-            return frozenset({CHECK, RETRY, REVERSED, ABANDONED})
-        if entry.state is State.REVERSING and entry.reversal_phase is ReversalPhase.QUEUED:
-            return frozenset({RETRY, ABANDONED})
-        return frozenset()
+        return actions_for(entry, self.checks.get(entry.id, ("",))[0] == CheckKind.FOUND)
 
     @staticmethod
     def is_refund(entry: JournalEntry) -> bool:

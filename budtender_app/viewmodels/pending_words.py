@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from PySide6.QtCore import QObject
 
@@ -43,6 +44,42 @@ class CheckKind(StrEnum):
     ERROR = "error"  # the report could not be read
 
 
+class RowLike(Protocol):
+    """What the words and the rules read of a row: a journal row here, or another register's from
+    the store hub (services/hub/settlements.HubRow, which has no AIQ contact id: "")."""
+
+    @property
+    def state(self) -> State: ...
+    @property
+    def reversal_phase(self) -> ReversalPhase | None: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def transaction_id(self) -> str: ...
+    @property
+    def discount_id(self) -> str: ...
+    @property
+    def contact_id(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+
+
+def actions_for(row: RowLike, found: bool) -> frozenset[Action]:
+    """What a manager may do with an open row now (``found``: AIQ's report shows it, so sending
+    it again is no longer offered): CHECK, RETRY, REDEEMED / REVERSED, ABANDONED."""
+    if row.state is State.UNKNOWN:
+        if found:
+            return frozenset({Action.CHECK, Action.REDEEMED, Action.ABANDONED})
+        return frozenset({Action.CHECK, Action.RETRY, Action.REDEEMED, Action.ABANDONED})
+    if row.state is State.QUEUED:
+        return frozenset({Action.CHECK, Action.RETRY, Action.ABANDONED})  # never reached AIQ: cannot be redeemed
+    if row.state is State.REVERSING and row.reversal_phase is ReversalPhase.UNKNOWN:
+        return frozenset({Action.CHECK, Action.RETRY, Action.REVERSED, Action.ABANDONED})
+    if row.state is State.REVERSING and row.reversal_phase is ReversalPhase.QUEUED:
+        return frozenset({Action.RETRY, Action.ABANDONED})
+    return frozenset()
+
+
 def when(moment: datetime, clock: Clock | None = None) -> str:
     """A journal time in the store's zone (the clock's; this computer's without one), to the minute."""
     local = clock.local(moment) if clock is not None else moment.astimezone()
@@ -65,7 +102,7 @@ class PendingWords(QObject):
         """A journal time in the store's zone, to the minute."""
         return when(moment, self.clock)
 
-    def state(self, entry: JournalEntry) -> str:
+    def state(self, entry: RowLike) -> str:
         """The row's state in the words a manager needs."""
         if entry.state is State.REVERSING:
             if entry.reversal_phase is ReversalPhase.UNKNOWN:
@@ -96,7 +133,7 @@ class PendingWords(QObject):
             return self.tr("Check the shopper's points history in AIQ's dashboard, then decide.")
         return self.tr("Not checked yet: press Check with AIQ before deciding.")
 
-    def verdict(self, entry: JournalEntry, rows: list[AiqRedemption], start: datetime,
+    def verdict(self, entry: RowLike, rows: list[AiqRedemption], start: datetime,
                 end: datetime) -> tuple[CheckKind, str]:
         """(kind, text) for what AIQ's report of [start, end] shows about the row: "found" (same
         transaction and discount), "unclear" (this discount without a transaction ID) or "absent"."""

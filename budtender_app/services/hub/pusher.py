@@ -6,6 +6,11 @@ closes it. psycopg's blocking calls run in a worker thread (``asyncio.to_thread`
 pusher's own read-only journal connection (SQLite's WAL: it never waits on the counter's
 writes), so neither the GUI nor a sale ever waits on the hub. What the counter may show quietly
 is ``state``: in sync, N events waiting, or unreachable since when (and why, for IT).
+
+With a ``settler`` (services/hub/carry_out.py) each contact also carries out the managers'
+settlements addressed to this terminal (settlements.py), on the event loop with the counter's
+own journal, then pushes the result and marks them done, in that order: a crash between acting
+and marking leaves the request open, and the settler finds it carried out already.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
 from budtender_app.services.hub.push import PushResult, Terminal, push
 from budtender_app.services.hub.schema import HubSchemaError
+from budtender_app.services.hub.settlements import Settlement, mark_done, requests_for
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +49,25 @@ class PushState:
         return self.waiting == 0 and not self.problem
 
 
+class Settler(Protocol):
+    """HubSettler (carry_out.py), as far as the pusher uses it."""
+
+    async def carry_out(self, s: Settlement) -> tuple[str, str] | None: ...
+
+
 class HubPusher:
     """Pushes ``terminal``'s journal to the hub reached with ``connect_args``, in the background."""
 
     def __init__(self, terminal: Terminal, connect_args: dict[str, Any], *, now: Callable[[], datetime],
                  every: float = PUSH_EVERY, on_state: Callable[[PushState], None] = lambda _s: None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, settler: Settler | None = None) -> None:
         self._terminal = terminal
         self._args = connect_args
         self._now = now
         self._every = every
         self._on_state = on_state
         self._sleep = sleep
+        self.settler = settler
         self._nudged = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.state = PushState()
@@ -62,7 +75,7 @@ class HubPusher:
     async def push_once(self) -> PushState:
         """One push in a worker thread; the new ``state`` (never raises for a hub problem)."""
         try:
-            result = await asyncio.to_thread(self._push_blocking)
+            result = await self._contact()
         except (HubUnreachable, HubSchemaError, OSError) as exc:
             since = self.state.unreachable_since or self._now()
             self.state = PushState(self.state.waiting, since, str(exc), self.state.chain_ok)
@@ -76,7 +89,32 @@ class HubPusher:
         self._on_state(self.state)
         return self.state
 
-    def _push_blocking(self) -> PushResult:
+    async def _contact(self) -> PushResult:
+        """Push; then carry out the settlements waiting for this terminal and push their results."""
+        result, requests = await asyncio.to_thread(self._push_blocking)
+        if self.settler is None or not requests:
+            return result
+        outcomes = []
+        for request in requests:
+            try:
+                outcome = await self.settler.carry_out(request)
+            except Exception as exc:  # noqa: BLE001 - one request that fails is asked again, never at the counter
+                log.warning("hub settlement %s failed here (%s): asked again next round", request.ref,
+                            type(exc).__name__)
+                continue
+            if outcome is not None:
+                outcomes.append((request.ref, *outcome))
+        return await asyncio.to_thread(self._finish_blocking, outcomes) if outcomes else result
+
+    def _finish_blocking(self, outcomes: list[tuple[str, str, str]]) -> PushResult:
+        """The results first (pushed), then the requests marked done."""
+        with connect(self._args) as conn:
+            result = push(self._terminal, conn)
+            for ref, outcome, text in outcomes:
+                mark_done(conn, ref, self._terminal.id, outcome, text)
+            return result
+
+    def _push_blocking(self) -> tuple[PushResult, list[Settlement]]:
         with connect(self._args) as conn:
             result = push(self._terminal, conn)
             if not result.problem:  # then what was redeemed while the hub was away is claimed late
@@ -85,7 +123,8 @@ class HubPusher:
                                 "unreachable, and %s holds it: a manager checks it (hub status)",
                                 c.held.transaction_id if c.held else "?", c.held.discount_id if c.held else "?",
                                 c.holder_name)
-            return result
+            wanted = self.settler is not None and not result.problem
+            return result, requests_for(conn, self._terminal.id) if wanted else []
 
     def nudge(self) -> None:
         """Push soon (after a checkout): the hub hears of it without waiting a whole round."""

@@ -8,6 +8,7 @@ audit events as pushed (``hub_events``, keyed by (terminal, sequence), with each
 hash so the links can be checked on the hub) and their redemption rows' latest state
 (``hub_redemptions``, keyed by (terminal, row id), as of the last event pushed about the row).
 Schema 2: claims (``hub_claims``) and the conflicts of late claims (``hub_claim_conflicts``).
+Schema 3: managers' settlements carried out by the owning terminal (``settlements.py``).
 No column holds a redemption URL, a token, an API key, a PIN, a full phone or AIQ's contact id.
 """
 
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import psycopg
 
-SCHEMA_VERSION = 2
+from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
+
+SCHEMA_VERSION = 3
 _LOCK_ID = 0x6275_6474  # "budt": the advisory lock of hub migrations
 
 _SCHEMA_V1 = (
@@ -106,7 +109,7 @@ _SCHEMA_V2 = (
         UNIQUE (store, transaction_id, discount_id, terminal_id))""",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
 
 
 class HubSchemaError(Exception):

@@ -1,0 +1,72 @@
+"""The store-wide Redemptions window's calls to the hub (settlements.py), as its view model awaits
+them: each in a worker thread on a short connection of its own (``connect_timeout``), so the
+window never freezes on a hub that went away. Every failure is one ``HubDeskError`` in words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+
+from budtender_app.domain.actor import Actor
+from budtender_app.services.hub import settlements
+from budtender_app.services.hub.config import HubUnreachable, connect
+from budtender_app.services.hub.schema import HubSchemaError, require_current
+from budtender_app.services.hub.settlements import Conflict, HubRow, Settlement, SettlementRefused
+
+T = TypeVar("T")
+
+
+class HubDeskError(Exception):
+    """The hub could not be read or would not take the decision; the message says why."""
+
+
+@dataclass(frozen=True)
+class StoreView:
+    """What the hub has of the store now: every register's open redemptions and the conflicts."""
+
+    rows: list[HubRow]
+    conflicts: list[Conflict]
+
+
+class HubDesk:
+    """This terminal's window on the hub reached with ``connect_args``."""
+
+    def __init__(self, connect_args: dict[str, Any], *, terminal_id: str, terminal_name: str) -> None:
+        self._args = connect_args
+        self.terminal_id = terminal_id
+        self.terminal_name = terminal_name
+
+    async def read(self, store: str, refused_since: datetime) -> StoreView:
+        """The store's open redemptions (refused ones since ``refused_since``) and conflicts."""
+        def work(conn: psycopg.Connection) -> StoreView:
+            return StoreView(settlements.open_rows(conn, store, refused_since), settlements.open_conflicts(conn, store))
+        return await self._run(work)
+
+    async def request(self, s: Settlement) -> None:
+        """File a settlement for its register to carry out."""
+        await self._run(lambda conn: settlements.request(conn, s))
+
+    async def settle_conflict(self, conflict_id: int, by: Actor, reason: str) -> bool:
+        """Mark a conflict settled; False when someone settled it meanwhile."""
+        return await self._run(lambda conn: settlements.settle_conflict(conn, conflict_id, by, reason))
+
+    async def _run(self, work: Callable[[psycopg.Connection], T]) -> T:
+        return await asyncio.to_thread(self._blocking, work)
+
+    def _blocking(self, work: Callable[[psycopg.Connection], T]) -> T:
+        try:
+            with connect(self._args) as conn:
+                require_current(conn)
+                conn.commit()
+                return work(conn)
+        except (HubUnreachable, HubSchemaError, SettlementRefused) as exc:
+            raise HubDeskError(str(exc)) from exc
+        except psycopg.Error as exc:  # the hub went away mid-call, or refused the query
+            raise HubDeskError(f"The store hub did not answer ({type(exc).__name__}): it may not have been taken: "
+                               "press Refresh to see. IT: hub status.") from exc
