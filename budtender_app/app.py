@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.hub_wiring import CounterSide, show_hub, start_hub
+from budtender_app.hub_wiring import hub_starter, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
@@ -375,11 +375,7 @@ def run_app(args: argparse.Namespace) -> int:
                         after_send=vm.refresh_pending)
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
-    show_hub(window, lambda on_state: start_hub(  # the store hub (issue 15): pushes in the background
-        services.journal.path, services.journal.seal, services.credentials, services.clock.now,
-        training=services.mode.training, on_state=on_state, checkout=vm.till,
-        counter=CounterSide(services.journal, services.sender, services.client, services.clock, vm.may_send_queued,
-                            pending_vm, after=vm.refresh_pending)), services.clock.local)
+    show_hub(window, hub_starter(services, vm, pending_vm), services.clock.local)  # the store hub (issue 15)
     _tell_at_start(window, services)
 
     async def close_journals() -> None:

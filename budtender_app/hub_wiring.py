@@ -23,6 +23,7 @@ from budtender_app.services.credentials import CredentialStore, KeyringUnavailab
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.app import Services
     from budtender_app.domain.clock import Clock
     from budtender_app.services.hub.carry_out import HubSettler, Sender
     from budtender_app.services.hub.push import Terminal
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at 
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
     from budtender_app.viewmodels.pending import PendingViewModel, ReportApi
+    from budtender_app.viewmodels.redemption import RedemptionViewModel
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,17 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
     return HubLink(pusher, journal)
+
+
+def hub_starter(services: Services, vm: RedemptionViewModel,
+                pending: PendingViewModel) -> Callable[[Callable[[PushState], None]], HubLink | None]:
+    """``show_hub``'s start for the app (app.py): the push, the claims, the settlements and the
+    whole store's view in the Redemptions window, all from the counter's own services."""
+    s = services
+    return lambda on_state: start_hub(
+        s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training, on_state=on_state,
+        checkout=vm.till, counter=CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending,
+                                              after=vm.refresh_pending))
 
 
 def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal) -> HubSettler:

@@ -76,6 +76,11 @@ class StoreWideViewModel(QObject):
 
     # -- what the window shows ---------------------------------------------------------------
 
+    def approver_name(self) -> str:
+        """Who approves the decisions now ("" when none has, or a typed name approves)."""
+        approver = self.approving() if self.approving is not None else None
+        return approver.name if approver is not None else ""
+
     def key(self, row: HubRow) -> int:
         """A number for the row that stays the same across reads (registers' row ids overlap)."""
         return self._keys.setdefault((row.terminal_id, row.id), len(self._keys) + 1)

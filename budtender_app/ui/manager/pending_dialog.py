@@ -8,6 +8,7 @@ send in flight. Each decision is confirmed inline (ConfirmStrip), never with a s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -30,6 +31,9 @@ from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.ui.manager.report_tab import ReportTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
+
+if TYPE_CHECKING:
+    from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
 #: How loud AIQ's report on a redemption is shown: red when it settles nothing.
 CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERROR, "error": Level.ERROR}
@@ -250,15 +254,7 @@ class PendingDialog(AppDialog):
         vm.refresh()
         # The tab widget (and its tab bar) first: Tab follows creation order, so it reaches the
         # tab bar before the tab's fields, as the eye reads them (tests/ui/test_keyboard_reach.py).
-        self.tabs = named(QTabWidget(self), "pending_tabs", "Redemption tasks")
-        self.pending_tab = PendingTab(vm, self)
-        self.refund_tab = RefundTab(vm, self)
-        self.export_tab = ExportTab(vm, self)
-        self.tabs.addTab(self.pending_tab, "")
-        self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
-        self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
-        self.report_tab = ReportTab(vm.shift_report, self)
-        self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
+        self._build_tabs(vm)
         self.busy_strip = BusyStrip(self)
         self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)
@@ -282,6 +278,29 @@ class PendingDialog(AppDialog):
         self._on_vm_busy_changed(vm.busy)
         self.pending_tab.table.setFocus()
 
+    def _build_tabs(self, vm: PendingViewModel) -> None:
+        self.tabs = named(QTabWidget(self), "pending_tabs", "Redemption tasks")
+        self.pending_tab = PendingTab(vm, self)
+        self.refund_tab = RefundTab(vm, self)
+        self.export_tab = ExportTab(vm, self)
+        self.tabs.addTab(self.pending_tab, "")
+        self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
+        self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
+        self.report_tab = ReportTab(vm.shift_report, self)
+        self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
+        self._strips = [self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm]
+        if vm.store_wide is not None:  # a store hub is joined: every register's open redemptions too
+            self._add_store_tab(vm.store_wide)
+
+    def _add_store_tab(self, store: StoreWideViewModel) -> None:
+        from budtender_app.ui.manager.store_tab import StoreTab
+
+        self.store_tab = StoreTab(store, self)
+        self.tabs.insertTab(1, self.store_tab, self.tr("&Whole store"))
+        self._strips.append(self.store_tab.confirm)
+        store.message_changed.connect(self.message_label.show_message)
+        store.busy_changed.connect(self._on_vm_busy_changed)
+
     def _on_vm_pending_changed(self, count: int) -> None:
         self.tabs.setTabText(0, self.tr("&Pending ({n})").format(n=count))
 
@@ -289,7 +308,7 @@ class PendingDialog(AppDialog):
         self.busy_strip.show_busy(text, False)
 
     def _on_tabs_current_changed(self, _index: int) -> None:
-        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
+        for strip in self._strips:
             strip.cancel()
         self.message_label.show_message(Level.CLEAR, "")
 
@@ -297,7 +316,7 @@ class PendingDialog(AppDialog):
         self.done(0)
 
     def reject(self) -> None:  # Esc: first take back an open question, then close
-        for strip in (self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm):
+        for strip in self._strips:
             if strip.asking:
                 strip.cancel()
                 return

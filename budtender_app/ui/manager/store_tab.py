@@ -1,0 +1,296 @@
+"""The Redemptions window's "Whole store" tab: every register's open redemptions and the claim
+conflicts, from the store hub (present only when this terminal joined one).
+
+Thin: the rules and the words live in StoreWideViewModel. A decision about another register's
+redemption is confirmed inline (ConfirmStrip) and goes to the hub for that register to carry out;
+the row then says "waiting for Register 1" until it has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from budtender_app.domain.journal_rules import State
+from budtender_app.domain.messages import Level
+from budtender_app.ui.common.dialog import button_row
+from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
+from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable
+from budtender_app.viewmodels.pending_words import Action
+from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
+
+#: How loud AIQ's report on a redemption is shown: red when it settles nothing.
+CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERROR, "error": Level.ERROR}
+#: Seconds between reads of the hub while the tab shows (a waiting decision gets carried out).
+REFRESH_EVERY_MS = 15_000
+
+
+class StoreTab(QWidget):
+    """Every register's open redemptions and claim conflicts; settlements for their registers."""
+
+    COLUMNS = ("Register / time", "Transaction", "Shopper", "Discount / POS ID", "Points", "State")
+    DISCOUNT, POINTS, STATE = 3, 4, 5
+
+    def __init__(self, vm: StoreWideViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._vm = vm
+        intro = QLabel(self.tr(
+            "Open redemptions of every register at this store, from the store hub. A decision about another "
+            "register's redemption is carried out by that register at its next contact with the hub."), self)
+        intro.setWordWrap(True)
+        self.status_label = MessageLabel("store_status_label", self)
+        self.refresh_button = self._button(self.tr("Re&fresh"), "store_refresh_button", "Read the store hub again")
+        self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
+        top = QHBoxLayout()
+        top.addWidget(self.status_label, 1)
+        top.addWidget(self.refresh_button, 0, Qt.AlignmentFlag.AlignTop)
+        self._build_conflicts()
+        self._build_table()
+        self.check_label = MessageLabel("store_check_label", self)
+        self.fields = DecisionFields("store", self, approved_by=vm.approver_name() if vm.approving else None)
+        self.fields.changed.connect(self._on_fields_changed)
+        buttons = self._build_buttons()
+        self.confirm = ConfirmStrip("store", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(top)
+        layout.addWidget(self.conflicts_label)
+        layout.addWidget(self.conflict_table)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.check_label)
+        layout.addWidget(self.fields)
+        layout.addLayout(buttons)
+        layout.addWidget(self.confirm)
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_EVERY_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        vm.rows_changed.connect(self.redraw)
+        vm.check_result.connect(self._on_vm_check_result)
+        vm.busy_changed.connect(self._on_vm_busy_changed)
+        self.redraw()
+
+    def _build_table(self) -> None:
+        self.table = named(EntryTable([self.tr(c) for c in self.COLUMNS], self), "store_table",
+                           "Open redemptions of every register")
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(self.DISCOUNT, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(self.DISCOUNT, 170)
+        header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
+
+    def _build_conflicts(self) -> None:
+        self.conflicts_label = named(QLabel(self), "store_conflicts_label", "Claim conflicts")
+        self.conflicts_label.setWordWrap(True)
+        self.conflict_table = named(EntryTable([self.tr("Found"), self.tr("What happened")], self),
+                                    "store_conflict_table", "Claim conflicts")
+        self.conflict_table.setWordWrap(True)
+        self.conflict_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.conflict_table.setMaximumHeight(150)
+        self.conflict_table.itemSelectionChanged.connect(self._on_conflict_table_item_selection_changed)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.check_button = self._button(self.tr("&Check with AIQ"), "store_check_button",
+                                         "Check AIQ's redemption report")
+        self.retry_button = self._button(self.tr("&Send again"), "store_retry_button", "Ask its register to send again")
+        self.mark_button = self._button(self.tr("&Mark redeemed"), "store_mark_button", "Ask its register to mark it")
+        self.abandon_button = self._button(self.tr("Give &up"), "store_abandon_button", "Ask its register to give up")
+        self.settle_button = self._button(self.tr("Conflict se&ttled"), "store_settle_button",
+                                          "Mark the selected conflict settled")
+        self.check_button.clicked.connect(self._on_check_button_clicked)
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        self.mark_button.clicked.connect(self._on_mark_button_clicked)
+        self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
+        self.settle_button.clicked.connect(self._on_settle_button_clicked)
+        return button_row(self.retry_button, self.mark_button, self.abandon_button,
+                          left=[self.check_button, self.settle_button])
+
+    def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
+        button = named(QPushButton(text, self), object_name, accessible)
+        button.setAutoDefault(False)  # Enter never fires an action by accident; each one confirms
+        return button
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        vm = self._vm
+        keep = self.selected_key()
+        self.table.setRowCount(len(vm.rows))
+        for n, row in enumerate(vm.rows):
+            discount = "\n".join(t for t in (row.discount_name, row.pos_discount_id) if t)
+            cells = (f"{row.register}\n{vm.when(row)}", row.transaction_id, row.shopper_masked or "—", discount,
+                     f"{row.points:,}", vm.state_text(row))
+            unsure = row.state is State.UNKNOWN or row.reversal_phase is not None
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, vm.key(row))
+                item.setToolTip(text)
+                if column == self.POINTS:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if column == self.STATE:
+                    item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)
+                self.table.setItem(n, column, item)
+        self.table.resizeRowsToContents()
+        self.table.select_id([vm.key(r) for r in vm.rows], keep)
+        self._draw_conflicts()
+        self._draw_status()
+        self._on_table_item_selection_changed()
+
+    def _draw_conflicts(self) -> None:
+        conflicts = self._vm.conflicts
+        self.conflict_table.setRowCount(len(conflicts))
+        for n, c in enumerate(conflicts):
+            for column, text in enumerate((self._vm.words.when(c.found_at), self._vm.conflict_text(c))):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, c.id)
+                item.setToolTip(text)
+                self.conflict_table.setItem(n, column, item)
+        self.conflict_table.resizeRowsToContents()
+        self.conflicts_label.setText(self.tr("⚠ Claim conflicts ({n}): the same discount of one sale was redeemed "
+                                             "at two registers. Settle each once both are checked.").format(
+            n=len(conflicts)))
+        self.conflicts_label.setVisible(bool(conflicts))
+        self.conflict_table.setVisible(bool(conflicts))
+
+    def _draw_status(self) -> None:
+        vm = self._vm
+        if vm.problem:
+            self.status_label.show_message(Level.ERROR, vm.problem)
+        elif vm.read_at is None:
+            self.status_label.show_message(Level.CLEAR, self.tr("Reading the store hub…"))
+        else:
+            registers = len({r.terminal_id for r in vm.rows})
+            self.status_label.show_message(Level.CLEAR, self.tr(
+                "From the store hub at {when}: {n} open at {r} registers.").format(
+                when=vm.words.when(vm.read_at), n=len(vm.rows), r=registers) if vm.rows else self.tr(
+                "From the store hub at {when}: nothing open at any register.").format(when=vm.words.when(vm.read_at)))
+
+    def selected_key(self) -> int | None:
+        return self.table.selected_id()
+
+    def _update_buttons(self) -> None:
+        row = self._vm.row(self.selected_key())
+        allowed = self._vm.allowed_actions(row) if row is not None and not self._vm.busy else frozenset()
+        decided = self.fields.complete()
+        refund = row is not None and row.state is State.REVERSING
+        self.mark_button.setText(self.tr("&Mark points given back") if refund else self.tr("&Mark redeemed"))
+        self.check_button.setEnabled(Action.CHECK in allowed)
+        self.retry_button.setEnabled(Action.RETRY in allowed and decided)
+        self.mark_button.setEnabled(bool({Action.REDEEMED, Action.REVERSED} & allowed) and decided)
+        self.abandon_button.setEnabled(Action.ABANDONED in allowed and decided)
+        self.settle_button.setEnabled(self.conflict_table.selected_id() is not None and decided
+                                      and not self._vm.busy)
+
+    def _show_check(self) -> None:
+        key = self.selected_key()
+        row = self._vm.row(key)
+        kind, text = self._vm.checks.get(key, ("", "")) if key is not None else ("", "")
+        if not text and row is not None:
+            said = row.last_outcome or row.message
+            self.check_label.show_message(Level.CLEAR, self.tr("Last: {what}").format(what=said) if said else "")
+            return
+        self.check_label.show_message(CHECK_LEVELS.get(kind, Level.CLEAR), text)
+
+    # -- from the view model and the timer ----------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._vm.start_refresh()
+        self._timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def _on_timer_timeout(self) -> None:
+        if not self._vm.busy and not self.confirm.asking:
+            self._vm.start_refresh()
+
+    def _on_vm_check_result(self, key: int, _text: str) -> None:
+        if key == self.selected_key():
+            self._show_check()
+            self._update_buttons()
+
+    def _on_vm_busy_changed(self, _text: str) -> None:
+        self._update_buttons()
+
+    # -- from the manager ----------------------------------------------------------------------
+
+    def _on_refresh_button_clicked(self) -> None:
+        self._vm.start_refresh()
+
+    def _on_table_item_selection_changed(self) -> None:
+        self.confirm.cancel()
+        self._show_check()
+        self._update_buttons()
+
+    def _on_conflict_table_item_selection_changed(self) -> None:
+        self.confirm.cancel()
+        self._update_buttons()
+
+    def _on_fields_changed(self) -> None:
+        self.confirm.cancel()
+        self._update_buttons()
+
+    def _on_check_button_clicked(self) -> None:
+        key = self.selected_key()
+        if key is not None:
+            self._vm.start_check(key)
+
+    def _on_retry_button_clicked(self) -> None:
+        self._ask_register(Action.RETRY, self.tr("&Yes, ask it to send"), self.tr(
+            "Ask {register} to send '{name}' (transaction {tx}, {points:,} points) to AIQ again? If the first try "
+            "reached AIQ, the points are taken twice: check with AIQ first."))
+
+    def _on_mark_button_clicked(self) -> None:
+        row = self._vm.row(self.selected_key())
+        if row is not None and row.state is State.REVERSING:
+            self._ask_register(Action.REVERSED, self.tr("&Yes, the points are back"), self.tr(
+                "Ask {register} to mark the {points:,} points for '{name}' (transaction {tx}) as given back? Only "
+                "when the shopper's balance in AIQ shows them."))
+            return
+        self._ask_register(Action.REDEEMED, self.tr("&Yes, mark redeemed"), self.tr(
+            "Ask {register} to mark '{name}' (transaction {tx}) as redeemed, {points:,} points taken? Only when "
+            "AIQ's report or dashboard shows it."))
+
+    def _on_abandon_button_clicked(self) -> None:
+        self._ask_register(Action.ABANDONED, self.tr("&Yes, give up"), self.tr(
+            "Ask {register} to give up '{name}' (transaction {tx}, {points:,} points)? It will never be sent; a "
+            "refund given up leaves the points taken."))
+
+    def _ask_register(self, action: Action, yes: str, question: str) -> None:
+        row = self._vm.row(self.selected_key())
+        if row is None:
+            return
+        key = self._vm.key(row)
+        text = question.format(register=row.register, name=row.discount_name, tx=row.transaction_id,
+                               points=row.points)
+        self._ask(text, yes, lambda: self._vm.start_decide(key, action, *self._decision()))
+
+    def _on_settle_button_clicked(self) -> None:
+        conflict_id = self.conflict_table.selected_id()
+        if conflict_id is None:
+            return
+        self._ask(self.tr("Mark this conflict settled? Only once both registers' records and the shopper's "
+                          "history in AIQ were checked."), self.tr("&Yes, settled"),
+                  lambda: self._vm.start_settle_conflict(conflict_id, *self._decision()))
+
+    def _decision(self) -> tuple[str, str]:
+        reason, manager = self.fields.reason, self.fields.manager
+        self.fields.clear_reason()
+        return reason, manager
+
+    def _ask(self, question: str, yes: str, on_yes: Callable[[], None]) -> None:
+        self.confirm.ask(question, yes, on_yes)
