@@ -26,13 +26,14 @@ from budtender_app.domain import errors
 from budtender_app.domain.actor import Acting, Actor, Approving, acting_counter
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
+from budtender_app.domain.redact import redact
 from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.hub.desk import HubDesk, HubDeskError
 from budtender_app.services.hub.settlements import Conflict, HubRow, Settlement, new_ref
 from budtender_app.services.journal import State
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending import REPORT_AFTER, REPORT_BEFORE, ReportApi
-from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, actions_for
+from budtender_app.viewmodels.pending_words import MAX_REASON, Action, CheckKind, PendingWords, actions_for
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,8 @@ class StoreWideViewModel(QObject):
 
     def conflict_text(self, c: Conflict) -> str:
         """The conflict in plain words: nothing about it is resolved silently."""
-        return self.tr("'{name}' of transaction {tx} was redeemed at {late} on {when} while {holder} held the "
-                       "claim: the points may have been taken twice. Check both registers' records and the "
-                       "shopper's history in AIQ, then mark it settled.").format(
+        return self.tr("'{name}' of transaction {tx}: redeemed at {late} ({when}) while {holder} held the claim. "
+                       "The points may have been taken twice.").format(
             name=c.discount_name, tx=c.transaction_id, late=c.register, holder=c.holder,
             when=self.words.when(c.redeemed_at))
 
@@ -234,7 +234,9 @@ class StoreWideViewModel(QObject):
         if self.busy:
             self._line.say(Level.ERROR, self.tr("Wait until this finishes: {busy}").format(busy=self.busy))
             return None
-        reason, manager = " ".join((reason or "").split()), (manager or "").strip()
+        # The reason goes to the hub, where every register reads it: nothing that looks secret (a phone,
+        # a URL, a key pasted by mistake) leaves this terminal in it.
+        reason, manager = " ".join(redact(reason or "", limit=2 * MAX_REASON).split()), (manager or "").strip()
         approver = Actor.typed(manager) if self.approving is None else self.approving()
         if approver is None:
             log.warning("manager action refused: no manager approved it")

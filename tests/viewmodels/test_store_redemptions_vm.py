@@ -15,40 +15,17 @@ from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.journal_rules import State
 from budtender_app.domain.messages import Level
+from budtender_app.domain.redact import redact
 from budtender_app.domain.staff import NEEDS_MANAGER
-from budtender_app.services.hub.desk import HubDeskError, StoreView
-from budtender_app.services.hub.settlements import HubRow, is_ref
+from budtender_app.services.hub.settlements import is_ref
 from budtender_app.viewmodels.pending_words import MAX_REASON, Action
 from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
+from tests.helpers.store_desk import MINE, THEIRS, FakeDesk
 
 pytestmark = pytest.mark.logs_expected(r"manager action refused: no manager approved it")
 
 CLOCK = Clock.fixed(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
 MANAGER = Actor("m-9", "Morgan Manager")
-THEIRS = HubRow("t-1", "Register 1", 7, "POS-1", "102", "$10 off", "POS10", 250, State.UNKNOWN, None, 1,
-                "no answer", "***-***-4567", "2026-12-02T14:00:00+00:00", 31)
-MINE = replace(THEIRS, terminal_id="t-2", register="Register 2", id=3, transaction_id="POS-2")
-
-
-class FakeDesk:
-    terminal_id, terminal_name = "t-2", "Register 2"
-
-    def __init__(self, rows=(THEIRS, MINE)) -> None:
-        self.rows = list(rows)
-        self.requests: list = []
-        self.fail = ""
-
-    async def read(self, store, refused_since):
-        if self.fail:
-            raise HubDeskError(self.fail)
-        return StoreView(list(self.rows), [])
-
-    async def request(self, s):
-        self.requests.append(s)
-
-    async def settle_conflict(self, conflict_id, by, reason):
-        self.requests.append((conflict_id, by, reason))
-        return True
 
 
 class NoReport:
@@ -118,6 +95,15 @@ async def test_a_hub_away_is_said_and_the_last_read_is_kept():
     assert "unreachable" in vm.problem and len(vm.rows) == 2
 
 
+@pytest.mark.asyncio
+async def test_a_phone_or_a_link_typed_in_the_reason_never_reaches_the_hub():
+    desk = FakeDesk()
+    vm = await opened(desk)
+    await vm.decide(key_of(vm, THEIRS), Action.ABANDONED, "shopper (555) 123-4567 said https://x.example/t/abc")
+    [s] = desk.requests
+    assert "123-4567" not in s.reason and "x.example" not in s.reason and "***4567" in s.reason
+
+
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 @given(reason=st.text(max_size=260))
 def test_any_reason_is_refused_in_words_or_goes_to_the_hub_folded_and_short(reason):
@@ -133,6 +119,7 @@ def test_any_reason_is_refused_in_words_or_goes_to_the_hub_folded_and_short(reas
     vm = asyncio.run(go())
     if desk.requests:
         [s] = desk.requests
-        assert s.reason == " ".join(reason.split()) and 0 < len(s.reason) <= MAX_REASON
+        assert 0 < len(s.reason) <= MAX_REASON and s.reason == " ".join(s.reason.split())
+        assert redact(s.reason) == s.reason, "nothing in it looks secret"
     else:
         assert vm.message[0] == Level.ERROR and vm.message[1]

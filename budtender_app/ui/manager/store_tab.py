@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -26,13 +26,15 @@ from budtender_app.domain.journal_rules import State
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
-from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.common.widgets import MessageLabel, named, plural
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFields, EntryTable
 from budtender_app.viewmodels.pending_words import Action
 from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
 #: How loud AIQ's report on a redemption is shown: red when it settles nothing.
 CHECK_LEVELS = {"found": Level.INFO, "absent": Level.INFO, "unclear": Level.ERROR, "error": Level.ERROR}
+#: The conflicts' table at most this tall (it scrolls): the redemptions keep the room; tooltips hold each whole.
+CONFLICTS_MAX_HEIGHT = 66
 #: Seconds between reads of the hub while the tab shows (a waiting decision gets carried out).
 REFRESH_EVERY_MS = 15_000
 
@@ -46,10 +48,9 @@ class StoreTab(QWidget):
     def __init__(self, vm: StoreWideViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
-        intro = QLabel(self.tr(
-            "Open redemptions of every register at this store, from the store hub. A decision about another "
-            "register's redemption is carried out by that register at its next contact with the hub."), self)
-        intro.setWordWrap(True)
+        self.setToolTip(self.tr("Open redemptions of every register at this store, from the store hub. A decision "
+                                "about another register's redemption is carried out by that register at its next "
+                                "contact with the hub."))
         self.status_label = MessageLabel("store_status_label", self)
         self.refresh_button = self._button(self.tr("Re&fresh"), "store_refresh_button", "Read the store hub again")
         self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
@@ -64,7 +65,6 @@ class StoreTab(QWidget):
         buttons = self._build_buttons()
         self.confirm = ConfirmStrip("store", self)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
         layout.addLayout(top)
         layout.addWidget(self.conflicts_label)
         layout.addWidget(self.conflict_table)
@@ -89,6 +89,8 @@ class StoreTab(QWidget):
         header.setSectionResizeMode(self.DISCOUNT, QHeaderView.ResizeMode.Interactive)
         self.table.setColumnWidth(self.DISCOUNT, 170)
         header.setSectionResizeMode(self.STATE, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(self._on_header_section_resized)
+        self.table.setMinimumHeight(100)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
 
     def _build_conflicts(self) -> None:
@@ -98,7 +100,8 @@ class StoreTab(QWidget):
                                     "store_conflict_table", "Claim conflicts")
         self.conflict_table.setWordWrap(True)
         self.conflict_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.conflict_table.setMaximumHeight(150)
+        self.conflict_table.horizontalHeader().hide()  # the line above says what it lists
+        self.conflict_table.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
         self.conflict_table.itemSelectionChanged.connect(self._on_conflict_table_item_selection_changed)
 
     def _build_buttons(self) -> QHBoxLayout:
@@ -142,7 +145,6 @@ class StoreTab(QWidget):
                 if column == self.STATE:
                     item.setForeground(UNSURE_COLOR if unsure else UNSENT_COLOR)
                 self.table.setItem(n, column, item)
-        self.table.resizeRowsToContents()
         self.table.select_id([vm.key(r) for r in vm.rows], keep)
         self._draw_conflicts()
         self._draw_status()
@@ -157,9 +159,9 @@ class StoreTab(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, c.id)
                 item.setToolTip(text)
                 self.conflict_table.setItem(n, column, item)
-        self.conflict_table.resizeRowsToContents()
-        self.conflicts_label.setText(self.tr("⚠ Claim conflicts ({n}): the same discount of one sale was redeemed "
-                                             "at two registers. Settle each once both are checked.").format(
+        QTimer.singleShot(0, self, self._fit_rows)
+        self.conflicts_label.setText(self.tr("⚠ Claim conflicts ({n}): check both registers' records and the "
+                                             "shopper's history in AIQ, then mark each settled.").format(
             n=len(conflicts)))
         self.conflicts_label.setVisible(bool(conflicts))
         self.conflict_table.setVisible(bool(conflicts))
@@ -172,10 +174,14 @@ class StoreTab(QWidget):
             self.status_label.show_message(Level.CLEAR, self.tr("Reading the store hub…"))
         else:
             registers = len({r.terminal_id for r in vm.rows})
-            self.status_label.show_message(Level.CLEAR, self.tr(
-                "From the store hub at {when}: {n} open at {r} registers.").format(
-                when=vm.words.when(vm.read_at), n=len(vm.rows), r=registers) if vm.rows else self.tr(
-                "From the store hub at {when}: nothing open at any register.").format(when=vm.words.when(vm.read_at)))
+            said = self.tr("From the store hub at {when}: {n} open at {r}. "
+                           "Each is settled by its own register.").format(
+                when=vm.words.when(vm.read_at), n=len(vm.rows), r=plural(registers, self.tr("register"),
+                                                                         self.tr("registers")))
+            if not vm.rows:
+                said = self.tr("From the store hub at {when}: nothing open at any register.").format(
+                    when=vm.words.when(vm.read_at))
+            self.status_label.show_message(Level.CLEAR, said)
 
     def selected_key(self) -> int | None:
         return self.table.selected_id()
@@ -210,9 +216,23 @@ class StoreTab(QWidget):
         self._vm.start_refresh()
         self._timer.start()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self._fit_rows)  # once the stretched columns have their new width
+
+    def _fit_rows(self) -> None:
+        self.table.resizeRowsToContents()
+        conflicts = self.conflict_table
+        conflicts.resizeRowsToContents()
+        rows = sum(conflicts.rowHeight(r) for r in range(min(conflicts.rowCount(), 2)))
+        conflicts.setFixedHeight(min(rows + 2 * conflicts.frameWidth(), CONFLICTS_MAX_HEIGHT))
+
     def hideEvent(self, event: QHideEvent) -> None:
         self._timer.stop()
         super().hideEvent(event)
+
+    def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:
+        self._fit_rows()  # wrapped names and states stay whole
 
     def _on_timer_timeout(self) -> None:
         if not self._vm.busy and not self.confirm.asking:
