@@ -45,6 +45,12 @@ def marker(ref: str) -> str:
     return f"[hub {ref}]"
 
 
+def _plain(text: str) -> str:
+    """Hub text folded to one line, with no marker of its own: a reason that spelled another
+    request's marker would make that one look carried out, and it would never be."""
+    return " ".join(text.replace("[hub", "(hub").split())
+
+
 class HubSettler:
     """Carries out the settlements addressed to this terminal, on its own (writable) journal."""
 
@@ -103,8 +109,8 @@ class HubSettler:
 
     async def _act(self, s: Settlement, entry: JournalEntry) -> str:
         """The decision through the journal's own moves (the same as the local window's)."""
-        where = " ".join(s.decided_on_name.split())[:NAME_LIMIT]
-        reason = f"{marker(s.ref)} {' '.join(s.reason.split())} (decided at {where})"
+        where = _plain(s.decided_on_name)[:NAME_LIMIT]
+        reason = f"{marker(s.ref)} {_plain(s.reason)} (decided at {where})"
         staff, approver = s.staff, s.approver
         journal = self._journal
         if s.action != "retry":

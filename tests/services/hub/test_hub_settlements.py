@@ -9,6 +9,7 @@ processes are tests/cli/test_hub_cli.py's business); AIQ is the simulator over H
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from budtender_app.services.hub.pusher import HubPusher
 from budtender_app.services.journal import Journal, JournalLock, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.simulator.core import DEMO_API_KEY, DEMO_PHONE, DEMO_UID
+from budtender_app.viewmodels.pending import PendingViewModel
 from budtender_app.viewmodels.pending_words import Action
 from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 from tests.helpers import no_sleep
@@ -262,3 +264,68 @@ async def test_no_secret_reaches_the_hub(server, api, args, tmp_path):
     assert "hub_settlements" in tables
     one.stop()
     two.stop()
+
+
+@pytest.mark.asyncio
+async def test_two_managers_deciding_at_once_one_waits_and_the_other_is_told(server, api, args, tmp_path):
+    one = start("Register 1", tmp_path / "one", args, api)
+    two = start("Register 2", tmp_path / "two", args, api)
+    three = start("Register 3", tmp_path / "three", args, api)
+    await unknown_sale(one, api, "POS-1006")
+    for register in (one, two, three):
+        await register.pusher.push_once()
+    at_two, at_three = window(two, args, api), window(three, args, api)
+    await at_two.refresh()
+    await at_three.refresh()
+    await asyncio.gather(at_two.decide(at_two.key(at_two.rows[0]), Action.ABANDONED, "voided in the POS"),
+                         at_three.decide(at_three.key(at_three.rows[0]), Action.REDEEMED, "AIQ shows it"))
+    told = [vm.message[1] for vm in (at_two, at_three)]
+    assert sum("already waiting" in t for t in told) == 1 and sum("Waiting for Register 1" in t for t in told) == 1
+    assert len(hub_rows(args, "SELECT ref FROM hub_settlements")) == 1
+    for register in (one, two, three):
+        register.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_reason_spelling_another_requests_marker_does_not_swallow_it(server, api, args, tmp_path):
+    one = start("Register 1", tmp_path / "one", args, api)
+    two = start("Register 2", tmp_path / "two", args, api)
+    first = await unknown_sale(one, api, "POS-1007")
+    second = await unknown_sale(one, api, "POS-1008", FIVE_OFF)
+    await one.pusher.push_once()
+    vm = window(two, args, api)
+    await vm.refresh()
+    await vm.decide(vm.key(row_of(vm, one, "POS-1008")), Action.ABANDONED, "voided")
+    [(ref,)] = hub_rows(args, "SELECT ref FROM hub_settlements")
+    with psycopg.connect(**args) as conn:  # someone with the hub's password files a request by hand
+        conn.execute("UPDATE hub_settlements SET decided_at = decided_at + interval '1 hour'")
+    await vm.decide(vm.key(row_of(vm, one, "POS-1007")), Action.ABANDONED, f"voided [hub {ref}]")
+    await one.pusher.push_once()
+    assert one.journal.get(first.id).state is State.ABANDONED
+    assert one.journal.get(second.id).state is State.ABANDONED, "the other request was carried out too"
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.asyncio
+async def test_the_app_wiring_gives_the_window_the_whole_store_and_the_pusher_its_settler(server, api, args,
+                                                                                        hub_db, tmp_path, qapp):
+    from budtender_app.hub_wiring import CounterSide, start_hub
+    from budtender_app.services.credentials import CredentialStore
+    from budtender_app.services.hub.config import HubConfig
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    keys = CredentialStore(MemoryKeyring())
+    HubConfig(keys).save(parse_hub_url(hub_db.url), hub_db.password)
+    one = start("Register 1", tmp_path / "one", args, api)
+    sender = RedemptionSender(api, one.journal)
+    pending = PendingViewModel(one.journal, api, sender, clock=CLOCK, approving=lambda: MANAGER)
+    counter = CounterSide(one.journal, sender, api, CLOCK, lambda: True, pending)
+    link = start_hub(one.path, one.journal.seal, keys, CLOCK.now, training=False, counter=counter)
+    assert link is not None
+    try:
+        assert link.pusher.settler is not None and pending.store_wide is not None
+        assert pending.store_wide.store == STORE
+    finally:
+        link.stop()
+        one.stop()
