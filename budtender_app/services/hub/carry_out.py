@@ -100,6 +100,9 @@ class HubSettler:
         latest = self._journal.audit.latest_for(entry.id)
         if latest is None or latest.id != s.as_of_seq:
             return "the redemption changed here since the manager looked at it: decide again"
+        refund = entry.state is State.REVERSING
+        if (s.action == "reversed" and not refund) or (s.action == "redeemed" and refund):
+            return f"that decision does not fit the redemption as it is now ({entry.state.value}): decide again"
         reason, manager = " ".join(s.reason.split()), s.approver.name.strip()
         if not reason or len(reason) > MAX_REASON:
             return "a decision needs a reason of at most 200 characters"
