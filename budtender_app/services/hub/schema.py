@@ -8,7 +8,6 @@ audit events as pushed (``hub_events``, keyed by (terminal, sequence), with each
 hash so the links can be checked on the hub) and their redemption rows' latest state
 (``hub_redemptions``, keyed by (terminal, row id), as of the last event pushed about the row).
 Schema 2: claims (``hub_claims``) and the conflicts of late claims (``hub_claim_conflicts``).
-Schema 3: managers' settlements carried out by the owning terminal (``settlements.py``).
 No column holds a redemption URL, a token, an API key, a PIN, a full phone or AIQ's contact id.
 """
 
