@@ -19,6 +19,7 @@ from typing import Any
 
 from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
+from budtender_app.services.hub.orphans import release_stale
 from budtender_app.services.hub.push import PushResult, Terminal, push
 from budtender_app.services.hub.schema import HubSchemaError
 
@@ -80,6 +81,9 @@ class HubPusher:
         with connect(self._args) as conn:
             result = push(self._terminal, conn)
             if not result.problem:  # then what was redeemed while the hub was away is claimed late
+                for gone in release_stale(conn, self._terminal.id, self._terminal.journal):
+                    log.info("released this terminal's stale claim of transaction %s discount %s: its journal "
+                             "has no redemption for it", gone.transaction_id, gone.discount_id)
                 for c in settle(conn, self._terminal.id, self._terminal.name, self._now()):
                     log.warning("claim conflict: transaction %s discount %s was redeemed here while the hub was "
                                 "unreachable, and %s holds it: a manager checks it (hub status)",
