@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.hub_wiring import show_hub, start_hub
+from budtender_app.hub_wiring import HubControl, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
@@ -235,6 +235,7 @@ class Services:
     consents: ConsentLog | None
     read_profile: Callable[[], Target | str] | None = None  # what a restart would use now
     profile_switch: ProfileSwitch | None = None  # built with the window (build_window)
+    hub: HubControl | None = None  # the store hub's push (issue 15): built with the window, started after it shows
     staff: StaffStore | None = None  # None: no sign-in (tests; or it cannot open: staff_notice says why)
     staff_notice: str = ""
 
@@ -310,14 +311,17 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
                                   acting=acting, approving=approving)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
+    def audit(note: str) -> None:
+        s.journal.record_event("settings_changed", staff=acting(), detail=note,
+                               approver=approving() if approving is not None else None)
+
+    settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
+                                    after_change=switch.settings_saved if switch else None)
+    s.hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
+                       checkout=vm.till)
+    settings_vm.hub_page = s.hub.settings_page(approving=approving, audit=audit, local=s.clock.local)  # its page
     window = MainWindow(
-        vm, training=s.mode.training, location=s.mode.location,
-        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester,
-                                      after_change=switch.settings_saved if switch else None,
-                                      audit=lambda note: s.journal.record_event(
-                                          "settings_changed", staff=acting(), detail=note,
-                                          approver=approving() if approving is not None else None),
-                                      approving=approving),
+        vm, training=s.mode.training, location=s.mode.location, settings_vm=settings_vm,
         make_pin_vm=make_prompt, approval=approval, pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter, acting=acting)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
@@ -375,9 +379,8 @@ def run_app(args: argparse.Namespace) -> int:
                         after_send=vm.refresh_pending)
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
-    show_hub(window, lambda on_state: start_hub(  # the store hub (issue 15): pushes in the background
-        services.journal.path, services.journal.seal, services.credentials, services.clock.now,
-        training=services.mode.training, on_state=on_state, checkout=vm.till), services.clock.local)
+    if services.hub is not None:  # the store hub (issue 15): pushes in the background
+        show_hub(window, services.hub, services.clock.local)
     _tell_at_start(window, services)
 
     async def close_journals() -> None:

@@ -58,12 +58,15 @@ class HubPusher:
         self._sleep = sleep
         self._nudged = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._work: asyncio.Future[PushResult] | None = None  # the push in its thread, if one runs
         self.state = PushState()
 
     async def push_once(self) -> PushState:
         """One push in a worker thread; the new ``state`` (never raises for a hub problem)."""
+        work = self._work = asyncio.ensure_future(asyncio.to_thread(self._push_blocking))
+        work.add_done_callback(_retrieve)
         try:
-            result = await asyncio.to_thread(self._push_blocking)
+            result = await asyncio.shield(work)  # stopped mid-push: the thread still ends, and ``aclose`` awaits it
         except (HubUnreachable, HubSchemaError, OSError) as exc:
             since = self.state.unreachable_since or self._now()
             self.state = PushState(self.state.waiting, since, str(exc), self.state.chain_ok)
@@ -117,3 +120,15 @@ class HubPusher:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+    async def aclose(self) -> None:
+        """Stop, and wait until a push under way has ended in its thread (its journal may close then)."""
+        self.stop()
+        if self._work is not None and not self._work.done():
+            await asyncio.wait([self._work])
+
+
+def _retrieve(work: asyncio.Future[PushResult]) -> None:
+    # push_once reports the push's failure; a push whose caller was stopped is only wound down.
+    if not work.cancelled():
+        work.exception()
