@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.hub_wiring import HubControl, show_hub
+from budtender_app.hub_wiring import HubControl, manager_settings, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
@@ -296,7 +296,6 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
-    from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
     session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
@@ -311,15 +310,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
                                   acting=acting, approving=approving)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
-    def audit(note: str) -> None:
-        s.journal.record_event("settings_changed", staff=acting(), detail=note,
-                               approver=approving() if approving is not None else None)
-
-    settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
-                                    after_change=switch.settings_saved if switch else None)
-    s.hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
-                       checkout=vm.till)
-    settings_vm.hub_page = s.hub.settings_page(approving=approving, audit=audit, local=s.clock.local)  # its page
+    settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch)  # with the Store hub page
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location, settings_vm=settings_vm,
         make_pin_vm=make_prompt, approval=approval, pending_vm=pending_vm, counter=s.counter,

@@ -25,11 +25,14 @@ from budtender_app.services.credentials import CredentialStore, KeyringUnavailab
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
-    from budtender_app.domain.actor import Approving
+    from budtender_app.app import Services
+    from budtender_app.domain.actor import Acting, Approving
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
     from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
+    from budtender_app.viewmodels.profile_switch import ProfileSwitch
+    from budtender_app.viewmodels.settings import SettingsViewModel
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,24 @@ class HubControl:
             return HubSettingsViewModel(HubConfig(self.keys), self.journal_path, self.seal, training=self.training,
                                         runner=self, approving=approving, audit=audit, local=local)
         return make
+
+
+def manager_settings(s: Services, checkout: Checkout, acting: Acting, approving: Approving | None,
+                     switch: ProfileSwitch | None) -> tuple[SettingsViewModel, HubControl]:
+    """Manager settings' view model, its Store hub page and the counter's hub push (app.py's
+    build_window): each saved change, a hub's join or leave among them, on the audit trail."""
+    from budtender_app.viewmodels.settings import SettingsViewModel
+
+    def audit(note: str) -> None:
+        s.journal.record_event("settings_changed", staff=acting(), detail=note,
+                               approver=approving() if approving is not None else None)
+
+    settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
+                                    after_change=switch.settings_saved if switch else None)
+    hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
+                     checkout=checkout)
+    settings_vm.hub_page = hub.settings_page(approving=approving, audit=audit, local=s.clock.local)
+    return settings_vm, hub
 
 
 def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:

@@ -54,6 +54,7 @@ class HubSettingsViewModel(QObject):
     changed = Signal()  # joined, left, or a new report: redraw the page
     message_changed = Signal(str, str)  # (Level, text)
     busy_changed = Signal(str)  # "" when nothing is in flight
+    acted = Signal()  # an act started with ``spawn`` ended
     busy = BusyText()
     message = MessageText()
 
@@ -96,7 +97,8 @@ class HubSettingsViewModel(QObject):
             return []
         if not r.reachable:
             return [(self.tr("Reachable"), self.tr("No: {why}").format(why=r.problem))]
-        rows = [(self.tr("Reachable"), self.tr("Yes (schema {v}, {n} terminals)").format(v=r.version, n=r.terminals))]
+        terminals = self.tr("1 terminal") if r.terminals == 1 else self.tr("{n} terminals").format(n=r.terminals)
+        rows = [(self.tr("Reachable"), self.tr("Yes (schema {v}, {t})").format(v=r.version, t=terminals))]
         schema = manage.schema_words(r)
         if schema:
             return [*rows, (self.tr("Schema"), schema)]
@@ -114,8 +116,15 @@ class HubSettingsViewModel(QObject):
     # -- actions -------------------------------------------------------------------------------
 
     def spawn(self, act: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run one of the acts below in the background (kept referenced; a crash is logged)."""
-        return self._ops.spawn(act)
+        """Run one of the acts below in the background (kept referenced; a crash is logged);
+        ``acted`` says when it ended, however it ended."""
+        return self._ops.spawn(self._then_acted(act))
+
+    async def _then_acted(self, act: Coroutine[Any, Any, None]) -> None:
+        try:
+            await act
+        finally:
+            self.acted.emit()
 
     def reload(self) -> None:
         """Read what this terminal joined (the file and the keyring, no network)."""
@@ -267,8 +276,10 @@ class HubSettingsViewModel(QObject):
                 "The counter stops pushing at its next start.")
         if not joined:
             await self._runner.stop()
+            self.changed.emit()
             return self.tr("The counter stopped pushing to it.")
         running = await self._runner.restart()
+        self.changed.emit()
         return self.tr("The counter now pushes to it and claims its sales there.") if running else self.tr(
             "The counter uses it from its next start.")
 

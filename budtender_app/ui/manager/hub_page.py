@@ -13,13 +13,17 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -41,20 +45,23 @@ class HubPage(QWidget):
         self._vm = vm
         self.task: asyncio.Task[None] | None = None
         intro = QLabel(self.tr(
-            "The store hub is where this store's registers meet (a PostgreSQL server): each register pushes its "
-            "journal there and claims each discount it redeems, so two registers never redeem the same sale. "
-            "A register keeps selling when the hub is away. Pushed: the audit trail and redemption rows. Never "
-            "pushed: redemption links and their tokens, API keys, PINs, passcodes, full phone numbers."), self)
-        intro.setWordWrap(True)
+            "The store hub (PostgreSQL) is where this store's registers meet; each keeps selling when it is away. "
+            "Never pushed: redemption links and tokens, API keys, PINs, passcodes, full phone numbers."), self)
+        _wrapping(intro)
         self.training_label = styled(QLabel(self.tr(TRAINING_WORDS), self), kind="result", level=Level.ERROR)
         self.training_label.setObjectName("hub_training_label")
-        self.training_label.setWordWrap(True)
+        _wrapping(self.training_label)
         self.training_label.setVisible(vm.training)
+        content = QWidget(self)
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(intro)
+        column.addWidget(self.training_label)
+        column.addWidget(self._build_join_box())
+        column.addWidget(self._build_status_box())
+        column.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.training_label)
-        layout.addWidget(self._build_join_box())
-        layout.addWidget(self._build_status_box(), 1)
+        layout.addWidget(_scrolling(content), 1)  # nothing squeezed on a small screen: it scrolls instead
         self.busy_label = styled(QLabel(self), kind="hint")
         self.busy_label.setObjectName("hub_busy_label")
         self.busy_label.hide()
@@ -64,12 +71,14 @@ class HubPage(QWidget):
         vm.changed.connect(self._on_vm_changed)
         vm.message_changed.connect(self.message_label.show_message)
         vm.busy_changed.connect(self._on_vm_busy_changed)
+        vm.acted.connect(self._on_vm_acted)
         self._on_vm_changed()
         self.url_edit.setText(vm.joined_url)
 
     def _build_join_box(self) -> QGroupBox:
         box = QGroupBox(self.tr("Join"), self)
-        form = QFormLayout(box)
+        column = QVBoxLayout(box)
+        form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.url_edit = named(QLineEdit(box), "hub_url_edit", "Hub URL")
         self.url_edit.setPlaceholderText(URL_HINT)
@@ -82,12 +91,12 @@ class HubPage(QWidget):
         password_caption.setBuddy(self.password_edit)
         form.addRow(url_caption, self.url_edit)
         form.addRow(password_caption, self.password_edit)
-        hint = styled(QLabel(self.tr(
-            "TLS is required (sslmode=require or verify-full) unless the hub runs on this computer. The password "
-            "is kept in the computer's keyring, never in a file, and never shown again."), box), kind="hint")
-        hint.setWordWrap(True)
-        form.addRow("", hint)
-        form.addRow("", self._build_buttons(box))
+        column.addLayout(form)
+        # Under the form, not in it: a wrapped label in a form row is given more height than it uses.
+        column.addWidget(_wrapping(styled(QLabel(self.tr(
+            "TLS is required unless the hub is this computer (?sslmode=verify-full). The password is kept "
+            "in the keyring only, never shown again."), box), kind="hint")))
+        column.addWidget(self._build_buttons(box))
         return box
 
     def _build_buttons(self, box: QWidget) -> QWidget:
@@ -117,7 +126,7 @@ class HubPage(QWidget):
         self.status_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
         self.joined_label = QLabel(box)
         self.joined_label.setObjectName("hub_joined_label")
-        self.joined_label.setWordWrap(True)
+        _wrapping(self.joined_label)
         self.status_form.addRow(self.tr("This terminal"), self.joined_label)
         self.status_labels: dict[str, QLabel] = {}
         return box
@@ -136,21 +145,21 @@ class HubPage(QWidget):
             self.status_form.removeRow(1)
         self.status_labels = {}
         for caption, value in vm.status_lines():
-            label = QLabel(value, self)
-            label.setWordWrap(True)
+            label = _wrapping(QLabel(value, self))
             label.setObjectName(f"hub_status_{len(self.status_labels)}")
             self.status_labels[caption] = label
             self.status_form.addRow(caption, label)
-        self._enable(not vm.busy)
+        self._enable(self.task is None or self.task.done())
 
     def _on_vm_busy_changed(self, text: str) -> None:
         self.busy_label.setText(text)
         self.busy_label.setVisible(bool(text))
-        self._enable(not text)
-        if not text:
-            self.password_edit.clear()  # used, or refused: never kept on screen
-            if not self.url_edit.text().strip():
-                self.url_edit.setText(self._vm.joined_url)
+
+    def _on_vm_acted(self) -> None:
+        self._enable(True)
+        self.password_edit.clear()  # used, or refused: never kept on screen
+        if not self.url_edit.text().strip():
+            self.url_edit.setText(self._vm.joined_url)
 
     def _enable(self, idle: bool) -> None:
         vm = self._vm
@@ -166,9 +175,29 @@ class HubPage(QWidget):
         if self.task is not None and not self.task.done():
             coro.close()  # one act at a time (the buttons are off meanwhile; a key repeat is not)
             return
+        self._enable(False)  # at once: the act starts at the loop's next turn
         self.task = self._vm.spawn(coro)  # the view model keeps it: it may outlive a closed dialog
 
     def refresh(self) -> None:
         """Look at the joined hub (when the page is first shown)."""
         if self._vm.joined and not self._vm.training:
             self._run(self._vm.refresh())
+
+
+def _wrapping(label: QLabel) -> QLabel:
+    """A label that wraps and takes its row's whole width: a wrapped label left to its own size
+    hint in a form row is drawn a few words wide and cut off at its first lines."""
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def _scrolling(content: QWidget) -> QScrollArea:
+    scroll = QScrollArea(content.parentWidget())
+    scroll.setObjectName("hub_page_scroll")
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a Tab stop: it scrolls to the field Tab reaches
+    scroll.setWidget(content)
+    return scroll

@@ -45,8 +45,9 @@ class SettingsDialog(AppDialog):
         self._vm = vm
         self._test_task: asyncio.Task[None] | None = None
         self._confirm_box: QMessageBox | None = None
-        self.tabs: QTabWidget | None = None  # with a Store hub page (vm.hub_page): AIQ stores | Store hub
         self.hub_page: HubPage | None = None
+        #: With a Store hub page (vm.hub_page): AIQ stores | Store hub. Made first: Tab starts on its tabs.
+        self.tabs = named(QTabWidget(self), "settings_tabs", "Settings pages") if vm.hub_page else None
         self.setWindowTitle(self.tr("AIQ settings"))
         intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
                                "the computer's keyring; the rest in a settings file."), self)
@@ -76,15 +77,15 @@ class SettingsDialog(AppDialog):
         self._connect_vm()
 
     def _build_pages(self, stores_page: QWidget) -> QWidget:
-        if self._vm.hub_page is None:
+        if self._vm.hub_page is None or self.tabs is None:
             return stores_page
         from budtender_app.ui.manager.hub_page import HubPage  # psycopg loads with it, not at start-up
 
         self.setWindowTitle(self.tr("Manager settings"))
         self.hub_page = HubPage(self._vm.hub_page(), self)
-        self.tabs = named(QTabWidget(self), "settings_tabs", "Settings pages")
-        self.tabs.addTab(stores_page, self.tr("AIQ &stores"))
-        self.tabs.addTab(self.hub_page, self.tr("Store &hub"))
+        # Alt letters: both pages' controls take the rest (Ctrl+Tab reaches the hub page).
+        self.tabs.addTab(stores_page, self.tr("AI&Q stores"))
+        self.tabs.addTab(self.hub_page, self.tr("Store hub"))
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         return self.tabs
 
