@@ -191,3 +191,20 @@ def test_a_push_marks_its_terminal_synced_only_when_it_read_the_whole_journal(ar
                   "(SELECT max(seq) FROM hub_events)", t.id)  # the hub's copy no longer matches: diverged
         assert push(t, conn).problem
         assert sql(args, "SELECT synced_at FROM hub_terminals WHERE terminal_id = %s", t.id)[0][0] == first
+
+
+def test_two_registers_taking_over_the_same_orphan_exactly_one_has_it(args):
+    for _ in range(5):
+        sql(args, "DELETE FROM hub_claims")
+        assert claim(args, "t1", "Register 1", sale("d1"), AT).outcome is ClaimOutcome.CLAIMED
+        age(args, 45)
+        register(args, "t1", "Register 1", synced_minutes_ago=2)  # crashed, restarted, pushed: an orphan
+        start, results = threading.Barrier(2), {}
+        threads = [threading.Thread(target=_racer, args=(args, n, start, results)) for n in (2, 3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert sorted(r.value for r in results.values()) == ["claimed", "held"]
+        winner = next(n for n, r in results.items() if r is ClaimOutcome.CLAIMED)
+        assert holder(args) == f"Register {winner}"

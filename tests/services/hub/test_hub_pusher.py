@@ -100,10 +100,17 @@ async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_qu
     qtbot.addWidget(window)
     states: asyncio.Queue = asyncio.Queue()
     control = HubControl(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False)
+    started, start = asyncio.Event(), control.start
+
+    def start_then_say() -> bool:
+        running = start()
+        started.set()
+        return running
+
+    control.start = start_then_say
     show_hub(window, control, lambda moment: moment)
     async with asyncio.timeout(5):  # once the loop runs (the window is up), show_hub starts the push
-        while control.link is None:
-            await asyncio.sleep(0)
+        await started.wait()
     shown = control.on_state
 
     def shown_then_told(state):
