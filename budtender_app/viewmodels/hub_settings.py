@@ -156,7 +156,8 @@ class HubSettingsViewModel(QObject):
         self._record(f"joined the store hub {url.user}@{url.host}:{url.port}/{url.dbname}")
         self.reload()
         self._show(found)
-        note = await self._follow(joined=True)
+        with self._ops.showing(self.tr("Moving the counter's push to this hub…")):
+            note = await self._follow(joined=True)
         after = manage.schema_words(found)
         self._say(Level.OK if not after else Level.INFO, " ".join(filter(None, [self.tr(
             "Joined the store hub at {host}; its password is in the keyring, not in any file.").format(
@@ -230,7 +231,8 @@ class HubSettingsViewModel(QObject):
             self._say(Level.INFO, self.tr("This terminal joined no store hub."))
             return
         self._record("left the store hub")
-        note = await self._follow(joined=False)
+        with self._ops.showing(self.tr("Stopping the counter's push (a push under way ends first)…")):
+            note = await self._follow(joined=False)
         self._say(Level.OK, " ".join(filter(None, [self.tr(
             "Left the store hub: its URL and password are forgotten on this terminal."), note])))
 

@@ -63,7 +63,9 @@ def explain(exc: BaseException, url: HubUrl) -> str:
     """The manager's words for a failed connection or action on the hub at ``url``."""
     cause = exc.__cause__ if isinstance(exc, HubUnreachable) and exc.__cause__ else exc
     detail = " ".join(str(cause).split())
-    text, where = detail.lower(), f"{url.host}:{url.port}"
+    # libpq says 'connection to server at "HOST" (IP), port N failed: WHY': only WHY is read, so
+    # a host named ssl-hub or timeout.lan is never taken for what went wrong.
+    text, where = detail.lower().rsplit(" failed: ", 1)[-1], f"{url.host}:{url.port}"
     if isinstance(cause, HubSchemaError):
         return str(cause)
     if isinstance(cause, psycopg.errors.InsufficientPrivilege):
@@ -74,7 +76,7 @@ def explain(exc: BaseException, url: HubUrl) -> str:
     if "does not support ssl" in text:
         return (f"The hub at {url.host} does not offer TLS, and this terminal will not send its password "
                 "unencrypted: IT turns on ssl in the server's postgresql.conf.")
-    if "certificate" in text or "ssl" in text:
+    if "certificate" in text or "ssl" in text or "tls" in text:
         return f"The hub's TLS could not be checked ({detail}): IT checks the server's certificate."
     if "does not exist" in text and "database" in text:
         return f'The hub has no database "{url.dbname}": check the end of the URL.'

@@ -38,3 +38,28 @@ def test_a_password_put_in_the_url_is_refused_and_never_said_back(secret, host, 
     with pytest.raises(HubConfigError) as refused:
         parse_hub_url(f"postgresql://budtender:{secret}@{host}/hub{query}")
     assert secret not in str(refused.value)
+
+
+def test_the_words_for_a_failed_connection_read_libpqs_reason_not_the_host_name():
+    import psycopg
+
+    from budtender_app.services.hub.config import HubUnreachable
+    from budtender_app.services.hub.manage import explain
+
+    url = parse_hub_url("postgresql://budtender@ssl-timeout.store.lan/hub?sslmode=require")
+
+    def said(reason: str) -> str:
+        where = 'connection to server at "ssl-timeout.store.lan" (10.0.0.9), port 5432'
+        cause = psycopg.OperationalError(f"connection failed: {where} failed: {reason}")
+        try:
+            raise HubUnreachable("x") from cause
+        except HubUnreachable as exc:
+            return explain(exc, url)
+
+    assert said('FATAL:  password authentication failed for user "budtender"') == (
+        "The hub refused the password for budtender: type it again.")
+    assert "does not answer" in said("Connection refused Is the server running on that host?")
+    assert "does not offer TLS" in said("server does not support SSL, but SSL was required")
+    assert "certificate" in said("certificate verify failed")
+    assert said('FATAL:  database "hub" does not exist') == 'The hub has no database "hub": check the end of the URL.'
+    assert "pg_hba.conf" in said('FATAL:  no pg_hba.conf entry for host "10.0.0.2"')
