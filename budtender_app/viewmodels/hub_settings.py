@@ -77,6 +77,7 @@ class HubSettingsViewModel(QObject):
         self.keyring_problem = ""
         #: The last look at the joined hub (None: not looked yet, or none joined).
         self.report: manage.HubReport | None = None
+        self._report_of = ""  # which hub the report is of (USER@HOST:PORT/DB)
         self.reload()
 
     # -- what the page shows -------------------------------------------------------------------
@@ -95,10 +96,12 @@ class HubSettingsViewModel(QObject):
         r = self.report
         if r is None:
             return []
+        # A test of another URL than the joined one shows that hub's state: named, so never mistaken.
+        hub = [] if self._report_of == _named(self._config.url()) else [(self.tr("Tested hub"), self._report_of)]
         if not r.reachable:
-            return [(self.tr("Reachable"), self.tr("No: {why}").format(why=r.problem))]
+            return [*hub, (self.tr("Reachable"), self.tr("No: {why}").format(why=r.problem))]
         terminals = self.tr("1 terminal") if r.terminals == 1 else self.tr("{n} terminals").format(n=r.terminals)
-        rows = [(self.tr("Reachable"), self.tr("Yes (schema {v}, {t})").format(v=r.version, t=terminals))]
+        rows = [*hub, (self.tr("Reachable"), self.tr("Yes (schema {v}, {t})").format(v=r.version, t=terminals))]
         schema = manage.schema_words(r)
         if schema:
             return [*rows, (self.tr("Schema"), schema)]
@@ -145,7 +148,7 @@ class HubSettingsViewModel(QObject):
         with self._ops.showing(self.tr("Joining the store hub…")):
             found = await asyncio.to_thread(manage.report, url.connect_args(password), url, *self._journal)
         if not found.reachable or found.fit is manage.Fit.NEWER:
-            self._show(found)
+            self._show(found, url)
             self._say(Level.ERROR, (found.problem or manage.schema_words(found)) + " " + self.tr("Nothing was saved."))
             return
         try:
@@ -155,7 +158,7 @@ class HubSettingsViewModel(QObject):
             return
         self._record(f"joined the store hub {url.user}@{url.host}:{url.port}/{url.dbname}")
         self.reload()
-        self._show(found)
+        self._show(found, url)
         with self._ops.showing(self.tr("Moving the counter's push to this hub…")):
             note = await self._follow(joined=True)
         after = manage.schema_words(found)
@@ -178,7 +181,7 @@ class HubSettingsViewModel(QObject):
             return
         with self._ops.showing(self.tr("Testing the store hub…")):
             found = await asyncio.to_thread(manage.report, url.connect_args(secret), url, *self._journal)
-        self._show(found)
+        self._show(found, url)
         if not found.reachable:
             self._say(Level.ERROR, found.problem)
             return
@@ -193,7 +196,7 @@ class HubSettingsViewModel(QObject):
             return
         with self._ops.showing(self.tr("Asking the store hub…")):
             found = await asyncio.to_thread(manage.report, args, url, *self._journal)
-        self._show(found)
+        self._show(found, url)
 
     async def initialise(self) -> None:
         """Create or migrate the joined hub's schema (``hub init``)."""
@@ -285,8 +288,8 @@ class HubSettingsViewModel(QObject):
         return self.tr("The counter now pushes to it and claims its sales there.") if running else self.tr(
             "The counter uses it from its next start.")
 
-    def _show(self, found: manage.HubReport) -> None:
-        self.report = found
+    def _show(self, found: manage.HubReport, url: HubUrl) -> None:
+        self.report, self._report_of = found, _named(url)
         self.changed.emit()
 
     def _record(self, note: str) -> None:
@@ -302,3 +305,7 @@ class HubSettingsViewModel(QObject):
 
     def _crashed(self, exc: BaseException) -> None:
         log.error("unexpected failure on the store hub page", exc_info=exc)
+
+
+def _named(url: HubUrl | None) -> str:
+    return f"{url.user}@{url.host}:{url.port}/{url.dbname}" if url else ""

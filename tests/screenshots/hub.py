@@ -88,7 +88,10 @@ async def done(dialog: SettingsDialog) -> None:
 async def shoot(out: Path, size: str, url: str, journal: Path) -> None:
     dialog, control = dialog_for(journal, training=False)
     page = dialog.hub_page
-    assert page is not None
+    assert page is not None and dialog.tabs is not None
+    dialog.tabs.setCurrentIndex(0)
+    await save(out, size, "0-stores-tab", dialog)  # the store form, now on a tab of its own
+    dialog.tabs.setCurrentWidget(page)
     await save(out, size, "1-not-joined", dialog)
     page.url_edit.setText(url)
     page.password_edit.setText("not-it")

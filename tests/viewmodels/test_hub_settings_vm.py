@@ -189,3 +189,15 @@ async def test_training_never_joins_a_hub(page, hub_db, tmp_path):
     await vm.join(hub_db.url, hub_db.password)
     assert last(vm) == (Level.ERROR, TRAINING_WORDS)
     assert not (folders().hub_file).exists() and not vm.pushing
+
+
+async def test_a_test_of_another_hub_names_it_in_the_status_so_it_is_never_taken_for_the_joined_one(page, hub_db):
+    initialised(hub_db)
+    vm = page()
+    await vm.join(hub_db.url, hub_db.password)
+    assert "Tested hub" not in dict(vm.status_lines())  # the joined hub's own status
+    port = free_port()
+    await vm.test(f"postgresql://budtender@127.0.0.1:{port}/other", "pw")
+    rows = dict(vm.status_lines())
+    assert rows["Tested hub"] == f"budtender@127.0.0.1:{port}/other" and rows["Reachable"].startswith("No:")
+    assert vm.joined and vm.joined_url == hub_db.url
