@@ -164,8 +164,9 @@ class HubPage(QWidget):
     def _enable(self, idle: bool) -> None:
         vm = self._vm
         live = idle and not vm.training
-        for widget in (self.url_edit, self.password_edit, self.join_button, self.test_button):
+        for widget in (self.url_edit, self.password_edit, self.test_button):
             widget.setEnabled(live)
+        self.join_button.setEnabled(live and not vm.keyring_problem)  # a password it could not keep: said above
         self.init_button.setEnabled(live and vm.joined)
         self.leave_button.setEnabled(live and (vm.joined or bool(vm.joined_url)))
 

@@ -122,3 +122,21 @@ async def test_training_says_it_never_joins_and_offers_nothing_to_type(opened):
     assert page.training_label.isVisible() and "never joins a store hub" in page.training_label.text()
     assert not any(w.isEnabled() for w in (page.url_edit, page.password_edit, page.join_button, page.test_button,
                                            page.init_button, page.leave_button))
+
+
+async def test_with_no_usable_keyring_the_tab_says_so_and_join_is_off(qtbot):
+    from keyring.backends import fail
+
+    from budtender_app.services.hub.config import HubConfig
+    from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
+
+    keys = CredentialStore(fail.Keyring())
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), _tester)
+    vm.hub_page = lambda: HubSettingsViewModel(HubConfig(keys))
+    dialog = SettingsDialog(vm)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    page = to_hub_tab(dialog)
+    assert "keyring" in page.joined_label.text().lower() and not page.join_button.isEnabled()
+    assert page.test_button.isEnabled()  # a typed password can still be tried; nothing is kept
+    dialog.done(0)
