@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.hub_wiring import hub_starter, show_hub
+from budtender_app.hub_wiring import HubControl, counter_side, manager_settings, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
@@ -235,6 +235,7 @@ class Services:
     consents: ConsentLog | None
     read_profile: Callable[[], Target | str] | None = None  # what a restart would use now
     profile_switch: ProfileSwitch | None = None  # built with the window (build_window)
+    hub: HubControl | None = None  # the store hub's push (issue 15): built with the window, started after it shows
     staff: StaffStore | None = None  # None: no sign-in (tests; or it cannot open: staff_notice says why)
     staff_notice: str = ""
 
@@ -295,7 +296,6 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.loyalty import LoyaltyViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.redemption import RedemptionViewModel
-    from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
     session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
@@ -310,14 +310,9 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
                                   acting=acting, approving=approving)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
+    settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch)  # with the Store hub page
     window = MainWindow(
-        vm, training=s.mode.training, location=s.mode.location,
-        settings_vm=SettingsViewModel(s.settings, s.profile_keys, s.tester,
-                                      after_change=switch.settings_saved if switch else None,
-                                      audit=lambda note: s.journal.record_event(
-                                          "settings_changed", staff=acting(), detail=note,
-                                          approver=approving() if approving is not None else None),
-                                      approving=approving),
+        vm, training=s.mode.training, location=s.mode.location, settings_vm=settings_vm,
         make_pin_vm=make_prompt, approval=approval, pending_vm=pending_vm, counter=s.counter,
         make_loyalty_vm=(lambda: LoyaltyViewModel(s.client, consents, s.counter, acting=acting)) if consents else None,
         receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""))
@@ -375,7 +370,8 @@ def run_app(args: argparse.Namespace) -> int:
                         after_send=vm.refresh_pending)
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
-    show_hub(window, hub_starter(services, vm, pending_vm), services.clock.local)  # the store hub (issue 15)
+    if services.hub is not None:  # the store hub (issue 15): pushes, settles, shows the whole store
+        show_hub(window, services.hub, services.clock.local, counter_side(services, vm, pending_vm))
     _tell_at_start(window, services)
 
     async def close_journals() -> None:

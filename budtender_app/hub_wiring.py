@@ -1,9 +1,12 @@
 """The store hub's background push, as the composition root (app.py) starts it: one call after
 the window shows, one at quit. Training never joins a hub (its redemptions are not real).
 
-    hub = start_hub(services.journal.path, services.journal.seal, credentials, clock, training=...)
-    ...
-    if hub: hub.stop()
+    hub = HubControl(services.journal.path, services.journal.seal, credentials, clock.now, training=..., checkout=...)
+    show_hub(window, hub, clock.local, counter_side(services, vm, pending))  # starts it once the window is up
+
+Manager settings' Store hub page (viewmodels/hub_settings.py) restarts it after a join and stops it
+after a leave (``HubControl.restart``/``stop``): the pusher's thread is awaited before its journal
+connection closes, and the settings cannot be opened mid-sale, so no checkout's claim is in flight.
 
 Nothing here can stop the terminal from starting: no hub joined, no keyring, or a journal that
 will not open read-only all mean "no hub push this run", logged for IT.
@@ -24,14 +27,18 @@ from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
     from budtender_app.app import Services
+    from budtender_app.domain.actor import Acting, Approving
     from budtender_app.domain.clock import Clock
     from budtender_app.services.hub.carry_out import HubSettler, Sender
     from budtender_app.services.hub.push import Terminal
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
+    from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
     from budtender_app.viewmodels.pending import PendingViewModel, ReportApi
+    from budtender_app.viewmodels.profile_switch import ProfileSwitch
     from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from budtender_app.viewmodels.settings import SettingsViewModel
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +62,31 @@ class CounterSide:
 class HubLink:
     """A running background push and the read-only journal connection it reads."""
 
-    def __init__(self, pusher: HubPusher, journal: Journal) -> None:
+    def __init__(self, pusher: HubPusher, journal: Journal, checkout: Checkout | None = None,
+                 counter: CounterSide | None = None) -> None:
         self.pusher = pusher
         self._journal = journal
+        self._checkout = checkout
+        self._counter = counter
 
     def stop(self) -> None:
         """At quit (a push in flight ends in its thread; its batch commits or rolls back whole)."""
+        self._unhook()
         self.pusher.stop()
         self._journal.close()
+
+    async def aclose(self) -> None:
+        """While the counter runs on (a manager left the hub): the push in flight ends first."""
+        self._unhook()
+        await self.pusher.aclose()
+        self._journal.close()
+
+    def _unhook(self) -> None:
+        if self._checkout is not None:  # the counter claims and nudges no more
+            self._checkout.claimer = None
+            self._checkout.nudge = None
+        if self._counter is not None:  # no whole-store view without the hub
+            self._counter.pending.store_wide = None
 
 
 def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
@@ -97,18 +121,8 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     if checkout is not None:
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
-    return HubLink(pusher, journal)
-
-
-def hub_starter(services: Services, vm: RedemptionViewModel,
-                pending: PendingViewModel) -> Callable[[Callable[[PushState], None]], HubLink | None]:
-    """``show_hub``'s start for the app (app.py): the push, the claims, the settlements and the
-    whole store's view in the Redemptions window, all from the counter's own services."""
-    s = services
-    return lambda on_state: start_hub(
-        s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training, on_state=on_state,
-        checkout=vm.till, counter=CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending,
-                                              after=vm.refresh_pending))
+        checkout.nudge = pusher.nudge  # a checkout journaled: the hub hears of it now, not in a round
+    return HubLink(pusher, journal, checkout, counter)
 
 
 def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal) -> HubSettler:
@@ -124,6 +138,81 @@ def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal)
     return HubSettler(counter.journal, counter.sender, may_send=counter.may_send, after=counter.after)
 
 
+class HubControl:
+    """The running counter's hub: started once the window shows, restarted or stopped from Manager
+    settings. ``on_state`` hears each push's state, and None once the push is stopped."""
+
+    def __init__(self, journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
+                 training: bool, checkout: Checkout | None = None) -> None:
+        self.journal_path, self.seal, self.keys, self.now = journal_path, seal, keys, now
+        self.training = training
+        self._checkout = checkout
+        self.counter: CounterSide | None = None  # set by app.py once the Redemptions window's model exists
+        self.link: HubLink | None = None
+        self.on_state: Callable[[PushState | None], None] = lambda _s: None
+
+    @property
+    def running(self) -> bool:
+        return self.link is not None
+
+    def start(self) -> bool:
+        """Start pushing to the hub joined now, if any (and none runs); True when a push runs."""
+        if self.link is None:
+            self.link = start_hub(self.journal_path, self.seal, self.keys, self.now, training=self.training,
+                                  on_state=self._tell, checkout=self._checkout, counter=self.counter)
+        return self.link is not None
+
+    def _tell(self, state: PushState) -> None:
+        self.on_state(state)  # the callable of the moment: show_hub sets it once the window is up
+
+    async def restart(self) -> bool:
+        """After a join: the push (and claims) move to the hub joined now."""
+        await self.stop()
+        return self.start()
+
+    async def stop(self) -> None:
+        """After a leave: no push, no claims; the push in flight ends in its thread first."""
+        link, self.link = self.link, None
+        if link is not None:
+            await link.aclose()
+            self.on_state(None)
+
+    def close(self) -> None:
+        """At quit."""
+        link, self.link = self.link, None
+        if link is not None:
+            link.stop()
+
+    def settings_page(self, *, approving: Approving | None, audit: Callable[[str], None] | None,
+                      local: Callable[[datetime], datetime] | None = None) -> Callable[[], HubSettingsViewModel]:
+        """Manager settings' Store hub page, made when the settings open (psycopg loads then)."""
+        def make() -> HubSettingsViewModel:
+            from budtender_app.services.hub.config import HubConfig
+            from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
+
+            return HubSettingsViewModel(HubConfig(self.keys), self.journal_path, self.seal, training=self.training,
+                                        runner=self, approving=approving, audit=audit, local=local)
+        return make
+
+
+def manager_settings(s: Services, checkout: Checkout, acting: Acting, approving: Approving | None,
+                     switch: ProfileSwitch | None) -> tuple[SettingsViewModel, HubControl]:
+    """Manager settings' view model, its Store hub page and the counter's hub push (app.py's
+    build_window): each saved change, a hub's join or leave among them, on the audit trail."""
+    from budtender_app.viewmodels.settings import SettingsViewModel
+
+    def audit(note: str) -> None:
+        s.journal.record_event("settings_changed", staff=acting(), detail=note,
+                               approver=approving() if approving is not None else None)
+
+    settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
+                                    after_change=switch.settings_saved if switch else None)
+    hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
+                     checkout=checkout)
+    settings_vm.hub_page = hub.settings_page(approving=approving, audit=audit, local=s.clock.local)
+    return settings_vm, hub
+
+
 def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:
     """The hub's state in the status bar's few words; never blocks, never alarms a cashier."""
     if state.unreachable_since is not None:
@@ -137,10 +226,17 @@ def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:
     return "Hub: in sync" if state.in_sync else f"Hub: {state.waiting:,} events waiting"
 
 
-def show_hub(window: MainWindow, start: Callable[[Callable[[PushState], None]], HubLink | None],
-             local: Callable[[datetime], datetime]) -> None:
+def counter_side(services: Services, vm: RedemptionViewModel, pending: PendingViewModel) -> CounterSide:
+    """The running counter's part in settlements and the whole store's view (app.py)."""
+    s = services
+    return CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending, after=vm.refresh_pending)
+
+
+def show_hub(window: MainWindow, control: HubControl, local: Callable[[datetime], datetime],
+             counter: CounterSide | None = None) -> None:
     """Start the push once the window is up (psycopg's import stays out of start-up) and show its
-    state quietly at the status bar's left; stopped when the window closes. No hub: nothing shown."""
+    state quietly at the status bar's left; stopped when the window closes. No hub: nothing shown.
+    With ``counter``, this register carries out settlements and shows the whole store's view."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QLabel
 
@@ -148,15 +244,18 @@ def show_hub(window: MainWindow, start: Callable[[Callable[[PushState], None]], 
     label.setObjectName("hub_state_label")
     label.hide()
 
-    def on_state(state: PushState) -> None:
+    def on_state(state: PushState | None) -> None:
+        if state is None:  # a manager left the hub
+            label.hide()
+            return
         label.setText(state_text(state, local))
         label.show()
 
     def begin() -> None:
-        link = start(on_state)
-        if link is None:
-            return
-        window.statusBar().addWidget(label)
-        window.closed.connect(link.stop)
+        window.statusBar().addWidget(label)  # hidden until a push says something
+        control.on_state = on_state
+        control.counter = counter
+        control.start()
+        window.closed.connect(control.close)
 
     QTimer.singleShot(0, window, begin)

@@ -61,6 +61,8 @@ class Checkout(QObject):
         self.applied = False
         #: The store hub's claims (hub_wiring.py sets it once the hub is joined); None: no hub, as before.
         self.claimer: Claimer | None = None
+        #: Tells the hub's push there is news (hub_wiring sets ``HubPusher.nudge``): returns at once.
+        self.nudge: Callable[[], None] | None = None
         self._claiming = False
 
     @property
@@ -238,13 +240,23 @@ class Checkout(QObject):
             why = self.tr("The terminal could not record this redemption, so it was not sent.")
             yield [Outcome(d, Status.NOT_SENT, why) for d in chosen]
             return
+        self._tell_hub()  # the rows back this checkout's claims once pushed: the hub hears of them now
         outcomes: list[Outcome] = []
         async for outcome in self._send(transaction_id, chosen, entries):
             outcomes.append(outcome)
             yield list(outcomes)
+        self._tell_hub()  # and of AIQ's answers
         refused = [o.discount.id for o in outcomes if o.status is Status.REJECTED]
         if refused and self.claimer is not None:  # AIQ said no: other registers may redeem them
             await self.claimer.release(transaction_id, refused)
+
+    def _tell_hub(self) -> None:
+        if self.nudge is None:
+            return
+        try:
+            self.nudge()
+        except Exception:  # the push runs every round anyway: a sale never fails on the hub
+            log.warning("the store hub's push could not be nudged", exc_info=True)
 
     async def _send(self, transaction_id: str, chosen: Sequence[Discount],
                    entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:

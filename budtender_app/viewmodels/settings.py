@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -40,6 +41,9 @@ from budtender_app.services.settings_model import Settings
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable, SettingsWriteError
 from budtender_app.viewmodels.connection_test import TEST_TIMEOUT, ConnectionCheck, ConnectionResult, ConnectionTester
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
+
+if TYPE_CHECKING:  # psycopg loads with the hub page, when the settings open
+    from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
 
 __all__ = ["TEST_TIMEOUT", "ConnectionResult", "ConnectionTester", "SettingsViewModel"]
 
@@ -106,6 +110,8 @@ class SettingsViewModel(QObject):
         self.unreadable = ""  # why the settings file cannot be read; "" when it can
         self.keyring_problem = ""  # why no key can be saved or read; "" when the keyring works
         self._refused = ""  # the form (hashed) whose key the last test saw AIQ refuse
+        #: Makes the Store hub page's view model (hub_wiring.HubControl.settings_page); None: no such page.
+        self.hub_page: Callable[[], HubSettingsViewModel] | None = None
         self.settings: Settings = self._read()
         self._check_keyring()
         self.edit(self.settings.active)

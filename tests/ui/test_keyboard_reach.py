@@ -74,6 +74,8 @@ async def makers(qtbot, tmp_path) -> Iterator[dict[str, Callable[[QWidget], QDia
     yield {
         "settings": lambda p: SettingsDialog(
             SettingsViewModel(SettingsStore(), CredentialStore(MemoryKeyring()), _tester), p),
+        "settings:stores": lambda p: _with_hub(SettingsDialog, p, hub_tab=False),
+        "settings:hub": lambda p: _with_hub(SettingsDialog, p, hub_tab=True),
         "manager_pin": lambda p: ManagerPinDialog(ManagerPinViewModel(guard), "Type the manager PIN.", p),
         "skip_pin": lambda p: SkipPinDialog("***-***-4567", p, pin_vm=ManagerPinViewModel(guard)),
         "pending:pending": lambda p: _tab(PendingDialog(pending_vm, p), "pending_tab"),
@@ -90,6 +92,20 @@ async def makers(qtbot, tmp_path) -> Iterator[dict[str, Callable[[QWidget], QDia
     journal.close()
 
 
+def _with_hub(make, parent: QWidget, *, hub_tab: bool) -> QDialog:
+    """The settings with their Store hub page (app.py gives it one; psycopg is needed for it)."""
+    from budtender_app.services.hub.config import HubConfig
+    from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
+
+    keys = CredentialStore(MemoryKeyring())
+    vm = SettingsViewModel(SettingsStore(), keys, _tester)
+    vm.hub_page = lambda: HubSettingsViewModel(HubConfig(keys))
+    dialog = make(vm, parent)
+    if hub_tab:
+        dialog.tabs.setCurrentWidget(dialog.hub_page)
+    return dialog
+
+
 def _tab(dialog: QDialog, tab: str) -> QDialog:
     tabs = dialog.findChild(QTabWidget)
     if tab != "pending_tab":
@@ -97,8 +113,8 @@ def _tab(dialog: QDialog, tab: str) -> QDialog:
     return dialog
 
 
-DIALOGS = ["settings", "manager_pin", "skip_pin", "pending:pending", "pending:refund", "pending:export",
-           "loyalty", "checkout", "pin_popup", "training_problems"]
+DIALOGS = ["settings", "settings:stores", "settings:hub", "manager_pin", "skip_pin", "pending:pending",
+           "pending:refund", "pending:export", "loyalty", "checkout", "pin_popup", "training_problems"]
 
 
 @pytest_asyncio.fixture(params=DIALOGS)

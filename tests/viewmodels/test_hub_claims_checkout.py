@@ -185,3 +185,32 @@ async def test_a_redemption_aiq_refuses_gives_its_claim_back(registers, args, se
     await wait_for_step(two, Step.DONE)
     assert [o.status.value for o in two.outcomes] == ["redeemed"] and d1 == d2
     assert claims_on(args) == [(TXID, d2, "Register 2")]
+
+
+@pytest.mark.asyncio
+async def test_a_checkout_nudges_the_push_so_the_hub_learns_of_it_without_waiting_a_round(registers, args, server):
+    """The pusher's round is an hour here: only the checkout's nudge can bring the sale to the hub."""
+    one = registers(1, args)
+    journal = Journal.open_read_only(one.till._journal.path, one.till._journal.seal)
+    states: asyncio.Queue = asyncio.Queue()
+    pusher = HubPusher(Terminal(journal, "Register 1"), args, now=CLOCK.now, every=3600, on_state=states.put_nowait)
+    one.till.nudge = pusher.nudge
+    pusher.start()
+    try:
+        async with asyncio.timeout(10):
+            while not (await states.get()).in_sync:  # the first round, before the sale
+                pass
+        discount = await at_checkout(one)
+        one.confirm_checkout(TXID)
+        await wait_for_step(one, Step.DONE)
+        async with asyncio.timeout(10):  # well before the next round: the nudges pushed it
+            while True:
+                await states.get()
+                with psycopg.connect(**args) as conn:
+                    rows = conn.execute("SELECT discount_id, state FROM hub_redemptions").fetchall()
+                if rows == [(discount, "redeemed")]:
+                    break
+    finally:
+        await pusher.aclose()
+        journal.close()
+    assert claims_on(args) == [(TXID, discount, "Register 1")]

@@ -11,12 +11,15 @@ discount already held by another register is a conflict, recorded on the hub for
 terminal holds is a no-op, so a retried checkout or a repeated late claim is harmless.
 
 The race: both registers ``INSERT ... ON CONFLICT DO NOTHING`` on the claim's primary key; the
-second waits for the first's commit, inserts nothing, and reads who holds it.
+second waits for the first's commit, inserts nothing, and reads who holds it (``FOR UPDATE``: the
+claim's row stays locked until this transaction ends). Another register's claim that no
+redemption backs and is old is an orphan taken over, or a silent one refused (``orphans.py``).
 """
 
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -24,7 +27,10 @@ from typing import Any
 
 import psycopg
 
+from budtender_app.services.hub import orphans
 from budtender_app.services.hub.config import HubUnreachable, connect
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -51,18 +57,26 @@ class ClaimResult:
     holder_name: str = ""
     held_since: datetime | None = None
     reason: str = ""  # UNREACHABLE: why, for IT
+    #: HELD by a claim no redemption backs yet, whose register has not reached the hub since (orphans.py).
+    silent: bool = False
 
     def message(self, zone: tzinfo) -> str:
         """The cashier's sentence for a refused checkout ("" unless HELD)."""
         if self.outcome is not ClaimOutcome.HELD or self.held_since is None:
             return ""
-        return f"already redeemed at {self.holder_name} at {self.held_since.astimezone(zone):%H:%M}"
+        when = f"{self.held_since.astimezone(zone):%H:%M}"
+        if self.silent:
+            return (f"claimed at {self.holder_name} at {when}, and {self.holder_name} has not reached the store "
+                    "hub since: it may have redeemed it")
+        return f"already redeemed at {self.holder_name} at {when}"
 
 
 _INSERT = ("INSERT INTO hub_claims (store, transaction_id, discount_id, terminal_id, terminal_name, claimed_at) "
            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (store, transaction_id, discount_id) DO NOTHING")
 _HOLDER = ("SELECT terminal_id, terminal_name, claimed_at FROM hub_claims "
-           "WHERE store = %s AND transaction_id = %s AND discount_id = %s")
+           "WHERE store = %s AND transaction_id = %s AND discount_id = %s FOR UPDATE")
+_RENEW = ("UPDATE hub_claims SET hub_at = now() WHERE store = %s AND transaction_id = %s AND discount_id = %s "
+          "AND terminal_id = %s")
 
 
 def claim(connect_args: dict[str, Any], terminal_id: str, terminal_name: str, claims: Sequence[Claim],
@@ -90,7 +104,7 @@ def claim_on(conn: psycopg.Connection, terminal_id: str, terminal_name: str, cla
             for c in claims:
                 holder = _take(conn, c, terminal_id, terminal_name, at)
                 if holder is not None:
-                    raise _Held(ClaimResult(ClaimOutcome.HELD, c, holder[1], holder[2]))
+                    raise _Held(ClaimResult(ClaimOutcome.HELD, c, holder.name, holder.since, silent=holder.silent))
     except _Held as held:  # the transaction rolled back: nothing of this checkout is claimed
         return held.result
     return ClaimResult(ClaimOutcome.CLAIMED)
@@ -109,19 +123,40 @@ def claim_late(conn: psycopg.Connection, terminal_id: str, terminal_name: str, c
             conn.execute("INSERT INTO hub_claim_conflicts (store, transaction_id, discount_id, terminal_id, "
                          "terminal_name, redeemed_at, holder_id) VALUES (%s, %s, %s, %s, %s, %s, %s) "
                          "ON CONFLICT DO NOTHING",
-                         (c.store, c.transaction_id, c.discount_id, terminal_id, terminal_name, at, holder[0]))
-            conflicts.append(ClaimResult(ClaimOutcome.HELD, c, holder[1], holder[2]))
+                         (c.store, c.transaction_id, c.discount_id, terminal_id, terminal_name, at, holder.id))
+            conflicts.append(ClaimResult(ClaimOutcome.HELD, c, holder.name, holder.since, silent=holder.silent))
     return conflicts
 
 
-def _take(conn: psycopg.Connection, c: Claim, terminal_id: str, terminal_name: str,
-          at: datetime) -> tuple[str, str, datetime] | None:
-    """Insert the claim; the other register's (id, name, since) when it holds it, else None."""
-    conn.execute(_INSERT, (c.store, c.transaction_id, c.discount_id, terminal_id, terminal_name, at))
-    row = conn.execute(_HOLDER, (c.store, c.transaction_id, c.discount_id)).fetchone()
-    if row is None or row[0] == terminal_id:
+@dataclass(frozen=True)
+class _Holder:
+    id: str
+    name: str
+    since: datetime
+    silent: bool
+
+
+def _take(conn: psycopg.Connection, c: Claim, terminal_id: str, terminal_name: str, at: datetime) -> _Holder | None:
+    """Insert (or renew, or take over as an orphan) the claim; the other register when it holds it."""
+    key, row = (c.store, c.transaction_id, c.discount_id), None
+    for _ in range(2):  # a claim released between the insert and the read: inserted on the second round
+        if conn.execute(_INSERT, (*key, terminal_id, terminal_name, at)).rowcount:
+            return None
+        row = conn.execute(_HOLDER, key).fetchone()
+        if row is not None:
+            break
+    if row is None:  # released and taken again at each read: the caller retries the whole claim later
+        raise RuntimeError("the claim changed hands while it was read")
+    if row[0] == terminal_id:
+        conn.execute(_RENEW, (*key, terminal_id))  # claimed again: fresh, never taken as an orphan meanwhile
         return None
-    return str(row[0]), str(row[1]), row[2]
+    found = orphans.standing(conn, c)
+    if found is orphans.Standing.ORPHAN:
+        log.info("took over the orphaned claim of transaction %s discount %s from %s", c.transaction_id,
+                 c.discount_id, row[1])
+        orphans.take_over(conn, c, terminal_id, terminal_name, at)
+        return None
+    return _Holder(str(row[0]), str(row[1]), row[2], found is orphans.Standing.SILENT)
 
 
 def release(conn: psycopg.Connection, terminal_id: str, claims: Sequence[Claim]) -> int:
@@ -137,8 +172,7 @@ def release(conn: psycopg.Connection, terminal_id: str, claims: Sequence[Claim])
     return released
 
 
-#: Journal states whose redemption no longer takes the discount (domain/journal_rules.State).
-FREED = ("rejected", "abandoned", "reversed")
+FREED = orphans.FREED
 
 _UNCLAIMED = ("SELECT r.store, r.transaction_id, r.discount_id FROM hub_redemptions r WHERE r.terminal_id = %s "
               "AND r.state <> ALL(%s) AND NOT EXISTS (SELECT 1 FROM hub_claims c WHERE c.store = r.store AND "

@@ -53,7 +53,11 @@ class HubUrl:
 def parse_hub_url(text: str) -> HubUrl:
     """The checked URL; HubConfigError for a password in it, a missing part or no TLS to a remote host."""
     text = text.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "[" with no "]": urlsplit's own refusal, in IT's words
+        raise HubConfigError("The hub URL cannot be read: postgresql://USER@HOST[:PORT]/DB "
+                             "(an IPv6 host goes in square brackets).") from None
     if parts.scheme not in ("postgresql", "postgres"):
         raise HubConfigError("The hub URL starts with postgresql:// (postgresql://USER@HOST[:PORT]/DB).")
     if parts.password is not None:

@@ -12,7 +12,8 @@ What is pushed is the audit trail (which never holds a URL, a token, a phone or 
 redemption rows without their redemption URL and AIQ contact id; the journal keeps only masked
 phones (``Journal.queue`` refuses any other). After each push the chain of what was pushed is
 checked (``chain.py``), keyed when the journal's key is known, and a break recorded on the hub;
-only a check of the whole chain (``check``, ``hub status``'s caller) clears it.
+only a check of the whole chain (``check``, ``hub status``'s caller) clears it. A push that read
+the journal to its end marks the terminal synced as of the hub's time it began (orphans.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import astuple, dataclass
 
 import psycopg
 
-from budtender_app.services.hub import chain
+from budtender_app.services.hub import chain, orphans
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.journal import Journal
 from budtender_app.services.journal.audit import AuditRow, ChainReport
@@ -68,6 +69,7 @@ def push(terminal: Terminal, conn: psycopg.Connection, *, batch: int = BATCH) ->
     """Push what the hub lacks of ``terminal``'s journal; see the module's docstring."""
     require_current(conn)
     _register(terminal, conn)
+    started = _hub_now(conn)  # before the journal is read: what it held then is on the hub after this push
     hub_last, hub_hash = _hub_last(conn, terminal.id)
     audit = terminal.journal.audit
     local_last = audit.last()[0]
@@ -81,6 +83,7 @@ def push(terminal: Terminal, conn: psycopg.Connection, *, batch: int = BATCH) ->
         pushed += len(rows)
         hub_last = rows[-1].id
     report = check(terminal, conn, since=start) if pushed else None
+    orphans.mark_synced(conn, terminal.id, started)  # the journal read to its end: its claims are backed or not
     return PushResult(pushed, hub_last, local_last, report)
 
 
@@ -113,6 +116,12 @@ def _register(terminal: Terminal, conn: psycopg.Connection) -> None:
             "ON CONFLICT (terminal_id) DO UPDATE SET name = excluded.name, keyed = excluded.keyed, "
             "legacy_until = excluded.legacy_until",
             (terminal.id, terminal.name, terminal.journal.store, terminal.keyed, terminal.journal.audit.legacy_until))
+
+
+def _hub_now(conn: psycopg.Connection) -> object:
+    row = conn.execute("SELECT clock_timestamp()").fetchone()
+    conn.commit()
+    return row[0] if row else None
 
 
 def _hub_last(conn: psycopg.Connection, terminal_id: str) -> tuple[int, str]:

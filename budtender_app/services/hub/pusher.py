@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
+from budtender_app.services.hub.orphans import release_stale
 from budtender_app.services.hub.push import PushResult, Terminal, push
 from budtender_app.services.hub.schema import HubSchemaError
 from budtender_app.services.hub.settlements import Settlement, mark_done, requests_for
@@ -70,12 +71,15 @@ class HubPusher:
         self.settler = settler
         self._nudged = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._work: asyncio.Future[PushResult] | None = None  # the push in its thread, if one runs
         self.state = PushState()
 
     async def push_once(self) -> PushState:
         """One push in a worker thread; the new ``state`` (never raises for a hub problem)."""
+        work = self._work = asyncio.ensure_future(self._contact())
+        work.add_done_callback(_retrieve)
         try:
-            result = await self._contact()
+            result = await asyncio.shield(work)  # stopped mid-push: the contact still ends, and ``aclose`` awaits it
         except (HubUnreachable, HubSchemaError, OSError) as exc:
             since = self.state.unreachable_since or self._now()
             self.state = PushState(self.state.waiting, since, str(exc), self.state.chain_ok)
@@ -118,6 +122,9 @@ class HubPusher:
         with connect(self._args) as conn:
             result = push(self._terminal, conn)
             if not result.problem:  # then what was redeemed while the hub was away is claimed late
+                for gone in release_stale(conn, self._terminal.id, self._terminal.journal):
+                    log.info("released this terminal's stale claim of transaction %s discount %s: its journal "
+                             "has no redemption for it", gone.transaction_id, gone.discount_id)
                 for c in settle(conn, self._terminal.id, self._terminal.name, self._now()):
                     log.warning("claim conflict: transaction %s discount %s was redeemed here while the hub was "
                                 "unreachable, and %s holds it: a manager checks it (hub status)",
@@ -152,3 +159,15 @@ class HubPusher:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+    async def aclose(self) -> None:
+        """Stop, and wait until a push under way has ended in its thread (its journal may close then)."""
+        self.stop()
+        if self._work is not None and not self._work.done():
+            await asyncio.wait([self._work])
+
+
+def _retrieve(work: asyncio.Future[PushResult]) -> None:
+    # push_once reports the push's failure; a push whose caller was stopped is only wound down.
+    if not work.cancelled():
+        work.exception()

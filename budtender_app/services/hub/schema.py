@@ -8,6 +8,9 @@ audit events as pushed (``hub_events``, keyed by (terminal, sequence), with each
 hash so the links can be checked on the hub) and their redemption rows' latest state
 (``hub_redemptions``, keyed by (terminal, row id), as of the last event pushed about the row).
 Schema 2: claims (``hub_claims``) and the conflicts of late claims (``hub_claim_conflicts``).
+Schema 3: managers' settlements (``settlements.py``).
+Schema 4: hub-side times for orphaned claims (``orphans.py``): when a claim was made or renewed
+(``hub_claims.hub_at``) and when a terminal last pushed its whole journal (``hub_terminals.synced_at``).
 No column holds a redemption URL, a token, an API key, a PIN, a full phone or AIQ's contact id.
 """
 
@@ -17,7 +20,7 @@ import psycopg
 
 from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _LOCK_ID = 0x6275_6474  # "budt": the advisory lock of hub migrations
 
 _SCHEMA_V1 = (
@@ -108,7 +111,14 @@ _SCHEMA_V2 = (
         UNIQUE (store, transaction_id, discount_id, terminal_id))""",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+#: Schema 4: the hub's own clock on claims and pushes (orphans.py). A claim made before it counts
+#: from the migration: never older than it really is.
+_SCHEMA_V4 = (
+    "ALTER TABLE hub_claims ADD COLUMN hub_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+    "ALTER TABLE hub_terminals ADD COLUMN synced_at TIMESTAMPTZ",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 
 
 class HubSchemaError(Exception):

@@ -330,6 +330,10 @@ class Journal:
         return self._rows.query(SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id",
                                 [self.store, transaction_id])
 
+    def of_sale(self, store: str, transaction_id: str) -> list[JournalEntry]:
+        """``store``'s rows for one POS transaction (a read-only journal, the hub's, has no store)."""
+        return self._rows.query(SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id", [store, transaction_id])
+
     def between(self, start: datetime, end: datetime) -> list[JournalEntry]:
         """Rows (any store) queued in [start, end), oldest first. Times must be timezone-aware."""
         return self._rows.query(SELECT + " WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",

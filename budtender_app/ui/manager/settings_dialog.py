@@ -1,4 +1,5 @@
-"""The manager's AIQ settings: store profiles on the left, the selected one's form on the right.
+"""The manager's AIQ settings: store profiles on the left, the selected one's form on the right;
+with a store hub page (``vm.hub_page``), a second tab: the Store hub (hub_page.py).
 
 Thin: every rule lives in SettingsViewModel. Opened with open(), never exec(); the connection
 test runs as a task this dialog keeps a strong reference to (qasync keeps none).
@@ -7,6 +8,7 @@ test runs as a task this dialog keeps a strong reference to (qasync keeps none).
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +33,9 @@ from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.store_form import StoreForm
 from budtender_app.viewmodels.settings import SettingsViewModel
 
+if TYPE_CHECKING:
+    from budtender_app.ui.manager.hub_page import HubPage
+
 
 class SettingsDialog(AppDialog):
     """Store profiles and their AIQ credentials. Draws the view model; sends it what was typed."""
@@ -39,6 +45,9 @@ class SettingsDialog(AppDialog):
         self._vm = vm
         self._test_task: asyncio.Task[None] | None = None
         self._confirm_box: QMessageBox | None = None
+        self.hub_page: HubPage | None = None
+        #: With a Store hub page (vm.hub_page): AIQ stores | Store hub. Made first: Tab starts on its tabs.
+        self.tabs = named(QTabWidget(self), "settings_tabs", "Settings pages") if vm.hub_page else None
         self.setWindowTitle(self.tr("AIQ settings"))
         intro = QLabel(self.tr("AIQ credentials for this terminal, one set per store. The API key is kept in "
                                "the computer's keyring; the rest in a settings file."), self)
@@ -50,18 +59,41 @@ class SettingsDialog(AppDialog):
         body = QHBoxLayout()
         body.addWidget(stores, 1)
         body.addWidget(self._build_form_scroll(), 3)
+        stores_page = QWidget(self)
+        page = QVBoxLayout(stores_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(intro)
+        page.addWidget(self._build_keyring_label())
+        page.addLayout(body, 1)
+        page.addWidget(self._build_confirm_frame())
+        page.addWidget(self.message_label)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self._build_keyring_label())
-        layout.addLayout(body, 1)
-        layout.addWidget(self._build_confirm_frame())
-        layout.addWidget(self.message_label)
+        layout.addWidget(self._build_pages(stores_page), 1)
         layout.addLayout(self._build_buttons())
         # Fits a 1024x768 screen: the form scrolls when every field's error, the warning and a test
         # result are shown at once, instead of squeezing its rows onto each other.
         self.setMinimumSize(DIALOG_MIN_SIZE)
         self.resize(DIALOG_MIN_SIZE.width(), DIALOG_MIN_SIZE.height() + 60)
         self._connect_vm()
+
+    def _build_pages(self, stores_page: QWidget) -> QWidget:
+        if self._vm.hub_page is None or self.tabs is None:
+            return stores_page
+        from budtender_app.ui.manager.hub_page import HubPage  # psycopg loads with it, not at start-up
+
+        self.setWindowTitle(self.tr("Manager settings"))
+        self.hub_page = HubPage(self._vm.hub_page(), self)
+        # Alt letters: both pages' controls take the rest (Ctrl+Tab reaches the hub page).
+        self.tabs.addTab(stores_page, self.tr("AI&Q stores"))
+        self.tabs.addTab(self.hub_page, self.tr("Store hub"))
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        return self.tabs
+
+    def _on_tabs_current_changed(self, index: int) -> None:
+        on_hub = self.tabs is not None and self.tabs.widget(index) is self.hub_page
+        self.save_button.setVisible(not on_hub)  # Save is the store form's; the hub page has its own buttons
+        if on_hub and self.hub_page is not None and self.hub_page.task is None:
+            self.hub_page.refresh()  # the first look: is the hub there, how far behind is this terminal
 
     def _build_form_scroll(self) -> QScrollArea:
         scroll = QScrollArea(self)

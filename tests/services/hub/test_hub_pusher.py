@@ -87,7 +87,7 @@ async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_qu
     from PySide6.QtCore import Signal
     from PySide6.QtWidgets import QLabel, QMainWindow
 
-    from budtender_app.hub_wiring import show_hub
+    from budtender_app.hub_wiring import HubControl, show_hub
 
     class Window(QMainWindow):
         closed = Signal()
@@ -98,24 +98,36 @@ async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_qu
     write_sales(path, 1)
     window = Window()
     qtbot.addWidget(window)
-    links = []
     states: asyncio.Queue = asyncio.Queue()
+    control = HubControl(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False)
+    started, start = asyncio.Event(), control.start
 
-    def start(on_state):
-        def shown_then_told(state):
-            on_state(state)  # the label first, as the app has it
-            states.put_nowait(state)
+    def start_then_say() -> bool:
+        running = start()
+        started.set()
+        return running
 
-        link = start_hub(path, SEAL, joined(hub_db.url, hub_db.password), now, training=False,
-                         on_state=shown_then_told)
-        links.append(link)
-        return link
+    control.start = start_then_say
+    show_hub(window, control, lambda moment: moment)
+    async with asyncio.timeout(5):  # once the loop runs (the window is up), show_hub starts the push
+        await started.wait()
+    shown = control.on_state
 
-    show_hub(window, start, lambda moment: moment)
-    await next_state(states, lambda s: s.in_sync)
-    assert window.findChild(QLabel, "hub_state_label").text() == "Hub: in sync"
+    def shown_then_told(state):
+        shown(state)  # the label first, as the app has it
+        states.put_nowait(state)
+
+    control.on_state = shown_then_told
+    await next_state(states, lambda s: s is not None and s.in_sync)
+    label = window.findChild(QLabel, "hub_state_label")
+    assert label.text() == "Hub: in sync" and not label.isHidden()
+    await control.stop()  # a manager left the hub in the settings: the label goes, the push stops
+    assert label.isHidden() and control.link is None
+    assert await control.restart()  # and joined again: it comes back
+    await next_state(states, lambda s: s is not None and s.in_sync)
+    link = control.link
     window.closed.emit()
-    assert links[0].pusher._task is None, "the push stopped with the window"
+    assert link.pusher._task is None and control.link is None, "the push stopped with the window"
 
 
 def test_the_hub_state_in_a_few_quiet_words():
