@@ -51,6 +51,7 @@ from PySide6.QtWidgets import QApplication
 
 from budtender_app.hub_wiring import show_hub, start_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
+from budtender_app.sale_feed_wiring import add_sale_feed
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
@@ -370,9 +371,9 @@ def run_app(args: argparse.Namespace) -> int:
     # Staff sign-in (staff_signin.py): the app's own; a window built without it (tests) has none.
     services.staff, services.staff_notice = open_staff(services.mode, where, services.clock)
     window, vm, pending_vm = build_window(services)
-    # Redemptions that never reached AIQ are retried in the background, never during a sale.
+    sales = add_sale_feed(services, vm, pending_vm)  # issue 16: checkouts' sales to AIQ, where the store says so
     resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,
-                        after_send=vm.refresh_pending)
+                        after_send=vm.refresh_pending)  # redemptions never sent: retried by themselves, not mid-sale
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
     show_hub(window, lambda on_state: start_hub(  # the store hub (issue 15): pushes in the background
@@ -390,7 +391,7 @@ def run_app(args: argparse.Namespace) -> int:
             await services.profile_switch.wait_idle()
         await services.http.aclose()
 
-    closing = [pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
+    closing = [sales.stop, pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, resend, closing, crash, training=services.mode.training))
     return 0

@@ -106,12 +106,14 @@ def aiq_date(moment: datetime, zone: tzinfo | None) -> str:
     return local.strftime(AIQ_DATE_FORMAT)
 
 
-def sale_body(sale: FedSale, *, zone: tzinfo | None, phone: str = "") -> dict[str, Any]:
-    """The F1 body for ``sale``. ``phone`` (10 digits, only from memory, never journaled) joins the
-    member block when known; AIQ's contact ID is there, and as ``pos_user``, in any case."""
+def sale_body(sale: FedSale, *, zone: tzinfo | None, phone: str = "") -> tuple[dict[str, Any], dict[str, str] | None]:
+    """F1's ``visit`` and ``member`` for ``sale``. ``phone`` (10 digits, only from memory, never
+    journaled) joins the member block when known; AIQ's contact ID is there, and as ``pos_user``
+    (this terminal's key for the shopper is AIQ's), whenever the sale had a member."""
     total = float(check_total(sale.total, sale.kind))  # below a million: exact to the cent as JSON
-    line = {"sku": SALE_SKU, "name": "Refund at the counter" if sale.kind is FeedKind.REFUND else "Counter sale",
-            "price": abs(total), "quantity": -1 if sale.kind is FeedKind.REFUND else 1}
+    refund = sale.kind is FeedKind.REFUND
+    line = {"sku": SALE_SKU, "name": "Refund at the counter" if refund else "Counter sale",
+            "price": abs(total), "quantity": -1 if refund else 1}
     visit: dict[str, Any] = {
         "pos_id": sale.pos_id, "pos_type": sale.location, "transaction_date": aiq_date(sale.sold_at, zone),
         "transaction_total": total, "location": sale.location, "visit_details_attributes": [line],
@@ -122,11 +124,8 @@ def sale_body(sale: FedSale, *, zone: tzinfo | None, phone: str = "") -> dict[st
         visit["budtenderName"] = sale.staff.name
     if sale.staff.staff_id:
         visit["budtenderID"] = sale.staff.staff_id
-    body: dict[str, Any] = {"visit": visit}
     member = {k: v for k, v in (("contactID", sale.contact_id), ("mobilePhone", phone)) if v}
-    if member:
-        body["member"] = member
-    return body
+    return visit, member or None
 
 
 def next_try(attempts: int, now: datetime, retry_after: float | None = None) -> datetime:

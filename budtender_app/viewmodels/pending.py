@@ -38,6 +38,7 @@ from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageTex
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 from budtender_app.viewmodels.refunds import GiveBack
+from budtender_app.viewmodels.sales_sent import SalesSentViewModel
 from budtender_app.viewmodels.shift_report import ShiftReportViewModel
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ class PendingViewModel(QObject):
         self._export = AuditExport(journal, self._line, parent=self, training=training)
         self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self,
                                                  approving=approving)
+        self.sales_sent: SalesSentViewModel | None = None  # the sales feed's list (sale_feed_wiring.py)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

@@ -70,10 +70,12 @@ class SaleOutbox:
 
     def hold_refund(self, transaction_id: str, *, staff: Actor) -> FedSale | None:
         """Journal the refund of the fed sale of ``transaction_id`` (its whole total, negative),
-        under its own pos_id (``refund_id``); None when that sale was never fed. At most once."""
+        under its own pos_id (``refund_id``); None when that sale was never fed, or AIQ (or this
+        terminal) refused it: AIQ has no sale to take back, and a refund alone would take points
+        the shopper never earned. At most once."""
         with self._journal.atomic() as conn:
             sale = self._maybe("kind = 'sale' AND transaction_id = ?", (transaction_id,))
-            if sale is None or sale.state is FeedState.REFUSED and sale.message == CLASHES_WITH_REFUND:
+            if sale is None or sale.state is FeedState.REFUSED:
                 return None
             done = self._maybe("kind = 'refund' AND transaction_id = ?", (transaction_id,))
             if done is not None:
@@ -113,6 +115,17 @@ class SaleOutbox:
                          "WHERE id = ? AND state = 'sending'", (safe_text(reason)[:300], utc_text(at), self._now(),
                                                                  row_id))
         return self.get(row_id)
+
+    def retry(self, row_id: int, *, staff: Actor) -> FedSale:
+        """A manager's "send again" of a refused row (the cause fixed: the API key, the UID)."""
+        with self._journal.atomic() as conn:
+            moved = conn.execute("UPDATE fed_sales SET state = 'waiting', next_try_at = NULL, updated_at = ? "
+                                 "WHERE id = ? AND state = 'refused' AND message != ?",
+                                 (self._now(), row_id, CLASHES_WITH_REFUND)).rowcount
+            sale = self.get(row_id)
+            if moved:
+                self._event("feed_queued", sale.pos_id, staff, f"{sale.kind.value} to be sent again")
+        return sale
 
     def recover_after_restart(self) -> int:
         """At start (the journal's lock held): rows an earlier run left 'sending' wait again, to

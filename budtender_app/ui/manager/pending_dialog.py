@@ -29,6 +29,7 @@ from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFiel
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.ui.manager.report_tab import ReportTab
+from budtender_app.ui.manager.sales_sent_tab import SalesSentTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
 #: How loud AIQ's report on a redemption is shown: red when it settles nothing.
@@ -259,6 +260,8 @@ class PendingDialog(AppDialog):
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
         self.report_tab = ReportTab(vm.shift_report, self)
         self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
+        if vm.sales_sent is not None:  # the store's sales feed (issue 16): what was sent to AIQ
+            self.tabs.addTab(SalesSentTab(vm.sales_sent, self), self.tr("Sales sent to A&IQ"))
         self.busy_strip = BusyStrip(self)
         self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)
