@@ -92,9 +92,9 @@ def check_total(total: Decimal, kind: FeedKind) -> Decimal:
     not (or is beyond the counter's largest cart: a JSON number that large loses its cents)."""
     if not total.is_finite():
         raise ValueError("the total is not a number")
-    cents = total.quantize(CENT)
-    if cents != total or abs(total) >= MAX_CART:
+    if abs(total) >= MAX_CART or total != total.quantize(CENT):  # size first: quantize() fails on 1e30
         raise ValueError(f"the total {total} is not a sum of money the counter takes")
+    cents = total.quantize(CENT)
     if (kind is FeedKind.SALE and total < 0) or (kind is FeedKind.REFUND and total > 0):
         raise ValueError(f"a {kind.value}'s total cannot be {total}")
     return cents

@@ -14,7 +14,6 @@ sale sent after a restart goes with AIQ's contact ID alone (AIQ's own key for th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -30,8 +29,14 @@ log = logging.getLogger(__name__)
 
 #: Seconds between looks at the outbox when nothing is due sooner.
 LOOK_EVERY = 15.0
-#: AIQ's answers that are a definite no for this sale: refused, with AIQ's reason, not resent.
-REFUSALS = (errors.Rejected,)
+
+
+def refused_for_good(exc: errors.Rejected) -> bool:
+    """A definite no for this sale, not sent again by itself: AIQ said why (its reason), or the
+    terminal itself refused to send it. A refusal with no reason at all (a 2xx we cannot read, a
+    bare 404 or redirect) may be AIQ or a proxy having a bad moment: the sale waits and is sent
+    again later, which costs nothing, since AIQ keys it by pos_id."""
+    return isinstance(exc, errors.RefusedToSend) or bool(exc.detail)
 
 
 class SaleApi(Protocol):
@@ -51,7 +56,8 @@ class SaleSender:
         self._every = every
         self._after_send = after_send  # the Redemptions window's list redraws
         self._phones: dict[int, str] = {}  # row id -> 10 digits, this run only: never written anywhere
-        self._wake = asyncio.Event()
+        self._poked = False  # a poke while a round was sending: look again at once
+        self._wake: asyncio.Future[None] | None = None  # resolved by a poke while the loop waits
         self._round = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -65,7 +71,9 @@ class SaleSender:
 
     def poke(self) -> None:
         """Look now (a checkout just journaled a sale)."""
-        self._wake.set()
+        self._poked = True
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     async def send_due(self) -> list[FedSale]:
         """Every row whose time to try has come, oldest first; the rows as they ended."""
@@ -83,7 +91,9 @@ class SaleSender:
         visit, member = sale_body(started, zone=self._clock.zone, phone=self._phones.get(sale.id, ""))
         try:
             await self._api.post_sale(visit, member=member)
-        except REFUSALS as exc:
+        except errors.Rejected as exc:
+            if not refused_for_good(exc):  # no reason: an answer we cannot read, a 404 page: try again later
+                return self._later(started, str(exc), None)
             log.info("AIQ refused the %s %s: %s", started.kind.value, started.id, exc)
             self._phones.pop(sale.id, None)
             return self._outbox.refused(sale.id, str(exc))
@@ -109,9 +119,17 @@ class SaleSender:
                 await self.send_due()
             except JournalError:  # the journal is closing (quit) or cannot be written: next round
                 log.warning("the sales feed could not read or write the journal", exc_info=True)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._wait())
+            if self._poked:
+                self._poked = False
+                continue
+            # A future made here, on the running loop (an asyncio.Event made earlier, outside it,
+            # found no loop under qasync).
+            self._wake = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait([self._wake], timeout=self._wait())
+            finally:
+                self._wake = None
+            self._poked = False
 
     def _wait(self) -> float:
         waiting = [s.next_try_at for s in self._outbox.listed() if s.state is FeedState.WAITING and s.next_try_at]
