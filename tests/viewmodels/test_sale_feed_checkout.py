@@ -261,13 +261,13 @@ async def test_a_total_beyond_the_feeds_rules_never_stops_the_checkout(till, cap
 async def test_a_sale_whose_id_is_an_earlier_refunds_is_refused_here_and_a_refund_skips_taken_ids(till, server):
     await till.sender.stop()
     with till.journal.atomic() as conn:
-        till.outbox.hold_sale(conn, "A-R1", Decimal("5"), location="Main St", contact_id="", shopper_masked="",
+        till.outbox.hold_sale(conn, "A-R1", Decimal(5), location="Main St", contact_id="", shopper_masked="",
                               staff=CASHIER)
-        till.outbox.hold_sale(conn, "A", Decimal("9"), location="Main St", contact_id="", shopper_masked="",
+        till.outbox.hold_sale(conn, "A", Decimal(9), location="Main St", contact_id="", shopper_masked="",
                               staff=CASHIER)
     assert till.outbox.hold_refund("A", staff=CASHIER).pos_id == "A-R2"  # A-R1 is another sale
     with till.journal.atomic() as conn:
-        clash = till.outbox.hold_sale(conn, "A-R2", Decimal("1"), location="Main St", contact_id="",
+        clash = till.outbox.hold_sale(conn, "A-R2", Decimal(1), location="Main St", contact_id="",
                                       shopper_masked="", staff=CASHIER)
     assert clash.state is FeedState.REFUSED and clash.message == CLASHES_WITH_REFUND
     assert till.outbox.hold_refund("A-R2", staff=CASHIER) is None  # nothing was sent: nothing to refund

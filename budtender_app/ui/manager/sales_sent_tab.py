@@ -3,7 +3,8 @@ with its state; "Send again" for one AIQ refused. Draws SalesSentViewModel and r
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHeaderView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from budtender_app.domain.sale_feed import FeedState
@@ -31,6 +32,7 @@ class SalesSentTab(QWidget):
         # The state carries AIQ's reason: it takes the room left and wraps rather than widening the window.
         self.table.horizontalHeader().setSectionResizeMode(_STATE_COLUMN, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
+        self.table.horizontalHeader().sectionResized.connect(self._on_header_section_resized)
         self.table.itemSelectionChanged.connect(self._on_table_item_selection_changed)
         self.resend_button = named(QPushButton(self.tr("Send a&gain"), self), "sales_resend_button",
                                    "Send the refused sale again")
@@ -57,6 +59,13 @@ class SalesSentTab(QWidget):
         self.table.resizeRowsToContents()
         self.table.select_id([s.id for s in self._vm.rows], keep)
         self._on_table_item_selection_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:  # a tab laid out while hidden had narrow columns
+        super().showEvent(event)
+        QTimer.singleShot(0, self, self.table.resizeRowsToContents)
+
+    def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:
+        self.table.resizeRowsToContents()  # a wrapped reason stays whole, no taller than it needs
 
     def _on_table_item_selection_changed(self) -> None:
         self.resend_button.setEnabled(self._vm.may_resend(self.table.selected_id()))
