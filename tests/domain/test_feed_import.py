@@ -53,7 +53,7 @@ def test_sales_lines_are_grouped_by_transaction_and_a_refund_is_negative():
     ("T2,2026-12-01 10:00:00,12.50,A1,1,1,x", "line 5: 7 cells where the header has 8"),
 ])
 def test_a_bad_sales_row_is_named_by_its_line(row, reason):
-    items, problems = read(FeedKind.SALES, SALES + row + "\n")
+    _items, problems = read(FeedKind.SALES, SALES + row + "\n")
     assert len(problems) == 1 and problems[0].startswith(reason), problems
 
 
@@ -75,7 +75,7 @@ def test_members_are_never_loyal_without_a_yes_in_the_consent_column():
 
 
 def test_a_member_phone_aiq_would_store_blank_refuses_the_row_and_is_not_shown_whole():
-    items, problems = read(FeedKind.MEMBERS, "phone_number\n555-1234\n5551234567\n(555) 123-4567\n")
+    _items, problems = read(FeedKind.MEMBERS, "phone_number\n555-1234\n5551234567\n(555) 123-4567\n")
     assert problems[0].startswith("line 2: phone_number: bad phone")
     assert problems[1] == "line 4: the phone ***-***-4567 is already on line 3"
 
@@ -95,8 +95,8 @@ def test_a_file_not_in_utf8_is_reported_with_the_line():
 
 def test_a_missing_required_column_is_said_once_for_the_file():
     _, problems = read(FeedKind.SALES, "pos_id,sku\nT1,A1\n")
-    assert problems == ["line 1: Missing required columns: 'transaction_date', 'transaction_total', "
-                        "'quantity' (or choose a column mapping)."]
+    assert problems == [("line 1: Missing required columns: 'transaction_date', 'transaction_total', "
+                        "'quantity' (or choose a column mapping).")]
     assert read(FeedKind.INVENTORY, "")[1] == ["The file is empty."]
     assert read(FeedKind.INVENTORY, "sku\n")[1] == ["The file has a header but no rows."]
 
