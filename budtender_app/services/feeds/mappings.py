@@ -40,7 +40,7 @@ class MappingStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".feed-mappings-")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
+            json.dump(data, out, indent=2)
         os.replace(tmp, self.path)
 
     def _all(self, store: str) -> dict[str, ColumnMapping]:
