@@ -162,15 +162,18 @@ class FeedImportViewModel(QObject):
         lines = [str(p) for p in check.problems]
         if check.problem_count > len(lines):
             lines.append(self.tr("… and {n:,} more").format(n=check.problem_count - len(lines)))
-        counts = self.tr("{name}: {rows:,} rows, {items:,} to send in {batches:,} batches.").format(
-            name=check.path.name, rows=check.rows, items=check.items, batches=check.batches)
         if check.problem_count:
-            summary = self.tr("{counts} {n:,} problems: nothing was sent. Fix the file (or the mapping) and "
-                              "import it again.").format(counts=counts, n=check.problem_count)
+            summary = self.tr("{name}: {n:,} {problems} in {rows:,} rows. Nothing was sent: fix the file (or the "
+                              "mapping) and import it again.").format(
+                name=check.path.name, n=check.problem_count, rows=check.rows,
+                problems=self.tr("problem") if check.problem_count == 1 else self.tr("problems"))
             self.result_changed.emit(Level.ERROR, summary, lines)
-        else:
-            self.result_changed.emit(Level.INFO, self.tr("Dry run: {counts} Every row is fine; nothing was "
-                                                         "sent.").format(counts=counts), [])
+            return
+        summary = self.tr("Dry run: {name}: {rows:,} rows, every one fine: {items:,} to send in {batches}. "
+                          "Nothing was sent.").format(
+            name=check.path.name, rows=check.rows, items=check.items,
+            batches=self.tr("1 batch") if check.batches == 1 else self.tr("{n:,} batches").format(n=check.batches))
+        self.result_changed.emit(Level.INFO, summary, [])
 
     def _show_result(self, result: ImportResult) -> None:
         self.result_changed.emit(_LEVELS[result.outcome], result.message, [str(r) for r in result.refused])

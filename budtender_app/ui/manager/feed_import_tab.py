@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -38,10 +38,9 @@ class FeedImportTab(QWidget):
         self._vm = vm
         self.file_dialog: QFileDialog | None = None
         intro = QLabel(self.tr(
-            "Only for a store whose POS sends AIQ nothing: points accrue from the sales AIQ receives. If the POS "
-            "already reports sales to AIQ, never import them here (every shopper's points would count twice). "
-            "Every row is checked first; nothing is sent while a row has a problem. Importing the same file "
-            "again goes on where it stopped and sends nothing AIQ already took."), self)
+            "Only for a store whose POS sends AIQ nothing. If the POS reports sales to AIQ, never import them here: "
+            "points would count twice. Every row is checked first, and nothing is sent while one has a problem; "
+            "importing the same file again goes on where it stopped."), self)
         intro.setWordWrap(True)
         form = self._build_form()
         self.import_button = named(QPushButton(self.tr("&Check and import"), self), "feed_import_button",
@@ -55,14 +54,20 @@ class FeedImportTab(QWidget):
         self.progress_bar = named(QProgressBar(self), "feed_progress_bar", "Import progress")
         self.progress_label = named(QLabel(self), "feed_progress_label", "Import progress in words")
         self.result_label = MessageLabel("feed_result_label", self)
-        self.result_list = named(QListWidget(self), "feed_result_list", "Problems and refused batches")
-        self.result_list.setWordWrap(True)
+        self.result_list = named(QPlainTextEdit(self), "feed_result_list", "Problems and refused batches")
+        self.result_list.setReadOnly(True)
+        self.result_list.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # Always there (it holds the tab's room): empty, it says what will show in it.
+        self.result_list.setPlaceholderText(self.tr("Rows with problems and batches AIQ refused are listed here."))
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addLayout(button_row(self.cancel_button, self.import_button))
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.progress_label)
+        layout.addLayout(button_row(self.cancel_button, self.import_button,
+                                    left=(self.no_pos_sales_check, self.dry_run_check)))
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_bar, 1)
+        progress_row.addWidget(self.progress_label, 1)
+        layout.addLayout(progress_row)
         layout.addWidget(self.result_label)
         layout.addWidget(self.result_list, 1)
         vm.running_changed.connect(self._on_vm_running_changed)
@@ -94,8 +99,6 @@ class FeedImportTab(QWidget):
         form.addRow(self._caption(self.tr("&File holds:"), self.kind_combo), self.kind_combo)
         form.addRow(self._caption(self.tr("CS&V file:"), self.path_edit), where)
         form.addRow(self._caption(self.tr("Column &mapping:"), self.mapping_combo), self.mapping_combo)
-        form.addRow("", self.no_pos_sales_check)
-        form.addRow("", self.dry_run_check)
         return form
 
     def _caption(self, text: str, buddy: QWidget) -> QLabel:
@@ -154,8 +157,7 @@ class FeedImportTab(QWidget):
 
     def _on_vm_result_changed(self, level: str, summary: str, lines: list) -> None:
         self.result_label.show_message(level, summary)
-        self.result_list.clear()
-        self.result_list.addItems([str(line) for line in lines])
-        self.result_list.setVisible(bool(lines))
+        self.result_list.setPlainText("\n".join(str(line) for line in lines))
         if self.progress_bar.maximum() == 0:  # it ended while checking: no batches to show
             self.progress_bar.setVisible(False)
+            self.progress_label.setText("")

@@ -98,8 +98,8 @@ async def test_problems_are_listed_by_line_and_nothing_is_sent(setup, server, tm
     choose(tab, FeedKind.INVENTORY, items(tmp_path, 10, ",nameless,1\nS0002,again,1\nS99,bad,1.999\n"))
     tab.import_button.click()
     await vm.wait_idle()
-    assert "3 problems: nothing was sent" in tab.result_label.text()
-    assert [tab.result_list.item(i).text() for i in range(tab.result_list.count())] == [
+    assert tab.result_label.text().startswith("items.csv: 3 problems in 13 rows. Nothing was sent")
+    assert tab.result_list.toPlainText().splitlines() == [
         "line 12: missing SKU (and no product ID)", "line 13: the SKU 'S0002' is already on line 4",
         "line 14: salesPrice: not money: '1.999' (write it like 12.50)"]
     assert server.simulator.requests == []
@@ -116,7 +116,8 @@ async def test_a_dry_run_and_a_mapping_send_nothing(setup, server, tmp_path):
     tab.dry_run_check.setChecked(True)
     tab.import_button.click()
     await vm.wait_idle()
-    assert tab.result_label.text().startswith("Dry run: till.csv: 2 rows, 2 to send in 1 batches.")
+    assert tab.result_label.text() == ("Dry run: till.csv: 2 rows, every one fine: 2 to send in 1 batch. "
+                                       "Nothing was sent.")
     assert server.simulator.requests == []
 
 
@@ -177,7 +178,7 @@ async def test_a_batch_aiq_refuses_is_listed_with_its_lines_and_reason(setup, se
     tab.import_button.click()
     await vm.wait_idle()
     assert tab.result_label.text().startswith("AIQ refused 1 batch; 50 sent.")
-    assert tab.result_list.item(0).text() == (
+    assert tab.result_list.toPlainText() == (
         "batch 1 (lines 2-101): AIQ did not accept this inventory batch: Inventory locked")
 
 
