@@ -60,25 +60,23 @@ class Item:
     body: dict[str, Any]
 
 
-def _convert(kind: Cell, text: str, context: Context) -> Any:
-    if kind is Cell.TEXT:
-        return text
-    if kind in (Cell.MONEY, Cell.SIGNED_MONEY):
-        return cells.as_json_number(cells.parse_amount(text, signed=kind is Cell.SIGNED_MONEY))
-    if kind in (Cell.NUMBER, Cell.QUANTITY):
-        signed = kind is Cell.QUANTITY
-        return cells.as_json_number(cells.parse_quantity(text, signed=signed, nonzero=signed))
-    if kind is Cell.PHONE:
-        return cells.parse_phone_cell(text)
-    if kind is Cell.EMAIL:
-        return cells.parse_email(text)
-    if kind is Cell.DAY:
-        return cells.parse_day(text, today=context.now.astimezone(context.zone).date()).strftime("%m/%d/%Y")
-    if kind is Cell.MOMENT:
-        return cells.aiq_time(cells.parse_moment(text, zone=context.zone, now=context.now))
-    if kind is Cell.EPOCH:
-        return cells.parse_epoch(text, zone=context.zone, now=context.now)
-    return cells.parse_flag(text)
+def _day(text: str, context: Context) -> str:
+    return cells.parse_day(text, today=context.now.astimezone(context.zone).date()).strftime("%m/%d/%Y")
+
+
+#: How each kind of cell is read (Cell.TEXT is kept as it is, stripped).
+_READERS: dict[Cell, Callable[[str, Context], Any]] = {
+    Cell.MONEY: lambda t, c: cells.as_json_number(cells.parse_amount(t)),
+    Cell.SIGNED_MONEY: lambda t, c: cells.as_json_number(cells.parse_amount(t, signed=True)),
+    Cell.NUMBER: lambda t, c: cells.as_json_number(cells.parse_quantity(t)),
+    Cell.QUANTITY: lambda t, c: cells.as_json_number(cells.parse_quantity(t, signed=True, nonzero=True)),
+    Cell.PHONE: lambda t, c: cells.parse_phone_cell(t),
+    Cell.EMAIL: lambda t, c: cells.parse_email(t),
+    Cell.DAY: _day,
+    Cell.MOMENT: lambda t, c: cells.aiq_time(cells.parse_moment(t, zone=c.zone, now=c.now)),
+    Cell.EPOCH: lambda t, c: cells.parse_epoch(t, zone=c.zone, now=c.now),
+    Cell.FLAG: lambda t, c: cells.parse_flag(t),
+}
 
 
 @dataclass
@@ -112,6 +110,8 @@ class FileReader:
         self._rows_seen: dict[int, int] = {}
         self._keys_seen: dict[str, int] = {}
         self._sale: _Sale | None = None
+        #: Per group of fields, those the file has a column for (read for every row: keep it short).
+        self._present: dict[int, list[tuple[str, Cell]]] = {}
         #: Data rows read (the header not counted).
         self.rows = 0
 
@@ -176,12 +176,18 @@ class FileReader:
         """The non-empty cells of ``fields`` read, and the reasons of those that cannot be."""
         values: dict[str, Any] = {}
         reasons: list[str] = []
-        for name, kind in fields.items():
-            text = texts.get(name, "")
+        present = self._present.get(id(fields))
+        if present is None:
+            present = self._present[id(fields)] = [(n, k) for n, k in fields.items() if n in self._columns]
+        for name, kind in present:
+            text = texts[name]
             if not text:
                 continue
+            if kind is Cell.TEXT:
+                values[name] = text
+                continue
             try:
-                values[name] = _convert(kind, text, self._context)
+                values[name] = _READERS[kind](text, self._context)
             except cells.CellError as exc:
                 reasons.append(f"{self._header_of(name)}: {exc}")
         return values, reasons

@@ -61,7 +61,9 @@ class ProgressStore:
         self._lock = threading.Lock()
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")  # an acknowledged batch survives a power cut
+            # NORMAL under WAL: a commit survives the app being killed; a power cut may lose the last
+            # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:
