@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from budtender_app.domain.phone import PhoneError, parse_phone
+from budtender_app.domain.redact import redact
 
 #: The longest cell we read as a number: no price or quantity comes near it.
 _MAX_NUMBER = 24
@@ -34,20 +35,22 @@ class CellError(ValueError):
     """A cell that is not what its column needs; the message is the reason for a manager."""
 
 
-def _shown(text: str) -> str:
-    return repr(text if len(text) <= 30 else text[:27] + "...")
+def shown(text: str) -> str:
+    """A cell quoted in a reason: short, and through the app's one redactor (a phone or e-mail in the
+    wrong column must not show whole in a window or a log)."""
+    return repr(redact(text if len(text) <= 30 else text[:27] + "...", limit=40))
 
 
 def parse_amount(text: str, *, signed: bool = False) -> Decimal:
     """Money: "12", "12.5", "$1,234.56" (and "-3.00" when ``signed``). At most two decimals."""
     cleaned = text.strip()
     if len(cleaned) > _MAX_NUMBER or not _MONEY.fullmatch(cleaned):
-        raise CellError(f"not money: {_shown(cleaned)} (write it like 12.50)")
+        raise CellError(f"not money: {shown(cleaned)} (write it like 12.50)")
     value = Decimal(cleaned.replace("$", "").replace(",", ""))
     if value < 0 and not signed:
-        raise CellError(f"cannot be negative: {_shown(cleaned)}")
+        raise CellError(f"cannot be negative: {shown(cleaned)}")
     if abs(value) >= MAX_AMOUNT:
-        raise CellError(f"too large to be an amount: {_shown(cleaned)}")
+        raise CellError(f"too large to be an amount: {shown(cleaned)}")
     return value
 
 
@@ -55,17 +58,17 @@ def parse_quantity(text: str, *, signed: bool = False, nonzero: bool = False) ->
     """A count or weight: "2", "3.5" ("-1" when ``signed``: a refunded line)."""
     cleaned = text.strip()
     if len(cleaned) > _MAX_NUMBER or not _NUMBER.fullmatch(cleaned):
-        raise CellError(f"not a number: {_shown(cleaned)}")
+        raise CellError(f"not a number: {shown(cleaned)}")
     try:
         value = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the pattern refused it
-        raise CellError(f"not a number: {_shown(cleaned)}") from None
+        raise CellError(f"not a number: {shown(cleaned)}") from None
     if value < 0 and not signed:
-        raise CellError(f"cannot be negative: {_shown(cleaned)}")
+        raise CellError(f"cannot be negative: {shown(cleaned)}")
     if nonzero and value == 0:
         raise CellError("a quantity of 0 sells nothing")
     if abs(value) >= MAX_AMOUNT:
-        raise CellError(f"too large: {_shown(cleaned)}")
+        raise CellError(f"too large: {shown(cleaned)}")
     return value
 
 
@@ -96,7 +99,7 @@ def parse_flag(text: str) -> bool:
         return True
     if cleaned in _FALSE:
         return False
-    raise CellError(f"not yes or no: {_shown(text.strip())}")
+    raise CellError(f"not yes or no: {shown(text.strip())}")
 
 
 def parse_day(text: str, *, today: date) -> date:
@@ -111,11 +114,11 @@ def parse_day(text: str, *, today: date) -> date:
         else:
             raise ValueError(cleaned)
     except ValueError:
-        raise CellError(f"bad date: {_shown(cleaned)} (write it YYYY-MM-DD or MM/DD/YYYY)") from None
+        raise CellError(f"bad date: {shown(cleaned)} (write it YYYY-MM-DD or MM/DD/YYYY)") from None
     if day > today:
-        raise CellError(f"a date in the future: {_shown(cleaned)}")
+        raise CellError(f"a date in the future: {shown(cleaned)}")
     if day.year < 1900:
-        raise CellError(f"a date too long ago: {_shown(cleaned)}")
+        raise CellError(f"a date too long ago: {shown(cleaned)}")
     return day
 
 
@@ -128,9 +131,9 @@ def parse_moment(text: str, *, zone: tzinfo, now: datetime) -> datetime:
     else:
         moment = _strptime(cleaned, zone)
     if moment > now:
-        raise CellError(f"a time in the future: {_shown(cleaned)}")
+        raise CellError(f"a time in the future: {shown(cleaned)}")
     if moment.year < 2000:
-        raise CellError(f"a time too long ago: {_shown(cleaned)}")
+        raise CellError(f"a time too long ago: {shown(cleaned)}")
     return moment.astimezone(UTC)
 
 
@@ -146,7 +149,7 @@ def _strptime(cleaned: str, zone: tzinfo) -> datetime:
             return datetime.strptime(normal, form).replace(tzinfo=zone)  # the store's own time
         except ValueError:
             continue
-    raise CellError(f"bad date and time: {_shown(cleaned)} (write it like 2026-12-01 14:03:00)")
+    raise CellError(f"bad date and time: {shown(cleaned)} (write it like 2026-12-01 14:03:00)")
 
 
 def parse_epoch(text: str, *, zone: tzinfo, now: datetime) -> int:
@@ -158,7 +161,7 @@ def parse_epoch(text: str, *, zone: tzinfo, now: datetime) -> int:
         try:
             day = parse_day(cleaned, today=now.date())
         except CellError:
-            raise CellError(f"bad date: {_shown(cleaned)}") from None
+            raise CellError(f"bad date: {shown(cleaned)}") from None
         return int(datetime.combine(day, time(), zone).timestamp())
 
 

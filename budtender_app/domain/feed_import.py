@@ -139,7 +139,7 @@ class FileReader:
         if first is None:
             return Problem(0, "The file is empty.")
         if isinstance(first, Problem):
-            return Problem(first.line, f"the header cannot be read: {first.reason}")
+            return first  # its line (the header's) says enough
         try:
             self._columns = resolve_header(first.cells, self.kind, self._mapping)
         except MappingError as exc:
@@ -169,7 +169,7 @@ class FileReader:
     def _other_store(self, line: int, texts: dict[str, str]) -> Problem | None:
         where = texts.get(LOCATION, "")
         if where and not same_name(where, self._context.store):
-            return Problem(line, f"a row for another store ({where!r}; this is {self._context.store!r})")
+            return Problem(line, f"a row for another store ({cells.shown(where)}; this is {self._context.store!r})")
         return None
 
     def _read(self, line: int, texts: dict[str, str], fields: dict[str, Cell]) -> tuple[dict[str, Any], list[str]]:
@@ -221,8 +221,8 @@ class FileReader:
             started = self._keys_seen.setdefault(pos_id, line) if pos_id else line
             if started != line:
                 self._sale = _Sale(pos_id, line, {}, {}, bad=True)
-                yield Problem(line, f"a line of transaction {pos_id!r}, whose lines began on line {started}: "
-                                    "keep a sale's lines together (or was it exported twice?)")
+                yield Problem(line, f"a line of transaction {cells.shown(pos_id)}, whose lines began on line "
+                                    f"{started}: keep a sale's lines together (or was it exported twice?)")
                 return
         problem = (self._repeated(line, texts) or self._other_store(line, texts)
                    or self._add_line(line, pos_id, texts))
@@ -246,7 +246,7 @@ class FileReader:
         if self._sale is None:
             self._sale = _Sale(pos_id, line, visit, member)
         elif (visit, member) != (self._sale.visit, self._sale.member):
-            return Problem(line, f"transaction {pos_id!r} differs from its line {self._sale.first_line} "
+            return Problem(line, f"transaction {cells.shown(pos_id)} differs from its line {self._sale.first_line} "
                                  f"in {_differing(visit, member, self._sale)}")
         self._sale.lines.append(item)
         self._sale.last_line = line
@@ -280,7 +280,7 @@ def _shown_key(key: str) -> str:
     kind, _, value = key.partition(":")
     if kind == "phone":
         return f"the phone {Phone(value).masked}"
-    return {"sku": "the SKU", "productId": "the product ID", "email": "the e-mail"}[kind] + f" {value!r}"
+    return {"sku": "the SKU", "productId": "the product ID", "email": "the e-mail"}[kind] + f" {cells.shown(value)}"
 
 
 def _differing(visit: dict[str, Any], member: dict[str, Any], sale: _Sale) -> str:

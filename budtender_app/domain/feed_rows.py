@@ -9,6 +9,7 @@ file's own (a quoted cell spanning lines counts every line), as a spreadsheet sh
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -57,10 +58,19 @@ class _Lines:
             return data.decode("utf-8", errors="replace")
 
 
+_UTF16 = (b"\xff\xfe", b"\xfe\xff")
+
+
 def read_rows(raw_lines: Iterable[bytes]) -> Iterator[Row | Problem]:
     """The file's records in order (blank lines skipped), or a Problem for a line that is not
-    UTF-8 or not CSV. The first record is the header."""
-    lines = _Lines(raw_lines)
+    UTF-8 or not CSV. The first record is the header. A UTF-16 file (Excel's "Unicode text")
+    is one problem for the whole file, not one per line."""
+    raw = iter(raw_lines)
+    first = next(raw, b"")
+    if first.startswith(_UTF16):
+        yield Problem(1, f"the file is UTF-16 text, not UTF-8: {ENCODING_ADVICE}")
+        return
+    lines = _Lines(itertools.chain((first,) if first else (), raw))
     reader = csv.reader(lines, strict=True)
     while True:
         start = lines.count + 1

@@ -153,3 +153,18 @@ def test_a_mapping_for_another_kind_of_file_is_refused_at_the_header():
     mapping = check_mapping("Till export", FeedKind.INVENTORY, {"sku": "Item Code"})
     _, problems = read(FeedKind.SALES, "Item Code\nA1\n", mapping)
     assert problems == ["line 1: The mapping 'Till export' is for inventory files, not sales."]
+
+
+def test_cells_quoted_in_a_reason_never_show_a_whole_phone_or_email():
+    text = ("sku,salesPrice,location\nA1,555-123-4567,Main St\nA2,1,ann@example.com\n"
+            "ann@example.com,1,Main St\nann@example.com,2,Main St\n")
+    _, problems = read(FeedKind.INVENTORY, text)
+    joined = " ".join(problems)
+    assert "555-123-4567" not in joined and "ann@example.com" not in joined
+    assert problems[0].startswith("line 2: salesPrice: not money: '***4567'")
+    assert problems[2].startswith("line 5: the SKU '***@example.com' is already on line 4")
+
+
+def test_a_utf16_file_is_one_problem_for_the_file():
+    _, problems = read(FeedKind.INVENTORY, "sku,name\nA1,x\n".encode("utf-16"))
+    assert problems == ["line 1: the file is UTF-16 text, not UTF-8: save the file as 'CSV UTF-8' and import it again"]

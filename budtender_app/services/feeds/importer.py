@@ -37,6 +37,9 @@ from budtender_app.services.feeds.progress import ProgressStore
 #: Problems listed in full (all are counted): a file broken on every line stays readable.
 MAX_LISTED = 500
 _CHUNK = 1 << 16
+#: The longest line read at once: a file with no line breaks cannot fill the memory (its cut
+#: pieces are then reported as not CSV).
+MAX_LINE = 1 << 20
 
 
 class Outcome(Enum):
@@ -125,7 +128,7 @@ def batch_digest(batch: list[Item]) -> str:
 
 
 def _lines_hashed(data: BinaryIO, digest: hashlib._Hash) -> Iterator[bytes]:
-    for line in data:
+    for line in iter(lambda: data.readline(MAX_LINE), b""):
         digest.update(line)
         yield line
 
