@@ -194,29 +194,30 @@ class FeedImporter:
     async def _send_all(self, check: FileCheck, import_id: int, progress: Progress, cancel: threading.Event,
                         on_progress: Callable[[Progress], None] | None) -> tuple[Outcome, str]:
         source = _BatchSource(check, self.context())
+        ahead = asyncio.ensure_future(asyncio.to_thread(source.next))
         try:
-            while True:
+            while (read := await ahead) is not None:
+                # The next batch is read (in its thread) while this one is on the wire.
+                ahead = asyncio.ensure_future(asyncio.to_thread(source.next))
                 if cancel.is_set():
                     return Outcome.CANCELLED, _cancelled_message(progress)
-                batch = await asyncio.to_thread(source.next)
-                if batch is None:
-                    break
-                await self._one(check.kind, import_id, progress, batch, cancel)
+                await self._one(check.kind, import_id, progress, read, cancel)
                 if on_progress is not None:
                     on_progress(progress)
             if source.changed():
                 raise _Stop(f"{check.path.name} changed while it was being sent; check it and import it again")
         finally:
+            await asyncio.wait([ahead])  # its thread may be reading the file: let it end before closing
             source.close()
         if progress.refused:
             return Outcome.REFUSED, _refused_message(progress)
         return Outcome.DONE, _done_message(progress)
 
-    async def _one(self, kind: FeedKind, import_id: int, progress: Progress, batch: list[Item],
+    async def _one(self, kind: FeedKind, import_id: int, progress: Progress, read: tuple[list[Item], str],
                    cancel: threading.Event) -> None:
         assert self._progress is not None
         number = progress.done + 1
-        digest = batch_digest(batch)
+        batch, digest = read
         lines = (batch[0].first_line, batch[-1].last_line)
         if self._progress.acknowledged(self._store, kind, digest):
             progress.skipped_items += len(batch)
@@ -274,11 +275,13 @@ class _BatchSource:
                 return
             yield thing
 
-    def next(self) -> list[Item] | None:
+    def next(self) -> tuple[list[Item], str] | None:
+        """The next batch and its digest, or None at the end."""
         batch = next(self._batches, None)
         if batch is None:
             self._finished = True
-        return batch
+            return None
+        return batch, batch_digest(batch)
 
     def changed(self) -> bool:
         size = os.fstat(self._data.fileno()).st_size
