@@ -153,14 +153,15 @@ class FileReader:
             yield Problem(row.line, f"{len(row.cells)} cells where the header has {len(self._headers)} "
                                     "(a comma or quote out of place?)")
             return
-        texts = {f: row.cells[i].strip() for f, i in self._columns.items()}
+        cells_ = row.cells
+        texts = {f: cells_[i].strip() for f, i in self._columns.items()}
         if self.kind is FeedKind.SALES:
             yield from self._sale_row(row.line, texts)
             return
         yield self._repeated(row.line, texts) or self._other_store(row.line, texts) or self._single(row.line, texts)
 
     def _repeated(self, line: int, texts: dict[str, str]) -> Problem | None:
-        digest = hash(tuple(texts[f] for f in sorted(texts)))
+        digest = hash(tuple(texts.values()))  # the same column order on every row of one file
         first = self._rows_seen.setdefault(digest, line)
         if first != line:
             return Problem(line, f"the same as line {first} (a row exported twice?)")
