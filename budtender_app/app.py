@@ -49,6 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from budtender_app.feed_wiring import add_feed_import
 from budtender_app.hub_wiring import show_hub, start_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.sale_feed_wiring import add_sale_feed
@@ -309,6 +310,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     vm.transaction_ids = target_of(s.mode).transaction_ids  # the store's POS ID shape; a profile switch updates it
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting, approving=approving)
+    add_feed_import(s, pending_vm, acting, approving)  # the Redemptions window's "Import files" tab
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     window = MainWindow(

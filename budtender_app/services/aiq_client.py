@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -48,6 +49,9 @@ from budtender_app.services.aiq_config import (  # re-exported: where the client
     default_timeout,
 )
 from budtender_app.services.aiq_transport import Words, build_request, transmit
+
+if TYPE_CHECKING:
+    from budtender_app.services.feeds.client import FeedClient
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,15 @@ class AiqClient:
     @property
     def base_url(self) -> str:
         return self._config.base_url
+
+    def feed_client(self) -> FeedClient:
+        """The feeds (F1..F4: sales, members, inventory) of this store, over the same connection,
+        deadline and rate limiter (AIQ's limit is per account). Build one per use: a profile
+        switch re-points this client, not a feed client made before it."""
+        from budtender_app.services.feeds.client import FeedClient
+
+        return FeedClient(self._http, self._config, limiter=self._limiter, deadline=self._deadline,
+                          clock=self._clock)
 
     # -- the four calls of the counter flow -------------------------------------------------
 

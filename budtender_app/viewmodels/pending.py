@@ -21,7 +21,7 @@ import logging
 import os
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -38,8 +38,11 @@ from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageTex
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 from budtender_app.viewmodels.refunds import GiveBack
-from budtender_app.viewmodels.sales_sent import SalesSentViewModel
 from budtender_app.viewmodels.shift_report import ShiftReportViewModel
+
+if TYPE_CHECKING:  # the import tab's view model loads with the window that shows it
+    from budtender_app.viewmodels.feed_import import FeedImportViewModel
+    from budtender_app.viewmodels.sales_sent import SalesSentViewModel
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,8 @@ class PendingViewModel(QObject):
         self._export = AuditExport(journal, self._line, parent=self, training=training)
         self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self,
                                                  approving=approving)
+        #: The "Import files" tab's (app.py sets it with feed_wiring.add_feed_import); None: no tab.
+        self.feed_import: FeedImportViewModel | None = None
         self.sales_sent: SalesSentViewModel | None = None  # the sales feed's list (sale_feed_wiring.py)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may

@@ -260,8 +260,8 @@ class PendingDialog(AppDialog):
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
         self.report_tab = ReportTab(vm.shift_report, self)
         self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
-        if vm.sales_sent is not None:  # the store's sales feed (issue 16): what was sent to AIQ
-            self.tabs.addTab(SalesSentTab(vm.sales_sent, self), self.tr("Sales sent to A&IQ"))
+        self.import_tab = self._add_import_tab(vm)
+        self._add_sales_sent_tab(vm)
         self.busy_strip = BusyStrip(self)
         self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")
         self.close_button.clicked.connect(self._on_close_button_clicked)
@@ -284,6 +284,22 @@ class PendingDialog(AppDialog):
         self._on_vm_pending_changed(len(vm.entries))
         self._on_vm_busy_changed(vm.busy)
         self.pending_tab.table.setFocus()
+
+    def _add_sales_sent_tab(self, vm: PendingViewModel) -> None:
+        """"Sales sent to AIQ" (the store's sales feed, issue 16) when the app wired the feed."""
+        if vm.sales_sent is not None:
+            self.tabs.addTab(SalesSentTab(vm.sales_sent, self), self.tr("Sales sent to AI&Q"))
+
+    def _add_import_tab(self, vm: PendingViewModel) -> QWidget | None:
+        """"Import files" (a POS's CSV into AIQ's feeds) when the app gave one; closing cancels it."""
+        if vm.feed_import is None:
+            return None
+        from budtender_app.ui.manager.feed_import_tab import FeedImportTab
+
+        tab = FeedImportTab(vm.feed_import, self)
+        self.tabs.addTab(tab, self.tr("&Import files"))
+        self.finished.connect(tab.cancel_on_close)
+        return tab
 
     def _on_vm_pending_changed(self, count: int) -> None:
         self.tabs.setTabText(0, self.tr("&Pending ({n})").format(n=count))

@@ -125,3 +125,13 @@ async def test_the_rate_limiter_is_the_clients(http, server):
         await client.post_inventory([{"sku": f"R{n}"}])
     await client.post_sale(VISIT)
     assert Counting.taken == 4 and len(server.simulator.inventory) == 3
+
+
+@pytest.mark.asyncio
+async def test_the_wallet_clients_feed_client_shares_its_store_and_limiter(http, server):
+    from budtender_app.services.aiq_client import AiqClient
+
+    limiter = RateLimiter(rate=1000.0, burst=5)
+    wallet_client = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID), limiter=limiter)
+    await wallet_client.feed_client().post_inventory([{"sku": "W1"}])
+    assert list(server.simulator.inventory) == ["W1"] and limiter._tokens < 5
