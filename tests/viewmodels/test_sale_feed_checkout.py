@@ -272,3 +272,17 @@ async def test_a_sale_whose_id_is_an_earlier_refunds_is_refused_here_and_a_refun
     assert clash.state is FeedState.REFUSED and clash.message == CLASHES_WITH_REFUND
     assert till.outbox.hold_refund("A-R2", staff=CASHIER) is None  # nothing was sent: nothing to refund
     till.sender.start()
+
+
+@pytest.mark.asyncio
+async def test_a_sale_of_another_store_waits_for_that_store_never_goes_with_this_ones_account(till, server):
+    await till.sender.stop()
+    with till.journal.atomic() as conn:
+        row = till.outbox.hold_sale(conn, "S-1", Decimal(5), location="Main St", contact_id="", shopper_masked="",
+                                    staff=CASHIER)
+    till.journal.store = "Airport"  # a manager switched the counter to another store meanwhile
+    assert await till.sender.send_due() == [] and (await till.sender.send(row)).state is FeedState.WAITING
+    assert sale_posts(server) == []
+    till.journal.store = "Main St"
+    assert [s.state for s in await till.sender.send_due()] == [FeedState.SENT]
+    till.sender.start()

@@ -84,7 +84,11 @@ class SaleSender:
         return ended
 
     async def send(self, sale: FedSale) -> FedSale:
-        """One try of one waiting row: sent, refused, or waiting again for its next try."""
+        """One try of one waiting row: sent, refused, or waiting again for its next try. A row of
+        another store (the counter switched store mid-round) waits for the counter to use that
+        store again: it goes with its own store's AIQ account, never the one in use now."""
+        if sale.store != self._outbox.store:
+            return sale
         started = self._outbox.start(sale.id)
         if started is None:
             return self._outbox.get(sale.id)  # sent (or being sent) meanwhile
