@@ -6,7 +6,13 @@ POS that reports too would count every point twice (../shared/AIQ-API.md, "Feeds
 
 AIQ keys a sale by ``pos_id``, so sending the same sale again updates it rather than adding a
 second one: unlike a redemption, a sale whose answer was lost (a timeout, a 5xx, the app stopped
-mid-send) is simply sent again. Only AIQ's definite refusal ends it unsent.
+mid-send) is simply sent again. Only AIQ's definite refusal (a refusal with its reason) ends it
+unsent; a manager may send it again from the Redemptions window.
+
+A refund is journaled when a whole transaction's points are given back (no line of it left
+redeemed): the sale's total, negative, under ``<pos_id>-R1`` with one line of quantity -1. The
+counter sees the cart total, not the POS's items, so a sale carries one line (``SALE_SKU``), and a
+partial give-back (one line of several) sends no refund: its money is not known here.
 
 The shopper's phone is never part of a ``FedSale`` (it is written to the journal): the sender
 adds it to the member block only while this run of the app still holds it in memory (the sale
