@@ -286,3 +286,20 @@ async def test_a_sale_of_another_store_waits_for_that_store_never_goes_with_this
     till.journal.store = "Main St"
     assert [s.state for s in await till.sender.send_due()] == [FeedState.SENT]
     till.sender.start()
+
+
+@pytest.mark.asyncio
+async def test_after_an_outage_one_probe_a_round_not_every_waiting_sale_tried_and_failed(till, server):
+    await till.sender.stop()
+    with till.journal.atomic() as conn:
+        for n in range(3):
+            till.outbox.hold_sale(conn, f"S-{n}", Decimal(5), location="Main St", contact_id="", shopper_masked="",
+                                  staff=CASHIER)
+    server.inject(503, path_prefix=SALE_PATH, count=2)
+    assert [s.pos_id for s in await till.sender.send_due()] == ["S-0"]  # not through: the round stops
+    assert [s.pos_id for s in await till.sender.send_due()] == ["S-1"]  # the next round's one probe
+    assert [s.state for s in await till.sender.send_due()] == [FeedState.SENT]  # AIQ is back: S-2 goes
+    till.time.pass_(15)
+    assert {s.pos_id for s in await till.sender.send_due()} == {"S-0", "S-1"}
+    assert sorted(server.simulator.sales) == ["S-0", "S-1", "S-2"] and len(sale_posts(server)) == 5
+    till.sender.start()

@@ -76,9 +76,15 @@ class SaleSender:
             self._wake.set_result(None)
 
     async def send_due(self) -> list[FedSale]:
-        """Every row whose time to try has come, oldest first; the rows as they ended."""
+        """The rows whose time to try has come, oldest first, until one does not get through (AIQ
+        or the network is down: after a long outage the rest are not each tried and failed in one
+        round, one probe a round is enough); the rows as they ended."""
+        ended: list[FedSale] = []
         async with self._round:  # the loop and a poke never send the same row twice
-            ended = [await self.send(sale) for sale in self._outbox.due(self._clock.now())]
+            for sale in self._outbox.due(self._clock.now()):
+                ended.append(await self.send(sale))
+                if ended[-1].state is FeedState.WAITING and ended[-1].attempts > sale.attempts:
+                    break
         if ended:
             self._after_send()
         return ended
