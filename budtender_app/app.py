@@ -49,8 +49,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from budtender_app.feed_wiring import add_feed_import
 from budtender_app.hub_wiring import HubControl, counter_side, manager_settings, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
+from budtender_app.sale_feed_wiring import add_sale_feed
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
 if TYPE_CHECKING:
@@ -308,6 +310,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     vm.transaction_ids = target_of(s.mode).transaction_ids  # the store's POS ID shape; a profile switch updates it
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting, approving=approving)
+    add_feed_import(s, pending_vm, acting, approving)  # the Redemptions window's "Import files" tab
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch)  # with the Store hub page
@@ -365,9 +368,9 @@ def run_app(args: argparse.Namespace) -> int:
     # Staff sign-in (staff_signin.py): the app's own; a window built without it (tests) has none.
     services.staff, services.staff_notice = open_staff(services.mode, where, services.clock)
     window, vm, pending_vm = build_window(services)
-    # Redemptions that never reached AIQ are retried in the background, never during a sale.
+    sales = add_sale_feed(services, vm, pending_vm)  # issue 16: checkouts' sales to AIQ, where the store says so
     resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,
-                        after_send=vm.refresh_pending)
+                        after_send=vm.refresh_pending)  # redemptions never sent: retried by themselves, not mid-sale
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
     if services.hub is not None:  # the store hub (issue 15): pushes, settles, shows the whole store
@@ -384,7 +387,7 @@ def run_app(args: argparse.Namespace) -> int:
             await services.profile_switch.wait_idle()
         await services.http.aclose()
 
-    closing = [pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
+    closing = [sales.stop, pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, resend, closing, crash, training=services.mode.training))
     return 0

@@ -51,7 +51,8 @@ def target_of(mode: Mode) -> Target:
                   counter=counter_info(mode),
                   receipt_links=(profile.wallet_url, profile.signup_url) if profile else ("", ""),
                   idle_seconds=profile.idle_seconds if profile else DEFAULT_IDLE_MINUTES * 60,
-                  transaction_ids=parse_pattern(profile.transaction_pattern) if profile else ANY)
+                  transaction_ids=parse_pattern(profile.transaction_pattern) if profile else ANY,
+                  send_sales=bool(profile and profile.send_sales))
 
 
 def with_training_profile(mode: Mode, settings: SettingsStore) -> Mode | str:

@@ -12,7 +12,7 @@ from budtender_app import __version__
 #: them, so the terminal's start-up does not import what they need (report, journal, staff, hub:
 #: about 150 ms of modules).
 COMMANDS = frozenset({"credentials", "redemptions", "journal", "manager-pin", "settings", "staff", "report",
-                      "sale", "hub", "simulator"})
+                      "sale", "hub", "simulator", "feed"})
 
 
 def start_parser() -> argparse.ArgumentParser:
@@ -36,6 +36,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def build_parser() -> argparse.ArgumentParser:
     """The app's command line: the options that start the window, and IT's sub-commands."""
+    from budtender_app.cli.feed import build_feed_parser
     from budtender_app.cli.handoff import build_sale_parser
     from budtender_app.cli.hub_parser import build_hub_parser
     from budtender_app.cli.journal import build_journal_parser, build_redemptions_parser
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     build_report_parser(sub)
     build_sale_parser(sub)
     build_hub_parser(sub)
+    build_feed_parser(sub)
     sim = sub.add_parser("simulator", help="serve the simulated AIQ on 127.0.0.1 (training, tests)")
     sim.add_argument("--port", type=int, default=8765)
     sim.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -170,6 +172,15 @@ def _run(args: argparse.Namespace) -> int:
         from budtender_app.cli.hub import run_hub
 
         return run_hub(args)
+    return _run_more(args)
+
+
+def _run_more(args: argparse.Namespace) -> int:
+    """The feed import and the simulator (split from _run to keep each short)."""
+    if args.command == "feed":
+        from budtender_app.cli.feed import run_feed
+
+        return run_feed(args)
     if args.command == "simulator":
         from budtender_app.simulator.server import run_standalone
 

@@ -108,6 +108,25 @@ def classify_read_answer(status: int, body: object, *, phone_or_pin: bool = Fals
     return verdict
 
 
+def classify_feed_answer(status: int, body: object) -> Answer:
+    """The answer to a feed call (F1..F4: a sale, members, inventory), read the strict way.
+
+    AIQ does not publish these answers, so only a 2xx whose JSON object says ``"success": true``
+    is OK. RATE_LIMITED: 429; KEY_REFUSED: 401/403 or a message about the key; SERVER_ERROR: 5xx
+    (a feed is keyed by pos_id/sku/phone, so sending it again updates rather than doubles).
+    Everything else, a 2xx without ``success: true`` included, is REFUSED: not taken.
+    """
+    if 200 <= status < 300 and isinstance(body, dict) and body.get("success") is True:
+        return Answer.OK
+    if status == 429:
+        return Answer.RATE_LIMITED
+    if status in (401, 403) or says_bad_key(error_message(body)):
+        return Answer.KEY_REFUSED
+    if 500 <= status < 600:
+        return Answer.SERVER_ERROR
+    return Answer.REFUSED
+
+
 def _done_or_refused(body: object, empty: bool) -> Answer:
     if empty:
         return Answer.OK

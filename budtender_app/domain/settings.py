@@ -32,7 +32,9 @@ NAME_PUNCTUATION = frozenset("-_.'&#()")
 #: whatever anyone does at it, which is what sign-in is for; a store that wants less asking sets 60.
 DEFAULT_IDLE_MINUTES, MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 10, 1, 60
 FIELDS = ("name", "store_id", "uid", "base_url", "brand", "country", "skip_pin", "signup_url", "wallet_url",
-          "idle_minutes", "transaction_pattern")
+          "idle_minutes", "transaction_pattern", "send_sales")
+#: Yes/no fields: the file holds true or false, the form a check box.
+FLAGS = ("skip_pin", "send_sales")
 
 _WHERE_UID = "the AIQ dashboard under Settings > API & Tracking"
 _WHERE_STORE = "the AIQ dashboard under Settings > Retail Stores"
@@ -61,6 +63,9 @@ class StoreProfile:
         return self.idle_minutes * 60
     #: What the store's POS transaction IDs look like (domain/transaction_pattern.py); "" = any.
     transaction_pattern: str = ""
+    #: The store's POS sends AIQ no sales, so this terminal sends each checkout's (issue 16). Off
+    #: by default: where the POS reports sales too, every point would count twice.
+    send_sales: bool = False
 
     def as_fields(self) -> dict[str, str | bool]:
         """The profile as the settings form shows it (the inverse of validate_profile)."""
@@ -116,7 +121,8 @@ def validate_profile(
         errors["idle_minutes"] = str(exc)
     if errors:
         return None, errors
-    return StoreProfile(**values, skip_pin=_flag(fields.get("skip_pin", False)), idle_minutes=idle), {}
+    return StoreProfile(**values, skip_pin=_flag(fields.get("skip_pin", False)), idle_minutes=idle,
+                        send_sales=_flag(fields.get("send_sales", False))), {}
 
 
 def check_idle_minutes(value: object) -> int:

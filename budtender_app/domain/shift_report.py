@@ -18,6 +18,8 @@ What each figure counts, and who it is credited to:
 - **PIN skips**: "pin_skipped" events, credited to the cashier (the approver is the manager).
 - **unknown** and **refused**: "unknown" (sent, no answer) and "rejected" (AIQ said no) events,
   each row counted once, credited to the row's cashier.
+- **sales sent to AIQ** (the store's sales feed, issue 16): each sale or refund this terminal fed
+  to AIQ, counted once by its last word in the span (sent, waiting, refused: ``sale_feed.count_feed``).
 - **sign-ups**: consent records in the range; records from before they named staff count in the
   total only (under ``Actor.unknown``), and the report says so.
 
@@ -33,6 +35,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
 from budtender_app.domain.actor import Actor
+from budtender_app.domain.sale_feed import FeedCount, count_feed
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,7 @@ class ShiftReport:
     notes: tuple[str, ...]
     redemptions: tuple[ReportEvent, ...]  # what AIQ's report should show too (E11)
     hours: OpeningHours = DEFAULT_HOURS
+    feed: FeedCount = field(default_factory=FeedCount)  # sales and refunds fed to AIQ from this terminal
 
 
 def day_range(day: date, zone: tzinfo) -> Span:
@@ -200,9 +204,10 @@ def build_report(span: Span, events: Iterable[ReportEvent], sign_ups: Iterable[S
         total.add(figures)
     total.sign_ups += sum(1 for s in signups if not s.staff.is_known)  # no person to put them on
     redemptions = tuple(e for e in inside if e.is_redemption)
+    feed = count_feed((e.event, e.transaction_id) for e in inside)
+    notes = _notes(total, signups, sign_ups_known, hours) + ([feed.sentence()] if feed.any else [])
     return ShiftReport(span, tuple(sorted(people.values(), key=_order)), total,
-                       tuple(find_flags(inside, span.zone, hours)),
-                       tuple(_notes(total, signups, sign_ups_known, hours)), redemptions, hours)
+                       tuple(find_flags(inside, span.zone, hours)), tuple(notes), redemptions, hours, feed)
 
 
 def _count(event: ReportEvent, of: Callable[[Actor], Figures], counted: set[tuple[str, int]]) -> None:

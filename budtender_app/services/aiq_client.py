@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -47,7 +48,10 @@ from budtender_app.services.aiq_config import (  # re-exported: where the client
     default_deadline,
     default_timeout,
 )
-from budtender_app.services.aiq_transport import Words, origin_of, transmit
+from budtender_app.services.aiq_transport import Words, build_request, transmit
+
+if TYPE_CHECKING:
+    from budtender_app.services.feeds.client import FeedClient
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,15 @@ class AiqClient:
     @property
     def base_url(self) -> str:
         return self._config.base_url
+
+    def feed_client(self) -> FeedClient:
+        """The feeds (F1..F4: sales, members, inventory) of this store, over the same connection,
+        deadline and rate limiter (AIQ's limit is per account). Build one per use: a profile
+        switch re-points this client, not a feed client made before it."""
+        from budtender_app.services.feeds.client import FeedClient
+
+        return FeedClient(self._http, self._config, limiter=self._limiter, deadline=self._deadline,
+                          clock=self._clock)
 
     # -- the four calls of the counter flow -------------------------------------------------
 
@@ -333,21 +346,7 @@ class AiqClient:
             raise failed_after_sending(moves_points=mutating) from None
 
     def _request(self, method: str, url: str, payload: object) -> httpx.Request:
-        """The request, checked to go to the base URL's origin before the key is put on it."""
-        try:
-            request = self._http.build_request(method, url, json=payload)
-            target, allowed = origin_of(request.url), origin_of(httpx.URL(self._config.base_url))
-        except (httpx.InvalidURL, ValueError, TypeError):
-            target = allowed = None
-        allowed_ok = target is not None and target == allowed
-        # Both parsers must agree: httpx's (where it connects) and the domain rule's.
-        if not (allowed_ok and same_origin(self._config.base_url, str(request.url))):
-            raise errors.RefusedToSend(
-                "The terminal refused to send this to an address other than this store's AIQ; "
-                "nothing was sent. Ask a manager to check the AIQ address in settings.")
-        request.headers["X-APIKEY"] = self._config.api_key
-        request.headers["Accept"] = "application/json"
-        return request
+        return build_request(self._http, self._config, method, url, payload)
 
 
 def _url_secrets(redemption_url: str) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ import httpx
 
 from budtender_app.domain import errors
 from budtender_app.domain.journal_rules import failed_after_sending
-from budtender_app.domain.origin import DEFAULT_PORTS
+from budtender_app.domain.origin import DEFAULT_PORTS, same_origin
+from budtender_app.services.aiq_config import AiqConfig
 
 log = logging.getLogger("budtender_app.services.aiq_client")
 
@@ -36,6 +37,25 @@ def origin_of(url: httpx.URL) -> tuple[str, str, int | None] | None:
     if scheme not in DEFAULT_PORTS or not url.host:
         return None
     return scheme, url.host.lower(), url.port if url.port is not None else DEFAULT_PORTS[scheme]
+
+
+def build_request(http: httpx.AsyncClient, config: AiqConfig, method: str, url: str,
+                  payload: object) -> httpx.Request:
+    """The request, checked to go to the base URL's origin before the key is put on it."""
+    try:
+        request = http.build_request(method, url, json=payload)
+        target, allowed = origin_of(request.url), origin_of(httpx.URL(config.base_url))
+    except (httpx.InvalidURL, ValueError, TypeError):
+        target = allowed = None
+    allowed_ok = target is not None and target == allowed
+    # Both parsers must agree: httpx's (where it connects) and the domain rule's.
+    if not (allowed_ok and same_origin(config.base_url, str(request.url))):
+        raise errors.RefusedToSend(
+            "The terminal refused to send this to an address other than this store's AIQ; "
+            "nothing was sent. Ask a manager to check the AIQ address in settings.")
+    request.headers["X-APIKEY"] = config.api_key
+    request.headers["Accept"] = "application/json"
+    return request
 
 
 async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool) -> httpx.Response:

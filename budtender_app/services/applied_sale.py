@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -107,9 +108,12 @@ class AppliedSales:
             return bool(gone)
 
     def checkout(self, transaction_id: str, discounts: Sequence[Discount], *, shopper_masked: str,
-                 contact_id: str, staff: Actor, approver: Actor | None = None) -> list[JournalEntry]:
+                 contact_id: str, staff: Actor, approver: Actor | None = None,
+                 feed: Callable[[sqlite3.Connection, Decimal], None] | None = None) -> list[JournalEntry]:
         """Queue the redemptions of the checked-out sale and forget it as one transaction; the
         rows remember ``staff`` (the cashier) and ``approver`` (who skipped the PIN, if anyone).
+        ``feed`` (the store sends its sales to AIQ: services/sale_feed) journals the sale, with
+        the cart total applied, in the same transaction.
 
         The one place a redemption row is journaled, and only after checkout is confirmed: the
         counter calls this once the cashier confirmed the POS transaction ID (the flow's
@@ -118,6 +122,10 @@ class AppliedSales:
         with self._journal.atomic() as conn:
             entries = self._journal.queue(transaction_id, discounts, shopper_masked=shopper_masked,
                                           contact_id=contact_id, staff=staff, approver=approver)
+            cart = conn.execute("SELECT cart_total FROM applied_sale WHERE store = ?",
+                                (self._journal.store,)).fetchone()
+            if feed is not None and cart is not None:
+                feed(conn, Decimal(cart[0]))
             conn.execute("DELETE FROM applied_sale WHERE store = ?", (self._journal.store,))
             return entries
 

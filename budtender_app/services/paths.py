@@ -66,6 +66,15 @@ class Folders:
         """The real store's settings file (the one ``startup.choose_mode`` reads)."""
         return self.settings_file()
 
+    def feed_imports(self, *, training: bool = False) -> Path:
+        """What each feed import sent (services/feeds/progress.py); training's is its own."""
+        return self.data / ("training-feed-imports.sqlite3" if training else "feed-imports.sqlite3")
+
+    @property
+    def feed_mappings(self) -> Path:
+        """The stores' column mappings for POS exports (services/feeds/mappings.py)."""
+        return self.config / "feed-mappings.json"
+
     @property
     def hub_file(self) -> Path:
         """The store hub's address (``services/hub/config.py``): the URL only, its password is in the keyring."""

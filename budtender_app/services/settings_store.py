@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from budtender_app.domain.clock import SYSTEM_CLOCK
-from budtender_app.domain.settings import FIELDS, StoreProfile, validate_profile
+from budtender_app.domain.settings import FIELDS, FLAGS, StoreProfile, validate_profile
 from budtender_app.services.paths import folders
 from budtender_app.services.settings_lock import (
     DEFAULT_TIMEOUT,
@@ -261,8 +261,9 @@ def _from_json(data: object) -> Settings:
     for raw in data.get("profiles") or []:
         # The same rules as the form: a profile edited by hand into nonsense is not half-used.
         profile, errors = validate_profile(raw, other_names=[p.name for p in profiles])
-        if profile is None or not isinstance(raw.get("skip_pin", False), bool):
-            raise ValueError(f"a store profile breaks the rules ({', '.join(sorted(errors)) or 'skip_pin'})")
+        flags = [f for f in FLAGS if not isinstance(raw.get(f, False), bool)]
+        if profile is None or flags:
+            raise ValueError(f"a store profile breaks the rules ({', '.join(sorted(errors) or flags)})")
         profiles.append(profile)
     settings = Settings(profiles=tuple(profiles), manager_pin=_pin_from_json(data.get("manager_pin")))
     active = data.get("active")

@@ -28,6 +28,7 @@ from typing import IO, Protocol
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.loyalty import AiqRedemption
+from budtender_app.domain.sale_feed import FEED_EVENTS
 from budtender_app.domain.shift_check import Check, reconcile
 from budtender_app.domain.shift_flags import Flag
 from budtender_app.domain.shift_report import (
@@ -134,7 +135,7 @@ def make_report(journal_path: Path, span: Span, *, store: str, consents: Path | 
     ``shift`` (``span`` is then ``shift.span(zone)``), only that person's events at its terminal."""
     events: Iterable[ReportEvent] = read_events(journal_path, span, store)
     if shift is not None:
-        events = (e for e in events if is_their_event(shift, e.staff, e.terminal))
+        events = _theirs(events, shift)
     sign_ups: list[SignUp] = []
     known = True
     if consents is not None:
@@ -149,6 +150,18 @@ def make_report(journal_path: Path, span: Span, *, store: str, consents: Path | 
     only = (f"Only {shift.staff.name}'s events at this terminal in these hours; a check with AIQ covers "
             "every sale AIQ has in them, by anyone.")
     return dataclasses.replace(report, notes=(only, *report.notes))
+
+
+def _theirs(events: Iterable[ReportEvent], shift: Shift) -> Iterator[ReportEvent]:
+    """A shift's events, and the terminal's own sends of the sales that person fed to AIQ."""
+    fed: set[str] = set()
+    for e in events:
+        if is_their_event(shift, e.staff, e.terminal):
+            if e.event == "feed_queued":
+                fed.add(e.transaction_id)
+            yield e
+        elif e.event in FEED_EVENTS and e.transaction_id in fed:
+            yield e
 
 
 async def check_with_aiq(api: ReportApi, report: ShiftReport) -> Check:

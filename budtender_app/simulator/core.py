@@ -8,6 +8,7 @@ request a single step.
 
 from __future__ import annotations
 
+import copy
 import hmac
 import json
 import re
@@ -167,6 +168,31 @@ class Simulator:
         """Every E10 points adjustment so far (a copy)."""
         with self._lock:
             return list(self._state.adjustments)
+
+    @property
+    def sales(self) -> dict[str, dict[str, Any]]:
+        """F1: every sale received, keyed by ``pos_id`` (the newest body of each; a copy)."""
+        with self._lock:
+            return copy.deepcopy(self._state.sales)
+
+    @property
+    def feed_members(self) -> list[dict[str, Any]]:
+        """F2/F4: every member object received, in order, its phone as AIQ stored it (a copy)."""
+        with self._lock:
+            return copy.deepcopy(self._state.feed_members)
+
+    @property
+    def inventory(self) -> dict[str, dict[str, Any]]:
+        """F3: every inventory item received, keyed by ``sku`` (else ``productId``; a copy)."""
+        with self._lock:
+            return copy.deepcopy(self._state.inventory)
+
+    @property
+    def feed_events(self) -> list[tuple[str, str]]:
+        """What the feeds received in order: ("sale", pos_id), ("member", contactID),
+        ("inventory", item count); a trainer's "a sale arrived" reads this."""
+        with self._lock:
+            return list(self._state.feed_events)
 
     def points_of(self, phone: str) -> int:
         """The real balance of the member with ``phone`` (even when the wallet hides it)."""

@@ -1,4 +1,5 @@
-"""The simulated AIQ's endpoints (E1..E11 of ../shared/AIQ-API.md), one function each.
+"""The simulated AIQ's endpoints (E1..E11 of ../shared/AIQ-API.md), one function each;
+the feeds F1..F4 are in feeds.py.
 
 Each handler gets the account state (the Simulator's lock held), the path's wildcard segments
 (percent-decoded), the query parameters and the parsed JSON body; it returns the ``data`` of a
@@ -11,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from budtender_app.simulator import feeds
 from budtender_app.simulator.records import Contact, SimFailure
 from budtender_app.simulator.seed import PIN_LIFETIME_SECONDS, welcome_gift
 from budtender_app.simulator.state import SimulatedAiq
@@ -235,6 +237,10 @@ _ROUTES: tuple[tuple[str, tuple[str, ...], Handler], ...] = tuple(
         ("GET", "api/v1.1/piis/*", piis),
         ("PUT", "api/v1.1/adjust/loyaltyPoints/*/*", adjust_points),
         ("GET", "api/v1.1/redemptions/*/*/*", redemptions),
+        ("POST", "api/v1.1/createUpdateSale/*", feeds.create_update_sale),
+        ("POST", "api/v1.1/createUpdateMember/*", feeds.create_update_member),
+        ("POST", "api/v1.1/createUpdateMembers/*", feeds.create_update_members),
+        ("POST", "api/v1.1/createUpdateInventory/*", feeds.create_update_inventory),
     )
 )
 

@@ -36,6 +36,12 @@ class SimulatedAiq:
         #: case ("wrong_pin", "unknown_member") -> (status, body) to answer it with; see
         #: Simulator.answer_with. Absent: 400 with AIQ's error envelope.
         self.answers: dict[str, tuple[int, Any]] = {}
+        #: What the feeds (simulator/feeds.py) received: sales by pos_id, members as sent (the
+        #: phone as AIQ stored it), inventory by sku/productId, and (kind, key) in arrival order.
+        self.sales: dict[str, dict[str, Any]] = {}
+        self.feed_members: list[dict[str, Any]] = []
+        self.inventory: dict[str, dict[str, Any]] = {}
+        self.feed_events: list[tuple[str, str]] = []
         self._contact_count = self._redemption_count = self._discount_count = 0
 
     # -- PINs ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from budtender_app.viewmodels.operation import MessageLine, Operations
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
     from budtender_app.services.hub.claims import ClaimResult
+    from budtender_app.services.sale_feed.feed import SaleFeed
 
 # The counter's log, as before this was split out of the view model.
 log = logging.getLogger("budtender_app.viewmodels.redemption")
@@ -63,6 +64,8 @@ class Checkout(QObject):
         self.claimer: Claimer | None = None
         #: Tells the hub's push there is news (hub_wiring sets ``HubPusher.nudge``): returns at once.
         self.nudge: Callable[[], None] | None = None
+        #: The store's sales feed to AIQ (sale_feed_wiring.py sets it); None: no sale is sent, as before.
+        self.feed: SaleFeed | None = None
         self._claiming = False
 
     @property
@@ -232,9 +235,15 @@ class Checkout(QObject):
         try:
             # Journal before network: every chosen redemption is on disk before any PUT.
             # The same transaction forgets the sale in progress: never both, never neither.
+            staff = self._acting()
+            # The store's setting on: the sale for AIQ's feed is journaled in that same transaction.
+            hold = self.feed.holder(transaction_id, contact_id=contact_id, shopper_masked=shopper_masked,
+                                    staff=staff) if self.feed is not None else None
             entries = self._applied.checkout(transaction_id, chosen, shopper_masked=shopper_masked,
-                                             contact_id=contact_id, staff=self._acting(), approver=approver)
+                                             contact_id=contact_id, staff=staff, approver=approver, feed=hold)
             self.applied = False
+            if self.feed is not None:
+                self.feed.checked_out()  # its sale goes to AIQ in the background (never in the cashier's way)
         except Exception:
             log.exception("could not journal transaction %s", transaction_id)
             why = self.tr("The terminal could not record this redemption, so it was not sent.")

@@ -40,7 +40,9 @@ from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_
 from budtender_app.viewmodels.refunds import GiveBack
 from budtender_app.viewmodels.shift_report import ShiftReportViewModel
 
-if TYPE_CHECKING:  # the store hub's window loads with the hub, after the window shows
+if TYPE_CHECKING:  # loaded with the windows that show them: the hub's after the window shows
+    from budtender_app.viewmodels.feed_import import FeedImportViewModel
+    from budtender_app.viewmodels.sales_sent import SalesSentViewModel
     from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
 log = logging.getLogger(__name__)
@@ -89,6 +91,9 @@ class PendingViewModel(QObject):
         self._export = AuditExport(journal, self._line, parent=self, training=training)
         self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self,
                                                  approving=approving)
+        #: The "Import files" tab's (app.py sets it with feed_wiring.add_feed_import); None: no tab.
+        self.feed_import: FeedImportViewModel | None = None
+        self.sales_sent: SalesSentViewModel | None = None  # the sales feed's list (sale_feed_wiring.py)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

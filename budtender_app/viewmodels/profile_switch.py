@@ -57,6 +57,7 @@ class Target:
     receipt_links: tuple[str, str]  # (wallet, sign-up) QR links
     idle_seconds: int = DEFAULT_IDLE_MINUTES * 60  # with no use, the counter locks after this (sign-in)
     transaction_ids: TransactionPattern = ANY  # the shape of the store's POS transaction IDs (checkout, hand-off)
+    send_sales: bool = False  # the store's POS sends AIQ nothing: checkouts feed AIQ's sales (services/sale_feed)
 
 
 #: What a restart would use now: a Target, or why the running counter cannot use it (a sentence).

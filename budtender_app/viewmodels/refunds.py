@@ -62,5 +62,8 @@ class GiveBack:
     async def _give_back(self, entry: JournalEntry, reason: str, approver: Actor) -> JournalEntry:
         self._vm._record("refund_requested", entry, f"give back {entry.points} points, by {approver}: {reason}",
                          approver)
-        return await self._vm._sender.reverse(entry.id, staff=self._vm.acting(), approver=approver)
+        ended = await self._vm._sender.reverse(entry.id, staff=self._vm.acting(), approver=approver)
+        if self._vm.sales_sent is not None:  # the store feeds AIQ its sales: a sale given back whole is refunded
+            self._vm.sales_sent.after_give_back(entry.transaction_id)
+        return ended
 

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 NEW_PROFILE_FIELDS: dict[str, str | bool] = {
     "name": "", "store_id": "", "uid": "", "base_url": DEFAULT_BASE_URL, "brand": "", "country": "US",
-    "skip_pin": False, "idle_minutes": str(DEFAULT_IDLE_MINUTES), "transaction_pattern": "",
+    "skip_pin": False, "idle_minutes": str(DEFAULT_IDLE_MINUTES), "transaction_pattern": "", "send_sales": False,
 }
 Fields = Mapping[str, str | bool]
 

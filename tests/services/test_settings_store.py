@@ -72,7 +72,7 @@ def test_the_file_is_versioned_json_a_person_can_read(store):
     assert data["profiles"] == [{"name": "Main St", "store_id": "4411", "uid": "1234",
                                  "base_url": "https://lab.alpineiq.com", "brand": "Green Leaf",
                                  "country": "US", "skip_pin": False, "signup_url": "", "wallet_url": "",
-                                 "idle_minutes": 10, "transaction_pattern": ""}]
+                                 "idle_minutes": 10, "transaction_pattern": "", "send_sales": False}]
     assert data["manager_pin"]["n"] == 2**14 and data["manager_pin"]["lockout"]["failures"] == 2
 
 
@@ -82,6 +82,14 @@ def test_a_file_from_before_transaction_id_shapes_reads_as_any_id(store):
     del data["profiles"][0]["transaction_pattern"]
     store.path.write_text(json.dumps(data), "utf-8")
     assert SettingsStore(store.path).load().profile("Main St").transaction_pattern == ""
+
+
+def test_a_file_from_before_the_sales_feed_sends_no_sales(store):
+    store.save(Settings().with_profile(MAIN))
+    data = json.loads(store.path.read_text("utf-8"))
+    del data["profiles"][0]["send_sales"]
+    store.path.write_text(json.dumps(data), "utf-8")
+    assert SettingsStore(store.path).load().profile("Main St").send_sales is False
 
 
 def test_a_store_transaction_id_shape_is_saved_in_its_canonical_words(store):

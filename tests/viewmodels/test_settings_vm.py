@@ -202,7 +202,7 @@ def test_editing_a_stored_store_fills_the_form_and_knows_its_key_is_stored(vm):
     vm.edit("main st")
     assert edited.seen and vm.editing == "Main St" and vm.key_stored
     assert vm.form_fields() == {**form(skip_pin=True, country="CA"), "base_url": "https://lab.alpineiq.com",
-                                 "idle_minutes": "10"}
+                                 "idle_minutes": "10", "send_sales": False}
 
 
 # -- the connection test ----------------------------------------------------------------------

@@ -382,6 +382,11 @@ class Journal:
             row: tuple[Any, ...] | None = self._conn.execute(query, params).fetchone()
             return row
 
+    def read_all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a read-only query, under the journal's lock (the sales feed's list)."""
+        with self._mutex:
+            return list(self._conn.execute(query, params).fetchall())
+
     # -- plumbing ----------------------------------------------------------------------------
 
     def _now(self) -> datetime:

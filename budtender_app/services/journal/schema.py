@@ -5,7 +5,8 @@ Schema 1: the redemptions and the audit trail. 2: each audit event names its row
 left it in, and the chain is keyed (``journal_meta`` holds the journal's id and key check). 3: the
 sale in progress (``applied_sale.py``). 4: attribution: each audit event names who did it and who
 approved it (``audit.py`` says how its hash covers them while older events verify as before), and
-each redemption row the cashier who checked it out and the manager of its last decision.
+each redemption row the cashier who checked it out and the manager of its last decision. 5: the
+sales feed's outbox (``services/sale_feed/outbox.py``): sales sent to AIQ from this terminal.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from budtender_app.services.journal.entry import COLUMNS
 from budtender_app.services.journal.errors import JournalError
 from budtender_app.services.journal.seal import Seal
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA_V1 = """
 CREATE TABLE redemptions (
@@ -79,6 +80,32 @@ ALTER TABLE redemptions ADD COLUMN approver_name TEXT NOT NULL DEFAULT '';
 UPDATE redemptions SET approver_name = resolved_by WHERE resolved_by != '';
 """
 
+#: Schema 5: the sales feed's outbox (services/sale_feed/outbox.py). No phone: the masked one and
+#: AIQ's contact ID. ``pos_id`` is AIQ's key for the sale, one per store.
+_FED_SALES_V5 = """
+CREATE TABLE fed_sales (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    store TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('sale', 'refund')),
+    pos_id TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    total TEXT NOT NULL,
+    sold_at TEXT NOT NULL,
+    location TEXT NOT NULL,
+    contact_id TEXT NOT NULL DEFAULT '',
+    shopper_masked TEXT NOT NULL DEFAULT '',
+    staff_id TEXT NOT NULL DEFAULT '',
+    staff_name TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL CHECK (state IN ('waiting', 'sending', 'sent', 'refused')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '',
+    next_try_at TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (store, kind, pos_id)
+);
+CREATE INDEX fed_sales_state ON fed_sales(state);
+"""
+
 _META_SCHEMA = """
 CREATE TABLE journal_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -121,6 +148,7 @@ MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection, Seal], None]] = {
     2: _migrate_v2,
     3: _APPLIED_SALE_V3,
     4: audit_schema.SCHEMA_V4 + _REDEMPTIONS_V4,
+    5: _FED_SALES_V5,
 }
 
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM redemptions"

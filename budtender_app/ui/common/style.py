@@ -222,7 +222,7 @@ QFrame[kind="confirm"] { background: $ask_bg; border: 1px solid $ask_line; borde
 QFrame[kind="confirm"] QLabel { border: none; font-weight: 600; }
 QLabel#pending_empty_label { color: $muted; font-weight: 600; }
 QLabel#export_result_label[level="error"] { color: $error; font-weight: 700; }
-QLabel#skip_pin_warning {
+QLabel#skip_pin_warning, QLabel#send_sales_warning, QLabel#send_sales_question {
     color: $warning; background: $warning_bg; border: 1px solid $warning_line; border-radius: 4px;
     padding: 6px 8px; font-weight: 600; }
 

@@ -30,6 +30,7 @@ from budtender_app.ui.manager.decision_widgets import ConfirmStrip, DecisionFiel
 from budtender_app.ui.manager.export_tab import ExportTab
 from budtender_app.ui.manager.refund_tab import RefundTab
 from budtender_app.ui.manager.report_tab import ReportTab
+from budtender_app.ui.manager.sales_sent_tab import SalesSentTab
 from budtender_app.viewmodels.pending import ABANDONED, CHECK, REDEEMED, RETRY, REVERSED, PendingViewModel
 
 if TYPE_CHECKING:
@@ -291,6 +292,8 @@ class PendingDialog(AppDialog):
         self._strips = [self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm]
         if vm.store_wide is not None:  # a store hub is joined: every register's open redemptions too
             self._add_store_tab(vm.store_wide)
+        self.import_tab = self._add_import_tab(vm)
+        self._add_sales_sent_tab(vm)
 
     def _add_store_tab(self, store: StoreWideViewModel) -> None:
         from budtender_app.ui.manager.store_tab import StoreTab
@@ -300,6 +303,22 @@ class PendingDialog(AppDialog):
         self._strips.append(self.store_tab.confirm)
         store.message_changed.connect(self.message_label.show_message)
         store.busy_changed.connect(self._on_vm_busy_changed)
+
+    def _add_sales_sent_tab(self, vm: PendingViewModel) -> None:
+        """"Sales sent to AIQ" (the store's sales feed, issue 16) when the app wired the feed."""
+        if vm.sales_sent is not None:
+            self.tabs.addTab(SalesSentTab(vm.sales_sent, self), self.tr("Sales sent to AI&Q"))
+
+    def _add_import_tab(self, vm: PendingViewModel) -> QWidget | None:
+        """"Import files" (a POS's CSV into AIQ's feeds) when the app gave one; closing cancels it."""
+        if vm.feed_import is None:
+            return None
+        from budtender_app.ui.manager.feed_import_tab import FeedImportTab
+
+        tab = FeedImportTab(vm.feed_import, self)
+        self.tabs.addTab(tab, self.tr("&Import files"))
+        self.finished.connect(tab.cancel_on_close)
+        return tab
 
     def _on_vm_pending_changed(self, count: int) -> None:
         self.tabs.setTabText(0, self.tr("&Pending ({n})").format(n=count))

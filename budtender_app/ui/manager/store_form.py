@@ -32,6 +32,7 @@ from budtender_app.domain.settings import (
 )
 from budtender_app.ui.common.style import set_level, styled
 from budtender_app.ui.common.widgets import named
+from budtender_app.ui.manager.send_sales_row import SendSalesRow
 
 TEXT_FIELDS = ("name", "store_id", "uid", "base_url", "brand", "signup_url", "wallet_url", "transaction_pattern")
 
@@ -65,6 +66,9 @@ class StoreForm(QGroupBox):
         self._add_row("country", self.tr("C&ountry"), self.country_combo)
         self._add_idle_spin()
         self._add_skip_pin()
+        self.send_sales_row = SendSalesRow(self)  # issue 16: asked before it goes on
+        self.send_sales_row.changed.connect(lambda: self._on_field_edited("send_sales"))
+        self._form.addRow("", self.send_sales_row)
         self._form.addRow("", self._build_test_row())
 
     def _add_line_edits(self) -> None:
@@ -173,6 +177,7 @@ class StoreForm(QGroupBox):
         values: dict[str, str | bool] = {f: self.edits[f].text() for f in TEXT_FIELDS}
         values["country"] = self.country_combo.currentData() or ""
         values["skip_pin"] = self.skip_pin_check.isChecked()
+        values["send_sales"] = self.send_sales_row.on
         values["idle_minutes"] = str(self.idle_spin.value())
         return values
 
@@ -187,6 +192,7 @@ class StoreForm(QGroupBox):
             self.api_key_edit.clear()
             self.country_combo.setCurrentIndex(max(self.country_combo.findData(values.get("country")), 0))
             self.skip_pin_check.setChecked(bool(values.get("skip_pin")))
+            self.send_sales_row.set_on(bool(values.get("send_sales")))
             minutes = str(values.get("idle_minutes", ""))
             self.idle_spin.setValue(int(minutes) if minutes.isdigit() else DEFAULT_IDLE_MINUTES)
         finally:

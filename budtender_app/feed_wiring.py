@@ -1,0 +1,42 @@
+"""The Redemptions window's "Import files" tab, as the composition root (app.py) builds it: the
+importer for the store in use now (a profile switch re-points the client and the journal's store),
+the counter's rate limiter, the progress file (training's apart) and the audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from budtender_app.domain.actor import Acting, Actor, Approving
+
+if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
+    from budtender_app.app import Services
+    from budtender_app.services.feeds.importer import FeedImporter
+    from budtender_app.services.feeds.progress import ProgressStore
+    from budtender_app.viewmodels.feed_import import FeedImportViewModel
+    from budtender_app.viewmodels.pending import PendingViewModel
+
+
+def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
+                    approving: Approving | None) -> FeedImportViewModel:
+    """Give ``pending_vm`` its import view model (the tab shows when it has one)."""
+    from budtender_app.services.feeds.mappings import MappingStore
+    from budtender_app.viewmodels.feed_import import FeedImportViewModel
+
+    journal = s.journal
+    progress: list[ProgressStore] = []  # opened at the first import, not at start-up
+
+    def make_importer() -> FeedImporter:
+        from budtender_app.services.feeds.importer import FeedImporter
+        from budtender_app.services.feeds.progress import ProgressStore
+
+        if not progress:
+            progress.append(ProgressStore(s.folders.feed_imports(training=s.mode.training), s.clock))
+        return FeedImporter(s.client.feed_client(), progress[0], store=journal.store, clock=s.clock)
+
+    def audit(detail: str, approver: Actor | None) -> None:
+        journal.record_event("feed_import", staff=acting(), approver=approver, detail=detail)
+
+    vm = FeedImportViewModel(make_importer, MappingStore(s.folders.feed_mappings), lambda: journal.store,
+                             approving=approving, audit=audit, parent=pending_vm)
+    pending_vm.feed_import = vm
+    return vm

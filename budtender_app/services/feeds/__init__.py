@@ -1,0 +1,1 @@
+"""AIQ's feeds (sales, members, inventory: ../shared/AIQ-API.md "Feeds"): the client and the importer."""

@@ -1,0 +1,194 @@
+"""The Redemptions window's "Import files" tab over real HTTP to the simulator: a manager checks a
+POS export, imports it with a progress bar, cancels, and sees what AIQ refused and which lines are wrong."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from budtender_app.domain.actor import Actor
+from budtender_app.domain.clock import Clock
+from budtender_app.domain.feed_mapping import FeedKind, check_mapping
+from budtender_app.domain.staff import NEEDS_MANAGER
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.feeds.importer import FeedImporter
+from budtender_app.services.feeds.mappings import MappingStore
+from budtender_app.services.feeds.progress import ProgressStore
+from budtender_app.services.redemption_sender import RedemptionSender
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
+from budtender_app.ui.manager.pending_dialog import PendingDialog
+from budtender_app.viewmodels.feed_import import FeedImportViewModel
+from budtender_app.viewmodels.pending import PendingViewModel
+from tests.helpers import make_journal, no_sleep
+
+CLOCK = Clock.fixed(datetime(2026, 12, 2, 12, tzinfo=UTC))
+MAX = Actor("2", "Max Manager")
+INVENTORY = "/api/v1.1/createUpdateInventory"
+
+
+def items(tmp_path, count=250, extra=""):
+    path = tmp_path / "items.csv"
+    path.write_text("sku,name,salesPrice\n" + "".join(f"S{n:04d},Item {n},3.25\n" for n in range(count)) + extra,
+                    encoding="utf-8")
+    return path
+
+
+@pytest_asyncio.fixture
+async def setup(qtbot, tmp_path, server):
+    made = {}
+
+    async def build(approving=lambda: MAX):
+        http = made.setdefault("http", httpx.AsyncClient(timeout=5.0))
+        api = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID))
+        journal = made.setdefault("journal", make_journal(tmp_path, store="Main St", clock=CLOCK))
+        progress = made.setdefault("progress", ProgressStore(tmp_path / "feed.sqlite3", CLOCK))
+        mappings = MappingStore(tmp_path / "mappings.json")
+        mappings.save("Main St", check_mapping("Till", FeedKind.INVENTORY, {"sku": "Code"}))
+        pending = PendingViewModel(journal, api, RedemptionSender(api, journal, sleep=no_sleep), clock=CLOCK)
+        audits = made.setdefault("audits", [])
+        pending.feed_import = FeedImportViewModel(
+            lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0),
+            mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)))
+        dialog = made["dialog"] = PendingDialog(pending)
+        qtbot.addWidget(dialog)
+        dialog.open()
+        dialog.tabs.setCurrentWidget(dialog.import_tab)
+        return dialog.import_tab, pending.feed_import
+
+    yield build, made
+    if "dialog" in made:
+        await made["dialog"].import_tab._vm.wait_idle()
+    for key, close in (("progress", "close"), ("journal", "close")):
+        if key in made:
+            getattr(made[key], close)()
+    if "http" in made:
+        await made["http"].aclose()
+
+
+def choose(tab, kind, path):
+    tab.kind_combo.setCurrentIndex(tab.kind_combo.findData(kind))
+    tab.path_edit.setText(str(path))
+
+
+@pytest.mark.asyncio
+async def test_an_inventory_import_shows_progress_and_the_result(setup, server, tmp_path):
+    build, made = setup
+    tab, vm = await build()
+    choose(tab, FeedKind.INVENTORY, items(tmp_path))
+    seen = []
+    vm.progress_changed.connect(lambda done, total, text: seen.append((done, total)))
+    tab.import_button.click()
+    assert not tab.import_button.isEnabled() and tab.cancel_button.isEnabled()
+    await vm.wait_idle()
+    assert (0, 3) in seen and seen[-1] == (3, 3)
+    assert tab.progress_bar.value() == 3 and tab.progress_bar.maximum() == 3
+    assert tab.result_label.text() == "Sent 250 to AIQ in 3 batches."
+    assert tab.import_button.isEnabled() and not tab.cancel_button.isEnabled()
+    assert len(server.simulator.inventory) == 250
+    assert made["audits"] == [("inventory import of items.csv: done, 250 sent, 0 batches refused", MAX)]
+
+
+@pytest.mark.asyncio
+async def test_problems_are_listed_by_line_and_nothing_is_sent(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build()
+    choose(tab, FeedKind.INVENTORY, items(tmp_path, 10, ",nameless,1\nS0002,again,1\nS99,bad,1.999\n"))
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("items.csv: 3 problems in 13 rows. Nothing was sent")
+    assert tab.result_list.toPlainText().splitlines() == [
+        "line 12: missing SKU (and no product ID)", "line 13: the SKU 'S0002' is already on line 4",
+        "line 14: salesPrice: not money: '1.999' (write it like 12.50)"]
+    assert server.simulator.requests == []
+
+
+@pytest.mark.asyncio
+async def test_a_dry_run_and_a_mapping_send_nothing(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build()
+    path = tmp_path / "till.csv"
+    path.write_text("Code,name\nA1,x\nA2,y\n", encoding="utf-8")
+    choose(tab, FeedKind.INVENTORY, path)
+    tab.mapping_combo.setCurrentIndex(tab.mapping_combo.findData("Till"))
+    tab.dry_run_check.setChecked(True)
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text() == ("Dry run: till.csv: 2 rows, every one fine: 2 to send in 1 batch. "
+                                       "Nothing was sent.")
+    assert server.simulator.requests == []
+
+
+@pytest.mark.asyncio
+async def test_sales_need_the_stores_word_and_a_manager(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build()
+    path = tmp_path / "sales.csv"
+    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n"
+                    "T1,2026-12-01 10:00:00,10.00,A,10,1\n", encoding="utf-8")
+    choose(tab, FeedKind.SALES, path)
+    assert tab.no_pos_sales_check.isVisibleTo(tab)
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert "points count twice" in tab.result_label.text() and server.simulator.requests == []
+    tab.no_pos_sales_check.setChecked(True)
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert list(server.simulator.sales) == ["T1"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"feed import refused: no manager approved it")
+async def test_no_manager_approving_now_refuses(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build(approving=lambda: None)
+    choose(tab, FeedKind.INVENTORY, items(tmp_path))
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text() == NEEDS_MANAGER and server.simulator.requests == []
+
+
+@pytest.mark.asyncio
+async def test_cancel_stops_after_the_batch_in_flight_and_the_rerun_goes_on(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build()
+    choose(tab, FeedKind.INVENTORY, items(tmp_path, 350))
+    server.inject("hang", path_prefix=INVENTORY)
+    tab.import_button.click()
+    assert await _until(lambda: server.hanging == 1)
+    tab.cancel_button.click()
+    assert tab.progress_label.text() == "Cancelling after the batch being sent…"
+    server.release()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("Cancelled after 1 of 4 batches (100 sent).")
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text() == "Sent 250 to AIQ in 4 batches (100 sent before, not sent again)."
+    assert len([r for r in server.simulator.requests if r.path.startswith(INVENTORY)]) == 4
+
+
+@pytest.mark.asyncio
+async def test_a_batch_aiq_refuses_is_listed_with_its_lines_and_reason(setup, server, tmp_path):
+    build, _ = setup
+    tab, vm = await build()
+    choose(tab, FeedKind.INVENTORY, items(tmp_path, 150))
+    server.inject(400, path_prefix=INVENTORY, body={"success": False, "message": "Inventory locked"})
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("AIQ refused 1 batch; 50 sent.")
+    assert tab.result_list.toPlainText() == (
+        "batch 1 (lines 2-101): AIQ did not accept this inventory batch: Inventory locked")
+
+
+async def _until(condition, timeout=5.0) -> bool:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        if loop.time() > end:
+            return False
+        await asyncio.sleep(0.01)
+    return True
