@@ -25,6 +25,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.feeds.importer import FeedImporter, FileCheck, ImportResult, Outcome, Progress
 from budtender_app.services.feeds.mappings import MappingStore
+from budtender_app.viewmodels.operation import MessageLine, Operations
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class FeedImportViewModel(QObject):
         self._make_importer, self._mappings, self._store = make_importer, mappings, store
         self._approving, self._audit = approving, audit
         self._cancel = threading.Event()
-        self._tasks: set[asyncio.Task] = set()
+        line = MessageLine(lambda level, text: self.result_changed.emit(level, text, []))
+        self._ops = Operations(lambda _busy: None, line, on_crash=self._on_crash)  # keeps the task alive
         self.running = False
 
     def mapping_names(self, kind: FeedKind) -> list[str]:
@@ -72,9 +74,7 @@ class FeedImportViewModel(QObject):
         if self.running:
             return
         self._set_running(True)  # at once: the button that started it is off before the loop turns
-        task = asyncio.ensure_future(self._run(kind, path, mapping, dry_run, pos_sends_no_sales))
-        self._tasks.add(task)  # a strong reference: qasync keeps none
-        task.add_done_callback(self._tasks.discard)
+        self._ops.spawn(self._run(kind, path, mapping, dry_run, pos_sends_no_sales))
 
     def cancel(self) -> None:
         """Stop after the batch in flight (what AIQ took stays taken; a rerun goes on)."""
@@ -84,8 +84,7 @@ class FeedImportViewModel(QObject):
 
     async def wait_idle(self) -> None:
         """Until the import running now has ended (tests, quitting)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._ops.wait_idle()
 
     async def run_import(self, kind: FeedKind, path: str, mapping: str = "", *, dry_run: bool = False,
                          pos_sends_no_sales: bool = False) -> None:
@@ -111,6 +110,9 @@ class FeedImportViewModel(QObject):
             self.result_changed.emit(Level.ERROR, self.tr("The import failed unexpectedly; see the log."), [])
         finally:
             self._set_running(False)
+
+    def _on_crash(self, exc: BaseException) -> None:
+        log.error("feed import crashed: %s", type(exc).__name__)
 
     def _approver(self) -> tuple[bool, Actor | None]:
         """(approved, the approving manager): no manager without staff sign-in (the window's PIN

@@ -300,7 +300,8 @@ def _problems_message(check: FileCheck) -> str:
 
 def _done_message(progress: Progress) -> str:
     before = f" ({progress.skipped_items:,} sent before, not sent again)" if progress.skipped_items else ""
-    return f"Sent {progress.sent_items:,} to AIQ in {progress.done:,} batches{before}."
+    batches = "1 batch" if progress.done == 1 else f"{progress.done:,} batches"
+    return f"Sent {progress.sent_items:,} to AIQ in {batches}{before}."
 
 
 def _refused_message(progress: Progress) -> str:

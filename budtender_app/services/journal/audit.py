@@ -65,6 +65,8 @@ EVENTS = frozenset({
     "settings_changed",
     # Staff sign-in and sign-out at the counter (viewmodels/staff_session.py): the shifts of the report.
     "signed_in", "signed_out",
+    # A manager's import of a POS file into AIQ's feeds (viewmodels/feed_import.py): kind, file name, counts.
+    "feed_import",
 })
 
 SCHEMA = """

@@ -43,22 +43,7 @@ class FeedImportTab(QWidget):
             "importing the same file again goes on where it stopped."), self)
         intro.setWordWrap(True)
         form = self._build_form()
-        self.import_button = named(QPushButton(self.tr("&Check and import"), self), "feed_import_button",
-                                   "Check the file and import it")
-        self.cancel_button = named(QPushButton(self.tr("Ca&ncel import"), self), "feed_cancel_button",
-                                   "Cancel the import after the batch being sent")
-        for button in (self.import_button, self.cancel_button):
-            button.setAutoDefault(False)
-        self.import_button.clicked.connect(self._on_import_button_clicked)
-        self.cancel_button.clicked.connect(vm.cancel)
-        self.progress_bar = named(QProgressBar(self), "feed_progress_bar", "Import progress")
-        self.progress_label = named(QLabel(self), "feed_progress_label", "Import progress in words")
-        self.result_label = MessageLabel("feed_result_label", self)
-        self.result_list = named(QPlainTextEdit(self), "feed_result_list", "Problems and refused batches")
-        self.result_list.setReadOnly(True)
-        self.result_list.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        # Always there (it holds the tab's room): empty, it says what will show in it.
-        self.result_list.setPlaceholderText(self.tr("Rows with problems and batches AIQ refused are listed here."))
+        self._build_buttons_and_results()
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -75,6 +60,24 @@ class FeedImportTab(QWidget):
         vm.result_changed.connect(self._on_vm_result_changed)
         self._on_kind_combo_changed(0)
         self._on_vm_running_changed(vm.running)
+
+    def _build_buttons_and_results(self) -> None:
+        self.import_button = named(QPushButton(self.tr("&Check and import"), self), "feed_import_button",
+                                   "Check the file and import it")
+        self.cancel_button = named(QPushButton(self.tr("Ca&ncel import"), self), "feed_cancel_button",
+                                   "Cancel the import after the batch being sent")
+        for button in (self.import_button, self.cancel_button):
+            button.setAutoDefault(False)
+        self.import_button.clicked.connect(self._on_import_button_clicked)
+        self.cancel_button.clicked.connect(self._vm.cancel)
+        self.progress_bar = named(QProgressBar(self), "feed_progress_bar", "Import progress")
+        self.progress_label = named(QLabel(self), "feed_progress_label", "Import progress in words")
+        self.result_label = MessageLabel("feed_result_label", self)
+        self.result_list = named(QPlainTextEdit(self), "feed_result_list", "Problems and refused batches")
+        self.result_list.setReadOnly(True)
+        self.result_list.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # Always there (it holds the tab's room): empty, it says what will show in it.
+        self.result_list.setPlaceholderText(self.tr("Rows with problems and batches AIQ refused are listed here."))
 
     def _build_form(self) -> QFormLayout:
         self.kind_combo = named(QComboBox(self), "feed_kind_combo", "What the file holds")
