@@ -101,4 +101,4 @@ def release_stale(conn: psycopg.Connection, terminal_id: str, journal: Journal) 
 
 
 def _journaled(journal: Journal, c: Claim) -> bool:
-    return any(e.discount_id == c.discount_id for e in journal.of_sale(c.store, c.transaction_id))
+    return any(e.discount_id == c.discount_id for e in journal.for_transaction(c.transaction_id, c.store))

@@ -325,14 +325,11 @@ class Journal:
         sentence a row. Rows whose trail cannot vouch for them are left as they are."""
         return self._mover.restore_states()
 
-    def for_transaction(self, transaction_id: str) -> list[JournalEntry]:
-        """This store's rows for one POS transaction, in the order they were queued."""
+    def for_transaction(self, transaction_id: str, store: str | None = None) -> list[JournalEntry]:
+        """This store's (or ``store``'s: a read-only journal, the hub's, has none) rows for one POS
+        transaction, in the order they were queued."""
         return self._rows.query(SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id",
-                                [self.store, transaction_id])
-
-    def of_sale(self, store: str, transaction_id: str) -> list[JournalEntry]:
-        """``store``'s rows for one POS transaction (a read-only journal, the hub's, has no store)."""
-        return self._rows.query(SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id", [store, transaction_id])
+                                [self.store if store is None else store, transaction_id])
 
     def between(self, start: datetime, end: datetime) -> list[JournalEntry]:
         """Rows (any store) queued in [start, end), oldest first. Times must be timezone-aware."""
@@ -378,14 +375,14 @@ class Journal:
 
     def read_one(self, query: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         """One row of a read-only query, under the journal's lock."""
-        with self._mutex:
-            row: tuple[Any, ...] | None = self._conn.execute(query, params).fetchone()
-            return row
+        rows = self.read_all(query, params, limit=1)
+        return rows[0] if rows else None
 
-    def read_all(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Every row of a read-only query, under the journal's lock (the sales feed's list)."""
+    def read_all(self, query: str, params: Sequence[Any] = (), *, limit: int | None = None) -> list[tuple[Any, ...]]:
+        """The rows (at most ``limit``) of a read-only query, under the journal's lock."""
         with self._mutex:
-            return list(self._conn.execute(query, params).fetchall())
+            cursor = self._conn.execute(query, params)
+            return list(cursor.fetchall() if limit is None else cursor.fetchmany(limit))
 
     # -- plumbing ----------------------------------------------------------------------------
 
