@@ -326,8 +326,7 @@ class Journal:
         return self._mover.restore_states()
 
     def for_transaction(self, transaction_id: str, store: str | None = None) -> list[JournalEntry]:
-        """This store's (or ``store``'s: a read-only journal, the hub's, has none) rows for one POS
-        transaction, in the order they were queued."""
+        """This store's (or ``store``'s: a read-only journal has none) rows of one POS transaction."""
         return self._rows.query(SELECT + " WHERE store = ? AND transaction_id = ? ORDER BY id",
                                 [self.store if store is None else store, transaction_id])
 
