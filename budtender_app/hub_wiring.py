@@ -72,6 +72,7 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     if checkout is not None:
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
+        checkout.after_checkout = pusher.nudge  # the hub hears of a sale at once, not a round later
     return HubLink(pusher, journal)
 
 

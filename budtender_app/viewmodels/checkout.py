@@ -61,6 +61,8 @@ class Checkout(QObject):
         self.applied = False
         #: The store hub's claims (hub_wiring.py sets it once the hub is joined); None: no hub, as before.
         self.claimer: Claimer | None = None
+        #: Called after each checkout's redemptions end (hub_wiring.py: the hub's push, at once).
+        self.after_checkout: Callable[[], None] = lambda: None
         self._claiming = False
 
     @property
@@ -245,6 +247,7 @@ class Checkout(QObject):
         refused = [o.discount.id for o in outcomes if o.status is Status.REJECTED]
         if refused and self.claimer is not None:  # AIQ said no: other registers may redeem them
             await self.claimer.release(transaction_id, refused)
+        self.after_checkout()
 
     async def _send(self, transaction_id: str, chosen: Sequence[Discount],
                    entries: Sequence[JournalEntry]) -> AsyncIterator[Outcome]:
