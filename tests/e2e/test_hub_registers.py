@@ -6,6 +6,9 @@ one discount, a hub restored from an older backup, a journal someone edited."""
 
 from __future__ import annotations
 
+import re
+import time
+
 import psycopg
 import pytest
 
@@ -104,3 +107,74 @@ def test_three_registers_in_their_own_processes_push_every_sale_once(registers, 
         assert status.returncode == 0 and "0 events behind" in status.stdout, status.stdout + status.stderr
         assert "WARNING" not in status.stdout
     assert events_of(hub) == events
+
+
+def sold(till: RegisterProcess, txid: str) -> None:
+    done = till.ask(f"sale {txid}")
+    assert done["outcomes"] == ["redeemed"], (done, till.stderr)
+
+
+def test_the_hub_stopped_mid_day_registers_keep_selling_and_all_arrives_once(registers, server, hub, pg_cluster):
+    one, two = registers(1), registers(2)
+    registers.started(one, two)
+    sold(one, "R1-0000")
+    sold(two, "R2-0000")
+    assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
+    pg_cluster.stop()  # the hub's server goes down mid-day
+    try:
+        for k in (1, 2):
+            sold(one, f"R1-{k:04d}")
+            sold(two, f"R2-{k:04d}")
+        sold(one, "BOTH-0001")  # both registers redeem one sale's discount: no hub to stop the second
+        sold(two, "BOTH-0001")
+        away = two.ask("push")
+        assert away["unreachable"] and "unreachable" in away["problem"], away
+    finally:
+        pg_cluster.start()
+    assert one.ask("sync")["in_sync"]
+    assert two.ask("sync")["in_sync"]
+    assert len(puts(server)) == 8
+    events = events_of(hub)
+    assert all(count == high and low == 1 for count, low, high in events.values()), events
+    assert events["Register 1"] == events["Register 2"] == (16, 1, 16)  # 4 sales of 4 events each, once
+    claims = on_hub(hub, "SELECT transaction_id, terminal_name FROM hub_claims ORDER BY 1")
+    assert claims == [("BOTH-0001", "Register 1"), *((f"R{n}-{k:04d}", f"Register {n}")
+                                                      for n in (1, 2) for k in range(3))]  # claimed late
+    conflicts = on_hub(hub, "SELECT transaction_id, discount_id, terminal_name FROM hub_claim_conflicts")
+    assert conflicts == [("BOTH-0001", DISCOUNT, "Register 2")]
+    assert "claim conflict: transaction BOTH-0001" in two.stderr and "Register 1 holds it" in two.stderr
+    status = two.cli("hub", "status")
+    assert status.returncode == 1, status.stdout + status.stderr  # a manager must look
+    assert "claim conflict" in status.stdout and "BOTH-0001" in status.stdout and "Register 1 holds it" in status.stdout
+    assert "0 events behind" in status.stdout
+
+
+def wait_until(condition, timeout: float = 20.0) -> bool:
+    """Polling with a deadline (the hub is another process's database: no signal to wait on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)  # noqa: ASYNC251 - a poll's pace, not a synchronisation
+    return bool(condition())
+
+
+def test_two_registers_racing_one_discount_exactly_one_put_reaches_aiq(registers, server, hub):
+    one, two = registers(1), registers(2)
+    registers.started(one, two)
+    for till in (one, two):
+        ready = till.ask("ready RACE-0001")
+        assert ready["step"] == "CHECKOUT" and ready["discount"] == DISCOUNT, ready
+    one.send("go RACE-0001")  # both cashiers press Enter at once: the hub decides
+    two.send("go RACE-0001")
+    answers = {till.name: till.answer() for till in (one, two)}
+    assert len(puts(server, "RACE-0001")) == 1
+    (winner,) = [name for name, a in answers.items() if a["outcomes"] == ["redeemed"]]
+    (refused,) = [a for name, a in answers.items() if name != winner]
+    assert refused["step"] == "CHECKOUT" and refused["outcomes"] == [], refused
+    assert re.search(rf"\$5 off is already redeemed at {winner} at \d\d:\d\d\.", refused["message"]), refused
+    assert "Nothing was sent" in refused["message"]
+    assert on_hub(hub, "SELECT transaction_id, terminal_name FROM hub_claims") == [("RACE-0001", winner)]
+    # The checkout nudged the push: the winner's sale reaches the hub without waiting a round (30 s).
+    assert wait_until(lambda: on_hub(hub, "SELECT state FROM hub_redemptions WHERE transaction_id = 'RACE-0001'")
+                      == [("redeemed",)])

@@ -12,6 +12,7 @@ JSON line on stdout:
               discount, checkout with TXID
   ready TXID  the same up to the checkout step (the transaction ID not typed yet)
   go TXID     type it and press Enter (after ready): the hub's claim, then AIQ
+  push        nudge the push once: the state it ends in (unreachable, in sync...)
   sync        nudge the push until the hub holds all of this journal (or 30 s pass)
   quit
 
@@ -117,6 +118,13 @@ class Register:
         ready = await self.ready(txid)
         return {**await self.go(txid), "discount": ready["discount"]}
 
+    async def push(self) -> dict[str, Any]:
+        """One nudge of the background push, and the state that push ended in."""
+        while not self.states.empty():  # states of pushes before this one
+            self.states.get_nowait()
+        self.link.pusher.nudge()
+        return _state(await asyncio.wait_for(self.states.get(), TIMEOUT))
+
     async def sync(self) -> dict[str, Any]:
         """Nudge the background push (as a checkout does) until the hub holds this whole journal."""
         deadline, state = time.monotonic() + TIMEOUT, None
@@ -128,8 +136,7 @@ class Register:
                 break
             if state.in_sync and await asyncio.to_thread(self._hub_has_all):
                 break
-        return {"in_sync": bool(state and state.in_sync), "waiting": state.waiting if state else None,
-                "problem": state.problem if state else "no push", "chain_ok": state.chain_ok if state else None}
+        return _state(state)
 
     def _hub_has_all(self) -> bool:
         from budtender_app.services.hub.config import HubConfig, connect
@@ -149,6 +156,13 @@ class Register:
         self.services.close_journals()
 
 
+def _state(state: Any) -> dict[str, Any]:
+    if state is None:
+        return {"in_sync": False, "problem": "no push"}
+    return {"in_sync": state.in_sync, "waiting": state.waiting, "problem": state.problem, "chain_ok": state.chain_ok,
+            "unreachable": state.unreachable_since is not None}
+
+
 async def serve(args: argparse.Namespace) -> None:
     register = Register(args.name, args.store, args.base_url, args.phone)  # on the loop: Qt is up
     register.start_hub()
@@ -158,7 +172,8 @@ async def serve(args: argparse.Namespace) -> None:
         if command == "quit":
             break
         action = {"sale": register.sale, "ready": register.ready, "go": register.go}.get(command)
-        say(await action(arg) if action else await register.sync() if command == "sync" else {"unknown": command})
+        plain = {"sync": register.sync, "push": register.push}.get(command)
+        say(await action(arg) if action else await plain() if plain else {"unknown": command})
     await register.close()
     say({"quit": register.name})
 
