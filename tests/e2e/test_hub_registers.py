@@ -155,7 +155,7 @@ def wait_until(condition, timeout: float = 20.0) -> bool:
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.05)  # noqa: ASYNC251 - a poll's pace, not a synchronisation
+        time.sleep(0.05)  # a poll's pace under a deadline, not a synchronisation
     return bool(condition())
 
 
