@@ -13,10 +13,11 @@ import psycopg
 import pytest
 
 from budtender_app.services.hub import schema
+from budtender_app.services.hub.config import KEYRING_ENTRY
 from budtender_app.simulator.core import Simulator
 from budtender_app.simulator.seed import make_template
 from budtender_app.simulator.server import SimulatorServer
-from tests.helpers.registers import RegisterProcess, cli
+from tests.helpers.registers import RegisterProcess, keyring, quit_all
 
 pytestmark = [pytest.mark.hub, pytest.mark.keyring]
 SHOPPER = "5551230042"
@@ -51,16 +52,15 @@ def registers(tmp_path, server, hub, store_with_credentials):
         made.append(process)
         return process
 
-    def started(*processes: RegisterProcess) -> None:
-        for p in processes:
-            assert "started" in p.answer(), p.stderr
-
-    register.started = started  # type: ignore[attr-defined]
     yield register
-    for p in made:
-        p.quit()
-    if made:
-        cli(made[0].env, "hub", "leave")  # the one keyring's hub password
+    quit_all(made)
+    keyring().forget_secret(KEYRING_ENTRY)  # the one keyring's hub password, as `hub leave`
+
+
+def started(*processes: RegisterProcess) -> None:
+    """Until each register is up (they start side by side)."""
+    for p in processes:
+        assert "started" in p.answer(), p.stderr
 
 
 def puts(server, txid: str = "") -> list[str]:
@@ -82,7 +82,7 @@ def events_of(hub) -> dict[str, tuple[int, int, int]]:
 
 def test_three_registers_in_their_own_processes_push_every_sale_once(registers, server, hub):
     tills = [registers(n) for n in (1, 2, 3)]
-    registers.started(*tills)
+    started(*tills)
     for k in range(3):
         for n, till in enumerate(tills, start=1):
             till.send(f"sale R{n}-{k:04d}")
@@ -100,12 +100,11 @@ def test_three_registers_in_their_own_processes_push_every_sale_once(registers, 
     assert sales == [(f"R{n}-{k:04d}", "redeemed", f"Register {n}") for n in (1, 2, 3) for k in range(3)]
     claims = on_hub(hub, "SELECT transaction_id, terminal_name FROM hub_claims ORDER BY 1")
     assert claims == [(t, name) for t, _state, name in sales]  # claimed at checkout, by the register that sold
-    for till in tills:
-        again = till.cli("hub", "push")  # a retry: nothing doubles
-        assert again.returncode == 0 and "Pushed 0 events" in again.stdout, again.stderr
-        status = till.cli("hub", "status")  # the whole chain checked on the hub, with the journal's key
-        assert status.returncode == 0 and "0 events behind" in status.stdout, status.stdout + status.stderr
-        assert "WARNING" not in status.stdout
+    again = tills[0].cli("hub", "push")  # a retry: nothing doubles
+    assert again.returncode == 0 and "Pushed 0 events" in again.stdout, again.stderr
+    status = tills[1].cli("hub", "status")  # its whole chain checked on the hub, with its journal's key
+    assert status.returncode == 0 and "0 events behind" in status.stdout, status.stdout + status.stderr
+    assert "WARNING" not in status.stdout  # no chain flagged by any push
     assert events_of(hub) == events
 
 
@@ -116,7 +115,7 @@ def sold(till: RegisterProcess, txid: str) -> None:
 
 def test_the_hub_stopped_mid_day_registers_keep_selling_and_all_arrives_once(registers, server, hub, pg_cluster):
     one, two = registers(1), registers(2)
-    registers.started(one, two)
+    started(one, two)
     sold(one, "R1-0000")
     sold(two, "R2-0000")
     assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
@@ -161,7 +160,7 @@ def wait_until(condition, timeout: float = 20.0) -> bool:
 
 def test_two_registers_racing_one_discount_exactly_one_put_reaches_aiq(registers, server, hub):
     one, two = registers(1), registers(2)
-    registers.started(one, two)
+    started(one, two)
     for till in (one, two):
         ready = till.ask("ready RACE-0001")
         assert ready["step"] == "CHECKOUT" and ready["discount"] == DISCOUNT, ready
@@ -178,3 +177,69 @@ def test_two_registers_racing_one_discount_exactly_one_put_reaches_aiq(registers
     # The checkout nudged the push: the winner's sale reaches the hub without waiting a round (30 s).
     assert wait_until(lambda: on_hub(hub, "SELECT state FROM hub_redemptions WHERE transaction_id = 'RACE-0001'")
                       == [("redeemed",)])
+
+
+def test_a_hub_restored_from_an_older_backup_is_refilled(registers, server, hub, pg_cluster, tmp_path):
+    one, two = registers(1), registers(2)
+    started(one, two)
+    for k in range(2):
+        sold(one, f"R1-{k:04d}")
+        sold(two, f"R2-{k:04d}")
+    assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
+    backup = tmp_path / "hub.dump"
+    pg_cluster.dump(hub.name, backup)  # last night's backup
+    for k in range(2, 4):
+        sold(one, f"R1-{k:04d}")
+        sold(two, f"R2-{k:04d}")
+    assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
+    full = events_of(hub)
+    pg_cluster.restore(hub.name, backup)  # the hub's disk died: IT restores the backup
+    assert events_of(hub) == {"Register 1": (8, 1, 8), "Register 2": (8, 1, 8)}
+    status = one.cli("hub", "status")
+    assert status.returncode == 0 and "8 events behind" in status.stdout, status.stdout + status.stderr
+    sold(one, "R1-0004")  # the counter goes on; its push refills the hub
+    assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
+    assert events_of(hub) == {"Register 1": (20, 1, 20), "Register 2": full["Register 2"]}
+    assert full["Register 2"] == (16, 1, 16)
+    sales = on_hub(hub, "SELECT transaction_id, state FROM hub_redemptions ORDER BY 1")
+    assert sales == [(f"R{n}-{k:04d}", "redeemed") for n in (1, 2) for k in range(5 if n == 1 else 4)]
+    claims = on_hub(hub, "SELECT transaction_id, terminal_name FROM hub_claims ORDER BY 1")
+    assert claims == [(t, f"Register {t[1]}") for t, _ in sales]  # the claims the backup lost, made again
+    for till in (one, two):
+        status = till.cli("hub", "status")
+        assert status.returncode == 0 and "0 events behind" in status.stdout, status.stdout + status.stderr
+
+
+def tamper(journal, event: int) -> None:
+    """A dishonest cashier's edit of one event in the journal's SQLite file (the triggers dropped)."""
+    import sqlite3
+
+    with sqlite3.connect(journal) as conn:
+        conn.execute("DROP TRIGGER audit_no_update")
+        conn.execute("UPDATE audit SET points = 1 WHERE id = ?", (event,))
+
+
+def test_a_journal_edited_before_its_push_and_an_event_edited_on_the_hub_are_flagged(registers, hub, pg_cluster):
+    one, two = registers(1), registers(2)
+    started(one, two)
+    sold(one, "R1-0000")
+    sold(two, "R2-0000")
+    assert one.ask("sync")["in_sync"] and two.ask("sync")["in_sync"]
+    pg_cluster.stop()
+    try:
+        sold(one, "R1-0001")  # events #5-#8, not on the hub yet
+        tamper(one.journal, 7)
+    finally:
+        pg_cluster.start()
+    pushed = one.ask("sync")
+    assert pushed["in_sync"] and pushed["chain_ok"] is False, pushed  # the counter: "history does not match"
+    (flag,) = on_hub(hub, "SELECT name, chain_ok, chain_problem FROM hub_terminals WHERE NOT chain_ok")
+    assert flag[0] == "Register 1" and "#7" in flag[2], flag
+    status = two.cli("hub", "status")  # any register's IT sees it
+    assert status.returncode == 1 and "WARNING: the audit chain of Register 1" in status.stdout, status.stdout
+    on_hub_edit = ("UPDATE hub_events SET points = 5 WHERE seq = 2 AND terminal_id = (SELECT terminal_id FROM "
+                   "hub_terminals WHERE name = 'Register 2') RETURNING seq")
+    assert on_hub(hub, on_hub_edit) == [(2,)]  # someone with the hub's password edits Register 2's copy
+    status = two.cli("hub", "status")  # checks this register's whole chain on the hub, with its key
+    assert status.returncode == 1 and "WARNING: the audit chain of Register 2" in status.stdout, status.stdout
+    assert "#2" in status.stdout

@@ -68,7 +68,6 @@ class Register:
         s = self.services
         self.link = start_hub(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=False,
                               on_state=self.states.put_nowait, checkout=self.vm.till)
-        assert self.link is not None, "no hub joined: run `hub set` first"
 
     async def ready(self, txid: str) -> dict[str, Any]:
         from budtender_app.viewmodels.operation import until_step
@@ -120,23 +119,26 @@ class Register:
 
     async def push(self) -> dict[str, Any]:
         """One nudge of the background push, and the state that push ended in."""
-        while not self.states.empty():  # states of pushes before this one
+        return _state(await self._next_push() if self.link is not None else None)
+
+    async def _next_push(self) -> Any:
+        """The state of a push that ends after now (those before are dropped)."""
+        while not self.states.empty():
             self.states.get_nowait()
         self.link.pusher.nudge()
-        return _state(await asyncio.wait_for(self.states.get(), TIMEOUT))
+        return await asyncio.wait_for(self.states.get(), TIMEOUT)
 
     async def sync(self) -> dict[str, Any]:
-        """Nudge the background push (as a checkout does) until the hub holds this whole journal."""
-        deadline, state = time.monotonic() + TIMEOUT, None
+        """Nudge the background push (as a checkout does) until the hub holds this whole journal;
+        then the state of a push ended after that (the one that pushed the last events, or later)."""
+        if self.link is None:
+            return _state(None)
+        deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
-            self.link.pusher.nudge()
-            try:
-                state = await asyncio.wait_for(self.states.get(), max(deadline - time.monotonic(), 0.1))
-            except TimeoutError:
-                break
-            if state.in_sync and await asyncio.to_thread(self._hub_has_all):
-                break
-        return _state(state)
+            await self._next_push()
+            if await asyncio.to_thread(self._hub_has_all):
+                return _state(await self._next_push())
+        return _state(self.link.pusher.state)
 
     def _hub_has_all(self) -> bool:
         from budtender_app.services.hub.config import HubConfig, connect
@@ -158,7 +160,7 @@ class Register:
 
 def _state(state: Any) -> dict[str, Any]:
     if state is None:
-        return {"in_sync": False, "problem": "no push"}
+        return {"in_sync": False, "problem": "no hub joined"}
     return {"in_sync": state.in_sync, "waiting": state.waiting, "problem": state.problem, "chain_ok": state.chain_ok,
             "unreachable": state.unreachable_since is not None}
 

@@ -1,7 +1,8 @@
 """Registers as separate processes (tests/helpers/hub_register.py), each with its own data,
 config and state folders, all on the test's one OS keyring (its D-Bus session), joined to one hub
-with ``budtender-app hub set`` as IT does it. The test talks to each with a line and reads its
-JSON answer, waiting on the pipe with a timeout, never by sleeping."""
+as ``budtender-app hub set`` joins it (tests/cli/test_hub_cli.py runs that command itself). The
+test talks to each with a line and reads its JSON answer, waiting on the pipe with a timeout,
+never by sleeping."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from budtender_app.services.credentials import CredentialStore
+from budtender_app.services.hub.config import HubConfig, parse_hub_url
+from budtender_app.services.paths import APP_DIR_NAME, Folders
+
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT = 45.0
 
@@ -24,6 +29,23 @@ def register_env(folder: Path) -> dict[str, str]:
     for kind in ("CONFIG", "DATA", "STATE", "CACHE"):
         env[f"XDG_{kind}_HOME"] = str(folder / kind.lower())
     return env
+
+
+def keyring() -> CredentialStore:
+    """The test's OS keyring, by name (as tests/e2e/conftest.py's store_with_credentials)."""
+    from keyring.backends import SecretService
+
+    return CredentialStore(SecretService.Keyring())
+
+
+def join_hub(folder: Path, url: str, password: str) -> None:
+    """What ``hub set`` keeps: the URL in this register's hub.json, the password in the keyring."""
+    HubConfig(keyring(), register_folders(folder).hub_file).save(parse_hub_url(url), password)
+
+
+def register_folders(folder: Path) -> Folders:
+    return Folders(data=folder / "data" / APP_DIR_NAME, config=folder / "config" / APP_DIR_NAME,
+                   state=folder / "state" / APP_DIR_NAME, log=folder / "state" / APP_DIR_NAME / "log")
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None, name: str = "") -> subprocess.CompletedProcess[str]:
@@ -41,8 +63,7 @@ class RegisterProcess:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.name, self.env = folder, name, register_env(folder)
         if hub_url:
-            joined = cli(self.env, "hub", "set", "--url", hub_url, stdin=hub_password + "\n")
-            assert joined.returncode == 0, joined.stderr
+            join_hub(folder, hub_url, hub_password)
         self._stderr = (folder / "stderr.log").open("w+", encoding="utf-8")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.helpers.hub_register", "--name", name, "--store", store,
@@ -81,7 +102,7 @@ class RegisterProcess:
 
     @property
     def journal(self) -> Path:
-        return self.folder / "data" / "budtender-app" / "journal.sqlite3"
+        return register_folders(self.folder).journal()
 
     @property
     def stderr(self) -> str:
@@ -89,12 +110,26 @@ class RegisterProcess:
         return (self.folder / "stderr.log").read_text(encoding="utf-8")
 
     def quit(self) -> None:
-        """Quit the way it is told to, waiting for it (killed only when it does not end)."""
+        """Told to quit (``ended`` waits for it)."""
         if self.process.poll() is None:
             try:
                 self.send("quit")
-                self.process.wait(30)
-            except (OSError, subprocess.TimeoutExpired):
+            except OSError:
                 self.process.kill()
-                self.process.wait(10)
+
+    def ended(self) -> None:
+        """Waits for it to end (killed only when it does not)."""
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
         self._stderr.close()
+
+
+def quit_all(processes: list[RegisterProcess]) -> None:
+    """All told at once, then each waited for: they close down side by side."""
+    for p in processes:
+        p.quit()
+    for p in processes:
+        p.ended()
