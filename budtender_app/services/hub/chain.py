@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import astuple
 
 import psycopg
 
@@ -42,7 +41,7 @@ def verify_keyed(conn: psycopg.Connection, terminal_id: str, key: bytes, legacy_
         for statement in statements(audit_schema.SCHEMA + audit_schema.SCHEMA_V2 + audit_schema.SCHEMA_V4):
             mem.execute(statement)
         insert = f"INSERT INTO audit ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})"
-        mem.executemany(insert, (astuple(r) for r in hub_rows(conn, terminal_id, max(since - 1, 1))))
+        mem.executemany(insert, (r.values() for r in hub_rows(conn, terminal_id, max(since - 1, 1))))
         return Audit(mem, key, legacy_until=legacy_until).verify_chain(since)
     finally:
         mem.close()

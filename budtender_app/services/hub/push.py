@@ -17,7 +17,7 @@ only a check of the whole chain (``check``, ``hub status``'s caller) clears it.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import psycopg
 
@@ -127,7 +127,7 @@ def _push_batch(terminal: Terminal, conn: psycopg.Connection, rows: list[AuditRo
     """One transaction: the events, the rows they touch, the terminal's last push."""
     entry_ids = sorted({r.entry_id for r in rows if r.entry_id > 0})
     with conn.transaction(), conn.cursor() as cursor:
-        cursor.executemany(_EVENTS, [(terminal.id, *astuple(r)) for r in rows])
+        cursor.executemany(_EVENTS, [(terminal.id, *r.values()) for r in rows])
         cursor.executemany(_ROWS, [_row_values(terminal, i) for i in entry_ids])
         cursor.execute("UPDATE hub_terminals SET last_push = now(), last_sequence = greatest(last_sequence, %s) "
                        "WHERE terminal_id = %s", (rows[-1].id, terminal.id))

@@ -41,8 +41,10 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from budtender_app.domain.actor import Actor, names
@@ -144,6 +146,15 @@ class AuditRow:
     approver_id: str = ""  # the manager who approved it ("" and "" for none)
     approver_name: str = ""
 
+    def values(self) -> tuple[Any, ...]:
+        """The fields in order: ``dataclasses.astuple`` without its deep copy (a row holds only
+        str and int), which was most of the time of a push to the store hub and of a chain walk."""
+        return _values(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``dataclasses.asdict`` without its deep copy."""
+        return dict(zip(_NAMES, _values(self), strict=True))
+
     @property
     def staff(self) -> Actor:
         """Who did it; ``Actor.unknown`` for events from before attribution."""
@@ -178,6 +189,10 @@ class ChainReport:
         return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
 
 
+_NAMES = tuple(f.name for f in dataclass_fields(AuditRow))
+_values = attrgetter(*_NAMES)
+
+
 def row_hash(fields: dict[str, Any], key: bytes | None = None) -> str:
     """The row's hash over the canonical JSON of its fields (all but ``hash``, with ``prev_hash``).
 
@@ -204,9 +219,9 @@ def rekey(conn: sqlite3.Connection, key: bytes) -> int:
         return rows[-1].id
     prev = GENESIS_HASH
     for row in rows:
-        fields = {**asdict(row), "prev_hash": prev}
-        prev = row_hash(fields, key)
-        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (fields["prev_hash"], prev, row.id))
+        chained = {**row.as_dict(), "prev_hash": prev}
+        prev = row_hash(chained, key)
+        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (chained["prev_hash"], prev, row.id))
     return 0
 
 
@@ -251,7 +266,7 @@ class Audit:
 
     def hash_of(self, row: AuditRow) -> str:
         """What ``row.hash`` must be (the old sha256 for rows kept from before the key)."""
-        return row_hash(asdict(row), None if row.id <= self._legacy_until else self._key)
+        return row_hash(row.as_dict(), None if row.id <= self._legacy_until else self._key)
 
     def append(
         self,
