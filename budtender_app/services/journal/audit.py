@@ -41,6 +41,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
@@ -266,7 +267,7 @@ class Audit:
 
     def hash_of(self, row: AuditRow) -> str:
         """What ``row.hash`` must be (the old sha256 for rows kept from before the key)."""
-        return row_hash(row.as_dict(), None if row.id <= self._legacy_until else self._key)
+        return event_hash(row, self._key, self._legacy_until)
 
     def append(
         self,
@@ -337,23 +338,33 @@ class Audit:
         it); report the first row that does not fit. From ``since`` to the end, it proves that
         nothing after that event was edited, deleted or moved."""
         prev_id = max(since - 1, 0)
-        count = prev_id
-        seen_hashes: set[str] = set()
-        prev_hash = self.hash_at(prev_id) or ""
-        for row in self.rows(since):
-            count += 1
-            if self.hash_of(row) != row.hash:
-                return ChainReport(False, count, row.id, "edited",
-                                   "its contents no longer match its hash", self.keyed)
-            if row.prev_hash != prev_hash:
-                if row.prev_hash in seen_hashes:
-                    return ChainReport(False, count, row.id, "reordered",
-                                       "it follows an event other than the one before it", self.keyed)
-                return ChainReport(False, count, row.id, "deleted",
-                                   "the event before it is missing or was replaced", self.keyed)
-            if row.id != prev_id + 1:
-                return ChainReport(False, count, row.id, "deleted",
-                                   f"events #{prev_id + 1} to #{row.id - 1} are missing", self.keyed)
-            seen_hashes.add(row.hash)
-            prev_id, prev_hash = row.id, row.hash
-        return ChainReport(True, count, keyed=self.keyed, last_hash=prev_hash)
+        return walk_chain(self.rows(since), self.hash_of, prev_id, self.hash_at(prev_id) or "", keyed=self.keyed)
+
+
+def walk_chain(rows: Iterable[AuditRow], hash_of: Callable[[AuditRow], str], prev_id: int, prev_hash: str, *,
+               keyed: bool) -> ChainReport:
+    """``Audit.verify_chain``'s walk over any rows in order (the store hub's copy streams through
+    it), after event ``prev_id`` whose hash is ``prev_hash``; ``hash_of`` is what a row's hash must be."""
+    count = prev_id
+    seen_hashes: set[str] = set()
+    for row in rows:
+        count += 1
+        if hash_of(row) != row.hash:
+            return ChainReport(False, count, row.id, "edited", "its contents no longer match its hash", keyed)
+        if row.prev_hash != prev_hash:
+            if row.prev_hash in seen_hashes:
+                return ChainReport(False, count, row.id, "reordered",
+                                   "it follows an event other than the one before it", keyed)
+            return ChainReport(False, count, row.id, "deleted", "the event before it is missing or was replaced",
+                               keyed)
+        if row.id != prev_id + 1:
+            return ChainReport(False, count, row.id, "deleted",
+                               f"events #{prev_id + 1} to #{row.id - 1} are missing", keyed)
+        seen_hashes.add(row.hash)
+        prev_id, prev_hash = row.id, row.hash
+    return ChainReport(True, count, keyed=keyed, last_hash=prev_hash)
+
+
+def event_hash(row: AuditRow, key: bytes, legacy_until: int) -> str:
+    """What ``row.hash`` must be in a chain keyed with ``key`` (the old sha256 up to ``legacy_until``)."""
+    return row_hash(row.as_dict(), None if row.id <= legacy_until else key)
