@@ -19,7 +19,8 @@ from budtender_app.simulator.seed import make_template
 from budtender_app.simulator.server import SimulatorServer
 from tests.helpers.registers import RegisterProcess, keyring, quit_all
 
-pytestmark = [pytest.mark.hub, pytest.mark.keyring]
+# Processes start side by side on a shared 2-core machine: more than the default minute a test.
+pytestmark = [pytest.mark.hub, pytest.mark.keyring, pytest.mark.timeout(180)]
 SHOPPER = "5551230042"
 DISCOUNT = "901"
 
