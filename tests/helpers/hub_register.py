@@ -141,13 +141,18 @@ class Register:
         return _state(self.link.pusher.state)
 
     def _hub_has_all(self) -> bool:
-        from budtender_app.services.hub.config import HubConfig, connect
+        import psycopg
+
+        from budtender_app.services.hub.config import HubConfig, HubUnreachable, connect
 
         args = HubConfig(self.services.credentials).connect_args()
         assert args is not None
-        with connect(args) as conn:
-            row = conn.execute("SELECT coalesce(max(seq), 0) FROM hub_events WHERE terminal_id = %s",
-                               (self.services.journal.seal.journal_id,)).fetchone()
+        try:
+            with connect(args) as conn:
+                row = conn.execute("SELECT coalesce(max(seq), 0) FROM hub_events WHERE terminal_id = %s",
+                                   (self.services.journal.seal.journal_id,)).fetchone()
+        except (HubUnreachable, psycopg.OperationalError):
+            return False  # the hub is away: not in sync, and sync says so at its deadline
         return row is not None and int(row[0]) == self.services.journal.audit.last()[0]
 
     async def close(self) -> None:
