@@ -4,10 +4,10 @@
                                                          [--profile]
 
 A throwaway PostgreSQL cluster (tests/helpers/pg.py: initdb, pg_ctl, 127.0.0.1, fsync off) and
-``--terminals`` journals of ``--redemptions`` redemptions each (2,500 sales of two discounts:
-queued, sent, redeemed, and each sale's applied event; 4 audit events a redemption... see
-tests/helpers/hub_journal.py), built with the journal API once and copied (each copy pushes as
-its own terminal: ``Terminal.id`` set per copy; the rows are alike, their keys are not).
+``--terminals`` journals of ``--redemptions`` redemptions each (sales of two discounts, each
+queued, sent and redeemed: 3 audit events a redemption; tests/helpers/hub_journal.py), built
+with the journal API once and copied (each copy pushes as its own terminal: ``Terminal.id`` set
+per copy; the rows are alike, their keys are not).
 
 - push: every terminal pushes its whole journal at once, each in its own process with its own
   connection (20 registers are 20 computers), ``services/hub/push.push`` as the background pusher
