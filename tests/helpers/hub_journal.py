@@ -16,7 +16,7 @@ def url_of(n: int) -> str:
 
 
 def write_sales(path, sales: int, seal: Seal = SEAL) -> None:
-    """``sales`` checkouts of two discounts each, sent and redeemed: 8 events a sale."""
+    """``sales`` checkouts of two discounts each, sent and redeemed: 6 events a sale."""
     with Journal(path, store="Main St", terminal="till-1", seal=seal, lock=JournalLock(path).acquire()) as j:
         start = j.audit.last()[0]
         for n in range(start, start + sales):

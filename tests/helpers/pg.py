@@ -91,6 +91,25 @@ class Cluster:
                              dbname="postgres", autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql)
 
+    def dump(self, db: str, file: Path) -> None:
+        """``pg_dump`` of database ``db`` to ``file`` (custom format): the store's nightly backup."""
+        subprocess.run([str(self.bin / "pg_dump"), *self._client(), "-Fc", "-f", str(file), db],
+                       check=True, capture_output=True, timeout=60, env=self._client_env())
+
+    def restore(self, db: str, file: Path) -> None:
+        """Database ``db`` replaced by the backup in ``file`` (``pg_restore`` into a new, empty one)."""
+        self.admin(f"DROP DATABASE {db} WITH (FORCE)")
+        self.admin(f"CREATE DATABASE {db}")
+        subprocess.run([str(self.bin / "pg_restore"), *self._client(), "-d", db, str(file)],
+                       check=True, capture_output=True, timeout=60, env=self._client_env())
+
+    def _client(self) -> list[str]:
+        return ["-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER]
+
+    @staticmethod
+    def _client_env() -> dict[str, str]:
+        return dict(os.environ, PGPASSWORD=PASSWORD)
+
     def new_database(self) -> str:
         name = f"hub_{os.getpid()}_{next(_counter)}"
         self.admin(f"CREATE DATABASE {name}")

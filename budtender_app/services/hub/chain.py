@@ -1,8 +1,8 @@
 """Each terminal's audit chain, checked on the hub's copy of its events.
 
 With the terminal's key (its own journal's, from its keyring: only the owning terminal has it),
-the hub's rows are put in an in-memory SQLite audit table and walked by the journal's own
-``Audit.verify_chain``, exactly as the terminal walks its journal: an edited, deleted or
+the hub's rows stream through the journal's own walk (``audit.walk_chain``, which
+``Audit.verify_chain`` runs), exactly as the terminal walks its journal: an edited, deleted or
 reordered event shows. Without the key (another terminal, or a journal whose key is not in this
 keyring) only the links are checked: each event's ``prev_hash`` is the hash of the one before
 and no number is missing, so rows removed or replaced on the hub still show.
@@ -10,22 +10,28 @@ and no number is missing, so rows removed or replaced on the hub still show.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from dataclasses import astuple
+from collections.abc import Generator, Iterator
+from contextlib import closing
+from itertools import chain
 
 import psycopg
 
-from budtender_app.services.journal import audit as audit_schema
-from budtender_app.services.journal.audit import FIELDS, GENESIS_HASH, Audit, AuditRow, ChainReport
-from budtender_app.services.journal.schema import statements
+from budtender_app.services.journal.audit import (
+    FIELDS,
+    GENESIS_HASH,
+    UNKEYED,
+    AuditRow,
+    ChainReport,
+    event_hash,
+    walk_chain,
+)
 
 #: hub_events' columns in AuditRow's order (``seq`` is the event's number, AuditRow.id).
 EVENT_COLUMNS = ("seq", *FIELDS[1:])
 _SELECT = f"SELECT {', '.join(EVENT_COLUMNS)} FROM hub_events WHERE terminal_id = %s AND seq >= %s ORDER BY seq"
 
 
-def hub_rows(conn: psycopg.Connection, terminal_id: str, since: int = 1) -> Iterator[AuditRow]:
+def hub_rows(conn: psycopg.Connection, terminal_id: str, since: int = 1) -> Generator[AuditRow, None, None]:
     """The terminal's events on the hub from number ``since``, streamed (a server-side cursor)."""
     with conn.transaction(), conn.cursor(name="hub_chain") as cursor:
         cursor.execute(_SELECT, (terminal_id, since))
@@ -36,16 +42,19 @@ def hub_rows(conn: psycopg.Connection, terminal_id: str, since: int = 1) -> Iter
 
 def verify_keyed(conn: psycopg.Connection, terminal_id: str, key: bytes, legacy_until: int,
                  since: int = 1) -> ChainReport:
-    """The journal's own check (``Audit.verify_chain``) over the hub's copy from event ``since``."""
-    mem = sqlite3.connect(":memory:")
-    try:
-        for statement in statements(audit_schema.SCHEMA + audit_schema.SCHEMA_V2 + audit_schema.SCHEMA_V4):
-            mem.execute(statement)
-        insert = f"INSERT INTO audit ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})"
-        mem.executemany(insert, (astuple(r) for r in hub_rows(conn, terminal_id, max(since - 1, 1))))
-        return Audit(mem, key, legacy_until=legacy_until).verify_chain(since)
-    finally:
-        mem.close()
+    """The journal's own walk (``audit.walk_chain``, as ``Audit.verify_chain``) over the hub's copy
+    from event ``since``, trusting the hub's event before it; streamed, nothing copied."""
+    prev_id = max(since - 1, 0)
+    with closing(hub_rows(conn, terminal_id, max(prev_id, 1))) as streamed:
+        rows: Iterator[AuditRow] = streamed
+        prev_hash = GENESIS_HASH
+        if prev_id:
+            before = next(streamed, None)
+            prev_hash = before.hash if before is not None and before.id == prev_id else ""
+            if before is not None and before.id != prev_id:
+                rows = chain([before], streamed)  # the walk reports what is missing
+        return walk_chain(rows, lambda row: event_hash(row, key, legacy_until), prev_id, prev_hash,
+                          keyed=key != UNKEYED)
 
 
 def verify_links(conn: psycopg.Connection, terminal_id: str) -> ChainReport:

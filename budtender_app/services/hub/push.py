@@ -18,7 +18,7 @@ the journal to its end marks the terminal synced as of the hub's time it began (
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import psycopg
 
@@ -135,18 +135,18 @@ def _hub_last(conn: psycopg.Connection, terminal_id: str) -> tuple[int, str]:
 def _push_batch(terminal: Terminal, conn: psycopg.Connection, rows: list[AuditRow]) -> None:
     """One transaction: the events, the rows they touch, the terminal's last push."""
     entry_ids = sorted({r.entry_id for r in rows if r.entry_id > 0})
+    latest = terminal.journal.audit.latest_ids(entry_ids)  # one query, not one a row
     with conn.transaction(), conn.cursor() as cursor:
-        cursor.executemany(_EVENTS, [(terminal.id, *astuple(r)) for r in rows])
-        cursor.executemany(_ROWS, [_row_values(terminal, i) for i in entry_ids])
+        cursor.executemany(_EVENTS, [(terminal.id, *r.values()) for r in rows])
+        cursor.executemany(_ROWS, [_row_values(terminal, i, latest.get(i, 0)) for i in entry_ids])
         cursor.execute("UPDATE hub_terminals SET last_push = now(), last_sequence = greatest(last_sequence, %s) "
                        "WHERE terminal_id = %s", (rows[-1].id, terminal.id))
 
 
-def _row_values(terminal: Terminal, entry_id: int) -> tuple[object, ...]:
-    """The row's current state, as of its last event; never its URL nor AIQ's contact id."""
+def _row_values(terminal: Terminal, entry_id: int, as_of: int) -> tuple[object, ...]:
+    """The row's current state, as of its last event (``as_of``); never its URL nor AIQ's contact id."""
     e = terminal.journal.get(entry_id)
-    latest = terminal.journal.audit.latest_for(entry_id)
     return (terminal.id, e.id, e.store, e.transaction_id, e.discount_id, e.discount_name, e.pos_discount_id,
             e.points, e.value_text, e.state.value, e.reversal_phase.value if e.reversal_phase else "", e.attempts,
             e.aiq_redemption_id, e.message, e.shopper_masked, e.staff_name, e.approver_name,
-            e.created_at.isoformat(), e.updated_at.isoformat(), latest.id if latest else 0)
+            e.created_at.isoformat(), e.updated_at.isoformat(), as_of)

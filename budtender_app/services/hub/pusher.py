@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import psycopg
+
 from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
 from budtender_app.services.hub.orphans import release_stale
@@ -83,6 +85,10 @@ class HubPusher:
         except (HubUnreachable, HubSchemaError, OSError) as exc:
             since = self.state.unreachable_since or self._now()
             self.state = PushState(self.state.waiting, since, str(exc), self.state.chain_ok)
+        except psycopg.OperationalError as exc:  # the hub went away mid-push (stopped, restarted): as unreachable
+            since = self.state.unreachable_since or self._now()
+            self.state = PushState(self.state.waiting, since, "The hub went away during the push (it is retried): "
+                                   + " ".join(str(exc).split()), self.state.chain_ok)
         except Exception as exc:  # noqa: BLE001 - a failed query mid-batch: retried next round, never at the counter
             log.warning("push to the store hub failed: %s", type(exc).__name__)
             self.state = PushState(self.state.waiting, self.state.unreachable_since or self._now(),

@@ -41,8 +41,11 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from budtender_app.domain.actor import Actor, names
@@ -146,6 +149,15 @@ class AuditRow:
     approver_id: str = ""  # the manager who approved it ("" and "" for none)
     approver_name: str = ""
 
+    def values(self) -> tuple[Any, ...]:
+        """The fields in order: ``dataclasses.astuple`` without its deep copy (a row holds only
+        str and int), which was most of the time of a push to the store hub and of a chain walk."""
+        return _values(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``dataclasses.asdict`` without its deep copy."""
+        return dict(zip(_NAMES, _values(self), strict=True))
+
     @property
     def staff(self) -> Actor:
         """Who did it; ``Actor.unknown`` for events from before attribution."""
@@ -180,6 +192,10 @@ class ChainReport:
         return f"Audit trail broken at event #{self.bad_id} ({self.problem}): {self.reason}"
 
 
+_NAMES = tuple(f.name for f in dataclass_fields(AuditRow))
+_values = attrgetter(*_NAMES)
+
+
 def row_hash(fields: dict[str, Any], key: bytes | None = None) -> str:
     """The row's hash over the canonical JSON of its fields (all but ``hash``, with ``prev_hash``).
 
@@ -206,9 +222,9 @@ def rekey(conn: sqlite3.Connection, key: bytes) -> int:
         return rows[-1].id
     prev = GENESIS_HASH
     for row in rows:
-        fields = {**asdict(row), "prev_hash": prev}
-        prev = row_hash(fields, key)
-        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (fields["prev_hash"], prev, row.id))
+        chained = {**row.as_dict(), "prev_hash": prev}
+        prev = row_hash(chained, key)
+        conn.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (chained["prev_hash"], prev, row.id))
     return 0
 
 
@@ -253,7 +269,7 @@ class Audit:
 
     def hash_of(self, row: AuditRow) -> str:
         """What ``row.hash`` must be (the old sha256 for rows kept from before the key)."""
-        return row_hash(asdict(row), None if row.id <= self._legacy_until else self._key)
+        return event_hash(row, self._key, self._legacy_until)
 
     def append(
         self,
@@ -319,28 +335,49 @@ class Audit:
             (entry_id,)).fetchone()
         return None if row is None else AuditRow(*row)
 
+    def latest_ids(self, entry_ids: Sequence[int]) -> dict[int, int]:
+        """The number of the last event about each of ``entry_ids`` (rows with none are left out):
+        ``latest_for`` for many rows, a query per 500 (a push to the store hub asks for a batch's)."""
+        found: dict[int, int] = {}
+        for at in range(0, len(entry_ids), 500):
+            chunk = list(entry_ids[at:at + 500])
+            found.update(self._conn.execute(
+                f"SELECT entry_id, max(id) FROM audit WHERE entry_id IN ({','.join('?' * len(chunk))}) "
+                "GROUP BY entry_id", chunk).fetchall())
+        return found
+
     def verify_chain(self, since: int = 0) -> ChainReport:
         """Walk the chain from the first event (or from event ``since``, trusting the one before
         it); report the first row that does not fit. From ``since`` to the end, it proves that
         nothing after that event was edited, deleted or moved."""
         prev_id = max(since - 1, 0)
-        count = prev_id
-        seen_hashes: set[str] = set()
-        prev_hash = self.hash_at(prev_id) or ""
-        for row in self.rows(since):
-            count += 1
-            if self.hash_of(row) != row.hash:
-                return ChainReport(False, count, row.id, "edited",
-                                   "its contents no longer match its hash", self.keyed)
-            if row.prev_hash != prev_hash:
-                if row.prev_hash in seen_hashes:
-                    return ChainReport(False, count, row.id, "reordered",
-                                       "it follows an event other than the one before it", self.keyed)
-                return ChainReport(False, count, row.id, "deleted",
-                                   "the event before it is missing or was replaced", self.keyed)
-            if row.id != prev_id + 1:
-                return ChainReport(False, count, row.id, "deleted",
-                                   f"events #{prev_id + 1} to #{row.id - 1} are missing", self.keyed)
-            seen_hashes.add(row.hash)
-            prev_id, prev_hash = row.id, row.hash
-        return ChainReport(True, count, keyed=self.keyed, last_hash=prev_hash)
+        return walk_chain(self.rows(since), self.hash_of, prev_id, self.hash_at(prev_id) or "", keyed=self.keyed)
+
+
+def walk_chain(rows: Iterable[AuditRow], hash_of: Callable[[AuditRow], str], prev_id: int, prev_hash: str, *,
+               keyed: bool) -> ChainReport:
+    """``Audit.verify_chain``'s walk over any rows in order (the store hub's copy streams through
+    it), after event ``prev_id`` whose hash is ``prev_hash``; ``hash_of`` is what a row's hash must be."""
+    count = prev_id
+    seen_hashes: set[str] = set()
+    for row in rows:
+        count += 1
+        if hash_of(row) != row.hash:
+            return ChainReport(False, count, row.id, "edited", "its contents no longer match its hash", keyed)
+        if row.prev_hash != prev_hash:
+            if row.prev_hash in seen_hashes:
+                return ChainReport(False, count, row.id, "reordered",
+                                   "it follows an event other than the one before it", keyed)
+            return ChainReport(False, count, row.id, "deleted", "the event before it is missing or was replaced",
+                               keyed)
+        if row.id != prev_id + 1:
+            return ChainReport(False, count, row.id, "deleted",
+                               f"events #{prev_id + 1} to #{row.id - 1} are missing", keyed)
+        seen_hashes.add(row.hash)
+        prev_id, prev_hash = row.id, row.hash
+    return ChainReport(True, count, keyed=keyed, last_hash=prev_hash)
+
+
+def event_hash(row: AuditRow, key: bytes, legacy_until: int) -> str:
+    """What ``row.hash`` must be in a chain keyed with ``key`` (the old sha256 up to ``legacy_until``)."""
+    return row_hash(row.as_dict(), None if row.id <= legacy_until else key)

@@ -163,3 +163,37 @@ async def test_a_joined_hub_gives_the_counter_its_claims_and_the_push_claims_wha
     with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
         rows = conn.execute("SELECT discount_id, terminal_id FROM hub_claims ORDER BY 1").fetchall()
     assert rows == [("d1", SEAL.journal_id), ("d2", SEAL.journal_id)]
+
+
+@pytest.mark.asyncio
+async def test_a_hub_that_goes_away_mid_push_is_unreachable_and_the_next_push_catches_up(hub_db, tmp_path,
+                                                                                          monkeypatch):
+    """The hub's server stopped or restarted while a push runs (its connection cut): the counter
+    says unreachable since when, as for a hub that never answered, no warning; nothing is lost."""
+    from budtender_app.services.hub import pusher as pusher_module
+    from budtender_app.services.hub.push import Terminal
+    from budtender_app.services.hub.pusher import HubPusher
+    from budtender_app.services.journal import Journal
+
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        schema.migrate(conn)
+    path = tmp_path / "j.sqlite3"
+    write_sales(path, 2)
+    real_push, cut = pusher_module.push, []
+
+    def push_cut_off(terminal, conn):
+        if not cut:  # the first push loses its connection as it starts
+            cut.append(conn.info.backend_pid)
+            hub_db.cluster.admin(f"SELECT pg_terminate_backend({conn.info.backend_pid})")
+        return real_push(terminal, conn)
+
+    monkeypatch.setattr(pusher_module, "push", push_cut_off)
+    args = parse_hub_url(hub_db.url).connect_args(hub_db.password)
+    with Journal.open_read_only(path, SEAL) as journal:
+        pusher = HubPusher(Terminal(journal, "Register 1"), args, now=now)
+        away = await pusher.push_once()
+        assert away.unreachable_since == now() and "went away during the push" in away.problem
+        back = await pusher.push_once()
+    assert back.in_sync and back.unreachable_since is None and cut
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        assert conn.execute("SELECT count(*), max(seq) FROM hub_events").fetchone() == (12, 12)
