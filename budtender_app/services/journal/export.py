@@ -10,10 +10,11 @@ export must follow the last row of the one before. A training export starts with
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -32,17 +33,26 @@ def export_rows(conn: sqlite3.Connection, since: date, until: date | None = None
                 tz: tzinfo | None = None) -> list[dict[str, str]]:
     """The CSV rows (as dicts keyed by ``CSV_COLUMNS``) of the events from ``since`` through
     ``until`` (whole days, both included; None = up to now), times shown in ``tz`` (None =
-    this computer's zone), ISO 8601 with the offset."""
+    this computer's zone), ISO 8601 with the offset. All in a list: ``export_csv`` streams."""
+    return list(iter_rows(conn, since, until, tz=tz))
+
+
+def iter_rows(conn: sqlite3.Connection, since: date, until: date | None = None, *,
+              tz: tzinfo | None = None) -> Iterator[dict[str, str]]:
+    """``export_rows`` one row at a time, read from SQLite's cursor as the file is written: a
+    year of a busy till is never held in memory (it was: 678 MB). A bad range raises at once."""
     start, end = _day_bounds(since, until, tz)
     query = "SELECT " + ", ".join(FIELDS) + " FROM audit WHERE at >= ?"
     params = [utc_text(start)]
     if end is not None:
         query += " AND at < ?"
         params.append(utc_text(end))
-    return [_csv_row(AuditRow(*r), tz) for r in conn.execute(query + " ORDER BY id", params)]
+    cursor = conn.execute(query + " ORDER BY id", params)
+    return (csv_row(AuditRow(*r), tz) for r in cursor)
 
 
-def _csv_row(row: AuditRow, tz: tzinfo | None) -> dict[str, str]:
+def csv_row(row: AuditRow, tz: tzinfo | None) -> dict[str, str]:
+    """One event as the export's cells (keyed by ``CSV_COLUMNS``), before ``spreadsheet_safe``."""
     moment = datetime.fromisoformat(row.at)
     return {
         "time": (moment.astimezone(tz) if tz else moment.astimezone()).isoformat(timespec="seconds"),
@@ -68,17 +78,16 @@ def _csv_row(row: AuditRow, tz: tzinfo | None) -> dict[str, str]:
 def export_csv(conn: sqlite3.Connection, path_or_file: str | os.PathLike[str] | IO[str], since: date,
                until: date | None = None, *, tz: tzinfo | None = None) -> int:
     """Write the events of the range as CSV (header + one line per event); return the count.
+    Streamed: each row goes to the file as SQLite's cursor gives it.
 
     A path is written whole or not at all (temporary file, then renamed), so an auditor never
     gets half a file. A text file object is written as is (open it with ``newline=""``).
     """
-    rows = export_rows(conn, since, until, tz=tz)
+    rows = iter_rows(conn, since, until, tz=tz)
     if isinstance(path_or_file, (str, os.PathLike)):
-        with _atomic_text(Path(path_or_file)) as handle:
-            _write_csv(handle, rows)
-    else:
-        _write_csv(path_or_file, rows)
-    return len(rows)
+        with atomic_text(Path(path_or_file)) as handle:
+            return _write_csv(handle, rows)
+    return _write_csv(path_or_file, rows)
 
 
 #: The first line of a training export, above the header: it cannot be taken for the store's.
@@ -89,7 +98,7 @@ TRAINING_TITLE = "TRAINING: practice redemptions on a simulated AIQ, no real poi
 def training_file(path: str | os.PathLike[str]) -> Iterator[IO[str]]:
     """A training export's file, written whole or not at all, its first line ``TRAINING_TITLE``;
     hand it to ``export_csv``, which writes the header and the rows after it."""
-    with _atomic_text(Path(path)) as handle:
+    with atomic_text(Path(path)) as handle:
         csv.writer(handle, lineterminator="\r\n").writerow([TRAINING_TITLE])
         yield handle
 
@@ -109,22 +118,44 @@ def spreadsheet_safe(cell: str) -> str:
     return text
 
 
-def _write_csv(handle: IO[str], rows: list[dict[str, str]]) -> None:
-    writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writeheader()
-    # Every cell: discount names come from AIQ, transaction IDs from the cashier, details from both.
-    writer.writerows({key: spreadsheet_safe(value) for key, value in row.items()} for row in rows)
+def _write_csv(handle: IO[str], rows: Iterable[dict[str, str]]) -> int:
+    return write_rows(handle, rows, CSV_COLUMNS)
+
+
+def write_rows(handle: IO[str], rows: Iterable[dict[str, str]], columns: Sequence[str],
+               on_row: Callable[[int], object] | None = None) -> int:
+    """The header and each row (its cells in ``columns``' order, spreadsheet-safe), one at a time
+    as ``rows`` gives them; the count. ``on_row(n)`` after each row (progress; it may raise to stop)."""
+    writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(columns)
+    count = 0
+    for row in rows:
+        # Every cell: discount names come from AIQ, transaction IDs from the cashier, details from both.
+        writer.writerow([spreadsheet_safe(row[key]) for key in columns])
+        count += 1
+        if on_row is not None:
+            on_row(count)
+    return count
 
 
 @contextmanager
-def _atomic_text(path: Path) -> Iterator[IO[str]]:
+def atomic_text(path: Path, *, replace: bool = True) -> Iterator[IO[str]]:
+    """A text file written whole or not at all: a temporary file beside ``path``, renamed to it at
+    the end. ``replace=False``: FileExistsError when ``path`` is there (also when it appeared
+    meanwhile: the temporary file is linked to its name, which never replaces)."""
+    if not replace and (path.exists() or path.is_symlink()):
+        raise FileExistsError(errno.EEXIST, "the file is already there", str(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+            Path(tmp).unlink()
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
