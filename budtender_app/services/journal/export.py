@@ -41,7 +41,7 @@ def iter_rows(conn: sqlite3.Connection, since: date, until: date | None = None, 
               tz: tzinfo | None = None) -> Iterator[dict[str, str]]:
     """``export_rows`` one row at a time, read from SQLite's cursor as the file is written: a
     year of a busy till is never held in memory (it was: 678 MB). A bad range raises at once."""
-    start, end = _day_bounds(since, until, tz)
+    start, end = day_bounds(since, until, tz)
     query = "SELECT " + ", ".join(FIELDS) + " FROM audit WHERE at >= ?"
     params = [utc_text(start)]
     if end is not None:
@@ -161,7 +161,7 @@ def atomic_text(path: Path, *, replace: bool = True) -> Iterator[IO[str]]:
         raise
 
 
-def _day_bounds(since: date, until: date | None, tz: tzinfo | None) -> tuple[datetime, datetime | None]:
+def day_bounds(since: date, until: date | None, tz: tzinfo | None) -> tuple[datetime, datetime | None]:
     """Local midnights: from the start of ``since`` to the start of the day after ``until``."""
     if until is not None and until < since:
         raise ValueError("the end date is before the start date")
