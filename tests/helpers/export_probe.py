@@ -33,12 +33,12 @@ def _peak_mb() -> float:
 def _copy(conn: psycopg.Connection, out: str, since: date) -> int:
     query, params = hub_query(since, None, ZONE, None)
     rows = 0
-    with conn.cursor() as cursor, open(out, "wb") as handle:
-        bound = cursor.mogrify(query, params)  # COPY takes no parameters
-        with cursor.copy(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
-            for data in copy:
-                handle.write(data)
-                rows += bytes(data).count(b"\n")
+    bound = psycopg.ClientCursor(conn).mogrify(query, params)  # COPY takes no parameters
+    with conn.cursor() as cursor, open(out, "wb") as handle, \
+            cursor.copy(f"COPY ({bound}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy:
+        for data in copy:
+            handle.write(data)
+            rows += bytes(data).count(b"\n")
     return rows - 1
 
 

@@ -24,7 +24,7 @@ from budtender_app.services.journal.audit import (
     Audit,
     row_hash,
 )
-from budtender_app.services.journal.export import CSV_COLUMNS, _write_csv, spreadsheet_safe
+from budtender_app.services.journal.export import CSV_COLUMNS, spreadsheet_safe, write_rows
 
 CASHIER = Actor("7", "Dana Cashier")
 
@@ -335,7 +335,7 @@ def test_no_exported_cell_starts_like_a_formula(journal, clock, tmp_path):
 @given(st.text(alphabet=st.sampled_from('=+-@\t\r\n "\',;ab1'), max_size=12))
 def test_any_cell_reads_back_as_written_or_quoted(text):
     out = io.StringIO(newline="")
-    _write_csv(out, [dict.fromkeys(CSV_COLUMNS, text)])
+    write_rows(out, [dict.fromkeys(CSV_COLUMNS, text)])
     [cells] = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
     assert cells == [spreadsheet_safe(text)] * len(CSV_COLUMNS)
     assert cells[0] in (text, "'" + text)

@@ -29,7 +29,14 @@ import psycopg
 from budtender_app.services.hub import chain
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.journal.audit import AuditRow, utc_text
-from budtender_app.services.journal.export import CSV_COLUMNS, atomic_text, csv_row, day_bounds, write_rows
+from budtender_app.services.journal.export import (
+    CSV_COLUMNS,
+    atomic_text,
+    csv_cells,
+    day_bounds,
+    spreadsheet_safe,
+    write_cells,
+)
 
 #: The local export's columns, then the register's name.
 HUB_CSV_COLUMNS = (*CSV_COLUMNS, "register")
@@ -67,16 +74,16 @@ def hub_query(since: date, until: date | None, tz: tzinfo, store: str | None) ->
 
 
 def hub_rows(conn: psycopg.Connection, since: date, until: date | None, tz: tzinfo, *,
-             store: str | None = None) -> Generator[dict[str, str], None, None]:
-    """The export's rows (keyed by ``HUB_CSV_COLUMNS``), read from a server-side cursor batch by
-    batch. Hold ``conn`` for nothing else until it is exhausted (or closed)."""
+             store: str | None = None) -> Generator[list[str], None, None]:
+    """The export's rows (cells in ``HUB_CSV_COLUMNS``' order, spreadsheet-safe), read from a
+    server-side cursor batch by batch. Hold ``conn`` for nothing else until it is exhausted (or closed)."""
     query, params = hub_query(since, until, tz, store)
     with conn.transaction(), conn.cursor(name="hub_export") as cursor:
         cursor.itersize = FETCH
         cursor.execute(query, params)
         for row in cursor:
-            cells = csv_row(AuditRow(*row[:-1]), tz)
-            cells["register"] = row[-1]
+            cells = csv_cells(AuditRow(*row[:-1]), tz)
+            cells.append(spreadsheet_safe(row[-1]))
             yield cells
 
 
@@ -111,7 +118,7 @@ def export_hub_csv(conn: psycopg.Connection, path: str | os.PathLike[str], since
     hub_query(since, until, tz, store)  # a bad range says so before a file is made
     with contextlib.closing(hub_rows(conn, since, until, tz, store=store)) as rows, \
             atomic_text(Path(path), replace=replace) as handle:
-        count = write_rows(handle, rows, HUB_CSV_COLUMNS, tick)
+        count = write_cells(handle, HUB_CSV_COLUMNS, rows, tick)
     if on_progress is not None:
         on_progress(count)
     return HubExportResult(count, flagged)
