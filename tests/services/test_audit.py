@@ -351,3 +351,17 @@ def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal,
     journal.export_csv(out, date(2024, 5, 1))
     [row] = parse(out.getvalue())
     assert row["detail"] == "AIQ said: no member ***4567, see [link]"
+
+
+def test_the_exports_fast_path_knows_every_space_lstrip_takes():
+    from budtender_app.services.journal.export import _SPACES
+
+    assert {chr(i) for i in range(0x110000) if chr(i).isspace()} == _SPACES
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=6))
+def test_the_exports_fast_path_quotes_exactly_what_spreadsheet_safe_quotes(text):
+    from budtender_app.services.journal.export import _LOOK_CLOSER
+
+    assert (spreadsheet_safe(text) if text[:1] in _LOOK_CLOSER else text) == spreadsheet_safe(text)
