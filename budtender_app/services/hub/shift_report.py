@@ -18,12 +18,15 @@ consent records (each register keeps its own), so sign-ups are not counted store
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import psycopg
 
@@ -37,8 +40,11 @@ from budtender_app.domain.shift_report import (
     Span,
     build_report,
 )
+from budtender_app.domain.shift_text import COLUMNS, figure_cells, figures_table, report_text
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.journal.audit import utc_text
+from budtender_app.services.journal.export import atomic_text, spreadsheet_safe
+from budtender_app.services.shift_report import csv_rows
 
 FETCH = 2000
 SIGN_UPS_NOTE = "Sign-ups are kept on each register (its consent record), not on the hub: not counted here."
@@ -158,3 +164,26 @@ def make_hub_report(conn: psycopg.Connection, span: Span, *, store: str | None,
              SIGN_UPS_NOTE, *report.notes)
     report = dataclasses.replace(report, notes=notes)
     return HubShiftReport(report, register_figures(conn, span, store), store)
+
+
+def register_total(hub: HubShiftReport) -> Figures:
+    """The registers' lines added up (equal to the per-staff total, sign-ups apart)."""
+    total = Figures(Actor("", "Total"))
+    for figures in hub.registers:
+        total.add(figures)
+    return total
+
+
+def hub_report_text(hub: HubShiftReport) -> str:
+    """The store-wide report for the command line: per staff member, flags, notes, per register."""
+    return "\n".join([report_text(hub.report), "", "Per register:",
+                      *figures_table(hub.registers, register_total(hub), heading="Register")])
+
+
+def write_hub_csv(hub: HubShiftReport, path: str | os.PathLike[str]) -> None:
+    """The report as CSV (the register's report's rows, then the per-register table), spreadsheet-safe,
+    written whole or not at all; FileExistsError when a file is there (never replaced), OSError."""
+    rows = [*csv_rows(hub.report), [], ["Per register"], ["Register", *COLUMNS[1:]],
+            *(figure_cells(f) for f in (*hub.registers, register_total(hub)))]
+    with atomic_text(Path(path), replace=False) as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows([spreadsheet_safe(c) for c in row] for row in rows)
