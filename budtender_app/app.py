@@ -49,7 +49,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.hub_wiring import show_hub, start_hub
+from budtender_app.hub_wiring import hub_reports, show_hub, start_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
 
@@ -370,6 +370,8 @@ def run_app(args: argparse.Namespace) -> int:
     # Staff sign-in (staff_signin.py): the app's own; a window built without it (tests) has none.
     services.staff, services.staff_notice = open_staff(services.mode, where, services.clock)
     window, vm, pending_vm = build_window(services)
+    pending_vm.hub_reports = hub_reports(services.credentials, services.clock, lambda: services.journal.store,
+                                         training=services.mode.training, approving=pending_vm.approving)
     # Redemptions that never reached AIQ are retried in the background, never during a sale.
     resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,
                         after_send=vm.refresh_pending)

@@ -22,9 +22,12 @@ from budtender_app.services.credentials import CredentialStore, KeyringUnavailab
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.domain.actor import Approving
+    from budtender_app.domain.clock import Clock
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
+    from budtender_app.viewmodels.hub_reports import HubReports
 
 log = logging.getLogger(__name__)
 
@@ -111,3 +114,32 @@ def show_hub(window: MainWindow, start: Callable[[Callable[[PushState], None]], 
         window.closed.connect(link.stop)
 
     QTimer.singleShot(0, window, begin)
+
+
+class JoinedHub:
+    """The hub as the manager's store-wide reports reach it (viewmodels/hub_reports.py ``HubAccess``):
+    joined when its file is there (no keyring, no psycopg: asked when a window opens); the
+    password is read from the keyring only when a report runs."""
+
+    def __init__(self, keys: CredentialStore) -> None:
+        self._keys = keys
+
+    def joined(self) -> bool:
+        from budtender_app.services.paths import folders
+
+        return folders().hub_file.exists()
+
+    def connect_args(self) -> dict[str, object] | None:
+        from budtender_app.services.hub.config import HubConfig
+
+        return HubConfig(self._keys).connect_args()
+
+
+def hub_reports(keys: CredentialStore, clock: Clock, store: Callable[[], str], *, training: bool,
+                approving: Approving | None) -> HubReports | None:
+    """The store-wide reports of the Redemptions window; None in training (it never reads a real hub)."""
+    if training:
+        return None
+    from budtender_app.viewmodels.hub_reports import HubReports
+
+    return HubReports(JoinedHub(keys), clock, approving=approving, store=store)
