@@ -308,6 +308,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     vm.transaction_ids = target_of(s.mode).transaction_ids  # the store's POS ID shape; a profile switch updates it
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting, approving=approving)
+    pending_vm.hub_reports = hub_reports(s, approving)  # the store-wide reports from the hub (issue 15)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     window = MainWindow(
@@ -370,8 +371,6 @@ def run_app(args: argparse.Namespace) -> int:
     # Staff sign-in (staff_signin.py): the app's own; a window built without it (tests) has none.
     services.staff, services.staff_notice = open_staff(services.mode, where, services.clock)
     window, vm, pending_vm = build_window(services)
-    pending_vm.hub_reports = hub_reports(services.credentials, services.clock, lambda: services.journal.store,
-                                         training=services.mode.training, approving=pending_vm.approving)
     # Redemptions that never reached AIQ are retried in the background, never during a sale.
     resend = ResendLoop(vm.redemption_sender, services.journal, may_send=vm.may_send_queued,
                         after_send=vm.refresh_pending)

@@ -22,8 +22,8 @@ from budtender_app.services.credentials import CredentialStore, KeyringUnavailab
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
+    from budtender_app.app import Services
     from budtender_app.domain.actor import Approving
-    from budtender_app.domain.clock import Clock
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
@@ -135,11 +135,12 @@ class JoinedHub:
         return HubConfig(self._keys).connect_args()
 
 
-def hub_reports(keys: CredentialStore, clock: Clock, store: Callable[[], str], *, training: bool,
-                approving: Approving | None) -> HubReports | None:
-    """The store-wide reports of the Redemptions window; None in training (it never reads a real hub)."""
-    if training:
+def hub_reports(services: Services, approving: Approving | None) -> HubReports | None:
+    """The store-wide reports of the Redemptions window, of the journal's store (its profile's, as
+    a switch leaves it); None in training (it never reads a real hub)."""
+    if services.mode.training:
         return None
     from budtender_app.viewmodels.hub_reports import HubReports
 
-    return HubReports(JoinedHub(keys), clock, approving=approving, store=store)
+    return HubReports(JoinedHub(services.credentials), services.clock, approving=approving,
+                      store=lambda: services.journal.store)
