@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -27,6 +27,9 @@ from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
 from budtender_app.domain.shift_report import day_range
 from budtender_app.domain.staff import NEEDS_MANAGER
+
+if TYPE_CHECKING:  # psycopg comes with it: imported only when a report runs
+    from budtender_app.services.hub.shift_report import HubShiftReport as HubShiftReport  # for the tabs
 
 log = logging.getLogger("budtender_app.viewmodels.hub_reports")
 
@@ -125,7 +128,7 @@ class HubReports(QObject):
                 if args is None:
                     raise _Refused(self.tr("This terminal joined no hub (IT: budtender-app hub set)."))
                 work(args)
-            except Exception as exc:  # noqa: BLE001 (the thread's end: every failure is said, none lost)
+            except Exception as exc:  # noqa: BLE001 - the thread's end: every failure is said, none lost
                 self._failed(kind, exc)
 
         self._thread = threading.Thread(target=body, name="hub-report", daemon=True)

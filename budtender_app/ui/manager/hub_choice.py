@@ -7,15 +7,21 @@ and the end in the tab's result line. While it runs, the tab's button is off and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QPushButton, QWidget
 
 from budtender_app.domain.messages import Level
 from budtender_app.ui.common.style import set_level
-from budtender_app.ui.common.widgets import named
+from budtender_app.ui.common.widgets import MessageLabel, named
 from budtender_app.viewmodels.hub_reports import HubReports
+from budtender_app.viewmodels.shift_report import ShiftReportViewModel
+
+if TYPE_CHECKING:  # psycopg comes with it: imported only when a hub report runs
+    from budtender_app.viewmodels.hub_reports import HubShiftReport
 
 
 def joined_hub(hub: HubReports | None) -> HubReports | None:
@@ -30,6 +36,8 @@ def hub_check_box(parent: QWidget, object_name: str, text: str) -> QCheckBox:
 
 class HubExportRun(QObject):
     """The Export tab's store-wide export: its box, its Stop button, its progress and end."""
+
+    ended = Signal()  # the tab shows how the export ended (on the GUI thread)
 
     def __init__(self, hub: HubReports, tab: QWidget, button: QPushButton, result: QLabel) -> None:
         super().__init__(tab)
@@ -68,6 +76,7 @@ class HubExportRun(QObject):
         self.check_box.setEnabled(True)
         self.stop_button.hide()
         self._show(Level(level), text)
+        self.ended.emit()
 
     def _on_hub_message_changed(self, level: str, text: str) -> None:
         if self.chosen:
@@ -77,3 +86,51 @@ class HubExportRun(QObject):
         self._result.setText(text)
         set_level(self._result, level)
 
+
+
+class HubReportRun(QObject):
+    """The Shift report tab's whole-store report: its box; the report read in a worker thread and
+    shown in the tab (per staff member, then per register) when it comes. The day's shifts are a
+    register's: the Shift chooser is off while the box is ticked."""
+
+    def __init__(self, hub: HubReports, tab: QWidget, vm: ShiftReportViewModel, shift_combo: QComboBox,
+                 message: MessageLabel, day: Callable[[], date]) -> None:
+        super().__init__(tab)
+        self._hub, self._vm, self._shift_combo, self._message, self._day = hub, vm, shift_combo, message, day
+        self._asked: date | None = None  # the day whose report is on its way
+        self.check_box = hub_check_box(tab, "report_hub_check", self.tr("&Whole store (hub)"))
+        self.check_box.toggled.connect(self._on_check_box_toggled)
+        hub.report_done.connect(self._on_hub_report_done)
+        hub.message_changed.connect(self._on_hub_message_changed)
+
+    @property
+    def chosen(self) -> bool:
+        return self.check_box.isChecked()
+
+    def load(self, day: date) -> None:
+        """Ask the hub for ``day``'s report of the whole store; shown when it comes."""
+        if self._hub.start_report(day):
+            self._asked = day
+            self.check_box.setEnabled(False)
+            self._message.show_message(Level.CLEAR, self.tr("Reading every register's events from the store hub…"))
+
+    def _on_check_box_toggled(self, checked: bool) -> None:
+        self._shift_combo.setEnabled(not checked)
+        if checked:
+            self.load(self._day())
+        else:
+            self._vm.load(self._day())  # this register's own again
+
+    def _on_hub_report_done(self, hub: HubShiftReport | None) -> None:
+        self.check_box.setEnabled(True)
+        day, self._asked = self._asked, None
+        if hub is None or day is None or not self.chosen:
+            return
+        self._message.show_message(Level.CLEAR, "")
+        self._vm.show_hub(day, hub)
+        if day != self._day():  # the day was changed meanwhile: that one now
+            self.load(self._day())
+
+    def _on_hub_message_changed(self, level: str, text: str) -> None:
+        if self.chosen:
+            self._message.show_message(Level(level), text)

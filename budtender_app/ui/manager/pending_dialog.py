@@ -257,7 +257,7 @@ class PendingDialog(AppDialog):
         self.tabs.addTab(self.pending_tab, "")
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
-        self.report_tab = ReportTab(vm.shift_report, self)
+        self.report_tab = ReportTab(vm.shift_report, self, hub=vm.hub_reports)
         self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
         self.busy_strip = BusyStrip(self)
         self.close_button = self.button(self.tr("Close"), "pending_close_button", "Close")

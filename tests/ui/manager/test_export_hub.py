@@ -60,8 +60,8 @@ def filled(hub_db, rows: int) -> None:
         fill_events(conn, rows, terminals=3, start=datetime(2026, 11, 20, 15, tzinfo=UTC), step=timedelta(seconds=2))
 
 
-def open_tab(qtbot, journal, api, hub: HubReports | None, *, training: bool = False):
-    vm = PendingViewModel(journal, api, RedemptionSender(api, journal), clock=CLOCK, training=training)
+def open_tab(qtbot, journal, api, hub: HubReports | None, *, training: bool = False, clock: Clock = CLOCK):
+    vm = PendingViewModel(journal, api, RedemptionSender(api, journal), clock=clock, training=training)
     vm.hub_reports = hub
     window = PendingDialog(vm)
     qtbot.addWidget(window)
@@ -96,10 +96,13 @@ async def test_the_whole_stores_export_runs_beside_a_window_that_keeps_answering
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(len(progress)))
     timer.start(5)
+    done: list[tuple[str, str]] = []
+    hub.export_done.connect(lambda *args: done.append(args))
     tab.export_button.click()
     assert not tab.export_button.isEnabled() and tab.hub_run.stop_button.isVisible()
-    level, text = await await_signal(hub.export_done, timeout=60)
+    await await_signal(tab.hub_run.ended, timeout=60)  # on the GUI thread, once the tab shows it
     timer.stop()
+    ((level, text),) = done
     assert level == "info" and "Exported 30,000 audit events of every register" in text
     assert "30,000" in tab.result_label.text() and tab.export_button.isEnabled()
     assert not tab.hub_run.stop_button.isVisible()
@@ -120,8 +123,8 @@ async def test_stop_leaves_no_file(qtbot, journal, api, hub_db, tmp_path):
     tab.path_edit.setText(str(out / "store.csv"))
     tab.export_button.click()
     tab.hub_run.stop_button.click()
-    level, text = await await_signal(hub.export_done, timeout=60)
-    assert (level, text) == ("warning", "The export was stopped: nothing was written.")
+    await await_signal(tab.hub_run.ended, timeout=60)
+    assert tab.result_label.text() == "The export was stopped: nothing was written."
     assert list(out.iterdir()) == [] and tab.export_button.isEnabled()
 
 
@@ -138,8 +141,9 @@ async def test_an_unreachable_hub_says_so_and_writes_nothing(qtbot, journal, api
     (out := tmp_path / "out").mkdir()
     tab.path_edit.setText(str(out / "store.csv"))
     tab.export_button.click()
-    level, text = await await_signal(hub.export_done, timeout=30)
-    assert level == "error" and "Nothing was exported from the store hub" in text and "unreachable" in text
+    await await_signal(tab.hub_run.ended, timeout=30)
+    text = tab.result_label.text()
+    assert "Nothing was exported from the store hub" in text and "unreachable" in text
     assert hub_db.password not in text and list(out.iterdir()) == []
 
 
