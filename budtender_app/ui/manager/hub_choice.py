@@ -90,7 +90,7 @@ class HubExportRun(QObject):
 
 class HubReportRun(QObject):
     """The Shift report tab's whole-store report: its box; the report read in a worker thread and
-    shown in the tab (per staff member, then per register) when it comes. The day's shifts are a
+    shown in the tab when it comes, per staff member or (By register) per register. The day's shifts are a
     register's: the Shift chooser is off while the box is ticked."""
 
     def __init__(self, hub: HubReports, tab: QWidget, vm: ShiftReportViewModel, shift_combo: QComboBox,
@@ -100,12 +100,20 @@ class HubReportRun(QObject):
         self._asked: date | None = None  # the day whose report is on its way
         self.check_box = hub_check_box(tab, "report_hub_check", self.tr("&Whole store (hub)"))
         self.check_box.toggled.connect(self._on_check_box_toggled)
+        self.by_register_box = named(QCheckBox(self.tr("By re&gister"), tab), "report_by_register_check",
+                                     "Figures per register instead of per staff member")
+        self.by_register_box.setEnabled(False)  # with the whole store's report only
         hub.report_done.connect(self._on_hub_report_done)
         hub.message_changed.connect(self._on_hub_message_changed)
 
     @property
     def chosen(self) -> bool:
         return self.check_box.isChecked()
+
+    @property
+    def by_register(self) -> bool:
+        """The table shows one line per register (the whole store's report only)."""
+        return self.chosen and self.by_register_box.isChecked()
 
     def load(self, day: date) -> None:
         """Ask the hub for ``day``'s report of the whole store; shown when it comes."""
@@ -116,6 +124,7 @@ class HubReportRun(QObject):
 
     def _on_check_box_toggled(self, checked: bool) -> None:
         self._shift_combo.setEnabled(not checked)
+        self.by_register_box.setEnabled(checked)
         if checked:
             self.load(self._day())
         else:

@@ -115,7 +115,9 @@ class ReportTab(QWidget):
             top.addWidget(widget)
         if self._hub is not None:
             self.hub_run = HubReportRun(self._hub, self, self._vm, self.shift_combo, self.message_label, self.day)
+            self.hub_run.by_register_box.toggled.connect(self.redraw)
             top.addWidget(self.hub_run.check_box)
+            top.addWidget(self.hub_run.by_register_box)
         top.addStretch(1)
         return top
 
@@ -169,24 +171,23 @@ class ReportTab(QWidget):
 
     def redraw(self) -> None:
         report = self._vm.report
-        rows = [figure_cells(f) for f in (*report.staff, report.total)] if report is not None else []
-        total = len(rows) - 1
-        if self._vm.registers:  # the whole store's, from the hub: then one line per register
-            rows += [[self.tr("Per register (from the store hub):")], *map(figure_cells, self._vm.registers)]
-        self.table.clearSpans()
+        # The whole store's, from the hub, may be shown one line per register instead of per person.
+        by_register = bool(self._vm.registers) and self.hub_run is not None and self.hub_run.by_register
+        lines = self._vm.registers if by_register else report.staff if report is not None else ()
+        rows = [*lines, report.total] if report is not None else []
+        if (heading := self.table.horizontalHeaderItem(0)) is not None:
+            heading.setText(self.tr("Register") if by_register else self.tr("Staff"))
         self.table.setRowCount(len(rows))
         bold = QFont(self.font())
         bold.setBold(True)
-        for r, cells in enumerate(rows):
-            for c, text in enumerate(cells):
+        for r, figures in enumerate(rows):
+            for c, text in enumerate(figure_cells(figures)):
                 item = QTableWidgetItem(text)
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                if r == total or len(cells) == 1:
+                if r == len(rows) - 1:
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
-            if len(cells) == 1:
-                self.table.setSpan(r, 0, 1, len(COLUMNS))
         self._fit_table_height()
         self._draw_shifts()
         self._draw_flags()

@@ -50,10 +50,11 @@ async def test_the_whole_stores_report_per_staff_member_and_per_register(qtbot, 
     tab.hub_run.check_box.setChecked(True)
     assert not tab.shift_combo.isEnabled() and "Reading every register" in tab.message_label.text()
     await await_signal(tab._vm.report_changed, timeout=30)  # on the GUI thread, once shown
-    rows = table(tab)
-    assert rows[:3] == [["Robin", "6"], ["Sam", "4"], ["Total", "10"]]
-    assert rows[3][0] == "Per register (from the store hub):"
-    assert rows[4:] == [["Register 1", "6"], ["Register 2", "4"]]
+    assert table(tab) == [["Robin", "6"], ["Sam", "4"], ["Total", "10"]]
+    assert tab.hub_run.by_register_box.isEnabled()
+    tab.hub_run.by_register_box.setChecked(True)
+    assert table(tab) == [["Register 1", "6"], ["Register 2", "4"], ["Total", "10"]]
+    assert tab.table.horizontalHeaderItem(0).text() == "Register"
     assert "from the hub" in tab.notes_label.text()
     target = tmp_path / "store-shift.csv"
     assert tab._vm.save_csv(target)
@@ -61,3 +62,4 @@ async def test_the_whole_stores_report_per_staff_member_and_per_register(qtbot, 
     assert "Per register" in text and "Register 2" in text
     tab.hub_run.check_box.setChecked(False)  # this register's own again (its journal has none of these)
     assert table(tab)[-1][0] == "Total" and tab.shift_combo.isEnabled()
+    assert tab.table.horizontalHeaderItem(0).text() == "Staff" and not tab.hub_run.by_register_box.isEnabled()
