@@ -62,7 +62,7 @@ def run_hub_report(args: argparse.Namespace, clock: Clock, *, keys: CredentialSt
             if day is not None:
                 return _shift_report(conn, args.report_csv, day, zone, store)
             assert since is not None
-            return _export(conn, args.report_csv, since, until, zone, store)
+            return _export(conn, args.report_csv, since, until, clock.zone, store)  # None: per moment, DST-right
     except _BadInput as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
@@ -92,7 +92,7 @@ def _shift_report(conn: psycopg.Connection, target: str | None, day: date, zone:
     return EXIT_OK
 
 
-def _export(conn: psycopg.Connection, target: str, since: date, until: date | None, zone: tzinfo,
+def _export(conn: psycopg.Connection, target: str, since: date, until: date | None, zone: tzinfo | None,
             store: str | None) -> int:
     result = export_hub_csv(conn, target, since, until, zone, store=store)
     span = f"{since} to {until}" if until else f"{since} to now"

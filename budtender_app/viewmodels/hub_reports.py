@@ -144,7 +144,7 @@ class HubReports(QObject):
             self.export_progress.emit(rows)
 
         with connect(args) as conn:
-            result = export_hub_csv(conn, path, since, until, self._zone(), store=self._store() or None,
+            result = export_hub_csv(conn, path, since, until, self._clock.zone, store=self._store() or None,
                                     replace=replace, on_progress=progress)
         span = f"{since} – {until}" if until else self.tr("{since} – now").format(since=since)
         text = self.tr("Exported {n} audit events of every register ({span}) from the store hub to {path}.").format(

@@ -3,6 +3,7 @@ in a process of its own (peak memory, goal < 150 MB), beside ``COPY (SELECT the 
 STDOUT`` on the same server (the server's own fastest way out, with no formatting at all).
 
     .venv/bin/python tests/benchmarks/bench_hub_export.py [--rows 1000000] [--runs 3] [--local]
+    .venv/bin/python tests/benchmarks/bench_hub_export.py --rows 1000000 --local-only /work/main  # an older tree
 
 A throwaway PostgreSQL cluster (tests/helpers/pg.py: initdb + pg_ctl on a temporary folder, a free
 port on 127.0.0.1, password auth) filled in SQL (``generate_series``, tests/helpers/hub_fill.py),
@@ -43,13 +44,13 @@ def _probe(cluster: pg.Cluster, db: str, out: Path, *extra: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _local(rows: int, folder: Path) -> dict:
-    """The local journal's export of ``rows`` events, in a process of its own."""
+def _local(rows: int, folder: Path, tree: Path = ROOT) -> dict:
+    """The local journal's export of ``rows`` events by ``tree``'s app, in a process of its own."""
     script = folder / "local_probe.py"
     script.write_text(_LOCAL_PROBE, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run([sys.executable, str(script), str(rows), str(folder)], capture_output=True, text=True,
-                          env=env, cwd=ROOT, check=True)
+                          env=env, cwd=folder, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -91,7 +92,18 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--local", action="store_true", help="also the local journal's export of as many events")
+    parser.add_argument("--local-only", metavar="TREE", type=Path, default=None,
+                        help="only the local journal's export, by the app in TREE (an older checkout: before/after)")
     args = parser.parse_args()
+    if args.local_only is not None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-local-export-"))
+        try:
+            local = _local(args.rows, folder, args.local_only.resolve())
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"local journal export ({args.local_only}): {local['rows']:,} rows in {local['seconds']:.2f} s, "
+              f"peak RSS {local['peak_mb']:.1f} MB (baseline {local['baseline_mb']:.1f} MB)")
+        return 0
     bindir = pg.bin_dir()
     if bindir is None:
         print(pg.skip_reason(), file=sys.stderr)

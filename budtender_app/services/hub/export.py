@@ -11,8 +11,9 @@ Streamed: a server-side cursor (``conn.cursor(name=...)``) hands the rows over `
 (a year of a chain). The file is written whole or not at all (a temporary file, then renamed);
 ``replace=False`` never replaces a file that is there.
 
-Days are the store's local days in the zone given (the injected clock's), as in the local export;
-nothing here reads this computer's zone or the time.
+Days are the store's local days in the zone given (the injected clock's ``zone``), as in the local
+export; None (a clock with no zone of its own) is this computer's zone at each moment, so a range
+across a daylight-saving change has each event at its own offset. Nothing here reads the time.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class HubExportResult:
     flagged: tuple[tuple[str, str], ...] = ()
 
 
-def hub_query(since: date, until: date | None, tz: tzinfo, store: str | None) -> tuple[str, list[object]]:
+def hub_query(since: date, until: date | None, tz: tzinfo | None, store: str | None) -> tuple[str, list[object]]:
     """The SELECT of the range's events (and its parameters): the store's local days ``since``
     through ``until`` (None: up to now), one store or all, in time order then register and number."""
     start, end = day_bounds(since, until, tz)
@@ -73,7 +74,7 @@ def hub_query(since: date, until: date | None, tz: tzinfo, store: str | None) ->
     return query, params
 
 
-def hub_rows(conn: psycopg.Connection, since: date, until: date | None, tz: tzinfo, *,
+def hub_rows(conn: psycopg.Connection, since: date, until: date | None, tz: tzinfo | None, *,
              store: str | None = None) -> Generator[list[str], None, None]:
     """The export's rows (cells in ``HUB_CSV_COLUMNS``' order, spreadsheet-safe), read from a
     server-side cursor batch by batch. Hold ``conn`` for nothing else until it is exhausted (or closed)."""
@@ -100,7 +101,7 @@ def flagged_registers(conn: psycopg.Connection, store: str | None = None) -> tup
 
 
 def export_hub_csv(conn: psycopg.Connection, path: str | os.PathLike[str], since: date, until: date | None,
-                   tz: tzinfo, *, store: str | None = None, replace: bool = False,
+                   tz: tzinfo | None, *, store: str | None = None, replace: bool = False,
                    on_progress: Callable[[int], object] | None = None) -> HubExportResult:
     """Write the store's (or the chain's) audit events of the range as CSV at ``path``, streamed.
 

@@ -97,6 +97,16 @@ def test_days_are_the_stores_own_midnight_to_midnight(conn, tmp_path):
     assert [r["time"] for r in read(out)] == ["2026-11-22T06:59:59+00:00", "2026-11-22T07:00:00+00:00"]
 
 
+def test_a_range_across_daylight_saving_shows_each_event_at_its_own_offset(conn, tmp_path):
+    add_terminal(conn, "till-1", "Register 1")
+    add_event(conn, "till-1", 1, datetime(2026, 10, 31, 12, tzinfo=DENVER))  # MDT
+    add_event(conn, "till-1", 2, datetime(2026, 11, 1, 23, 30, tzinfo=DENVER))  # MST, the change's day (25 h)
+    add_event(conn, "till-1", 3, datetime(2026, 11, 2, 0, 30, tzinfo=DENVER))
+    out = tmp_path / "dst.csv"
+    assert export_hub_csv(conn, out, date(2026, 10, 31), date(2026, 11, 1), DENVER).count == 2
+    assert [r["time"] for r in read(out)] == ["2026-10-31T12:00:00-06:00", "2026-11-01T23:30:00-07:00"]
+
+
 def test_one_store_or_the_whole_chain(conn, tmp_path):
     fill_events(conn, 30, terminals=3, start=datetime(2026, 11, 22, 15, tzinfo=UTC))
     conn.execute("UPDATE hub_events SET store = 'Elm St' WHERE terminal_id = 'till-3'")
@@ -120,11 +130,14 @@ def test_a_formula_in_a_discount_name_is_neutralised_and_no_secret_reaches_the_f
     push_journal(conn, path, SEAL, "Register 1")
     add_event(conn, "journal-one", 4, datetime.now(UTC), name="+SUM(A1)",
               detail=f"echoed 555-123-4567 and {TOKEN} and shopper@example.com")
+    conn.execute("UPDATE hub_terminals SET name = '@SUM(1+1)*cmd'")  # a register named by someone hostile
+    conn.commit()
     out = tmp_path / "store.csv"
     today = datetime.now(UTC).astimezone(DENVER).date()
     export_hub_csv(conn, out, today - timedelta(days=1), None, DENVER)
     rows = read(out)
     assert {r["discount"] for r in rows} == {"'" + formula, "'+SUM(A1)"}
+    assert {r["register"] for r in rows} == {"'@SUM(1+1)*cmd"}
     for row in rows:
         assert all(cell.lstrip()[:1] not in set("=+-@\t\r") for cell in row.values()), row
     text = out.read_text()
