@@ -50,7 +50,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from budtender_app.feed_wiring import add_feed_import
-from budtender_app.hub_wiring import HubControl, counter_side, manager_settings, show_hub
+from budtender_app.hub_wiring import HubControl, counter_side, hub_reports, manager_settings, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.sale_feed_wiring import add_sale_feed
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
@@ -311,6 +311,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     pending_vm = PendingViewModel(s.journal, s.client, s.sender, clock=s.clock, training=s.mode.training,
                                   acting=acting, approving=approving)
     add_feed_import(s, pending_vm, acting, approving)  # the Redemptions window's "Import files" tab
+    pending_vm.hub_reports = hub_reports(s, approving)  # the store-wide reports from the hub (issue 15)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
     settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch)  # with the Store hub page

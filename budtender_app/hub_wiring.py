@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at 
     from budtender_app.services.hub.pusher import HubPusher, PushState
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
+    from budtender_app.viewmodels.hub_reports import HubReports
     from budtender_app.viewmodels.hub_settings import HubSettingsViewModel
     from budtender_app.viewmodels.pending import PendingViewModel, ReportApi
     from budtender_app.viewmodels.profile_switch import ProfileSwitch
@@ -259,3 +260,33 @@ def show_hub(window: MainWindow, control: HubControl, local: Callable[[datetime]
         window.closed.connect(control.close)
 
     QTimer.singleShot(0, window, begin)
+
+
+class JoinedHub:
+    """The hub as the manager's store-wide reports reach it (viewmodels/hub_reports.py ``HubAccess``):
+    joined when its file is there (no keyring, no psycopg: asked when a window opens); the
+    password is read from the keyring only when a report runs."""
+
+    def __init__(self, keys: CredentialStore) -> None:
+        self._keys = keys
+
+    def joined(self) -> bool:
+        from budtender_app.services.paths import folders
+
+        return folders().hub_file.exists()
+
+    def connect_args(self) -> dict[str, object] | None:
+        from budtender_app.services.hub.config import HubConfig
+
+        return HubConfig(self._keys).connect_args()
+
+
+def hub_reports(services: Services, approving: Approving | None) -> HubReports | None:
+    """The store-wide reports of the Redemptions window, of the journal's store (its profile's, as
+    a switch leaves it); None in training (it never reads a real hub)."""
+    if services.mode.training:
+        return None
+    from budtender_app.viewmodels.hub_reports import HubReports
+
+    return HubReports(JoinedHub(services.credentials), services.clock, approving=approving,
+                      store=lambda: services.journal.store)

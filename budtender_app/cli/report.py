@@ -1,5 +1,6 @@
 """`budtender-app report --date YYYY-MM-DD [--list-shifts | --shift N] [--csv FILE] [--check-aiq]`:
-the end-of-day report, or one shift's.
+the end-of-day report, or one shift's. With ``--hub``, the whole store's from the store hub
+(cli/hub_report.py: the shift report, or with ``--since`` the auditors' export).
 
 Reads the journal and the consent record read-only (it works while the terminal runs) and prints
 the per-staff table, the unusual patterns with their events, and what the figures leave out.
@@ -54,8 +55,8 @@ EXIT_BAD_INPUT = 2
 def build_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `report` to the app's sub-commands; returns the new parser."""
     parser = subparsers.add_parser("report", help="the end-of-day report: per staff member, with unusual patterns")
-    parser.add_argument("--date", dest="report_date", required=True, metavar="YYYY-MM-DD",
-                        help="the store's local day")
+    parser.add_argument("--date", dest="report_date", default=None, metavar="YYYY-MM-DD",
+                        help="the store's local day (required, except for --hub --since)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--list-shifts", action="store_true", help="list the day's shifts (sign-in to sign-out)")
     which.add_argument("--shift", dest="report_shift", metavar="N", default=None,
@@ -66,17 +67,53 @@ def build_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argu
     parser.add_argument("--journal", dest="report_journal", metavar="FILE", default=None,
                         help="the redemption journal (default: this computer's)")
     parser.add_argument("--demo", dest="report_demo", action="store_true", help="training's journal and simulator")
+    _add_hub_options(parser)
     return parser
+
+
+def _add_hub_options(parser: argparse.ArgumentParser) -> None:
+    """`report --hub`'s options (cli/hub_report.py runs it)."""
+    hub = parser.add_argument_group("the whole store, from the store hub")
+    hub.add_argument("--hub", dest="report_hub", action="store_true",
+                     help="every register's events from the store hub: --date for the shift report, "
+                          "--since/--until with --csv for the auditors' export")
+    hub.add_argument("--since", dest="report_since", metavar="YYYY-MM-DD", default=None,
+                     help="with --hub: the auditors' export from this day")
+    hub.add_argument("--until", dest="report_until", metavar="YYYY-MM-DD", default=None,
+                     help="with --hub --since: up to this day, included (default: now)")
+    # SUPPRESS: not given here, the app's own --store (before `report`) stays as it was.
+    hub.add_argument("--store", dest="store", metavar="NAME", default=argparse.SUPPRESS,
+                     help="with --hub: this store (default: this computer's active store profile)")
+    hub.add_argument("--all-stores", action="store_true", help="with --hub: every store on the hub (a chain)")
 
 
 def run_report(args: argparse.Namespace, clock: Clock | None = None) -> int:
     """Print the report of ``--date``; write the CSV; check with AIQ. The exit code."""
     clock = clock or Clock.system()
-    training = bool(args.demo or args.report_demo)
+    if args.report_hub:  # the whole store's, from the hub
+        from budtender_app.cli.hub_report import run_hub_report
+
+        return run_hub_report(args, clock)
+    return _journal_report(args, clock)
+
+
+def _day(text: str | None) -> date | None:
+    """``--date``'s day, or None after saying what is wrong with it."""
+    if text is None:
+        _error("--date YYYY-MM-DD is required (the store's local day).")
+        return None
     try:
-        day = date.fromisoformat(args.report_date.strip())
+        return date.fromisoformat(text.strip())
     except ValueError:
-        _error(f"--date {args.report_date!r} is not a date; write it as YYYY-MM-DD, like 2026-11-22.")
+        _error(f"--date {text!r} is not a date; write it as YYYY-MM-DD, like 2026-11-22.")
+        return None
+
+
+def _journal_report(args: argparse.Namespace, clock: Clock) -> int:
+    """This register's report of ``--date`` from its journal."""
+    training = bool(args.demo or args.report_demo)
+    day = _day(args.report_date)
+    if day is None:
         return EXIT_BAD_INPUT
     if args.report_csv and Path(args.report_csv).exists():
         _error(f"{args.report_csv} is already there: choose another name (a report never replaces a file).")

@@ -8,6 +8,7 @@ the receipt's TRAINING band at the top and the bottom.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from budtender_app.domain.money import format_money
@@ -30,7 +31,12 @@ def figure_cells(f: Figures) -> list[str]:
 
 def table_lines(report: ShiftReport) -> list[str]:
     """The per-staff table and the total, aligned for a terminal (names cut at 24 characters)."""
-    rows = [list(COLUMNS), *(figure_cells(f) for f in report.staff), figure_cells(report.total)]
+    return figures_table(report.staff, report.total)
+
+
+def figures_table(lines: Sequence[Figures], total: Figures, heading: str = "Staff") -> list[str]:
+    """A table of figures (one person, or one register, a line) and its total, aligned."""
+    rows = [[heading, *COLUMNS[1:]], *(figure_cells(f) for f in lines), figure_cells(total)]
     rows = [[row[0][:24], *row[1:]] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
 

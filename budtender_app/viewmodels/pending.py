@@ -34,6 +34,7 @@ from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
+from budtender_app.viewmodels.hub_reports import HubReports
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, actions_for
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
@@ -72,6 +73,7 @@ class PendingViewModel(QObject):
     check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
     busy = BusyText()  # what is in flight, in words; "" when nothing is
     message = MessageText()  # (Level, text) the screen shows now
+    hub_reports: HubReports | None = None  # the store-wide reports (app.py: with a hub, outside training)
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,

@@ -18,6 +18,7 @@ import os
 import sqlite3
 from datetime import date, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -28,7 +29,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.receipt import Receipt, SlipHeader
 from budtender_app.domain.shift_check import Check
 from budtender_app.domain.shift_flags import Flag
-from budtender_app.domain.shift_report import ShiftReport, day_range
+from budtender_app.domain.shift_report import Figures, ShiftReport, day_range
 from budtender_app.domain.shift_text import check_lines, report_slip
 from budtender_app.domain.shifts import Shift
 from budtender_app.domain.staff import NEEDS_MANAGER
@@ -36,6 +37,9 @@ from budtender_app.services import shift_report
 from budtender_app.services.journal import Journal, JournalError
 from budtender_app.services.paths import folders
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
+
+if TYPE_CHECKING:  # psycopg comes with it: imported only when a hub report runs
+    from budtender_app.services.hub.shift_report import HubShiftReport
 
 log = logging.getLogger("budtender_app.viewmodels.shift_report")
 
@@ -76,6 +80,9 @@ class ShiftReportViewModel(QObject):
         self.check: Check | None = None
         self.shifts: list[Shift] = []  # the day's shifts (sign-in to sign-out), numbered from 1
         self.shift: Shift | None = None  # the one the report is of; None: the whole day
+        #: The whole store's report from the hub (``show_hub``): its per-register lines; () for this register's.
+        self.registers: tuple[Figures, ...] = ()
+        self._hub: HubShiftReport | None = None  # that report, for its CSV
 
     def today(self) -> date:
         """The store's date now (the date picker's default and its last day)."""
@@ -109,10 +116,20 @@ class ShiftReportViewModel(QObject):
             self._line.say(Level.ERROR, self.tr("The journal could not be read for this report: {why}").format(why=exc))
             return None
         self.day, self.report, self.check, self.shifts, self.shift = day, report, None, shifts, chosen
+        self.registers, self._hub = (), None
         self._line.clear()
         self.report_changed.emit()
         self.check_changed.emit(self.check_text)
         return report
+
+    def show_hub(self, day: date, hub: HubShiftReport) -> None:
+        """The whole store's report of ``day`` from the hub (viewmodels/hub_reports.py, a
+        ``HubShiftReport``) in place of this register's: per staff member, and ``registers``."""
+        self.day, self.report, self.check, self.shifts, self.shift = day, hub.report, None, [], None
+        self.registers, self._hub = hub.registers, hub
+        self._line.clear()
+        self.report_changed.emit()
+        self.check_changed.emit(self.check_text)
 
     @property
     def shift_number(self) -> int | None:
@@ -149,8 +166,8 @@ class ShiftReportViewModel(QObject):
             self._line.say(Level.ERROR, self.tr("Choose where to save the CSV file."))
             return False
         try:
-            shift_report.write_csv(self.report, path, training=self.training, check=self.check)
-        except shift_report.ReportFileExists:
+            self._write_csv(path)
+        except FileExistsError:  # shift_report.ReportFileExists too
             self._line.say(Level.ERROR, self.tr("{path} is already there: choose another name. A report never "
                                                 "replaces a file.").format(path=os.fspath(path)))
             return False
@@ -161,6 +178,15 @@ class ShiftReportViewModel(QObject):
         self._line.say(Level.INFO, self.tr("Saved the report of {day} to {path}.").format(
             day=self.report.span.title, path=os.fspath(path)))
         return True
+
+    def _write_csv(self, path: str | os.PathLike[str]) -> None:
+        assert self.report is not None  # save_csv checked
+        if self._hub is None:
+            shift_report.write_csv(self.report, path, training=self.training, check=self.check)
+            return
+        from budtender_app.services.hub.shift_report import write_hub_csv  # psycopg: only with a hub
+
+        write_hub_csv(self._hub, path)
 
     def start_check(self) -> None:
         """Check with AIQ in the background; a new check cancels one still running."""

@@ -24,7 +24,7 @@ from budtender_app.services.journal.audit import (
     Audit,
     row_hash,
 )
-from budtender_app.services.journal.export import CSV_COLUMNS, _write_csv, spreadsheet_safe
+from budtender_app.services.journal.export import CSV_COLUMNS, spreadsheet_safe, write_rows
 
 CASHIER = Actor("7", "Dana Cashier")
 
@@ -335,7 +335,7 @@ def test_no_exported_cell_starts_like_a_formula(journal, clock, tmp_path):
 @given(st.text(alphabet=st.sampled_from('=+-@\t\r\n "\',;ab1'), max_size=12))
 def test_any_cell_reads_back_as_written_or_quoted(text):
     out = io.StringIO(newline="")
-    _write_csv(out, [dict.fromkeys(CSV_COLUMNS, text)])
+    write_rows(out, [dict.fromkeys(CSV_COLUMNS, text)])
     [cells] = list(csv.reader(io.StringIO(out.getvalue(), newline="")))[1:]
     assert cells == [spreadsheet_safe(text)] * len(CSV_COLUMNS)
     assert cells[0] in (text, "'" + text)
@@ -351,3 +351,17 @@ def test_a_detail_written_before_the_redactor_is_redacted_in_the_export(journal,
     journal.export_csv(out, date(2024, 5, 1))
     [row] = parse(out.getvalue())
     assert row["detail"] == "AIQ said: no member ***4567, see [link]"
+
+
+def test_the_exports_fast_path_knows_every_space_lstrip_takes():
+    from budtender_app.services.journal.export import _SPACES
+
+    assert {chr(i) for i in range(0x110000) if chr(i).isspace()} == _SPACES
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=6))
+def test_the_exports_fast_path_quotes_exactly_what_spreadsheet_safe_quotes(text):
+    from budtender_app.services.journal.export import _LOOK_CLOSER
+
+    assert (spreadsheet_safe(text) if text[:1] in _LOOK_CLOSER else text) == spreadsheet_safe(text)

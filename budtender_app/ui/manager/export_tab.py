@@ -32,6 +32,7 @@ from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.style import set_level
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.decision_widgets import ConfirmStrip
+from budtender_app.ui.manager.hub_choice import HubExportRun, joined_hub
 from budtender_app.viewmodels.audit_export import export_file_name
 from budtender_app.viewmodels.pending import PendingViewModel
 
@@ -63,10 +64,14 @@ class ExportTab(QWidget):
         self.result_label.setObjectName("export_result_label")
         self.result_label.setWordWrap(True)
         self.confirm = ConfirmStrip("export", self)
+        hub = joined_hub(vm.hub_reports)  # "Whole store (hub)": every register's events (issue 15)
+        self.hub_run = HubExportRun(hub, self, self.export_button, self.result_label) if hub else None
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addLayout(button_row(self.export_button))
+        if self.hub_run is not None:
+            layout.addWidget(self.hub_run.check_box)
+        layout.addLayout(button_row(*([self.hub_run.stop_button] if self.hub_run else []), self.export_button))
         layout.addWidget(self.confirm)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
@@ -135,6 +140,9 @@ class ExportTab(QWidget):
     def _export(self, path: str) -> None:
         self.confirm.cancel()
         self._confirmed_path = ""  # a confirmation is for one write
+        if self.hub_run is not None and self.hub_run.chosen:  # in a worker thread; it says how it ended
+            self.hub_run.start(path, _day(self.since_edit), _day(self.until_edit))
+            return
         result = self._vm.export_csv(path, _day(self.since_edit), _day(self.until_edit))
         if result is None:
             self.result_label.setText("")

@@ -287,7 +287,7 @@ class PendingDialog(AppDialog):
         self.tabs.addTab(self.pending_tab, "")
         self.tabs.addTab(self.refund_tab, self.tr("&Refund / void"))
         self.tabs.addTab(self.export_tab, self.tr("&Export for auditors"))
-        self.report_tab = ReportTab(vm.shift_report, self)
+        self.report_tab = ReportTab(vm.shift_report, self, hub=vm.hub_reports)
         self.tabs.addTab(self.report_tab, self.tr("S&hift report"))
         self._strips = [self.pending_tab.confirm, self.refund_tab.confirm, self.export_tab.confirm]
         if vm.store_wide is not None:  # a store hub is joined: every register's open redemptions too

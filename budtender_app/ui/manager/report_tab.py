@@ -41,8 +41,10 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.shift_text import COLUMNS, figure_cells, flag_lines
 from budtender_app.ui.common.printing import open_print_dialog
 from budtender_app.ui.common.widgets import MessageLabel, named
+from budtender_app.ui.manager.hub_choice import HubReportRun, joined_hub
 from budtender_app.ui.manager.report_print import print_report, render_report_pdf
 from budtender_app.ui.receipt.receipt_view import documents_folder
+from budtender_app.viewmodels.hub_reports import HubReports
 from budtender_app.viewmodels.shift_report import ShiftReportViewModel, report_file_name
 
 log = logging.getLogger("budtender_app.ui.manager.report_tab")
@@ -51,9 +53,12 @@ log = logging.getLogger("budtender_app.ui.manager.report_tab")
 class ReportTab(QWidget):
     """Day, paper size, the per-staff table, the flags with their events, and the actions."""
 
-    def __init__(self, vm: ShiftReportViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: ShiftReportViewModel, parent: QWidget | None = None, *,
+                 hub: HubReports | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
+        self._hub = joined_hub(hub)  # "Whole store (hub)" when a hub is joined (issue 15)
+        self.hub_run: HubReportRun | None = None
         self.file_dialog: QFileDialog | None = None
         self.print_dialog: QPrintDialog | None = None
         self._printer: QPrinter | None = None
@@ -65,6 +70,7 @@ class ReportTab(QWidget):
         vm.load(self.day())
 
     def _build(self) -> None:
+        self.message_label = MessageLabel("report_message_label", self)
         top = self._build_top()
         self._build_table()
         self._build_flags()
@@ -73,7 +79,6 @@ class ReportTab(QWidget):
         self.check_label = named(QLabel(self), "report_check_label", "What AIQ's report shows")
         self.check_label.setWordWrap(True)
         self.check_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message_label = MessageLabel("report_message_label", self)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table)
@@ -108,6 +113,11 @@ class ReportTab(QWidget):
         top = QHBoxLayout()
         for widget in (caption, self.date_edit, shift, self.shift_combo, paper, self.paper_combo):
             top.addWidget(widget)
+        if self._hub is not None:
+            self.hub_run = HubReportRun(self._hub, self, self._vm, self.shift_combo, self.message_label, self.day)
+            self.hub_run.by_register_box.toggled.connect(self.redraw)
+            top.addWidget(self.hub_run.check_box)
+            top.addWidget(self.hub_run.by_register_box)
         top.addStretch(1)
         return top
 
@@ -161,7 +171,12 @@ class ReportTab(QWidget):
 
     def redraw(self) -> None:
         report = self._vm.report
-        rows = [*report.staff, report.total] if report is not None else []
+        # The whole store's, from the hub, may be shown one line per register instead of per person.
+        by_register = bool(self._vm.registers) and self.hub_run is not None and self.hub_run.by_register
+        lines = self._vm.registers if by_register else report.staff if report is not None else ()
+        rows = [*lines, report.total] if report is not None else []
+        if (heading := self.table.horizontalHeaderItem(0)) is not None:
+            heading.setText(self.tr("Register") if by_register else self.tr("Staff"))
         self.table.setRowCount(len(rows))
         bold = QFont(self.font())
         bold.setBold(True)
@@ -206,7 +221,8 @@ class ReportTab(QWidget):
         return data if isinstance(data, int) else None
 
     def _on_shift_combo_current_index_changed(self, _index: int) -> None:
-        self._vm.load(self.day(), self.shift_number())
+        if self.hub_run is None or not self.hub_run.chosen:
+            self._vm.load(self.day(), self.shift_number())
 
     def _draw_flags(self) -> None:
         self.flags_tree.clear()
@@ -230,6 +246,9 @@ class ReportTab(QWidget):
         self.check_button.setEnabled(not text)
 
     def _on_date_edit_date_changed(self, _date: QDate) -> None:
+        if self.hub_run is not None and self.hub_run.chosen:
+            self.hub_run.load(self.day())
+            return
         self._vm.load(self.day())
 
     # -- paper and files -----------------------------------------------------------------------
@@ -262,7 +281,8 @@ class ReportTab(QWidget):
         self.print_dialog = None
 
     def _file_name(self, suffix: str) -> str:
-        return report_file_name(self._vm.day, suffix, training=self._vm.training, shift=self._vm.shift_number)
+        name = report_file_name(self._vm.day, suffix, training=self._vm.training, shift=self._vm.shift_number)
+        return name.replace("shift-report-", "shift-report-store-") if self._vm.registers else name
 
     def open_file_dialog(self, suffix: str) -> None:
         """Ask where to save the report as ``suffix`` ("pdf" or "csv"), without blocking."""
