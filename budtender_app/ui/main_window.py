@@ -142,19 +142,22 @@ class MainWindow(QMainWindow):
 
     def _build_pages(self) -> QStackedWidget:
         vm, counter = self._vm, self._counter
-        self.cart_page = CartPage(self)
-        self.phone_page = PhonePage(vm, self, training=self._training)
+        # Each page made inside the stack: made in the window and moved into it, each page's
+        # widgets were styled by the application's sheet twice (again as they changed parent).
+        self.stack = stack = QStackedWidget(self)
+        self.cart_page = CartPage(stack)
+        self.phone_page = PhonePage(vm, stack, training=self._training)
         if vm.skip_pin:  # the store opens wallets without the texted PIN (AIQ's 2FA bypass)
             self.phone_page.send_button.setText(self.tr("Open wallet, no PIN (Enter)"))
             self.phone_page.hint_label.setText(self.tr(
                 "This store skips the texted PIN: check the shopper's ID before redeeming."))
-        self.wallet_page = WalletPage(vm, self)
-        self.apply_page = ApplyPage(vm, self)
-        self.done_page = DonePage(vm, self, receipt_links=self._receipt_links, counter=counter, training=self._training)
-        self.stack = QStackedWidget(self)
+        self.wallet_page = WalletPage(vm, stack)
+        self.apply_page = ApplyPage(vm, stack)
+        self.done_page = DonePage(vm, stack, receipt_links=self._receipt_links, counter=counter,
+                                  training=self._training)
         for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
-            self.stack.addWidget(page)
-        return self.stack
+            stack.addWidget(page)
+        return stack
 
     def _build_status_band(self) -> QWidget:
         # Messages and the busy strip share one band right under the cart (where the cashier is
