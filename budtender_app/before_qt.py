@@ -16,13 +16,7 @@ from budtender_app.domain import (  # noqa: F401 - imported for the reason above
     pin,
     receipt,
     redemption,
-    shift_check,
-    shift_flags,
-    shift_report,
-    shift_text,
-    shifts,
     wallet,
 )
 from budtender_app.services import applied_sale  # noqa: F401 - imported for the reason above
-from budtender_app.services import shift_report as shift_figures  # noqa: F401 - imported for the reason above
 from budtender_app.viewmodels import operation, refund_plan, refunds  # noqa: F401 - imported for the reason above

@@ -34,11 +34,11 @@ from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
+from budtender_app.viewmodels.lazy_report import LazyShiftReport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords
 from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_refund
 from budtender_app.viewmodels.refunds import GiveBack
-from budtender_app.viewmodels.shift_report import ShiftReportViewModel
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class PendingViewModel(QObject):
     check_result = Signal(int, str)  # (journal row id, what AIQ's report shows)
     busy = BusyText()  # what is in flight, in words; "" when nothing is
     message = MessageText()  # (Level, text) the screen shows now
+    shift_report = LazyShiftReport()  # the Shift report tab's view model, made when first opened
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
@@ -84,8 +85,7 @@ class PendingViewModel(QObject):
         self.words = PendingWords(self._clock, self)
         self.training = training  # the training journal: its export says TRAINING
         self._export = AuditExport(journal, self._line, parent=self, training=training)
-        self.shift_report = ShiftReportViewModel(journal, api, self._clock, training=training, parent=self,
-                                                 approving=approving)
+        self._report_day = self._clock.today()  # the Shift report's first day (lazy_report.py)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.
