@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 # isort: split
-from budtender_app import APP_NAME, __version__
-from budtender_app.domain import eligibility, flow, money, receipt, redemption, wallet  # noqa: F401 - see above
+from budtender_app import APP_NAME, __version__, before_qt  # noqa: F401 - before_qt: see above
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.consent import CounterInfo
 from budtender_app.domain.messages import Level
@@ -92,6 +91,8 @@ def _close_on_signals(window: MainWindow) -> QTimer:
 
 # What httpx imports on its first request (anyio's asyncio backend: about 30 modules, 30 ms).
 FIRST_REQUEST_MODULES = ("anyio._backends._asyncio", "anyio._core._sockets", "anyio.streams.tls", "anyio.to_thread")
+# What the first sale's screens load on first use, not at start (the slip's drawing: receipt_view.py).
+FIRST_SALE_MODULES = ("budtender_app.ui.receipt.receipt_paint",)
 
 
 def _import_first_request_modules() -> None:
@@ -99,7 +100,7 @@ def _import_first_request_modules() -> None:
 
     from budtender_app.domain.phone import parse_phone
 
-    for name in FIRST_REQUEST_MODULES:
+    for name in FIRST_REQUEST_MODULES + FIRST_SALE_MODULES:
         importlib.import_module(name)
     parse_phone("(555) 010-0000")  # phonenumbers loads a country's rules at its first number
 

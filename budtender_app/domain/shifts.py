@@ -24,22 +24,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from enum import StrEnum
 
 from budtender_app.domain.actor import Actor
+from budtender_app.domain.shift_marks import SIGNED_IN as SIGNED_IN  # re-exported: the marks live there
+from budtender_app.domain.shift_marks import SIGNED_OUT as SIGNED_OUT
+from budtender_app.domain.shift_marks import SignOut as SignOut
 from budtender_app.domain.shift_report import Span
-
-SIGNED_IN = "signed_in"
-SIGNED_OUT = "signed_out"
-
-
-class SignOut(StrEnum):
-    """Why a shift ended, as the "signed_out" event's detail says."""
-
-    SWITCHED = "switched"  # Switch cashier (Ctrl+L)
-    IDLE = "idle"  # the idle lock
-    QUIT = "quit"  # the app closed while someone was signed in
-
 
 #: How a shift ended when the trail has no sign-out for it.
 NEXT_SIGN_IN = "next sign-in"

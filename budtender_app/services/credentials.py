@@ -18,6 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+# isort: split
+from budtender_app.services import keyring_probe  # noqa: F401 - before keyring: its macOS probe
+
+# isort: split
 import keyring.core
 import keyring.errors
 from keyring.backend import KeyringBackend

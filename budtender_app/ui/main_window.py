@@ -87,10 +87,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.setProperty("training", "true" if training else "false")  # tints its dialogs (style.py)
         self.setWindowTitle(f"{APP_NAME} · AIQ wallet" + (self.tr(" · TRAINING") if training else ""))
-        self.banner = TrainingBanner(self)
-        self.banner.setVisible(training)
+        central = self._build_frame(training)
         cart_row, stack, status = self._build_cart_row(), self._build_pages(), self._build_status_band()
-        self._build_central(cart_row, status, stack)
+        self._build_central(central, cart_row, status, stack)
         self._side = SideDialogs(self, vm, self.message_label, (self.cart_edit, self.phone_page.phone_edit),
                                  settings_vm=settings_vm, pending_vm=pending_vm, make_pin_vm=make_pin_vm,
                                  approval=approval, make_loyalty_vm=make_loyalty_vm, counter=counter,
@@ -110,8 +109,18 @@ class MainWindow(QMainWindow):
 
     # -- builders ------------------------------------------------------------------------------
 
+    def _build_frame(self, training: bool) -> QWidget:
+        # Every widget made where it stays: made in the window and moved into the sale's column by
+        # its layout, each was styled by the application's sheet twice (again as it moved).
+        central = QWidget(self)
+        self.content = QWidget(central)
+        self.banner = TrainingBanner(central)
+        self.banner.setVisible(training)
+        return central
+
     def _build_cart_row(self) -> QHBoxLayout:
-        self.cart_edit = named(QLineEdit(self), "cart_edit", "Cart total")
+        host = self.content
+        self.cart_edit = named(QLineEdit(host), "cart_edit", "Cart total")
         self.cart_edit.setPlaceholderText("0.00")
         # No validator and no length limit: both drop keys without a word ("1e9" became $19,
         # "-5" $5). The field keeps what was typed; parse_money refuses it with a message in the
@@ -120,14 +129,14 @@ class MainWindow(QMainWindow):
         self.cart_edit.textEdited.connect(self._vm.set_cart_text)
         self.cart_edit.editingFinished.connect(self._vm.finish_cart_edit)  # with a wallet open: read now
         self.cart_edit.returnPressed.connect(self._on_start)
-        self.redeem_button = named(QPushButton(self.tr("Redeem discounts for shopper (F2)"), self),
+        self.redeem_button = named(QPushButton(self.tr("Redeem discounts for shopper (F2)"), host),
                                    "redeem_button", "Redeem discounts for shopper")
         styled(self.redeem_button, kind="primary")
         self.redeem_button.clicked.connect(self._on_start)
-        self._cart_label = cart_label = QLabel(self.tr("Cart total  $"), self)
+        self._cart_label = cart_label = QLabel(self.tr("Cart total  $"), host)
         cart_label.setObjectName("cart_label")
         cart_label.setBuddy(self.cart_edit)
-        self.loyalty_button = named(QPushButton(self.tr("Loyalty status / sign up (F3)"), self), "loyalty_button",
+        self.loyalty_button = named(QPushButton(self.tr("Loyalty status / sign up (F3)"), host), "loyalty_button",
                                     "Loyalty status or sign up")
         self.loyalty_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.loyalty_button.clicked.connect(self.open_loyalty)
@@ -142,24 +151,27 @@ class MainWindow(QMainWindow):
 
     def _build_pages(self) -> QStackedWidget:
         vm, counter = self._vm, self._counter
-        self.cart_page = CartPage(self)
-        self.phone_page = PhonePage(vm, self, training=self._training)
+        # Each page made inside the stack: made in the window and moved into it, each page's
+        # widgets were styled by the application's sheet twice (again as they changed parent).
+        self.stack = stack = QStackedWidget(self.content)
+        self.cart_page = CartPage(stack)
+        self.phone_page = PhonePage(vm, stack, training=self._training)
         if vm.skip_pin:  # the store opens wallets without the texted PIN (AIQ's 2FA bypass)
             self.phone_page.send_button.setText(self.tr("Open wallet, no PIN (Enter)"))
             self.phone_page.hint_label.setText(self.tr(
                 "This store skips the texted PIN: check the shopper's ID before redeeming."))
-        self.wallet_page = WalletPage(vm, self)
-        self.apply_page = ApplyPage(vm, self)
-        self.done_page = DonePage(vm, self, receipt_links=self._receipt_links, counter=counter, training=self._training)
-        self.stack = QStackedWidget(self)
+        self.wallet_page = WalletPage(vm, stack)
+        self.apply_page = ApplyPage(vm, stack)
+        self.done_page = DonePage(vm, stack, receipt_links=self._receipt_links, counter=counter,
+                                  training=self._training)
         for page in (self.cart_page, self.phone_page, self.wallet_page, self.apply_page, self.done_page):
-            self.stack.addWidget(page)
-        return self.stack
+            stack.addWidget(page)
+        return stack
 
     def _build_status_band(self) -> QWidget:
         # Messages and the busy strip share one band right under the cart (where the cashier is
         # looking), tall enough for either: the screen below never jumps as they come and go.
-        status = QWidget(self)
+        status = QWidget(self.content)
         status.setObjectName("status_band")
         self.busy_strip = BusyStrip(status, show_after_ms=BUSY_SHOWS_AFTER_MS)
         self.busy_strip.cancel_button.clicked.connect(self._vm.cancel)
@@ -181,17 +193,17 @@ class MainWindow(QMainWindow):
         probe.setParent(None)  # hidden, and gone with this function
         return status
 
-    def _build_central(self, cart_row: QLayout, status: QWidget, stack: QWidget) -> None:
-        central = QWidget(self)
+    def _build_central(self, central: QWidget, cart_row: QLayout, status: QWidget, stack: QWidget) -> None:
         # The sale in one readable column, centred: on a 1920 px screen the cart total and the
         # buttons that act on it stay within a glance, not 1,500 px apart. The banner spans it all.
-        self.content = QWidget(central)
         self.content.setObjectName("counter_content")
         body = QVBoxLayout(self.content)
         body.setContentsMargins(16, 12, 16, 12)
         body.addLayout(cart_row)
         body.addWidget(status)
         body.addWidget(stack, 1)
+        for widget in (self._cart_label, self.cart_edit, self.loyalty_button, self.redeem_button, status, stack):
+            widget.raise_()  # stacked in the layout's order, as when the layout moved them here
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)

@@ -25,7 +25,6 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.domain.actor import Approving
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
-from budtender_app.domain.shift_report import day_range
 from budtender_app.domain.staff import NEEDS_MANAGER
 
 if TYPE_CHECKING:  # psycopg comes with it: imported only when a report runs
@@ -159,6 +158,7 @@ class HubReports(QObject):
         self.export_done.emit(Level.INFO, text)
 
     def _report(self, args: dict[str, Any], day: date) -> None:
+        from budtender_app.domain.shift_report import day_range  # the report's modules load with it
         from budtender_app.services.hub.config import connect
         from budtender_app.services.hub.shift_report import make_hub_report
 

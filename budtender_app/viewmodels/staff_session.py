@@ -30,7 +30,7 @@ from PySide6.QtCore import QObject, Signal
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.messages import Level
-from budtender_app.domain.shifts import SIGNED_IN, SIGNED_OUT, SignOut
+from budtender_app.domain.shift_marks import SIGNED_IN, SIGNED_OUT, SignOut
 from budtender_app.domain.staff import CheckStatus, StaffCheck, StaffMember, is_passcode_shaped
 from budtender_app.services.staff import StaffStore, StaffStoreError
 from budtender_app.viewmodels.operation import MessageLine, MessageText

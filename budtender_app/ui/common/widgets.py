@@ -69,17 +69,23 @@ class WrappedLabel(QLabel):
     cache never held: each wrapped line was laid out again, glyph by glyph, several times a
     step. With issue 12's larger type that was most of what a step cost the GUI thread. The
     answer is Qt's own (QLabel.heightForWidth); only asking again for the same one is spared.
+
+    The remembered heights are keyed by width and words only, and forgotten when anything else
+    that shapes the line changes: its font or style (a style sheet also sets its frame), its
+    contents rect (margins, frame) or its margin and indent. Reading all of those at every ask
+    (``font().key()`` is QFont.toString) cost more than a million instructions a redeem.
     """
+
+    _FORGET = (QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ContentsRectChange,
+               QEvent.Type.LayoutDirectionChange)
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setWordWrap(True)
-        self._heights: dict[tuple[object, ...], int] = {}
+        self._heights: dict[tuple[int, str], int] = {}
 
     def heightForWidth(self, width: int) -> int:
-        margins = self.contentsMargins()
-        key = (width, self.text(), self.font().key(), margins.left(), margins.right(), margins.top(),
-               margins.bottom(), self.frameWidth(), self.margin(), self.indent())
+        key = (width, self.text())
         height = self._heights.get(key)
         if height is None:
             if len(self._heights) > 16:  # a few widths per text: the window's, a size hint's
@@ -88,9 +94,17 @@ class WrappedLabel(QLabel):
         return height
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        if event.type() in self._FORGET:
             self._heights.clear()
         super().changeEvent(event)
+
+    def setMargin(self, margin: int) -> None:
+        self._heights.clear()
+        super().setMargin(margin)
+
+    def setIndent(self, indent: int) -> None:
+        self._heights.clear()
+        super().setIndent(indent)
 
 
 class MessageLabel(QLabel):

@@ -104,9 +104,9 @@ class StaffWiring(QObject):
         self._central.installEventFilter(self)
         if self._banner is not None:
             self._banner.installEventFilter(self)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        self._watching = False
+        if self._central.isVisible():
+            self._watch_application()
         if session.current is None:
             self.hold.hold()  # a popup the counter opens before the first sign-in waits for it
         self._show_locked(session.current is None)
@@ -127,8 +127,21 @@ class StaffWiring(QObject):
 
     # -- events ----------------------------------------------------------------------------------
 
+    def _watch_application(self) -> None:
+        """Every event of the application through this filter from now on (see eventFilter).
+
+        From the window's first show, not before: no key or click can reach a window not yet on
+        screen, and building and polishing the window sent ~770 events through Python for nothing
+        (about 80 million instructions of start-up)."""
+        app = QApplication.instance()
+        if app is not None and not self._watching:
+            app.installEventFilter(self)
+            self._watching = True
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
+        if not self._watching and watched is self._central and kind == QEvent.Type.Show:
+            self._watch_application()  # the window shows: before any key or click can come
         if self.hold.filter(watched, event):
             return True  # a key or click for a popup while locked: nobody acts in a popup unseen
         if kind in _PRESSES:

@@ -12,16 +12,17 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from budtender_app.domain.receipt import Receipt
-from budtender_app.ui.common.printing import open_print_dialog
 from budtender_app.ui.common.widgets import named
-from budtender_app.ui.receipt.receipt_paint import print_receipt, render_image, render_pdf
+
+if TYPE_CHECKING:  # printing loads when first used, the slip's drawing when a slip is first shown
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ class ReceiptView(QWidget):
         if receipt.training:  # a saved or printed training slip is named so, too
             self.name = f"TRAINING-{self.name}"
         has_content = bool(receipt.lines or receipt.qr_url)
+        if has_content:  # not at start, where every slip is empty (app.warm_up loads it once the window shows)
+            from budtender_app.ui.receipt.receipt_paint import render_image
         image = render_image(receipt, dpi=self._preview_dpi()) if has_content else None
         if image is None:
             self.preview_label.clear()
@@ -126,12 +129,16 @@ class ReceiptView(QWidget):
 
     def render_pdf(self, path: str | os.PathLike[str]) -> None:
         """Write the receipt as an 80 mm PDF at ``path`` (Save as PDF…, and tests)."""
+        from budtender_app.ui.receipt.receipt_paint import render_pdf
+
         render_pdf(self.receipt, path)
 
     def open_print_dialog(self) -> None:
         """Qt's print dialog, opened without blocking; printing happens when it is accepted."""
         if self.print_dialog is not None:
             return
+        from budtender_app.ui.common.printing import open_print_dialog  # QtPrintSupport: not at start
+
         self._printer, self.print_dialog = open_print_dialog(
             self, self.name, "receipt_print_dialog", self.tr("Print the receipt"),
             self._on_print_dialog_accepted, self._on_print_dialog_finished)
@@ -143,6 +150,8 @@ class ReceiptView(QWidget):
     def _on_print_dialog_accepted(self) -> None:
         if self._printer is None:  # only open_print_dialog opens the dialog, with a printer
             return
+        from budtender_app.ui.receipt.receipt_paint import print_receipt
+
         try:
             print_receipt(self.receipt, self._printer)
         except Exception:

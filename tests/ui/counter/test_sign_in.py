@@ -109,6 +109,34 @@ async def test_the_counter_starts_covered_and_a_passcode_signs_in(qtbot, signed)
 
 
 @pytest.mark.asyncio
+async def test_sign_in_put_on_a_window_already_shown_holds_its_keys_as_well(qtbot, store, ticks, tmp_path):
+    # app.py puts sign-in on the window before it shows (the keys are watched from its show on);
+    # put on a window already on screen, the keys are watched at once.
+    sim = Simulator(base_url=BASE, pin_source=lambda: "4321")
+    http = httpx.AsyncClient(transport=SimulatorTransport(sim))
+    journal = make_journal(tmp_path)
+    session = StaffSession(store, ticks.clock())
+    vm = RedemptionViewModel(AiqClient(http, AiqConfig(BASE, DEMO_API_KEY, DEMO_UID)), journal, acting=session.actor)
+    win = MainWindow(vm, training=True, location="test")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    wiring = StaffWiring(win, session)
+    qtbot.keyClick(wiring.page.passcode_edit, Qt.Key.Key_F12)  # a counter key while locked does nothing
+    assert win.manager_dialog is None
+    await sign_in(qtbot, wiring, session, "4971")
+    await wait_for_focus(win.cart_edit)
+    ticks.seconds += session.idle_seconds - 1
+    qtbot.keyClicks(win.cart_edit, "4")  # someone at the counter: the idle time starts again
+    ticks.seconds += session.idle_seconds - 1
+    session.check_idle()
+    assert session.current is not None and wiring.name_label.text() == "Signed in: Sam Till"
+    await vm.wait_idle()
+    await http.aclose()
+    journal.close()
+
+
+@pytest.mark.asyncio
 async def test_a_sale_survives_switching_cashier(qtbot, signed):
     win, session, wiring = signed
     vm = win._vm
