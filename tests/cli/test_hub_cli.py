@@ -13,6 +13,7 @@ import pytest
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.wallet import Discount
+from budtender_app.services.hub.schema import SCHEMA_VERSION
 from budtender_app.services.journal import Journal, JournalLock
 from tests.helpers.pg import free_port
 
@@ -53,7 +54,7 @@ def journal_with_sales(folder: Path, sales: int) -> Path:
 
 def test_two_terminals_in_separate_processes_push_to_one_hub(joined, tmp_path):
     first = hub("init")
-    assert first.returncode == 0 and "version 2 (was 0)" in first.stdout
+    assert first.returncode == 0 and f"version {SCHEMA_VERSION} (was 0)" in first.stdout
     assert "(it already was)" in hub("init").stdout
     a, b = journal_with_sales(tmp_path / "till-1", 40), journal_with_sales(tmp_path / "till-2", 25)
     runs = [spawn("push", "--journal", str(a)), spawn("push", "--journal", str(b))]
@@ -64,7 +65,7 @@ def test_two_terminals_in_separate_processes_push_to_one_hub(joined, tmp_path):
     assert "Pushed 0 events" in again.stdout and "0 events behind" in again.stdout
     status = hub("status", "--journal", str(b))
     assert status.returncode == 0, status.stderr
-    assert "reachable (schema 2, 2 terminals)" in status.stdout and "0 events behind" in status.stdout
+    assert f"reachable (schema {SCHEMA_VERSION}, 2 terminals)" in status.stdout and "0 events behind" in status.stdout
 
 
 def test_status_of_an_unreachable_hub_says_so_quickly():

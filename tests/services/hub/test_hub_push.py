@@ -36,8 +36,9 @@ def count(conn, table: str = "hub_events") -> int:
 
 
 def test_init_is_versioned_and_idempotent(conn):
-    assert schema.migrate(conn) == (2, 2)
-    assert conn.execute("SELECT value FROM hub_meta WHERE name = 'schema_version'").fetchone() == ("2",)
+    v = schema.SCHEMA_VERSION
+    assert schema.migrate(conn) == (v, v)
+    assert conn.execute("SELECT value FROM hub_meta WHERE name = 'schema_version'").fetchone() == (str(v),)
 
 
 def test_a_push_repeated_arrives_once_with_each_rows_latest_state(conn, tmp_path):

@@ -1,0 +1,206 @@
+"""Staff accounts shared through a real hub (issue 15): two registers (two staff files) of one
+store meet on one PostgreSQL database. An account made at one signs in at the other; a removal
+reaches every register; a lockout at one holds at the other; the hub down leaves local sign-in
+as it was; the hub's tables hold hashes and tags, never a passcode nor the lookup key."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from budtender_app.domain.staff import Actor, CheckStatus, Role
+from budtender_app.services.hub import schema
+from budtender_app.services.hub.config import HubUnreachable, connect, parse_hub_url
+from budtender_app.services.hub.staff_sync import StaffSyncResult, sync
+from budtender_app.services.staff.store import StaffStore
+from tests.helpers import MovingTime
+from tests.helpers.pg import free_port
+
+pytestmark = pytest.mark.hub
+
+IT = Actor.command_line("it")
+STORE_KEY = bytes(range(32))  # the store's lookup key, carried to each register by IT
+OTHER_KEY = bytes(range(32, 64))
+
+
+@pytest.fixture
+def hub(hub_db):
+    args = parse_hub_url(hub_db.url).connect_args(hub_db.password)
+    with connect(args) as conn:
+        schema.migrate(conn)
+    return args
+
+
+@pytest.fixture
+def time_():
+    return MovingTime()
+
+
+def register(tmp_path, time_, n: int, key: bytes = STORE_KEY) -> StaffStore:
+    store = StaffStore(tmp_path / f"register{n}" / "staff.sqlite3", clock=time_.clock(), lookup_key=key)
+    store.time = time_  # the registers' one clock, for their syncs
+    return store
+
+
+def synced(args, store: StaffStore, terminal: str) -> StaffSyncResult:
+    with connect(args) as conn:
+        return sync(conn, "Main St", terminal, store, store.time.moment)
+
+
+@pytest.fixture
+def two(tmp_path, time_, hub):
+    """Register 1 with the store's first manager, register 2 empty; both synced once."""
+    one, two = register(tmp_path, time_, 1), register(tmp_path, time_, 2)
+    one.add("Ana", Role.MANAGER, "4826", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    yield one, two
+    one.close()
+    two.close()
+
+
+def test_an_account_added_at_register_1_signs_in_at_register_2(hub, two):
+    one, two = two
+    assert two.identify("4826").member.name == "Ana"  # the first manager, from register 1
+    one.add("Sam", Role.CASHIER, "7392", by=IT)
+    assert synced(hub, one, "r1").pushed == 1
+    result = synced(hub, two, "r2")
+    assert len(result.applied.added) == 1
+    check = two.identify("7392")
+    assert check.ok and check.member.name == "Sam" and check.member.role is Role.CASHIER
+    assert [e.action for e in two.events()][-1] == "added"  # register 2's own history says so
+
+
+def test_removed_at_register_2_cannot_sign_in_at_register_1_after_sync(hub, two):
+    one, two = two
+    sam = one.add("Sam", Role.CASHIER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    two.remove(two.find("Sam").id, by=IT)
+    synced(hub, two, "r2")
+    assert one.identify("7392").ok  # not yet: register 1 has not synced
+    result = synced(hub, one, "r1")
+    assert result.applied.removed == [sam.id]
+    assert one.identify("7392").status is CheckStatus.WRONG
+    assert one.get(sam.id).removed
+
+
+def test_a_removal_wins_over_a_change_made_elsewhere_while_apart(hub, two):
+    one, two = two
+    sam = one.add("Sam", Role.CASHIER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    two.remove(two.find("Sam").id, by=IT)
+    one.set_role(sam.id, Role.MANAGER, by=IT)  # register 1 promotes Sam, not knowing
+    synced(hub, two, "r2")
+    synced(hub, one, "r1")  # register 1's promotion arrives after the removal: ignored
+    synced(hub, two, "r2")
+    assert one.get(sam.id).removed and two.find("Sam") is None
+
+
+def test_a_demotion_reaches_the_other_register(hub, two):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    two.set_role(two.find("Sam").id, Role.CASHIER, by=IT)
+    synced(hub, two, "r2")
+    synced(hub, one, "r1")
+    assert one.get(sam.id).role is Role.CASHIER
+
+
+def test_a_lockout_at_register_1_holds_at_register_2(hub, two, time_):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    for _ in range(5):
+        assert not one.verify(sam.id, "1111").ok
+    assert one.verify(sam.id, "7392").status is CheckStatus.LOCKED
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    sam2 = two.find("Sam")
+    assert two.verify(sam2.id, "7392").status is CheckStatus.LOCKED
+    assert two.identify("7392").status is CheckStatus.LOCKED  # signing in is refused there too
+
+
+def test_tries_at_two_registers_add_up_on_the_hub(hub, two, time_):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    sam2 = two.find("Sam")
+    for _ in range(3):
+        one.verify(sam.id, "1111")
+        two.verify(sam2.id, "1111")
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")  # 6 wrong tries at the store: locked
+    synced(hub, one, "r1")
+    assert one.verify(sam.id, "7392").status is CheckStatus.LOCKED
+    assert two.verify(sam2.id, "7392").status is CheckStatus.LOCKED
+
+
+def test_an_unlock_by_it_at_one_register_unlocks_every_register(hub, two, time_):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    for _ in range(5):
+        one.verify(sam.id, "1111")
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    two.unlock(two.find("Sam").id, by=IT)
+    synced(hub, two, "r2")
+    synced(hub, one, "r1")
+    assert one.verify(sam.id, "7392").ok
+
+
+def test_with_the_hub_down_sign_in_works_from_the_local_copy(hub, two):
+    one, two = two
+    down = {**hub, "port": free_port()}
+    with pytest.raises(HubUnreachable):
+        synced(down, two, "r2")
+    assert two.identify("4826").ok
+    two.add("Lee", Role.CASHIER, "5071", by=IT)  # made while the hub is away: pushed when it is back
+    assert two.identify("5071").ok
+    synced(hub, two, "r2")
+    synced(hub, one, "r1")
+    assert one.identify("5071").member.name == "Lee"
+
+
+def test_a_register_with_another_lookup_key_still_signs_everyone_in(hub, two, tmp_path, time_):
+    del two  # register 1 made the store's first manager
+    three = register(tmp_path, time_, 3, key=OTHER_KEY)  # IT never carried the store's key here
+    try:
+        synced(hub, three, "r3")
+        assert three.identify("4826").member.name == "Ana"  # found by its slow hash, tagged here
+        assert three.identify("4826").ok
+    finally:
+        three.close()
+
+
+def test_two_registers_making_one_name_while_apart_keep_both_accounts_local(hub, two, caplog):
+    one, two = two
+    one.add("Sam", Role.CASHIER, "7392", by=IT)
+    two.add("sam", Role.CASHIER, "5071", by=IT)
+    synced(hub, one, "r1")
+    result = synced(hub, two, "r2")
+    assert any("'sam'" in why for why in result.skipped)
+    assert two.identify("5071").ok and two.identify("7392").status is CheckStatus.WRONG
+    assert "5071" not in caplog.text and "7392" not in caplog.text
+
+
+def test_nothing_secret_in_the_hub_tables_beyond_hashes(hub, two):
+    one, two = two
+    one.add("Sam", Role.CASHIER, "7392", badge="BADGE-00991", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    with connect(hub) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        dump = "\n".join(str(row) for t in tables for row in conn.execute(f"SELECT * FROM {t}").fetchall())
+    assert "hub_staff" in tables and "Sam" in dump
+    for secret in ("7392", "4826", "BADGE-00991", STORE_KEY.hex(), OTHER_KEY.hex()):
+        assert secret not in dump
+    with psycopg.connect(**hub) as conn:
+        hashes = conn.execute("SELECT passcode_hash FROM hub_staff").fetchall()
+    assert all(h[0].startswith("scrypt$") for h in hashes)
