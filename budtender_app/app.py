@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.profile_switch import ProfileSwitch, Target
     from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +238,7 @@ class Services:
     profile_switch: ProfileSwitch | None = None  # built with the window (build_window)
     staff: StaffStore | None = None  # None: no sign-in (tests; or it cannot open: staff_notice says why)
     staff_notice: str = ""
+    session: StaffSession | None = None  # who is signed in (built with the window); shared through the hub
 
     def close_journals(self) -> None:
         self.journal.close()
@@ -298,7 +300,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.settings import SettingsViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
+    session = s.session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     # A manager's own passcode, or (no sign-in) the shared PIN.
     approval, make_prompt, approving = manager_approval(session, s.manager_pin,
@@ -377,7 +379,8 @@ def run_app(args: argparse.Namespace) -> int:
         show_texted_pins(services.simulator, window.banner)
     show_hub(window, lambda on_state: start_hub(  # the store hub (issue 15): pushes in the background
         services.journal.path, services.journal.seal, services.credentials, services.clock.now,
-        training=services.mode.training, on_state=on_state, checkout=vm.till), services.clock.local)
+        training=services.mode.training, on_state=on_state, checkout=vm.till, staff=services.session),
+        services.clock.local)
     _tell_at_start(window, services)
 
     async def close_journals() -> None:

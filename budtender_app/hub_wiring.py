@@ -16,37 +16,45 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at start-up
     from budtender_app.services.hub.pusher import HubPusher, PushState
+    from budtender_app.services.hub.staff_loop import HubStaffSync
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
+    from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
 
 
 class HubLink:
-    """A running background push and the read-only journal connection it reads."""
+    """A running background push and the read-only journal connection it reads; and the staff
+    accounts' sync (``staff``, None without a staff store)."""
 
-    def __init__(self, pusher: HubPusher, journal: Journal) -> None:
+    def __init__(self, pusher: HubPusher, journal: Journal, staff: HubStaffSync | None = None) -> None:
         self.pusher = pusher
+        self.staff = staff
         self._journal = journal
 
     def stop(self) -> None:
         """At quit (a push in flight ends in its thread; its batch commits or rolls back whole)."""
         self.pusher.stop()
+        if self.staff is not None:
+            self.staff.stop()
         self._journal.close()
 
 
 def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
               training: bool, on_state: Callable[[PushState], None] = lambda _s: None,
-              checkout: Checkout | None = None) -> HubLink | None:
-    """Start pushing this terminal's journal to its hub, and claim ``checkout``'s discounts on it
-    (services/hub/claimer.py); None when there is no hub to push to."""
+              checkout: Checkout | None = None, staff: StaffSession | None = None) -> HubLink | None:
+    """Start pushing this terminal's journal to its hub, claim ``checkout``'s discounts on it
+    (services/hub/claimer.py) and share the accounts of ``staff``'s store with the store's other
+    registers (services/hub/staff_loop.py; a session whose account was removed elsewhere ends);
+    None when there is no hub to push to."""
     if training:
         return None
     from budtender_app.services.hub.claimer import HubClaimer
@@ -72,7 +80,19 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     if checkout is not None:
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
-    return HubLink(pusher, journal)
+    return HubLink(pusher, journal, _start_staff_sync(staff, args, checkout, terminal.id, now))
+
+
+def _start_staff_sync(session: StaffSession | None, args: dict[str, Any], checkout: Checkout | None,
+                      terminal_id: str, now: Callable[[], datetime]) -> HubStaffSync | None:
+    if session is None:
+        return None
+    from budtender_app.services.hub.staff_loop import HubStaffSync
+
+    sync = HubStaffSync(session.store, args, store=checkout.store if checkout is not None else "",
+                        terminal_id=terminal_id, now=now, on_changed=lambda _applied: session.recheck())
+    sync.start()
+    return sync
 
 
 def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:

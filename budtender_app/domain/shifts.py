@@ -39,6 +39,7 @@ class SignOut(StrEnum):
     SWITCHED = "switched"  # Switch cashier (Ctrl+L)
     IDLE = "idle"  # the idle lock
     QUIT = "quit"  # the app closed while someone was signed in
+    REMOVED = "account removed"  # removed at another register, heard through the store hub
 
 
 #: How a shift ended when the trail has no sign-out for it.
