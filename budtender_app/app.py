@@ -377,10 +377,9 @@ def run_app(args: argparse.Namespace) -> int:
                         after_send=vm.refresh_pending)
     if services.simulator is not None:
         show_texted_pins(services.simulator, window.banner)
-    show_hub(window, lambda on_state: start_hub(  # the store hub (issue 15): pushes in the background
+    show_hub(window, lambda s: start_hub(  # the store hub (issue 15): pushes in the background
         services.journal.path, services.journal.seal, services.credentials, services.clock.now,
-        training=services.mode.training, on_state=on_state, checkout=vm.till, staff=services.session),
-        services.clock.local)
+        training=services.mode.training, on_state=s, checkout=vm.till, staff=services.session), services.clock.local)
     _tell_at_start(window, services)
 
     async def close_journals() -> None:
