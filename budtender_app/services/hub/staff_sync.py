@@ -35,6 +35,7 @@ store's sign-in.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,7 +118,7 @@ def send_lock(conn: psycopg.Connection, store: str, news: LockNews, now: float) 
                            (store, news.uid)).fetchone()
         if row is None:
             return
-        lock, gen = PinLockout(int(row[0]), float(row[1]), int(row[2]), float(row[3])), int(row[4])
+        lock, gen = sane_lock(row[0], row[1], row[2], row[3]), int(row[4])
         if news.unlocked:
             lock, gen = PinLockout(), gen + 1
         elif news.cleared:
@@ -129,6 +130,16 @@ def send_lock(conn: psycopg.Connection, store: str, news: LockNews, now: float) 
         conn.execute("UPDATE hub_staff SET failures = %s, locked_until = %s, level = %s, last_lockout = %s, "
                      "lock_gen = %s WHERE store = %s AND uid = %s",
                      (lock.failures, lock.locked_until, lock.level, lock.last_lockout, gen, store, news.uid))
+
+
+def sane_lock(failures: int, locked_until: float, level: int, last_lockout: float) -> PinLockout:
+    """A lockout as the hub holds it, kept within what the domain can make (a hand-edited row, an
+    infinite or NaN time, must not break a sign-in: ``remaining`` would fail on NaN)."""
+    def finite(x: float) -> float:
+        return float(x) if math.isfinite(x) and x >= 0 else 0.0
+
+    return PinLockout(failures=min(max(int(failures), 0), lockout.MAX_TRIES - 1), locked_until=finite(locked_until),
+                      level=min(max(int(level), 0), 1000), last_lockout=finite(last_lockout))
 
 
 def store_accounts(conn: psycopg.Connection, store: str) -> list[HubAccount]:
@@ -144,7 +155,7 @@ def store_accounts(conn: psycopg.Connection, store: str) -> list[HubAccount]:
         accounts.append(HubAccount(
             uid=str(r[0]), name=str(r[1]), role=role, passcode_hash=str(r[3]), passcode_tag=r[4], badge_hash=r[5],
             badge_tag=r[6], key_id=str(r[7]), removed=bool(r[8]), version=int(r[9]),
-            lock=PinLockout(int(r[10]), float(r[11]), int(r[12]), float(r[13])), lock_gen=int(r[14])))
+            lock=sane_lock(r[10], r[11], r[12], r[13]), lock_gen=int(r[14])))
     return accounts
 
 
@@ -163,7 +174,7 @@ def sync(conn: psycopg.Connection, store: str, terminal_id: str, staff: StaffSto
     result.applied = link.apply(store_accounts(conn, store))
     result.skipped += result.applied.skipped
     for why in result.skipped:
-        log.warning("a staff account is not shared through the store hub: %s (rename one of them)", why)
+        log.warning("a staff account is not shared through the store hub: %s", why)
     return result
 
 
@@ -177,6 +188,7 @@ def _push(conn: psycopg.Connection, store: str, terminal_id: str, link: StaffLin
                            (store, out.account.uid)).fetchone()
     conn.commit()
     if not (removed and removed[0]):  # not removed there: the name is taken by another account
-        result.skipped.append(f"{out.account.name!r}: another active account of the store has that name")
+        result.skipped.append(f"{out.account.name!r}: another active account of the store has that name "
+                              "(rename one of them)")
     return 0
 

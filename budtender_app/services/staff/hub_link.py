@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from budtender_app.domain import lockout
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.lockout import PinLockout
-from budtender_app.domain.staff import Actor, ActorKind, Role, StaffMember, name_key
+from budtender_app.domain.staff import Actor, ActorKind, Role, StaffMember, StaffRuleError, check_name, name_key
 from budtender_app.services.slow_hash import SCRYPT_N, SCRYPT_P, SCRYPT_R, SlowHash
 from budtender_app.services.staff.schema import (
     LOCK_COLUMNS,
@@ -192,10 +192,14 @@ class StaffLink:
             for account in accounts:
                 conn.execute("SAVEPOINT hub_account")
                 try:
+                    check_name(account.name)  # a hub's name is held to the rules a manager's typing is
                     self._apply_one(conn, account, done)
+                except StaffRuleError as exc:
+                    conn.execute("ROLLBACK TO hub_account")
+                    done.skipped.append(f"account {account.uid[:8]} on the hub: {exc}")
                 except sqlite3.IntegrityError:
                     conn.execute("ROLLBACK TO hub_account")
-                    done.skipped.append(f"{account.name!r}: another active account here has that name")
+                    done.skipped.append(f"{account.name!r}: another active account here has that name (rename one of them)")
                 conn.execute("RELEASE hub_account")
         return done
 
@@ -227,7 +231,7 @@ class StaffLink:
 
     def _insert(self, conn: sqlite3.Connection, account: HubAccount, done: Applied) -> None:
         if not usable_hash(account.passcode_hash):
-            done.skipped.append(f"{account.name!r}: its passcode hash on the hub is damaged")
+            done.skipped.append(f"{account.name!r}: its passcode hash on the hub is damaged (reset its passcode)")
             return
         passcode_tag, badge_tag = self._tags(conn, account)
         badge = account.badge_hash if usable_hash(account.badge_hash) else None
