@@ -55,8 +55,8 @@ class HubStaffSync:
         """One sync in a worker thread; None when it could not be made (``problem`` says why)."""
         try:
             result = await asyncio.to_thread(self._sync_blocking)
-        except (HubUnreachable, OSError) as exc:
-            self._failed(str(exc), logging.INFO)
+        except (HubUnreachable, OSError, psycopg.OperationalError) as exc:  # away, or gone mid-sync
+            self._failed(" ".join(str(exc).split()) or type(exc).__name__, logging.INFO)
             return None
         except (HubSchemaError, StaffSyncError, StaffStoreError, sqlite3.Error) as exc:
             self._failed(str(exc), logging.WARNING)

@@ -199,7 +199,8 @@ class StaffLink:
                     done.skipped.append(f"account {account.uid[:8]} on the hub: {exc}")
                 except sqlite3.IntegrityError:
                     conn.execute("ROLLBACK TO hub_account")
-                    done.skipped.append(f"{account.name!r}: another active account here has that name (rename one of them)")
+                    done.skipped.append(f"{account.name!r}: another active account here has that name "
+                                        "(rename one of them)")
                 conn.execute("RELEASE hub_account")
         return done
 

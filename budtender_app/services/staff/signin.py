@@ -96,11 +96,12 @@ class SignInDesk:
         if counted.locked:
             return StaffCheck(CheckStatus.LOCKED, seconds_left=counted.locked)
         if is_passcode_shaped(passcode) and matches_text(row["passcode_hash"], passcode):
-            tag = self.tagger.tag(Secret.PASSCODE, passcode) if row["passcode_tag"] is None else None
+            tagger = self.tagger
+            tag = tagger.tag(Secret.PASSCODE, passcode) if row["passcode_tag"] is None else None
             with self._db.write() as conn:
                 _take_back(conn, "staff", member_id, counted)
                 note_cleared(conn, member_id)
-                _fill_tag(conn, Secret.PASSCODE, member_id, tag)
+                _fill_tag(conn, Secret.PASSCODE, member_id, tag if tagger is self.tagger else None)
             return StaffCheck(CheckStatus.OK, member=member)
         return self._wrong(counted, now, member)
 
@@ -108,7 +109,8 @@ class SignInDesk:
 
     def _identify(self, kind: Secret, secret: str, *, shaped: bool) -> StaffCheck:
         now = self._clock.epoch()
-        tag = self.tagger.tag(kind, secret) if shaped else None  # the slow part, before the lock
+        tagger = self.tagger
+        tag = tagger.tag(kind, secret) if shaped else None  # the slow part, before the lock
         hash_column, tag_column = _COLUMNS[kind]
         with self._db.write() as conn:
             row = conn.execute(f"SELECT {LOCK_COLUMNS} FROM terminal_lock WHERE id = 1").fetchone()
@@ -122,14 +124,15 @@ class SignInDesk:
         found = next((c for c in candidates if matches_text(c["hash"], secret)), None)
         if found is None:
             return self._wrong(counted, now, None)
-        return self._signed_in(kind, int(found["id"]), tag if found["tag"] is None else None, counted, now)
+        return self._signed_in(kind, int(found["id"]), tag if found["tag"] is None else None, counted, now, tagger)
 
-    def _signed_in(self, kind: Secret, member_id: int, tag: str | None, counted: _Counted, now: float) -> StaffCheck:
+    def _signed_in(self, kind: Secret, member_id: int, tag: str | None, counted: _Counted, now: float,
+                   tagger: Tagger) -> StaffCheck:
         with self._db.write() as conn:
             _take_back(conn, "terminal_lock", 1, counted)
             row = conn.execute(f"SELECT {MEMBER_COLUMNS}, {LOCK_COLUMNS} FROM staff "
                                "WHERE id = ? AND removed_at IS NULL", (member_id,)).fetchone()
-            if row is not None:
+            if row is not None and tagger is self.tagger:  # not when the store's salt came in meanwhile
                 _fill_tag(conn, kind, member_id, tag)
         if row is None:  # removed between the compare and now
             return StaffCheck(CheckStatus.WRONG, tries_left=lockout.tries_left(counted.before))

@@ -135,7 +135,8 @@ class StaffStore:
                 return False
             set_meta(conn, "tag_salt", salt)
             conn.execute("UPDATE staff SET passcode_tag = NULL, badge_tag = NULL")
-        self._tagger = self._desk.tagger = Tagger(self._key, bytes.fromhex(salt))
+            # Swapped under the file's lock: a sign-in filling a tag made under the old salt sees it.
+            self._tagger = self._desk.tagger = Tagger(self._key, bytes.fromhex(salt))
         return True
 
     # -- reading -------------------------------------------------------------------------------

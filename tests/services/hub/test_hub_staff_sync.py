@@ -5,6 +5,8 @@ as it was; the hub's tables hold hashes and tags, never a passcode nor the looku
 
 from __future__ import annotations
 
+import threading
+
 import psycopg
 import pytest
 
@@ -204,3 +206,42 @@ def test_nothing_secret_in_the_hub_tables_beyond_hashes(hub, two):
     with psycopg.connect(**hub) as conn:
         hashes = conn.execute("SELECT passcode_hash FROM hub_staff").fetchall()
     assert all(h[0].startswith("scrypt$") for h in hashes)
+
+
+def test_two_registers_sending_tries_at_once_lose_none(hub, two):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    sam2 = two.find("Sam")
+    for _ in range(2):
+        one.verify(sam.id, "1111")
+        two.verify(sam2.id, "1111")
+    start = threading.Barrier(2)
+
+    def send(store, terminal):
+        start.wait()
+        synced(hub, store, terminal)
+
+    threads = [threading.Thread(target=send, args=a) for a in ((one, "r1"), (two, "r2"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    with connect(hub) as conn:
+        assert conn.execute("SELECT failures FROM hub_staff WHERE name = 'Sam'").fetchone() == (4,)
+
+
+def test_a_register_with_accounts_of_its_own_joins_and_everyone_signs_in_everywhere(hub, two, tmp_path, time_):
+    one, _ = two
+    three = register(tmp_path, time_, 3)
+    try:
+        three.add("Lee", Role.MANAGER, "5071", by=IT)  # its own file, its own tag salt
+        result = synced(hub, three, "r3")
+        assert result.salt_changed and result.pushed == 1
+        assert three.identify("5071").member.name == "Lee"  # its tags dropped with its salt: found by hash
+        assert three.identify("4826").member.name == "Ana"  # register 1's, by the store's tag
+        synced(hub, one, "r1")
+        assert one.identify("5071").member.name == "Lee"
+    finally:
+        three.close()
