@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from budtender_app.domain.staff import Actor, CheckStatus, Role
+from budtender_app.services import slow_hash
 from budtender_app.services.hub import schema
 from budtender_app.services.hub.config import HubUnreachable, connect, parse_hub_url
 from budtender_app.services.hub.staff_sync import StaffSyncResult, sync
@@ -245,3 +246,16 @@ def test_a_register_with_accounts_of_its_own_joins_and_everyone_signs_in_everywh
         assert one.identify("5071").member.name == "Lee"
     finally:
         three.close()
+
+
+def test_with_the_stores_key_an_account_from_elsewhere_costs_two_scrypts_at_sign_in(hub, two, monkeypatch):
+    one, two = two
+    for n in range(10):
+        one.add(f"Cashier {n}", Role.CASHIER, f"{50000 + 37 * n}", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    calls = []
+    real = slow_hash.scrypt
+    monkeypatch.setattr(slow_hash, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert two.identify("50333").member.name == "Cashier 9"
+    assert len(calls) == 2, "the store's lookup tag, then the account's own hash: no scrypt per account"
