@@ -50,6 +50,7 @@ class HubStaffSync:
         self._task: asyncio.Task[None] | None = None
         #: Why the last sync did not happen ("" when it did): for IT, never a passcode.
         self.problem = ""
+        self._said: set[str] = set()
 
     async def sync_once(self) -> StaffSyncResult | None:
         """One sync in a worker thread; None when it could not be made (``problem`` says why)."""
@@ -65,6 +66,9 @@ class HubStaffSync:
             self._failed(f"the staff sync failed ({type(exc).__name__}); it is retried", logging.WARNING)
             return None
         self.problem = ""
+        for why in sorted(set(result.skipped) - self._said):  # each once: they stay until IT acts
+            log.warning("a staff account is not shared through the store hub: %s", why)
+        self._said = set(result.skipped)
         if result.applied.any:
             self._on_changed(result.applied)
         return result

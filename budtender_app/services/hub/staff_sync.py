@@ -34,7 +34,6 @@ store's sign-in.
 
 from __future__ import annotations
 
-import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -48,9 +47,6 @@ from budtender_app.domain.staff import Role, name_key
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.staff.hub_link import Applied, HubAccount, LockNews, Outgoing, StaffLink
 from budtender_app.services.staff.store import StaffStore
-
-log = logging.getLogger(__name__)
-
 
 _ACCOUNT_COLUMNS = ("name", "name_key", "role", "passcode_hash", "passcode_tag", "badge_hash", "badge_tag", "key_id")
 _UPSERT = (f"INSERT INTO hub_staff (store, uid, {', '.join(_ACCOUNT_COLUMNS)}, removed_at, updated_by) "
@@ -166,16 +162,20 @@ def sync(conn: psycopg.Connection, store: str, terminal_id: str, staff: StaffSto
     salt = store_salt(conn, store, staff.tag_salt())
     result.salt_changed = staff.adopt_tag_salt(salt)
     link = staff.link()
-    for out in link.outgoing():
-        result.pushed += _push(conn, store, terminal_id, link, out, now, result)
+    result.pushed += _push_all(conn, store, terminal_id, link, now, result)
     for news in link.lock_news():
         send_lock(conn, store, news, now.timestamp())
         link.lock_sent(news)
     result.applied = link.apply(store_accounts(conn, store))
+    if result.applied.refill:  # the hub lacks what this register pushed before: refilled now
+        result.pushed += _push_all(conn, store, terminal_id, link, now, result)
     result.skipped += result.applied.skipped
-    for why in result.skipped:
-        log.warning("a staff account is not shared through the store hub: %s", why)
     return result
+
+
+def _push_all(conn: psycopg.Connection, store: str, terminal_id: str, link: StaffLink, now: datetime,
+              result: StaffSyncResult) -> int:
+    return sum(_push(conn, store, terminal_id, link, out, now, result) for out in link.outgoing())
 
 
 def _push(conn: psycopg.Connection, store: str, terminal_id: str, link: StaffLink, out: Outgoing, now: datetime,

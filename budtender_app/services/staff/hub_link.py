@@ -104,6 +104,9 @@ class Applied:
     changed: list[int] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: Accounts the hub lacks or holds older than this register last saw (a hub restored from an
+    #: older backup, or a new one): marked to be pushed again, so the hub is refilled.
+    refill: int = 0
 
     @property
     def any(self) -> bool:
@@ -202,6 +205,11 @@ class StaffLink:
                     done.skipped.append(f"{account.name!r}: another active account here has that name "
                                         "(rename one of them)")
                 conn.execute("RELEASE hub_account")
+            on_hub = {a.uid for a in accounts}
+            missing = [(r[0],) for r in conn.execute("SELECT member_id, uid FROM hub_link WHERE dirty = 0")
+                       if r[1] not in on_hub]
+            conn.executemany("UPDATE hub_link SET dirty = dirty + 1 WHERE member_id = ?", missing)
+            done.refill += len(missing)
         return done
 
     # -- inside --------------------------------------------------------------------------------
@@ -214,6 +222,10 @@ class StaffLink:
                 self._insert(conn, account, done)
             return
         member_id = int(link["member_id"])
+        if account.version < int(link["version"]) and int(link["dirty"]) == 0:  # the hub went back in time
+            conn.execute("UPDATE hub_link SET dirty = dirty + 1 WHERE member_id = ?", (member_id,))
+            done.refill += 1
+            return
         newer = account.version > int(link["version"])
         if newer and (account.removed or int(link["dirty"]) == 0):  # a removal wins over a change not pushed yet
             self._update(conn, member_id, account, done)

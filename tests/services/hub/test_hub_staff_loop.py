@@ -135,3 +135,16 @@ async def test_start_hub_shares_staff_beside_the_push_and_stops_at_quit(hub_db, 
     finally:
         link.stop()
     assert link.staff._task is None
+
+
+@pytest.mark.asyncio
+async def test_an_account_left_out_is_told_once_not_every_round(hub, registers, time_, caplog):
+    one, two = registers
+    two.add("sam", Role.MANAGER, "5071", by=IT)  # register 2's own Sam, made while apart
+    await looper(one, hub, time_, "r1").sync_once()
+    sync_two = looper(two, hub, time_, "r2")
+    for _ in range(3):
+        assert await sync_two.sync_once() is not None
+    said = [r.getMessage() for r in caplog.records if "not shared" in r.getMessage()]
+    assert len(said) == 2  # its push refused, and register 1's Sam not written in: each said once
+    assert all("rename one of them" in line and "5071" not in line for line in said)

@@ -68,7 +68,6 @@ _text = st.one_of(st.none(), st.text(max_size=60), st.just(slow_hash("4826").enc
 _number = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True))
 
 
-@pytest.mark.logs_expected(r"not shared through the store hub")
 @HYPOTHESIS
 @given(name=st.text(max_size=60), role=st.sampled_from(["cashier", "manager"]), passcode_hash=_text,
        tag=_text, badge_hash=_text, removed=st.booleans(), failures=st.integers(-10**6, 10**6),

@@ -259,3 +259,26 @@ def test_with_the_stores_key_an_account_from_elsewhere_costs_two_scrypts_at_sign
     monkeypatch.setattr(slow_hash, "scrypt", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert two.identify("50333").member.name == "Cashier 9"
     assert len(calls) == 2, "the store's lookup tag, then the account's own hash: no scrypt per account"
+
+
+def test_a_hub_restored_from_an_older_backup_is_refilled_by_the_registers(hub, hub_db, two):
+    one, two = two
+    one.add("Sam", Role.CASHIER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    two.set_role(two.find("Sam").id, Role.MANAGER, by=IT)
+    synced(hub, two, "r2")
+    hub_db.drop_and_recreate()  # as if restored from before any of it
+    with connect(hub) as conn:
+        schema.migrate(conn)
+    first = synced(hub, one, "r1")
+    assert first.pushed == 2 and first.applied.refill == 2  # Ana and Sam, pushed again
+    synced(hub, two, "r2")  # the hub now holds register 1's older Sam: register 2 pushes its newer one
+    synced(hub, one, "r1")
+    assert one.find("Sam").role is Role.MANAGER
+    lee = register(one.path.parent.parent, one.time, 4)
+    try:
+        synced(hub, lee, "r4")  # a register joining after the restore gets every account
+        assert lee.identify("7392").member.role is Role.MANAGER
+    finally:
+        lee.close()
