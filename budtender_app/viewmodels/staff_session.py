@@ -56,6 +56,7 @@ class StaffSession(QObject):
 
     signed_in = Signal(str)
     signed_out = Signal()
+    accounts_changed = Signal()  # the store hub changed accounts here (``recheck``)
     busy_changed = Signal(bool)
     message_changed = Signal(str, str)  # (Level, text)
     message = MessageText()
@@ -125,7 +126,12 @@ class StaffSession(QObject):
 
     def recheck(self) -> None:
         """The signed-in account as stored now: removed (at another register, through the store
-        hub) ends the session at once; changed (a new role or name) is who is signed in from now."""
+        hub) ends the session at once; changed (a new role or name) is who is signed in from now.
+        ``accounts_changed`` then tells the screens (a first-start setup the store's managers make moot)."""
+        self._recheck_current()
+        self.accounts_changed.emit()
+
+    def _recheck_current(self) -> None:
         member = self.current
         if member is None:
             return
