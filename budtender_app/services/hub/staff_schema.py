@@ -22,6 +22,7 @@ _SCHEMA_V4 = (
         badge_hash TEXT,
         badge_tag TEXT,
         key_id TEXT NOT NULL DEFAULT '',
+        mac TEXT NOT NULL DEFAULT '',
         removed_at TIMESTAMPTZ,
         version BIGINT NOT NULL DEFAULT nextval('hub_staff_version'),
         updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),

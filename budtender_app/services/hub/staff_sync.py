@@ -5,17 +5,20 @@ an account's passcode lockout holds at all of them.
 What the hub holds (schema 4, ``hub_staff``): per store and account uid, the name, role, the
 passcode's and badge's scrypt hashes and lookup tags (services/staff/lookup.py) with the id of the
 key the tags were made under, removed or not, a version from one hub-wide sequence and the hub's
-own time of the write; and the account's lockout. ``hub_staff_stores`` holds each store's tag salt
-(not a secret). Never a passcode, a badge code, nor the lookup key itself.
+own time of the write, the account's seal; and its lockout. ``hub_staff_stores`` holds each
+store's tag salt (not a secret). Never a passcode, a badge code, nor the lookup key itself.
 
-The lookup key is the store's, not the terminal's: a tag is checkable only under the key and salt
-it was made with. The salt is on the hub (the first register to sync gives its own; the others
-take it, their tags made again at each account's next sign-in). The key stays in each register's
-keyring: IT carries it like the hub password (``budtender-app hub staff-key`` shows this till's,
-``hub staff-key --set`` reads it on the next). A register with another key still signs everyone
-in: the hub's tags are not used there, each account is found by its own scrypt hash and tagged
-locally at its first sign-in (slower until then, never locked out). A copy of the hub's tables
-alone checks no tag: it is one scrypt per guess per account, as a stolen staff file is.
+The lookup key is the store's, not the terminal's. A tag is checkable only under the key and salt
+it was made with: the salt is on the hub (the first register to sync gives its own; the others
+take it, their tags made again at each account's next sign-in); the key stays in each register's
+keyring, and IT carries it like the hub password (``budtender-app hub staff-key`` shows this
+till's, ``hub staff-key --set`` reads it on the next). The same key seals each account row (an
+HMAC over the row and its store, services/staff/hub_link.py ``seal``): a register writes in only
+rows it can check, so whoever can write the hub's tables without the key (the database server's
+admin, a stolen backup restored) makes no manager, changes no role and moves no account to another
+store; a row of this register's that no longer checks is pushed again. A register without the
+store's key takes in nothing from the hub (it says so, for IT) and keeps its own accounts. A copy
+of the hub's tables alone checks no tag: one scrypt per guess per account, as a stolen staff file.
 
 One sync (``sync``), from the app's background loop (staff_loop.py): take the store's salt, push
 what changed here, send the lockout news, read the store's accounts back and write them in.
@@ -48,7 +51,8 @@ from budtender_app.services.hub.schema import require_current
 from budtender_app.services.staff.hub_link import Applied, HubAccount, LockNews, Outgoing, StaffLink
 from budtender_app.services.staff.store import StaffStore
 
-_ACCOUNT_COLUMNS = ("name", "name_key", "role", "passcode_hash", "passcode_tag", "badge_hash", "badge_tag", "key_id")
+_ACCOUNT_COLUMNS = ("name", "name_key", "role", "passcode_hash", "passcode_tag", "badge_hash", "badge_tag", "key_id",
+                    "mac")
 _UPSERT = (f"INSERT INTO hub_staff (store, uid, {', '.join(_ACCOUNT_COLUMNS)}, removed_at, updated_by) "
            f"VALUES (%s, %s, {', '.join(['%s'] * len(_ACCOUNT_COLUMNS))}, %s, %s) "
            "ON CONFLICT (store, uid) DO UPDATE SET "
@@ -57,7 +61,7 @@ _UPSERT = (f"INSERT INTO hub_staff (store, uid, {', '.join(_ACCOUNT_COLUMNS)}, r
              "version = nextval('hub_staff_version'), updated_at = now() "
              "WHERE hub_staff.removed_at IS NULL RETURNING version")
 _SELECT = ("SELECT uid, name, role, passcode_hash, passcode_tag, badge_hash, badge_tag, key_id, "
-           "removed_at IS NOT NULL, version, failures, locked_until, level, last_lockout, lock_gen "
+           "removed_at IS NOT NULL, version, failures, locked_until, level, last_lockout, lock_gen, mac "
            "FROM hub_staff WHERE store = %s ORDER BY version")
 _SALT = re.compile(r"[0-9a-f]{32}")
 
@@ -94,9 +98,8 @@ def push_account(conn: psycopg.Connection, store: str, terminal_id: str, account
     """Write one account on the hub; its new version, or None when the hub ignored it (removed
     there: a removal wins) or refused it (its name is another active account's)."""
     a = account
-    values = (a.name, name_key(a.name), a.role.value, "" if a.removed else a.passcode_hash,
-              None if a.removed else a.passcode_tag, None if a.removed else a.badge_hash,
-              None if a.removed else a.badge_tag, a.key_id)
+    values = (a.name, name_key(a.name), a.role.value, a.passcode_hash, a.passcode_tag, a.badge_hash, a.badge_tag,
+              a.key_id, a.mac)
     try:
         with conn.transaction():
             row = conn.execute(_UPSERT, (store, a.uid, *values, removed_at if a.removed else None,
@@ -151,7 +154,7 @@ def store_accounts(conn: psycopg.Connection, store: str) -> list[HubAccount]:
         accounts.append(HubAccount(
             uid=str(r[0]), name=str(r[1]), role=role, passcode_hash=str(r[3]), passcode_tag=r[4], badge_hash=r[5],
             badge_tag=r[6], key_id=str(r[7]), removed=bool(r[8]), version=int(r[9]),
-            lock=sane_lock(r[10], r[11], r[12], r[13]), lock_gen=int(r[14])))
+            lock=sane_lock(r[10], r[11], r[12], r[13]), lock_gen=int(r[14]), mac=str(r[15])))
     return accounts
 
 
@@ -166,7 +169,7 @@ def sync(conn: psycopg.Connection, store: str, terminal_id: str, staff: StaffSto
     for news in link.lock_news():
         send_lock(conn, store, news, now.timestamp())
         link.lock_sent(news)
-    result.applied = link.apply(store_accounts(conn, store))
+    result.applied = link.apply(store, store_accounts(conn, store))
     if result.applied.refill:  # the hub lacks what this register pushed before: refilled now
         result.pushed += _push_all(conn, store, terminal_id, link, now, result)
     result.skipped += result.applied.skipped
@@ -180,7 +183,7 @@ def _push_all(conn: psycopg.Connection, store: str, terminal_id: str, link: Staf
 
 def _push(conn: psycopg.Connection, store: str, terminal_id: str, link: StaffLink, out: Outgoing, now: datetime,
           result: StaffSyncResult) -> int:
-    version = push_account(conn, store, terminal_id, out.account, now)
+    version = push_account(conn, store, terminal_id, link.seal(store, out.account), now)
     if version is not None:
         link.pushed(out, version)
         return 1

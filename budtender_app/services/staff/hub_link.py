@@ -18,9 +18,12 @@ the hub (hub/staff_sync.py), which holds hashes and lookup tags, never a passcod
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import secrets
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from budtender_app.domain import lockout
 from budtender_app.domain.clock import Clock
@@ -73,6 +76,7 @@ class HubAccount:
     version: int = 0
     lock: PinLockout = field(default_factory=PinLockout)
     lock_gen: int = 0
+    mac: str = ""  # the account's seal under the store's key (``StaffLink.seal``)
 
 
 @dataclass(frozen=True)
@@ -149,10 +153,25 @@ def usable_hash(stored: str | None) -> bool:
 class StaffLink:
     """The hub's view of one staff file (its ``Db``) whose tags are made under ``key_id``."""
 
-    def __init__(self, db: Db, key_id: str, clock: Clock) -> None:
+    def __init__(self, db: Db, key_id: str, clock: Clock, key: bytes) -> None:
         self._db = db
         self.key_id = key_id
         self._clock = clock
+        self._key = key
+
+    def seal(self, store: str, account: HubAccount) -> HubAccount:
+        """``account`` with its seal: an HMAC under the store's lookup key of what the hub keeps of
+        it and of the store it is of. Whoever can write the hub's tables but lacks the key (its
+        server's admin, a stolen backup) cannot make a manager, change a role or move an account to
+        another store: a register writes in only what it can check."""
+        a = account
+        fields = [store, a.uid, a.name, a.role.value, a.passcode_hash, a.passcode_tag, a.badge_hash, a.badge_tag,
+                  a.key_id, a.removed]
+        text = b"budtender hub staff account\x00" + json.dumps(fields, separators=(",", ":")).encode()
+        return replace(a, mac=hmac.new(self._key, text, hashlib.sha256).hexdigest())
+
+    def sealed(self, store: str, account: HubAccount) -> bool:
+        return hmac.compare_digest(self.seal(store, account).mac, account.mac)
 
     def outgoing(self) -> list[Outgoing]:
         """Accounts to push: every one changed since its last push, and every active one the hub
@@ -164,10 +183,7 @@ class StaffLink:
                              (member_id, secrets.token_hex(16)))
             rows = conn.execute(f"SELECT {_ACCOUNT}, l.uid, l.dirty FROM staff s JOIN hub_link l ON "
                                 "l.member_id = s.id WHERE l.dirty > 0 ORDER BY s.id").fetchall()
-        return [Outgoing(int(r["id"]), HubAccount(
-            uid=r["uid"], name=r["name"], role=Role(r["role"]), passcode_hash=r["passcode_hash"] or "",
-            passcode_tag=r["passcode_tag"], badge_hash=r["badge_hash"], badge_tag=r["badge_tag"],
-            key_id=self.key_id, removed=bool(r["removed"])), int(r["dirty"])) for r in rows]
+        return [Outgoing(int(r["id"]), _outgoing(r, self.key_id), int(r["dirty"])) for r in rows]
 
     def pushed(self, sent: Outgoing, version: int) -> None:
         """The hub took ``sent`` as ``version``: changes made since stay to push."""
@@ -187,10 +203,17 @@ class StaffLink:
                          "unlocked = max(unlocked - ?, 0) WHERE member_id = ?",
                          (news.tries, news.cleared, news.unlocked, news.member_id))
 
-    def apply(self, accounts: list[HubAccount]) -> Applied:
-        """Write the hub's accounts in (see hub/staff_sync.py for the conflict rule), each one in its
-        own savepoint so one clash skips that account only; and their store-wide lockouts."""
+    def apply(self, store: str, accounts: list[HubAccount]) -> Applied:
+        """Write the hub's accounts of ``store`` in (see hub/staff_sync.py for the conflict rule),
+        each one in its own savepoint so one clash skips that account only; and their store-wide
+        lockouts. An account whose seal does not check under this register's key is left out (and,
+        when it is one of this register's, pushed again)."""
         done = Applied()
+        unsealed = [a for a in accounts if not self.sealed(store, a)]
+        if unsealed:
+            done.skipped.append(f"{len(unsealed)} account(s) on the hub are not sealed with this register's staff "
+                                "sign-in key: IT gives it the store's (`budtender-app hub staff-key --set`)")
+        accounts = [a for a in accounts if a not in unsealed]
         with self._db.write() as conn:
             for account in accounts:
                 conn.execute("SAVEPOINT hub_account")
@@ -303,6 +326,16 @@ class StaffLink:
                          (*lockout_values(merged), member_id))
         conn.execute("UPDATE hub_link SET lock_gen = max(lock_gen, ?) WHERE member_id = ?",
                      (account.lock_gen, member_id))
+
+
+def _outgoing(r: sqlite3.Row, key_id: str) -> HubAccount:
+    """The account as pushed: a removed one with no hash nor tag at all."""
+    removed = bool(r["removed"])
+    return HubAccount(uid=r["uid"], name=r["name"], role=Role(r["role"]),
+                      passcode_hash="" if removed else r["passcode_hash"] or "",
+                      passcode_tag=None if removed else r["passcode_tag"],
+                      badge_hash=None if removed else r["badge_hash"], badge_tag=None if removed else r["badge_tag"],
+                      key_id=key_id, removed=removed)
 
 
 def _member(conn: sqlite3.Connection, member_id: int) -> StaffMember | None:

@@ -121,7 +121,7 @@ class StaffStore:
 
     def link(self) -> StaffLink:
         """This file as the store hub's sync reads and writes it."""
-        return StaffLink(self._db, self._tagger.key_id, self._clock)
+        return StaffLink(self._db, self._tagger.key_id, self._clock, self._key)
 
     def tag_salt(self) -> str:
         with self._db.read() as conn:

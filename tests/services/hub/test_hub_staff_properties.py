@@ -17,6 +17,7 @@ from budtender_app.services.hub import schema
 from budtender_app.services.hub.config import connect, parse_hub_url
 from budtender_app.services.hub.staff_sync import sync
 from budtender_app.services.slow_hash import slow_hash
+from budtender_app.services.staff.hub_link import HubAccount
 from budtender_app.services.staff.store import StaffStore
 from tests.helpers import MovingTime
 
@@ -34,6 +35,11 @@ def hub(hub_db):
     with connect(args) as conn:
         schema.migrate(conn)
     return args
+
+
+def clean(text: str | None) -> str | None:
+    """PostgreSQL's text holds no NUL."""
+    return text.replace("\x00", "") if text is not None else None
 
 
 def valid_name(text: str) -> bool:
@@ -74,21 +80,24 @@ _number = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_
        locked_until=_number, level=st.integers(-10**6, 10**6), last_lockout=_number)
 def test_a_hand_edited_hub_row_never_breaks_a_register(hub, tmp_path, name, role, passcode_hash, tag, badge_hash,
                                                       removed, failures, locked_until, level, last_lockout):
+    """As written by a register that has the store's key (so its seal checks) but anything at all in it."""
     run, time_ = next(_runs), MovingTime()
     shop = f"store {run}"
-    with connect(hub) as conn:
-        conn.execute("INSERT INTO hub_staff_stores (store, tag_salt) VALUES (%s, %s)", (shop, "ab" * 16))
-        conn.execute("INSERT INTO hub_staff (store, uid, name, name_key, role, passcode_hash, passcode_tag, "
-                     "badge_hash, removed_at, updated_by, failures, locked_until, level, last_lockout) VALUES "
-                     "(%s, 'u1', %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END, 'x', %s, %s, %s, %s)",
-                     (shop, name.replace("\x00", ""), name.replace("\x00", "").casefold(), role,
-                      (passcode_hash or "").replace("\x00", ""), tag.replace("\x00", "") if tag else None,
-                      badge_hash.replace("\x00", "") if badge_hash else None, removed,
-                      max(min(failures, 2**31 - 1), -(2**31)), locked_until, max(min(level, 2**31 - 1), -(2**31)),
-                      last_lockout))
-        conn.commit()
     store = StaffStore(tmp_path / f"{run}.sqlite3", clock=time_.clock(), lookup_key=KEY)
+    row = HubAccount(uid="u1", name=clean(name), role=Role(role), passcode_hash=clean(passcode_hash) or "",
+                     passcode_tag=clean(tag), badge_hash=clean(badge_hash), removed=removed)
+    row = store.link().seal(shop, row)
     try:
+        with connect(hub) as conn:
+            conn.execute("INSERT INTO hub_staff_stores (store, tag_salt) VALUES (%s, %s)", (shop, "ab" * 16))
+            conn.execute("INSERT INTO hub_staff (store, uid, name, name_key, role, passcode_hash, passcode_tag, "
+                         "badge_hash, mac, removed_at, updated_by, failures, locked_until, level, last_lockout) "
+                         "VALUES (%s, 'u1', %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END, 'x', "
+                         "%s, %s, %s, %s)",
+                         (shop, row.name, row.name.casefold(), role, row.passcode_hash, row.passcode_tag,
+                          row.badge_hash, row.mac, removed, max(min(failures, 2**31 - 1), -(2**31)), locked_until,
+                          max(min(level, 2**31 - 1), -(2**31)), last_lockout))
+            conn.commit()
         store.add("Ana", Role.MANAGER, "5071", by=IT)
         with connect(hub) as conn:
             sync(conn, shop, "r1", store, time_.moment)

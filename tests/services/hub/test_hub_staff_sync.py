@@ -171,15 +171,43 @@ def test_with_the_hub_down_sign_in_works_from_the_local_copy(hub, two):
     assert one.identify("5071").member.name == "Lee"
 
 
-def test_a_register_with_another_lookup_key_still_signs_everyone_in(hub, two, tmp_path, time_):
+def test_a_register_without_the_stores_key_takes_in_nothing_it_cannot_check(hub, two, tmp_path, time_):
     del two  # register 1 made the store's first manager
-    three = register(tmp_path, time_, 3, key=OTHER_KEY)  # IT never carried the store's key here
+    three = register(tmp_path, time_, 3, key=OTHER_KEY)  # IT has not carried the store's key here yet
     try:
-        synced(hub, three, "r3")
-        assert three.identify("4826").member.name == "Ana"  # found by its slow hash, tagged here
-        assert three.identify("4826").ok
+        three.add("Lee", Role.MANAGER, "5071", by=IT)
+        result = synced(hub, three, "r3")
+        assert any("hub staff-key --set" in why for why in result.skipped)
+        assert three.identify("4826").status is CheckStatus.WRONG and three.identify("5071").ok
     finally:
         three.close()
+    three = register(tmp_path, time_, 3)  # IT ran `hub staff-key --set` and restarted the app
+    try:
+        synced(hub, three, "r3")
+        assert three.identify("4826").member.name == "Ana" and three.identify("5071").ok
+    finally:
+        three.close()
+
+
+def test_whoever_writes_the_hubs_tables_without_the_key_makes_no_manager(hub, two):
+    one, two = two
+    sam = one.add("Sam", Role.CASHIER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    with connect(hub) as conn:  # the hub server's admin, or a stolen backup written back
+        conn.execute("UPDATE hub_staff SET role = 'manager', version = nextval('hub_staff_version') "
+                     "WHERE name = 'Sam'")
+        conn.execute("INSERT INTO hub_staff (store, uid, name, name_key, role, passcode_hash, updated_by) "
+                     "SELECT store, 'forged', 'Mallory', 'mallory', 'manager', passcode_hash, 'x' FROM hub_staff "
+                     "WHERE name = 'Sam'")
+        conn.commit()
+    result = synced(hub, two, "r2")
+    assert any("not sealed" in why for why in result.skipped)
+    assert two.find("Mallory") is None and not two.find("Sam").is_manager
+    synced(hub, one, "r1")  # register 1 pushes its Sam again: the hub's row is a cashier's once more
+    assert not one.get(sam.id).is_manager
+    with connect(hub) as conn:
+        assert conn.execute("SELECT role FROM hub_staff WHERE name = 'Sam'").fetchone() == ("cashier",)
 
 
 def test_two_registers_making_one_name_while_apart_keep_both_accounts_local(hub, two, caplog):
