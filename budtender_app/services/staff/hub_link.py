@@ -188,7 +188,9 @@ class StaffLink:
     def pushed(self, sent: Outgoing, version: int) -> None:
         """The hub took ``sent`` as ``version``: changes made since stay to push."""
         with self._db.write() as conn:
-            conn.execute("UPDATE hub_link SET version = max(version, ?), dirty = max(dirty - ?, 0) WHERE member_id = ?",
+            # The hub's number, even when lower than the last one seen here: a hub restored from an
+            # older backup (or a new one) numbers from where it is, and is then not refilled again.
+            conn.execute("UPDATE hub_link SET version = ?, dirty = max(dirty - ?, 0) WHERE member_id = ?",
                          (version, sent.dirty, sent.member_id))
 
     def lock_news(self) -> list[LockNews]:

@@ -294,8 +294,12 @@ def test_a_hub_restored_from_an_older_backup_is_refilled_by_the_registers(hub, h
     one.add("Sam", Role.CASHIER, "7392", by=IT)
     synced(hub, one, "r1")
     synced(hub, two, "r2")
+    for role in (Role.MANAGER, Role.CASHIER) * 3:  # the hub's numbers run well past what it will restart from
+        two.set_role(two.find("Sam").id, role, by=IT)
+        synced(hub, two, "r2")
     two.set_role(two.find("Sam").id, Role.MANAGER, by=IT)
     synced(hub, two, "r2")
+    synced(hub, one, "r1")
     hub_db.drop_and_recreate()  # as if restored from before any of it
     with connect(hub) as conn:
         schema.migrate(conn)
@@ -304,6 +308,9 @@ def test_a_hub_restored_from_an_older_backup_is_refilled_by_the_registers(hub, h
     synced(hub, two, "r2")  # the hub now holds register 1's older Sam: register 2 pushes its newer one
     synced(hub, one, "r1")
     assert one.find("Sam").role is Role.MANAGER
+    for store, terminal in ((one, "r1"), (two, "r2")):  # refilled once: nothing is pushed again and again
+        again = synced(hub, store, terminal)
+        assert again.pushed == 0 and again.applied.refill == 0
     lee = register(one.path.parent.parent, one.time, 4)
     try:
         synced(hub, lee, "r4")  # a register joining after the restore gets every account
