@@ -118,8 +118,8 @@ def send_lock(conn: psycopg.Connection, store: str, news: LockNews, now: float) 
         if row is None:
             return
         lock, gen = sane_lock(row[0], row[1], row[2], row[3]), int(row[4])
-        if news.unlocked:
-            lock, gen = PinLockout(), gen + 1
+        if news.unlocked:  # past every generation the registers have seen, a restored hub's too
+            lock, gen = PinLockout(), max(gen, news.lock_gen) + 1
         elif news.cleared:
             lock = lockout.cleared(lock)
         for _ in range(min(news.tries, lockout.MAX_TRIES * len(lockout.LOCK_STEPS))):

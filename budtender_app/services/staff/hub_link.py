@@ -97,6 +97,7 @@ class LockNews:
     tries: int
     cleared: int
     unlocked: int
+    lock_gen: int = 0  # the lock generation this register last took from the hub
 
 
 @dataclass
@@ -195,9 +196,9 @@ class StaffLink:
 
     def lock_news(self) -> list[LockNews]:
         with self._db.read() as conn:
-            rows = conn.execute("SELECT member_id, uid, tries, cleared, unlocked FROM hub_link "
+            rows = conn.execute("SELECT member_id, uid, tries, cleared, unlocked, lock_gen FROM hub_link "
                                 "WHERE tries > 0 OR cleared > 0 OR unlocked > 0").fetchall()
-        return [LockNews(int(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+        return [LockNews(int(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows]
 
     def lock_sent(self, news: LockNews) -> None:
         with self._db.write() as conn:

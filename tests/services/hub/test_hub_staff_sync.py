@@ -317,3 +317,33 @@ def test_a_hub_restored_from_an_older_backup_is_refilled_by_the_registers(hub, h
         assert lee.identify("7392").member.role is Role.MANAGER
     finally:
         lee.close()
+
+
+def test_an_unlock_after_the_hub_was_restored_still_unlocks_every_register(hub, hub_db, two):
+    one, two = two
+    sam = one.add("Sam", Role.MANAGER, "7392", by=IT)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    for _ in range(3):  # lockouts and unlocks before the restore: the registers have seen generation 3
+        for _ in range(5):
+            one.verify(sam.id, "1111")
+        synced(hub, one, "r1")
+        synced(hub, two, "r2")
+        two.unlock(two.find("Sam").id, by=IT)
+        synced(hub, two, "r2")
+        synced(hub, one, "r1")
+    assert one.verify(sam.id, "7392").ok
+    hub_db.drop_and_recreate()
+    with connect(hub) as conn:
+        schema.migrate(conn)
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    for _ in range(5):
+        one.verify(sam.id, "1111")
+    synced(hub, one, "r1")
+    synced(hub, two, "r2")
+    assert two.verify(two.find("Sam").id, "7392").status is CheckStatus.LOCKED
+    two.unlock(two.find("Sam").id, by=IT)
+    synced(hub, two, "r2")
+    synced(hub, one, "r1")
+    assert one.verify(sam.id, "7392").ok
