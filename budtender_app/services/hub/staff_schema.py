@@ -1,4 +1,4 @@
-"""The hub's schema 4: the store's staff accounts (staff_sync.py says what each column is for and
+"""The hub's schema 5: the store's staff accounts (staff_sync.py says what each column is for and
 the conflict rule). Apart from staff_sync.py so that schema.py's MIGRATIONS can name it without
 importing psycopg's side of the sync (staff_sync.py itself needs schema.require_current).
 
@@ -7,8 +7,9 @@ No column holds a passcode, a badge code or the lookup key: hashes and tags only
 
 from __future__ import annotations
 
-#: Schema 4: the store's staff accounts (see the module's docstring).
-_SCHEMA_V4 = (
+#: Schema 5: the store's staff accounts (see the module's docstring). Main took 3 (settlements) and
+#: 4 (orphaned claims) first.
+SCHEMA_V5 = (
     "CREATE TABLE hub_staff_stores (store TEXT PRIMARY KEY, tag_salt TEXT NOT NULL)",
     "CREATE SEQUENCE hub_staff_version",
     """CREATE TABLE hub_staff (

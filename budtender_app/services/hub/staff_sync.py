@@ -2,7 +2,7 @@
 any register (or with ``budtender-app staff`` on any till) reaches every register of the store, and
 an account's passcode lockout holds at all of them.
 
-What the hub holds (schema 4, ``hub_staff``): per store and account uid, the name, role, the
+What the hub holds (schema 5, ``hub_staff``): per store and account uid, the name, role, the
 passcode's and badge's scrypt hashes and lookup tags (services/staff/lookup.py) with the id of the
 key the tags were made under, removed or not, a version from one hub-wide sequence and the hub's
 own time of the write, the account's seal; and its lockout. ``hub_staff_stores`` holds each

@@ -109,7 +109,7 @@ async def test_the_hub_away_is_a_quiet_problem_and_sign_in_goes_on(registers, ti
 
 @pytest.mark.asyncio
 @pytest.mark.logs_expected(r"not synced with the store hub")
-async def test_a_hub_without_schema_4_says_hub_init(hub_db, registers, time_):
+async def test_a_hub_without_the_staff_tables_says_hub_init(hub_db, registers, time_):
     one, _ = registers
     args = parse_hub_url(hub_db.url).connect_args(hub_db.password)
     sync = looper(one, args, time_, "r1")
