@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from budtender_app.viewmodels.pending import PendingViewModel
     from budtender_app.viewmodels.profile_switch import ProfileSwitch, Target
     from budtender_app.viewmodels.redemption import RedemptionViewModel
+    from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
 
@@ -241,6 +242,7 @@ class Services:
     hub: HubControl | None = None  # the store hub's push (issue 15): built with the window, started after it shows
     staff: StaffStore | None = None  # None: no sign-in (tests; or it cannot open: staff_notice says why)
     staff_notice: str = ""
+    session: StaffSession | None = None  # who is signed in (built with the window); shared through the hub
 
     def close_journals(self) -> None:
         self.journal.close()
@@ -301,7 +303,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     from budtender_app.viewmodels.redemption import RedemptionViewModel
 
     s = services
-    session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
+    session = s.session = staff_session(s.staff, s.clock, s.journal, s.mode.profile)
     acting = acting_of(session)  # who acts at this terminal (domain/actor.py): the signed-in person
     # A manager's own passcode, or (no sign-in) the shared PIN.
     approval, make_prompt, approving = manager_approval(session, s.manager_pin,
@@ -315,7 +317,7 @@ def build_window(services: Services) -> tuple[MainWindow, RedemptionViewModel, P
     pending_vm.hub_reports = hub_reports(s, approving)  # the store-wide reports from the hub (issue 15)
     consents, profile = s.consents, s.mode.profile
     switch = s.profile_switch = add_profile_switch(s, vm, pending_vm, s.read_profile) if s.read_profile else None
-    settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch)  # with the Store hub page
+    settings_vm, s.hub = manager_settings(s, vm.till, acting, approving, switch, session)  # with the Store hub page
     window = MainWindow(
         vm, training=s.mode.training, location=s.mode.location, settings_vm=settings_vm,
         make_pin_vm=make_prompt, approval=approval, pending_vm=pending_vm, counter=s.counter,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at 
     from budtender_app.services.hub.carry_out import HubSettler, Sender
     from budtender_app.services.hub.push import Terminal
     from budtender_app.services.hub.pusher import HubPusher, PushState
+    from budtender_app.services.hub.staff_loop import HubStaffSync
     from budtender_app.ui.main_window import MainWindow
     from budtender_app.viewmodels.checkout import Checkout
     from budtender_app.viewmodels.hub_reports import HubReports
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # psycopg loads with the hub, after the window shows: not at 
     from budtender_app.viewmodels.profile_switch import ProfileSwitch
     from budtender_app.viewmodels.redemption import RedemptionViewModel
     from budtender_app.viewmodels.settings import SettingsViewModel
+    from budtender_app.viewmodels.staff_session import StaffSession
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +63,13 @@ class CounterSide:
 
 
 class HubLink:
-    """A running background push and the read-only journal connection it reads."""
+    """A running background push and the read-only journal connection it reads; and the staff
+    accounts' sync (``staff``, None without sign-in)."""
 
     def __init__(self, pusher: HubPusher, journal: Journal, checkout: Checkout | None = None,
-                 counter: CounterSide | None = None) -> None:
+                 counter: CounterSide | None = None, staff: HubStaffSync | None = None) -> None:
         self.pusher = pusher
+        self.staff = staff
         self._journal = journal
         self._checkout = checkout
         self._counter = counter
@@ -83,6 +87,8 @@ class HubLink:
         self._journal.close()
 
     def _unhook(self) -> None:
+        if self.staff is not None:  # a sync in flight ends in its thread; each write whole or not at all
+            self.staff.stop()
         if self._checkout is not None:  # the counter claims and nudges no more
             self._checkout.claimer = None
             self._checkout.nudge = None
@@ -92,10 +98,12 @@ class HubLink:
 
 def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
               training: bool, on_state: Callable[[PushState], None] = lambda _s: None,
-              checkout: Checkout | None = None, counter: CounterSide | None = None) -> HubLink | None:
+              checkout: Checkout | None = None, counter: CounterSide | None = None,
+              staff: StaffSession | None = None) -> HubLink | None:
     """Start pushing this terminal's journal to its hub, and claim ``checkout``'s discounts on it
     (services/hub/claimer.py); with ``counter``, carry out the settlements addressed to it and
-    give its Redemptions window the whole store's view; None when there is no hub to push to."""
+    give its Redemptions window the whole store's view; with ``staff``, share its store's accounts
+    with the other registers (services/hub/staff_loop.py); None when there is no hub to push to."""
     if training:
         return None
     from budtender_app.services.hub.claimer import HubClaimer
@@ -123,7 +131,20 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
                                       now=now)
         checkout.nudge = pusher.nudge  # a checkout journaled: the hub hears of it now, not in a round
-    return HubLink(pusher, journal, checkout, counter)
+    return HubLink(pusher, journal, checkout, counter, _start_staff_sync(staff, args, checkout, terminal.id, now))
+
+
+def _start_staff_sync(session: StaffSession | None, args: dict[str, Any], checkout: Checkout | None,
+                      terminal_id: str, now: Callable[[], datetime]) -> HubStaffSync | None:
+    """The staff accounts' own small loop; a session whose account was removed elsewhere ends."""
+    if session is None:
+        return None
+    from budtender_app.services.hub.staff_loop import HubStaffSync
+
+    sync = HubStaffSync(session.store, args, store=checkout.store if checkout is not None else "",
+                        terminal_id=terminal_id, now=now, on_changed=lambda _applied: session.recheck())
+    sync.start()
+    return sync
 
 
 def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal) -> HubSettler:
@@ -144,10 +165,11 @@ class HubControl:
     settings. ``on_state`` hears each push's state, and None once the push is stopped."""
 
     def __init__(self, journal_path: Path, seal: Seal, keys: CredentialStore, now: Callable[[], datetime], *,
-                 training: bool, checkout: Checkout | None = None) -> None:
+                 training: bool, checkout: Checkout | None = None, staff: StaffSession | None = None) -> None:
         self.journal_path, self.seal, self.keys, self.now = journal_path, seal, keys, now
         self.training = training
         self._checkout = checkout
+        self._staff = staff
         self.counter: CounterSide | None = None  # set by app.py once the Redemptions window's model exists
         self.link: HubLink | None = None
         self.on_state: Callable[[PushState | None], None] = lambda _s: None
@@ -160,7 +182,8 @@ class HubControl:
         """Start pushing to the hub joined now, if any (and none runs); True when a push runs."""
         if self.link is None:
             self.link = start_hub(self.journal_path, self.seal, self.keys, self.now, training=self.training,
-                                  on_state=self._tell, checkout=self._checkout, counter=self.counter)
+                                  on_state=self._tell, checkout=self._checkout, counter=self.counter,
+                                  staff=self._staff)
         return self.link is not None
 
     def _tell(self, state: PushState) -> None:
@@ -197,7 +220,8 @@ class HubControl:
 
 
 def manager_settings(s: Services, checkout: Checkout, acting: Acting, approving: Approving | None,
-                     switch: ProfileSwitch | None) -> tuple[SettingsViewModel, HubControl]:
+                     switch: ProfileSwitch | None, session: StaffSession | None = None,
+                     ) -> tuple[SettingsViewModel, HubControl]:
     """Manager settings' view model, its Store hub page and the counter's hub push (app.py's
     build_window): each saved change, a hub's join or leave among them, on the audit trail."""
     from budtender_app.viewmodels.settings import SettingsViewModel
@@ -209,7 +233,7 @@ def manager_settings(s: Services, checkout: Checkout, acting: Acting, approving:
     settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
                                     after_change=switch.settings_saved if switch else None)
     hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
-                     checkout=checkout)
+                     checkout=checkout, staff=session)
     settings_vm.hub_page = hub.settings_page(approving=approving, audit=audit, local=s.clock.local)
     return settings_vm, hub
 

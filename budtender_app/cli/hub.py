@@ -6,7 +6,8 @@ in the OS keyring: never on the command line, never in a file. TLS is required e
 computer. `init` creates or migrates the hub's schema; `status` says whether the hub answers,
 this terminal's last push and how far behind it is, and any terminal whose chain the hub found
 broken (it checks this terminal's whole chain on the hub first); `push` pushes this terminal's
-journal now; `leave` forgets the URL and the password.
+journal now; `leave` forgets the URL and the password; `staff-key [--set]` shows (or takes) the store's staff
+sign-in key, carried by IT to each register (cli/hub_staff_key.py).
 
 Exit codes: 0 done, 1 refused or unreachable (or a broken chain found), 2 bad input, 3 no usable keyring.
 """
@@ -19,6 +20,7 @@ import socket
 import sys
 from pathlib import Path
 
+from budtender_app.cli.hub_staff_key import run_staff_key
 from budtender_app.services.credentials import CredentialStore, KeyringUnavailable
 from budtender_app.services.hub.config import HubConfig, HubConfigError, HubUnreachable, connect, parse_hub_url
 from budtender_app.services.hub.push import Terminal, check, push
@@ -39,6 +41,8 @@ def run_hub(args: argparse.Namespace, *, keys: CredentialStore | None = None) ->
     try:
         if args.hub_action == "set":
             return _set(args, config, keys or CredentialStore())
+        if args.hub_action == "staff-key":
+            return run_staff_key(args, keys or CredentialStore())
         if args.hub_action == "leave":
             forgot = config.forget()
             print("Left the hub: its URL and password are forgotten." if forgot else "This terminal joined no hub.")

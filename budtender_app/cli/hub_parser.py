@@ -9,7 +9,7 @@ from budtender_app.services.journal import default_journal_path
 
 
 def build_hub_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `hub set|init|status|push|leave` to the app's sub-commands."""
+    """Add `hub set|init|status|push|leave|staff-key` to the app's sub-commands."""
     parser = subparsers.add_parser("hub", help="join the store hub (PostgreSQL), push to it, see its state")
     actions = parser.add_subparsers(dest="hub_action", required=True)
     set_p = actions.add_parser("set", help="join a hub; its password is read from standard input")
@@ -22,4 +22,7 @@ def build_hub_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         action.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
                             help=f"the redemption journal (default {default_journal_path()})")
     actions.add_parser("leave", help="forget the hub's URL and password")
+    key = actions.add_parser("staff-key", help="show this register's staff sign-in key, or --set the store's "
+                                               "(read from standard input)")
+    key.add_argument("--set", action="store_true", help="read the store's key from standard input and keep it")
     return parser

@@ -18,3 +18,4 @@ class SignOut(StrEnum):
     SWITCHED = "switched"  # Switch cashier (Ctrl+L)
     IDLE = "idle"  # the idle lock
     QUIT = "quit"  # the app closed while someone was signed in
+    REMOVED = "account removed"  # removed at another register, heard through the store hub

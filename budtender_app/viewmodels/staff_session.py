@@ -56,6 +56,7 @@ class StaffSession(QObject):
 
     signed_in = Signal(str)
     signed_out = Signal()
+    accounts_changed = Signal()  # the store hub changed accounts here (``recheck``)
     busy_changed = Signal(bool)
     message_changed = Signal(str, str)  # (Level, text)
     message = MessageText()
@@ -122,6 +123,28 @@ class StaffSession(QObject):
         self.current = None
         self._line.say(Level.CLEAR, "")
         self.signed_out.emit()
+
+    def recheck(self) -> None:
+        """The signed-in account as stored now: removed (at another register, through the store
+        hub) ends the session at once; changed (a new role or name) is who is signed in from now.
+        ``accounts_changed`` then tells the screens (a first-start setup the store's managers make moot)."""
+        self._recheck_current()
+        self.accounts_changed.emit()
+
+    def _recheck_current(self) -> None:
+        member = self.current
+        if member is None:
+            return
+        try:
+            stored = self._store.get(member.id)
+        except StaffStoreError:
+            log.warning("the signed-in account could not be read again from the staff file")
+            return
+        if stored is None or stored.removed:
+            self._sign_out(SignOut.REMOVED)
+            self._line.say(Level.INFO, f"{member.name}'s account was removed. Sign in to go on.")
+        elif stored != member:
+            self.current = stored
 
     def touch(self) -> None:
         """Someone used the terminal: the idle time starts again."""

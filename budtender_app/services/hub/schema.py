@@ -19,8 +19,9 @@ from __future__ import annotations
 import psycopg
 
 from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
+from budtender_app.services.hub.staff_schema import SCHEMA_V5 as _SCHEMA_V5
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _LOCK_ID = 0x6275_6474  # "budt": the advisory lock of hub migrations
 
 _SCHEMA_V1 = (
@@ -118,7 +119,7 @@ _SCHEMA_V4 = (
     "ALTER TABLE hub_terminals ADD COLUMN synced_at TIMESTAMPTZ",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
 
 
 class HubSchemaError(Exception):

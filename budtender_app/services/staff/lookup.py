@@ -11,7 +11,10 @@ So each account also keeps a lookup tag::
 
 - The lookup key is 32 random bytes in the OS keyring (``staff:lookup-key``), never in the file.
   With a copy of the file alone a tag checks nothing; the salted per-account hash is then the
-  only way in, at one scrypt per guess per account.
+  only way in, at one scrypt per guess per account. On a store hub (issue 15) it is the store's:
+  IT carries it from register to register (``budtender-app hub staff-key [--set]``), and the
+  file's salt becomes the store's, so a tag made at one register finds its account at every one
+  (services/hub/staff_sync.py).
 - The inner scrypt, under one salt for the whole file, keeps even someone who has both the file
   and the keyring at one scrypt per guess (for all accounts at once) instead of one HMAC.
 - A sign-in costs one scrypt for the tag, an index lookup, and one scrypt to confirm against the

@@ -34,6 +34,7 @@ from budtender_app.domain.staff import (
     is_passcode_shaped,
 )
 from budtender_app.services.slow_hash import matches_text
+from budtender_app.services.staff.hub_link import note_cleared, note_try
 from budtender_app.services.staff.lookup import Secret, Tagger
 from budtender_app.services.staff.schema import (
     LOCK_COLUMNS,
@@ -63,7 +64,7 @@ class SignInDesk:
 
     def __init__(self, db: Db, tagger: Tagger, clock: Clock) -> None:
         self._db = db
-        self._tagger = tagger
+        self.tagger = tagger  # replaced when the file takes the store's tag salt (StaffStore.adopt_tag_salt)
         self._clock = clock
 
     def identify(self, passcode: str) -> StaffCheck:
@@ -89,14 +90,18 @@ class SignInDesk:
             if row is None:
                 return StaffCheck(CheckStatus.NO_ACCOUNT)
             counted = _count(conn, "staff", member_id, lockout_of(row), now)
+            if not counted.locked:
+                note_try(conn, member_id)  # the store-wide count (hub/staff_sync.py)
         member = member_of(row)
         if counted.locked:
             return StaffCheck(CheckStatus.LOCKED, seconds_left=counted.locked)
         if is_passcode_shaped(passcode) and matches_text(row["passcode_hash"], passcode):
-            tag = self._tagger.tag(Secret.PASSCODE, passcode) if row["passcode_tag"] is None else None
+            tagger = self.tagger
+            tag = tagger.tag(Secret.PASSCODE, passcode) if row["passcode_tag"] is None else None
             with self._db.write() as conn:
                 _take_back(conn, "staff", member_id, counted)
-                _fill_tag(conn, Secret.PASSCODE, member_id, tag)
+                note_cleared(conn, member_id)
+                _fill_tag(conn, Secret.PASSCODE, member_id, tag if tagger is self.tagger else None)
             return StaffCheck(CheckStatus.OK, member=member)
         return self._wrong(counted, now, member)
 
@@ -104,7 +109,8 @@ class SignInDesk:
 
     def _identify(self, kind: Secret, secret: str, *, shaped: bool) -> StaffCheck:
         now = self._clock.epoch()
-        tag = self._tagger.tag(kind, secret) if shaped else None  # the slow part, before the lock
+        tagger = self.tagger
+        tag = tagger.tag(kind, secret) if shaped else None  # the slow part, before the lock
         hash_column, tag_column = _COLUMNS[kind]
         with self._db.write() as conn:
             row = conn.execute(f"SELECT {LOCK_COLUMNS} FROM terminal_lock WHERE id = 1").fetchone()
@@ -118,14 +124,15 @@ class SignInDesk:
         found = next((c for c in candidates if matches_text(c["hash"], secret)), None)
         if found is None:
             return self._wrong(counted, now, None)
-        return self._signed_in(kind, int(found["id"]), tag if found["tag"] is None else None, counted, now)
+        return self._signed_in(kind, int(found["id"]), tag if found["tag"] is None else None, counted, now, tagger)
 
-    def _signed_in(self, kind: Secret, member_id: int, tag: str | None, counted: _Counted, now: float) -> StaffCheck:
+    def _signed_in(self, kind: Secret, member_id: int, tag: str | None, counted: _Counted, now: float,
+                   tagger: Tagger) -> StaffCheck:
         with self._db.write() as conn:
             _take_back(conn, "terminal_lock", 1, counted)
             row = conn.execute(f"SELECT {MEMBER_COLUMNS}, {LOCK_COLUMNS} FROM staff "
                                "WHERE id = ? AND removed_at IS NULL", (member_id,)).fetchone()
-            if row is not None:
+            if row is not None and tagger is self.tagger:  # not when the store's salt came in meanwhile
                 _fill_tag(conn, kind, member_id, tag)
         if row is None:  # removed between the compare and now
             return StaffCheck(CheckStatus.WRONG, tries_left=lockout.tries_left(counted.before))

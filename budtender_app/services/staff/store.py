@@ -46,6 +46,7 @@ from budtender_app.domain.staff import (
 )
 from budtender_app.services.settings_model import ManagerPinRecord
 from budtender_app.services.slow_hash import matches_text, slow_hash
+from budtender_app.services.staff.hub_link import StaffLink, create_link_tables, note_unlocked
 from budtender_app.services.staff.lookup import Secret, Tagger, new_salt
 from budtender_app.services.staff.schema import (
     MEMBER_COLUMNS,
@@ -76,6 +77,7 @@ class StaffStore:
                  read_manager_pin: Callable[[], ManagerPinRecord | None] | None = None) -> None:
         self.path = Path(path)
         self._clock = clock
+        self._key = lookup_key
         self._db = Db(self.path)
         try:
             self._tagger = self._prepare_tags(lookup_key)
@@ -114,6 +116,28 @@ class StaffStore:
     def seconds_locked(self) -> int:
         """Seconds until sign-in (identify) takes a try again; 0 when it is not locked."""
         return self._desk.seconds_locked()
+
+    # -- the store hub (hub_link.py, services/hub/staff_sync.py) -------------------------------
+
+    def link(self) -> StaffLink:
+        """This file as the store hub's sync reads and writes it."""
+        return StaffLink(self._db, self._tagger.key_id, self._clock, self._key)
+
+    def tag_salt(self) -> str:
+        with self._db.read() as conn:
+            return get_meta(conn, "tag_salt") or ""
+
+    def adopt_tag_salt(self, salt: str) -> bool:
+        """Make the store's tag salt this file's (its tags, made under another, are dropped and made
+        again at each account's next sign-in); True when it changed."""
+        with self._db.write() as conn:
+            if get_meta(conn, "tag_salt") == salt:
+                return False
+            set_meta(conn, "tag_salt", salt)
+            conn.execute("UPDATE staff SET passcode_tag = NULL, badge_tag = NULL")
+            # Swapped under the file's lock: a sign-in filling a tag made under the old salt sees it.
+            self._tagger = self._desk.tagger = Tagger(self._key, bytes.fromhex(salt))
+        return True
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -228,6 +252,7 @@ class StaffStore:
             account = clear_lock(conn, "staff", member_id, now) if member_id is not None else None
             terminal = clear_lock(conn, "terminal_lock", 1, now)
             if account is not None:
+                note_unlocked(conn, member.id if member is not None else 0)
                 record_event(conn, self._clock.now(), by, "unlocked", member, was_text(account, now))
             if terminal is not None:
                 record_event(conn, self._clock.now(), by, "unlocked", None,
@@ -268,6 +293,8 @@ class StaffStore:
             unlock = ", failures = 0, locked_until = 0, level = 0" if kind is Secret.PASSCODE else ""
             _guarded(conn, f"UPDATE staff SET {hash_column} = ?, {tag_column} = ?{unlock} WHERE id = ?",
                      (stored, tag, member_id))
+            if unlock:
+                note_unlocked(conn, member_id)
             action = f"{kind.name.lower()} {'reset' if kind is Secret.PASSCODE else 'set'}"
             record_event(conn, self._clock.now(), by, action if secret is not None else "badge taken away", member)
 
@@ -288,6 +315,7 @@ class StaffStore:
             if salt is None:
                 salt = new_salt()
                 set_meta(conn, "tag_salt", salt)
+            create_link_tables(conn)
             tagger = Tagger(key, bytes.fromhex(salt))
             if get_meta(conn, "key_id") != tagger.key_id:
                 # A lost or new keyring key: old tags find nobody. Accounts are then found by their

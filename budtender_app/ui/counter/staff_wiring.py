@@ -101,6 +101,7 @@ class StaffWiring(QObject):
         self._timer.start()
         session.signed_in.connect(self._on_session_signed_in)
         session.signed_out.connect(self._on_session_signed_out)
+        session.accounts_changed.connect(self._on_session_accounts_changed)
         self._central.installEventFilter(self)
         if self._banner is not None:
             self._banner.installEventFilter(self)
@@ -162,6 +163,17 @@ class StaffWiring(QObject):
             self.setup_page = None  # done once: the store refuses a second first-start setup anyway
         self._show_locked(True)
         self.page.show_message(Level.OK, self._window.tr("The manager account is made. Sign in with its passcode."))
+
+    def _on_session_accounts_changed(self) -> None:
+        """The store hub brought this new register its store's managers while it asked for a first
+        one: no setup is needed (the store would refuse it), sign in with your own passcode."""
+        if self.setup_page is None or not self._session.store.has_manager():
+            return
+        self.setup_page.hide()
+        self.setup_page = None
+        self._show_locked(True)
+        self.page.show_message(Level.OK, self._window.tr(
+            "The store's staff accounts came from the store hub: sign in with your passcode."))
 
     def _on_session_signed_in(self, name: str) -> None:
         self._show_locked(False)

@@ -285,3 +285,17 @@ async def test_the_first_sign_in_gives_the_keyboard_to_the_cart_total_not_the_tr
     win.banner.add_practice(lambda: None)
     await sign_in(qtbot, wiring, session, "4971")
     await wait_for_focus(win.cart_edit)
+
+
+@pytest.mark.asyncio
+async def test_managers_arriving_from_the_store_hub_end_the_setup_and_sign_in_opens(qtbot, fresh):
+    _win, session, wiring, store = fresh
+    assert wiring.setup_page is not None and wiring.setup_page.isVisible()
+    session.recheck()  # a sync that changed nothing worth a setup: it stays
+    assert wiring.setup_page is not None and wiring.setup_page.isVisible()
+    store.add("Dana Boss", Role.MANAGER, "2580", by=ChangeActor.command_line("it"))  # as the sync writes it
+    session.recheck()
+    assert wiring.setup_page is None and wiring.page.isVisible()
+    assert "came from the store hub" in wiring.page.message_label.text()
+    await sign_in(qtbot, wiring, session, "2580")
+    assert session.actor().name == "Dana Boss"
