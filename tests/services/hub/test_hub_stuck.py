@@ -5,6 +5,7 @@ table. The counter's claim must come back UNREACHABLE in seconds, not wait forev
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -57,3 +58,33 @@ def test_a_register_that_dies_mid_transaction_lets_go_of_its_locks(args):
     """The hub itself ends a session left idle inside a transaction: its locks do not outlive it."""
     with psycopg.connect(**args) as conn:
         assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0] not in ("0", "")
+
+
+def test_hub_init_run_twice_at_once_waits_for_the_first_past_the_counters_lock_limit(hub_db):
+    """IT runs `hub init` at two tills at once: the second waits for the first's migration (the
+    advisory lock), however long it takes, and then finds the hub current; never a lock error."""
+    args = parse_hub_url(hub_db.url).connect_args(hub_db.password)
+    first = psycopg.connect(**args)
+    try:
+        first.execute("SELECT pg_advisory_xact_lock(%s)", (schema._LOCK_ID,))  # the first init, mid-migration
+        outcome: list[object] = []
+
+        def second() -> None:
+            with psycopg.connect(**args) as conn:
+                try:
+                    outcome.append(schema.migrate(conn))
+                except psycopg.Error as exc:
+                    outcome.append(exc)
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        with psycopg.connect(**args, autocommit=True) as watch:
+            while not watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                    "AND wait_event = 'advisory'").fetchone()[0]:
+                worker.join(0.05)
+        worker.join(3)  # a migration longer than the counter's lock limit (2 s)
+        first.commit()
+        worker.join(20)
+        assert outcome == [(0, schema.SCHEMA_VERSION)]
+    finally:
+        first.close()
