@@ -88,3 +88,14 @@ def test_hub_init_run_twice_at_once_waits_for_the_first_past_the_counters_lock_l
         assert outcome == [(0, schema.SCHEMA_VERSION)]
     finally:
         first.close()
+
+
+def test_a_password_with_every_awkward_character_reaches_the_hub(hub_db):
+    """IT's password is typed as it is: quotes, backslashes, spaces, '@', ':' '/', '?', '#', '%', '=' and
+    non-ASCII reach the hub unmangled (never through a URL or a conninfo string of ours)."""
+    password = "p@ss:w/rd? #%='\"\\ é;--"
+    role = f"awkward_{hub_db.name}"  # roles are the cluster's: one per test database
+    hub_db.cluster.admin(f"CREATE ROLE {role} LOGIN PASSWORD " + "'" + password.replace("'", "''") + "'")
+    url = parse_hub_url(f"postgresql://{role}@127.0.0.1:{hub_db.cluster.port}/{hub_db.name}")
+    with psycopg.connect(**url.connect_args(password)) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (role,)
