@@ -125,7 +125,7 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
         return None
     terminal = Terminal(journal, socket.gethostname())
     pusher = HubPusher(terminal, args, now=now, on_state=on_state,
-                       settler=join_counter(counter, args, terminal) if counter is not None else None)
+                       settler=_join_counter(counter, args, terminal, keys) if counter is not None else None)
     pusher.start()
     if checkout is not None:
         checkout.claimer = HubClaimer(args, store=checkout.store, terminal_id=terminal.id, terminal_name=terminal.name,
@@ -147,17 +147,33 @@ def _start_staff_sync(session: StaffSession | None, args: dict[str, Any], checko
     return sync
 
 
-def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal) -> HubSettler:
-    """The store-wide view in the Redemptions window, and the settler of this terminal's rows."""
+def _join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal,
+                  keys: CredentialStore) -> HubSettler | None:
+    """``join_counter`` with the store's key (the staff lookup key, which seals settlements); None
+    when the keyring cannot give it: no settlement is filed or carried out unsealed."""
+    from budtender_app.services.staff.lookup import keyring_lookup_key
+    from budtender_app.services.staff.schema import StaffStoreError
+
+    try:
+        key = keyring_lookup_key(keys)
+    except StaffStoreError as exc:
+        log.warning("the store's settlements are off this run: %s", exc)
+        return None
+    return join_counter(counter, args, terminal, key)
+
+
+def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal, key: bytes) -> HubSettler:
+    """The store-wide view in the Redemptions window, and the settler of this terminal's rows;
+    ``key``, the store's, seals each request filed here and checks each one carried out."""
     from budtender_app.services.hub.carry_out import HubSettler
     from budtender_app.services.hub.desk import HubDesk
     from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
     pending = counter.pending
-    desk = HubDesk(args, terminal_id=terminal.id, terminal_name=terminal.name)
+    desk = HubDesk(args, terminal_id=terminal.id, terminal_name=terminal.name, key=key)
     pending.store_wide = StoreWideViewModel(desk, counter.api, lambda: counter.journal.store, counter.clock,
                                             pending, acting=pending.acting, approving=pending.approving)
-    return HubSettler(counter.journal, counter.sender, may_send=counter.may_send, after=counter.after)
+    return HubSettler(counter.journal, counter.sender, key=key, may_send=counter.may_send, after=counter.after)
 
 
 class HubControl:

@@ -203,7 +203,7 @@ class StoreWideViewModel(QObject):
             self._line.say(Level.ERROR, str(exc))
             await self.refresh()
             return
-        log.info("settlement %s of %s's redemption %s asked: %s", s.ref, row.register, row.id, action)
+        log.info("settlement of %s's redemption %s asked: %s", row.register, row.id, action)
         await self.refresh()
         self._line.say(Level.INFO, self.tr("Waiting for {register}: it will {what} for '{name}' (transaction {tx}) "
                                            "at its next contact with the store hub.").format(

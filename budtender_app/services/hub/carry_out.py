@@ -21,7 +21,7 @@ from typing import Protocol
 
 from budtender_app.domain.actor import NAME_LIMIT, Actor
 from budtender_app.domain.journal_rules import ReversalPhase, State
-from budtender_app.services.hub.settlements import Settlement, is_ref
+from budtender_app.services.hub.settlements import Settlement, is_ref, sealed
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, JournalWriteError
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,10 @@ def _plain(text: str) -> str:
 class HubSettler:
     """Carries out the settlements addressed to this terminal, on its own (writable) journal."""
 
-    def __init__(self, journal: Journal, sender: Sender, *, may_send: Callable[[], bool] = lambda: True,
+    def __init__(self, journal: Journal, sender: Sender, *, key: bytes, may_send: Callable[[], bool] = lambda: True,
                  after: Callable[[], None] = lambda: None) -> None:
         self._journal = journal
+        self._key = key  # the store's key: only a request sealed with it is carried out
         self._sender = sender
         self._may_send = may_send  # never a send in the middle of the counter's checkout
         self._after = after  # the counter's count of open redemptions changed
@@ -71,6 +72,10 @@ class HubSettler:
         write, or a send must wait for the counter's sale), asked again at the next contact."""
         if not is_ref(s.ref):
             return "refused", "not a settlement this terminal can read"
+        if not sealed(s, self._key):  # written or edited on the hub by someone without the store's key
+            log.warning("hub settlement %s is not sealed with this store's key: refused", s.ref)
+            return "refused", ("not sealed with this store's key: no register of the store filed it as it stands "
+                               "(or this register lacks the store's key, IT: hub staff-key)")
         if self.done_before(s.ref):
             log.info("hub settlement %s was carried out before: marked done now", s.ref)
             return "done", "carried out (the terminal stopped before it could say so)"

@@ -20,6 +20,17 @@ from budtender_app.services.paths import folders
 KEYRING_ENTRY = "hub-password"
 #: Seconds to wait for the hub before saying it is unreachable: never long at the counter.
 CONNECT_TIMEOUT = 3
+#: The hub's session settings for every terminal connection: a statement or a lock wait that does
+#: not end (a register frozen inside its claim's transaction holds the row; someone's long
+#: transaction locks the table) is cancelled by the hub, so a checkout's claim comes back
+#: unreachable in seconds instead of never; a session left idle inside a transaction (its register
+#: died mid-claim) is ended by the hub, so its locks do not outlive it. TCP keepalives and
+#: ``tcp_user_timeout`` notice a hub whose wire went dead mid-statement (the hub cannot cancel
+#: what it never received). The reports that scan the store's history lift the statement limit
+#: for their own transaction (export.py, shift_report.py).
+SESSION_OPTIONS = "-c statement_timeout=5000 -c lock_timeout=2000 -c idle_in_transaction_session_timeout=20000"
+TCP_ARGS = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 3,
+            "tcp_user_timeout": 10000}
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TLS_MODES = frozenset({"require", "verify-ca", "verify-full"})
 
@@ -47,7 +58,7 @@ class HubUrl:
         """psycopg.connect's keyword arguments (the password never goes into a URL or a log)."""
         return {"host": self.host, "port": self.port, "user": self.user, "dbname": self.dbname,
                 "password": password, "sslmode": self.sslmode, "connect_timeout": CONNECT_TIMEOUT,
-                "application_name": "budtender-app"}
+                "application_name": "budtender-app", "options": SESSION_OPTIONS, **TCP_ARGS}
 
 
 def parse_hub_url(text: str) -> HubUrl:
@@ -121,6 +132,14 @@ class HubConfig:
         if url is None or password is None:
             return None
         return url.connect_args(password)
+
+
+def unhurried(conn: psycopg.Connection) -> None:
+    """Inside a report's transaction: no statement limit (a scan of the store's history may sort
+    for long), and a reader paused between batches is not ended (SESSION_OPTIONS' limits are the
+    counter's). Ends with the transaction."""
+    conn.execute("SET LOCAL statement_timeout = 0")
+    conn.execute("SET LOCAL idle_in_transaction_session_timeout = '15min'")
 
 
 class HubUnreachable(Exception):

@@ -37,8 +37,9 @@ class StoreView:
 class HubDesk:
     """This terminal's window on the hub reached with ``connect_args``."""
 
-    def __init__(self, connect_args: dict[str, Any], *, terminal_id: str, terminal_name: str) -> None:
+    def __init__(self, connect_args: dict[str, Any], *, terminal_id: str, terminal_name: str, key: bytes) -> None:
         self._args = connect_args
+        self._key = key  # the store's key: each request filed is sealed with it (settlements.sealed_ref)
         self.terminal_id = terminal_id
         self.terminal_name = terminal_name
 
@@ -49,8 +50,9 @@ class HubDesk:
         return await self._run(work)
 
     async def request(self, s: Settlement) -> None:
-        """File a settlement for its register to carry out."""
-        await self._run(lambda conn: settlements.request(conn, s))
+        """File a settlement for its register to carry out, sealed with the store's key."""
+        filed = settlements.seal(s, self._key)
+        await self._run(lambda conn: settlements.request(conn, filed))
 
     async def settle_conflict(self, conflict_id: int, by: Actor, reason: str) -> bool:
         """Mark a conflict settled; False when someone settled it meanwhile."""

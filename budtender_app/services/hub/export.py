@@ -28,6 +28,7 @@ from pathlib import Path
 import psycopg
 
 from budtender_app.services.hub import chain
+from budtender_app.services.hub.config import unhurried
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.journal.audit import AuditRow, utc_text
 from budtender_app.services.journal.export import (
@@ -80,6 +81,7 @@ def hub_rows(conn: psycopg.Connection, since: date, until: date | None, tz: tzin
     server-side cursor batch by batch. Hold ``conn`` for nothing else until it is exhausted (or closed)."""
     query, params = hub_query(since, until, tz, store)
     with conn.transaction(), conn.cursor(name="hub_export") as cursor:
+        unhurried(conn)
         cursor.itersize = FETCH
         cursor.execute(query, params)
         for row in cursor:

@@ -138,6 +138,10 @@ def schema_version(conn: psycopg.Connection) -> int:
 def migrate(conn: psycopg.Connection) -> tuple[int, int]:
     """Bring the hub to SCHEMA_VERSION in one transaction; (version before, version after)."""
     with conn.transaction():
+        # IT's command, not the counter's: it waits for another till's migration (and for the
+        # registers' short locks) instead of being cut off by the counter's session limits.
+        conn.execute("SET LOCAL lock_timeout = 0")
+        conn.execute("SET LOCAL statement_timeout = 0")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_ID,))
         conn.execute("CREATE TABLE IF NOT EXISTS hub_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         before = schema_version(conn)

@@ -9,9 +9,10 @@ carries it out through its own journal's decision code at its next contact
 (services/hub/carry_out.py), then marks it done here. Until then the window says "waiting for
 Register 1".
 
-Each request has a ``ref`` the deciding terminal makes (12 random lowercase letters: no digit,
-so the journal's redactor leaves it readable in the audit trail, and a hub restored from an older
-backup can never hand out a used one again). The owner writes the ref into the audit event of
+Each request has a ``ref`` the deciding terminal makes (12 lowercase letters: no digit, so the
+journal's redactor leaves it readable in the audit trail): the seal of the decision under the
+store's key (``sealed_ref``), so a row written or edited on the hub by anyone without the key is
+refused by its owner. The owner writes the ref into the audit event of
 the decision it carries out, and looks for it before acting: a crash between acting and marking
 done is carried out once. ``as_of_seq`` is the row's last event as the manager saw it; the owner
 refuses a request about a row that has changed since (decide again).
@@ -24,6 +25,11 @@ Schema 3 (``SCHEMA_V3``): ``hub_settlements``, and who settled a claim conflict,
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import json
+import logging
 import secrets
 import string
 from dataclasses import dataclass
@@ -34,6 +40,8 @@ import psycopg
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.journal_rules import ReversalPhase, State
+
+log = logging.getLogger(__name__)
 
 SCHEMA_V3 = (
     """CREATE TABLE hub_settlements (
@@ -75,6 +83,34 @@ def new_ref() -> str:
 
 def is_ref(text: str) -> bool:
     return len(text) == 12 and all(c in REF_LETTERS for c in text)
+
+
+def sealed_ref(s: Settlement, key: bytes) -> str:
+    """The ref a decision carries: 12 letters of an HMAC, under the store's key (the staff lookup
+    key every register of the store holds, services/staff/lookup.py), of everything the owner acts
+    on. Only a register with the key can file a request its owner carries out: a row written on the
+    hub by anyone else (the hub's password is in every till's keyring), or a decision edited there,
+    names a manager who never approved it and is refused (carry_out.py)."""
+    fields = ["hub-settlement", s.store, s.owner_id, s.entry_id, s.transaction_id, s.discount_id, s.action,
+              s.reason, s.as_of_seq, s.decided_on, s.decided_on_name, s.staff.staff_id, s.staff.name,
+              s.approver.staff_id, s.approver.name, s.decided_at.astimezone(UTC).isoformat()]
+    digest = hmac.new(key, json.dumps(fields).encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:16], "big")
+    letters = []
+    for _ in range(12):
+        number, i = divmod(number, len(REF_LETTERS))
+        letters.append(REF_LETTERS[i])
+    return "".join(letters)
+
+
+def seal(s: Settlement, key: bytes) -> Settlement:
+    """``s`` with its sealed ref (``sealed_ref``)."""
+    return dataclasses.replace(s, ref=sealed_ref(s, key))
+
+
+def sealed(s: Settlement, key: bytes) -> bool:
+    """True when ``s`` was filed, unchanged, by a register holding ``key``."""
+    return hmac.compare_digest(s.ref, sealed_ref(s, key))
 
 
 @dataclass(frozen=True)
@@ -162,7 +198,14 @@ def open_rows(conn: psycopg.Connection, store: str, refused_since: datetime, lim
     since = refused_since.astimezone(UTC).isoformat()
     rows = conn.execute(_ROWS, (store, list(OPEN_STATES), since, limit)).fetchall()
     conn.commit()
-    return [_hub_row(r) for r in rows]
+    listed = []
+    for r in rows:
+        try:  # no register writes such a row: written on the hub by hand, it is left out, not a crash
+            datetime.fromisoformat(r[13])
+            listed.append(_hub_row(r))
+        except (TypeError, ValueError):
+            log.warning("the store hub's copy of %s's redemption %s cannot be read: not listed", r[1], r[2])
+    return listed
 
 
 def _hub_row(r: tuple[Any, ...]) -> HubRow:

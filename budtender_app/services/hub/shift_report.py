@@ -41,6 +41,7 @@ from budtender_app.domain.shift_report import (
     build_report,
 )
 from budtender_app.domain.shift_text import COLUMNS, figure_cells, figures_table, report_text
+from budtender_app.services.hub.config import unhurried
 from budtender_app.services.hub.schema import require_current
 from budtender_app.services.journal.audit import utc_text
 from budtender_app.services.journal.export import atomic_text, spreadsheet_safe
@@ -125,6 +126,7 @@ def hub_events(conn: psycopg.Connection, span: Span, store: str | None) -> Itera
     store-wide (events in time order; rows one number per register and row)."""
     rows: dict[tuple[str, int], int] = {}
     with conn.transaction(), conn.cursor(name="hub_shift_report") as cursor:
+        unhurried(conn)
         cursor.itersize = FETCH
         cursor.execute(_EVENTS, _params(span, store))
         for number, r in enumerate(cursor, 1):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,8 @@ from budtender_app.viewmodels.pending import PendingViewModel
 from budtender_app.viewmodels.pending_words import Action
 from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 from tests.helpers import no_sleep
+
+STORE_KEY = b"the store's staff lookup key, as IT carries it to every till"
 
 pytestmark = [pytest.mark.hub, pytest.mark.logs_expected(r"push to the store hub failed: RuntimeError",
                                                             r"claim conflict: transaction POS-3000",
@@ -87,7 +90,7 @@ def start(name: str, folder: Path, args, api) -> Register:
     path = folder / "journal.sqlite3"
     journal = Journal(path, store=STORE, terminal=name, lock=JournalLock(path).acquire(), clock=CLOCK)
     reader = Journal.open_read_only(path)
-    settler = HubSettler(journal, RedemptionSender(api, journal, sleep=no_sleep))
+    settler = HubSettler(journal, RedemptionSender(api, journal, sleep=no_sleep), key=STORE_KEY)
     return Register(name, path, journal, HubPusher(Terminal(reader, name), args, now=CLOCK.now, settler=settler),
                     reader)
 
@@ -105,7 +108,7 @@ async def unknown_sale(register: Register, api, txid: str, discount_id: str = TE
 
 
 def window(register: Register, args, api, *, approving=lambda: MANAGER) -> StoreWideViewModel:
-    desk = HubDesk(args, terminal_id=register.id, terminal_name=register.name)
+    desk = HubDesk(args, terminal_id=register.id, terminal_name=register.name, key=STORE_KEY)
     return StoreWideViewModel(desk, api, lambda: STORE, CLOCK, acting=lambda: CLERK_2, approving=approving)
 
 
@@ -297,9 +300,11 @@ async def test_a_reason_spelling_another_requests_marker_does_not_swallow_it(ser
     await vm.refresh()
     await vm.decide(vm.key(row_of(vm, one, "POS-1008")), Action.ABANDONED, "voided")
     [(ref,)] = hub_rows(args, "SELECT ref FROM hub_settlements")
-    with psycopg.connect(**args) as conn:  # someone with the hub's password files a request by hand
-        conn.execute("UPDATE hub_settlements SET decided_at = decided_at + interval '1 hour'")
-    await vm.decide(vm.key(row_of(vm, one, "POS-1007")), Action.ABANDONED, f"voided [hub {ref}]")
+    earlier = StoreWideViewModel(HubDesk(args, terminal_id=two.id, terminal_name=two.name, key=STORE_KEY), api,
+                                 lambda: STORE, CLOCK.shifted(timedelta(hours=-1)), acting=lambda: CLERK_2,
+                                 approving=lambda: MANAGER)  # a till whose clock is behind: carried out first
+    await earlier.refresh()
+    await earlier.decide(earlier.key(row_of(earlier, one, "POS-1007")), Action.ABANDONED, f"voided [hub {ref}]")
     await one.pusher.push_once()
     assert one.journal.get(first.id).state is State.ABANDONED
     assert one.journal.get(second.id).state is State.ABANDONED, "the other request was carried out too"
@@ -329,3 +334,29 @@ async def test_the_app_wiring_gives_the_window_the_whole_store_and_the_pusher_it
     finally:
         link.stop()
         one.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"not sealed with this store's key")
+async def test_a_request_written_straight_into_the_hub_never_makes_register_1_send_again(
+        server, api, args, tmp_path):
+    """Someone with the hub's password (every till's keyring holds it) files a 'send again' for
+    Register 1's unanswered redemption, naming the store's manager: Register 1 refuses it, sends
+    nothing, and says why on the hub."""
+    one = start("Register 1", tmp_path / "one", args, api)
+    entry = await unknown_sale(one, api, "POS-1001", reached=True)  # AIQ did take it: a second PUT doubles it
+    assert (await one.pusher.push_once()).in_sync
+    [(as_of,)] = hub_rows(args, "SELECT as_of_seq FROM hub_redemptions")
+    with psycopg.connect(**args) as conn:
+        conn.execute("INSERT INTO hub_settlements (ref, store, owner_id, entry_id, transaction_id, discount_id, "
+                     "action, reason, as_of_seq, decided_on, decided_on_name, staff_id, staff_name, approver_id, "
+                     "approver_name, decided_at) VALUES ('forgedrefabc', %s, %s, %s, 'POS-1001', %s, 'retry', "
+                     "'AIQ shows nothing', %s, 't-2', 'Register 2', %s, %s, %s, %s, now())",
+                     (STORE, one.id, entry.id, TEN_OFF, as_of, CLERK_2.staff_id, CLERK_2.name, MANAGER.staff_id,
+                      MANAGER.name))
+    assert len(puts(server)) == 1
+    await one.pusher.push_once()
+    assert len(puts(server)) == 1 and one.journal.get(entry.id).state is State.UNKNOWN
+    [(outcome, text)] = hub_rows(args, "SELECT outcome, outcome_text FROM hub_settlements")
+    assert outcome == "refused" and "not sealed with this store's key" in text
+    one.stop()
