@@ -210,6 +210,49 @@ class StoreWideViewModel(QObject):
             register=row.register, what=self.action_words(action.value), name=row.discount_name,
             tx=row.transaction_id))
 
+    def may_withdraw(self, row: HubRow) -> bool:
+        """A settlement waits for the row's register: a manager may withdraw it."""
+        return bool(row.waiting_ref)
+
+    def start_withdraw(self, key: int, reason: str, manager: str = "") -> None:
+        self._ops.spawn(self.withdraw(key, reason, manager))
+
+    async def withdraw(self, key: int, reason: str, manager: str = "") -> None:
+        """Withdraw the settlement waiting for the row's register (the hub decides who wins when
+        that register is carrying it out at the same moment: services/hub/withdraw.py)."""
+        decided = self._decision(reason, manager)
+        if decided is None:
+            return
+        reason, approver = decided
+        row = self.row(key)
+        if row is None or not self.may_withdraw(row):
+            self._line.say(Level.ERROR, self.tr("No decision waits for that redemption now."))
+            return
+        try:
+            with self._ops.showing(self.tr("Withdrawing the decision on the store hub…")):
+                found = await self._desk.withdraw(row.waiting_ref, approver, reason)
+        except HubDeskError as exc:
+            self._line.say(Level.ERROR, str(exc))
+            return
+        await self.refresh()
+        if found.withdrawn:
+            log.info("settlement %s for %s's redemption %s withdrawn", row.waiting_ref, row.register, row.id)
+            self._line.say(Level.INFO, self.tr("Withdrawn: {register} will not {what} for '{name}' (transaction "
+                                               "{tx}). It may be decided again.").format(
+                register=row.register, what=self.action_words(row.waiting_action), name=row.discount_name,
+                tx=row.transaction_id))
+            return
+        self._line.say(Level.ERROR, self._not_withdrawn(row, found.why))
+
+    def _not_withdrawn(self, row: HubRow, why: str) -> str:
+        if why == "taken":
+            return self.tr("Too late to withdraw: {register} is carrying it out now. Its outcome shows here once it "
+                           "has (Refresh).").format(register=row.register)
+        if why == "gone":
+            return self.tr("That decision is not on the store hub any more.")
+        return self.tr("Too late to withdraw: {register} already answered it ({what}).").format(
+            register=row.register, what=why)
+
     def start_settle_conflict(self, conflict_id: int, reason: str, manager: str = "") -> None:
         self._ops.spawn(self.settle_conflict(conflict_id, reason, manager))
 

@@ -18,6 +18,7 @@ from budtender_app.services.hub import settlements
 from budtender_app.services.hub.config import HubUnreachable, connect
 from budtender_app.services.hub.schema import HubSchemaError, require_current
 from budtender_app.services.hub.settlements import Conflict, HubRow, Settlement, SettlementRefused
+from budtender_app.services.hub.withdraw import Withdrawn, withdraw
 
 T = TypeVar("T")
 
@@ -51,6 +52,10 @@ class HubDesk:
     async def request(self, s: Settlement) -> None:
         """File a settlement for its register to carry out."""
         await self._run(lambda conn: settlements.request(conn, s))
+
+    async def withdraw(self, ref: str, by: Actor, reason: str) -> Withdrawn:
+        """Withdraw a waiting settlement, unless its register took it first (withdraw.py)."""
+        return await self._run(lambda conn: withdraw(conn, ref, by, self.terminal_name, reason))
 
     async def settle_conflict(self, conflict_id: int, by: Actor, reason: str) -> bool:
         """Mark a conflict settled; False when someone settled it meanwhile."""

@@ -112,12 +112,15 @@ class StoreTab(QWidget):
         self.abandon_button = self._button(self.tr("Give &up"), "store_abandon_button", "Ask its register to give up")
         self.settle_button = self._button(self.tr("Conflict se&ttled"), "store_settle_button",
                                           "Mark the selected conflict settled")
+        self.withdraw_button = self._button(self.tr("&Withdraw decision"), "store_withdraw_button",
+                                            "Withdraw the decision waiting for its register")
+        self.withdraw_button.clicked.connect(self._on_withdraw_button_clicked)
         self.check_button.clicked.connect(self._on_check_button_clicked)
         self.retry_button.clicked.connect(self._on_retry_button_clicked)
         self.mark_button.clicked.connect(self._on_mark_button_clicked)
         self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
         self.settle_button.clicked.connect(self._on_settle_button_clicked)
-        return button_row(self.retry_button, self.mark_button, self.abandon_button,
+        return button_row(self.withdraw_button, self.retry_button, self.mark_button, self.abandon_button,
                           left=[self.check_button, self.settle_button])
 
     def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
@@ -196,6 +199,9 @@ class StoreTab(QWidget):
         self.retry_button.setEnabled(Action.RETRY in allowed and decided)
         self.mark_button.setEnabled(bool({Action.REDEEMED, Action.REVERSED} & allowed) and decided)
         self.abandon_button.setEnabled(Action.ABANDONED in allowed and decided)
+        self.withdraw_button.setVisible(row is not None and self._vm.may_withdraw(row))
+        self.withdraw_button.setEnabled(row is not None and self._vm.may_withdraw(row) and decided
+                                        and not self._vm.busy)
         self.settle_button.setEnabled(self.conflict_table.selected_id() is not None and decided
                                       and not self._vm.busy)
 
@@ -298,6 +304,17 @@ class StoreTab(QWidget):
         text = question.format(register=row.register, name=row.discount_name, tx=row.transaction_id,
                                points=row.points)
         self._ask(text, yes, lambda: self._vm.start_decide(key, action, *self._decision()))
+
+    def _on_withdraw_button_clicked(self) -> None:
+        row = self._vm.row(self.selected_key())
+        if row is None:
+            return
+        key = self._vm.key(row)
+        self._ask(self.tr("Withdraw the decision waiting for {register} ({what} '{name}', transaction {tx})? If "
+                          "{register} is carrying it out right now, it is too late and you are told so.").format(
+            register=row.register, what=self._vm.action_words(row.waiting_action), name=row.discount_name,
+            tx=row.transaction_id), self.tr("&Yes, withdraw it"),
+            lambda: self._vm.start_withdraw(key, *self._decision()))
 
     def _on_settle_button_clicked(self) -> None:
         conflict_id = self.conflict_table.selected_id()

@@ -1,0 +1,115 @@
+"""A manager withdraws a settlement that waits for a register that never came back (real hub,
+AIQ's simulator over HTTP): the owner never carries out a withdrawn one, and when the owner and
+the manager meet on the same request the hub decides who wins, and the window says which.
+
+Both sides of the race are driven in a fixed order: the owner's fetch is done (its pusher has the
+request in hand), then the manager withdraws, then the owner acts; and the other way round, the
+owner's take on the hub done, then the withdraw."""
+
+from __future__ import annotations
+
+import pytest
+
+from budtender_app.services.journal import State
+from budtender_app.viewmodels.pending_words import Action
+from tests.services.hub.test_hub_settlements import (  # noqa: F401 - api and args are fixtures used here
+    FIVE_OFF,
+    api,
+    args,
+    hub_rows,
+    puts,
+    row_of,
+    start,
+    unknown_sale,
+    window,
+)
+
+pytestmark = [pytest.mark.hub, pytest.mark.logs_expected(r"manager action refused: no manager approved it")]
+
+
+async def waiting(server, api, args, tmp_path, txid):
+    one = start("Register 1", tmp_path / "one", args, api)
+    two = start("Register 2", tmp_path / "two", args, api)
+    entry = await unknown_sale(one, api, txid)
+    await one.pusher.push_once()
+    vm = window(two, args, api)
+    await vm.refresh()
+    await vm.decide(vm.key(row_of(vm, one, txid)), Action.RETRY, "AIQ's report does not show it")
+    assert vm.may_withdraw(row_of(vm, one, txid))
+    return one, two, entry, vm
+
+
+@pytest.mark.asyncio
+async def test_a_withdrawn_settlement_is_never_carried_out_and_the_row_may_be_decided_again(
+        server, api, args, tmp_path):
+    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4001")
+    refused = window(two, args, api, approving=lambda: None)
+    await refused.refresh()
+    await refused.withdraw(refused.key(refused.rows[0]), "register stolen")
+    assert "manager" in refused.message[1], "approved, as every settlement act"
+    await vm.withdraw(vm.key(row_of(vm, one, "POS-4001")), "Register 1 was stolen: decided at the POS")
+    assert vm.message[1].startswith("Withdrawn: Register 1 will not send again")
+    row = row_of(vm, one, "POS-4001")
+    assert not row.waiting_ref and "withdrawn by Morgan Manager (m-9) at Register 2" in row.last_outcome
+    assert hub_rows(args, "SELECT outcome, withdrawn_by FROM hub_settlements") == [
+        ("withdrawn", "Morgan Manager (m-9)")]
+    await one.pusher.push_once()  # the register comes back after all
+    assert one.journal.get(entry.id).state is State.UNKNOWN and not puts(server)
+    await vm.decide(vm.key(row), Action.ABANDONED, "voided in the POS")
+    assert "Waiting for Register 1" in vm.message[1], "a new decision may wait for it"
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.asyncio
+async def test_fetched_then_withdrawn_then_the_owner_acts_the_withdraw_wins(server, api, args, tmp_path):
+    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4002")
+    settler = one.pusher.settler
+    real = settler.carry_out
+
+    async def withdrawn_meanwhile(s, take):
+        await vm.withdraw(vm.key(row_of(vm, one, "POS-4002")), "Register 1 is gone for good")
+        return await real(s, take)
+    settler.carry_out = withdrawn_meanwhile
+    await one.pusher.push_once()
+    assert one.journal.get(entry.id).state is State.UNKNOWN and not puts(server), "the owner did nothing"
+    assert vm.message[1].startswith("Withdrawn")
+    assert hub_rows(args, "SELECT outcome FROM hub_settlements") == [("withdrawn",)]
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.asyncio
+async def test_taken_by_the_owner_then_withdrawn_the_owner_wins_and_the_manager_is_told(server, api, args, tmp_path):
+    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4003")
+    settler = one.pusher.settler
+    real = settler.carry_out
+
+    async def acting_when_withdrawn(s, take):
+        async def take_then_withdraw(ref):
+            got = await take(ref)
+            await vm.withdraw(vm.key(row_of(vm, one, "POS-4003")), "Register 1 is gone for good")
+            return got
+        return await real(s, take_then_withdraw)
+    settler.carry_out = acting_when_withdrawn
+    await one.pusher.push_once()
+    assert "Too late to withdraw: Register 1 is carrying it out now" in vm.message[1]
+    assert one.journal.get(entry.id).state is State.REDEEMED and len(puts(server)) == 1, "sent once"
+    assert hub_rows(args, "SELECT outcome, withdrawn_by FROM hub_settlements") == [("done", "")]
+    await vm.refresh()
+    assert not [r for r in vm.rows if r.terminal_id == one.id], "carried out: no longer open"
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.asyncio
+async def test_withdrawing_what_was_already_answered_says_so(server, api, args, tmp_path):
+    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4004")
+    await unknown_sale(one, api, "POS-4005", FIVE_OFF)
+    stale = row_of(vm, one, "POS-4004")  # the manager's list, read before Register 1 answered
+    await one.pusher.push_once()
+    vm.rows = [stale]
+    await vm.withdraw(vm.key(stale), "too slow")
+    assert "Too late to withdraw: Register 1 already answered it (done" in vm.message[1]
+    one.stop()
+    two.stop()
