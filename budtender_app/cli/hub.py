@@ -78,6 +78,11 @@ def _connected(args: argparse.Namespace, config: HubConfig) -> int:
         _error("This terminal joined no hub: `budtender-app hub set --url postgresql://USER@HOST/DB` first.")
         return EXIT_REFUSED
     where = f"{url.host}:{url.port}/{url.dbname}"
+    if args.hub_action == "release-claim":
+        from budtender_app.cli.hub_release import run_release
+
+        path = Path(args.journal_path) if args.journal_path else default_journal_path()
+        return run_release(args, connect_args, _seal(path))
     with connect(connect_args) as conn:
         if args.hub_action == "init":
             before, after = migrate(conn)

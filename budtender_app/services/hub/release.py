@@ -68,8 +68,9 @@ def release_claim(conn: psycopg.Connection, store: str, transaction_id: str, dis
         row = conn.execute("SELECT terminal_id, terminal_name, claimed_at FROM hub_claims WHERE store = %s AND "
                            "transaction_id = %s AND discount_id = %s FOR UPDATE", key).fetchone()
         if row is None:
+            where = f" at {store}" if store else ""
             raise ReleaseRefused(f"No register holds a claim on discount {discount_id} of transaction "
-                                 f"{transaction_id} at {store}: nothing to release.")
+                                 f"{transaction_id}{where}: nothing to release.")
         holder_id, holder_name, claimed_at = row
         found = conn.execute("SELECT state FROM hub_redemptions WHERE terminal_id = %s AND store = %s AND "
                              "transaction_id = %s AND discount_id = %s ORDER BY entry_id DESC LIMIT 1",

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import psycopg
 
-from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
 from budtender_app.services.hub.release import SCHEMA_V6 as _RELEASES_V6
+from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
 from budtender_app.services.hub.staff_schema import SCHEMA_V5 as _SCHEMA_V5
 from budtender_app.services.hub.withdraw import SCHEMA_V6 as _WITHDRAW_V6
 

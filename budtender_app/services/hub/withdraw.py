@@ -26,8 +26,8 @@ SCHEMA_V6 = (
     "ALTER TABLE hub_settlements ADD COLUMN taken_at TIMESTAMPTZ",
     "ALTER TABLE hub_settlements ADD COLUMN withdrawn_by TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE hub_settlements DROP CONSTRAINT hub_settlements_outcome_check",
-    "ALTER TABLE hub_settlements ADD CONSTRAINT hub_settlements_outcome_check "
-    "CHECK (outcome IN ('', 'done', 'refused', 'withdrawn'))",
+    ("ALTER TABLE hub_settlements ADD CONSTRAINT hub_settlements_outcome_check "
+     "CHECK (outcome IN ('', 'done', 'refused', 'withdrawn'))"),
 )
 
 

@@ -8,14 +8,18 @@ owner's take on the hub done, then the withdraw."""
 
 from __future__ import annotations
 
+import httpx
+import psycopg
 import pytest
+import pytest_asyncio
 
+from budtender_app.services.aiq_client import AiqClient, AiqConfig
+from budtender_app.services.hub import schema
+from budtender_app.services.hub.config import parse_hub_url
 from budtender_app.services.journal import State
+from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
 from budtender_app.viewmodels.pending_words import Action
-from tests.services.hub.test_hub_settlements import (  # noqa: F401 - api and args are fixtures used here
-    FIVE_OFF,
-    api,
-    args,
+from tests.services.hub.test_hub_settlements import (
     hub_rows,
     puts,
     row_of,
@@ -25,6 +29,19 @@ from tests.services.hub.test_hub_settlements import (  # noqa: F401 - api and ar
 )
 
 pytestmark = [pytest.mark.hub, pytest.mark.logs_expected(r"manager action refused: no manager approved it")]
+
+
+@pytest_asyncio.fixture
+async def api(server):
+    async with httpx.AsyncClient(timeout=httpx.Timeout(5.0)) as http:
+        yield AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID))
+
+
+@pytest.fixture
+def args(hub_db):
+    with psycopg.connect(hub_db.url, password=hub_db.password) as conn:
+        schema.migrate(conn)
+    return parse_hub_url(hub_db.url).connect_args(hub_db.password)
 
 
 async def waiting(server, api, args, tmp_path, txid):
@@ -104,8 +121,7 @@ async def test_taken_by_the_owner_then_withdrawn_the_owner_wins_and_the_manager_
 
 @pytest.mark.asyncio
 async def test_withdrawing_what_was_already_answered_says_so(server, api, args, tmp_path):
-    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4004")
-    await unknown_sale(one, api, "POS-4005", FIVE_OFF)
+    one, two, _entry, vm = await waiting(server, api, args, tmp_path, "POS-4004")
     stale = row_of(vm, one, "POS-4004")  # the manager's list, read before Register 1 answered
     await one.pusher.push_once()
     vm.rows = [stale]
