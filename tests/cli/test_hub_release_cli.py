@@ -116,3 +116,12 @@ def test_nothing_is_released_while_this_terminals_journal_is_in_use_or_without_a
     assert claim_by_three(conn_args, "POS-7003").silent, "still held"
     missing = release(here, "POS-0000")
     assert missing.returncode == 1 and "nothing to release" in missing.stderr
+
+
+def test_hub_status_lists_the_waiting_settlements_and_the_staff_sync(conn_args, tmp_path):
+    here, _ = register(tmp_path / "two", "Register 2", sale="POS-7004")
+    assert hub("push", "--journal", str(here)).returncode == 0
+    status = hub("status", "--journal", str(here))
+    assert status.returncode == 0, status.stderr
+    assert "Settlements waiting for this terminal: 0; at the whole store: 0." in status.stdout
+    assert "Staff accounts shared at this store: 0; this register's last staff sync: never" in status.stdout

@@ -23,6 +23,7 @@ import psycopg
 from budtender_app.services.hub.release import SCHEMA_V6 as _RELEASES_V6
 from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
 from budtender_app.services.hub.staff_schema import SCHEMA_V5 as _SCHEMA_V5
+from budtender_app.services.hub.staff_schema import SCHEMA_V6 as _STAFF_V6
 from budtender_app.services.hub.withdraw import SCHEMA_V6 as _WITHDRAW_V6
 
 SCHEMA_VERSION = 6
@@ -124,7 +125,7 @@ _SCHEMA_V4 = (
 )
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5,
-                                     6: _WITHDRAW_V6 + _RELEASES_V6}
+                                     6: _WITHDRAW_V6 + _RELEASES_V6 + _STAFF_V6}
 
 
 class HubSchemaError(Exception):
