@@ -254,7 +254,17 @@ def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:
 def counter_side(services: Services, vm: RedemptionViewModel, pending: PendingViewModel) -> CounterSide:
     """The running counter's part in settlements and the whole store's view (app.py)."""
     s = services
-    return CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending, after=vm.refresh_pending)
+    return CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending,
+                       after=after_settlement(vm, pending))
+
+
+def after_settlement(vm: RedemptionViewModel, pending: PendingViewModel) -> Callable[[], None]:
+    """What the counter does once it carried out a settlement decided at another register: the
+    Redemptions window's Pending tab (open or not) re-reads the journal, and the count updates."""
+    def after() -> None:
+        pending.refresh()
+        vm.refresh_pending()
+    return after
 
 
 def show_hub(window: MainWindow, control: HubControl, local: Callable[[datetime], datetime],
