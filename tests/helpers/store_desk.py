@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from budtender_app.domain.journal_rules import ReversalPhase, State
 from budtender_app.services.hub.desk import HubDeskError, StoreView
 from budtender_app.services.hub.settlements import Conflict, HubRow
+from budtender_app.services.hub.withdraw import Withdrawn
 
 THEIRS = HubRow("t-1", "Register 1", 7, "POS-1001", "102", "$10 off your order", "POS10", 250, State.UNKNOWN,
                 None, 1, "AIQ did not answer in time.", "***-***-4567", "2026-11-22T23:58:00+00:00", 31)
@@ -37,6 +38,7 @@ class FakeDesk:
         self.rows = list(rows)
         self.conflicts = list(conflicts)
         self.requests: list = []
+        self.taken: set[str] = set()
         self.fail = ""
 
     async def read(self, store, refused_since):
@@ -48,6 +50,16 @@ class FakeDesk:
         self.requests.append(s)
         self.rows = [replace(r, waiting_ref=s.ref, waiting_action=s.action)
                      if (r.terminal_id, r.id) == (s.owner_id, s.entry_id) else r for r in self.rows]
+
+    async def withdraw(self, ref, by, reason):
+        """Closes the request unless ``taken`` holds its ref (its register is carrying it out)."""
+        self.requests.append(("withdraw", ref, by, reason))
+        if ref in self.taken:
+            return Withdrawn(False, "taken")
+        said = f"withdrawn: withdrawn by {by.name} at {self.terminal_name}: {reason}"
+        self.rows = [replace(r, waiting_ref="", waiting_action="", last_outcome=said) if r.waiting_ref == ref else r
+                     for r in self.rows]
+        return Withdrawn(True)
 
     async def settle_conflict(self, conflict_id, by, reason):
         self.requests.append((conflict_id, by, reason))
