@@ -156,7 +156,8 @@ def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal)
     pending = counter.pending
     desk = HubDesk(args, terminal_id=terminal.id, terminal_name=terminal.name)
     pending.store_wide = StoreWideViewModel(desk, counter.api, lambda: counter.journal.store, counter.clock,
-                                            pending, acting=pending.acting, approving=pending.approving)
+                                            pending, acting=pending.acting, approving=pending.approving,
+                                            record=counter.journal.record_event)
     return HubSettler(counter.journal, counter.sender, may_send=counter.may_send, after=counter.after)
 
 

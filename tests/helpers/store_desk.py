@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from budtender_app.domain.journal_rules import ReversalPhase, State
 from budtender_app.services.hub.desk import HubDeskError, StoreView
+from budtender_app.services.hub.release import Blocked, Released
 from budtender_app.services.hub.settlements import Conflict, HubRow
 from budtender_app.services.hub.withdraw import Withdrawn
 
@@ -27,6 +28,8 @@ MORE = (
 CONFLICT = Conflict(1, "Main St", "POS-2040", "101", "$5 off", "Register 2", "Register 1",
                     datetime(2026, 11, 23, 0, 5, tzinfo=UTC), datetime(2026, 11, 23, 0, 9, tzinfo=UTC))
 
+BLOCKED = Blocked("POS-1090", "102", "Register 4", datetime(2026, 11, 22, 23, 10, tzinfo=UTC))
+
 
 class FakeDesk:
     """Register 2's desk: ``rows`` and ``conflicts`` as the hub has them; a request makes its row
@@ -34,9 +37,10 @@ class FakeDesk:
 
     terminal_id, terminal_name = "t-2", "Register 2"
 
-    def __init__(self, rows=(THEIRS, MINE), conflicts=()) -> None:
+    def __init__(self, rows=(THEIRS, MINE), conflicts=(), blocked=()) -> None:
         self.rows = list(rows)
         self.conflicts = list(conflicts)
+        self.blocked = list(blocked)
         self.requests: list = []
         self.taken: set[str] = set()
         self.fail = ""
@@ -44,7 +48,7 @@ class FakeDesk:
     async def read(self, store, refused_since):
         if self.fail:
             raise HubDeskError(self.fail)
-        return StoreView(list(self.rows), list(self.conflicts))
+        return StoreView(list(self.rows), list(self.conflicts), list(self.blocked))
 
     async def request(self, s):
         self.requests.append(s)
@@ -60,6 +64,11 @@ class FakeDesk:
         self.rows = [replace(r, waiting_ref="", waiting_action="", last_outcome=said) if r.waiting_ref == ref else r
                      for r in self.rows]
         return Withdrawn(True)
+
+    async def release_claim(self, store, b, by, reason):
+        self.requests.append(("release", b, by, reason))
+        self.blocked = [x for x in self.blocked if x != b]
+        return Released(b.holder, b.claimed_at, "")
 
     async def settle_conflict(self, conflict_id, by, reason):
         self.requests.append((conflict_id, by, reason))

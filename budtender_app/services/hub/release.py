@@ -84,3 +84,33 @@ def release_claim(conn: psycopg.Connection, store: str, transaction_id: str, dis
                      "claimed_at, released_by, released_on, reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                      (*key, holder_id, holder_name, claimed_at, who(by), on_name, reason))
     return Released(str(holder_name), claimed_at, state)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A claim no other register may take over (orphans.py's silent one): stale, no redemption of
+    its holder backs it, and its holder has not pushed its whole journal since."""
+
+    transaction_id: str
+    discount_id: str
+    holder: str
+    claimed_at: datetime
+
+
+_BLOCKED = (
+    "SELECT c.transaction_id, c.discount_id, c.terminal_name, c.claimed_at FROM hub_claims c "
+    "LEFT JOIN hub_terminals t ON t.terminal_id = c.terminal_id WHERE c.store = %(store)s "
+    "AND now() - c.hub_at > %(after)s AND NOT coalesce(t.synced_at > c.hub_at + %(grace)s, FALSE) "
+    "AND NOT EXISTS (SELECT 1 FROM hub_redemptions r WHERE r.terminal_id = c.terminal_id AND r.store = c.store "
+    "AND r.transaction_id = c.transaction_id AND r.discount_id = c.discount_id AND r.state <> ALL(%(freed)s)) "
+    "ORDER BY c.claimed_at LIMIT 100")
+
+
+def blocked_claims(conn: psycopg.Connection, store: str) -> list[Blocked]:
+    """The silent claims at ``store``, oldest first: each blocks its discount at every register."""
+    from budtender_app.services.hub.orphans import JOURNAL_GRACE, ORPHAN_AFTER
+
+    rows = conn.execute(_BLOCKED, {"store": store, "after": ORPHAN_AFTER, "grace": JOURNAL_GRACE,
+                                   "freed": list(FREED)}).fetchall()
+    conn.commit()
+    return [Blocked(str(a), str(b), str(c), d) for a, b, c, d in rows]

@@ -154,20 +154,26 @@ class StoreTab(QWidget):
         self._on_table_item_selection_changed()
 
     def _draw_conflicts(self) -> None:
-        conflicts = self._vm.conflicts
-        self.conflict_table.setRowCount(len(conflicts))
-        for n, c in enumerate(conflicts):
-            for column, text in enumerate((self._vm.words.when(c.found_at), self._vm.conflict_text(c))):
+        """The conflicts (by id), then the claims silent registers hold (by -(index + 1))."""
+        vm = self._vm
+        lines = [(c.id, vm.words.when(c.found_at), vm.conflict_text(c)) for c in vm.conflicts]
+        lines += [(-(n + 1), vm.words.when(b.claimed_at), vm.blocked_text(b)) for n, b in enumerate(vm.blocked)]
+        self.conflict_table.setRowCount(len(lines))
+        for n, (key, *texts) in enumerate(lines):
+            for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, c.id)
+                item.setData(Qt.ItemDataRole.UserRole, key)
                 item.setToolTip(text)
                 self.conflict_table.setItem(n, column, item)
         QTimer.singleShot(0, self, self._fit_rows)
-        self.conflicts_label.setText(self.tr("⚠ Claim conflicts ({n}): check both registers' records and the "
-                                             "shopper's history in AIQ, then mark each settled.").format(
-            n=len(conflicts)))
-        self.conflicts_label.setVisible(bool(conflicts))
-        self.conflict_table.setVisible(bool(conflicts))
+        said = [self.tr("⚠ Claim conflicts ({n}): check both registers' records and the shopper's history in AIQ, "
+                        "then mark each settled.").format(n=len(vm.conflicts))] if vm.conflicts else []
+        if vm.blocked:
+            said.append(self.tr("⚠ Claims of silent registers ({n}): release one only if AIQ and the POS show it "
+                                "was not redeemed.").format(n=len(vm.blocked)))
+        self.conflicts_label.setText(" ".join(said))
+        self.conflicts_label.setVisible(bool(lines))
+        self.conflict_table.setVisible(bool(lines))
 
     def _draw_status(self) -> None:
         vm = self._vm
@@ -202,8 +208,10 @@ class StoreTab(QWidget):
         self.withdraw_button.setVisible(row is not None and self._vm.may_withdraw(row))
         self.withdraw_button.setEnabled(row is not None and self._vm.may_withdraw(row) and decided
                                         and not self._vm.busy)
-        self.settle_button.setEnabled(self.conflict_table.selected_id() is not None and decided
-                                      and not self._vm.busy)
+        picked = self.conflict_table.selected_id()
+        self.settle_button.setText(self.tr("Re&lease claim") if picked is not None and picked < 0
+                                   else self.tr("Conflict se&ttled"))
+        self.settle_button.setEnabled(picked is not None and decided and not self._vm.busy)
 
     def _show_check(self) -> None:
         key = self.selected_key()
@@ -319,6 +327,12 @@ class StoreTab(QWidget):
     def _on_settle_button_clicked(self) -> None:
         conflict_id = self.conflict_table.selected_id()
         if conflict_id is None:
+            return
+        if conflict_id < 0:
+            index = -conflict_id - 1
+            self._ask(self.tr("Release the claim? Its register may have redeemed it: only if AIQ's report and the "
+                              "POS show it was not."), self.tr("&Yes, release it"),
+                      lambda: self._vm.start_release(index, *self._decision()))
             return
         self._ask(self.tr("Mark this conflict settled? Only once both registers' records and the shopper's "
                           "history in AIQ were checked."), self.tr("&Yes, settled"),
