@@ -7,7 +7,8 @@ the request is open) right before its journal acts, and acts only when the take 
 manager's ``withdraw`` locks the row (``FOR UPDATE``) and closes it only when no register took it.
 Whichever commits first wins: an owner that fetched the request, then finds it withdrawn when it
 takes it, does nothing; a withdraw that comes after the take is refused ("Register 1 is carrying
-it out"), and the manager sees its outcome at the next read. A withdrawn request is closed
+it out"), and the manager sees its outcome at the next read, unless the take is ``SILENT_TAKE``
+old and its register has not pushed since (it stopped mid-act and never came back). A withdrawn request is closed
 (``done_at``, outcome 'withdrawn', who and why), so the row may be decided again.
 
 Schema 6 (``SCHEMA_V6``): ``taken_at``, ``withdrawn_by`` and the 'withdrawn' outcome.
@@ -16,7 +17,7 @@ Schema 6 (``SCHEMA_V6``): ``taken_at``, ``withdrawn_by`` and the 'withdrawn' out
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -45,11 +46,26 @@ def who(actor: Actor) -> str:
     return f"{actor.name} ({actor.staff_id})" if actor.staff_id else actor.name
 
 
+#: A request its register took this long ago, with no push from it since, may be withdrawn: the
+#: register stopped between its take and telling the hub (what it did, if anything, is in its
+#: journal and reaches the hub with its next push; a new decision about the row is refused while
+#: the row differs there, ``as_of_seq``).
+SILENT_TAKE = timedelta(minutes=30)
+
+
+def _taken_and_silent(conn: psycopg.Connection, ref: str) -> bool:
+    row = conn.execute("SELECT now() - s.taken_at > %s AND coalesce(t.last_push < s.taken_at, TRUE) "
+                       "FROM hub_settlements s LEFT JOIN hub_terminals t ON t.terminal_id = s.owner_id "
+                       "WHERE s.ref = %s", (SILENT_TAKE, ref)).fetchone()
+    return bool(row and row[0])
+
+
 def take(conn: psycopg.Connection, ref: str, owner_id: str) -> bool:
     """The owner takes its request before acting: False when it was withdrawn (or closed)
-    meanwhile. Taking again what this owner took (a crash after the take) is True."""
+    meanwhile. Taking again what this owner took (a crash after the take, a journal that could not
+    write) is True, and dates the take anew: an owner acting now is never silent."""
     with conn.transaction():
-        return conn.execute("UPDATE hub_settlements SET taken_at = coalesce(taken_at, now()) "
+        return conn.execute("UPDATE hub_settlements SET taken_at = now() "
                             "WHERE ref = %s AND owner_id = %s AND done_at IS NULL", (ref, owner_id)).rowcount == 1
 
 
@@ -63,9 +79,11 @@ def withdraw(conn: psycopg.Connection, ref: str, by: Actor, on_name: str, reason
         taken_at, done_at, outcome, text = row
         if done_at is not None:
             return Withdrawn(False, f"{outcome}: {text}" if text else str(outcome))
-        if taken_at is not None:
+        if taken_at is not None and not _taken_and_silent(conn, ref):
             return Withdrawn(False, "taken", taken_at)
         said = f"withdrawn by {who(by)} at {on_name}: {reason}"
+        if taken_at is not None:
+            said += " (its register took it, then went silent: what it did is in its journal)"
         conn.execute("UPDATE hub_settlements SET done_at = now(), outcome = 'withdrawn', outcome_text = %s, "
                      "withdrawn_by = %s WHERE ref = %s", (said[:300], who(by), ref))
     return Withdrawn(True)

@@ -28,7 +28,8 @@ from tests.services.hub.test_hub_settlements import (
     window,
 )
 
-pytestmark = [pytest.mark.hub, pytest.mark.logs_expected(r"manager action refused: no manager approved it")]
+pytestmark = [pytest.mark.hub, pytest.mark.logs_expected(r"manager action refused: no manager approved it",
+                                                            r"hub settlement \w+ failed here \(RuntimeError\)")]
 
 
 @pytest_asyncio.fixture
@@ -127,5 +128,35 @@ async def test_withdrawing_what_was_already_answered_says_so(server, api, args, 
     vm.rows = [stale]
     await vm.withdraw(vm.key(stale), "too slow")
     assert "Too late to withdraw: Register 1 already answered it (done" in vm.message[1]
+    one.stop()
+    two.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_take_whose_register_went_silent_may_be_withdrawn_and_is_never_carried_out_after(
+        server, api, args, tmp_path, monkeypatch):
+    one, two, entry, vm = await waiting(server, api, args, tmp_path, "POS-4006")
+    settler = one.pusher.settler
+    real = settler.carry_out
+
+    async def stopped_after_the_take(s, take):
+        await take(s.ref)
+        raise RuntimeError("the till lost power")
+    settler.carry_out = stopped_after_the_take
+    await one.pusher.push_once()
+    await vm.refresh()
+    await vm.withdraw(vm.key(row_of(vm, one, "POS-4006")), "Register 1 is gone")
+    assert "carrying it out now" in vm.message[1], "a fresh take: its register may be acting"
+    with psycopg.connect(**args) as conn:  # half an hour on, and not a push from Register 1
+        conn.execute("UPDATE hub_settlements SET taken_at = now() - interval '1 hour'")
+        conn.execute("UPDATE hub_terminals SET last_push = now() - interval '2 hours' WHERE terminal_id = %s",
+                     (one.id,))
+    await vm.refresh()
+    await vm.withdraw(vm.key(row_of(vm, one, "POS-4006")), "Register 1 is gone")
+    assert vm.message[1].startswith("Withdrawn")
+    assert "took it, then went silent" in row_of(vm, one, "POS-4006").last_outcome
+    settler.carry_out = real
+    await one.pusher.push_once()  # it comes back after all
+    assert one.journal.get(entry.id).state is State.UNKNOWN and not puts(server)
     one.stop()
     two.stop()
