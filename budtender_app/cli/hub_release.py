@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from budtender_app.domain.actor import Actor
+from budtender_app.domain.redact import redact
 from budtender_app.services.hub.config import connect
 from budtender_app.services.hub.release import WARNING, Released, ReleaseRefused, release_claim
 from budtender_app.services.hub.schema import require_current
@@ -28,7 +29,8 @@ EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_RUNNING = 0, 1, 2, 3
 def run_release(args: argparse.Namespace, connect_args: dict[str, Any], seal: Any) -> int:
     """Release the claim; the exit code. The journal is opened first: a journal that could not
     record the release stops it before anything changes on the hub."""
-    manager, reason = Actor.typed(args.manager), " ".join(args.reason.split())
+    # The reason goes to the hub, where every register reads it: nothing that looks secret leaves in it.
+    manager, reason = Actor.typed(args.manager), " ".join(redact(args.reason, limit=400).split())
     if not manager.name or not reason or len(reason) > 200:
         return _error("A release needs the manager's name and a reason of at most 200 characters.", EXIT_BAD_INPUT)
     path = Path(args.journal_path) if args.journal_path else default_journal_path()

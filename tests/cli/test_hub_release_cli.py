@@ -114,6 +114,12 @@ def test_nothing_is_released_while_this_terminals_journal_is_in_use_or_without_a
                "--journal", str(here))
     assert bare.returncode == 2 and "manager's name" in bare.stderr
     assert claim_by_three(conn_args, "POS-7003").silent, "still held"
+    pasted = hub("release-claim", "--transaction", "POS-7003", "--discount", "d1", "--manager", "Morgan",
+                 "--reason", "shopper 555-201-4567 says no", "--journal", str(here))
+    assert pasted.returncode == 0, pasted.stderr
+    with psycopg.connect(**conn_args) as conn:
+        [(reason,)] = conn.execute("SELECT reason FROM hub_claim_releases").fetchall()
+    assert "555-201-4567" not in reason, "a phone pasted into the reason never reaches the hub"
     missing = release(here, "POS-0000")
     assert missing.returncode == 1 and "nothing to release" in missing.stderr
 
