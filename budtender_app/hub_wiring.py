@@ -172,7 +172,8 @@ def join_counter(counter: CounterSide, args: dict[str, Any], terminal: Terminal,
     pending = counter.pending
     desk = HubDesk(args, terminal_id=terminal.id, terminal_name=terminal.name, key=key)
     pending.store_wide = StoreWideViewModel(desk, counter.api, lambda: counter.journal.store, counter.clock,
-                                            pending, acting=pending.acting, approving=pending.approving)
+                                            pending, acting=pending.acting, approving=pending.approving,
+                                            record=counter.journal.record_event)
     return HubSettler(counter.journal, counter.sender, key=key, may_send=counter.may_send, after=counter.after)
 
 
@@ -270,7 +271,17 @@ def state_text(state: PushState, local: Callable[[datetime], datetime]) -> str:
 def counter_side(services: Services, vm: RedemptionViewModel, pending: PendingViewModel) -> CounterSide:
     """The running counter's part in settlements and the whole store's view (app.py)."""
     s = services
-    return CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending, after=vm.refresh_pending)
+    return CounterSide(s.journal, s.sender, s.client, s.clock, vm.may_send_queued, pending,
+                       after=after_settlement(vm, pending))
+
+
+def after_settlement(vm: RedemptionViewModel, pending: PendingViewModel) -> Callable[[], None]:
+    """What the counter does once it carried out a settlement decided at another register: the
+    Redemptions window's Pending tab (open or not) re-reads the journal, and the count updates."""
+    def after() -> None:
+        pending.refresh()
+        vm.refresh_pending()
+    return after
 
 
 def show_hub(window: MainWindow, control: HubControl, local: Callable[[datetime], datetime],

@@ -26,6 +26,7 @@ from budtender_app.services.hub.config import HubConfig, HubConfigError, HubUnre
 from budtender_app.services.hub.push import Terminal, check, push
 from budtender_app.services.hub.schema import HubSchemaError, migrate
 from budtender_app.services.hub.status import describe, hub_state
+from budtender_app.services.hub.status_more import staff_key_id
 from budtender_app.services.journal import Journal, JournalError, Seal, default_journal_path
 from budtender_app.services.journal.guard import journal_name
 
@@ -47,7 +48,7 @@ def run_hub(args: argparse.Namespace, *, keys: CredentialStore | None = None) ->
             forgot = config.forget()
             print("Left the hub: its URL and password are forgotten." if forgot else "This terminal joined no hub.")
             return EXIT_OK
-        return _connected(args, config)
+        return _connected(args, config, keys or CredentialStore())
     except HubConfigError as exc:
         _error(str(exc))
         return EXIT_BAD_INPUT
@@ -72,12 +73,17 @@ def _set(args: argparse.Namespace, config: HubConfig, keys: CredentialStore) -> 
     return EXIT_OK
 
 
-def _connected(args: argparse.Namespace, config: HubConfig) -> int:
+def _connected(args: argparse.Namespace, config: HubConfig, keys: CredentialStore) -> int:
     connect_args, url = config.connect_args(), config.url()
     if connect_args is None or url is None:
         _error("This terminal joined no hub: `budtender-app hub set --url postgresql://USER@HOST/DB` first.")
         return EXIT_REFUSED
     where = f"{url.host}:{url.port}/{url.dbname}"
+    if args.hub_action == "release-claim":
+        from budtender_app.cli.hub_release import run_release
+
+        path = Path(args.journal_path) if args.journal_path else default_journal_path()
+        return run_release(args, connect_args, _seal(path))
     with connect(connect_args) as conn:
         if args.hub_action == "init":
             before, after = migrate(conn)
@@ -93,7 +99,7 @@ def _connected(args: argparse.Namespace, config: HubConfig) -> int:
                 print(f"Pushed {result.pushed} events; the hub has #{result.hub_last} of {result.local_last}.")
             else:
                 check(terminal, conn)  # the whole of this terminal's chain on the hub, with its key if here
-            lines = describe(hub_state(conn, terminal), where)
+            lines = describe(hub_state(conn, terminal, staff_key_id(keys)), where)
     print("\n".join(lines))
     return EXIT_REFUSED if any(line.startswith("WARNING") for line in lines) else EXIT_OK
 

@@ -25,4 +25,18 @@ def build_hub_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     key = actions.add_parser("staff-key", help="show this register's staff sign-in key, or --set the store's "
                                                "(read from standard input)")
     key.add_argument("--set", action="store_true", help="read the store's key from standard input and keep it")
+    add_release_parser(actions)
     return parser
+
+
+def add_release_parser(actions: argparse._SubParsersAction) -> None:
+    """`hub release-claim`'s options."""
+    p = actions.add_parser("release-claim", help="release a claim held by a register that is gone for good "
+                                                 "(a manager decides; the holder may have redeemed it)")
+    p.add_argument("--transaction", required=True, help="the POS transaction")
+    p.add_argument("--discount", required=True, help="the AIQ discount id")
+    p.add_argument("--store", default=None, help="the store (needed only when two stores' claims match)")
+    p.add_argument("--manager", required=True, help="the manager who decided (name or initials)")
+    p.add_argument("--reason", required=True, help="why (at most 200 characters), e.g. what AIQ's report shows")
+    p.add_argument("--journal", dest="journal_path", metavar="FILE", default=None,
+                   help=f"this terminal's redemption journal (default {default_journal_path()})")

@@ -114,7 +114,27 @@ class HubSettingsViewModel(QObject):
             "BROKEN on {names}: IT runs hub status").format(names=", ".join(r.broken))))
         rows.append((self.tr("Claim conflicts"), self.tr("none") if not r.conflicts else self.tr(
             "{n}: a manager checks them (hub status lists them)").format(n=r.conflicts)))
-        return rows
+        return rows + self._more_lines(r)
+
+    def _more_lines(self, r: manage.HubReport) -> list[tuple[str, str]]:
+        """Settlements waiting and the staff sync (services/hub/status_more.py)."""
+        w, s = r.waits, r.staff
+        if w is None or s is None:
+            return []
+
+        def since(n: int, oldest: datetime | None) -> str:
+            if not n:
+                return self.tr("none")
+            return self.tr("{n}, oldest decided {when}").format(
+                n=n, when=f"{self._local(oldest):%b %d %H:%M}" if oldest else "?")
+        key = {True: self.tr("this register has the store's staff key"),
+               False: self.tr("this register does NOT have the store's staff key: IT runs hub staff-key"),
+               None: self.tr("the staff key could not be compared yet")}[s.has_key]
+        synced = f"{self._local(s.last_sync):%b %d %H:%M}" if s.last_sync else self.tr("never")
+        return [(self.tr("Waiting for this register"), since(w.mine, w.mine_oldest)),
+                (self.tr("Waiting at the store"), since(w.store, w.store_oldest)),
+                (self.tr("Staff accounts"), self.tr("{n} shared; last sync here {when}; {key}").format(
+                    n=s.accounts, when=synced, key=key))]
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -146,7 +166,8 @@ class HubSettingsViewModel(QObject):
         if url is None:
             return
         with self._ops.showing(self.tr("Joining the store hub…")):
-            found = await asyncio.to_thread(manage.report, url.connect_args(password), url, *self._journal)
+            found = await asyncio.to_thread(manage.report, url.connect_args(password), url, *self._journal,
+                                            self._config.keys)
         if not found.reachable or found.fit is manage.Fit.NEWER:
             self._show(found, url)
             self._say(Level.ERROR, (found.problem or manage.schema_words(found)) + " " + self.tr("Nothing was saved."))
@@ -180,7 +201,8 @@ class HubSettingsViewModel(QObject):
             self._say(Level.ERROR, self.tr("Type the hub's password to test it."))
             return
         with self._ops.showing(self.tr("Testing the store hub…")):
-            found = await asyncio.to_thread(manage.report, url.connect_args(secret), url, *self._journal)
+            found = await asyncio.to_thread(manage.report, url.connect_args(secret), url, *self._journal,
+                                            self._config.keys)
         self._show(found, url)
         if not found.reachable:
             self._say(Level.ERROR, found.problem)
@@ -195,7 +217,7 @@ class HubSettingsViewModel(QObject):
         if args is None or url is None:
             return
         with self._ops.showing(self.tr("Asking the store hub…")):
-            found = await asyncio.to_thread(manage.report, args, url, *self._journal)
+            found = await asyncio.to_thread(manage.report, args, url, *self._journal, self._config.keys)
         self._show(found, url)
 
     async def initialise(self) -> None:

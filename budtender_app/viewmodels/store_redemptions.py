@@ -29,8 +29,9 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.redact import redact
 from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.hub.desk import HubDesk, HubDeskError
+from budtender_app.services.hub.release import Blocked
 from budtender_app.services.hub.settlements import Conflict, HubRow, Settlement, new_ref
-from budtender_app.services.journal import State
+from budtender_app.services.journal import JournalError, State
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending import REPORT_AFTER, REPORT_BEFORE, ReportApi
 from budtender_app.viewmodels.pending_words import MAX_REASON, Action, CheckKind, PendingWords, actions_for
@@ -53,8 +54,9 @@ class StoreWideViewModel(QObject):
 
     def __init__(self, desk: HubDesk, api: ReportApi, store: Callable[[], str], clock: Clock,
                  parent: QObject | None = None, *, acting: Acting = acting_counter,
-                 approving: Approving | None = None) -> None:
+                 approving: Approving | None = None, record: Callable[..., None] | None = None) -> None:
         super().__init__(parent)
+        self._record = record  # this terminal's Journal.record_event: a claim released goes on its trail
         self._desk = desk
         self._api = api
         self._store = store  # the store in use now (a profile switch moves the counter to another)
@@ -66,6 +68,7 @@ class StoreWideViewModel(QObject):
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.rows: list[HubRow] = []
         self.conflicts: list[Conflict] = []
+        self.blocked: list[Blocked] = []  # claims held by registers silent since (release.py)
         self.read_at: datetime | None = None
         self.problem = ""  # why the hub could not be read ("" when it was)
         self.checks: dict[int, tuple[str, str]] = {}  # row key -> (CheckKind, text)
@@ -143,7 +146,7 @@ class StoreWideViewModel(QObject):
             self.problem = str(exc)
             self.rows_changed.emit()
             return
-        self.rows, self.conflicts, self.problem = view.rows, view.conflicts, ""
+        self.rows, self.conflicts, self.blocked, self.problem = view.rows, view.conflicts, view.blocked, ""
         self.read_at = self._clock.now()
         keys = {self.key(r) for r in self.rows}
         self.checks = {k: v for k, v in self.checks.items() if k in keys}
@@ -209,6 +212,91 @@ class StoreWideViewModel(QObject):
                                            "at its next contact with the store hub.").format(
             register=row.register, what=self.action_words(action.value), name=row.discount_name,
             tx=row.transaction_id))
+
+    def may_withdraw(self, row: HubRow) -> bool:
+        """A settlement waits for the row's register: a manager may withdraw it."""
+        return bool(row.waiting_ref)
+
+    def start_withdraw(self, key: int, reason: str, manager: str = "") -> None:
+        self._ops.spawn(self.withdraw(key, reason, manager))
+
+    async def withdraw(self, key: int, reason: str, manager: str = "") -> None:
+        """Withdraw the settlement waiting for the row's register (the hub decides who wins when
+        that register is carrying it out at the same moment: services/hub/withdraw.py)."""
+        decided = self._decision(reason, manager)
+        if decided is None:
+            return
+        reason, approver = decided
+        row = self.row(key)
+        if row is None or not self.may_withdraw(row):
+            self._line.say(Level.ERROR, self.tr("No decision waits for that redemption now."))
+            return
+        try:
+            with self._ops.showing(self.tr("Withdrawing the decision on the store hub…")):
+                found = await self._desk.withdraw(row.waiting_ref, approver, reason)
+        except HubDeskError as exc:
+            self._line.say(Level.ERROR, str(exc))
+            return
+        await self.refresh()
+        if found.withdrawn:
+            log.info("settlement %s for %s's redemption %s withdrawn", row.waiting_ref, row.register, row.id)
+            self._line.say(Level.INFO, self.tr("Withdrawn: {register} will not {what} for '{name}' (transaction "
+                                               "{tx}). It may be decided again.").format(
+                register=row.register, what=self.action_words(row.waiting_action), name=row.discount_name,
+                tx=row.transaction_id))
+            return
+        self._line.say(Level.ERROR, self._not_withdrawn(row, found.why))
+
+    def _not_withdrawn(self, row: HubRow, why: str) -> str:
+        if why == "taken":
+            return self.tr("Too late to withdraw: {register} is carrying it out now. Its outcome shows here once it "
+                           "has (Refresh).").format(register=row.register)
+        if why == "gone":
+            return self.tr("That decision is not on the store hub any more.")
+        return self.tr("Too late to withdraw: {register} already answered it ({what}).").format(
+            register=row.register, what=why)
+
+    def blocked_text(self, b: Blocked) -> str:
+        """The silent claim in plain words: its holder may have redeemed it."""
+        return self.tr("Discount {discount} of transaction {tx}: claimed at {holder} ({when}), not heard from "
+                       "since, so no register may redeem it. {holder} may have redeemed it.").format(
+            discount=b.discount_id, tx=b.transaction_id, holder=b.holder, when=self.words.when(b.claimed_at))
+
+    def start_release(self, index: int, reason: str, manager: str = "") -> None:
+        self._ops.spawn(self.release(index, reason, manager))
+
+    async def release(self, index: int, reason: str, manager: str = "") -> None:
+        """Release the ``index``-th silent claim: on the hub (who, why) and on this terminal's trail."""
+        decided = self._decision(reason, manager)
+        if decided is None:
+            return
+        reason, approver = decided
+        if not 0 <= index < len(self.blocked):
+            self._line.say(Level.ERROR, self.tr("That claim is not listed any more: press Refresh."))
+            return
+        b = self.blocked[index]
+        try:
+            with self._ops.showing(self.tr("Releasing the claim on the store hub…")):
+                done = await self._desk.release_claim(self.store, b, approver, reason)
+        except HubDeskError as exc:
+            self._line.say(Level.ERROR, str(exc))
+            return
+        log.info("claim of transaction %s discount %s held by %s released by a manager", b.transaction_id,
+                 b.discount_id, done.holder_name)
+        said = self.tr("Released: any register may redeem discount {discount} of transaction {tx} now. If {holder} did "
+                       "redeem it, its next contact shows a claim conflict here.").format(
+            discount=b.discount_id, tx=b.transaction_id, holder=done.holder_name)
+        try:
+            if self._record is not None:
+                self._record("claim_released", staff=self.acting(), approver=approver, transaction_id=b.transaction_id,
+                             detail=f"store hub claim of discount {b.discount_id} held by {done.holder_name} since "
+                                    f"{done.claimed_at.isoformat(timespec='minutes')} released by {approver.name}: "
+                                    f"{reason}")
+        except JournalError as exc:
+            said = self.tr("Released on the store hub (its record names {name}), but this register's journal could "
+                           "not record it: {why}").format(name=approver.name, why=exc)
+        await self.refresh()
+        self._line.say(Level.INFO if said.startswith("Released:") else Level.ERROR, said)
 
     def start_settle_conflict(self, conflict_id: int, reason: str, manager: str = "") -> None:
         self._ops.spawn(self.settle_conflict(conflict_id, reason, manager))

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from budtender_app.domain.journal_rules import ReversalPhase, State
 from budtender_app.services.hub.desk import HubDeskError, StoreView
+from budtender_app.services.hub.release import Blocked, Released
 from budtender_app.services.hub.settlements import Conflict, HubRow
+from budtender_app.services.hub.withdraw import Withdrawn
 
 THEIRS = HubRow("t-1", "Register 1", 7, "POS-1001", "102", "$10 off your order", "POS10", 250, State.UNKNOWN,
                 None, 1, "AIQ did not answer in time.", "***-***-4567", "2026-11-22T23:58:00+00:00", 31)
@@ -26,6 +28,8 @@ MORE = (
 CONFLICT = Conflict(1, "Main St", "POS-2040", "101", "$5 off", "Register 2", "Register 1",
                     datetime(2026, 11, 23, 0, 5, tzinfo=UTC), datetime(2026, 11, 23, 0, 9, tzinfo=UTC))
 
+BLOCKED = Blocked("POS-1090", "102", "Register 4", datetime(2026, 11, 22, 23, 10, tzinfo=UTC))
+
 
 class FakeDesk:
     """Register 2's desk: ``rows`` and ``conflicts`` as the hub has them; a request makes its row
@@ -33,21 +37,38 @@ class FakeDesk:
 
     terminal_id, terminal_name = "t-2", "Register 2"
 
-    def __init__(self, rows=(THEIRS, MINE), conflicts=()) -> None:
+    def __init__(self, rows=(THEIRS, MINE), conflicts=(), blocked=()) -> None:
         self.rows = list(rows)
         self.conflicts = list(conflicts)
+        self.blocked = list(blocked)
         self.requests: list = []
+        self.taken: set[str] = set()
         self.fail = ""
 
     async def read(self, store, refused_since):
         if self.fail:
             raise HubDeskError(self.fail)
-        return StoreView(list(self.rows), list(self.conflicts))
+        return StoreView(list(self.rows), list(self.conflicts), list(self.blocked))
 
     async def request(self, s):
         self.requests.append(s)
         self.rows = [replace(r, waiting_ref=s.ref, waiting_action=s.action)
                      if (r.terminal_id, r.id) == (s.owner_id, s.entry_id) else r for r in self.rows]
+
+    async def withdraw(self, ref, by, reason):
+        """Closes the request unless ``taken`` holds its ref (its register is carrying it out)."""
+        self.requests.append(("withdraw", ref, by, reason))
+        if ref in self.taken:
+            return Withdrawn(False, "taken")
+        said = f"withdrawn: withdrawn by {by.name} at {self.terminal_name}: {reason}"
+        self.rows = [replace(r, waiting_ref="", waiting_action="", last_outcome=said) if r.waiting_ref == ref else r
+                     for r in self.rows]
+        return Withdrawn(True)
+
+    async def release_claim(self, store, b, by, reason):
+        self.requests.append(("release", b, by, reason))
+        self.blocked = [x for x in self.blocked if x != b]
+        return Released(b.holder, b.claimed_at, "")
 
     async def settle_conflict(self, conflict_id, by, reason):
         self.requests.append((conflict_id, by, reason))

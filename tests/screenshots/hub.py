@@ -24,7 +24,7 @@ import psycopg
 import PySide6  # noqa: F401 - before qasync, as in the app
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 from budtender_app.app import make_event_loop
 from budtender_app.domain.clock import Clock
@@ -105,6 +105,10 @@ async def shoot(out: Path, size: str, url: str, journal: Path) -> None:
     page.refresh()
     await done(dialog)
     await save(out, size, "3-joined-status", dialog)
+    scroll = page.findChild(QScrollArea, "hub_page_scroll")
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())  # the waits and the staff sync
+    await save(out, size, "3b-joined-status-scrolled", dialog)
+    scroll.verticalScrollBar().setValue(0)
     page.url_edit.setText("postgresql://budtender@hub.store.lan/hub")
     page.test_button.click()
     await done(dialog)

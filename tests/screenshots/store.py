@@ -29,7 +29,7 @@ from budtender_app.domain.actor import Actor
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 from tests.helpers import screenshot_clock
-from tests.helpers.store_desk import CONFLICT, MINE, MORE, THEIRS, FakeDesk
+from tests.helpers.store_desk import BLOCKED, CONFLICT, MINE, MORE, THEIRS, FakeDesk
 from tests.screenshots.sizes import SCREENS, Shots, _quiet, build, settle
 
 MANAGER = Actor("m-9", "Morgan Manager")
@@ -41,7 +41,7 @@ async def shoot(out: Path, size: str) -> None:
     win.resize(*SCREENS[size])
     win.show()
     await settle()
-    desk = FakeDesk([THEIRS, MINE, *MORE], [CONFLICT])
+    desk = FakeDesk([THEIRS, MINE, *MORE], [CONFLICT], [BLOCKED])
     store = pending_vm.store_wide = StoreWideViewModel(desk, api, lambda: journal.store, clock, pending_vm,
                                                        approving=lambda: MANAGER)
     pending_vm.approving = lambda: MANAGER
@@ -61,6 +61,19 @@ async def shoot(out: Path, size: str) -> None:
     tab.confirm.yes_button.click()
     await store.wait_idle()
     await shots.save("store-3-waiting", dialog)
+    tab.fields.reason_edit.setText("Register 1 was stolen: voided at the POS")
+    tab.withdraw_button.click()
+    await shots.save("store-4-withdraw-confirm", dialog)
+    tab.confirm.yes_button.click()
+    await store.wait_idle()
+    await shots.save("store-5-withdrawn", dialog)
+    tab.conflict_table.selectRow(1)
+    tab.fields.reason_edit.setText("Register 4 was stolen; AIQ's report shows no redemption")
+    tab.settle_button.click()
+    await shots.save("store-6-release-confirm", dialog)
+    tab.confirm.yes_button.click()
+    await store.wait_idle()
+    await shots.save("store-7-released", dialog)
     dialog.done(0)
     win.close_without_asking()
     await vm.wait_idle()

@@ -16,7 +16,7 @@ and the reason and the approving manager are checked as the local window checks 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from budtender_app.domain.actor import NAME_LIMIT, Actor
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 MAX_REASON = 200
 #: (outcome, words) for the hub: 'done' or 'refused'.
 Outcome = tuple[str, str]
+#: The owner's take of a request on the hub right before acting (withdraw.py): True taken, False
+#: withdrawn meanwhile (do nothing), None the hub could not say (asked again at the next contact).
+Take = Callable[[str], Awaitable[bool | None]]
+
+
+async def _taken(_ref: str) -> bool | None:
+    return True
 
 
 class Sender(Protocol):
@@ -67,9 +74,10 @@ class HubSettler:
         found = self._journal.read_one("SELECT id FROM audit WHERE instr(detail, ?) > 0 LIMIT 1", (marker(ref),))
         return found is not None
 
-    async def carry_out(self, s: Settlement) -> Outcome | None:
+    async def carry_out(self, s: Settlement, take: Take = _taken) -> Outcome | None:
         """Carry ``s`` out once; the outcome for the hub, or None: not now (the journal could not
-        write, or a send must wait for the counter's sale), asked again at the next contact."""
+        write, or a send must wait for the counter's sale), asked again at the next contact, or
+        withdrawn by a manager before ``take`` got it (then nothing is done here)."""
         if not is_ref(s.ref):
             return "refused", "not a settlement this terminal can read"
         if not sealed(s, self._key):  # written or edited on the hub by someone without the store's key
@@ -87,6 +95,12 @@ class HubSettler:
         if problem:
             return "refused", problem
         if s.action == "retry" and not self._may_send():
+            return None
+        taken = await take(s.ref)
+        if not taken:
+            if taken is False:
+                log.info("hub settlement %s was withdrawn by a manager before it was carried out: nothing done",
+                         s.ref)
             return None
         try:
             text = await self._act(s, entry)

@@ -101,6 +101,11 @@ class HubConfig:
         self._keys = keys
         self._file = file or folders().hub_file
 
+    @property
+    def keys(self) -> CredentialStore:
+        """Where the password is kept (and this register's staff key, for the hub's status)."""
+        return self._keys
+
     def url(self) -> HubUrl | None:
         """The hub this terminal joined, or None (none, or a file that no longer parses)."""
         try:

@@ -15,10 +15,12 @@ from typing import Any
 
 import psycopg
 
+from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.hub.config import HubUnreachable, HubUrl, connect
 from budtender_app.services.hub.push import Terminal
 from budtender_app.services.hub.schema import SCHEMA_VERSION, HubSchemaError, migrate, schema_version
 from budtender_app.services.hub.status import hub_state
+from budtender_app.services.hub.status_more import StaffState, Waits, staff_key_id
 from budtender_app.services.journal import Journal, JournalError, Seal
 
 
@@ -45,6 +47,8 @@ class HubReport:
     behind: int | None = None  # events of this terminal's journal not on the hub (None: unknown)
     broken: tuple[str, ...] = ()  # terminals whose chain the hub found broken
     conflicts: int = 0  # late claims another register held, for managers
+    waits: Waits | None = None  # settlements waiting (status_more.py); None before schema 6
+    staff: StaffState | None = None
 
     @property
     def fit(self) -> Fit:
@@ -104,7 +108,8 @@ def schema_words(report: HubReport) -> str:
     return ""
 
 
-def report(args: dict[str, Any], url: HubUrl, journal_path: Path | None, seal: Seal | None) -> HubReport:
+def report(args: dict[str, Any], url: HubUrl, journal_path: Path | None, seal: Seal | None,
+           keys: CredentialStore | None = None) -> HubReport:
     """Connect and read the hub's state as ``hub status`` does (this terminal's distance behind
     from its journal, read-only); never raises for a hub problem: ``reachable`` False and why."""
     try:
@@ -114,13 +119,14 @@ def report(args: dict[str, Any], url: HubUrl, journal_path: Path | None, seal: S
             if version == 0 or version > SCHEMA_VERSION:
                 return HubReport(True, version=version)
             with _OpenTerminal(journal_path, seal) as terminal:
-                state = hub_state(conn, terminal)
+                state = hub_state(conn, terminal, staff_key_id(keys))
     except (HubUnreachable, psycopg.Error) as exc:
         return HubReport(False, explain(exc, url))
     this = state.this
     return HubReport(True, version=state.version, terminals=len(state.terminals), pushed=this is not None,
                      last_push=this.last_push if this else None, last_sequence=this.last_sequence if this else 0,
-                     behind=state.behind, broken=tuple(t.name for t in state.flagged), conflicts=len(state.conflicts))
+                     behind=state.behind, broken=tuple(t.name for t in state.flagged), conflicts=len(state.conflicts),
+                     waits=state.waits, staff=state.staff)
 
 
 def initialise(args: dict[str, Any], url: HubUrl) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from budtender_app.services.hub.orphans import release_stale
 from budtender_app.services.hub.push import PushResult, Terminal, push
 from budtender_app.services.hub.schema import HubSchemaError
 from budtender_app.services.hub.settlements import Settlement, mark_done, requests_for
+from budtender_app.services.hub.withdraw import take
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class PushState:
 class Settler(Protocol):
     """HubSettler (carry_out.py), as far as the pusher uses it."""
 
-    async def carry_out(self, s: Settlement) -> tuple[str, str] | None: ...
+    async def carry_out(self, s: Settlement, take: Callable[[str], Awaitable[bool | None]]) -> tuple[str, str] | None:
+        ...
 
 
 class HubPusher:
@@ -107,7 +109,7 @@ class HubPusher:
         outcomes = []
         for request in requests:
             try:
-                outcome = await self.settler.carry_out(request)
+                outcome = await self.settler.carry_out(request, self._take)
             except Exception as exc:  # noqa: BLE001 - one request that fails is asked again, never at the counter
                 log.warning("hub settlement %s failed here (%s): asked again next round", request.ref,
                             type(exc).__name__)
@@ -115,6 +117,18 @@ class HubPusher:
             if outcome is not None:
                 outcomes.append((request.ref, *outcome))
         return await asyncio.to_thread(self._finish_blocking, outcomes) if outcomes else result
+
+    async def _take(self, ref: str) -> bool | None:
+        """Take ``ref`` on the hub before acting (withdraw.py); None when the hub did not answer."""
+        try:
+            return await asyncio.to_thread(self._take_blocking, ref)
+        except (HubUnreachable, OSError, psycopg.Error) as exc:
+            log.info("hub settlement %s waits: the hub did not answer its take (%s)", ref, type(exc).__name__)
+            return None
+
+    def _take_blocking(self, ref: str) -> bool:
+        with connect(self._args) as conn:
+            return take(conn, ref, self._terminal.id)
 
     def _finish_blocking(self, outcomes: list[tuple[str, str, str]]) -> PushResult:
         """The results first (pushed), then the requests marked done."""

@@ -11,6 +11,8 @@ Schema 2: claims (``hub_claims``) and the conflicts of late claims (``hub_claim_
 Schema 3: managers' settlements (``settlements.py``).
 Schema 4: hub-side times for orphaned claims (``orphans.py``): when a claim was made or renewed
 (``hub_claims.hub_at``) and when a terminal last pushed its whole journal (``hub_terminals.synced_at``).
+Schema 5: staff accounts (``staff_schema.py``). Schema 6: withdrawn settlements (``withdraw.py``) and
+claims released by a manager (``release.py``).
 No column holds a redemption URL, a token, an API key, a PIN, a full phone or AIQ's contact id.
 """
 
@@ -18,10 +20,13 @@ from __future__ import annotations
 
 import psycopg
 
+from budtender_app.services.hub.release import SCHEMA_V6 as _RELEASES_V6
 from budtender_app.services.hub.settlements import SCHEMA_V3 as _SCHEMA_V3
 from budtender_app.services.hub.staff_schema import SCHEMA_V5 as _SCHEMA_V5
+from budtender_app.services.hub.staff_schema import SCHEMA_V6 as _STAFF_V6
+from budtender_app.services.hub.withdraw import SCHEMA_V6 as _WITHDRAW_V6
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _LOCK_ID = 0x6275_6474  # "budt": the advisory lock of hub migrations
 
 _SCHEMA_V1 = (
@@ -119,7 +124,8 @@ _SCHEMA_V4 = (
     "ALTER TABLE hub_terminals ADD COLUMN synced_at TIMESTAMPTZ",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4, 5: _SCHEMA_V5,
+                                     6: _WITHDRAW_V6 + _RELEASES_V6 + _STAFF_V6}
 
 
 class HubSchemaError(Exception):

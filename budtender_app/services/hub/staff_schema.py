@@ -7,6 +7,8 @@ No column holds a passcode, a badge code or the lookup key: hashes and tags only
 
 from __future__ import annotations
 
+from typing import Any
+
 #: Schema 5: the store's staff accounts (see the module's docstring). Main took 3 (settlements) and
 #: 4 (orphaned claims) first.
 SCHEMA_V5 = (
@@ -36,3 +38,13 @@ SCHEMA_V5 = (
         PRIMARY KEY (store, uid))""",
     "CREATE UNIQUE INDEX hub_staff_active_name ON hub_staff (store, name_key) WHERE removed_at IS NULL",
 )
+
+#: Schema 6: the hub's time of each register's last whole staff sync, for ``hub status``
+#: (status_more.py). A register that never pushed has no hub_terminals row: nothing is written.
+SCHEMA_V6 = ("ALTER TABLE hub_terminals ADD COLUMN staff_synced_at TIMESTAMPTZ",)
+
+
+def mark_staff_synced(conn: Any, terminal_id: str) -> None:
+    """A whole staff sync of ``terminal_id`` ended now (the hub's clock); ``conn`` psycopg's."""
+    with conn.transaction():
+        conn.execute("UPDATE hub_terminals SET staff_synced_at = now() WHERE terminal_id = %s", (terminal_id,))

@@ -48,6 +48,7 @@ from budtender_app.domain import lockout
 from budtender_app.domain.lockout import PinLockout
 from budtender_app.domain.staff import Role, name_key
 from budtender_app.services.hub.schema import require_current
+from budtender_app.services.hub.staff_schema import mark_staff_synced
 from budtender_app.services.staff.hub_link import Applied, HubAccount, LockNews, Outgoing, StaffLink
 from budtender_app.services.staff.store import StaffStore
 
@@ -173,6 +174,7 @@ def sync(conn: psycopg.Connection, store: str, terminal_id: str, staff: StaffSto
     if result.applied.refill:  # the hub lacks what this register pushed before: refilled now
         result.pushed += _push_all(conn, store, terminal_id, link, now, result)
     result.skipped += result.applied.skipped
+    mark_staff_synced(conn, terminal_id)
     return result
 
 

@@ -70,6 +70,8 @@ EVENTS = frozenset({
     "signed_in", "signed_out",
     # A manager's import of a POS file into AIQ's feeds (viewmodels/feed_import.py): kind, file name, counts.
     "feed_import",
+    # A manager's release of a store hub claim held by a register gone for good (cli/hub_release.py).
+    "claim_released",
 })
 
 SCHEMA = """

@@ -112,12 +112,15 @@ class StoreTab(QWidget):
         self.abandon_button = self._button(self.tr("Give &up"), "store_abandon_button", "Ask its register to give up")
         self.settle_button = self._button(self.tr("Conflict se&ttled"), "store_settle_button",
                                           "Mark the selected conflict settled")
+        self.withdraw_button = self._button(self.tr("&Withdraw decision"), "store_withdraw_button",
+                                            "Withdraw the decision waiting for its register")
+        self.withdraw_button.clicked.connect(self._on_withdraw_button_clicked)
         self.check_button.clicked.connect(self._on_check_button_clicked)
         self.retry_button.clicked.connect(self._on_retry_button_clicked)
         self.mark_button.clicked.connect(self._on_mark_button_clicked)
         self.abandon_button.clicked.connect(self._on_abandon_button_clicked)
         self.settle_button.clicked.connect(self._on_settle_button_clicked)
-        return button_row(self.retry_button, self.mark_button, self.abandon_button,
+        return button_row(self.withdraw_button, self.retry_button, self.mark_button, self.abandon_button,
                           left=[self.check_button, self.settle_button])
 
     def _button(self, text: str, object_name: str, accessible: str) -> QPushButton:
@@ -151,20 +154,26 @@ class StoreTab(QWidget):
         self._on_table_item_selection_changed()
 
     def _draw_conflicts(self) -> None:
-        conflicts = self._vm.conflicts
-        self.conflict_table.setRowCount(len(conflicts))
-        for n, c in enumerate(conflicts):
-            for column, text in enumerate((self._vm.words.when(c.found_at), self._vm.conflict_text(c))):
+        """The conflicts (by id), then the claims silent registers hold (by -(index + 1))."""
+        vm = self._vm
+        lines = [(c.id, vm.words.when(c.found_at), vm.conflict_text(c)) for c in vm.conflicts]
+        lines += [(-(n + 1), vm.words.when(b.claimed_at), vm.blocked_text(b)) for n, b in enumerate(vm.blocked)]
+        self.conflict_table.setRowCount(len(lines))
+        for n, (key, *texts) in enumerate(lines):
+            for column, text in enumerate(texts):
                 item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, c.id)
+                item.setData(Qt.ItemDataRole.UserRole, key)
                 item.setToolTip(text)
                 self.conflict_table.setItem(n, column, item)
         QTimer.singleShot(0, self, self._fit_rows)
-        self.conflicts_label.setText(self.tr("⚠ Claim conflicts ({n}): check both registers' records and the "
-                                             "shopper's history in AIQ, then mark each settled.").format(
-            n=len(conflicts)))
-        self.conflicts_label.setVisible(bool(conflicts))
-        self.conflict_table.setVisible(bool(conflicts))
+        said = [self.tr("⚠ Claim conflicts ({n}): check both registers' records and the shopper's history in AIQ, "
+                        "then mark each settled.").format(n=len(vm.conflicts))] if vm.conflicts else []
+        if vm.blocked:
+            said.append(self.tr("⚠ Claims of silent registers ({n}): release one only if AIQ and the POS show it "
+                                "was not redeemed.").format(n=len(vm.blocked)))
+        self.conflicts_label.setText(" ".join(said))
+        self.conflicts_label.setVisible(bool(lines))
+        self.conflict_table.setVisible(bool(lines))
 
     def _draw_status(self) -> None:
         vm = self._vm
@@ -196,8 +205,13 @@ class StoreTab(QWidget):
         self.retry_button.setEnabled(Action.RETRY in allowed and decided)
         self.mark_button.setEnabled(bool({Action.REDEEMED, Action.REVERSED} & allowed) and decided)
         self.abandon_button.setEnabled(Action.ABANDONED in allowed and decided)
-        self.settle_button.setEnabled(self.conflict_table.selected_id() is not None and decided
-                                      and not self._vm.busy)
+        self.withdraw_button.setVisible(row is not None and self._vm.may_withdraw(row))
+        self.withdraw_button.setEnabled(row is not None and self._vm.may_withdraw(row) and decided
+                                        and not self._vm.busy)
+        picked = self.conflict_table.selected_id()
+        self.settle_button.setText(self.tr("Re&lease claim") if picked is not None and picked < 0
+                                   else self.tr("Conflict se&ttled"))
+        self.settle_button.setEnabled(picked is not None and decided and not self._vm.busy)
 
     def _show_check(self) -> None:
         key = self.selected_key()
@@ -299,9 +313,26 @@ class StoreTab(QWidget):
                                points=row.points)
         self._ask(text, yes, lambda: self._vm.start_decide(key, action, *self._decision()))
 
+    def _on_withdraw_button_clicked(self) -> None:
+        row = self._vm.row(self.selected_key())
+        if row is None:
+            return
+        key = self._vm.key(row)
+        self._ask(self.tr("Withdraw the decision waiting for {register} ({what} '{name}', transaction {tx})? If "
+                          "{register} is carrying it out right now, it is too late and you are told so.").format(
+            register=row.register, what=self._vm.action_words(row.waiting_action), name=row.discount_name,
+            tx=row.transaction_id), self.tr("&Yes, withdraw it"),
+            lambda: self._vm.start_withdraw(key, *self._decision()))
+
     def _on_settle_button_clicked(self) -> None:
         conflict_id = self.conflict_table.selected_id()
         if conflict_id is None:
+            return
+        if conflict_id < 0:
+            index = -conflict_id - 1
+            self._ask(self.tr("Release the claim? Its register may have redeemed it: only if AIQ's report and the "
+                              "POS show it was not."), self.tr("&Yes, release it"),
+                      lambda: self._vm.start_release(index, *self._decision()))
             return
         self._ask(self.tr("Mark this conflict settled? Only once both registers' records and the shopper's "
                           "history in AIQ were checked."), self.tr("&Yes, settled"),

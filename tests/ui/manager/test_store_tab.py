@@ -83,3 +83,43 @@ async def test_a_hub_away_is_said_in_the_tab(qtbot, journal):
     await store.wait_idle()
     assert "unreachable" in dialog.store_tab.status_label.text()
     dialog.done(0)
+
+
+@pytest.mark.asyncio
+async def test_a_waiting_decision_is_withdrawn_or_the_manager_is_told_it_is_too_late(qtbot, journal):
+    from dataclasses import replace
+
+    waiting = replace(THEIRS, waiting_ref="abcdefghijkl", waiting_action="retry")
+    other = replace(THEIRS, id=8, transaction_id="POS-1002", waiting_ref="bcdefghijklm", waiting_action="abandoned")
+    desk = FakeDesk([waiting, other, MINE])
+    desk.taken = {"bcdefghijklm"}  # Register 1 is carrying that one out right now
+    pending = PendingViewModel(journal, FakeAiq(), None, clock=CLOCK, approving=lambda: MANAGER)
+    store = pending.store_wide = StoreWideViewModel(desk, NoReport(), lambda: "Main St", CLOCK, pending,
+                                                    approving=lambda: MANAGER)
+    dialog = PendingDialog(pending)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.tabs.setCurrentWidget(dialog.store_tab)
+    await store.wait_idle()
+    tab = dialog.store_tab
+
+    def select(txid):
+        tab.table.selectRow(next(r for r in range(tab.table.rowCount()) if tab.table.item(r, 1).text() == txid))
+    select(MINE.transaction_id)
+    assert not tab.withdraw_button.isVisibleTo(tab), "only where a decision waits"
+    select("POS-1001")
+    assert tab.withdraw_button.isVisibleTo(tab) and not tab.withdraw_button.isEnabled(), "a reason first"
+    tab.fields.reason_edit.setText("Register 1 was stolen")
+    tab.withdraw_button.click()
+    assert "If Register 1 is carrying it out right now, it is too late" in tab.confirm.question_label.text()
+    tab.confirm.yes_button.click()
+    await store.wait_idle()
+    assert store.message[1].startswith("Withdrawn: Register 1 will not send again")
+    assert "waiting for" not in tab.table.item(tab.table.currentRow(), 5).text()
+    select("POS-1002")
+    tab.fields.reason_edit.setText("Register 1 was stolen")
+    tab.withdraw_button.click()
+    tab.confirm.yes_button.click()
+    await store.wait_idle()
+    assert "Too late to withdraw: Register 1 is carrying it out now" in store.message[1]
+    assert [r[0] for r in desk.requests] == ["withdraw", "withdraw"]
