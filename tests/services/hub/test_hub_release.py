@@ -23,6 +23,7 @@ from tests.services.hub.test_hub_settlements import (
     CLOCK,
     MANAGER,
     STORE,
+    STORE_KEY,
     TEN_OFF,
     hub_rows,
     start,
@@ -64,7 +65,7 @@ async def test_a_silent_claim_is_released_from_the_whole_store_tab_with_who_and_
         conn.execute("UPDATE hub_terminals SET synced_at = now() - interval '2 hours' WHERE terminal_id = %s",
                      (one.id,))  # its last push came before the claim: silent since
     assert claim(args, three, "POS-8001").silent, "refused at Register 3: it may have been redeemed"
-    desk = HubDesk(args, terminal_id=two.id, terminal_name=two.name)
+    desk = HubDesk(args, terminal_id=two.id, terminal_name=two.name, key=STORE_KEY)
     vm = StoreWideViewModel(desk, api, lambda: STORE, CLOCK, acting=lambda: CLERK_2, approving=lambda: MANAGER,
                             record=two.journal.record_event)
     await vm.refresh()

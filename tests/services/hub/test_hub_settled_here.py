@@ -20,7 +20,7 @@ from budtender_app.ui.manager.pending_dialog import PendingTab
 from budtender_app.viewmodels.pending import PendingViewModel
 from budtender_app.viewmodels.pending_words import Action
 from tests.helpers import no_sleep
-from tests.services.hub.test_hub_settlements import CLOCK, MANAGER, row_of, start, unknown_sale, window
+from tests.services.hub.test_hub_settlements import CLOCK, MANAGER, STORE_KEY, row_of, start, unknown_sale, window
 
 pytestmark = pytest.mark.hub
 
@@ -60,7 +60,7 @@ async def test_the_open_pending_tab_drops_a_row_settled_from_another_register(se
     tab.show()
     assert tab.table.rowCount() == 1
     counter = Counter()
-    one.pusher.settler = HubSettler(one.journal, sender, after=after_settlement(counter, pending))
+    one.pusher.settler = HubSettler(one.journal, sender, key=STORE_KEY, after=after_settlement(counter, pending))
     await one.pusher.push_once()
     vm = window(two, args, api)
     await vm.refresh()
