@@ -219,7 +219,7 @@ class FeedImporter:
         number = progress.done + 1
         batch, digest = read
         lines = (batch[0].first_line, batch[-1].last_line)
-        if self._progress.acknowledged(self._store, kind, digest):
+        if self._progress.acknowledged(self._store, kind, digest, import_id):
             progress.skipped_items += len(batch)
         else:
             reason = await self._send(kind, batch, cancel)
