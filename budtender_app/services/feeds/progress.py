@@ -39,6 +39,10 @@ CREATE INDEX IF NOT EXISTS batches_by_digest ON batches (digest, state);
 """
 
 
+class ProgressUnreadable(Exception):
+    """The progress file is there but is not one (cut short, overwritten); the message says what to do."""
+
+
 @dataclass(frozen=True, slots=True)
 class BatchRecord:
     """One batch as AIQ answered it."""
@@ -60,12 +64,19 @@ class ProgressStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         self._lock = threading.Lock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL under WAL: a commit survives the app being killed; a power cut may lose the last
-            # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL under WAL: a commit survives the app being killed; a power cut may lose the last
+                # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # cut short or overwritten: sqlite's words are no help
+            self._conn.close()
+            raise ProgressUnreadable(
+                f"The feed imports' progress file {path.name} cannot be read (damaged?): nothing was sent. "
+                f"Move it out of {path.parent} and import again; batches AIQ took before are then sent "
+                "again, which AIQ takes as an update.") from exc
 
     def close(self) -> None:
         with self._lock:
