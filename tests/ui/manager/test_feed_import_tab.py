@@ -192,3 +192,21 @@ async def _until(condition, timeout=5.0) -> bool:
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+@pytest.mark.asyncio
+async def test_a_file_name_that_looks_like_markup_is_shown_as_it_is(setup, server, tmp_path):
+    # The summary and the progress line carry the file's name: a file named "<b>big</b>.csv" (or one
+    # with an <img> or a link) was drawn as rich text by the labels, since they guess the format.
+    from PySide6.QtCore import Qt
+
+    build, _ = setup
+    tab, vm = await build()
+    path = tmp_path / "<b>big<b> <img src=x>.csv"
+    path.write_text("sku,name\n,no sku\n", encoding="utf-8")
+    choose(tab, FeedKind.INVENTORY, path)
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("<b>big<b> <img src=x>.csv: 1 problem")
+    for label in (tab.result_label, tab.progress_label):
+        assert label.textFormat() is Qt.TextFormat.PlainText, label.objectName()
