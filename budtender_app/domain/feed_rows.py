@@ -41,6 +41,7 @@ class _Lines:
     def __init__(self, raw: Iterable[bytes]) -> None:
         self._raw = iter(raw)
         self.count = 0
+        self._ended = True  # the last piece read ended its line
         self.undecodable: list[int] = []
         self.nul: list[int] = []  # lines with a NUL: valid UTF-8, yet never text a POS meant
 
@@ -49,7 +50,9 @@ class _Lines:
 
     def __next__(self) -> str:
         data = next(self._raw)
-        self.count += 1
+        if self._ended:  # a piece of a line longer than the reader takes at once is not a line of its own
+            self.count += 1
+        self._ended = data.endswith(b"\n")
         if self.count == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
         if b"\x00" in data:

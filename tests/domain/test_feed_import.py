@@ -198,3 +198,14 @@ def test_a_nul_character_refuses_its_line_rather_than_reaching_aiq():
     assert [i.key for i in items] == ["sku:A2"]
     assert problems == [("line 2: a NUL character (the file is damaged, or in another encoding): "
                          "save the file as 'CSV UTF-8' and import it again")]
+
+
+def test_a_line_longer_than_the_reader_takes_at_once_keeps_the_files_line_numbers():
+    # The importer reads the file in pieces of at most 1 MB (readline's limit): each piece of a
+    # 3 MB line was counted as a line, so every line after it was reported under the wrong number.
+    piece = 1 << 20
+    data = io.BytesIO(b"sku,name\nA1,x\n" + b"B" * (3 * piece) + b",y\n,no sku\n")
+    found = list(FileReader(FeedKind.INVENTORY, None, CONTEXT).items(iter(lambda: data.readline(piece), b"")))
+    problems = [f for f in found if isinstance(f, Problem)]
+    assert {p.line for p in problems} == {3, 4}
+    assert str(problems[-1]) == "line 4: missing SKU (and no product ID)"
