@@ -197,3 +197,15 @@ async def test_an_item_changed_back_to_an_earlier_value_reaches_aiq(importer, se
     assert (result.sent_items, result.skipped_items) == (200, 0)
     again = await importer.run(importer.check(FeedKind.INVENTORY, wednesday))  # a rerun of it still sends nothing
     assert (again.sent_items, again.skipped_items) == (0, 200)
+
+
+@pytest.mark.asyncio
+async def test_a_file_gone_after_its_check_interrupts_the_import_in_words(importer, server, tmp_path):
+    # A file on a stick pulled out between the check and the send (or mid-send) escaped run() as
+    # FileNotFoundError: the command line ended in a traceback, the window in "failed unexpectedly".
+    path = inventory_file(tmp_path, 150)
+    check = importer.check(FeedKind.INVENTORY, path)
+    path.unlink()
+    result = await importer.run(check)
+    assert result.outcome is Outcome.INTERRUPTED and "cannot read items.csv" in result.message
+    assert feed_calls(server) == []
