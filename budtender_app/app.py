@@ -48,7 +48,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from budtender_app.feed_wiring import add_feed_import
+from budtender_app.feed_wiring import add_feed_import, stop_feed_import
 from budtender_app.hub_wiring import HubControl, counter_side, hub_reports, manager_settings, show_hub
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.sale_feed_wiring import add_sale_feed
@@ -391,7 +391,8 @@ def run_app(args: argparse.Namespace) -> int:
             await services.profile_switch.wait_idle()
         await services.http.aclose()
 
-    closing = [sales.stop, pending_vm.wait_idle, close_http, services.tester.aclose, close_journals]
+    closing = [sales.stop, lambda: stop_feed_import(pending_vm.feed_import), pending_vm.wait_idle, close_http,
+               services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, resend, closing, crash, training=services.mode.training))
     return 0

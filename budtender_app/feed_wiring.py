@@ -40,3 +40,12 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
                              approving=approving, audit=audit, parent=pending_vm)
     pending_vm.feed_import = vm
     return vm
+
+
+async def stop_feed_import(vm: FeedImportViewModel | None) -> None:
+    """At quit: cancel an import running now and wait for it to end. One waiting out AIQ's
+    Retry-After (up to 5 minutes, in a worker thread) otherwise kept the quitting process alive:
+    the loop's executor waits for its threads. What AIQ took stays recorded; a rerun goes on."""
+    if vm is not None:
+        vm.cancel()
+        await vm.wait_idle()

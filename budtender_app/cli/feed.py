@@ -135,7 +135,12 @@ def _import(args: argparse.Namespace, mode: Mode, mappings: MappingStore, clock:
     if args.feed_dry_run:
         print("Dry run: every row is fine; nothing was sent.")
         return EXIT_OK
-    result = asyncio.run(_send(check, mode, clock, args.base_url if mode.training else None))
+    from budtender_app.services.feeds.progress import ProgressUnreadable
+
+    try:
+        result = asyncio.run(_send(check, mode, clock, args.base_url if mode.training else None))
+    except ProgressUnreadable as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
     return _print_result(result)
 
 

@@ -87,7 +87,7 @@ def parse_email(text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         return ""
-    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned):
+    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned) or not cleaned.isprintable():  # no control character
         raise CellError("not an e-mail address")
     return cleaned.lower()
 

@@ -9,6 +9,7 @@ layout is built in: we have seen none of their exports, so a store writes its ow
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -124,7 +125,10 @@ def resolve_header(header: Iterable[str], kind: FeedKind, mapping: ColumnMapping
     under AIQ's own names.
     """
     names = [h.strip().casefold() for h in header]
-    doubled = sorted({n for n in names if n and names.count(n) > 1})
+    where: dict[str, int] = {}
+    for index, name in enumerate(names):  # one pass: a header of 100,000 columns is read at once
+        where.setdefault(name, index)
+    doubled = sorted(n for n, count in Counter(names).items() if n and count > 1)
     if doubled:
         raise MappingError(f"The header has these columns twice: {', '.join(doubled)}.")
     if mapping is not None and mapping.kind is not kind:
@@ -134,7 +138,7 @@ def resolve_header(header: Iterable[str], kind: FeedKind, mapping: ColumnMapping
         claimed = {h.casefold() for h in mapping.columns.values()}
         wanted = {f: h for f, h in wanted.items() if h.casefold() not in claimed}  # a mapped header is taken
         wanted.update(mapping.columns)
-    found = {f: names.index(h.casefold()) for f, h in wanted.items() if h.casefold() in names}
+    found = {f: where[h.casefold()] for f, h in wanted.items() if h.casefold() in where}
     missing = [" or ".join(repr(wanted[f]) for f in group) for group in REQUIRED[kind]
                if not any(f in found for f in group)]
     if missing:

@@ -41,16 +41,22 @@ class _Lines:
     def __init__(self, raw: Iterable[bytes]) -> None:
         self._raw = iter(raw)
         self.count = 0
+        self._ended = True  # the last piece read ended its line
         self.undecodable: list[int] = []
+        self.nul: list[int] = []  # lines with a NUL: valid UTF-8, yet never text a POS meant
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
         data = next(self._raw)
-        self.count += 1
+        if self._ended:  # a piece of a line longer than the reader takes at once is not a line of its own
+            self.count += 1
+        self._ended = data.endswith(b"\n")
         if self.count == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
+        if b"\x00" in data:
+            self.nul.append(self.count)
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
@@ -63,18 +69,23 @@ _UTF16 = (b"\xff\xfe", b"\xfe\xff")
 
 def read_rows(raw_lines: Iterable[bytes]) -> Iterator[Row | Problem]:
     """The file's records in order (blank lines skipped), or a Problem for a line that is not
-    UTF-8 or not CSV. The first record is the header. A UTF-16 file (Excel's "Unicode text")
+    UTF-8 (or holds a NUL) or not CSV. The first record is the header. A UTF-16 file (Excel's
+    "Unicode text"), or one whose lines end in CR alone,
     is one problem for the whole file, not one per line."""
     raw = iter(raw_lines)
     first = next(raw, b"")
     if first.startswith(_UTF16):
         yield Problem(1, f"the file is UTF-16 text, not UTF-8: {ENCODING_ADVICE}")
         return
+    if b"\r" in first.rstrip(b"\r\n"):  # the whole file is one line to readline(): no row would read
+        yield Problem(1, "the lines of this file end in a carriage return alone (an old Mac format): "
+                         f"{ENCODING_ADVICE}")
+        return
     lines = _Lines(itertools.chain((first,) if first else (), raw))
     reader = csv.reader(lines, strict=True)
     while True:
         start = lines.count + 1
-        bad_before = len(lines.undecodable)
+        bad_before, nul_before = len(lines.undecodable), len(lines.nul)
         try:
             cells = next(reader)
         except StopIteration:
@@ -84,6 +95,10 @@ def read_rows(raw_lines: Iterable[bytes]) -> Iterator[Row | Problem]:
             continue
         if len(lines.undecodable) > bad_before:
             yield Problem(lines.undecodable[bad_before], f"not UTF-8 text: {ENCODING_ADVICE}")
+            continue
+        if len(lines.nul) > nul_before:
+            yield Problem(lines.nul[nul_before], f"a NUL character (the file is damaged, or in another encoding): "
+                                                 f"{ENCODING_ADVICE}")
             continue
         if cells and any(c.strip() for c in cells):
             yield Row(start, cells)

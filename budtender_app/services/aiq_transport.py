@@ -58,12 +58,21 @@ def build_request(http: httpx.AsyncClient, config: AiqConfig, method: str, url: 
     return request
 
 
-async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool) -> httpx.Response:
+async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating: bool,
+                   limit: int | None = None) -> httpx.Response:
     """Send ``request`` (never following a redirect: it would carry the key elsewhere). Its URL
-    was checked to be the base URL's http(s) origin, so httpx never refuses the scheme."""
+    was checked to be the base URL's http(s) origin, so httpx never refuses the scheme. With
+    ``limit``, an answer longer than ``limit`` bytes is BadResponse, cut off as it comes in."""
     method = request.method
     try:
-        return await http.send(request, follow_redirects=False)
+        if limit is None:
+            return await http.send(request, follow_redirects=False)
+        response = await http.send(request, follow_redirects=False, stream=True)
+        try:
+            await _read_at_most(response, limit)
+        finally:
+            await response.aclose()
+        return response
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         if _is_certificate_error(exc):
             raise errors.CertificateProblem(
@@ -81,6 +90,22 @@ async def transmit(http: httpx.AsyncClient, request: httpx.Request, *, mutating:
         # after AIQ acted: for a change of points that is "unknown", never "not sent".
         log.warning("AIQ %s failed: %s", method, type(exc).__name__)
         raise failed_after_sending(moves_points=mutating, unreadable=True) from None
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Keep at most ``limit`` bytes of the answer. The rest is read and dropped, not left unread:
+    leaving httpx's nested stream generators half-read leaves them to be closed by the collector,
+    with no loop (the deadline still bounds how long an endless answer is read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit:
+        log.warning("AIQ %s answered more than %d bytes: not read", response.request.method, limit)
+        raise errors.BadResponse("AIQ's answer was far too long to be one; it was not read. Try again.")
+    response._content = b"".join(chunks)  # what httpx's own read() keeps: .json() reads it
 
 
 def _is_certificate_error(exc: BaseException) -> bool:

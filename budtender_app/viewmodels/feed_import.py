@@ -25,6 +25,7 @@ from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.feeds.importer import FeedImporter, FileCheck, ImportResult, Outcome, Progress
 from budtender_app.services.feeds.mappings import MappingStore
+from budtender_app.services.feeds.progress import ProgressUnreadable
 from budtender_app.viewmodels.operation import MessageLine, Operations
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,11 @@ class FeedImportViewModel(QObject):
 
     async def _import(self, kind: FeedKind, path: Path, mapping_name: str, dry_run: bool,
                       approver: Actor | None) -> None:
-        importer = self._make_importer()
+        try:
+            importer = self._make_importer()
+        except ProgressUnreadable as exc:
+            self.result_changed.emit(Level.ERROR, str(exc), [])
+            return
         self.progress_changed.emit(0, 0, self.tr("Checking every row of {name}…").format(name=path.name))
         try:
             mapping = self._mappings.get(self._store(), mapping_name) if mapping_name else None

@@ -88,3 +88,20 @@ def test_aiq_refusing_a_batch_exits_1_with_the_reason_and_lines(server, tmp_path
     out = capsys.readouterr().out
     assert "refused: batch 1 (lines 2-101): AIQ did not accept this inventory batch: Inventory locked" in out
     assert "AIQ refused 1 batch; 50 sent." in out
+
+
+@pytest.mark.parametrize("damage", [b"not a database at all" * 100, b""])
+def test_a_damaged_progress_file_is_said_in_words_and_nothing_is_sent(server, tmp_path, capsys, damage):
+    # A progress file cut short or overwritten between runs ended the command in sqlite's traceback
+    # ("file is not a database"); now it says which file and what to do, before anything is sent.
+    from budtender_app.services.paths import folders
+
+    save_mapping(server)
+    place = folders().feed_imports(training=True)
+    place.parent.mkdir(parents=True, exist_ok=True)
+    place.write_bytes(b"SQLite format 3\x00" + damage)
+    code = feed(server, "inventory", "--csv", str(inventory(tmp_path)), "--mapping", "Till")
+    out, err = capsys.readouterr()
+    assert code != 0 and "Traceback" not in out + err
+    assert place.name in err and "cannot be read" in err
+    assert [r for r in server.simulator.requests if "createUpdateInventory" in r.path] == []

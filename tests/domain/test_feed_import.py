@@ -168,3 +168,44 @@ def test_cells_quoted_in_a_reason_never_show_a_whole_phone_or_email():
 def test_a_utf16_file_is_one_problem_for_the_file():
     _, problems = read(FeedKind.INVENTORY, "sku,name\nA1,x\n".encode("utf-16"))
     assert problems == ["line 1: the file is UTF-16 text, not UTF-8: save the file as 'CSV UTF-8' and import it again"]
+
+
+def test_a_header_of_many_thousand_columns_is_read_at_once():
+    # Checking the header for doubled names once went through the header for each name: a
+    # file of 100,000 columns (a hostile or broken export) held the check for minutes.
+    header = ",".join(f"c{i}" for i in range(100_000)) + ",sku"
+    items, problems = read(FeedKind.INVENTORY, header + "\n" + "," * 100_000 + "A1\n")
+    assert [i.key for i in items] == ["sku:A1"] and problems == []
+    _, problems = read(FeedKind.INVENTORY, header + ",C7,sku\nA1\n")
+    assert problems == ["line 1: The header has these columns twice: c7, sku."]
+
+
+def test_a_file_whose_lines_end_in_a_lone_cr_is_told_how_to_save_it():
+    # Excel's "CSV (Macintosh)" ends lines in CR alone: once reported as "not CSV (new-line
+    # character seen in unquoted field - do you need to open the file in universal-newline
+    # mode?)", words for a programmer.
+    _, problems = read(FeedKind.INVENTORY, b"sku,name\rA1,x\rA2,y\r")
+    assert problems == [("line 1: the lines of this file end in a carriage return alone (an old Mac "
+                         "format): save the file as 'CSV UTF-8' and import it again")]
+    items, problems = read(FeedKind.INVENTORY, b'sku,name\r\nA1,"two\r\nlines"\r\n')
+    assert [i.body["name"] for i in items] == ["two\r\nlines"] and problems == []
+
+
+def test_a_nul_character_refuses_its_line_rather_than_reaching_aiq():
+    # A NUL is valid UTF-8, so it went through to AIQ inside a SKU; it is a sign of a file saved in
+    # another encoding (UTF-16 without its mark) or damaged.
+    items, problems = read(FeedKind.INVENTORY, b"sku,name\nA1\x00,x\nA2,y\n")
+    assert [i.key for i in items] == ["sku:A2"]
+    assert problems == [("line 2: a NUL character (the file is damaged, or in another encoding): "
+                         "save the file as 'CSV UTF-8' and import it again")]
+
+
+def test_a_line_longer_than_the_reader_takes_at_once_keeps_the_files_line_numbers():
+    # The importer reads the file in pieces of at most 1 MB (readline's limit): each piece of a
+    # 3 MB line was counted as a line, so every line after it was reported under the wrong number.
+    piece = 1 << 20
+    data = io.BytesIO(b"sku,name\nA1,x\n" + b"B" * (3 * piece) + b",y\n,no sku\n")
+    found = list(FileReader(FeedKind.INVENTORY, None, CONTEXT).items(iter(lambda: data.readline(piece), b"")))
+    problems = [f for f in found if isinstance(f, Problem)]
+    assert {p.line for p in problems} == {3, 4}
+    assert str(problems[-1]) == "line 4: missing SKU (and no product ID)"

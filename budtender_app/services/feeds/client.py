@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 #: The most items one createUpdateInventory call takes (CONFIRMED).
 INVENTORY_BATCH_LIMIT = 100
 _TEN_DIGITS = re.compile(r"\d{10}")
+#: The longest answer read (bytes): AIQ's feed answers are a line of JSON; a longer one is not read.
+FEED_ANSWER_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ class FeedClient:
             await self._limiter.acquire()  # before the deadline starts: nothing is sent while waiting
         try:
             async with asyncio.timeout(self._deadline):
-                response = await transmit(self._http, request, mutating=False)
+                response = await transmit(self._http, request, mutating=False, limit=FEED_ANSWER_LIMIT)
         except TimeoutError:
             log.warning("AIQ feed POST took longer than %g s: given up", self._deadline)
             raise errors.ServerError("AIQ did not answer in time. Try again.") from None

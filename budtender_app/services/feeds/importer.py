@@ -188,6 +188,9 @@ class FeedImporter:
             outcome, message = await self._send_all(check, import_id, progress, cancel, on_progress)
         except _Stop as stop:
             outcome, message = Outcome.INTERRUPTED, _stopped_message(str(stop), progress)
+        except OSError as exc:  # gone or unreadable since its check (a stick pulled out): what was sent is kept
+            why = f"cannot read {check.path.name} ({exc.strerror or type(exc).__name__})"
+            outcome, message = Outcome.INTERRUPTED, _stopped_message(why, progress)
         return ImportResult(outcome, check, progress.sent_items, progress.skipped_items, progress.done,
                             tuple(progress.refused), message)
 
@@ -219,7 +222,7 @@ class FeedImporter:
         number = progress.done + 1
         batch, digest = read
         lines = (batch[0].first_line, batch[-1].last_line)
-        if self._progress.acknowledged(self._store, kind, digest):
+        if self._progress.acknowledged(self._store, kind, digest, import_id):
             progress.skipped_items += len(batch)
         else:
             reason = await self._send(kind, batch, cancel)

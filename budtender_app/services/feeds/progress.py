@@ -4,8 +4,9 @@ One SQLite file (``feed-imports.sqlite3`` in the app's data folder; training kee
 An import is keyed by (store, kind, the file's SHA-256): running the same file again finds it
 and goes on. Each batch AIQ answered is a row: ``sent`` (AIQ said success) or ``refused`` (with
 AIQ's reason, already scrubbed by the client). A batch whose content (its digest) AIQ took in
-an earlier import of this store and kind is not sent again either: a re-export of an unchanged
-part of the inventory costs no calls. A refused batch is sent again at the next run: fix what
+an earlier import of this store and kind is not sent again either, while no other import sent
+anything after it: a re-export of an unchanged part of the inventory costs no calls, and an item
+changed back to an earlier value is sent. A refused batch is sent again at the next run: fix what
 AIQ said (the file, or the store's settings) and run the import again.
 
 Only what AIQ answered is written: a batch in flight when the terminal stopped is sent again,
@@ -38,6 +39,10 @@ CREATE INDEX IF NOT EXISTS batches_by_digest ON batches (digest, state);
 """
 
 
+class ProgressUnreadable(Exception):
+    """The progress file is there but is not one (cut short, overwritten); the message says what to do."""
+
+
 @dataclass(frozen=True, slots=True)
 class BatchRecord:
     """One batch as AIQ answered it."""
@@ -59,12 +64,19 @@ class ProgressStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         self._lock = threading.Lock()
-        with self._lock:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # NORMAL under WAL: a commit survives the app being killed; a power cut may lose the last
-            # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.executescript(_SCHEMA)
+        try:
+            with self._lock:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # NORMAL under WAL: a commit survives the app being killed; a power cut may lose the last
+                # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:  # cut short or overwritten: sqlite's words are no help
+            self._conn.close()
+            raise ProgressUnreadable(
+                f"The feed imports' progress file {path.name} cannot be read (damaged?): nothing was sent. "
+                f"Move it out of {path.parent} and import again; batches AIQ took before are then sent "
+                "again, which AIQ takes as an update.") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -83,11 +95,17 @@ class ProgressStore:
                                      (store, kind.value, file_hash)).fetchone()
         return int(row[0])
 
-    def acknowledged(self, store: str, kind: FeedKind, digest: str) -> bool:
-        """True when AIQ took a batch of exactly this content for this store and kind."""
+    def acknowledged(self, store: str, kind: FeedKind, digest: str, import_id: int) -> bool:
+        """True when AIQ took a batch of exactly this content for this store and kind, and no other
+        import (than that batch's and ``import_id``'s, the one running) sent anything after it: a
+        later file may have changed those items at AIQ (a price back to Monday's is sent again). A
+        file's own batches never share an item (a key twice is refused), so they never count."""
         with self._lock, closing(self._conn.execute(
                 "SELECT 1 FROM batches b JOIN imports i ON i.id = b.import_id WHERE b.digest = ? "
-                "AND b.state = 'sent' AND i.store = ? AND i.kind = ? LIMIT 1", (digest, store, kind.value))) as cur:
+                "AND b.state = 'sent' AND i.store = ? AND i.kind = ? AND NOT EXISTS (SELECT 1 FROM batches o "
+                "JOIN imports j ON j.id = o.import_id WHERE o.rowid > b.rowid AND o.state = 'sent' AND "
+                "j.store = i.store AND j.kind = i.kind AND o.import_id NOT IN (b.import_id, ?)) LIMIT 1",
+                (digest, store, kind.value, import_id))) as cur:
             return cur.fetchone() is not None
 
     def record(self, import_id: int, number: int, lines: tuple[int, int], items: int, digest: str,
@@ -96,11 +114,11 @@ class ProgressStore:
         state, why = ("sent", "") if reason is None else ("refused", reason)
         now = self._clock().isoformat()
         with self._lock, self._conn:
+            # REPLACE, not an update in place: the row gets the next rowid, the order of AIQ's
+            # answers that ``acknowledged`` reads (a refused batch sent later is later).
             self._conn.execute(
-                "INSERT INTO batches (import_id, number, first_line, last_line, items, digest, state, reason, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (import_id, number) DO UPDATE SET "
-                "first_line = excluded.first_line, last_line = excluded.last_line, items = excluded.items, "
-                "digest = excluded.digest, state = excluded.state, reason = excluded.reason, at = excluded.at",
+                "INSERT OR REPLACE INTO batches (import_id, number, first_line, last_line, items, digest, state, "
+                "reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (import_id, number, lines[0], lines[1], items, digest, state, why, now))
             self._conn.execute("UPDATE imports SET updated_at = ? WHERE id = ?", (now, import_id))
 

@@ -17,6 +17,7 @@ journaling, sending and refusal is an audit event (``feed_queued``, ``feed_sent`
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,6 +29,8 @@ from budtender_app.domain.money import format_money
 from budtender_app.domain.sale_feed import FedSale, FeedKind, FeedState, check_total, refund_id
 from budtender_app.services.journal import Journal, JournalError, safe_text
 from budtender_app.services.journal.audit import utc_text
+
+log = logging.getLogger(__name__)
 
 _COLUMNS = ("id, store, kind, pos_id, transaction_id, total, sold_at, location, contact_id, shopper_masked, "
             "staff_id, staff_name, state, attempts, message, next_try_at, updated_at")
@@ -46,6 +49,7 @@ class SaleOutbox:
 
     def __init__(self, journal: Journal) -> None:
         self._journal = journal
+        self._unreadable: set[int] = set()  # rows said to be unreadable once
 
     @property
     def store(self) -> str:
@@ -185,8 +189,18 @@ class SaleOutbox:
         return sale
 
     def _many(self, where: str, params: Sequence[Any]) -> list[FedSale]:
-        return [_fed(r) for r in self._journal.read_all(f"{_SELECT} WHERE store = ? AND {where}",
-                                                         (self.store, *params))]
+        """The rows that can be read: one changed outside the app (a total that is not a number) is
+        left out, said once, so the rest still go (it stopped the sender's loop for good)."""
+        sales = []
+        for row in self._journal.read_all(f"{_SELECT} WHERE store = ? AND {where}", (self.store, *params)):
+            try:
+                sales.append(_fed(row))
+            except (ValueError, TypeError, ArithmeticError):
+                if row[0] not in self._unreadable:
+                    self._unreadable.add(row[0])
+                    log.warning("fed sale #%s in the journal cannot be read (changed outside the app?): "
+                                "left out", row[0])
+        return sales
 
 
 def _fed(r: Sequence[Any]) -> FedSale:

@@ -98,7 +98,12 @@ class SaleSender:
         started = self._outbox.start(sale.id)
         if started is None:
             return self._outbox.get(sale.id)  # sent (or being sent) meanwhile
-        visit, member = sale_body(started, zone=self._clock.zone, phone=self._phones.get(sale.id, ""))
+        try:
+            visit, member = sale_body(started, zone=self._clock.zone, phone=self._phones.get(sale.id, ""))
+        except ValueError as exc:  # a total changed outside the app: never sent, never in the way of the rest
+            log.warning("fed sale #%s is not a sale the counter sends (%s): refused", sale.id, exc)
+            return self._outbox.refused(sale.id, f"Not sent: the journal's row is not a sale the counter takes "
+                                                 f"({exc}).")
         try:
             await self._api.post_sale(visit, member=member)
         except errors.Rejected as exc:

@@ -8,6 +8,7 @@ flight. Closing the window cancels the same way.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -73,6 +74,8 @@ class FeedImportTab(QWidget):
         self.progress_bar = named(QProgressBar(self), "feed_progress_bar", "Import progress")
         self.progress_label = named(QLabel(self), "feed_progress_label", "Import progress in words")
         self.result_label = MessageLabel("feed_result_label", self)
+        for label in (self.progress_label, self.result_label):  # they carry the file's name: never markup
+            label.setTextFormat(Qt.TextFormat.PlainText)
         self.result_list = named(QPlainTextEdit(self), "feed_result_list", "Problems and refused batches")
         self.result_list.setReadOnly(True)
         self.result_list.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)

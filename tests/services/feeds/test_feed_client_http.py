@@ -135,3 +135,39 @@ async def test_the_wallet_clients_feed_client_shares_its_store_and_limiter(http,
     wallet_client = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID), limiter=limiter)
     await wallet_client.feed_client().post_inventory([{"sku": "W1"}])
     assert list(server.simulator.inventory) == ["W1"] and limiter._tokens < 5
+
+
+@pytest.mark.asyncio
+@pytest.mark.logs_expected(r"answered more than")
+async def test_a_huge_answer_is_not_read_into_memory(http):
+    # A hostile or broken AIQ answered 200 MB of "success": the whole body was read into memory
+    # (twice over, joined) before it was looked at. At most FEED_ANSWER_LIMIT of it is kept: not
+    # readable, so the batch is tried again later (AIQ keys it: a resend updates).
+    import tracemalloc
+
+    from budtender_app.services.feeds.client import FEED_ANSWER_LIMIT
+    from tests.services.raw_http import raw_server, read_request
+
+    async def huge(reader, writer):
+        await read_request(reader)
+        size = 200 << 20
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {size}\r\n\r\n".encode() + b'{"success": true, "data": "')
+        chunk, left = b"x" * (1 << 20), size - 29
+        while left > len(chunk):
+            writer.write(chunk)
+            await writer.drain()
+            left -= len(chunk)
+        writer.write(b"x" * left + b'"}')
+        await writer.drain()
+
+    async with raw_server(huge) as url:
+        client = FeedClient(http, AiqConfig(url, DEMO_API_KEY, DEMO_UID), deadline=30.0)
+        tracemalloc.start()
+        try:
+            with pytest.raises(errors.BadResponse) as caught:
+                await client.post_inventory([{"sku": "A"}])
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert caught.value.retryable and peak < 10 * FEED_ANSWER_LIMIT

@@ -178,3 +178,34 @@ async def test_a_file_changed_after_its_check_is_not_sent_on_blindly(importer, s
     path.write_text(path.read_text() + ",no sku,1,1\n", encoding="utf-8")
     result = await importer.run(check)
     assert result.outcome is Outcome.INTERRUPTED and "changed while" in result.message
+
+
+@pytest.mark.asyncio
+async def test_an_item_changed_back_to_an_earlier_value_reaches_aiq(importer, server, tmp_path):
+    # A batch AIQ took in an earlier import once counted as acknowledged for good: an item whose
+    # price went back (9.99, then 8.99, then 9.99 again) kept the 8.99 at AIQ, the file's batch
+    # being the same as Monday's. An earlier batch counts only while no other import sent after it.
+    await importer.run(importer.check(FeedKind.INVENTORY, inventory_file(tmp_path, 200, "monday.csv")))
+    tuesday = inventory_file(tmp_path, 200, "tuesday.csv")
+    tuesday.write_text(tuesday.read_text().replace("S00150,Item 150,9.99", "S00150,Item 150,8.99"), encoding="utf-8")
+    await importer.run(importer.check(FeedKind.INVENTORY, tuesday))
+    assert server.simulator.inventory["S00150"]["salesPrice"] == 8.99
+    wednesday = inventory_file(tmp_path, 200, "wednesday.csv")
+    wednesday.write_text(wednesday.read_text().replace("S00001,Item 1,", "S00001,Item one,"), encoding="utf-8")
+    result = await importer.run(importer.check(FeedKind.INVENTORY, wednesday))
+    assert server.simulator.inventory["S00150"]["salesPrice"] == 9.99
+    assert (result.sent_items, result.skipped_items) == (200, 0)
+    again = await importer.run(importer.check(FeedKind.INVENTORY, wednesday))  # a rerun of it still sends nothing
+    assert (again.sent_items, again.skipped_items) == (0, 200)
+
+
+@pytest.mark.asyncio
+async def test_a_file_gone_after_its_check_interrupts_the_import_in_words(importer, server, tmp_path):
+    # A file on a stick pulled out between the check and the send (or mid-send) escaped run() as
+    # FileNotFoundError: the command line ended in a traceback, the window in "failed unexpectedly".
+    path = inventory_file(tmp_path, 150)
+    check = importer.check(FeedKind.INVENTORY, path)
+    path.unlink()
+    result = await importer.run(check)
+    assert result.outcome is Outcome.INTERRUPTED and "cannot read items.csv" in result.message
+    assert feed_calls(server) == []

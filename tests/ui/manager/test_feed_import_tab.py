@@ -192,3 +192,45 @@ async def _until(condition, timeout=5.0) -> bool:
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+@pytest.mark.asyncio
+async def test_a_file_name_that_looks_like_markup_is_shown_as_it_is(setup, server, tmp_path):
+    # The summary and the progress line carry the file's name: a file named "<b>big</b>.csv" (or one
+    # with an <img> or a link) was drawn as rich text by the labels, since they guess the format.
+    from PySide6.QtCore import Qt
+
+    build, _ = setup
+    tab, vm = await build()
+    path = tmp_path / "<b>big<b> <img src=x>.csv"
+    path.write_text("sku,name\n,no sku\n", encoding="utf-8")
+    choose(tab, FeedKind.INVENTORY, path)
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("<b>big<b> <img src=x>.csv: 1 problem")
+    for label in (tab.result_label, tab.progress_label):
+        assert label.textFormat() is Qt.TextFormat.PlainText, label.objectName()
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(30)
+async def test_quitting_while_an_import_waits_out_aiqs_retry_after_ends_at_once(setup, server, tmp_path):
+    # AIQ busy (429, Retry-After: 300): the import waits in a worker thread for up to 5 minutes. The
+    # app's quit did not cancel it, so the loop's executor waited for that thread: the window gone,
+    # the process (and its single-instance lock) stayed for minutes.
+    import asyncio
+
+    from budtender_app.feed_wiring import stop_feed_import
+
+    build, _ = setup
+    tab, vm = await build()
+    server.inject(429, path_prefix=INVENTORY, count=5, headers={"Retry-After": "300"})
+    choose(tab, FeedKind.INVENTORY, items(tmp_path))
+    tab.import_button.click()
+    async with asyncio.timeout(10):
+        # The simulator's thread fills its list: no event to await. Polling what it saw, not a sleep for the import.
+        while not [r for r in server.simulator.requests if r.path.startswith(INVENTORY)]:  # noqa: ASYNC110 - above
+            await asyncio.sleep(0.02)
+    async with asyncio.timeout(5):
+        await stop_feed_import(vm)
+    assert not vm.running and "Stopped after 0 of 3 batches" in tab.result_label.text()
