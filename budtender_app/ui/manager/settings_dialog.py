@@ -73,7 +73,7 @@ class SettingsDialog(AppDialog):
         # Fits a 1024x768 screen: the form scrolls when every field's error, the warning and a test
         # result are shown at once, instead of squeezing its rows onto each other.
         self.setMinimumSize(DIALOG_MIN_SIZE)
-        self.resize(DIALOG_MIN_SIZE.width(), DIALOG_MIN_SIZE.height() + 60)
+        self.resize(DIALOG_MIN_SIZE.width(), _height_for(self))
         self._connect_vm()
 
     def _build_pages(self, stores_page: QWidget) -> QWidget:
@@ -313,3 +313,11 @@ def _retrieve(task: asyncio.Task[None]) -> None:
     # test_connection reports its own failures; this only keeps asyncio from warning about them.
     if not task.cancelled():
         task.exception()
+
+
+def _height_for(dialog: QWidget) -> int:
+    """680 px on a 1024x768 screen (it fits with the task bar); taller where the screen has room,
+    so the Store hub page's status shows whole instead of scrolling on a 1920x1080 screen."""
+    screen = dialog.screen()
+    room = screen.availableGeometry().height() - 120 if screen is not None else 0
+    return min(840, max(DIALOG_MIN_SIZE.height() + 60, room))
