@@ -16,6 +16,16 @@ if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
     from budtender_app.viewmodels.pending import PendingViewModel
 
 
+def store_sends_sales(s: Services) -> bool:
+    """The store setting "This store's POS does not send sales to AIQ: send them from this terminal"
+    of the profile the counter uses now (after a profile switch too): the checkout's feed and sales
+    imports both follow it."""
+    from budtender_app.live_profile import target_of
+
+    switch = s.profile_switch
+    return (switch.current if switch is not None else target_of(s.mode)).send_sales
+
+
 def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
                     approving: Approving | None) -> FeedImportViewModel:
     """Give ``pending_vm`` its import view model (the tab shows when it has one)."""
@@ -37,6 +47,7 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
         journal.record_event("feed_import", staff=acting(), approver=approver, detail=detail)
 
     vm = FeedImportViewModel(make_importer, MappingStore(s.folders.feed_mappings), lambda: journal.store,
-                             approving=approving, audit=audit, parent=pending_vm)
+                             approving=approving, audit=audit, sends_sales=lambda: store_sends_sales(s),
+                             parent=pending_vm)
     pending_vm.feed_import = vm
     return vm

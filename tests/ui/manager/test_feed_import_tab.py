@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import pytest_asyncio
+from PySide6.QtWidgets import QCheckBox
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
@@ -40,7 +41,7 @@ def items(tmp_path, count=250, extra=""):
 async def setup(qtbot, tmp_path, server):
     made = {}
 
-    async def build(approving=lambda: MAX):
+    async def build(approving=lambda: MAX, sends_sales=lambda: False):
         http = made.setdefault("http", httpx.AsyncClient(timeout=5.0))
         api = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID))
         journal = made.setdefault("journal", make_journal(tmp_path, store="Main St", clock=CLOCK))
@@ -51,7 +52,8 @@ async def setup(qtbot, tmp_path, server):
         audits = made.setdefault("audits", [])
         pending.feed_import = FeedImportViewModel(
             lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0),
-            mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)))
+            mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)),
+            sends_sales=sends_sales)
         dialog = made["dialog"] = PendingDialog(pending)
         qtbot.addWidget(dialog)
         dialog.open()
@@ -121,22 +123,63 @@ async def test_a_dry_run_and_a_mapping_send_nothing(setup, server, tmp_path):
     assert server.simulator.requests == []
 
 
+def sales_file(tmp_path, count=1, name="sales.csv"):
+    path = tmp_path / name
+    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n" + "".join(
+        f"T{n},2026-12-01 10:00:00,10.00,A,10,1\n" for n in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
 @pytest.mark.asyncio
-async def test_sales_need_the_stores_word_and_a_manager(setup, server, tmp_path):
+async def test_sales_follow_the_stores_one_setting_not_a_tick_of_their_own(setup, server, tmp_path):
     build, _ = setup
-    tab, vm = await build()
-    path = tmp_path / "sales.csv"
-    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n"
-                    "T1,2026-12-01 10:00:00,10.00,A,10,1\n", encoding="utf-8")
-    choose(tab, FeedKind.SALES, path)
-    assert tab.no_pos_sales_check.isVisibleTo(tab)
+    setting = {"on": False}
+    tab, vm = await build(sends_sales=lambda: setting["on"])
+    assert tab.findChild(QCheckBox, "feed_no_pos_sales_check") is None
+    choose(tab, FeedKind.INVENTORY, items(tmp_path))
+    assert not tab.sales_setting_label.isVisibleTo(tab)  # inventory needs no setting
+    choose(tab, FeedKind.SALES, sales_file(tmp_path))
+    assert tab.sales_setting_label.isVisibleTo(tab)
+    assert "Sales are not sent from this terminal" in tab.sales_setting_label.text()
     tab.import_button.click()
     await vm.wait_idle()
-    assert "points count twice" in tab.result_label.text() and server.simulator.requests == []
-    tab.no_pos_sales_check.setChecked(True)
+    words = tab.result_label.text()
+    assert "Settings (F12), the store's page" in words and "points count twice" in words and "Square" in words
+    assert server.simulator.requests == []
+    tab.dry_run_check.setChecked(True)  # a dry run sends nothing: it needs no setting
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("Dry run: sales.csv")
+    setting["on"] = True
+    tab.dry_run_check.setChecked(False)
+    tab.hide()
+    tab.show()  # the tab reads the setting again when shown (F12 may have changed it)
+    assert "can be imported" in tab.sales_setting_label.text()
     tab.import_button.click()
     await vm.wait_idle()
     assert list(server.simulator.sales) == ["T1"]
+
+
+@pytest.mark.asyncio
+async def test_a_sales_import_stops_when_the_setting_is_turned_off_mid_import(setup, server, tmp_path):
+    build, _ = setup
+    setting = {"on": True}
+    tab, vm = await build(sends_sales=lambda: setting["on"])
+    choose(tab, FeedKind.SALES, sales_file(tmp_path, 4))
+    server.inject("hang", path_prefix="/api/v1.1/createUpdateSale")
+    tab.import_button.click()
+    assert await _until(lambda: server.hanging == 1)
+    setting["on"] = False  # a manager turns it off in F12 while the first sale is on the wire
+    server.release()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("Stopped after 1 of 4 batches: the store setting")
+    assert "was turned off" in tab.result_label.text()
+    assert len(server.simulator.sales) == 1
+    setting["on"] = True
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text() == "Sent 3 to AIQ in 4 batches (1 sent before, not sent again)."
+    assert sorted(server.simulator.sales) == ["T1", "T2", "T3", "T4"]
 
 
 @pytest.mark.asyncio
