@@ -102,6 +102,23 @@ def test_a_sales_import_follows_the_stores_setting(server, tmp_path, capsys):
     assert list(server.simulator.sales) == ["T1"]
 
 
+def test_a_sales_import_stops_when_the_setting_is_turned_off_while_it_runs(server, tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n" + "".join(
+        f"T{n},2026-01-05 10:00:00,10.00,A,10,1\n" for n in range(1, 6)), encoding="utf-8")
+    trainee_sends_sales(True)
+    # A manager turns it off in F12 as the first sale reaches AIQ.
+    server.simulator.on_feed_received = lambda words: trainee_sends_sales(False)
+    assert feed(server, "sales", "--csv", str(path)) == 1
+    out = capsys.readouterr().out
+    assert "Stopped after 1 of 5 batches: the store setting" in out and "was turned off" in out
+    assert list(server.simulator.sales) == ["T1"]
+    server.simulator.on_feed_received = None
+    trainee_sends_sales(True)
+    assert feed(server, "sales", "--csv", str(path)) == 0
+    assert "Sent 4 to AIQ in 5 batches (1 sent before, not sent again)." in capsys.readouterr().out
+
+
 def test_the_old_flag_is_gone(server, tmp_path, capsys):
     trainee_sends_sales(True)
     with pytest.raises(SystemExit):
