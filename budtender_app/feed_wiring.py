@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
     from budtender_app.services.feeds.importer import FeedImporter
     from budtender_app.services.feeds.progress import ProgressStore
     from budtender_app.viewmodels.feed_import import FeedImportViewModel
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
 
 
@@ -41,7 +42,7 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
 
         if not progress:
             progress.append(ProgressStore(s.folders.feed_imports(training=s.mode.training), s.clock))
-        return FeedImporter(s.client.feed_client(), progress[0], store=journal.store, clock=s.clock)
+        return FeedImporter(s.client.feed_client(), progress[0], store=journal.store, clock=s.clock, who=acting())
 
     def audit(detail: str, approver: Actor | None) -> None:
         journal.record_event("feed_import", staff=acting(), approver=approver, detail=detail)
@@ -50,4 +51,16 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
                              approving=approving, audit=audit, sends_sales=lambda: store_sends_sales(s),
                              parent=pending_vm)
     pending_vm.feed_import = vm
+    pending_vm.imports_sent = imports_list(s, vm, pending_vm)
     return vm
+
+
+def imports_list(s: Services, feed_vm: FeedImportViewModel, pending_vm: PendingViewModel) -> ImportsSentViewModel:
+    """The list of imports (beside the sales sent), read again when an import ends."""
+    from budtender_app.services.feeds.import_list import list_imports
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
+
+    path = s.folders.feed_imports(training=s.mode.training)
+    listed = ImportsSentViewModel(lambda: list_imports(path, s.journal.store), s.clock, parent=pending_vm)
+    feed_vm.running_changed.connect(lambda running: None if running else listed.refresh())
+    return listed

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.feed_mapping import FIELDS, FeedKind, MappingError, check_mapping
 
@@ -195,7 +196,7 @@ async def _send(check: FileCheck, mode: Mode, clock: Clock, sim_url: str | None,
     try:
         async with httpx.AsyncClient(transport=transport, timeout=default_timeout(), follow_redirects=False) as http:
             client = FeedClient(http, config, limiter=RateLimiter(), clock=clock)
-            importer = FeedImporter(client, progress, store=mode.store, clock=clock)
+            importer = FeedImporter(client, progress, store=mode.store, clock=clock, who=Actor.command_line)
             return await importer.run(check, cancel=cancel, on_progress=bar.show, hold=hold)
     finally:
         bar.end()

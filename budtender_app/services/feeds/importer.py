@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.feed_import import BATCH_SIZE, Context, FileReader, Item, batches
 from budtender_app.domain.feed_mapping import ColumnMapping, FeedKind
@@ -138,7 +139,8 @@ class FeedImporter:
     """Imports for one store: checks files and sends them with ``client`` (None: dry runs only)."""
 
     def __init__(self, client: FeedClient | None, progress: ProgressStore | None, *, store: str, clock: Clock,
-                 tries: int = 5, pause: Callable[[float], float] | None = None) -> None:
+                 tries: int = 5, pause: Callable[[float], float] | None = None, who: Actor | None = None) -> None:
+        self._who = who  # who runs it (the Redemptions window's list of imports names them)
         self._client = client
         self._progress = progress
         self._store = store
@@ -184,7 +186,8 @@ class FeedImporter:
             return ImportResult(Outcome.PROBLEMS, check, message=_problems_message(check))
         if self._client is None or self._progress is None:
             raise RuntimeError("an importer without a client or a progress file only checks")
-        import_id = self._progress.begin(self._store, check.kind, check.file_hash, check.path.name, check.batches)
+        import_id = self._progress.begin(self._store, check.kind, check.file_hash, check.path.name, check.batches,
+                                         self._who)
         progress = Progress(check.batches)
         cancel = cancel or threading.Event()
         try:

@@ -51,7 +51,8 @@ async def setup(qtbot, tmp_path, server):
         pending = PendingViewModel(journal, api, RedemptionSender(api, journal, sleep=no_sleep), clock=CLOCK)
         audits = made.setdefault("audits", [])
         pending.feed_import = FeedImportViewModel(
-            lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0),
+            lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0,
+                                 who=MAX),
             mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)),
             sends_sales=sends_sales)
         dialog = made["dialog"] = PendingDialog(pending)
@@ -235,3 +236,33 @@ async def _until(condition, timeout=5.0) -> bool:
             return False
         await asyncio.sleep(0.01)
     return True
+
+
+@pytest.mark.asyncio
+async def test_the_imports_list_shows_each_import_but_no_dry_run(setup, server, tmp_path, qtbot):
+    from budtender_app.services.feeds.import_list import list_imports
+    from budtender_app.ui.manager.imports_sent_list import ImportsSentList
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
+
+    build, made = setup
+    tab, vm = await build()
+    listed = ImportsSentViewModel(lambda: list_imports(made["progress"].path, "Main St"), CLOCK)
+    widget = ImportsSentList(listed)
+    qtbot.addWidget(widget)
+    assert "none yet" in widget.heading_label.text() and widget.table.rowCount() == 0
+    choose(tab, FeedKind.INVENTORY, items(tmp_path, 150))
+    tab.dry_run_check.setChecked(True)
+    tab.import_button.click()
+    await vm.wait_idle()
+    listed.refresh()
+    assert widget.table.rowCount() == 0  # a dry run sent nothing: not listed
+    tab.dry_run_check.setChecked(False)
+    server.inject(400, path_prefix=INVENTORY, body={"success": False, "message": "Inventory locked"})
+    tab.import_button.click()
+    await vm.wait_idle()
+    listed.refresh()
+    cells = [widget.table.item(0, c).text() for c in range(5)]
+    assert cells[1:4] == ["Max Manager", "items.csv", "Inventory"]
+    assert cells[4] == ("1 of 2 batches sent · 1 refused by AIQ: batch 1 (lines 2-101): AIQ did not accept this "
+                        "inventory batch: Inventory locked")
+    assert "1 with batches AIQ refused" in widget.heading_label.text()
