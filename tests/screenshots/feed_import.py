@@ -4,7 +4,8 @@
 
 OUT_DIR defaults to /tmp/budtender-feedimport. For each size: the import in progress (batch 4 of
 12, the fifth held by the simulator), its result with one batch AIQ refused, and a file whose
-rows have problems (line-numbered, nothing sent), and a sales file while the store's setting is off. Real HTTP to the simulator on 127.0.0.1.
+rows have problems (line-numbered, nothing sent), and a sales file while the store's setting is
+off. Real HTTP to the simulator on 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QApplication
 from budtender_app.app import make_event_loop
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.feed_mapping import FeedKind
+from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.feeds.import_list import list_imports
 from budtender_app.services.feeds.progress import ProgressStore
-from budtender_app.services.credentials import CredentialStore
 from budtender_app.services.sale_feed.feed import SaleFeed
 from budtender_app.services.sale_feed.outbox import SaleOutbox
 from budtender_app.services.sale_feed.sender import SaleSender
