@@ -13,7 +13,18 @@ if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
     from budtender_app.services.feeds.importer import FeedImporter
     from budtender_app.services.feeds.progress import ProgressStore
     from budtender_app.viewmodels.feed_import import FeedImportViewModel
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
     from budtender_app.viewmodels.pending import PendingViewModel
+
+
+def store_sends_sales(s: Services) -> bool:
+    """The store setting "This store's POS does not send sales to AIQ: send them from this terminal"
+    of the profile the counter uses now (after a profile switch too): the checkout's feed and sales
+    imports both follow it."""
+    from budtender_app.live_profile import target_of
+
+    switch = s.profile_switch
+    return (switch.current if switch is not None else target_of(s.mode)).send_sales
 
 
 def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
@@ -31,14 +42,16 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
 
         if not progress:
             progress.append(ProgressStore(s.folders.feed_imports(training=s.mode.training), s.clock))
-        return FeedImporter(s.client.feed_client(), progress[0], store=journal.store, clock=s.clock)
+        return FeedImporter(s.client.feed_client(), progress[0], store=journal.store, clock=s.clock, who=acting())
 
     def audit(detail: str, approver: Actor | None) -> None:
         journal.record_event("feed_import", staff=acting(), approver=approver, detail=detail)
 
     vm = FeedImportViewModel(make_importer, MappingStore(s.folders.feed_mappings), lambda: journal.store,
-                             approving=approving, audit=audit, parent=pending_vm)
+                             approving=approving, audit=audit, sends_sales=lambda: store_sends_sales(s),
+                             parent=pending_vm)
     pending_vm.feed_import = vm
+    pending_vm.imports_sent = imports_list(s, vm, pending_vm)
     return vm
 
 
@@ -49,3 +62,14 @@ async def stop_feed_import(vm: FeedImportViewModel | None) -> None:
     if vm is not None:
         vm.cancel()
         await vm.wait_idle()
+
+
+def imports_list(s: Services, feed_vm: FeedImportViewModel, pending_vm: PendingViewModel) -> ImportsSentViewModel:
+    """The list of imports (beside the sales sent), read again when an import ends."""
+    from budtender_app.services.feeds.import_list import list_imports
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
+
+    path = s.folders.feed_imports(training=s.mode.training)
+    listed = ImportsSentViewModel(lambda: list_imports(path, s.journal.store), s.clock, parent=pending_vm)
+    feed_vm.running_changed.connect(lambda running: None if running else listed.refresh())
+    return listed

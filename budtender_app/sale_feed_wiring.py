@@ -46,11 +46,10 @@ class _CurrentFeedClient:
 def add_sale_feed(services: Services, vm: RedemptionViewModel, pending_vm: PendingViewModel) -> SaleSender:
     """Wire the feed into the counter and the Redemptions window; the sender starts once the loop
     runs. Returns it (its ``stop`` goes with the app's closing steps)."""
-    from budtender_app.live_profile import target_of
+    from budtender_app.feed_wiring import store_sends_sales
 
     def enabled() -> bool:
-        switch = services.profile_switch
-        return (switch.current if switch is not None else target_of(services.mode)).send_sales
+        return store_sends_sales(services)
 
     outbox = SaleOutbox(services.journal)
     outbox.recover_after_restart()  # rows an earlier run left mid-send wait again (a resend updates)

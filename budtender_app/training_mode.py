@@ -1,5 +1,5 @@
 """What training mode adds to the composition root (app.py): the in-process simulator, the PIN it
-"texts" shown in the banner, the trainer's problems, and training's own settings.
+"texts" and the sales it receives shown in the banner, the trainer's problems, and training's own settings.
 
 Training never shares a file or a keyring entry with the real store: its journal and consent
 record (``Folders.journal`` / ``consents``), its settings and manager PIN
@@ -32,9 +32,11 @@ TRAINING_KEYRING_SERVICE = SERVICE + "-training"
 
 
 class _PinRelay(QObject):
-    """Carries the simulator's "texted" PIN to the training banner."""
+    """Carries the simulator's "texted" PIN, and what its feeds received, to the training banner
+    (queued to the banner's thread when the simulator answered on another: the test server's)."""
 
     pin_sent = Signal(str, str)
+    received = Signal(str)
 
 
 def build_http(mode: Mode) -> tuple[httpx.AsyncClient, Simulator | None]:
@@ -50,10 +52,14 @@ def build_http(mode: Mode) -> tuple[httpx.AsyncClient, Simulator | None]:
 
 
 def show_texted_pins(simulator: Simulator, banner: TrainingBanner) -> _PinRelay:
-    """Training: the PIN the simulator "texted" appears in the banner. Keep the relay alive."""
+    """Training: the PIN the simulator "texted" appears in the banner, and so does each sale (or
+    member or inventory batch) its feeds receive: "AIQ (simulated) received sale POS-1001,
+    $42.00, 1 line", so a trainer sees a checkout's sale arrive. Keep the relay alive."""
     relay = _PinRelay(banner)
     relay.pin_sent.connect(banner.show_pin)
+    relay.received.connect(banner.show_received)
     simulator.on_pin_sent = lambda digits, pin: relay.pin_sent.emit(f"***-***-{digits[-4:]}", pin)
+    simulator.on_feed_received = relay.received.emit
     return relay
 
 

@@ -3,7 +3,10 @@ POS's CSV export into AIQ's feeds; `feed mapping NAME --kind KIND FIELD=COLUMN..
 mapping for this store, `feed mappings` lists them.
 
 Only for a store whose POS sends AIQ nothing: a POS that reports sales to AIQ and this import
-would count every shopper's points twice, so a sales import asks for ``--pos-sends-no-sales``.
+would count every shopper's points twice, so a sales import follows the store's own setting
+("This store's POS does not send sales to AIQ: send them from this terminal", F12's store page;
+with ``--demo``, training's active profile): off, it is refused; turned off while the import
+runs, it stops before the next sale. Members and inventory need no setting.
 Every row is checked first and every problem printed with its line number; nothing is sent
 while there is one. Then batches go under AIQ's rate limit with a progress bar on stderr;
 Ctrl+C stops after the batch in flight, and running the same command again goes on where it
@@ -11,8 +14,9 @@ stopped (nothing AIQ took is sent twice). With ``--demo`` it is training's: the 
 ``--base-url`` (``budtender-app simulator``) or, without it, one in this process.
 
 Exit codes: 0 done (or a clean dry run), 1 not all sent (AIQ refused batches, could not be
-reached, or the store is not set up): run it again, 2 bad input (the file's problems, a missing
-file, an unknown mapping), 130 cancelled with Ctrl+C: run it again to go on.
+reached, the store is not set up, or its setting sends no sales): run it again, 2 bad input
+(the file's problems, a missing file, an unknown mapping), 130 cancelled with Ctrl+C: run it
+again to go on.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import contextlib
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.feed_mapping import FIELDS, FeedKind, MappingError, check_mapping
 
@@ -49,9 +55,6 @@ def build_feed_parser(subparsers: argparse._SubParsersAction) -> None:
                          help="the column mapping to read it with (none: the header uses AIQ's field names)")
         one.add_argument("--dry-run", dest="feed_dry_run", action="store_true",
                          help="check every row and count the batches; send nothing")
-        if kind == FeedKind.SALES.value:
-            one.add_argument("--pos-sends-no-sales", dest="feed_no_pos_sales", action="store_true",
-                             help="confirm this store's POS does not report sales to AIQ (else points count twice)")
     save = actions.add_parser("mapping", help="save a column mapping: AIQ's field = the POS file's column header")
     save.add_argument("feed_mapping_name", metavar="NAME")
     save.add_argument("--kind", dest="feed_kind", required=True, choices=KINDS)
@@ -116,9 +119,9 @@ def _import(args: argparse.Namespace, mode: Mode, mappings: MappingStore, clock:
     from budtender_app.services.feeds.importer import FeedImporter
 
     kind = FeedKind(args.feed_action)
-    if kind is FeedKind.SALES and not args.feed_dry_run and not args.feed_no_pos_sales:
-        return _fail("Send sales only when this store's POS does not report them to AIQ: if it does, every "
-                     "shopper's points count twice. If it does not, add --pos-sends-no-sales.", EXIT_BAD_INPUT)
+    hold = _sales_hold(mode) if kind is FeedKind.SALES and not args.feed_dry_run else None
+    if hold is not None and (why := hold()) is not None:
+        return _fail(why, EXIT_NOT_ALL_SENT)
     path = Path(args.feed_csv)
     try:
         mapping = mappings.get(mode.store, args.feed_mapping) if args.feed_mapping else None
@@ -138,13 +141,40 @@ def _import(args: argparse.Namespace, mode: Mode, mappings: MappingStore, clock:
     from budtender_app.services.feeds.progress import ProgressUnreadable
 
     try:
-        result = asyncio.run(_send(check, mode, clock, args.base_url if mode.training else None))
+        result = asyncio.run(_send(check, mode, clock, args.base_url if mode.training else None, hold))
     except ProgressUnreadable as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     return _print_result(result)
 
 
-async def _send(check: FileCheck, mode: Mode, clock: Clock, sim_url: str | None) -> ImportResult:
+def _sales_hold(mode: Mode) -> Callable[[], str | None]:
+    """The store setting a sales import follows, read from the settings file before each sale
+    (a manager may turn it off in F12 while the import runs): None when on, else why not."""
+    from budtender_app.domain.feed_setting import sales_refused, sales_turned_off
+    from budtender_app.services.paths import folders
+    from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable
+
+    settings = SettingsStore(folders().settings_file(training=mode.training))
+    where = f"Settings (F12) on the terminal, the page of store {mode.store!r}" if not mode.training else \
+        "Settings (F12) in training mode, the trainee's store page"
+    started: list[bool] = []
+
+    def hold() -> str | None:
+        try:
+            loaded = settings.read()
+        except SettingsUnreadable as exc:
+            return str(exc)
+        profile = loaded.active_profile if mode.training else loaded.profile(mode.store)
+        if profile is not None and profile.send_sales:
+            started.append(True)
+            return None
+        return sales_turned_off(where) if started else sales_refused(where)
+
+    return hold
+
+
+async def _send(check: FileCheck, mode: Mode, clock: Clock, sim_url: str | None,
+                hold: Callable[[], str | None] | None) -> ImportResult:
     import httpx
 
     from budtender_app.services.aiq_config import AiqConfig, RateLimiter, default_timeout
@@ -171,8 +201,8 @@ async def _send(check: FileCheck, mode: Mode, clock: Clock, sim_url: str | None)
     try:
         async with httpx.AsyncClient(transport=transport, timeout=default_timeout(), follow_redirects=False) as http:
             client = FeedClient(http, config, limiter=RateLimiter(), clock=clock)
-            importer = FeedImporter(client, progress, store=mode.store, clock=clock)
-            return await importer.run(check, cancel=cancel, on_progress=bar.show)
+            importer = FeedImporter(client, progress, store=mode.store, clock=clock, who=Actor.command_line)
+            return await importer.run(check, cancel=cancel, on_progress=bar.show, hold=hold)
     finally:
         bar.end()
         progress.close()

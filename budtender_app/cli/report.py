@@ -140,7 +140,8 @@ def _journal_report(args: argparse.Namespace, clock: Clock) -> int:
         if isinstance(shift, int):
             return shift
         report = shift_report.make_report(path, shift.span(zone) if shift else span, store=mode.store,
-                                          consents=folders().consents(training=training), shift=shift)
+                                          consents=folders().consents(training=training), shift=shift,
+                                          imports=folders().feed_imports(training=training))
     except (JournalError, sqlite3.Error) as exc:
         _error(f"The redemption journal {path} cannot be read: {exc}")
         return EXIT_FAILED

@@ -129,10 +129,23 @@ def list_shifts(journal_path: Path, day: Span, store: str, now: datetime | None 
 
 
 def make_report(journal_path: Path, span: Span, *, store: str, consents: Path | None = None,
-                hours: OpeningHours = DEFAULT_HOURS, shift: Shift | None = None) -> ShiftReport:
+                hours: OpeningHours = DEFAULT_HOURS, shift: Shift | None = None,
+                imports: Path | None = None) -> ShiftReport:
     """The report of ``span`` for ``store`` from the journal (and the consent record, when given).
     A consent record that cannot be read leaves sign-ups out, and the report says so. With a
-    ``shift`` (``span`` is then ``shift.span(zone)``), only that person's events at its terminal."""
+    ``shift`` (``span`` is then ``shift.span(zone)``), only that person's events at its terminal.
+    ``imports``: the feed imports' progress file: the span's imports are counted in a note."""
+    report = _report(journal_path, span, store=store, consents=consents, hours=hours, shift=shift)
+    if imports is None:
+        return report
+    from budtender_app.services.feeds.import_list import count_imports
+
+    count = count_imports(imports, store, span.start, span.end, who_id=shift.staff.staff_id if shift else None)
+    return dataclasses.replace(report, notes=(*report.notes, count.sentence())) if count.any else report
+
+
+def _report(journal_path: Path, span: Span, *, store: str, consents: Path | None, hours: OpeningHours,
+            shift: Shift | None) -> ShiftReport:
     events: Iterable[ReportEvent] = read_events(journal_path, span, store)
     if shift is not None:
         events = _theirs(events, shift)

@@ -75,6 +75,9 @@ class Simulator:
         #: Called with (phone digits, PIN) each time a PIN is "texted", outside the lock, on the
         #: thread that handled the request.
         self.on_pin_sent: Callable[[str, str], None] | None = None
+        #: Called with what a feed received, in words ("received sale POS-1001, $42.00, 1 line"),
+        #: like ``on_pin_sent``: outside the lock, on the thread that handled the request.
+        self.on_feed_received: Callable[[str], None] | None = None
         #: The problem a trainer armed (training's in-process transport acts on it; kept across reset).
         self.faults = TrainingFaults()
         self._uid = uid
@@ -131,11 +134,15 @@ class Simulator:
                 state.requests.append(RequestRecord(method, unquote(raw_path), parsed, key_ok, fault, query))
             answer = _answer(state, method, raw_path, query, (parsed, malformed), authorized)
             texted, state.texted = state.texted, []
+            received, state.received = state.received, []
         # Outside the lock: the callback may well read the simulator (last_pin, points_of).
         callback = self.on_pin_sent if texts else None
         for phone, pin in texted:
             if callback is not None:
                 callback(phone, pin)
+        for words in received:
+            if self.on_feed_received is not None:
+                self.on_feed_received(words)
         return answer
 
     def record(self, method: str, target: str, headers: Mapping[str, str], body: bytes, *,

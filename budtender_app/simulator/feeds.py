@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import re
+from decimal import Decimal
 from typing import Any
 
 from budtender_app.simulator.records import SimFailure
@@ -55,7 +56,18 @@ def create_update_sale(state: SimulatedAiq, args, params, body) -> Any:
     updated = pos_id in state.sales
     state.sales[pos_id] = kept
     state.feed_events.append(("sale", pos_id))
+    state.received.append(sale_words(pos_id, total, len(lines), updated=updated))
     return {"pos_id": pos_id, "updated": updated}
+
+
+def sale_words(pos_id: str, total: float, lines: int, *, updated: bool = False) -> str:
+    """A sale as the trainer sees it arrive: "received sale POS-1001, $42.00, 1 line"."""
+    money = Decimal(str(total)).quantize(Decimal("0.01"))
+    amount = f"-${-money:,}" if money < 0 else f"${money:,}"
+    what = "refund" if money < 0 else "sale"
+    again = " (an update: AIQ had it)" if updated else ""
+    shown = pos_id if len(pos_id) <= 40 else pos_id[:39] + "…"
+    return f"received {what} {shown}, {amount}, {lines} line{'s' if lines != 1 else ''}{again}"
 
 
 def create_update_member(state: SimulatedAiq, args, params, body) -> Any:
@@ -63,7 +75,9 @@ def create_update_member(state: SimulatedAiq, args, params, body) -> Any:
     _check_uid(state, args[0])
     if not isinstance(body, dict) or not isinstance(body.get("member"), dict):
         raise SimFailure(400, "Expected a member object")
-    return _store_member(state, body["member"])
+    stored = _store_member(state, body["member"])
+    state.received.append("received 1 member")
+    return stored
 
 
 def create_update_members(state: SimulatedAiq, args, params, body) -> Any:
@@ -71,7 +85,9 @@ def create_update_members(state: SimulatedAiq, args, params, body) -> Any:
     _check_uid(state, args[0])
     if not isinstance(body, list) or not all(isinstance(m, dict) for m in body):
         raise SimFailure(400, "Expected an array of member objects")
-    return [_store_member(state, member) for member in body]
+    stored = [_store_member(state, member) for member in body]
+    state.received.append(f"received {len(body)} member{'s' if len(body) != 1 else ''}")
+    return stored
 
 
 def create_update_inventory(state: SimulatedAiq, args, params, body) -> Any:
@@ -91,6 +107,7 @@ def create_update_inventory(state: SimulatedAiq, args, params, body) -> Any:
     for key, item in zip(keys, body, strict=True):
         state.inventory[key] = copy.deepcopy(item)
     state.feed_events.append(("inventory", str(len(body))))
+    state.received.append(f"received {len(body)} inventory item{'s' if len(body) != 1 else ''}")
     return []
 
 

@@ -42,6 +42,9 @@ class SimulatedAiq:
         self.feed_members: list[dict[str, Any]] = []
         self.inventory: dict[str, dict[str, Any]] = {}
         self.feed_events: list[tuple[str, str]] = []
+        #: What the feeds received during the current request, in words ("received sale POS-1001,
+        #: $42.00, 1 line"); Simulator announces them unlocked (a trainer sees a sale arrive).
+        self.received: list[str] = []
         self._contact_count = self._redemption_count = self._discount_count = 0
 
     # -- PINs ---------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from budtender_app.domain.actor import Actor, Approving
 from budtender_app.domain.feed_mapping import FeedKind, MappingError
+from budtender_app.domain.feed_setting import sales_refused, sales_turned_off, setting_state
 from budtender_app.domain.messages import Level
 from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.feeds.importer import FeedImporter, FileCheck, ImportResult, Outcome, Progress
@@ -33,8 +34,6 @@ log = logging.getLogger(__name__)
 #: The words for each kind, as the tab lists them.
 KIND_LABELS = {FeedKind.SALES: "Sales (with line items)", FeedKind.MEMBERS: "Members",
                FeedKind.INVENTORY: "Inventory"}
-NO_POS_SALES = ("Send sales only when this store's POS does not report them to AIQ: if it does, every "
-                "shopper's points count twice. Tick the box to say it does not.")
 _LEVELS = {Outcome.DONE: Level.INFO, Outcome.CHECKED: Level.INFO, Outcome.CANCELLED: Level.WARNING,
            Outcome.PROBLEMS: Level.ERROR, Outcome.REFUSED: Level.ERROR, Outcome.INTERRUPTED: Level.ERROR}
 
@@ -43,7 +42,9 @@ class FeedImportViewModel(QObject):
     """One import at a time: check, then send with progress; ``result_changed`` says how it ended.
 
     ``make_importer()`` builds the importer for the store in use now (its feed client, progress
-    file and name); ``audit(detail, approver)`` writes the journal's audit event.
+    file and name); ``audit(detail, approver)`` writes the journal's audit event. ``sends_sales()``
+    is the store's setting now (StoreProfile.send_sales, F12): a sales import needs it on, and
+    stops at the next batch when it is turned off meanwhile. Members and inventory need no setting.
     """
 
     running_changed = Signal(bool)
@@ -52,8 +53,9 @@ class FeedImportViewModel(QObject):
 
     def __init__(self, make_importer: Callable[[], FeedImporter], mappings: MappingStore, store: Callable[[], str],
                  *, approving: Approving | None = None, audit: Callable[[str, Actor | None], None] | None = None,
-                 parent: QObject | None = None) -> None:
+                 sends_sales: Callable[[], bool] = lambda: False, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._sends_sales = sends_sales
         self._make_importer, self._mappings, self._store = make_importer, mappings, store
         self._approving, self._audit = approving, audit
         self._cancel = threading.Event()
@@ -69,13 +71,20 @@ class FeedImportViewModel(QObject):
             log.warning("the column mappings file cannot be read")
             return []
 
-    def start(self, kind: FeedKind, path: str, mapping: str = "", *, dry_run: bool = False,
-              pos_sends_no_sales: bool = False) -> None:
+    def sales_setting_text(self) -> str:
+        """What the tab says of the store's setting when the file holds sales."""
+        return self.tr(setting_state(self._sends_sales()))
+
+    def sales_allowed(self) -> bool:
+        """Whether a sales file may be sent now (the store's setting is on)."""
+        return self._sends_sales()
+
+    def start(self, kind: FeedKind, path: str, mapping: str = "", *, dry_run: bool = False) -> None:
         """Check ``path`` and (unless ``dry_run``) send it, in the background (see run_import)."""
         if self.running:
             return
         self._set_running(True)  # at once: the button that started it is off before the loop turns
-        self._ops.spawn(self._run(kind, path, mapping, dry_run, pos_sends_no_sales))
+        self._ops.spawn(self._run(kind, path, mapping, dry_run))
 
     def cancel(self) -> None:
         """Stop after the batch in flight (what AIQ took stays taken; a rerun goes on)."""
@@ -87,21 +96,20 @@ class FeedImportViewModel(QObject):
         """Until the import running now has ended (tests, quitting)."""
         await self._ops.wait_idle()
 
-    async def run_import(self, kind: FeedKind, path: str, mapping: str = "", *, dry_run: bool = False,
-                         pos_sends_no_sales: bool = False) -> None:
+    async def run_import(self, kind: FeedKind, path: str, mapping: str = "", *, dry_run: bool = False) -> None:
         """The whole import; how it ended is emitted with ``result_changed``."""
         if self.running:
             return
         self._set_running(True)
-        await self._run(kind, path, mapping, dry_run, pos_sends_no_sales)
+        await self._run(kind, path, mapping, dry_run)
 
-    async def _run(self, kind: FeedKind, path: str, mapping: str, dry_run: bool, pos_sends_no_sales: bool) -> None:
+    async def _run(self, kind: FeedKind, path: str, mapping: str, dry_run: bool) -> None:
         try:
             approved, approver = self._approver()
             if not approved:
                 self.result_changed.emit(Level.ERROR, self.tr(NEEDS_MANAGER), [])
-            elif kind is FeedKind.SALES and not dry_run and not pos_sends_no_sales:
-                self.result_changed.emit(Level.ERROR, self.tr(NO_POS_SALES), [])
+            elif kind is FeedKind.SALES and not dry_run and not self._sends_sales():
+                self.result_changed.emit(Level.ERROR, self.tr(sales_refused()), [])
             elif not path.strip():
                 self.result_changed.emit(Level.ERROR, self.tr("Choose the CSV file to import."), [])
             else:
@@ -147,11 +155,15 @@ class FeedImportViewModel(QObject):
             self._show_check(check)
             return
         self.progress_changed.emit(0, check.batches, self._words(Progress(check.batches)))
-        result = await importer.run(check, cancel=self._cancel, on_progress=self._on_progress)
+        result = await importer.run(check, cancel=self._cancel, on_progress=self._on_progress,
+                                    hold=self._sales_hold if kind is FeedKind.SALES else None)
         self._show_result(result)
         if self._audit is not None and (result.sent_items or result.refused):
             self._audit(f"{kind.value} import of {path.name}: {result.outcome.value}, {result.sent_items} sent, "
                         f"{len(result.refused)} batches refused", approver)
+
+    def _sales_hold(self) -> str | None:
+        return None if self._sends_sales() else self.tr(sales_turned_off())
 
     def _on_progress(self, progress: Progress) -> None:
         self.progress_changed.emit(progress.done, progress.batches, self._words(progress))

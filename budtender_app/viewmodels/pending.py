@@ -43,6 +43,7 @@ from budtender_app.viewmodels.refunds import GiveBack
 if TYPE_CHECKING:  # loaded with the windows that show them: the hub's after the window shows
     from budtender_app.viewmodels.feed_import import FeedImportViewModel
     from budtender_app.viewmodels.hub_reports import HubReports
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
     from budtender_app.viewmodels.sales_sent import SalesSentViewModel
     from budtender_app.viewmodels.store_redemptions import StoreWideViewModel
 
@@ -96,6 +97,7 @@ class PendingViewModel(QObject):
         #: The "Import files" tab's (app.py sets it with feed_wiring.add_feed_import); None: no tab.
         self.feed_import: FeedImportViewModel | None = None
         self.sales_sent: SalesSentViewModel | None = None  # the sales feed's list (sale_feed_wiring.py)
+        self.imports_sent: ImportsSentViewModel | None = None  # the imports' list beside it (feed_wiring.py)
         self.entries: list[JournalEntry] = []
         #: Row id -> what AIQ's report showed: (CheckKind, text). Typed as text so the window may
         #: look a row up with ("", "") as its default.

@@ -65,7 +65,7 @@ class ShiftReportViewModel(QObject):
 
     def __init__(self, journal: Journal, api: shift_report.ReportApi, clock: Clock, *, training: bool = False,
                  consents: Path | None = None, parent: QObject | None = None,
-                 approving: Approving | None = None) -> None:
+                 approving: Approving | None = None, imports: Path | None = None) -> None:
         super().__init__(parent)
         self._approving = approving  # staff sign-in: the file needs a manager's approval
         self._journal = journal
@@ -73,6 +73,8 @@ class ShiftReportViewModel(QObject):
         self._clock = clock
         self.training = training
         self._consents = consents if consents is not None else folders().consents(training=training)
+        #: The feed imports' progress file: the day's imports are counted in the report's notes.
+        self._imports = imports if imports is not None else folders().feed_imports(training=training)
         self._line = MessageLine(self.message_changed.emit)
         self._ops = Operations(self.busy_changed.emit, self._line, on_crash=self._crashed)
         self.day = clock.today()
@@ -110,7 +112,8 @@ class ShiftReportViewModel(QObject):
             shifts = shift_report.list_shifts(self._journal.path, day_span, self._journal.store, self._clock.now())
             chosen = next((s for s in shifts if s.number == shift), None)
             report = shift_report.make_report(self._journal.path, chosen.span(zone) if chosen else day_span,
-                                              store=self._journal.store, consents=self._consents, shift=chosen)
+                                              store=self._journal.store, consents=self._consents, shift=chosen,
+                                              imports=self._imports)
         except (JournalError, sqlite3.Error) as exc:
             log.warning("shift report: the journal could not be read: %s", exc)
             self._line.say(Level.ERROR, self.tr("The journal could not be read for this report: {why}").format(why=exc))

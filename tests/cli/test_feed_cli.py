@@ -59,7 +59,6 @@ def test_problems_are_printed_by_line_and_nothing_is_sent(server, tmp_path, caps
 @pytest.mark.parametrize(("argv", "words"), [
     (["inventory", "--csv", "nope.csv"], "Cannot read nope.csv"),
     (["inventory", "--csv", "x.csv", "--mapping", "Nope"], "No column mapping 'Nope'"),
-    (["sales", "--csv", "x.csv"], "--pos-sends-no-sales"),
     (["mapping", "M", "--kind", "sales", "sku"], "FIELD=COLUMN"),
     (["mapping", "M", "--kind", "sales", "colour=Colour"], "Not fields of a sales file: colour"),
 ])
@@ -71,13 +70,68 @@ def test_bad_input_gets_exit_2_and_a_clear_message(server, tmp_path, monkeypatch
     assert server.simulator.requests == []
 
 
-def test_a_sales_import_needs_the_stores_word_that_its_pos_sends_none(server, tmp_path, capsys):
-    path = tmp_path / "sales.csv"
+def sales_csv(tmp_path, name="sales.csv"):
+    path = tmp_path / name
     path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n"
                     "T1,2026-01-05 10:00:00,10.00,A,10,1\n", encoding="utf-8")
-    assert feed(server, "sales", "--csv", str(path), "--pos-sends-no-sales") == 0
+    return path
+
+
+def trainee_sends_sales(on):
+    from budtender_app.domain.settings import StoreProfile
+    from budtender_app.services.paths import folders
+    from budtender_app.services.settings_store import SettingsStore
+
+    trainee = SettingsStore(folders().settings_file(training=True))
+    profile = StoreProfile(name="Class St", store_id="1", uid="1", brand="Practice", send_sales=on)
+    trainee.save(trainee.load().with_profile(profile))
+
+
+def test_a_sales_import_follows_the_stores_setting(server, tmp_path, capsys):
+    path = sales_csv(tmp_path)
+    assert feed(server, "sales", "--csv", str(path)) == 1  # nothing set up: the setting is off
+    err = capsys.readouterr().err
+    assert "send them from this terminal\" is off" in err and "Settings (F12)" in err and "count twice" in err
+    trainee_sends_sales(False)
+    assert feed(server, "sales", "--csv", str(path)) == 1
+    assert server.simulator.requests == []
+    assert feed(server, "sales", "--csv", str(path), "--dry-run") == 0  # sends nothing: no setting needed
+    trainee_sends_sales(True)
+    assert feed(server, "sales", "--csv", str(path)) == 0
     assert "TRAINING" in capsys.readouterr().out
     assert list(server.simulator.sales) == ["T1"]
+
+
+def test_a_sales_import_stops_when_the_setting_is_turned_off_while_it_runs(server, tmp_path, capsys):
+    path = tmp_path / "sales.csv"
+    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n" + "".join(
+        f"T{n},2026-01-05 10:00:00,10.00,A,10,1\n" for n in range(1, 6)), encoding="utf-8")
+    trainee_sends_sales(True)
+    # A manager turns it off in F12 as the first sale reaches AIQ.
+    server.simulator.on_feed_received = lambda words: trainee_sends_sales(False)
+    assert feed(server, "sales", "--csv", str(path)) == 1
+    out = capsys.readouterr().out
+    assert "Stopped after 1 of 5 batches: the store setting" in out and "was turned off" in out
+    assert list(server.simulator.sales) == ["T1"]
+    server.simulator.on_feed_received = None
+    trainee_sends_sales(True)
+    assert feed(server, "sales", "--csv", str(path)) == 0
+    assert "Sent 4 to AIQ in 5 batches (1 sent before, not sent again)." in capsys.readouterr().out
+
+
+def test_the_old_flag_is_gone(server, tmp_path, capsys):
+    trainee_sends_sales(True)
+    with pytest.raises(SystemExit):
+        feed(server, "sales", "--csv", str(sales_csv(tmp_path)), "--pos-sends-no-sales")
+    assert "unrecognized arguments: --pos-sends-no-sales" in capsys.readouterr().err
+
+
+def test_members_and_inventory_need_no_setting(server, tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text("phone_number,first_name\n5551234567,Ada\n", encoding="utf-8")
+    assert feed(server, "members", "--csv", str(path)) == 0
+    assert feed(server, "inventory", "--csv", str(tmp_path / "x.csv")) == 2  # (no such file) but not refused
+    assert len(server.simulator.feed_members) == 1
 
 
 def test_aiq_refusing_a_batch_exits_1_with_the_reason_and_lines(server, tmp_path, capsys):

@@ -4,7 +4,8 @@
 
 OUT_DIR defaults to /tmp/budtender-feedimport. For each size: the import in progress (batch 4 of
 12, the fifth held by the simulator), its result with one batch AIQ refused, and a file whose
-rows have problems (line-numbered, nothing sent). Real HTTP to the simulator on 127.0.0.1.
+rows have problems (line-numbered, nothing sent), and a sales file while the store's setting is
+off. Real HTTP to the simulator on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ async def shoot(out: Path, size: str) -> None:
         "quantity": "On hand"}))
     pending_vm.feed_import = FeedImportViewModel(
         lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=clock, pause=lambda n: 0.0),
-        mappings, lambda: "Main St", approving=lambda: Actor("2", "Max Manager"))
+        mappings, lambda: "Main St", approving=lambda: Actor("2", "Max Manager"), sends_sales=lambda: False)
     win.resize(*SCREENS[size])
     win.show()
     dialog = PendingDialog(pending_vm, win)
@@ -83,6 +84,13 @@ async def shoot(out: Path, size: str) -> None:
     tab.import_button.click()
     await feed.wait_idle()
     await shots.save("problems", dialog)
+    tab.kind_combo.setCurrentIndex(tab.kind_combo.findData(FeedKind.SALES))  # the store's setting is off
+    tab.path_edit.setText(str(folder / "sales-2026-11-21.csv"))
+    tab.result_list.clear()
+    tab.result_label.show_message("", "")
+    tab.progress_bar.hide()
+    tab.progress_label.setText("")
+    await shots.save("sales-setting-off", dialog)
     dialog.done(0)
     win.close_without_asking()
     await vm.wait_idle()

@@ -3,13 +3,15 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/screenshots/sales_feed.py [OUT_DIR]
 
 the store setting asking before it goes on, the setting on with its warning, and the Redemptions
-window's "Sales sent to AIQ" list with a sale sent, one waiting, one refused and a refund.
+window's "Sales sent to AIQ" list with a sale sent, one waiting, one refused and a refund, and
+under it the day's file imports (one with a batch AIQ refused, one not finished).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,13 +20,18 @@ from PySide6.QtCore import qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from budtender_app.app import make_event_loop
+from budtender_app.domain.actor import Actor
+from budtender_app.domain.feed_mapping import FeedKind
 from budtender_app.services.credentials import CredentialStore
+from budtender_app.services.feeds.import_list import list_imports
+from budtender_app.services.feeds.progress import ProgressStore
 from budtender_app.services.sale_feed.feed import SaleFeed
 from budtender_app.services.sale_feed.outbox import SaleOutbox
 from budtender_app.services.sale_feed.sender import SaleSender
 from budtender_app.services.settings_store import SettingsStore
 from budtender_app.ui.manager.pending_dialog import PendingDialog
 from budtender_app.ui.manager.settings_dialog import SettingsDialog
+from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
 from budtender_app.viewmodels.sales_sent import SalesSentViewModel
 from budtender_app.viewmodels.settings import SettingsViewModel
 from tests.helpers import screenshot_clock
@@ -73,6 +80,23 @@ def fill(outbox: SaleOutbox, journal, clock) -> None:
     outbox.refused(refund.id, "AIQ did not accept this sale: visit.pos_id already used by another location")
 
 
+def imports(clock) -> ImportsSentViewModel:
+    """Three imports of the day: one whole, one with a batch AIQ refused, one cancelled part-way."""
+    folder = Path(tempfile.mkdtemp())
+    progress = ProgressStore(folder / "feed-imports.sqlite3", clock)
+    max_manager = Actor("2", "Max Manager")
+    for n, (kind, name, batches, refused, answered) in enumerate((
+            (FeedKind.INVENTORY, "pos-inventory-export-2026-11-22.csv", 12, {5}, 12),
+            (FeedKind.MEMBERS, "members-2026-11.csv", 3, set(), 3),
+            (FeedKind.SALES, "sales-2026-11-21.csv", 40, set(), 25))):
+        import_id = progress.begin("Main St", kind, f"{n:064x}", name, batches, max_manager)
+        for b in range(1, answered + 1):
+            reason = "AIQ did not accept this inventory batch: Unknown category 'Edibles '" if b in refused else None
+            progress.record(import_id, b, (b * 100 - 98, b * 100 + 1), 100, f"{n}-{b}", reason)
+    progress.close()
+    return ImportsSentViewModel(lambda: list_imports(folder / "feed-imports.sqlite3", "Main St"), clock)
+
+
 async def sales_list(shots: Shots, win, services, clock) -> None:
     journal, _api, pending_vm = services
     outbox = SaleOutbox(journal)
@@ -85,6 +109,7 @@ async def sales_list(shots: Shots, win, services, clock) -> None:
                     location=lambda: "Main St")
     fill(outbox, journal, clock)
     pending_vm.sales_sent = SalesSentViewModel(feed, journal, clock, enabled=lambda: True, parent=pending_vm)
+    pending_vm.imports_sent = imports(clock)
     dialog = PendingDialog(pending_vm, win)
     dialog.open()
     dialog.tabs.setCurrentIndex(dialog.tabs.count() - 1)

@@ -52,8 +52,9 @@ def every_event(journal: Journal) -> None:
     journal.record_event("refund_requested", staff=CASHIER, approver=MANAGER, detail="give back")
     # What app.py hands the settings view model (tests/viewmodels/test_settings_vm.py drives a save).
     journal.record_event("settings_changed", staff=CASHIER, approver=MANAGER, detail="store 'Main St': uid changed")
-    # What feed_wiring.add_feed_import writes after an import sent something (tests/ui/manager/test_feed_import_tab.py).
-    journal.record_event("feed_import", staff=CASHIER, approver=MANAGER, detail="inventory: 3 batches sent")
+    # What feed_wiring's audit writes after an import (tests/ui/manager/test_feed_import_tab.py drives one).
+    journal.record_event("feed_import", staff=CASHIER, approver=MANAGER,
+                         detail="inventory import of items.csv: done, 250 sent, 0 batches refused")
     # What staff_signin.shift_recorder writes (tests/viewmodels/test_staff_session.py drives the session).
     record = shift_recorder(journal)
     record("signed_in", CASHIER, "passcode")

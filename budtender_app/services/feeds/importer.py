@@ -7,7 +7,8 @@ client's rate limiter, writing each batch AIQ answered to the progress file (pro
 rerun of the same file sends only what AIQ has not acknowledged, refused batches included.
 A dry run is ``check`` alone: it sends and writes nothing.
 
-Cancelling (``cancel.set()``) stops before the next batch; the one in flight finishes. AIQ busy
+Cancelling (``cancel.set()``) stops before the next batch; the one in flight finishes. So does
+``hold()`` saying why not (a sales import whose store setting was turned off meanwhile). AIQ busy
 (429) or in trouble (5xx, no answer) is waited out a few times, then the import stops as
 interrupted (run it again to go on). A refused key or certificate stops it at once. File
 reading runs in a worker thread, so a window's event loop never waits on the disk or the CSV.
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from budtender_app.domain import errors
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.feed_import import BATCH_SIZE, Context, FileReader, Item, batches
 from budtender_app.domain.feed_mapping import ColumnMapping, FeedKind
@@ -137,7 +139,8 @@ class FeedImporter:
     """Imports for one store: checks files and sends them with ``client`` (None: dry runs only)."""
 
     def __init__(self, client: FeedClient | None, progress: ProgressStore | None, *, store: str, clock: Clock,
-                 tries: int = 5, pause: Callable[[float], float] | None = None) -> None:
+                 tries: int = 5, pause: Callable[[float], float] | None = None, who: Actor | None = None) -> None:
+        self._who = who  # who runs it (the Redemptions window's list of imports names them)
         self._client = client
         self._progress = progress
         self._store = store
@@ -174,18 +177,22 @@ class FeedImporter:
                          counts["batches"], tuple(kept), total, mapping)
 
     async def run(self, check: FileCheck, *, cancel: threading.Event | None = None,
-                  on_progress: Callable[[Progress], None] | None = None) -> ImportResult:
+                  on_progress: Callable[[Progress], None] | None = None,
+                  hold: Callable[[], str | None] | None = None) -> ImportResult:
         """Send the checked file (see the module's docstring). Never raises an AiqError: how it
-        ended is the result's ``outcome`` and ``message``."""
+        ended is the result's ``outcome`` and ``message``. ``hold()``, asked before each batch:
+        None to go on, else why the import stops there (it ends interrupted, with that reason)."""
         if check.problem_count:
             return ImportResult(Outcome.PROBLEMS, check, message=_problems_message(check))
         if self._client is None or self._progress is None:
             raise RuntimeError("an importer without a client or a progress file only checks")
-        import_id = self._progress.begin(self._store, check.kind, check.file_hash, check.path.name, check.batches)
+        import_id = self._progress.begin(self._store, check.kind, check.file_hash, check.path.name, check.batches,
+                                         self._who)
         progress = Progress(check.batches)
         cancel = cancel or threading.Event()
         try:
-            outcome, message = await self._send_all(check, import_id, progress, cancel, on_progress)
+            outcome, message = await self._send_all(check, import_id, progress, cancel, on_progress,
+                                                    hold or (lambda: None))
         except _Stop as stop:
             outcome, message = Outcome.INTERRUPTED, _stopped_message(str(stop), progress)
         except OSError as exc:  # gone or unreadable since its check (a stick pulled out): what was sent is kept
@@ -195,7 +202,8 @@ class FeedImporter:
                             tuple(progress.refused), message)
 
     async def _send_all(self, check: FileCheck, import_id: int, progress: Progress, cancel: threading.Event,
-                        on_progress: Callable[[Progress], None] | None) -> tuple[Outcome, str]:
+                        on_progress: Callable[[Progress], None] | None,
+                        hold: Callable[[], str | None]) -> tuple[Outcome, str]:
         source = _BatchSource(check, self.context())
         ahead = asyncio.ensure_future(asyncio.to_thread(source.next))
         try:
@@ -204,6 +212,8 @@ class FeedImporter:
                 ahead = asyncio.ensure_future(asyncio.to_thread(source.next))
                 if cancel.is_set():
                     return Outcome.CANCELLED, _cancelled_message(progress)
+                if (why := hold()) is not None:
+                    raise _Stop(why)
                 await self._one(check.kind, import_id, progress, read, cancel)
                 if on_progress is not None:
                     on_progress(progress)

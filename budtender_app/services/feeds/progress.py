@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from budtender_app.domain.actor import Actor
 from budtender_app.domain.feed_mapping import FeedKind
 
 _SCHEMA = """
@@ -71,6 +72,10 @@ class ProgressStore:
                 # ones, and those batches are sent again, which AIQ takes as an update (keyed by SKU, pos_id).
                 self._conn.execute("PRAGMA synchronous=NORMAL")
                 self._conn.executescript(_SCHEMA)
+                columns = {row[1] for row in self._conn.execute("PRAGMA table_info(imports)")}
+                if "who_id" not in columns:  # a file from before imports were listed with who ran them
+                    self._conn.execute("ALTER TABLE imports ADD COLUMN who_id TEXT NOT NULL DEFAULT ''")
+                    self._conn.execute("ALTER TABLE imports ADD COLUMN who_name TEXT NOT NULL DEFAULT ''")
         except sqlite3.DatabaseError as exc:  # cut short or overwritten: sqlite's words are no help
             self._conn.close()
             raise ProgressUnreadable(
@@ -82,15 +87,18 @@ class ProgressStore:
         with self._lock:
             self._conn.close()
 
-    def begin(self, store: str, kind: FeedKind, file_hash: str, file_name: str, batches: int) -> int:
-        """The import of this file (created the first time); returns its id."""
+    def begin(self, store: str, kind: FeedKind, file_hash: str, file_name: str, batches: int,
+              who: Actor | None = None) -> int:
+        """The import of this file (created the first time), run now by ``who``; returns its id."""
         now = self._clock().isoformat()
+        who = who or Actor.unknown
         with self._lock, self._conn:
             self._conn.execute(
-                "INSERT INTO imports (store, kind, file_hash, file_name, batches, started_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store, kind, file_hash) DO UPDATE SET "
-                "updated_at = excluded.updated_at, file_name = excluded.file_name",
-                (store, kind.value, file_hash, file_name, batches, now, now))
+                "INSERT INTO imports (store, kind, file_hash, file_name, batches, started_at, updated_at, who_id, "
+                "who_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store, kind, file_hash) DO UPDATE SET "
+                "updated_at = excluded.updated_at, file_name = excluded.file_name, who_id = excluded.who_id, "
+                "who_name = excluded.who_name",
+                (store, kind.value, file_hash, file_name, batches, now, now, who.staff_id, who.name))
             row = self._conn.execute("SELECT id FROM imports WHERE store = ? AND kind = ? AND file_hash = ?",
                                      (store, kind.value, file_hash)).fetchone()
         return int(row[0])

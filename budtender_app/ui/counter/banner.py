@@ -23,12 +23,18 @@ class TrainingBanner(WrappedLabel):
         self.setObjectName("training_banner")  # its colours: style.py
         self.setAccessibleName("Training mode")
         self.practise_button: QPushButton | None = None  # only once add_practice is called
-        self._pin = self._practice = self._staff = ""
+        self._pin = self._practice = self._staff = self._received = ""
         self.show_pin("", "")
 
     def show_pin(self, phone_masked: str, pin: str) -> None:
         """Show the PIN texted to ``phone_masked`` ("" for none: the next shopper's is their own)."""
         self._pin = self.tr("PIN texted to {phone}: {pin}").format(phone=phone_masked, pin=pin) if pin else ""
+        self._show()
+
+    def show_received(self, words: str) -> None:
+        """What the simulated AIQ's feeds received last ("received sale POS-1001, $42.00, 1 line"):
+        a trainer sees a checkout's sale (or an import's batch) arrive. "" for none."""
+        self._received = self.tr("AIQ (simulated) {words}").format(words=words) if words else ""
         self._show()
 
     def show_staff(self, text: str) -> None:
@@ -59,5 +65,6 @@ class TrainingBanner(WrappedLabel):
         return button
 
     def _show(self) -> None:
-        parts = [self.tr("TRAINING: no real points (simulated AIQ)"), self._staff, self._practice, self._pin]
+        parts = [self.tr("TRAINING: no real points (simulated AIQ)"), self._staff, self._practice, self._pin,
+                 self._received]
         self.setText("   ·   ".join(p for p in parts if p))

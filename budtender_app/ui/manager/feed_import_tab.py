@@ -9,6 +9,7 @@ flight. Closing the window cancels the same way.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,7 +33,8 @@ from budtender_app.viewmodels.feed_import import KIND_LABELS, FeedImportViewMode
 
 
 class FeedImportTab(QWidget):
-    """Kind, file, mapping, the two ticks, Import / Cancel, the progress, and how it ended."""
+    """Kind, file, mapping, the store's sales setting (for sales), the dry-run tick, Import / Cancel,
+    the progress, and how it ended."""
 
     def __init__(self, vm: FeedImportViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,8 +50,8 @@ class FeedImportTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addLayout(button_row(self.cancel_button, self.import_button,
-                                    left=(self.no_pos_sales_check, self.dry_run_check)))
+        layout.addWidget(self.sales_setting_label)
+        layout.addLayout(button_row(self.cancel_button, self.import_button, left=(self.dry_run_check,)))
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress_bar, 1)
         progress_row.addWidget(self.progress_label, 1)
@@ -96,9 +98,8 @@ class FeedImportTab(QWidget):
         where.addWidget(self.path_edit, 1)
         where.addWidget(self.browse_button)
         self.mapping_combo = named(QComboBox(self), "feed_mapping_combo", "Column mapping")
-        self.no_pos_sales_check = named(QCheckBox(self.tr(
-            "This store's POS does not send &sales to AIQ"), self), "feed_no_pos_sales_check",
-            "This store's POS does not send sales to AIQ")
+        # The store's own setting (F12), shown, not a second switch: a sales import follows it.
+        self.sales_setting_label = MessageLabel("feed_sales_setting_label", self)
         self.dry_run_check = named(QCheckBox(self.tr("&Dry run: check every row, send nothing"), self),
                                    "feed_dry_run_check", "Dry run")
         form = QFormLayout()
@@ -125,7 +126,18 @@ class FeedImportTab(QWidget):
         self.mapping_combo.addItem(self.tr("None: the header uses AIQ's field names"), "")
         for name in self._vm.mapping_names(self.kind):
             self.mapping_combo.addItem(name, name)
-        self.no_pos_sales_check.setVisible(self.kind is FeedKind.SALES)
+        self._show_sales_setting()
+
+    def _show_sales_setting(self) -> None:
+        if self.kind is not FeedKind.SALES:
+            self.sales_setting_label.show_message(Level.CLEAR, "")
+            return
+        level = Level.INFO if self._vm.sales_allowed() else Level.WARNING
+        self.sales_setting_label.show_message(level, self._vm.sales_setting_text())
+
+    def showEvent(self, event: QShowEvent) -> None:  # the setting may have changed in F12 since
+        super().showEvent(event)
+        self._show_sales_setting()
 
     def _on_browse_button_clicked(self) -> None:
         dialog = QFileDialog(self, self.tr("The POS's CSV export"), self.path_edit.text(),
@@ -144,13 +156,14 @@ class FeedImportTab(QWidget):
         self.result_list.clear()
         self.result_label.show_message(Level.CLEAR, "")
         self._vm.start(self.kind, self.path_edit.text().strip(), self.mapping_combo.currentData() or "",
-                       dry_run=self.dry_run_check.isChecked(),
-                       pos_sends_no_sales=self.no_pos_sales_check.isChecked())
+                       dry_run=self.dry_run_check.isChecked())
 
     def _on_vm_running_changed(self, running: bool) -> None:
         for widget in (self.kind_combo, self.path_edit, self.browse_button, self.mapping_combo,
-                       self.no_pos_sales_check, self.dry_run_check, self.import_button):
+                       self.dry_run_check, self.import_button):
             widget.setEnabled(not running)
+        if not running:
+            self._show_sales_setting()
         self.cancel_button.setEnabled(running)
         self.progress_bar.setVisible(running or self.progress_bar.value() > 0)
 

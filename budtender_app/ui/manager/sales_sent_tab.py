@@ -1,5 +1,6 @@
 """The Redemptions window's "Sales sent to AIQ" tab: each sale (and refund) this terminal fed to AIQ,
-with its state; "Send again" for one AIQ refused. Draws SalesSentViewModel and redraws on it."""
+with its state; "Send again" for one AIQ refused; under it, the POS files imported into AIQ's
+feeds (imports_sent_list.py). Draws SalesSentViewModel and redraws on it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from budtender_app.ui.common.dialog import button_row
 from budtender_app.ui.common.style import UNSENT_COLOR, UNSURE_COLOR
 from budtender_app.ui.common.widgets import named
 from budtender_app.ui.manager.decision_widgets import EntryTable
+from budtender_app.ui.manager.imports_sent_list import ImportsSentList
+from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
 from budtender_app.viewmodels.sales_sent import SalesSentViewModel
 
 _STATE_COLUMN = 5
@@ -20,9 +23,11 @@ _STATE_COLUMN = 5
 class SalesSentTab(QWidget):
     """The heading (setting on or off, counts), the list, and Send again."""
 
-    def __init__(self, vm: SalesSentViewModel, parent: QWidget | None = None) -> None:
+    def __init__(self, vm: SalesSentViewModel, parent: QWidget | None = None,
+                 imports: ImportsSentViewModel | None = None) -> None:
         super().__init__(parent)
         self._vm = vm
+        self._imports = imports
         self.heading_label = QLabel(self)
         self.heading_label.setObjectName("sales_sent_heading_label")
         self.heading_label.setWordWrap(True)
@@ -42,6 +47,10 @@ class SalesSentTab(QWidget):
         layout.addWidget(self.heading_label)
         layout.addWidget(self.table, 1)
         layout.addLayout(button_row(self.resend_button))
+        self.imports_list: ImportsSentList | None = None
+        if imports is not None:  # the POS files imported: what was sent, imports too
+            self.imports_list = ImportsSentList(imports, self)
+            layout.addWidget(self.imports_list, 1)
         vm.changed.connect(self.redraw)
         vm.refresh()
 
@@ -63,6 +72,8 @@ class SalesSentTab(QWidget):
     def showEvent(self, event: QShowEvent) -> None:  # a tab laid out while hidden had narrow columns
         super().showEvent(event)
         QTimer.singleShot(0, self, self.table.resizeRowsToContents)
+        if self._imports is not None:  # a command-line import may have run since
+            self._imports.refresh()
 
     def _on_header_section_resized(self, _index: int, _old: int, _new: int) -> None:
         self.table.resizeRowsToContents()  # a wrapped reason stays whole, no taller than it needs

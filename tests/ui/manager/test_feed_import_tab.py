@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 import pytest_asyncio
+from PySide6.QtWidgets import QCheckBox
 
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
@@ -40,7 +41,7 @@ def items(tmp_path, count=250, extra=""):
 async def setup(qtbot, tmp_path, server):
     made = {}
 
-    async def build(approving=lambda: MAX):
+    async def build(approving=lambda: MAX, sends_sales=lambda: False):
         http = made.setdefault("http", httpx.AsyncClient(timeout=5.0))
         api = AiqClient(http, AiqConfig(server.url, DEMO_API_KEY, DEMO_UID))
         journal = made.setdefault("journal", make_journal(tmp_path, store="Main St", clock=CLOCK))
@@ -50,8 +51,10 @@ async def setup(qtbot, tmp_path, server):
         pending = PendingViewModel(journal, api, RedemptionSender(api, journal, sleep=no_sleep), clock=CLOCK)
         audits = made.setdefault("audits", [])
         pending.feed_import = FeedImportViewModel(
-            lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0),
-            mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)))
+            lambda: FeedImporter(api.feed_client(), progress, store="Main St", clock=CLOCK, pause=lambda n: 0.0,
+                                 who=MAX),
+            mappings, lambda: "Main St", approving=approving, audit=lambda d, a: audits.append((d, a)),
+            sends_sales=sends_sales)
         dialog = made["dialog"] = PendingDialog(pending)
         qtbot.addWidget(dialog)
         dialog.open()
@@ -121,22 +124,63 @@ async def test_a_dry_run_and_a_mapping_send_nothing(setup, server, tmp_path):
     assert server.simulator.requests == []
 
 
+def sales_file(tmp_path, count=1, name="sales.csv"):
+    path = tmp_path / name
+    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n" + "".join(
+        f"T{n},2026-12-01 10:00:00,10.00,A,10,1\n" for n in range(1, count + 1)), encoding="utf-8")
+    return path
+
+
 @pytest.mark.asyncio
-async def test_sales_need_the_stores_word_and_a_manager(setup, server, tmp_path):
+async def test_sales_follow_the_stores_one_setting_not_a_tick_of_their_own(setup, server, tmp_path):
     build, _ = setup
-    tab, vm = await build()
-    path = tmp_path / "sales.csv"
-    path.write_text("pos_id,transaction_date,transaction_total,sku,price,quantity\n"
-                    "T1,2026-12-01 10:00:00,10.00,A,10,1\n", encoding="utf-8")
-    choose(tab, FeedKind.SALES, path)
-    assert tab.no_pos_sales_check.isVisibleTo(tab)
+    setting = {"on": False}
+    tab, vm = await build(sends_sales=lambda: setting["on"])
+    assert tab.findChild(QCheckBox, "feed_no_pos_sales_check") is None
+    choose(tab, FeedKind.INVENTORY, items(tmp_path))
+    assert not tab.sales_setting_label.isVisibleTo(tab)  # inventory needs no setting
+    choose(tab, FeedKind.SALES, sales_file(tmp_path))
+    assert tab.sales_setting_label.isVisibleTo(tab)
+    assert "Sales are not sent from this terminal" in tab.sales_setting_label.text()
     tab.import_button.click()
     await vm.wait_idle()
-    assert "points count twice" in tab.result_label.text() and server.simulator.requests == []
-    tab.no_pos_sales_check.setChecked(True)
+    words = tab.result_label.text()
+    assert "Settings (F12), the store's page" in words and "points count twice" in words and "Square" in words
+    assert server.simulator.requests == []
+    tab.dry_run_check.setChecked(True)  # a dry run sends nothing: it needs no setting
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("Dry run: sales.csv")
+    setting["on"] = True
+    tab.dry_run_check.setChecked(False)
+    tab.hide()
+    tab.show()  # the tab reads the setting again when shown (F12 may have changed it)
+    assert "can be imported" in tab.sales_setting_label.text()
     tab.import_button.click()
     await vm.wait_idle()
     assert list(server.simulator.sales) == ["T1"]
+
+
+@pytest.mark.asyncio
+async def test_a_sales_import_stops_when_the_setting_is_turned_off_mid_import(setup, server, tmp_path):
+    build, _ = setup
+    setting = {"on": True}
+    tab, vm = await build(sends_sales=lambda: setting["on"])
+    choose(tab, FeedKind.SALES, sales_file(tmp_path, 4))
+    server.inject("hang", path_prefix="/api/v1.1/createUpdateSale")
+    tab.import_button.click()
+    assert await _until(lambda: server.hanging == 1)
+    setting["on"] = False  # a manager turns it off in F12 while the first sale is on the wire
+    server.release()
+    await vm.wait_idle()
+    assert tab.result_label.text().startswith("Stopped after 1 of 4 batches: the store setting")
+    assert "was turned off" in tab.result_label.text()
+    assert len(server.simulator.sales) == 1
+    setting["on"] = True
+    tab.import_button.click()
+    await vm.wait_idle()
+    assert tab.result_label.text() == "Sent 3 to AIQ in 4 batches (1 sent before, not sent again)."
+    assert sorted(server.simulator.sales) == ["T1", "T2", "T3", "T4"]
 
 
 @pytest.mark.asyncio
@@ -234,3 +278,33 @@ async def test_quitting_while_an_import_waits_out_aiqs_retry_after_ends_at_once(
     async with asyncio.timeout(5):
         await stop_feed_import(vm)
     assert not vm.running and "Stopped after 0 of 3 batches" in tab.result_label.text()
+
+
+@pytest.mark.asyncio
+async def test_the_imports_list_shows_each_import_but_no_dry_run(setup, server, tmp_path, qtbot):
+    from budtender_app.services.feeds.import_list import list_imports
+    from budtender_app.ui.manager.imports_sent_list import ImportsSentList
+    from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
+
+    build, made = setup
+    tab, vm = await build()
+    listed = ImportsSentViewModel(lambda: list_imports(made["progress"].path, "Main St"), CLOCK)
+    widget = ImportsSentList(listed)
+    qtbot.addWidget(widget)
+    assert "none yet" in widget.heading_label.text() and widget.table.rowCount() == 0
+    choose(tab, FeedKind.INVENTORY, items(tmp_path, 150))
+    tab.dry_run_check.setChecked(True)
+    tab.import_button.click()
+    await vm.wait_idle()
+    listed.refresh()
+    assert widget.table.rowCount() == 0  # a dry run sent nothing: not listed
+    tab.dry_run_check.setChecked(False)
+    server.inject(400, path_prefix=INVENTORY, body={"success": False, "message": "Inventory locked"})
+    tab.import_button.click()
+    await vm.wait_idle()
+    listed.refresh()
+    cells = [widget.table.item(0, c).text() for c in range(5)]
+    assert cells[1:4] == ["Max Manager", "items.csv", "Inventory"]
+    assert cells[4] == ("1 of 2 batches sent · 1 refused by AIQ: batch 1 (lines 2-101): AIQ did not accept this "
+                        "inventory batch: Inventory locked")
+    assert "1 with batches AIQ refused" in widget.heading_label.text()
