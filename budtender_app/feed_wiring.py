@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from budtender_app.domain.actor import Acting, Actor, Approving
+from budtender_app.viewmodels.lazy_feed_import import defer_feed_import
 
-if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
+if TYPE_CHECKING:  # the view model loads with the window, the importer at the first import
     from budtender_app.app import Services
     from budtender_app.services.feeds.importer import FeedImporter
     from budtender_app.services.feeds.progress import ProgressStore
@@ -16,12 +17,9 @@ if TYPE_CHECKING:  # the importer loads at the first import, not at start-up
     from budtender_app.viewmodels.pending import PendingViewModel
 
 
-def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
-                    approving: Approving | None) -> FeedImportViewModel:
-    """Give ``pending_vm`` its import view model (the tab shows when it has one)."""
-    from budtender_app.services.feeds.mappings import MappingStore
-    from budtender_app.viewmodels.feed_import import FeedImportViewModel
-
+def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting, approving: Approving | None) -> None:
+    """Give ``pending_vm`` its import view model (the tab shows when it has one), made when the
+    Redemptions window is first built (viewmodels/lazy_feed_import.py): not at start-up."""
     journal = s.journal
     progress: list[ProgressStore] = []  # opened at the first import, not at start-up
 
@@ -36,7 +34,11 @@ def add_feed_import(s: Services, pending_vm: PendingViewModel, acting: Acting,
     def audit(detail: str, approver: Actor | None) -> None:
         journal.record_event("feed_import", staff=acting(), approver=approver, detail=detail)
 
-    vm = FeedImportViewModel(make_importer, MappingStore(s.folders.feed_mappings), lambda: journal.store,
-                             approving=approving, audit=audit, parent=pending_vm)
-    pending_vm.feed_import = vm
-    return vm
+    def make_view_model() -> FeedImportViewModel:
+        from budtender_app.services.feeds.mappings import MappingStore
+        from budtender_app.viewmodels.feed_import import FeedImportViewModel
+
+        return FeedImportViewModel(make_importer, MappingStore(s.folders.feed_mappings), lambda: journal.store,
+                                   approving=approving, audit=audit, parent=pending_vm)
+
+    defer_feed_import(pending_vm, make_view_model)
