@@ -53,6 +53,7 @@ from budtender_app.hub_wiring import HubControl, counter_side, hub_reports, mana
 from budtender_app.live_profile import add_profile_switch, counter_info, reader, target_of, with_training_profile
 from budtender_app.sale_feed_wiring import add_sale_feed
 from budtender_app.training_mode import add_trainer_controls, build_http, settings_for, show_texted_pins
+from budtender_app.viewmodels.lazy_feed_import import made_feed_import
 
 if TYPE_CHECKING:
     from budtender_app.services.staff import StaffStore
@@ -391,7 +392,7 @@ def run_app(args: argparse.Namespace) -> int:
             await services.profile_switch.wait_idle()
         await services.http.aclose()
 
-    closing = [sales.stop, lambda: stop_feed_import(pending_vm.feed_import), pending_vm.wait_idle, close_http,
+    closing = [sales.stop, lambda: stop_feed_import(made_feed_import(pending_vm)), pending_vm.wait_idle, close_http,
                services.tester.aclose, close_journals]
     with asyncio.Runner(loop_factory=make_event_loop) as runner:
         runner.run(_serve(window, vm, resend, closing, crash, training=services.mode.training))

@@ -104,7 +104,7 @@ def start_hub(journal_path: Path, seal: Seal, keys: CredentialStore, now: Callab
     (services/hub/claimer.py); with ``counter``, carry out the settlements addressed to it and
     give its Redemptions window the whole store's view; with ``staff``, share its store's accounts
     with the other registers (services/hub/staff_loop.py); None when there is no hub to push to."""
-    if training:
+    if training or not hub_joined():
         return None
     from budtender_app.services.hub.claimer import HubClaimer
     from budtender_app.services.hub.config import HubConfig
@@ -313,6 +313,15 @@ def show_hub(window: MainWindow, control: HubControl, local: Callable[[datetime]
     QTimer.singleShot(0, window, begin)
 
 
+def hub_joined() -> bool:
+    """Whether this terminal joined a hub (its file is there): asked before the hub's modules and
+    psycopg load (~45 ms a start) or the keyring is read, so a till with no hub loads neither.
+    With no file HubConfig.connect_args is None anyway: this changes when, not whether."""
+    from budtender_app.services.paths import folders
+
+    return folders().hub_file.exists()
+
+
 class JoinedHub:
     """The hub as the manager's store-wide reports reach it (viewmodels/hub_reports.py ``HubAccess``):
     joined when its file is there (no keyring, no psycopg: asked when a window opens); the
@@ -322,9 +331,7 @@ class JoinedHub:
         self._keys = keys
 
     def joined(self) -> bool:
-        from budtender_app.services.paths import folders
-
-        return folders().hub_file.exists()
+        return hub_joined()
 
     def connect_args(self) -> dict[str, object] | None:
         from budtender_app.services.hub.config import HubConfig

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QTimer
 
 from budtender_app.services.aiq_config import RateLimiter
-from budtender_app.services.feeds.client import FeedClient
 from budtender_app.services.sale_feed.feed import SaleFeed
 from budtender_app.services.sale_feed.outbox import SaleOutbox
 from budtender_app.services.sale_feed.sender import SaleSender
@@ -38,6 +37,8 @@ class _CurrentFeedClient:
         self._limiter = RateLimiter(rate=FEED_RATE, burst=1, clock=services.clock.monotonic)
 
     async def post_sale(self, visit: Mapping[str, Any], *, member: Mapping[str, Any] | None = None) -> object:
+        from budtender_app.services.feeds.client import FeedClient  # at the first send, not at start-up
+
         s = self._services
         client = FeedClient(s.http, s.client.config, limiter=self._limiter, clock=s.clock)
         return await client.post_sale(visit, member=member)

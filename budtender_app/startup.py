@@ -13,7 +13,7 @@ from budtender_app.services.aiq_client import AiqConfig
 from budtender_app.services.credentials import DEFAULT_STORE, CredentialStore, KeyringUnavailable
 from budtender_app.services.paths import folders
 from budtender_app.services.settings_store import SettingsStore, SettingsUnreadable
-from budtender_app.simulator.core import DEMO_API_KEY, DEMO_UID
+from budtender_app.simulator.seed import DEMO_API_KEY, DEMO_UID  # not core: a till never loads the simulator
 
 TRAINING_STORE = "training"
 DEMO_SHOPPERS = "Shoppers to try: (555) 123-4567, 987-6543, 222-3333"

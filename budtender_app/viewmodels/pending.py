@@ -34,6 +34,7 @@ from budtender_app.domain.staff import NEEDS_MANAGER
 from budtender_app.services.journal import Journal, JournalEntry, JournalError, ReversalPhase, State
 from budtender_app.services.redemption_sender import RedemptionSender
 from budtender_app.viewmodels.audit_export import AuditExport
+from budtender_app.viewmodels.lazy_feed_import import LazyFeedImport
 from budtender_app.viewmodels.lazy_report import LazyShiftReport
 from budtender_app.viewmodels.operation import BusyText, MessageLine, MessageText, Operations
 from budtender_app.viewmodels.pending_words import Action, CheckKind, PendingWords, actions_for
@@ -41,7 +42,6 @@ from budtender_app.viewmodels.refund_plan import RefundLookup, RefundPlan, plan_
 from budtender_app.viewmodels.refunds import GiveBack
 
 if TYPE_CHECKING:  # loaded with the windows that show them: the hub's after the window shows
-    from budtender_app.viewmodels.feed_import import FeedImportViewModel
     from budtender_app.viewmodels.hub_reports import HubReports
     from budtender_app.viewmodels.imports_sent import ImportsSentViewModel
     from budtender_app.viewmodels.sales_sent import SalesSentViewModel
@@ -76,6 +76,8 @@ class PendingViewModel(QObject):
     message = MessageText()  # (Level, text) the screen shows now
     hub_reports: HubReports | None = None  # the store-wide reports (app.py: with a hub, outside training)
     shift_report = LazyShiftReport()  # the Shift report tab's view model, made when first opened
+    #: The "Import files" tab's (app.py gives it with feed_wiring.add_feed_import); None: no tab.
+    feed_import = LazyFeedImport()
 
     def __init__(self, journal: Journal, api: ReportApi, sender: RedemptionSender,
                  clock: Clock | None = None,
@@ -94,8 +96,6 @@ class PendingViewModel(QObject):
         self.training = training  # the training journal: its export says TRAINING
         self._export = AuditExport(journal, self._line, parent=self, training=training)
         self._report_day = self._clock.today()  # the Shift report's first day (lazy_report.py)
-        #: The "Import files" tab's (app.py sets it with feed_wiring.add_feed_import); None: no tab.
-        self.feed_import: FeedImportViewModel | None = None
         self.sales_sent: SalesSentViewModel | None = None  # the sales feed's list (sale_feed_wiring.py)
         self.imports_sent: ImportsSentViewModel | None = None  # the imports' list beside it (feed_wiring.py)
         self.entries: list[JournalEntry] = []
