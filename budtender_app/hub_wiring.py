@@ -248,7 +248,8 @@ def manager_settings(s: Services, checkout: Checkout, acting: Acting, approving:
                                approver=approving() if approving is not None else None)
 
     settings_vm = SettingsViewModel(s.settings, s.profile_keys, s.tester, approving=approving, audit=audit,
-                                    after_change=switch.settings_saved if switch else None)
+                                    after_change=switch.settings_saved if switch else None,
+                                    keyring_when_opened=True)  # two keyring reads fewer at start
     hub = HubControl(s.journal.path, s.journal.seal, s.credentials, s.clock.now, training=s.mode.training,
                      checkout=checkout, staff=session)
     settings_vm.hub_page = hub.settings_page(approving=approving, audit=audit, local=s.clock.local)

@@ -63,6 +63,8 @@ class SettingsViewModel(QObject):
     the AIQ domain errors (AuthRejected, NotFound, Unreachable, CertificateProblem, ...).
     Actions return None where a signal may call them (PySide6 6.12's refcount bug); save()
     returns a bool for direct callers. Read the outcome from the signals or the attributes.
+    ``keyring_when_opened``: the keyring is first asked at ``reload`` (the dialog opening), not
+    here (the app builds this at start, where each read is a D-Bus round trip).
     """
 
     profiles_changed = Signal()  # the list, or which one is active, changed
@@ -85,6 +87,7 @@ class SettingsViewModel(QObject):
         after_change: Callable[[], str] | None = None,
         audit: Callable[[str], None] | None = None,
         approving: Approving | None = None,
+        keyring_when_opened: bool = False,
     ) -> None:
         super().__init__(parent)
         #: Called after each change is on disk: moves the running counter to it (profile_switch.py)
@@ -113,8 +116,7 @@ class SettingsViewModel(QObject):
         #: Makes the Store hub page's view model (hub_wiring.HubControl.settings_page); None: no such page.
         self.hub_page: Callable[[], HubSettingsViewModel] | None = None
         self.settings: Settings = self._read()
-        self._check_keyring()
-        self.edit(self.settings.active)
+        self._first_look(keyring_when_opened)
 
     # -- what the dialog shows ---------------------------------------------------------------
 
@@ -305,6 +307,13 @@ class SettingsViewModel(QObject):
             self._credentials.clear(name)
         except KeyringUnavailable:
             log.warning("Could not remove the old keyring entry of renamed store %r", name)
+
+    def _first_look(self, keyring_when_opened: bool) -> None:
+        if keyring_when_opened:  # app.py: the dialog's ``reload`` asks the keyring, not the start
+            self.editing = self.settings.active if self.settings.profile(self.settings.active) else None
+            return
+        self._check_keyring()
+        self.edit(self.settings.active)
 
     def _check_keyring(self) -> None:
         """Find out before the manager types a key that it could not be kept."""

@@ -399,3 +399,26 @@ def test_a_settings_file_from_before_the_idle_time_reads_as_ten_minutes(vm):
     path.write_text(json.dumps(data), "utf-8")
     [profile] = SettingsStore().read().profiles
     assert profile.idle_minutes == 10
+
+
+class CountingKeyring(MemoryKeyring):
+    """Counts reads: each is a D-Bus round trip on a till (15-135 ms)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service, username):
+        self.reads += 1
+        return super().get_password(service, username)
+
+
+def test_the_apps_settings_view_model_asks_the_keyring_only_when_the_dialog_opens(tester):
+    # app.py builds it at start (hub_wiring.manager_settings); the dialog's reload reads the key.
+    ring = CountingKeyring()
+    SettingsViewModel(SettingsStore(), CredentialStore(ring), tester).save(FORM, KEY)
+    ring.reads = 0
+    vm = SettingsViewModel(SettingsStore(), CredentialStore(ring), tester, keyring_when_opened=True)
+    assert ring.reads == 0 and vm.editing == "Main St" and not vm.key_stored
+    vm.reload()  # what SettingsDialog does as it opens
+    assert ring.reads > 0 and vm.editing == "Main St" and vm.key_stored and vm.keyring_problem == ""
