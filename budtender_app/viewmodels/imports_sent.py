@@ -1,5 +1,5 @@
 """The Redemptions window's list of POS files imported into AIQ's feeds, beside the checkout sales
-sent ("Sales sent to AIQ" tab): each import with when, who, the file's name, its kind, its rows
+sent ("Sent to AIQ" tab): each import with when, who, the file's name, its kind, its rows
 sent, refused with AIQ's reasons, or not sent yet. Dry runs send nothing and are not listed.
 
 Reads the progress file through ``read()`` (services/feeds/import_list.py): the newest imports,

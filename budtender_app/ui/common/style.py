@@ -163,7 +163,7 @@ QHeaderView::section {
 QTabWidget::pane { border: 1px solid $panel_line; top: -1px; }
 QTabBar::tab {
     color: $text; background: $button_hover; border: 1px solid $panel_line; border-bottom: none;
-    border-top-left-radius: 4px; border-top-right-radius: 4px; padding: 6px 18px; min-height: 30px;
+    border-top-left-radius: 4px; border-top-right-radius: 4px; padding: 6px 14px; min-height: 30px;
     margin-right: 2px; }
 QTabBar::tab:selected { background: $window_bg; font-weight: 600; }
 QTabBar::tab:focus { border: 2px solid $focus; border-bottom: none; }

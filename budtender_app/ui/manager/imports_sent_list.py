@@ -1,4 +1,4 @@
-"""The "Files imported into AIQ" list under the sales sent (Sales sent to AIQ tab): each import of a
+"""The "Files imported into AIQ" list under the sales sent (Sent to AIQ tab): each import of a
 POS file with when, who, the file, its kind and its state. Draws ImportsSentViewModel."""
 
 from __future__ import annotations

@@ -305,9 +305,9 @@ class PendingDialog(AppDialog):
         store.busy_changed.connect(self._on_vm_busy_changed)
 
     def _add_sales_sent_tab(self, vm: PendingViewModel) -> None:
-        """"Sales sent to AIQ" (the store's sales feed, issue 16) when the app wired the feed."""
+        """"Sent to AIQ" (the store's sales feed, issue 16) when the app wired the feed."""
         if vm.sales_sent is not None:
-            self.tabs.addTab(SalesSentTab(vm.sales_sent, self, imports=vm.imports_sent), self.tr("Sales sent to AI&Q"))
+            self.tabs.addTab(SalesSentTab(vm.sales_sent, self, imports=vm.imports_sent), self.tr("Sent to AI&Q"))
 
     def _add_import_tab(self, vm: PendingViewModel) -> QWidget | None:
         """"Import files" (a POS's CSV into AIQ's feeds) when the app gave one; closing cancels it."""

@@ -1,4 +1,4 @@
-"""The Redemptions window's "Sales sent to AIQ" tab: each sale (and refund) this terminal fed to AIQ,
+"""The Redemptions window's "Sent to AIQ" tab: each sale (and refund) this terminal fed to AIQ,
 with its state; "Send again" for one AIQ refused; under it, the POS files imported into AIQ's
 feeds (imports_sent_list.py). Draws SalesSentViewModel and redraws on it."""
 
