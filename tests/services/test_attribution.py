@@ -55,6 +55,10 @@ def every_event(journal: Journal) -> None:
     # What feed_wiring's audit writes after an import (tests/ui/manager/test_feed_import_tab.py drives one).
     journal.record_event("feed_import", staff=CASHIER, approver=MANAGER,
                          detail="inventory import of items.csv: done, 250 sent, 0 batches refused")
+    # What the Whole store tab writes when a manager releases a silent register's claim
+    # (tests/services/hub/test_hub_release.py drives it against a real hub).
+    journal.record_event("claim_released", staff=CASHIER, approver=MANAGER, transaction_id="T-9",
+                         detail="store hub claim of discount D-1 held by Register 4 released: voided in the POS")
     # What staff_signin.shift_recorder writes (tests/viewmodels/test_staff_session.py drives the session).
     record = shift_recorder(journal)
     record("signed_in", CASHIER, "passcode")
