@@ -170,6 +170,7 @@ def aiq_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000")
 
 
-def as_json_number(value: Decimal) -> int | float:
-    """A Decimal as the JSON number AIQ's body carries (the wire is JSON; our sums stay Decimal)."""
-    return int(value) if value == value.to_integral_value() else float(value)
+def as_json_number(value: Decimal) -> int | Decimal:
+    """A Decimal as the JSON number AIQ's body carries: whole numbers as int, the rest as Decimal
+    (written with its own digits by domain/json_wire.py: never through a float)."""
+    return int(value) if value == value.to_integral_value() else value

@@ -116,7 +116,7 @@ def sale_body(sale: FedSale, *, zone: tzinfo | None, phone: str = "") -> tuple[d
     """F1's ``visit`` and ``member`` for ``sale``. ``phone`` (10 digits, only from memory, never
     journaled) joins the member block when known; AIQ's contact ID is there, and as ``pos_user``
     (this terminal's key for the shopper is AIQ's), whenever the sale had a member."""
-    total = float(check_total(sale.total, sale.kind))  # below a million: exact to the cent as JSON
+    total = check_total(sale.total, sale.kind)  # Decimal to the wire: domain/json_wire.py writes its digits
     refund = sale.kind is FeedKind.REFUND
     line = {"sku": SALE_SKU, "name": "Refund at the counter" if refund else "Counter sale",
             "price": abs(total), "quantity": -1 if refund else 1}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from budtender_app.domain import errors
+from budtender_app.domain import errors, json_wire
 from budtender_app.domain.journal_rules import failed_after_sending
 from budtender_app.domain.origin import DEFAULT_PORTS, same_origin
 from budtender_app.services.aiq_config import AiqConfig
@@ -43,7 +43,11 @@ def build_request(http: httpx.AsyncClient, config: AiqConfig, method: str, url: 
                   payload: object) -> httpx.Request:
     """The request, checked to go to the base URL's origin before the key is put on it."""
     try:
-        request = http.build_request(method, url, json=payload)
+        if payload is None:
+            request = http.build_request(method, url)
+        else:  # money stays Decimal to the wire (domain/json_wire.py), never a float; httpx's own layout
+            body = json_wire.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+            request = http.build_request(method, url, content=body, headers={"Content-Type": "application/json"})
         target, allowed = origin_of(request.url), origin_of(httpx.URL(config.base_url))
     except (httpx.InvalidURL, ValueError, TypeError):
         target = allowed = None

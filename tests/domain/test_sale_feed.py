@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from budtender_app.domain import json_wire
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.redemption import MAX_TRANSACTION_ID
 from budtender_app.domain.sale_feed import (
@@ -75,7 +76,7 @@ def test_a_total_the_counter_never_takes_is_never_sent(total, kind):
 
 def test_the_largest_cart_goes_exact_to_the_cent():
     visit, _ = sale_body(fed(total=Decimal("999999.99")), zone=UTC)
-    assert json.dumps(visit["transaction_total"]) == "999999.99"
+    assert json_wire.dumps(visit["transaction_total"]) == "999999.99"
 
 
 def test_the_refund_takes_the_next_free_number():
@@ -88,7 +89,7 @@ def test_the_refund_takes_the_next_free_number():
        st.sets(st.text(max_size=12), max_size=5))
 def test_any_transaction_id_goes_as_typed_and_its_refund_never_takes_another_id(txid, taken):
     visit, _ = sale_body(fed(pos_id=txid, transaction_id=txid), zone=UTC)
-    assert json.loads(json.dumps(visit))["pos_id"] == txid
+    assert json.loads(json_wire.dumps(visit))["pos_id"] == txid
     assert refund_id(txid, taken | {txid}) not in taken | {txid}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
-from budtender_app.domain import errors
+from budtender_app.domain import errors, json_wire
 from budtender_app.domain.actor import Actor
 from budtender_app.domain.clock import Clock
 from budtender_app.domain.feed_import import BATCH_SIZE, Context, FileReader, Item, batches
@@ -125,7 +124,7 @@ def file_hash(path: Path) -> str:
 
 def batch_digest(batch: list[Item]) -> str:
     """The content of one batch as AIQ gets it, hashed."""
-    text = json.dumps([item.body for item in batch], sort_keys=True, separators=(",", ":"))
+    text = json_wire.dumps([item.body for item in batch], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
