@@ -28,6 +28,7 @@ from budtender_app.services.hub.claims import settle
 from budtender_app.services.hub.config import HubUnreachable, connect
 from budtender_app.services.hub.orphans import release_stale
 from budtender_app.services.hub.push import PushResult, Terminal, push
+from budtender_app.services.hub.rounds import Rounds
 from budtender_app.services.hub.schema import HubSchemaError
 from budtender_app.services.hub.settlements import Settlement, mark_done, requests_for
 from budtender_app.services.hub.withdraw import take
@@ -69,12 +70,9 @@ class HubPusher:
         self._terminal = terminal
         self._args = connect_args
         self._now = now
-        self._every = every
         self._on_state = on_state
-        self._sleep = sleep
         self.settler = settler
-        self._nudged = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Rounds(self.push_once, every, sleep)
         self._work: asyncio.Future[PushResult] | None = None  # the push in its thread, if one runs
         self.state = PushState()
 
@@ -155,30 +153,19 @@ class HubPusher:
 
     def nudge(self) -> None:
         """Push soon (after a checkout): the hub hears of it without waiting a whole round."""
-        self._nudged.set()
+        self._rounds.nudge()
 
     async def run(self) -> None:
         """Forever: push, then wait a round or a nudge."""
-        while True:
-            await self.push_once()
-            waits = [asyncio.ensure_future(self._nudged.wait()), asyncio.ensure_future(self._sleep(self._every))]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiting in waits:
-                    waiting.cancel()
-            self._nudged.clear()
+        await self._rounds.run()
 
     def start(self) -> None:
         """Run in the background (kept referenced here: qasync keeps no task alive)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self.run())
+        self._rounds.start()
 
     def stop(self) -> None:
         """At quit: a push under way finishes in its thread; its batch commits or rolls back whole."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._rounds.stop()
 
     async def aclose(self) -> None:
         """Stop, and wait until a push under way has ended in its thread (its journal may close then)."""

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 from budtender_app.services.hub.config import HubUnreachable, connect
+from budtender_app.services.hub.rounds import Rounds
 from budtender_app.services.hub.schema import HubSchemaError
 from budtender_app.services.hub.staff_sync import StaffSyncError, StaffSyncResult, sync
 from budtender_app.services.staff import StaffStore, StaffStoreError
@@ -43,11 +44,8 @@ class HubStaffSync:
         self._store = store
         self._terminal_id = terminal_id
         self._now = now
-        self._every = every
         self._on_changed = on_changed
-        self._sleep = sleep
-        self._nudged = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Rounds(self.sync_once, every, sleep)
         #: Why the last sync did not happen ("" when it did): for IT, never a passcode.
         self.problem = ""
         self._said: set[str] = set()
@@ -84,27 +82,16 @@ class HubStaffSync:
 
     def nudge(self) -> None:
         """Sync soon (an account changed here, or a lockout began)."""
-        self._nudged.set()
+        self._rounds.nudge()
 
     async def run(self) -> None:
         """Forever: sync, then wait a round or a nudge."""
-        while True:
-            await self.sync_once()
-            waits = [asyncio.ensure_future(self._nudged.wait()), asyncio.ensure_future(self._sleep(self._every))]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiting in waits:
-                    waiting.cancel()
-            self._nudged.clear()
+        await self._rounds.run()
 
     def start(self) -> None:
         """Run in the background (kept referenced here: qasync keeps no task alive)."""
-        if self._task is None:
-            self._task = asyncio.ensure_future(self.run())
+        self._rounds.start()
 
     def stop(self) -> None:
         """At quit: a sync under way finishes in its thread; each of its writes is whole or not at all."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._rounds.stop()

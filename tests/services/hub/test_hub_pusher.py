@@ -127,7 +127,7 @@ async def test_the_counter_shows_the_hubs_state_quietly_and_stops_the_push_at_qu
     await next_state(states, lambda s: s is not None and s.in_sync)
     link = control.link
     window.closed.emit()
-    assert link.pusher._task is None and control.link is None, "the push stopped with the window"
+    assert not link.pusher._rounds.running and control.link is None, "the push stopped with the window"
 
 
 def test_the_hub_state_in_a_few_quiet_words():

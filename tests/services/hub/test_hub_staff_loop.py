@@ -125,7 +125,7 @@ async def test_start_hub_shares_staff_beside_the_push_and_stops_at_quit(hub_db, 
     write_sales(path, 1)
     session = StaffSession(one, time_.clock())
     link = start_hub(path, SEAL, keys, lambda: time_.moment, training=False, staff=session)
-    assert link is not None and link.staff is not None and link.staff._task is not None
+    assert link is not None and link.staff is not None and link.staff._rounds.running
     link.staff.stop()  # before its first round ran: the test makes the rounds itself
     try:
         synced = await link.staff.sync_once()
@@ -134,7 +134,7 @@ async def test_start_hub_shares_staff_beside_the_push_and_stops_at_quit(hub_db, 
         assert two.identify("7392").member.name == "Sam"
     finally:
         link.stop()
-    assert link.staff._task is None
+    assert not link.staff._rounds.running
 
 
 @pytest.mark.asyncio
